@@ -1,0 +1,310 @@
+"""The data model shared by every pipeline stage.
+
+Everything here is a frozen dataclass: stages take these values and return new ones,
+never mutate them. Sequences are tuples so that values hash and compare. Serialisation to
+JSON goes through :func:`to_jsonable`, which sorts nothing by itself: callers build their
+tuples in a stable order (see :func:`sort_key` helpers in :mod:`audit.graph`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+class ComponentKind(str, enum.Enum):
+    """What sort of third-party (or first-party licensed) thing a component is."""
+
+    PACKAGE = "package"
+    IMAGE = "image"
+    ACTION = "action"
+    ORB = "orb"
+    DOWNLOAD = "download"
+    SUBMODULE = "submodule"
+    SOURCE = "source"
+
+
+class Relation(str, enum.Enum):
+    """Edge relations of the inventory graph (see DESIGN.md)."""
+
+    RUNS_IN = "runs-in"  # CI job -> image
+    USES = "uses"  # CI job/workflow -> action, orb, reusable workflow
+    BUILT_FROM = "built-from"  # image -> in-repo Dockerfile
+    BASE = "base"  # Dockerfile -> image (FROM, COPY --from)
+    INSTALLS = "installs"  # Dockerfile / CI job -> package
+    REQUIRES = "requires"  # manifest -> package; CI job -> CI job (workflow requires/needs)
+    INCLUDES = "includes"  # manifest -> manifest (-r), job/Dockerfile -> manifest
+    BUNDLES = "bundles"  # build file -> download / submodule
+    DECLARES = "declares"  # source unit -> license notice
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    """Where a finding comes from: the proof a maintainer can open."""
+
+    path: str
+    """Path relative to the scanned root, with forward slashes."""
+    line: int
+    """1-based line number (0 when the finding is about the whole file)."""
+    text: str
+    """The source line, trimmed (at most 300 characters)."""
+    scanner: str
+    """Name of the scanner that produced the finding."""
+
+    def __post_init__(self) -> None:
+        text = self.text.strip()
+        if len(text) > 300:
+            text = text[:297] + "..."
+        object.__setattr__(self, "text", text)
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Component:
+    """A third-party thing the repository depends on, or first-party licensed source."""
+
+    id: str
+    """Stable readable id, e.g. ``pypi:avocado-framework@69.0``."""
+    kind: ComponentKind
+    name: str
+    version: str | None = None
+    ecosystem: str | None = None
+    """pypi, npm, golang, deb, rpm, apk, gem, cargo, docker, github, circleci-orb, generic..."""
+    purl: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+    """Extra facts as sorted (key, value) pairs: labels, url, hash, constraint, marker..."""
+
+    def prop(self, key: str) -> str | None:
+        for k, v in self.properties:
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class Node:
+    """A consumer in the graph: a CI job, a Dockerfile, a manifest, a build file."""
+
+    id: str
+    """e.g. ``ci-job:circleci/tests-integration``, ``dockerfile:docker/tester/Dockerfile``."""
+    kind: str
+    """ci-job, ci-workflow, dockerfile, manifest, build-file, source-unit."""
+    name: str
+    evidence: tuple[Evidence, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def prop(self, key: str) -> str | None:
+        for k, v in self.properties:
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A directed link between two graph ids (nodes or components)."""
+
+    src: str
+    dst: str
+    relation: Relation
+    evidence: Evidence | None = None
+    how: str = ""
+    """How the link was made, when it is inferred (e.g. ``label name``, ``docker build -t``)."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Something that made the scan incomplete or needs a human: the report lists these."""
+
+    path: str
+    line: int
+    kind: str
+    """skipped, parse-error, unreadable, unresolved, network, config."""
+    message: str
+    scanner: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A license statement found in a file: SPDX tag, kernel string, prose, license text."""
+
+    path: str
+    line: int
+    kind: str
+    """spdx-tag, module-license, ebpf-section, prose, license-text, reference."""
+    expression: str | None
+    """Normalized SPDX expression, or None when it could not be determined."""
+    raw: str
+    """The text as written (e.g. ``Dual MIT/GPL``)."""
+    evidence: Evidence
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scanner found in one file."""
+
+    components: tuple[Component, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    edges: tuple[Edge, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @staticmethod
+    def merge(results: Iterable[ScanResult]) -> ScanResult:
+        comps: list[Component] = []
+        nodes: list[Node] = []
+        edges: list[Edge] = []
+        notices: list[Notice] = []
+        problems: list[Problem] = []
+        for r in results:
+            comps.extend(r.components)
+            nodes.extend(r.nodes)
+            edges.extend(r.edges)
+            notices.extend(r.notices)
+            problems.extend(r.problems)
+        return ScanResult(tuple(comps), tuple(nodes), tuple(edges), tuple(notices), tuple(problems))
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The linked graph of one scan: every component, consumer node and edge."""
+
+    root: str
+    components: tuple[Component, ...]
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    notices: tuple[Notice, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    files_scanned: int = 0
+
+    def component(self, cid: str) -> Component | None:
+        for c in self.components:
+            if c.id == cid:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class LicenseInfo:
+    """The concluded license of a component and where that conclusion came from."""
+
+    expression: str | None
+    """Normalized SPDX expression; ``None`` when unknown."""
+    source: str
+    """in-repo, curation, pypi, deps.dev, clearlydefined, github, oci-label, image-table..."""
+    evidence: tuple[Evidence, ...] = ()
+    confidence: float = 1.0
+    raw: str = ""
+    """The license text as the source stated it, before normalization."""
+    url: str = ""
+    """A URL that states the license, when the source has one."""
+    reason: str = ""
+    """Why the expression is what it is, or why it is unknown."""
+
+
+class Status(str, enum.Enum):
+    ALLOWED = "allowed"
+    ALLOWED_BY_EXCEPTION = "allowed-by-exception"
+    NOT_REQUIRED = "not-required"
+    NEEDS_EXCEPTION = "needs-exception"
+    DENIED = "denied"
+    UNKNOWN = "unknown"
+
+
+# Severity order used by --fail-on and by action ordering (higher is worse).
+STATUS_SEVERITY: dict[Status, int] = {
+    Status.ALLOWED: 0,
+    Status.NOT_REQUIRED: 1,
+    Status.ALLOWED_BY_EXCEPTION: 2,
+    Status.UNKNOWN: 3,
+    Status.NEEDS_EXCEPTION: 4,
+    Status.DENIED: 5,
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    rule: str = ""
+    """The policy rule that decided (e.g. ``allowlist:MIT``, ``deny:SSPL-1.0``)."""
+    exception: str = ""
+    """Id of the exception or waiver that allowed it, if any."""
+    election: str = ""
+    """The alternative elected under OR (e.g. ``MIT``)."""
+    reasons: tuple[str, ...] = ()
+
+
+class ActionKind(str, enum.Enum):
+    REMOVE = "remove"
+    REPLACE = "replace"
+    ELECT = "elect"
+    REQUEST_EXCEPTION = "request-exception"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    target: str
+    """Component id (or path for file-level reviews)."""
+    because: str
+    removable: tuple[str, ...] = ()
+    """Graph ids that go with the target when nothing else needs them."""
+    evidence: tuple[Evidence, ...] = ()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn model values into JSON-ready data (enums to strings, tuples to lists)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if f.name == "properties":
+                out[f.name] = {k: val for k, val in v}
+            else:
+                out[f.name] = to_jsonable(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+__all__ = [
+    "STATUS_SEVERITY",
+    "Action",
+    "ActionKind",
+    "Component",
+    "ComponentKind",
+    "Edge",
+    "Evidence",
+    "Inventory",
+    "LicenseInfo",
+    "Node",
+    "Notice",
+    "Problem",
+    "Relation",
+    "ScanResult",
+    "SkippedFile",
+    "Status",
+    "Verdict",
+    "to_jsonable",
+]

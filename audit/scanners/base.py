@@ -1,0 +1,60 @@
+"""The scanner interface: one file in, a :class:`ScanResult` out.
+
+A scanner never reads other files, never executes anything and never raises for bad
+input: a malformed file becomes a :class:`~audit.model.Problem` naming the path and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+from audit.model import Evidence, Problem, ScanResult
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file handed to a scanner: its root-relative path and decoded text."""
+
+    path: str
+    """Relative to the scanned root, forward slashes."""
+    text: str
+
+    @cached_property
+    def lines(self) -> tuple[str, ...]:
+        """The file's lines, computed on first use (most files never need them)."""
+        return tuple(self.text.splitlines())
+
+    def line(self, number: int) -> str:
+        """The text of a 1-based line ('' when out of range)."""
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
+        return ""
+
+    def evidence(self, number: int, scanner: str, text: str | None = None) -> Evidence:
+        """Evidence at a 1-based line of this file (its own text unless given)."""
+        return Evidence(self.path, number, self.line(number) if text is None else text, scanner)
+
+    def find_line(self, needle: str, start: int = 1, end: int | None = None) -> int:
+        """First 1-based line in [start, end] containing ``needle``; ``start`` if none does."""
+        last = len(self.lines) if end is None else min(end, len(self.lines))
+        for n in range(max(start, 1), last + 1):
+            if needle in self.lines[n - 1]:
+                return n
+        return start
+
+    def problem(self, line: int, kind: str, message: str, scanner: str) -> Problem:
+        return Problem(self.path, line, kind, message, scanner)
+
+
+class Scanner(Protocol):
+    """One scanner per file format. ``matches`` looks at the path only (no reading)."""
+
+    name: str
+
+    def matches(self, path: str) -> bool: ...
+
+    def scan(self, source: SourceFile) -> ScanResult: ...
+
+__all__ = ["ScanResult", "Scanner", "SourceFile"]
