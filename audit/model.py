@@ -148,6 +148,21 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """A fact a human must look at, citing every line involved (e.g. two notices that disagree).
+
+    The plan stage turns findings into ``review`` actions.
+    """
+
+    kind: str
+    """license-conflict, missing-license-file, uncovered-files, ambiguous-license..."""
+    subject: str
+    """The component id (or path) the finding is about."""
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """What one scanner found in one file."""
 
@@ -296,6 +311,7 @@ __all__ = [
     "ComponentKind",
     "Edge",
     "Evidence",
+    "Finding",
     "Inventory",
     "LicenseInfo",
     "Node",
