@@ -158,7 +158,8 @@ def package_component(
             ).to_string()
         except ValueError:
             purl = None
-    cid = f"{ecosystem}:{namespace + '/' if namespace and ecosystem in ('deb', 'rpm', 'apk') else ''}{name}"
+    distro = f"{namespace}/" if namespace and ecosystem in ("deb", "rpm", "apk") else ""
+    cid = f"{ecosystem}:{distro}{name}"
     if version:
         cid += f"@{version}"
     return Component(

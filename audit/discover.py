@@ -1,0 +1,166 @@
+"""Discover stage: root path -> the candidate files to scan.
+
+Git-tracked files (plus untracked files git would not ignore) when the root is inside a git
+work tree, otherwise a directory walk. ``.git`` and configured excludes are skipped; files
+over the size limit are skipped by their size alone (never opened); symlinks are followed
+only when their target stays inside the root. Binary detection happens when a file is
+read, in :mod:`audit.scan`, so that each file is opened once.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.model import Problem, SkippedFile
+
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+"""Files larger than this (bytes) are listed as skipped and never read."""
+
+ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: str
+    """Root-relative, forward slashes."""
+    size: int
+    link: bool = False
+    """True for a symlink whose target was checked to stay inside the root."""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    root: Path
+    files: tuple[Candidate, ...]
+    skipped: tuple[SkippedFile, ...]
+    problems: tuple[Problem, ...]
+    method: str
+    """``git`` or ``walk``."""
+
+
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    parts = rel.split("/")
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel, pat + "/*"):
+            return True
+        # A bare name matches that directory or file at any depth (like .gitignore).
+        if "/" not in pat and any(fnmatch.fnmatchcase(p, pat) for p in parts):
+            return True
+    return False
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Paths git knows under ``root`` (tracked + untracked-not-ignored), or None if not git.
+
+    git runs with repository hooks and fsmonitor disabled: a scanned repository's config
+    must never make us execute anything.
+    """
+    if not _inside_git(root):
+        return None
+    cmd = [
+        "git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+        "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
+        "--exclude-standard", "--", ".",
+    ]
+    try:
+        out = subprocess.run(
+            cmd, cwd=root, capture_output=True, timeout=120, check=True,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"},
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = {n for n in out.decode("utf-8", "surrogateescape").split("\0") if n}
+    return sorted(names)
+
+
+def _inside_git(root: Path) -> bool:
+    return any((parent / ".git").exists() for parent in [root, *root.parents])
+
+
+def _walk(root: Path, excludes: Sequence[str]) -> Iterable[str]:
+    """Every path under root without following directory symlinks (so no loops)."""
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name in ALWAYS_EXCLUDED_DIRS or _excluded(rel, excludes):
+                    continue
+                stack.append(rel)
+            else:
+                yield rel
+
+
+def discover(
+    root: Path,
+    *,
+    excludes: Sequence[str] = (),
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    use_git: bool = True,
+) -> Discovery:
+    """List the files to scan under ``root``; never reads file contents."""
+    root = root.resolve()
+    real_root = str(root)
+    listed = _git_files(root) if use_git else None
+    method = "git" if listed is not None else "walk"
+    paths: Iterable[str] = listed if listed is not None else _walk(root, excludes)
+    files: list[Candidate] = []
+    skipped: list[SkippedFile] = []
+    problems: list[Problem] = []
+    for rel in paths:
+        parts = rel.split("/")
+        if any(p in ALWAYS_EXCLUDED_DIRS for p in parts[:-1]) or _excluded(rel, excludes):
+            continue
+        full = root / rel
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            continue  # tracked but deleted in the work tree
+        except OSError as exc:
+            problems.append(Problem(rel, 0, "unreadable", f"cannot stat: {exc.strerror}"))
+            continue
+        is_link = stat.S_ISLNK(st.st_mode)
+        if is_link:
+            try:
+                target = os.path.realpath(full)
+            except OSError:
+                skipped.append(SkippedFile(rel, "broken symlink"))
+                continue
+            if not (target == real_root or target.startswith(real_root + os.sep)):
+                skipped.append(SkippedFile(rel, "symlink points outside the scanned root"))
+                continue
+            try:
+                st = os.stat(target)
+            except OSError:
+                skipped.append(SkippedFile(rel, "broken symlink"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                skipped.append(SkippedFile(rel, "symlink to a directory or special file"))
+                continue
+        elif not stat.S_ISREG(st.st_mode):
+            continue
+        if st.st_size > max_file_size:
+            reason = f"larger than the size limit ({st.st_size} > {max_file_size} bytes)"
+            skipped.append(SkippedFile(rel, reason))
+            continue
+        files.append(Candidate(rel, st.st_size, is_link))
+    files.sort(key=lambda c: c.path)
+    skipped.sort(key=lambda s: s.path)
+    return Discovery(root, tuple(files), tuple(skipped), tuple(problems), method)

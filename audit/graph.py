@@ -1,0 +1,342 @@
+"""Link stage: all scan results -> one Inventory graph, and questions asked of it.
+
+Linking merges what several scanners said about the same component, joins image names to
+the in-repo Dockerfiles that build them (each join says how it was made), resolves paths
+named from scripts (``-r test/requirements.txt``, ``-f docker/x/Dockerfile``) to the nodes
+scanned for those files, and sorts everything so that two runs diff cleanly.
+
+:func:`removable` answers "what goes with X": the consumers (CI jobs, Dockerfiles, images,
+manifests) that exist only to serve X, and the upstream jobs that would then feed only
+removed jobs.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from audit.model import (
+    Component,
+    ComponentKind,
+    Edge,
+    Evidence,
+    Inventory,
+    Node,
+    Relation,
+    ScanResult,
+    SkippedFile,
+)
+
+LANGUAGE_ECOSYSTEMS = frozenset({"pypi", "npm", "gem", "cargo", "golang", "maven", "nuget"})
+
+
+def _merge_props(
+    a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    merged = dict(a)
+    for k, v in b:
+        merged.setdefault(k, v)
+    return tuple(sorted(merged.items()))
+
+
+def _merge_evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    return tuple(sorted({e for g in groups for e in g}))
+
+
+def _merge_components(components: Iterable[Component]) -> dict[str, Component]:
+    out: dict[str, Component] = {}
+    for c in components:
+        prev = out.get(c.id)
+        if prev is None:
+            out[c.id] = replace(c, evidence=_merge_evidence(c.evidence))
+        else:
+            out[c.id] = replace(
+                prev,
+                evidence=_merge_evidence(prev.evidence, c.evidence),
+                properties=_merge_props(prev.properties, c.properties),
+                purl=prev.purl or c.purl,
+            )
+    return out
+
+
+def _merge_nodes(nodes: Iterable[Node]) -> dict[str, Node]:
+    out: dict[str, Node] = {}
+    for n in nodes:
+        prev = out.get(n.id)
+        if prev is None:
+            out[n.id] = replace(n, evidence=_merge_evidence(n.evidence))
+        else:
+            out[n.id] = replace(
+                prev,
+                evidence=_merge_evidence(prev.evidence, n.evidence),
+                properties=_merge_props(prev.properties, n.properties),
+            )
+    return out
+
+
+def _resolve_path_id(target: str, known: set[str], src_path: str | None) -> str:
+    """Map ``manifest:x`` / ``dockerfile:x`` named from a script to a scanned node id.
+
+    Tries the path as given (root-relative), then relative to the directory of the file
+    that named it, then a unique suffix match (scripts often run from a subdirectory).
+    """
+    if target in known:
+        return target
+    prefix, _, path = target.partition(":")
+    candidates: list[str] = []
+    clean = posixpath.normpath(path.lstrip("/")) if path else path
+    candidates.append(f"{prefix}:{clean}")
+    if src_path:
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(src_path), path))
+        candidates.append(f"{prefix}:{joined}")
+    for cand in candidates:
+        if cand in known:
+            return cand
+    suffix = "/" + clean.lstrip("./")
+    matches = sorted(k for k in known if k.startswith(prefix + ":") and k.endswith(suffix))
+    if len(matches) == 1:
+        return matches[0]
+    return target
+
+
+def _dockerfile_dir(node: Node) -> str:
+    return posixpath.basename(posixpath.dirname(node.name))
+
+
+def link(
+    root: str,
+    result: ScanResult,
+    *,
+    skipped: Sequence[SkippedFile] = (),
+    files_scanned: int = 0,
+    extra_components: Sequence[Component] = (),
+) -> Inventory:
+    """Join every scan result into one sorted Inventory."""
+    comps = _merge_components([*result.components, *extra_components])
+    nodes = _merge_nodes(result.nodes)
+    known = set(nodes)
+
+    edges: set[Edge] = set()
+    for e in result.edges:
+        src_path = e.evidence.path if e.evidence else None
+        src = _resolve_path_id(e.src, known, src_path) if e.src not in comps else e.src
+        dst = _resolve_path_id(e.dst, known, src_path) if e.dst not in comps else e.dst
+        edges.add(replace(e, src=src, dst=dst))
+
+    # Join images to the in-repo Dockerfiles that build them.
+    dockerfiles = [n for n in nodes.values() if n.kind == "dockerfile"]
+    by_label: dict[str, list[Node]] = defaultdict(list)
+    for n in dockerfiles:
+        label = n.prop("label.name")
+        if label:
+            by_label[label.strip().lower()].append(n)
+    has_builder = {e.src for e in edges if e.relation == Relation.BUILT_FROM}
+    for c in comps.values():
+        if c.kind != ComponentKind.IMAGE or c.id in has_builder:
+            continue
+        matched = by_label.get(c.name.lower(), [])
+        how = "LABEL name"
+        if not matched and not c.name.count(".") and "/" in c.name:
+            # Last resort: a Dockerfile in a directory named like the image (falco-tester ->
+            # docker/tester). Only for images without a registry host, and only when unique.
+            last = c.name.rsplit("/", 1)[-1]
+            weak = [
+                n for n in dockerfiles
+                if n.prop("label.name") is None
+                and _dockerfile_dir(n)
+                and (last == _dockerfile_dir(n) or last.endswith("-" + _dockerfile_dir(n)))
+            ]
+            if len(weak) == 1:
+                matched, how = weak, "directory name (weak)"
+        for n in matched:
+            ev = next(iter(n.evidence), None)
+            edges.add(Edge(c.id, n.id, Relation.BUILT_FROM, ev, how))
+
+    # Nodes referenced by edges but never scanned (e.g. a -r file that does not exist) stay
+    # as dangling ids: the report shows them; no placeholder nodes are invented.
+    return Inventory(
+        root=root,
+        components=tuple(sorted(comps.values(), key=lambda c: c.id)),
+        nodes=tuple(sorted(nodes.values(), key=lambda n: n.id)),
+        edges=tuple(sorted(edges, key=_edge_key)),
+        notices=tuple(sorted(result.notices, key=lambda n: (n.path, n.line, n.kind, n.raw))),
+        problems=tuple(sorted(set(result.problems))),
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        files_scanned=files_scanned,
+    )
+
+
+def _edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
+    ev = e.evidence
+    return (e.src, e.relation.value, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
+
+
+# Questions asked of the graph -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphIndex:
+    """Adjacency of an inventory, built once and queried many times."""
+
+    inventory: Inventory
+    out_edges: dict[str, tuple[Edge, ...]]
+    in_edges: dict[str, tuple[Edge, ...]]
+    components: dict[str, Component]
+    nodes: dict[str, Node]
+
+    @staticmethod
+    def build(inventory: Inventory) -> GraphIndex:
+        out: dict[str, list[Edge]] = defaultdict(list)
+        inc: dict[str, list[Edge]] = defaultdict(list)
+        for e in inventory.edges:
+            out[e.src].append(e)
+            inc[e.dst].append(e)
+        return GraphIndex(
+            inventory,
+            {k: tuple(v) for k, v in out.items()},
+            {k: tuple(v) for k, v in inc.items()},
+            {c.id: c for c in inventory.components},
+            {n.id: n for n in inventory.nodes},
+        )
+
+    def consumers(self, gid: str) -> tuple[Edge, ...]:
+        return self.in_edges.get(gid, ())
+
+    def uses(self, gid: str) -> tuple[Edge, ...]:
+        return self.out_edges.get(gid, ())
+
+    def chains_to(self, gid: str, limit: int = 20) -> list[list[Edge]]:
+        """Every path of edges from a root consumer down to ``gid`` (bounded, acyclic)."""
+        chains: list[list[Edge]] = []
+
+        def walk(cur: str, path: list[Edge], seen: frozenset[str]) -> None:
+            if len(chains) >= limit:
+                return
+            ups = [e for e in self.consumers(cur) if e.src not in seen]
+            if not ups:
+                if path:
+                    chains.append(list(reversed(path)))
+                return
+            for e in sorted(ups, key=_edge_key):
+                walk(e.src, [*path, e], seen | {e.src})
+
+        walk(gid, [], frozenset({gid}))
+        return chains
+
+
+@dataclass(frozen=True)
+class RemovableItem:
+    id: str
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What goes with a component when it is removed."""
+
+    target: str
+    removable: tuple[RemovableItem, ...]
+    """Jobs, images, Dockerfiles, manifests (and requirement lines) that exist only for it."""
+    review: tuple[RemovableItem, ...]
+    """Upstream jobs that would feed only removed jobs: review, do not remove blindly."""
+
+
+def _satellites(index: GraphIndex, target: Component) -> set[str]:
+    """The target and its plugins (same ecosystem, name ``<target>-...``), e.g. avocado's."""
+    out = {target.id}
+    if target.kind == ComponentKind.PACKAGE:
+        for c in index.components.values():
+            if (
+                c.kind == ComponentKind.PACKAGE
+                and c.ecosystem == target.ecosystem
+                and (c.name == target.name or c.name.startswith(target.name + "-"))
+            ):
+                out.add(c.id)
+    return out
+
+
+def _payload(index: GraphIndex, gid: str) -> set[str]:
+    """What a consumer exists to provide: its language packages, manifests, job images."""
+    node = index.nodes.get(gid)
+    comp = index.components.get(gid)
+    payload: set[str] = set()
+    for e in index.uses(gid):
+        dst = e.dst
+        dcomp = index.components.get(dst)
+        if e.relation in (Relation.INSTALLS, Relation.REQUIRES):
+            if dcomp is None:
+                continue
+            if node is not None and node.kind == "manifest":
+                payload.add(dst)
+            elif dcomp.kind == ComponentKind.PACKAGE and dcomp.ecosystem in LANGUAGE_ECOSYSTEMS:
+                payload.add(dst)
+        elif e.relation == Relation.INCLUDES:
+            payload.add(dst)
+        elif e.relation == Relation.RUNS_IN and node is not None and node.kind == "ci-job":
+            payload.add(dst)
+        elif e.relation == Relation.BUILT_FROM and comp is not None:
+            payload.add(dst)
+    return payload
+
+
+def removable(index: GraphIndex, component_id: str) -> Removal:
+    """Consumers that become removable with ``component_id`` (a fixpoint over the graph).
+
+    A Dockerfile or manifest is removable when every language package it installs (and
+    every manifest it includes) goes; OS packages and base images are means, not ends. An
+    image is removable when all the in-repo Dockerfiles that build it are; a CI job when
+    every image it runs in goes and it installs nothing that stays.
+    """
+    target = index.components.get(component_id)
+    if target is None:
+        return Removal(component_id, (), ())
+    gone = _satellites(index, target)
+    reasons: dict[str, str] = {c: f"a plugin of {target.name}" for c in gone if c != target.id}
+    changed = True
+    while changed:
+        changed = False
+        frontier = {e.src for g in list(gone) for e in index.consumers(g)}
+        for gid in sorted(frontier - gone):
+            payload = _payload(index, gid)
+            if payload and payload <= gone:
+                gone.add(gid)
+                reasons[gid] = "serves only " + ", ".join(sorted(payload))
+                changed = True
+
+    items: list[RemovableItem] = []
+    for gid in sorted(gone - {target.id}):
+        evidence: list[Evidence] = []
+        node = index.nodes.get(gid)
+        comp = index.components.get(gid)
+        if node is not None:
+            evidence.extend(node.evidence)
+        if comp is not None:
+            evidence.extend(comp.evidence)
+        # The lines that mention what is removed (requirement lines, RUN lines).
+        for e in index.uses(gid):
+            if e.dst in gone and e.evidence is not None:
+                evidence.append(e.evidence)
+        items.append(RemovableItem(gid, reasons.get(gid, ""), _merge_evidence(evidence)))
+
+    review: list[RemovableItem] = []
+    removed_jobs = {g for g in gone if g.startswith("ci-job:")}
+    for job in sorted(removed_jobs):
+        for e in index.uses(job):
+            upstream = e.dst
+            if e.relation != Relation.REQUIRES or upstream in gone:
+                continue
+            dependents = {d.src for d in index.consumers(upstream) if d.relation == Relation.REQUIRES}
+            if dependents and dependents <= removed_jobs:
+                node = index.nodes.get(upstream)
+                review.append(
+                    RemovableItem(
+                        upstream,
+                        "feeds only removed jobs: " + ", ".join(sorted(dependents)),
+                        node.evidence if node else (),
+                    )
+                )
+    uniq = {r.id: r for r in review}
+    return Removal(component_id, tuple(items), tuple(uniq[k] for k in sorted(uniq)))

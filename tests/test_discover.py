@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from audit.discover import discover
+from audit.scan import decode, is_binary, scan
+
+
+def _tree(root: Path, files: dict[str, bytes | str]) -> None:
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            p.write_text(content, encoding="utf-8")
+        else:
+            p.write_bytes(content)
+
+
+def test_walk_skips_git_excludes_and_large_files(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        "a/requirements.txt": "x==1\n",
+        ".git/config": "[core]\n",
+        "vendor/lib/requirements.txt": "y==1\n",
+        "big.txt": "x" * 2048,
+        "b.txt": "hi",
+    })
+    found = discover(tmp_path, excludes=["vendor"], max_file_size=1024, use_git=False)
+    assert [c.path for c in found.files] == ["a/requirements.txt", "b.txt"]
+    assert [(s.path, s.reason) for s in found.skipped] == [
+        ("big.txt", "larger than the size limit (2048 > 1024 bytes)")
+    ]
+    assert found.method == "walk"
+
+
+def test_symlinks_out_of_root_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    root = tmp_path / "root"
+    _tree(outside, {"secret.txt": "s3cret"})
+    _tree(root, {"real.txt": "ok", "sub/x.txt": "ok"})
+    os.symlink(outside / "secret.txt", root / "leak.txt")
+    os.symlink(root / "real.txt", root / "inside.txt")
+    os.symlink(outside, root / "linkdir")
+    os.symlink(root, root / "sub" / "loop")  # a loop: never descended into
+    found = discover(root, use_git=False)
+    assert [c.path for c in found.files] == ["inside.txt", "real.txt", "sub/x.txt"]
+    assert [(s.path, s.reason) for s in found.skipped] == [
+        ("leak.txt", "symlink points outside the scanned root"),
+        ("linkdir", "symlink points outside the scanned root"),
+        ("sub/loop", "symlink to a directory or special file"),
+    ]
+
+
+def test_git_tree_lists_tracked_and_untracked_not_ignored(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        "tracked.txt": "a", ".gitignore": "ignored.txt\n", "ignored.txt": "b", "new.txt": "c",
+    })
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, env=env)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "tracked.txt", ".gitignore"], check=True,
+                   env=env)
+    found = discover(tmp_path)
+    assert found.method == "git"
+    assert [c.path for c in found.files] == [".gitignore", "new.txt", "tracked.txt"]
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "problem", "line"),
+    [
+        (b"a\nb\n", "a\nb\n", None, 1),
+        (b"\xef\xbb\xbfa\n", "a\n", None, 1),
+        ("h\xe9\n".encode("utf-16"), "h\xe9\n", None, 1),
+        (b"ok\n\xff\xfe bad\n", "ok\n\ufffd\ufffd bad\n", "not valid UTF-8", 2),
+    ],
+)
+def test_decode(data: bytes, text: str, problem: str | None, line: int) -> None:
+    d = decode(data)
+    assert (d.text, d.problem, d.line) == (text, problem, line)
+
+
+def test_binary_detection() -> None:
+    assert is_binary(b"\x7fELF\0\0\0")
+    assert not is_binary(b"plain text")
+    assert not is_binary("utf16".encode("utf-16"))
+
+
+def test_scan_lists_binary_and_undecodable_files(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        "requirements.txt": b"avocado-framework==69.0\n",
+        "bin/requirements.txt": b"\0\x01\x02",
+        "latin/requirements.txt": b"# caf\xe9\nflask==2.0\n",
+    })
+    out = scan(discover(tmp_path, use_git=False))
+    assert [(s.path, s.reason) for s in out.skipped] == [("bin/requirements.txt", "binary file")]
+    assert [(p.path, p.line, p.kind) for p in out.result.problems] == [
+        ("latin/requirements.txt", 1, "unreadable")
+    ]
+    ids = sorted(c.id for c in out.result.components)
+    assert ids == ["pypi:avocado-framework@69.0", "pypi:flask@2.0"]
