@@ -281,6 +281,74 @@ class Action:
     removable: tuple[str, ...] = ()
     """Graph ids that go with the target when nothing else needs them."""
     evidence: tuple[Evidence, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+    """Extra facts as sorted pairs: alternatives (replace), election and where to declare it
+    (elect), request file (request-exception), new (baseline)..."""
+
+    def prop(self, key: str) -> str | None:
+        for k, v in self.properties:
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    """Everything the later stages concluded about one component."""
+
+    component_id: str
+    license: LicenseInfo
+    context: str
+    distribution: str
+    classification: tuple[str, ...]
+    """Why this context and distribution model."""
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """Where the scanned tree comes from, for usage URLs (None when unknown)."""
+
+    remote: str | None = None
+    """Web URL of the repository, e.g. https://github.com/falcosecurity/falco."""
+    commit: str | None = None
+    prefix: str = ""
+    """Path of the scanned root inside the repository ('' at the top)."""
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    source_url: str = ""
+    read_on: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """One audit: the inventory and every conclusion drawn from it. No timestamps, so that
+    two runs over the same tree are identical."""
+
+    root: str
+    project: str | None
+    as_of: str | None
+    """ISO date the policy and exceptions were evaluated at (None: today)."""
+    policy: PolicyInfo
+    inventory: Inventory
+    results: tuple[ComponentResult, ...]
+    """Sorted by component id."""
+    actions: tuple[Action, ...]
+    findings: tuple[Finding, ...] = ()
+    incomplete: tuple[Problem, ...] = ()
+    """Everything that makes this report incomplete: unreadable files, failed lookups..."""
+    repository: RepoInfo = RepoInfo()
+    warnings: tuple[str, ...] = ()
+    """Non-fatal notes, e.g. exception records skipped."""
+
+    def result(self, component_id: str) -> ComponentResult | None:
+        for r in self.results:
+            if r.component_id == component_id:
+                return r
+        return None
 
 
 def to_jsonable(value: Any) -> Any:
@@ -309,6 +377,7 @@ __all__ = [
     "ActionKind",
     "Component",
     "ComponentKind",
+    "ComponentResult",
     "Edge",
     "Evidence",
     "Finding",
@@ -316,8 +385,11 @@ __all__ = [
     "LicenseInfo",
     "Node",
     "Notice",
+    "PolicyInfo",
     "Problem",
     "Relation",
+    "RepoInfo",
+    "Report",
     "ScanResult",
     "SkippedFile",
     "Status",

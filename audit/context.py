@@ -1,0 +1,138 @@
+"""Classify stage: component + graph -> execution context and distribution model, with reasons.
+
+Contexts: ``kernel-module``, ``ebpf`` (runs in the kernel), ``userspace``, ``build``,
+``test``, ``ci``. Distribution models, in the CNCF request form's words: ``distributed``
+(ships in a released artifact), ``user-fetched`` (the user's package manager fetches it),
+``system-component``, ``internal-tooling`` (only built or tested with, never shipped).
+
+The rules, in order, each stated in the reasons:
+1. First-party ``source`` components keep the context their notices gave them and ship
+   (``distributed``), unless they live under a test directory.
+2. Anything reachable from a published image (installed in it, its base, or its base's
+   base) or bundled by a build file ships: ``distributed``.
+3. Runtime dependencies declared in a project manifest: ``distributed`` when compiled in
+   (Go modules, CMake, npm bundles) and ``user-fetched`` for Python runtime requirements.
+4. Everything reachable only from CI jobs, test manifests or images used only by CI:
+   ``internal-tooling``, context ``test`` when a test job or test file uses it, else ``ci``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from audit.graph import GraphIndex
+from audit.model import Component, ComponentKind, Relation
+
+_TEST_WORD = re.compile(r"(^|[/:_.\-])(tests?|testing|e2e|integration|spec)([/_.\-]|$)", re.I)
+
+
+@dataclass(frozen=True)
+class Classification:
+    context: str
+    distribution: str
+    reasons: tuple[str, ...]
+
+
+def _is_test(name: str) -> bool:
+    return bool(_TEST_WORD.search(name))
+
+
+def published_images(index: GraphIndex, names: Sequence[str]) -> frozenset[str]:
+    """Ids of image components whose name is in the configured published list."""
+    wanted = {n.split("@", 1)[0].rsplit(":", 1)[0].lower() if "/" in n or ":" in n else n.lower()
+              for n in names}
+    return frozenset(
+        c.id for c in index.components.values()
+        if c.kind == ComponentKind.IMAGE and c.name.lower() in wanted
+    )
+
+
+def _shipping_roots(index: GraphIndex, published: frozenset[str]) -> dict[str, str]:
+    """Every graph id that ships, mapped to why (a published image, a build bundle)."""
+    ships: dict[str, str] = {}
+    stack: list[tuple[str, str]] = [(p, f"published image {p.removeprefix('image:')}")
+                                    for p in sorted(published)]
+    for e in index.inventory.edges:
+        if e.relation == Relation.BUNDLES and not _is_test(e.src):
+            where = e.evidence.location if e.evidence else e.src
+            stack.append((e.dst, f"bundled into the build ({where})"))
+    while stack:
+        gid, why = stack.pop()
+        if gid in ships:
+            continue
+        ships[gid] = why
+        for e in index.uses(gid):
+            if e.relation in (Relation.BUILT_FROM, Relation.BASE, Relation.INSTALLS,
+                              Relation.INCLUDES, Relation.REQUIRES, Relation.BUNDLES):
+                if e.relation == Relation.REQUIRES and gid.startswith("ci-job:"):
+                    continue  # job ordering, not content
+                stack.append((e.dst, why))
+    return ships
+
+
+@dataclass(frozen=True)
+class Classifier:
+    index: GraphIndex
+    ships: dict[str, str]
+
+    @staticmethod
+    def build(index: GraphIndex, published: Sequence[str]) -> Classifier:
+        return Classifier(index, _shipping_roots(index, published_images(index, published)))
+
+    def classify(self, component: Component) -> Classification:
+        if component.kind == ComponentKind.SOURCE:
+            return self._source(component)
+        users = self.index.consumers(component.id)
+        if component.id in self.ships:
+            why = self.ships[component.id]
+            return Classification("userspace", "distributed", (f"ships: {why}",))
+        runtime = [e for e in users if e.src.startswith(("manifest:", "build-file:"))
+                   and e.relation in (Relation.REQUIRES, Relation.BUNDLES)
+                   and not _is_test(e.src) and not _dev_scope(component)]
+        if runtime:
+            e = runtime[0]
+            where = e.evidence.location if e.evidence else e.src
+            if component.ecosystem == "pypi":
+                return Classification(
+                    "userspace", "user-fetched",
+                    (f"a runtime requirement ({where}): the user's installer fetches it",),
+                )
+            return Classification(
+                "userspace", "distributed", (f"a runtime dependency built in ({where})",)
+            )
+        return self._tooling(component)
+
+    def _source(self, component: Component) -> Classification:
+        context = component.prop("context") or "userspace"
+        reasons = []
+        if component.prop("context_reason"):
+            reasons.append(f"context {context}: {component.prop('context_reason')}")
+        if _is_test(component.name):
+            reasons.append("first-party source under a test directory: not shipped")
+            return Classification("test", "internal-tooling", tuple(reasons))
+        reasons.append("first-party source: ships with the project")
+        return Classification(context, "distributed", tuple(reasons))
+
+    def _tooling(self, component: Component) -> Classification:
+        roots: list[str] = []
+        for chain in self.index.chains_to(component.id, limit=50):
+            roots.append(chain[0].src)
+        if not roots:
+            roots = [e.src for e in self.index.consumers(component.id)]
+        testy = sorted({r for r in roots if _is_test(r)})
+        if _dev_scope(component):
+            testy = testy or [f"scope {component.prop('scope')}"]
+        context = "test" if testy else ("ci" if any(r.startswith("ci-") for r in roots)
+                                         else "build")
+        shown = ", ".join(sorted(set(roots))[:5]) or "no consumer"
+        reasons = [f"used only by {shown}: never shipped"]
+        if testy:
+            reasons.append(f"test tooling ({', '.join(testy[:3])})")
+        return Classification(context, "internal-tooling", tuple(reasons))
+
+
+def _dev_scope(component: Component) -> bool:
+    scope = component.prop("scope") or ""
+    return scope.startswith(("dev", "group:dev", "group:test", "test")) or scope == "indirect-dev"
