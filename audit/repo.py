@@ -1,0 +1,59 @@
+"""Facts about the repository a scanned tree lives in: web URL, commit, path prefix.
+
+git is asked read-only questions with hooks and fsmonitor disabled; nothing from the
+scanned repository runs. Any failure gives ``RepoInfo()`` (unknown), never an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from audit.model import RepoInfo
+
+_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"]
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            [*_GIT, *args], cwd=root, capture_output=True, timeout=20, check=True,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.decode("utf-8", "replace").strip() or None
+
+
+def web_url(remote: str) -> str | None:
+    """``git@github.com:o/r.git`` or ``https://user@github.com/o/r`` -> ``https://github.com/o/r``.
+
+    Credentials in a remote URL are dropped so that no token is ever printed.
+    """
+    remote = remote.strip()
+    m = re.match(r"^(?:ssh://)?git@([^/:]+)[:/](.+?)(?:\.git)?/?$", remote)
+    if m:
+        return f"https://{m[1]}/{m[2]}"
+    m = re.match(r"^(?:https?|git)://(?:[^@/]+@)?([^/]+)/(.+?)(?:\.git)?/?$", remote)
+    if m:
+        return f"https://{m[1]}/{m[2]}"
+    return None
+
+
+def repo_info(root: Path) -> RepoInfo:
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        return RepoInfo()
+    commit = _git(root, "rev-parse", "HEAD")
+    remote = _git(root, "config", "--get", "remote.origin.url")
+    try:
+        prefix = Path(root).resolve().relative_to(Path(top).resolve()).as_posix()
+    except ValueError:
+        prefix = ""
+    return RepoInfo(
+        remote=web_url(remote) if remote else None,
+        commit=commit,
+        prefix="" if prefix == "." else prefix,
+    )
