@@ -57,4 +57,5 @@ class Scanner(Protocol):
 
     def scan(self, source: SourceFile) -> ScanResult: ...
 
+
 __all__ = ["ScanResult", "Scanner", "SourceFile"]
