@@ -1,0 +1,191 @@
+"""The project's own waivers file: accepted license findings, each with a reason and expiry.
+
+Format (TOML, documented in docs/policy-format.md)::
+
+    [[waiver]]
+    id = "ubi-test-image"
+    component = "image:registry.access.redhat.com/ubi8/*"
+    license = "LicenseRef-RedHat-UBI-EULA"
+    context = ["test", "ci"]
+    reason = "only runs the integration tests; never shipped"
+    approved-by = "Falco maintainers, 2025-01-10 meeting"
+    expires = 2025-12-31
+
+A waiver names a component (glob on id, name or purl), a license (an SPDX expression,
+matched by equivalence, or a glob), or both. An expired waiver no longer counts; the
+verdict says so.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.errors import ConfigError
+from audit.model import Component
+from audit.policy import expressions
+from audit.policy._fields import Fields, read_toml
+from audit.policy.policy import CONTEXTS
+
+
+@dataclass(frozen=True)
+class Waiver:
+    id: str
+    reason: str
+    approved_by: str
+    expires: datetime.date
+    """Last day the waiver counts."""
+    component: str = ""
+    """Glob on the component id, name or purl (case-insensitive); empty for any."""
+    license: str = ""
+    """As written: an SPDX expression or a glob; empty for any license of the component."""
+    license_normalized: str | None = None
+    """The normalized expression when ``license`` is one (not a glob)."""
+    contexts: frozenset[str] | None = None
+    project: str = ""
+    approved: datetime.date | None = None
+    path: str = ""
+
+    def expired(self, as_of: datetime.date | None) -> bool:
+        return as_of is not None and as_of > self.expires
+
+    def describe(self) -> str:
+        return f"{self.reason}; approved by {self.approved_by}, expires {self.expires.isoformat()}"
+
+
+@dataclass(frozen=True)
+class WaiverMatch:
+    granted: tuple[Waiver, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def load_waivers(path: Path) -> tuple[Waiver, ...]:
+    """Read a waivers file; ConfigError (file, key, what was expected) when it is wrong."""
+    return parse_waivers(read_toml(path), str(path))
+
+
+def parse_waivers(data: dict[str, object], path: str) -> tuple[Waiver, ...]:
+    top = Fields(data, path)
+    top.check_keys(("waiver",))
+    out: list[Waiver] = []
+    seen: set[str] = set()
+    for i, t in enumerate(top.tables("waiver")):
+        waiver = _waiver(t, i, path)
+        if waiver.id in seen:
+            raise t.error("id", f"duplicate waiver id {waiver.id!r}")
+        seen.add(waiver.id)
+        out.append(waiver)
+    return tuple(out)
+
+
+def _waiver(t: Fields, index: int, path: str) -> Waiver:
+    t.check_keys(
+        (
+            "id",
+            "component",
+            "license",
+            "context",
+            "project",
+            "reason",
+            "approved-by",
+            "approved",
+            "expires",
+        )
+    )
+    component = t.string("component").strip()
+    license_text = t.string("license").strip()
+    if not component and not license_text:
+        raise ConfigError(
+            "a waiver needs a component or a license (or both)", path=path, key=t.prefix
+        )
+    normalized = None
+    if license_text and not any(ch in license_text for ch in "*?["):
+        parsed = expressions.parse_expression(license_text)
+        if parsed.normalized is None:
+            raise t.error(
+                "license",
+                f"expected an SPDX expression or a glob, got {license_text!r} ({parsed.problem})",
+            )
+        normalized = parsed.normalized
+    expires = t.date("expires", required=True)
+    assert expires is not None
+    return Waiver(
+        id=t.string("id").strip() or f"waiver-{index + 1}",
+        reason=t.string("reason", required=True),
+        approved_by=t.string("approved-by", required=True),
+        expires=expires,
+        component=component,
+        license=license_text,
+        license_normalized=normalized,
+        contexts=t.choices("context", CONTEXTS, one_or_many=True),
+        project=t.string("project").strip(),
+        approved=t.date("approved"),
+        path=path,
+    )
+
+
+def expired_waivers(waivers: Iterable[Waiver], as_of: datetime.date | None) -> tuple[Waiver, ...]:
+    """The waivers that no longer count on ``as_of`` (for a report's own list)."""
+    return tuple(w for w in waivers if w.expired(as_of))
+
+
+def _component_matches(pattern: str, component: Component | None) -> bool:
+    if component is None:
+        return False
+    pat = pattern.casefold()
+    names = (component.id, component.name, component.purl or "")
+    return any(n and fnmatch.fnmatchcase(n.casefold(), pat) for n in names)
+
+
+def _license_matches(waiver: Waiver, expression: str) -> bool:
+    if waiver.license_normalized is not None:
+        return expressions.is_equivalent(waiver.license_normalized, expression)
+    return fnmatch.fnmatchcase(expression.casefold(), waiver.license.casefold())
+
+
+def match_waivers(
+    waivers: Iterable[Waiver],
+    expression: str,
+    *,
+    whole: bool,
+    context: str,
+    project: str | None,
+    as_of: datetime.date | None,
+    component: Component | None = None,
+) -> WaiverMatch:
+    """The waivers that cover ``expression`` here; notes for those expired or not yet approved.
+
+    ``whole`` is true when ``expression`` is the component's whole license: a waiver that
+    names no license covers only that.
+    """
+    granted: list[Waiver] = []
+    notes: list[str] = []
+    for w in waivers:
+        if w.component and not _component_matches(w.component, component):
+            continue
+        if w.license:
+            if not _license_matches(w, expression):
+                continue
+        elif not whole:
+            continue
+        if w.contexts is not None and context not in w.contexts:
+            continue
+        if w.project and (project is None or w.project.casefold() != project.casefold()):
+            continue
+        if w.expired(as_of):
+            assert as_of is not None
+            notes.append(
+                f"waiver {w.id} expired on {w.expires.isoformat()} (as of {as_of.isoformat()}); "
+                "not counted"
+            )
+        elif as_of is not None and w.approved is not None and w.approved > as_of:
+            notes.append(
+                f"waiver {w.id} approved {w.approved.isoformat()}, after the as-of date "
+                f"{as_of.isoformat()}; not counted"
+            )
+        else:
+            granted.append(w)
+    return WaiverMatch(tuple(granted), tuple(notes))
