@@ -1,0 +1,464 @@
+"""One HTTP client for every license source: cache, timeouts, retries, token handling.
+
+- Responses are cached on SQLite through requests-cache (``$DEPAUDIT_CACHE_DIR/http.sqlite``,
+  else ``~/.cache/depaudit/http.sqlite``); a corrupted cache file is rebuilt with a warning.
+- ``offline=True`` answers only from the cache (stale entries included): a miss is
+  ``Fetched(ok=False, error="offline: not in cache")`` and nothing goes on the wire.
+- Retries with exponential backoff on timeouts, resets and HTTP 429/500/502/503/504; a
+  ``Retry-After`` (or GitHub's rate-limit reset) is honoured while the total wait stays within
+  ``max_wait``. The sleep and clock functions are injectable so tests never wait.
+- The GitHub token (``GITHUB_TOKEN``) is only sent to the configured GitHub API host, over
+  HTTPS (or to a loopback test server); it never appears in ``repr``, logs or the cache.
+- :meth:`HttpClient.get_json` never raises for network faults: it returns a :class:`Fetched`
+  with ``ok=False`` and a short reason.
+
+``requests`` and ``requests_cache`` are imported when the first request is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from audit import __version__
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+USER_AGENT = f"depaudit/{__version__}"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CACHED_STATUSES = (200, 404)
+OFFLINE_MISS = "offline: not in cache"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Base URLs of every service depaudit asks (mirrors, or a test server on 127.0.0.1)."""
+
+    pypi: str = "https://pypi.org/pypi"
+    """PyPI JSON API: ``{pypi}/{name}/{version}/json``."""
+    depsdev: str = "https://api.deps.dev/v3"
+    """deps.dev API v3: ``{depsdev}/systems/{system}/packages/{name}/versions/{version}``."""
+    clearlydefined: str = "https://api.clearlydefined.io"
+    """ClearlyDefined: ``{clearlydefined}/definitions/{type}/{provider}/{ns}/{name}/{rev}``."""
+    github: str = "https://api.github.com"
+    """GitHub REST API; the only host the GitHub token is sent to."""
+    docker_hub: str = "https://registry-1.docker.io"
+    """The registry API serving Docker Hub images (no registry in the reference)."""
+    registries: tuple[tuple[str, str], ...] = ()
+    """Other registries' base URLs by host, e.g. ``(("quay.io", "http://127.0.0.1:5000"),)``;
+    a registry not listed is ``https://{host}``."""
+
+    def __post_init__(self) -> None:
+        for name in ("pypi", "depsdev", "clearlydefined", "github", "docker_hub"):
+            object.__setattr__(self, name, getattr(self, name).rstrip("/"))
+
+    def registry(self, host: str) -> str:
+        """Base URL of an OCI registry (``""`` means Docker Hub)."""
+        if not host:
+            return self.docker_hub
+        for h, base in self.registries:
+            if h == host:
+                return base.rstrip("/")
+        return f"https://{host}"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The outcome of one GET: JSON data, or why there is none."""
+
+    url: str
+    ok: bool
+    data: Any = None
+    """The decoded JSON body when ``ok``."""
+    status: int = 0
+    """HTTP status of the last response; 0 when no response came (timeout, reset...)."""
+    error: str = ""
+    """Short reason when not ``ok``: ``HTTP 503 after 3 tries``, ``timeout after 3 tries``,
+    ``malformed JSON``, ``offline: not in cache``..."""
+    from_cache: bool = False
+    tries: int = 0
+    """Requests sent (0 when answered by the cache)."""
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    """Response headers, lower-cased names, sorted."""
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+
+def default_cache_path() -> Path:
+    """``$DEPAUDIT_CACHE_DIR/http.sqlite``, else ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    env = os.environ.get("DEPAUDIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / "http.sqlite"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    return Path(base) / "depaudit" / "http.sqlite"
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class _Retry(Exception):
+    """Internal: the attempt failed in a way worth another try."""
+
+    def __init__(self, reason: str, status: int = 0, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.wait = wait
+
+
+class HttpClient:
+    """A cached, retrying, never-raising JSON client shared by all license sources."""
+
+    def __init__(
+        self,
+        cache_path: str | os.PathLike[str] | None = None,
+        *,
+        offline: bool = False,
+        endpoints: Endpoints | None = None,
+        token: str | None = None,
+        use_cache: bool = True,
+        expire_after: timedelta = timedelta(days=7),
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        tries: int = 3,
+        backoff: float = 0.5,
+        max_wait: float = 30.0,
+        max_workers: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``token`` defaults to ``$GITHUB_TOKEN``; pass ``""`` to send none."""
+        self.cache_path = Path(cache_path) if cache_path is not None else default_cache_path()
+        self.offline = offline
+        self.endpoints = endpoints or Endpoints()
+        self.__token = os.environ.get("GITHUB_TOKEN", "") if token is None else token
+        self.use_cache = use_cache
+        self.expire_after = expire_after
+        self.timeout = (connect_timeout, read_timeout)
+        self.tries = max(1, tries)
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.max_workers = max(1, max_workers)
+        self.sleep = sleep
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._session_obj: Any = None
+        self._shared: HttpClient | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpClient(cache_path={str(self.cache_path)!r}, offline={self.offline}, "
+            f"token={'<set>' if self.__token else None})"
+        )
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.__token)
+
+    def as_offline(self) -> HttpClient:
+        """A view of this client that answers only from its cache (shares the session)."""
+        if self.offline:
+            return self
+        view = HttpClient.__new__(HttpClient)
+        view.__dict__.update(self.__dict__)
+        view.offline = True
+        view._shared = self._shared or self
+        return view
+
+    def close(self) -> None:
+        """Close the session (an offline view leaves its parent's session open)."""
+        if self._shared is not None:
+            return
+        with self._lock:
+            if self._session_obj is not None:
+                self._session_obj.close()
+                self._session_obj = None
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _session(self) -> Any:
+        if self._shared is not None:
+            return self._shared._session()
+        with self._lock:
+            if self._session_obj is None:
+                self._session_obj = self._open()
+            return self._session_obj
+
+    def _open(self) -> Any:
+        import requests
+
+        if not self.use_cache:
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            return session
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            return self._cached_session()
+        except sqlite3.DatabaseError as exc:
+            log.warning("HTTP cache %s is corrupted (%s): rebuilding it", self.cache_path, exc)
+            self._remove_cache_files()
+        except OSError as exc:
+            log.warning("HTTP cache %s unusable (%s): caching in memory", self.cache_path, exc)
+            return self._cached_session(memory=True)
+        try:
+            return self._cached_session()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            log.warning(
+                "HTTP cache %s still unusable (%s): caching in memory", self.cache_path, exc
+            )
+            return self._cached_session(memory=True)
+
+    def _cached_session(self, memory: bool = False) -> Any:
+        import requests_cache
+
+        if memory:
+            backend: Any = requests_cache.SQLiteCache(":memory:", use_memory=True)
+        else:
+            backend = requests_cache.SQLiteCache(str(self.cache_path))
+            # Touch the database so that a corrupted file is detected now.
+            backend.responses.count()
+        session = requests_cache.CachedSession(
+            backend=backend,
+            expire_after=self.expire_after,
+            allowable_codes=CACHED_STATUSES,
+            allowable_methods=("GET",),
+            # Offline, and when the network fails, an expired entry beats no answer.
+            stale_if_error=True,
+        )
+        session.headers["User-Agent"] = USER_AGENT
+        return session
+
+    def _remove_cache_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            p = Path(str(self.cache_path) + suffix)
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", p, exc)
+
+    def _rebuild(self, exc: Exception) -> None:
+        owner = self._shared or self
+        with owner._lock:
+            log.warning("HTTP cache %s is corrupted (%s): rebuilding it", owner.cache_path, exc)
+            if owner._session_obj is not None:
+                # The broken database may refuse to close cleanly.
+                with contextlib.suppress(Exception):
+                    owner._session_obj.close()
+                owner._session_obj = None
+            if owner.use_cache:
+                owner._remove_cache_files()
+
+    def _auth_for(self, url: str) -> dict[str, str]:
+        """The GitHub token header, only for the configured GitHub API host."""
+        if not self.__token:
+            return {}
+        target = urlsplit(url)
+        github = urlsplit(self.endpoints.github)
+        if (target.scheme, target.netloc.lower()) != (github.scheme, github.netloc.lower()):
+            return {}
+        if target.scheme != "https" and (target.hostname or "") not in _LOOPBACK:
+            return {}
+        return {"Authorization": f"Bearer {self.__token}"}
+
+    # -- requests ---------------------------------------------------------------------
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        cache: bool = True,
+    ) -> Fetched:
+        """GET ``url`` and decode JSON; never raises for network or HTTP faults.
+
+        ``headers`` are extra request headers (never logged). ``cache=False`` neither reads
+        nor stores the cache (short-lived answers such as registry tokens); offline, such a
+        request is a miss.
+        """
+        if self.offline and not cache:
+            return Fetched(url, ok=False, error=OFFLINE_MISS)
+        for rebuild in (True, False):
+            try:
+                return self._get_json(url, headers or {}, cache)
+            except sqlite3.DatabaseError as exc:
+                if not rebuild:
+                    return Fetched(url, ok=False, error=f"cache error: {exc}")
+                self._rebuild(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_json(self, url: str, headers: Mapping[str, str], cache: bool) -> Fetched:
+        import requests
+
+        session = self._session()
+        request_headers = {**headers, **self._auth_for(url)}
+        kwargs: dict[str, Any] = {}
+        if self.use_cache:
+            if self.offline:
+                kwargs.update(only_if_cached=True)
+            if not cache:
+                import requests_cache
+
+                kwargs.update(expire_after=requests_cache.DO_NOT_CACHE)
+        waited = 0.0
+        last = ""
+        status = 0
+        tries = 0
+        for attempt in range(self.tries):
+            tries += 1
+            log.debug("GET %s (try %d)", url, tries)
+            try:
+                response = session.get(url, headers=request_headers, timeout=self.timeout, **kwargs)
+                result = self._interpret(url, response, tries)
+            except sqlite3.DatabaseError:
+                raise
+            except _Retry as retry:
+                last, status, wait = retry.reason, retry.status, retry.wait
+            except requests.exceptions.Timeout:
+                last, status, wait = "timeout", 0, None
+            except requests.exceptions.TooManyRedirects:
+                return Fetched(url, ok=False, error="too many redirects", tries=tries)
+            except requests.exceptions.ConnectionError:
+                last, status, wait = "connection failed", 0, None
+            except requests.exceptions.RequestException as exc:
+                return Fetched(
+                    url, ok=False, error=f"request failed: {type(exc).__name__}", tries=tries
+                )
+            else:
+                return result
+            if self.offline or attempt == self.tries - 1:
+                break
+            delay = self.backoff * (2**attempt) if wait is None else wait
+            if waited + delay > self.max_wait:
+                return Fetched(
+                    url,
+                    ok=False,
+                    status=status,
+                    tries=tries,
+                    error=f"{last}: retry in {delay:g}s exceeds the {self.max_wait:g}s wait budget",
+                )
+            self.sleep(delay)
+            waited += delay
+        return Fetched(
+            url,
+            ok=False,
+            status=status,
+            tries=tries,
+            error=f"{last} after {tries} {'try' if tries == 1 else 'tries'}",
+        )
+
+    def _interpret(self, url: str, response: Any, tries: int) -> Fetched:
+        from_cache = bool(getattr(response, "from_cache", False))
+        status = int(response.status_code)
+        headers = tuple(sorted((k.lower(), v) for k, v in response.headers.items()))
+        sent = 0 if from_cache else tries
+        if self.offline and (not from_cache or status == 504):
+            # requests-cache answers an only-if-cached miss with a synthetic 504.
+            return Fetched(url, ok=False, error=OFFLINE_MISS)
+        if status in RETRY_STATUSES or self._rate_limited(status, response.headers):
+            wait = parse_retry_after(response.headers.get("Retry-After"), self.clock())
+            if wait is None and self._rate_limited(status, response.headers):
+                reset = response.headers.get("X-RateLimit-Reset", "")
+                wait = max(0.0, float(reset) - self.clock()) if reset.isdigit() else None
+            raise _Retry(f"HTTP {status}", status, wait)
+        if status >= 400:
+            return Fetched(
+                url,
+                ok=False,
+                status=status,
+                error=f"HTTP {status}",
+                from_cache=from_cache,
+                tries=sent,
+                headers=headers,
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            return Fetched(
+                url,
+                ok=False,
+                status=status,
+                error="malformed JSON",
+                from_cache=from_cache,
+                tries=sent,
+                headers=headers,
+            )
+        return Fetched(
+            url,
+            ok=True,
+            data=data,
+            status=status,
+            from_cache=from_cache,
+            tries=sent,
+            headers=headers,
+        )
+
+    @staticmethod
+    def _rate_limited(status: int, headers: Mapping[str, str]) -> bool:
+        return status == 403 and headers.get("X-RateLimit-Remaining") == "0"
+
+    # -- concurrency ------------------------------------------------------------------
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(x) for x in items]`` on a bounded thread pool, results in input order."""
+        work = list(items)
+        if len(work) <= 1 or self.max_workers == 1:
+            return [fn(x) for x in work]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(work))) as pool:
+            return list(pool.map(fn, work))
+
+    def fetch_many(self, urls: Sequence[str]) -> list[Fetched]:
+        """:meth:`get_json` for each URL, concurrently (bounded), in input order."""
+        return self.map(self.get_json, urls)
+
+
+__all__ = [
+    "OFFLINE_MISS",
+    "USER_AGENT",
+    "Endpoints",
+    "Fetched",
+    "HttpClient",
+    "default_cache_path",
+    "parse_retry_after",
+]
