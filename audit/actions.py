@@ -79,6 +79,7 @@ REQUEST_DIR = "exception-requests"
 JOIN = ", "
 
 _NOT_ALLOWED = frozenset({Status.NEEDS_EXCEPTION, Status.DENIED})
+_PASSING = frozenset({Status.ALLOWED, Status.ALLOWED_BY_EXCEPTION, Status.NOT_REQUIRED})
 _SLUG_RUN = re.compile(r"[^a-z0-9.]+")
 _NOUNS = {
     "ci-job": ("CI job", "CI jobs"),
@@ -183,7 +184,13 @@ def plan(
         and _replaceable_license(r)
     }
 
-    removal_reasons = _removal_targets(inventory, by_id, config, replaceable)
+    # OS packages installed on top of a base image that must be replaced come from that
+    # image's repositories: replacing the base replaces them, so they get no action of
+    # their own (the replace action lists them).
+    riders = _os_riders(index, by_id, replaceable)
+    removal_reasons = _removal_targets(
+        inventory, by_id, config, replaceable | {p for ps in riders.values() for p in ps}
+    )
     order = sorted(removal_reasons, key=lambda cid: (-_severity(by_id.get(cid)), cid))
     for cid in order:
         if cid in covered:
@@ -193,8 +200,8 @@ def plan(
         covered.update((cid, *action.removable))
 
     for cid in sorted(replaceable - covered):
-        actions.append(_replace(index, by_id, components[cid], config))
-        covered.add(cid)
+        actions.append(_replace(index, by_id, components[cid], config, riders.get(cid, ())))
+        covered.update((cid, *riders.get(cid, ())))
 
     groups: dict[tuple[str, str, str], list[ComponentResult]] = defaultdict(list)
     for r in results:
@@ -369,8 +376,41 @@ def _image_key(name: str) -> str:
     return ref.name if ref is not None else name.strip().lower()
 
 
+_OS_ECOSYSTEMS = frozenset({"deb", "rpm", "apk"})
+
+
+def _os_riders(
+    index: GraphIndex, by_id: dict[str, ComponentResult], replaceable: set[str]
+) -> dict[str, tuple[str, ...]]:
+    """Base image id -> the not-allowed OS packages installed on top of it."""
+    out: dict[str, tuple[str, ...]] = {}
+    for base in sorted(replaceable):
+        riders: set[str] = set()
+        for e in index.consumers(base):
+            if e.relation != Relation.BASE:
+                continue
+            for inst in index.uses(e.src):
+                pkg = index.components.get(inst.dst)
+                result = by_id.get(inst.dst)
+                if (
+                    inst.relation == Relation.INSTALLS
+                    and pkg is not None
+                    and pkg.ecosystem in _OS_ECOSYSTEMS
+                    and result is not None
+                    and result.verdict.status not in _PASSING
+                ):
+                    riders.add(pkg.id)
+        if riders:
+            out[base] = tuple(sorted(riders))
+    return out
+
+
 def _replace(
-    index: GraphIndex, by_id: dict[str, ComponentResult], comp: Component, config: Config
+    index: GraphIndex,
+    by_id: dict[str, ComponentResult],
+    comp: Component,
+    config: Config,
+    riders: Sequence[str] = (),
 ) -> Action:
     result = by_id[comp.id]
     alternatives: tuple[str, ...] = ()
@@ -397,6 +437,10 @@ def _replace(
         f"It is licensed {lic}{url}, which the policy does not allow "
         f"(verdict {result.verdict.status.value})",
     ]
+    if riders:
+        parts.append(
+            "The OS packages installed from its repositories go with it: " + JOIN.join(riders)
+        )
     if alternatives:
         parts.append(f"Replace it with one of: {JOIN.join(alternatives)}")
     else:
@@ -410,6 +454,7 @@ def _replace(
         target=comp.id,
         because=_sentences(parts),
         evidence=_evidence(comp.evidence, (e.evidence for e in bases if e.evidence)),
+        removable=tuple(riders),
         properties=_props(
             alternatives=JOIN.join(alternatives), license=lic, license_url=result.license.url
         ),

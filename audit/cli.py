@@ -10,10 +10,16 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit import __version__
 from audit.errors import InputError
+
+if TYPE_CHECKING:
+    from audit.config import Config
+    from audit.model import Report
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -28,17 +34,34 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="configuration file (default: PATH/.depaudit.toml)")
-    p.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT",
-                   help="output format (repeatable, paired with --output)")
-    p.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE",
-                   help="write to FILE instead of stdout (repeatable, one per --format)")
+    p.add_argument(
+        "--format",
+        "-f",
+        action="append",
+        dest="formats",
+        metavar="FORMAT",
+        help="output format (repeatable, paired with --output)",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        action="append",
+        dest="outputs",
+        metavar="FILE",
+        help="write to FILE instead of stdout (repeatable, one per --format)",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
 
 
 def _path_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", default=".", type=Path, help="repository root (default: .)")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                   help="skip paths matching GLOB (repeatable; adds to the config's exclude)")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB (repeatable; adds to the config's exclude)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,11 +73,130 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    scan = sub.add_parser("scan", help="the full audit (exit 0 clean, 1 findings, 2 error)")
+    _path_arg(scan)
+    _common(scan)
+    _audit_options(scan)
+    scan.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default=None,
+        help="lowest verdict that fails the run (default: needs-exception)",
+    )
+    scan.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="REPORT",
+        help="a previous JSON report: only new findings fail the run",
+    )
+    scan.add_argument(
+        "--strict",
+        action="store_true",
+        help="an incomplete audit (unreadable files, failed lookups) fails the run",
+    )
+    scan.set_defaults(func=_cmd_scan)
+
     inv = sub.add_parser("inventory", help="components and their graph (no network)")
     _path_arg(inv)
     _common(inv)
     inv.set_defaults(func=_cmd_inventory)
+
+    lic = sub.add_parser("license", help="evaluate one license expression")
+    lic.add_argument("expression", help="an SPDX license expression, e.g. 'GPL-2.0-only OR MIT'")
+    lic.add_argument(
+        "--context", default="userspace", help="execution context (default: userspace)"
+    )
+    lic.add_argument(
+        "--distribution", default="distributed", help="distribution model (default: distributed)"
+    )
+    lic.add_argument("--project", help="the project asking (exceptions can be per project)")
+    lic.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    lic.add_argument("--policy", help="policy file or bundled policy name (default: cncf)")
+    lic.add_argument(
+        "--exceptions",
+        action="append",
+        default=[],
+        metavar="SRC",
+        help="exceptions database file or URL (repeatable)",
+    )
+    lic.add_argument("--waivers", metavar="FILE")
+    lic.add_argument("--offline", action="store_true")
+    lic.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
+    lic.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
+    lic.add_argument("--debug", action="store_true")
+    lic.set_defaults(func=_cmd_license)
+
+    exp = sub.add_parser("explain", help="the evidence and reasons behind one verdict")
+    exp.add_argument("id", help="a component id or name (e.g. avocado-framework)")
+    _path_arg(exp)
+    _common(exp)
+    _audit_options(exp)
+    exp.set_defaults(func=_cmd_explain)
+
+    req = sub.add_parser("request", help="license exception request bodies (Markdown/JSON)")
+    _path_arg(req)
+    _common(req)
+    _audit_options(req)
+    req.add_argument(
+        "--component",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only these components (repeatable; default: all that need one)",
+    )
+    req.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="write one Markdown file per request (and requests.json) into DIR",
+    )
+    req.set_defaults(func=_cmd_request)
     return parser
+
+
+FAIL_ON = ("unknown", "needs-exception", "denied", "never")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _audit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", help="policy file or bundled policy name (default: cncf)")
+    p.add_argument(
+        "--exceptions",
+        action="append",
+        default=[],
+        metavar="SRC",
+        help="exceptions database file or URL (repeatable; default: bundled snapshot)",
+    )
+    p.add_argument("--waivers", metavar="FILE", help="the project's waivers file (TOML)")
+    p.add_argument(
+        "--curations",
+        metavar="FILE",
+        help="curations file (default: PATH/.depaudit/curations.toml)",
+    )
+    p.add_argument("--project", help="project name as exception records spell it")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="evaluate the policy and exceptions as they stood on that date",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network: answer from in-repo evidence, curations and the cache",
+    )
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="HTTP cache directory (default: $DEPAUDIT_CACHE_DIR or ~/.cache/depaudit)",
+    )
 
 
 def _root(path: Path) -> Path:
@@ -65,7 +207,9 @@ def _root(path: Path) -> Path:
     return path
 
 
-def _outputs(args: argparse.Namespace, default: str, allowed: Sequence[str]) -> list[tuple[str, str | None]]:
+def _outputs(
+    args: argparse.Namespace, default: str, allowed: Sequence[str]
+) -> list[tuple[str, str | None]]:
     formats = args.formats or [default]
     outputs = args.outputs or []
     for f in formats:
@@ -94,7 +238,6 @@ def _emit(pairs: Sequence[tuple[str, str | None]], render: Callable[[str], str])
 
 
 def _cmd_inventory(args: argparse.Namespace) -> int:
-    from audit.config import load_config
     from audit.graph import GraphIndex, removable
     from audit.model import ComponentKind
     from audit.pipeline import build_inventory
@@ -102,11 +245,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 
     root = _root(args.path)
     pairs = _outputs(args, "json", ("json", "text"))
-    config = load_config(root, args.config)
-    if args.exclude:
-        from dataclasses import replace
-
-        config = replace(config, exclude=(*config.exclude, *args.exclude))
+    config = _config(args, root)
     run = build_inventory(root, config, display_root=str(args.path))
     index = GraphIndex.build(run.inventory)
     removals = {}
@@ -121,6 +260,215 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
         if fmt == "text":
             return render.render_text(run.inventory, removals, run.findings)
         return render.render_json(render.inventory_document(run.inventory, removals, run.findings))
+
+    _emit(pairs, render_fmt)
+    return EXIT_CLEAN
+
+
+def _config(args: argparse.Namespace, root: Path) -> Config:
+    from dataclasses import replace
+
+    from audit.config import load_config
+
+    config = load_config(root, args.config)
+    if getattr(args, "exclude", None):
+        config = replace(config, exclude=(*config.exclude, *args.exclude))
+    return config
+
+
+def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
+    from audit.pipeline import AuditOptions, run_audit
+
+    root = _root(args.path)
+    config = _config(args, root)
+    cache = args.cache_dir / "http.sqlite" if args.cache_dir else None
+    options = AuditOptions(
+        policy=args.policy,
+        exceptions=tuple(args.exceptions),
+        waivers=args.waivers,
+        curations=args.curations,
+        project=args.project,
+        as_of=args.as_of,
+        offline=args.offline,
+        cache_path=cache,
+    )
+    report = run_audit(root, config, options, display_root=str(args.path))
+    return config, report
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from audit.baseline import compare, gate, load_baseline, mark_new
+    from audit.model import Status
+    from audit.report.registry import FORMATS, render
+
+    default = "text"
+    pairs = _outputs(args, default, tuple(FORMATS))
+    config, report = _audit(args)
+    new_only: set[str] | None = None
+    if args.baseline is not None:
+        from dataclasses import replace
+
+        from audit.baseline import action_key, concerned
+
+        diff = compare([action_key(a) for a in report.actions], load_baseline(args.baseline))
+        report = replace(report, actions=mark_new(report.actions, diff))
+        new_keys = set(diff.new)
+        new_only = {
+            cid for a in report.actions if action_key(a) in new_keys for cid in concerned(a)
+        }
+    fail_on = args.fail_on or config.fail_on or "needs-exception"
+    if fail_on not in FAIL_ON:
+        raise InputError(f"fail_on must be one of {', '.join(FAIL_ON)}", path=config.path)
+
+    def render_fmt(fmt: str) -> str:
+        return render(fmt, report, color=sys.stdout.isatty() and fmt == "text")
+
+    _emit(pairs, render_fmt)
+    if fail_on == "never":
+        return EXIT_CLEAN
+    return gate(
+        report.actions,
+        report.results,
+        Status(fail_on),
+        new_only,
+        strict=args.strict,
+        incomplete=bool(report.incomplete),
+    )
+
+
+def _cmd_license(args: argparse.Namespace) -> int:
+    import json
+
+    from audit.model import STATUS_SEVERITY, Status, to_jsonable
+    from audit.policy import (
+        CONTEXTS,
+        DISTRIBUTIONS,
+        bundled_exceptions,
+        evaluate,
+        load_exceptions,
+        load_policy,
+        load_waivers,
+    )
+
+    pairs = _outputs(args, "text", ("text", "json"))
+    if args.context not in CONTEXTS:
+        raise InputError(f"unknown --context {args.context!r} (choose from {', '.join(CONTEXTS)})")
+    if args.distribution not in DISTRIBUTIONS:
+        raise InputError(
+            f"unknown --distribution {args.distribution!r} (choose from {', '.join(DISTRIBUTIONS)})"
+        )
+    if args.policy and (args.policy.endswith(".toml") or "/" in args.policy):
+        policy = load_policy(Path(args.policy))
+    else:
+        policy = load_policy(name=args.policy) if args.policy else load_policy()
+    sources = args.exceptions or [str(bundled_exceptions())]
+    registry = load_exceptions(sources, fetch_json=_fetcher(args.offline))
+    waivers = load_waivers(Path(args.waivers)) if args.waivers else ()
+    verdict = evaluate(
+        args.expression,
+        context=args.context,
+        distribution=args.distribution,
+        project=args.project,
+        as_of=args.as_of or date.today(),
+        policy=policy,
+        exceptions=registry,
+        waivers=waivers,
+    )
+
+    def render_fmt(fmt: str) -> str:
+        if fmt == "json":
+            doc = {
+                "expression": args.expression,
+                "context": args.context,
+                "distribution": args.distribution,
+                "project": args.project,
+                "as_of": args.as_of.isoformat() if args.as_of else None,
+                "policy": policy.name,
+                "verdict": to_jsonable(verdict),
+            }
+            return json.dumps(doc, indent=2) + "\n"
+        lines = [f"{args.expression}: {verdict.status.value}"]
+        if verdict.election:
+            lines.append(f"  election: {verdict.election}")
+        if verdict.exception:
+            lines.append(f"  exception: {verdict.exception}")
+        if verdict.rule:
+            lines.append(f"  rule: {verdict.rule}")
+        lines.extend(f"  - {r}" for r in verdict.reasons)
+        lines.extend(f"  warning: {w}" for w in registry.warnings)
+        return "\n".join(lines) + "\n"
+
+    _emit(pairs, render_fmt)
+    bad = STATUS_SEVERITY[verdict.status] >= STATUS_SEVERITY[Status.NEEDS_EXCEPTION]
+    return EXIT_FINDINGS if bad else EXIT_CLEAN
+
+
+def _fetcher(offline: bool) -> Callable[[str], object]:
+    def fetch_json(url: str) -> object:
+        from audit.errors import ConfigError
+        from audit.http import HttpClient
+
+        got = HttpClient(offline=offline).get_json(url)
+        if not got.ok:
+            raise ConfigError(f"cannot fetch the exceptions database: {got.error}", path=url)
+        return got.data
+
+    return fetch_json
+
+
+def _find_component(report: Report, wanted: str) -> str:
+    from audit.actions import matches_name
+
+    ids = [c.id for c in report.inventory.components if c.id == wanted]
+    if not ids:
+        ids = [c.id for c in report.inventory.components if matches_name(c, wanted)]
+    if not ids:
+        raise InputError(f"no component matches {wanted!r} (see `depaudit inventory`)")
+    if len(ids) > 1:
+        raise InputError(f"{wanted!r} matches several components: {', '.join(ids)}")
+    return ids[0]
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    import json
+
+    from audit.explain import explain_document, explain_text
+
+    pairs = _outputs(args, "text", ("text", "json"))
+    _, report = _audit(args)
+    cid = _find_component(report, args.id)
+
+    def render_fmt(fmt: str) -> str:
+        if fmt == "json":
+            return json.dumps(explain_document(report, cid), indent=2, ensure_ascii=False) + "\n"
+        return explain_text(report, cid)
+
+    _emit(pairs, render_fmt)
+    return EXIT_CLEAN
+
+
+def _cmd_request(args: argparse.Namespace) -> int:
+    from audit.request import build_requests, render_json, render_markdown
+
+    pairs = _outputs(args, "markdown", ("markdown", "json"))
+    _, report = _audit(args)
+    requests = build_requests(report, args.component or None, args.project or report.project)
+    if not requests:
+        print("depaudit: no component needs a license exception", file=sys.stderr)
+        return EXIT_CLEAN
+    if args.output_dir is not None:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        for r in requests:
+            target = args.output_dir / Path(r.request_file).name
+            target.write_text(render_markdown(r), encoding="utf-8")
+            print(f"wrote {target}", file=sys.stderr)
+        (args.output_dir / "requests.json").write_text(render_json(requests), encoding="utf-8")
+        return EXIT_CLEAN
+
+    def render_fmt(fmt: str) -> str:
+        if fmt == "json":
+            return render_json(requests)
+        return "\n---\n\n".join(render_markdown(r) for r in requests)
 
     _emit(pairs, render_fmt)
     return EXIT_CLEAN

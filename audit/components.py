@@ -55,6 +55,8 @@ def parse_image_ref(ref: str) -> ImageRef | None:
     ref = ref.strip().strip("'\"")
     if not ref or "$" in ref or len(ref) > 512 or not _IMAGE_RE.match(ref):
         return None
+    if "://" in ref or "//" in ref or ref.endswith(("/", ":", "@")) or ref.startswith("/"):
+        return None
     digest = None
     if "@" in ref:
         ref, digest = ref.split("@", 1)
@@ -74,7 +76,7 @@ def parse_image_ref(ref: str) -> ImageRef | None:
     if registry in _DOCKER_HUB:
         registry = ""
     repository = "/".join(parts).lower()
-    if not repository:
+    if not repository or any(not p for p in parts):
         return None
     if not registry and repository.startswith("library/"):
         repository = repository[len("library/") :]

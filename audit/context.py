@@ -33,6 +33,9 @@ class Classification:
     context: str
     distribution: str
     reasons: tuple[str, ...]
+    first_party: str = ""
+    """Set (to the reason) for an image this repository builds itself: its license is the
+    project's, and what it is made of is audited component by component."""
 
 
 def _is_test(name: str) -> bool:
@@ -41,19 +44,44 @@ def _is_test(name: str) -> bool:
 
 def published_images(index: GraphIndex, names: Sequence[str]) -> frozenset[str]:
     """Ids of image components whose name is in the configured published list."""
-    wanted = {n.split("@", 1)[0].rsplit(":", 1)[0].lower() if "/" in n or ":" in n else n.lower()
-              for n in names}
+    wanted = {_image_name(n) for n in names}
     return frozenset(
-        c.id for c in index.components.values()
+        c.id
+        for c in index.components.values()
         if c.kind == ComponentKind.IMAGE and c.name.lower() in wanted
     )
 
 
-def _shipping_roots(index: GraphIndex, published: frozenset[str]) -> dict[str, str]:
+def published_dockerfiles(index: GraphIndex, names: Sequence[str]) -> dict[str, str]:
+    """Dockerfile node ids whose ``LABEL name`` is a published image name -> that name."""
+    wanted = {_image_name(n) for n in names}
+    out: dict[str, str] = {}
+    for node in index.nodes.values():
+        label = node.prop("label.name")
+        if node.kind == "dockerfile" and label and _image_name(label) in wanted:
+            out[node.id] = label
+    return out
+
+
+def _image_name(name: str) -> str:
+    from audit.components import parse_image_ref
+
+    ref = parse_image_ref(name)
+    return ref.name if ref is not None else name.strip().lower()
+
+
+def _shipping_roots(
+    index: GraphIndex, published: frozenset[str], dockerfiles: dict[str, str]
+) -> dict[str, str]:
     """Every graph id that ships, mapped to why (a published image, a build bundle)."""
     ships: dict[str, str] = {}
-    stack: list[tuple[str, str]] = [(p, f"published image {p.removeprefix('image:')}")
-                                    for p in sorted(published)]
+    stack: list[tuple[str, str]] = [
+        (p, f"published image {p.removeprefix('image:')}") for p in sorted(published)
+    ]
+    stack += [
+        (d, f"published image {name} ({d.removeprefix('dockerfile:')})")
+        for d, name in sorted(dockerfiles.items())
+    ]
     for e in index.inventory.edges:
         if e.relation == Relation.BUNDLES and not _is_test(e.src):
             where = e.evidence.location if e.evidence else e.src
@@ -64,8 +92,14 @@ def _shipping_roots(index: GraphIndex, published: frozenset[str]) -> dict[str, s
             continue
         ships[gid] = why
         for e in index.uses(gid):
-            if e.relation in (Relation.BUILT_FROM, Relation.BASE, Relation.INSTALLS,
-                              Relation.INCLUDES, Relation.REQUIRES, Relation.BUNDLES):
+            if e.relation in (
+                Relation.BUILT_FROM,
+                Relation.BASE,
+                Relation.INSTALLS,
+                Relation.INCLUDES,
+                Relation.REQUIRES,
+                Relation.BUNDLES,
+            ):
                 if e.relation == Relation.REQUIRES and gid.startswith("ci-job:"):
                     continue  # job ordering, not content
                 stack.append((e.dst, why))
@@ -79,24 +113,57 @@ class Classifier:
 
     @staticmethod
     def build(index: GraphIndex, published: Sequence[str]) -> Classifier:
-        return Classifier(index, _shipping_roots(index, published_images(index, published)))
+        return Classifier(
+            index,
+            _shipping_roots(
+                index, published_images(index, published), published_dockerfiles(index, published)
+            ),
+        )
 
     def classify(self, component: Component) -> Classification:
         if component.kind == ComponentKind.SOURCE:
             return self._source(component)
         users = self.index.consumers(component.id)
+        built = sorted(
+            e.dst for e in self.index.uses(component.id) if e.relation == Relation.BUILT_FROM
+        )
+        first_party = ""
+        if built:
+            files = ", ".join(b.removeprefix("dockerfile:") for b in built)
+            first_party = (
+                f"built by this repository from {files}: its base image and packages are "
+                "audited as components of their own"
+            )
         if component.id in self.ships:
             why = self.ships[component.id]
-            return Classification("userspace", "distributed", (f"ships: {why}",))
-        runtime = [e for e in users if e.src.startswith(("manifest:", "build-file:"))
-                   and e.relation in (Relation.REQUIRES, Relation.BUNDLES)
-                   and not _is_test(e.src) and not _dev_scope(component)]
+            if _is_system_component(component):
+                return Classification(
+                    "userspace",
+                    "system-component",
+                    (f"ships: {why}", "part of an OS distribution: a system component"),
+                    first_party,
+                )
+            return Classification("userspace", "distributed", (f"ships: {why}",), first_party)
+        if first_party:
+            tooling = self._tooling(component)
+            return Classification(
+                tooling.context, tooling.distribution, tooling.reasons, first_party
+            )
+        runtime = [
+            e
+            for e in users
+            if e.src.startswith(("manifest:", "build-file:"))
+            and e.relation in (Relation.REQUIRES, Relation.BUNDLES)
+            and not _is_test(e.src)
+            and not _dev_scope(component)
+        ]
         if runtime:
             e = runtime[0]
             where = e.evidence.location if e.evidence else e.src
             if component.ecosystem == "pypi":
                 return Classification(
-                    "userspace", "user-fetched",
+                    "userspace",
+                    "user-fetched",
                     (f"a runtime requirement ({where}): the user's installer fetches it",),
                 )
             return Classification(
@@ -124,13 +191,29 @@ class Classifier:
         testy = sorted({r for r in roots if _is_test(r)})
         if _dev_scope(component):
             testy = testy or [f"scope {component.prop('scope')}"]
-        context = "test" if testy else ("ci" if any(r.startswith("ci-") for r in roots)
-                                         else "build")
+        context = (
+            "test" if testy else ("ci" if any(r.startswith("ci-") for r in roots) else "build")
+        )
         shown = ", ".join(sorted(set(roots))[:5]) or "no consumer"
         reasons = [f"used only by {shown}: never shipped"]
         if testy:
             reasons.append(f"test tooling ({', '.join(testy[:3])})")
         return Classification(context, "internal-tooling", tuple(reasons))
+
+
+_OS_ECOSYSTEMS = frozenset({"deb", "rpm", "apk"})
+
+
+def _is_system_component(component: Component) -> bool:
+    """An OS package, or an image the curated table knows as an OS distribution base."""
+    if component.ecosystem in _OS_ECOSYSTEMS:
+        return True
+    if component.kind != ComponentKind.IMAGE:
+        return False
+    from audit.licenses.images import image_entry
+
+    entry = image_entry(component)
+    return entry is not None and entry.distribution == "system-component"
 
 
 def _dev_scope(component: Component) -> bool:

@@ -143,7 +143,8 @@ def link(
             # docker/tester). Only for images without a registry host, and only when unique.
             last = c.name.rsplit("/", 1)[-1]
             weak = [
-                n for n in dockerfiles
+                n
+                for n in dockerfiles
                 if n.prop("label.name") is None
                 and _dockerfile_dir(n)
                 and (last == _dockerfile_dir(n) or last.endswith("-" + _dockerfile_dir(n)))
@@ -208,13 +209,17 @@ class GraphIndex:
         return self.out_edges.get(gid, ())
 
     def chains_to(self, gid: str, limit: int = 20) -> list[list[Edge]]:
-        """Every path of edges from a root consumer down to ``gid`` (bounded, acyclic)."""
+        """Every path of edges from a root consumer down to ``gid`` (bounded, acyclic).
+
+        Job ordering (a job ``requires`` another) is not a way of reaching content, so
+        those edges are not followed.
+        """
         chains: list[list[Edge]] = []
 
         def walk(cur: str, path: list[Edge], seen: frozenset[str]) -> None:
             if len(chains) >= limit:
                 return
-            ups = [e for e in self.consumers(cur) if e.src not in seen]
+            ups = [e for e in self.consumers(cur) if e.src not in seen and not _is_job_order(e)]
             if not ups:
                 if path:
                     chains.append(list(reversed(path)))
@@ -224,6 +229,10 @@ class GraphIndex:
 
         walk(gid, [], frozenset({gid}))
         return chains
+
+
+def _is_job_order(e: Edge) -> bool:
+    return e.relation == Relation.REQUIRES and e.src.startswith("ci-job:")
 
 
 @dataclass(frozen=True)
@@ -258,28 +267,26 @@ def _satellites(index: GraphIndex, target: Component) -> set[str]:
     return out
 
 
+def _is_payload(index: GraphIndex, gid: str, e: Edge) -> bool:
+    """Is ``e.dst`` something consumer ``gid`` exists to provide?"""
+    node = index.nodes.get(gid)
+    dst = index.components.get(e.dst)
+    if e.relation in (Relation.INSTALLS, Relation.REQUIRES):
+        if dst is None:
+            return False
+        in_manifest = node is not None and node.kind == "manifest"
+        language = dst.kind == ComponentKind.PACKAGE and dst.ecosystem in LANGUAGE_ECOSYSTEMS
+        return in_manifest or language
+    if e.relation == Relation.INCLUDES:
+        return True
+    if e.relation == Relation.RUNS_IN:
+        return node is not None and node.kind == "ci-job"
+    return e.relation == Relation.BUILT_FROM and gid in index.components
+
+
 def _payload(index: GraphIndex, gid: str) -> set[str]:
     """What a consumer exists to provide: its language packages, manifests, job images."""
-    node = index.nodes.get(gid)
-    comp = index.components.get(gid)
-    payload: set[str] = set()
-    for e in index.uses(gid):
-        dst = e.dst
-        dcomp = index.components.get(dst)
-        if e.relation in (Relation.INSTALLS, Relation.REQUIRES):
-            if dcomp is None:
-                continue
-            if node is not None and node.kind == "manifest":
-                payload.add(dst)
-            elif dcomp.kind == ComponentKind.PACKAGE and dcomp.ecosystem in LANGUAGE_ECOSYSTEMS:
-                payload.add(dst)
-        elif e.relation == Relation.INCLUDES:
-            payload.add(dst)
-        elif e.relation == Relation.RUNS_IN and node is not None and node.kind == "ci-job":
-            payload.add(dst)
-        elif e.relation == Relation.BUILT_FROM and comp is not None:
-            payload.add(dst)
-    return payload
+    return {e.dst for e in index.uses(gid) if _is_payload(index, gid, e)}
 
 
 def removable(index: GraphIndex, component_id: str) -> Removal:
@@ -328,7 +335,9 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
             upstream = e.dst
             if e.relation != Relation.REQUIRES or upstream in gone:
                 continue
-            dependents = {d.src for d in index.consumers(upstream) if d.relation == Relation.REQUIRES}
+            dependents = {
+                d.src for d in index.consumers(upstream) if d.relation == Relation.REQUIRES
+            }
             if dependents and dependents <= removed_jobs:
                 node = index.nodes.get(upstream)
                 review.append(
@@ -338,5 +347,24 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
                         node.evidence if node else (),
                     )
                 )
+    # Jobs that stay but wait for a removed job: their requires must be edited.
+    for job in sorted(removed_jobs):
+        for e in index.consumers(job):
+            if e.relation != Relation.REQUIRES or e.src in gone:
+                continue
+            waits_for = sorted(
+                d.dst for d in index.uses(e.src) if _is_job_order(d) and d.dst in removed_jobs
+            )
+            review.append(
+                RemovableItem(
+                    e.src,
+                    "requires removed jobs: edit its requires (" + ", ".join(waits_for) + ")",
+                    tuple(
+                        d.evidence
+                        for d in index.uses(e.src)
+                        if _is_job_order(d) and d.dst in removed_jobs and d.evidence
+                    ),
+                )
+            )
     uniq = {r.id: r for r in review}
     return Removal(component_id, tuple(items), tuple(uniq[k] for k in sorted(uniq)))

@@ -7,13 +7,20 @@ stage logic lives here. The CLI calls these.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, discover
+from audit.errors import ConfigError
 from audit.graph import link
-from audit.model import Finding, Inventory
+from audit.http import Endpoints, HttpClient
+from audit.model import ComponentResult, Finding, Inventory, Report, Status, Verdict
 from audit.scan import scan
+
+if TYPE_CHECKING:
+    from audit.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -49,3 +56,144 @@ def build_inventory(root: Path, config: Config, *, display_root: str | None = No
         extra_components=extra,
     )
     return InventoryRun(inventory, findings)
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What the command line (or a caller) decides for one audit."""
+
+    policy: str | None = None
+    """A policy file path or a bundled policy name (default: the config's, else cncf)."""
+    exceptions: tuple[str, ...] = ()
+    """Exception sources (files or URLs); default: the config's, else the bundled snapshot."""
+    waivers: str | None = None
+    curations: str | None = None
+    project: str | None = None
+    as_of: date | None = None
+    offline: bool = False
+    cache_path: Path | None = None
+    endpoints: Endpoints | None = None
+
+
+def _policy(options: AuditOptions, config: Config, root: Path) -> Policy:
+    from audit.policy import load_policy
+
+    spec = options.policy or config.policy
+    if spec is None:
+        return load_policy()
+    path = Path(spec)
+    if spec.endswith(".toml") or "/" in spec:
+        if not path.is_absolute() and options.policy is None:
+            path = root / path  # a path in the config is relative to the scanned root
+        if not path.is_file():
+            raise ConfigError("no such policy file", path=str(path))
+        return load_policy(path)
+    return load_policy(name=spec)
+
+
+def run_audit(
+    root: Path,
+    config: Config,
+    options: AuditOptions,
+    *,
+    display_root: str | None = None,
+    client: HttpClient | None = None,
+) -> Report:
+    """The full audit of one tree: inventory, licenses, classification, verdicts, actions."""
+    from audit.actions import plan
+    from audit.context import Classifier
+    from audit.graph import GraphIndex
+    from audit.licenses.curations import Curations, find_curations, load_curations
+    from audit.licenses.resolve import resolve
+    from audit.policy import (
+        bundled_exceptions,
+        evaluate,
+        expired_waivers,
+        load_exceptions,
+        load_waivers,
+    )
+    from audit.repo import repo_info
+
+    policy = _policy(options, config, root)
+    as_of = options.as_of or date.today()
+    http = client or HttpClient(
+        options.cache_path, offline=options.offline, endpoints=options.endpoints
+    )
+
+    def fetch_json(url: str) -> object:
+        got = http.get_json(url)
+        if not got.ok:
+            raise ConfigError(f"cannot fetch the exceptions database: {got.error}", path=url)
+        return got.data
+
+    sources = options.exceptions or config.exceptions or (str(bundled_exceptions()),)
+    registry = load_exceptions(list(sources), fetch_json=fetch_json)
+    waivers_path = options.waivers or config.waivers
+    waivers = load_waivers(_rooted(waivers_path, root, options.waivers)) if waivers_path else ()
+    cur_path = options.curations or config.curations
+    if cur_path:
+        curations = load_curations(_rooted(cur_path, root, options.curations), root)
+    else:
+        found = find_curations(root)
+        curations = load_curations(found, root) if found else Curations()
+
+    run = build_inventory(root, config, display_root=display_root)
+    inventory = run.inventory
+    index = GraphIndex.build(inventory)
+    resolved = resolve(
+        inventory.components,
+        curations=curations,
+        client=http,
+        offline=options.offline,
+        inventory=inventory,
+    )
+    classifier = Classifier.build(index, config.published_images)
+    project = options.project or config.project
+    results: list[ComponentResult] = []
+    for comp in inventory.components:
+        info = resolved.licenses[comp.id]
+        cls = classifier.classify(comp)
+        if cls.first_party:
+            verdict = Verdict(Status.ALLOWED, rule="first-party", reasons=(cls.first_party,))
+            results.append(
+                ComponentResult(comp.id, info, cls.context, cls.distribution, cls.reasons, verdict)
+            )
+            continue
+        verdict = evaluate(
+            info.expression if info.expression is not None else (info.raw or None),
+            context=cls.context,
+            distribution=cls.distribution,
+            project=project,
+            as_of=as_of,
+            policy=policy,
+            exceptions=registry,
+            waivers=waivers,
+            component=comp,
+        )
+        results.append(
+            ComponentResult(comp.id, info, cls.context, cls.distribution, cls.reasons, verdict)
+        )
+    incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
+    actions = plan(inventory, results, run.findings, incomplete, config, index)
+    warnings = list(registry.warnings)
+    for w in expired_waivers(waivers, as_of):
+        warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
+    return Report(
+        root=display_root or str(root),
+        project=project,
+        as_of=options.as_of.isoformat() if options.as_of else None,
+        policy=policy.info(),
+        inventory=inventory,
+        results=tuple(results),
+        actions=actions,
+        findings=run.findings,
+        incomplete=incomplete,
+        repository=repo_info(root),
+        warnings=tuple(warnings),
+    )
+
+
+def _rooted(path: str, root: Path, from_cli: str | None) -> Path:
+    """Paths from the command line are relative to the cwd; from the config, to the root."""
+    p = Path(path)
+    return p if p.is_absolute() or from_cli is not None else root / p

@@ -34,7 +34,6 @@ def falco_like() -> ScanResult:
     plugin = package_component(
         "pypi", "avocado-framework-plugin-varianter-yaml-to-mux", "69.0", [ev(TESTER, 13)]
     )
-    watchdog = package_component("pypi", "watchdog", "0.10.2", [ev(TESTER, 14)])
     dnf_jq = package_component("rpm", "jq", None, [ev(TESTER, 9)], namespace="fedora")
     avocado_req = package_component(
         "pypi", "avocado-framework", "69.0", [ev("test/requirements.txt", 2)]
@@ -64,6 +63,8 @@ def falco_like() -> ScanResult:
              Relation.REQUIRES, ev(CFG, 105)),
         Edge(job_id("circleci", "rpm-sign"), job_id("circleci", "build-centos7"),
              Relation.REQUIRES, ev(CFG, 110)),
+        Edge(job_id("circleci", "rpm-sign"), job_id("circleci", "tests-integration"),
+             Relation.REQUIRES, ev(CFG, 111)),
         Edge(dockerfile_id(TESTER), fedora.id, Relation.BASE, ev(TESTER, 1)),
         Edge(dockerfile_id(TESTER), dnf_jq.id, Relation.INSTALLS, ev(TESTER, 9)),
         Edge(dockerfile_id(TESTER), avocado.id, Relation.INSTALLS, ev(TESTER, 12)),
@@ -123,9 +124,13 @@ def test_removable_with_avocado() -> None:
         "pypi:avocado-framework-plugin-varianter-yaml-to-mux@69.0",
     ]
     # build-arm64 feeds only tests-integration-arm64; build-centos7 also feeds rpm-sign.
-    assert [(i.id, i.reason) for i in r.review] == [
+    assert [(i.id, i.reason, [e.location for e in i.evidence]) for i in r.review] == [
         ("ci-job:circleci/build-arm64",
-         "feeds only removed jobs: ci-job:circleci/tests-integration-arm64"),
+         "feeds only removed jobs: ci-job:circleci/tests-integration-arm64",
+         [".circleci/config.yml:24"]),
+        ("ci-job:circleci/rpm-sign",
+         "requires removed jobs: edit its requires (ci-job:circleci/tests-integration)",
+         [".circleci/config.yml:111"]),
     ]
     dockerfile = next(i for i in r.removable if i.id == "dockerfile:docker/tester/Dockerfile")
     assert [e.location for e in dockerfile.evidence] == [
@@ -135,7 +140,7 @@ def test_removable_with_avocado() -> None:
 
 def test_removable_keeps_shared_consumers() -> None:
     index = GraphIndex.build(link("r", falco_like()))
-    r = removable(index, "pypi:watchdog@0.10.2")
+    r = removable(index, "image:fedora:31")
     assert r.removable == ()
 
 

@@ -43,7 +43,24 @@ def test_bundled_cncf_policy() -> None:
     assert [(r.id, r.licenses, r.contexts) for r in policy.allow if r.id != "allowlist"] == [
         ("apache-2.0", ("Apache-2.0",), None),
         ("documentation", ("CC-BY-4.0",), frozenset({"documentation"})),
+        (
+            "os-distribution",
+            (
+                "LicenseRef-Debian-distribution",
+                "LicenseRef-Ubuntu-distribution",
+                "LicenseRef-Fedora-distribution",
+                "LicenseRef-CentOS-distribution",
+                "LicenseRef-RockyLinux-distribution",
+                "LicenseRef-AlmaLinux-distribution",
+                "LicenseRef-AmazonLinux-distribution",
+                "LicenseRef-Alpine-distribution",
+                "LicenseRef-openSUSE-distribution",
+                "LicenseRef-Wolfi-distribution",
+            ),
+            None,
+        ),
     ]
+    assert policy.allow[-1].distribution == frozenset({"system-component"})
     assert policy.deny[0].licenses[:3] == ("SSPL-1.0", "BUSL-1.1", "Elastic-2.0")
     assert policy.kernel is not None
     assert policy.kernel.contexts == {"kernel-module", "ebpf"}
