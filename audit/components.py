@@ -76,7 +76,7 @@ def parse_image_ref(ref: str) -> ImageRef | None:
     if registry in _DOCKER_HUB:
         registry = ""
     repository = "/".join(parts).lower()
-    if not repository or any(not p for p in parts):
+    if not repository or any(not p or ":" in p for p in parts):
         return None
     if not registry and repository.startswith("library/"):
         repository = repository[len("library/") :]

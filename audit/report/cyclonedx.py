@@ -1,0 +1,228 @@
+"""Render a Report as a CycloneDX 1.6 JSON SBOM (through cyclonedx-python-lib).
+
+Each component becomes a CycloneDX component whose ``bom-ref`` is the depaudit id. The
+concluded license is its ``licenses`` entry (acknowledgement ``concluded``); what depaudit
+concluded about it (context, distribution model, verdict, license source, declared text)
+is written as ``depaudit:*`` properties, and its evidence lines as
+``evidence.occurrences``. Dependencies follow the graph: a component depends on the
+components that its consumers (Dockerfiles, manifests, build files) pull in; the project
+(``metadata.component``) depends on what is reached from consumers no component owns.
+
+The output is deterministic: the serial number is a UUIDv5 of the JSON report's digest
+and the timestamp is the report's ``as_of`` date at 00:00 UTC (1970-01-01 without one).
+The mapping is documented in docs/report-format.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from audit import __version__
+from audit.model import Component, ComponentKind, ComponentResult, Report
+from audit.report.json_report import (
+    HOMEPAGE,
+    TOOL_NAME,
+    as_of_datetime,
+    dependency_map,
+    document_uuid,
+    project_name,
+    rows,
+)
+from audit.report.spdx import parse_expression
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cyclonedx.model.bom import Bom
+
+PROJECT_REF = "depaudit:project"
+
+
+_TYPE = {
+    ComponentKind.PACKAGE: "LIBRARY",
+    ComponentKind.IMAGE: "CONTAINER",
+    ComponentKind.ACTION: "APPLICATION",
+    ComponentKind.ORB: "APPLICATION",
+    ComponentKind.DOWNLOAD: "LIBRARY",
+    ComponentKind.SUBMODULE: "LIBRARY",
+    ComponentKind.SOURCE: "LIBRARY",
+}
+
+
+def _properties(comp: Component | None, result: ComponentResult | None) -> list[Any]:
+    from cyclonedx.model import Property
+
+    pairs: list[tuple[str, str]] = []
+    if comp is not None:
+        pairs.append(("depaudit:kind", comp.kind.value))
+        pairs.extend((f"depaudit:property:{k}", v) for k, v in comp.properties)
+    if result is not None:
+        lic = result.license
+        v = result.verdict
+        pairs.extend(
+            [
+                ("depaudit:context", result.context),
+                ("depaudit:distribution", result.distribution),
+                ("depaudit:verdict", v.status.value),
+                ("depaudit:verdict:rule", v.rule),
+                ("depaudit:verdict:exception", v.exception),
+                ("depaudit:verdict:election", v.election),
+                ("depaudit:license:source", lic.source),
+                ("depaudit:license:declared", lic.raw),
+                ("depaudit:license:url", lic.url),
+                ("depaudit:license:reason", lic.reason),
+            ]
+        )
+        pairs.append(("depaudit:verdict:reasons", "; ".join(v.reasons)))
+        pairs.append(("depaudit:classification", "; ".join(result.classification)))
+    return [Property(name=k, value=val) for k, val in pairs if val]
+
+
+def _licenses(result: ComponentResult | None) -> list[Any]:
+    """The concluded license: an SPDX id, else an SPDX expression, else a license name."""
+    from cyclonedx.contrib.license.exceptions import InvalidSpdxLicenseException
+    from cyclonedx.contrib.license.factories import LicenseFactory
+    from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+
+    if result is None or not result.license.expression:
+        return []
+    expression = result.license.expression
+    concluded = LicenseAcknowledgement.CONCLUDED
+    factory = LicenseFactory()
+    try:
+        return [factory.make_with_id(expression, acknowledgement=concluded)]
+    except InvalidSpdxLicenseException:
+        pass
+    parsed = parse_expression(expression)
+    if parsed is not None:
+        return [LicenseExpression(parsed.render(), acknowledgement=concluded)]
+    return [factory.make_with_name(expression, acknowledgement=concluded)]
+
+
+def _purl(value: str | None) -> Any:
+    if not value:
+        return None
+    from packageurl import PackageURL
+
+    try:
+        return PackageURL.from_string(value)
+    except ValueError:
+        return None
+
+
+def _reference(kind: str, url: str | None) -> list[Any]:
+    """An external reference of type ``kind``; none when ``url`` is missing or not a URI."""
+    from cyclonedx.exception.model import InvalidUriException
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+
+    if not url or "://" not in url:
+        return []
+    try:
+        uri = XsUri(url)
+    except InvalidUriException:
+        return []
+    return [ExternalReference(type=ExternalReferenceType(kind), url=uri)]
+
+
+def _evidence(comp: Component | None) -> Any:
+    """Occurrences, one per evidence location. Each gets the bom-ref ``<id>#<path>:<line>``:
+    the library orders occurrences by bom-ref, and without one their order would vary."""
+    from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+
+    if comp is None or not comp.evidence:
+        return None
+    by_location = {e.location: e for e in reversed(comp.evidence)}
+    return ComponentEvidence(
+        occurrences=[
+            Occurrence(
+                bom_ref=f"{comp.id}#{loc}",
+                location=e.path,
+                line=e.line if e.line > 0 else None,
+                additional_context=e.text or None,
+            )
+            for loc, e in sorted(by_location.items())
+        ]
+    )
+
+
+def _scope(result: ComponentResult | None) -> Any:
+    from cyclonedx.model.component import ComponentScope
+
+    if result is None:
+        return None
+    if result.distribution == "internal-tooling":
+        return ComponentScope.EXCLUDED
+    if result.distribution == "distributed":
+        return ComponentScope.REQUIRED
+    return None
+
+
+def build_bom(report: Report) -> Bom:
+    """The report as a ``cyclonedx.model.bom.Bom``."""
+    from cyclonedx.model import Property
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+
+    components: dict[str, CdxComponent] = {}
+    for cid, comp, result in rows(report):
+        kind = _TYPE.get(comp.kind, "LIBRARY") if comp else "LIBRARY"
+        components[cid] = CdxComponent(
+            name=comp.name if comp else cid,
+            version=comp.version if comp else None,
+            type=getattr(ComponentType, kind),
+            bom_ref=cid,
+            purl=_purl(comp.purl if comp else None),
+            scope=_scope(result),
+            licenses=_licenses(result),
+            properties=_properties(comp, result),
+            external_references=_reference("distribution", comp.prop("url") if comp else None),
+            evidence=_evidence(comp),
+        )
+
+    repo = report.repository
+    project = CdxComponent(
+        name=project_name(report),
+        version=repo.commit or None,
+        type=ComponentType.APPLICATION,
+        bom_ref=PROJECT_REF,
+        external_references=_reference("vcs", repo.remote),
+    )
+    tool = CdxComponent(
+        name=TOOL_NAME,
+        version=__version__,
+        type=ComponentType.APPLICATION,
+        external_references=_reference("website", HOMEPAGE),
+    )
+    meta_props = [
+        Property(name=k, value=v)
+        for k, v in (
+            ("depaudit:root", report.root),
+            ("depaudit:policy", report.policy.name),
+            ("depaudit:policy:source", report.policy.source_url),
+            ("depaudit:as-of", report.as_of or ""),
+        )
+        if v
+    ]
+    metadata = BomMetaData(
+        component=project, timestamp=as_of_datetime(report), properties=meta_props
+    )
+    metadata.tools.components.add(tool)
+
+    bom = Bom(
+        components=components.values(),
+        serial_number=document_uuid(report),
+        metadata=metadata,
+    )
+    deps, top = dependency_map(report.inventory)
+    for cid, cdx in components.items():
+        bom.register_dependency(cdx, [components[d] for d in deps.get(cid, []) if d in components])
+    bom.register_dependency(project, [components[d] for d in top if d in components])
+    return bom
+
+
+def render(report: Report) -> str:
+    """The report as CycloneDX 1.6 JSON text."""
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+
+    outputter = make_outputter(build_bom(report), OutputFormat.JSON, SchemaVersion.V1_6)
+    return outputter.output_as_string(indent=2) + "\n"

@@ -1,0 +1,332 @@
+"""Render a Report as JSON (``depaudit/report/1``), and read one back for baselines.
+
+The layout is documented in docs/report-format.md. Every list is sorted and every object's
+keys come in a fixed order, so two runs over the same tree give identical bytes. The other
+renderers share the helpers here (action order, summary counts, content digest) so that
+every format lists things alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from audit import __version__
+from audit.errors import InputError
+from audit.model import (
+    STATUS_SEVERITY,
+    Action,
+    ActionKind,
+    Component,
+    ComponentResult,
+    Finding,
+    Inventory,
+    Report,
+    Status,
+    to_jsonable,
+)
+
+SCHEMA = "depaudit/report/1"
+SCHEMA_PREFIX = "depaudit/report/"
+TOOL_NAME = "depaudit"
+HOMEPAGE = "https://github.com/depaudit/depaudit"
+
+ACTION_ORDER: tuple[ActionKind, ...] = (
+    ActionKind.REMOVE,
+    ActionKind.REPLACE,
+    ActionKind.REQUEST_EXCEPTION,
+    ActionKind.ELECT,
+    ActionKind.REVIEW,
+)
+"""The order every renderer lists actions in: kind first, then target."""
+
+STATUS_ORDER: tuple[Status, ...] = tuple(
+    sorted(Status, key=lambda s: (-STATUS_SEVERITY[s], s.value))
+)
+"""Verdict statuses, worst first."""
+
+
+def ordered_actions(actions: Iterable[Action]) -> tuple[Action, ...]:
+    rank = {k: i for i, k in enumerate(ACTION_ORDER)}
+    return tuple(sorted(actions, key=lambda a: (rank.get(a.kind, len(rank)), a.target, a.because)))
+
+
+def actions_by_kind(actions: Iterable[Action]) -> tuple[tuple[ActionKind, tuple[Action, ...]], ...]:
+    """Non-empty groups in :data:`ACTION_ORDER`, each sorted by target."""
+    ordered = ordered_actions(actions)
+    return tuple(
+        (kind, group)
+        for kind in ACTION_ORDER
+        if (group := tuple(a for a in ordered if a.kind == kind))
+    )
+
+
+def ordered_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: (f.subject, f.kind, f.message)))
+
+
+def status_counts(report: Report) -> dict[str, int]:
+    """Components per verdict status, every status present (zeros too), worst first."""
+    counts = {s.value: 0 for s in STATUS_ORDER}
+    for r in report.results:
+        counts[r.verdict.status.value] += 1
+    return counts
+
+
+def action_counts(report: Report) -> dict[str, int]:
+    counts = {k.value: 0 for k in ACTION_ORDER}
+    for a in report.actions:
+        counts[a.kind.value] = counts.get(a.kind.value, 0) + 1
+    return counts
+
+
+def worst_status(report: Report) -> Status | None:
+    if not report.results:
+        return None
+    return max((r.verdict.status for r in report.results), key=lambda s: STATUS_SEVERITY[s])
+
+
+def component_ids(report: Report) -> tuple[str, ...]:
+    """Every component id of the report (inventory and results), sorted."""
+    ids = {c.id for c in report.inventory.components} | {r.component_id for r in report.results}
+    return tuple(sorted(ids))
+
+
+def rows(report: Report) -> tuple[tuple[str, Component | None, ComponentResult | None], ...]:
+    """(id, component, result) for every component id, sorted by id."""
+    comps = {c.id: c for c in report.inventory.components}
+    results = {r.component_id: r for r in report.results}
+    return tuple((cid, comps.get(cid), results.get(cid)) for cid in component_ids(report))
+
+
+def _component_json(
+    cid: str, comp: Component | None, result: ComponentResult | None
+) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "kind": comp.kind.value if comp else None,
+        "name": comp.name if comp else None,
+        "version": comp.version if comp else None,
+        "ecosystem": comp.ecosystem if comp else None,
+        "purl": comp.purl if comp else None,
+        "evidence": to_jsonable(comp.evidence) if comp else [],
+        "properties": dict(sorted(comp.properties)) if comp else {},
+        "license": to_jsonable(result.license) if result else None,
+        "context": result.context if result else None,
+        "distribution": result.distribution if result else None,
+        "classification": list(result.classification) if result else [],
+        "verdict": to_jsonable(result.verdict) if result else None,
+    }
+
+
+def _action_json(action: Action) -> dict[str, Any]:
+    return {
+        "kind": action.kind.value,
+        "target": action.target,
+        "because": action.because,
+        "removable": list(action.removable),
+        "evidence": to_jsonable(action.evidence),
+        "properties": dict(sorted(action.properties)),
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The ``depaudit/report/1`` document as plain data (see docs/report-format.md)."""
+    worst = worst_status(report)
+    inv = report.inventory
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "root": report.root,
+        "project": report.project,
+        "as_of": report.as_of,
+        "policy": to_jsonable(report.policy),
+        "repository": to_jsonable(report.repository),
+        "summary": {
+            "components": len(component_ids(report)),
+            "files_scanned": inv.files_scanned,
+            "worst": worst.value if worst else None,
+            "by_status": status_counts(report),
+            "by_action": action_counts(report),
+            "findings": len(report.findings),
+            "incomplete": len(report.incomplete),
+            "warnings": len(report.warnings),
+        },
+        "actions": [_action_json(a) for a in ordered_actions(report.actions)],
+        "components": [_component_json(cid, c, r) for cid, c, r in rows(report)],
+        "findings": [to_jsonable(f) for f in ordered_findings(report.findings)],
+        "incomplete": [to_jsonable(p) for p in sorted(report.incomplete)],
+        "warnings": list(report.warnings),
+        "graph": {
+            "nodes": [to_jsonable(n) for n in sorted(inv.nodes, key=lambda n: n.id)],
+            "edges": [to_jsonable(e) for e in sorted(inv.edges, key=_edge_sort_key)],
+        },
+    }
+
+
+def _edge_sort_key(e: Any) -> tuple[str, str, str, str, int]:
+    ev = e.evidence
+    return (e.src, e.dst, e.relation.value, ev.path if ev else "", ev.line if ev else 0)
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(report: Report) -> str:
+    """The report as ``depaudit/report/1`` JSON text."""
+    return dumps(report_document(report))
+
+
+# Helpers shared by the SBOM renderers ---------------------------------------------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def content_digest(report: Report) -> str:
+    """SHA-256 (hex) of the JSON report: the seed of the SBOMs' serial number and namespace."""
+    return hashlib.sha256(render(report).encode("utf-8")).hexdigest()
+
+
+SERIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, HOMEPAGE)
+
+
+def document_uuid(report: Report) -> uuid.UUID:
+    """UUIDv5 of the JSON report's digest: the same report always gets the same id.
+
+    The CycloneDX serial number and the SPDX document namespace are built from it.
+    """
+    return uuid.uuid5(SERIAL_NAMESPACE, content_digest(report))
+
+
+def as_of_datetime(report: Report) -> datetime:
+    """``as_of`` at 00:00 UTC, or 1970-01-01T00:00:00Z when the report has no as-of date.
+
+    SBOMs carry this instead of the wall clock, so that they are reproducible.
+    """
+    if report.as_of:
+        try:
+            day = datetime.strptime(report.as_of[:10], "%Y-%m-%d")
+        except ValueError:
+            return EPOCH
+        return day.replace(tzinfo=timezone.utc)
+    return EPOCH
+
+
+def project_name(report: Report) -> str:
+    """The project's name, else the last part of the scanned root."""
+    if report.project:
+        return report.project
+    return posixpath.basename(report.root.replace("\\", "/").rstrip("/")) or report.root
+
+
+def dependency_map(inventory: Inventory) -> tuple[dict[str, list[str]], list[str]]:
+    """Component -> the components it depends on, and the project's direct dependencies.
+
+    A component depends on every component reached from it through consumer nodes only
+    (image -built-from-> Dockerfile -installs-> package). Nodes reached from a component
+    are owned by it; the project depends on what the other nodes reach, and on the
+    components that nothing points at.
+    """
+    comp_ids = {c.id for c in inventory.components}
+    out_edges: dict[str, set[str]] = defaultdict(set)
+    has_incoming: set[str] = set()
+    for e in inventory.edges:
+        out_edges[e.src].add(e.dst)
+        has_incoming.add(e.dst)
+
+    def reach(start: str) -> tuple[set[str], set[str]]:
+        comps: set[str] = set()
+        nodes: set[str] = set()
+        stack = sorted(out_edges.get(start, ()))
+        while stack:
+            gid = stack.pop()
+            if gid in comp_ids:
+                comps.add(gid)
+            elif gid not in nodes:
+                nodes.add(gid)
+                stack.extend(sorted(out_edges.get(gid, ())))
+        comps.discard(start)
+        return comps, nodes
+
+    deps: dict[str, list[str]] = {}
+    owned: set[str] = set()
+    for cid in sorted(comp_ids):
+        comps, nodes = reach(cid)
+        deps[cid] = sorted(comps)
+        owned |= nodes
+    top: set[str] = {cid for cid in comp_ids if cid not in has_incoming}
+    for gid in sorted({n.id for n in inventory.nodes} | set(out_edges)):
+        if gid in comp_ids or gid in owned:
+            continue
+        comps, _ = reach(gid)
+        top |= comps
+    return deps, sorted(top)
+
+
+# Reading reports back (baselines) -------------------------------------------------------
+
+
+def action_key(kind: str, target: str) -> str:
+    """Stable key of an action: ``remove:pypi:avocado-framework@69.0``.
+
+    The same key as :func:`audit.baseline.action_key`: it survives changes of wording,
+    evidence lines and removable sets.
+    """
+    return f"{kind}:{target}"
+
+
+def report_keys(report: Report) -> set[str]:
+    """The keys :func:`finding_keys` gives for this report's JSON document."""
+    return {action_key(a.kind.value, a.target) for a in report.actions}
+
+
+def _fail(message: str, path: str | None) -> InputError:
+    return InputError(message, path=path)
+
+
+def load_report(text: str, *, path: str | None = None) -> dict[str, Any]:
+    """Parse a JSON report written by :func:`render`; ``InputError`` when it is not one.
+
+    Checks the schema name and the shape of what baselines read (actions and findings).
+    """
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise _fail(f"not JSON: {exc}", path) from None
+    if not isinstance(doc, dict):
+        raise _fail("not a depaudit report: expected a JSON object", path)
+    schema = doc.get("schema")
+    if schema != SCHEMA:
+        if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
+            raise _fail(
+                f"unsupported report schema {schema!r} (this depaudit reads {SCHEMA})", path
+            )
+        if isinstance(schema, str) and schema.startswith("depaudit/"):
+            raise _fail(f"a {schema!r} document, not a report ({SCHEMA})", path)
+        raise _fail(f"not a depaudit report: schema is {schema!r}, expected {SCHEMA!r}", path)
+    for key, fields in (("actions", ("kind", "target")), ("findings", ("kind", "subject"))):
+        items = doc.get(key, [])
+        if not isinstance(items, list):
+            raise _fail(f"{key!r} must be a list", path)
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
+                wanted = " and ".join(fields)
+                raise _fail(f"{key}[{i}] must be an object with string {wanted}", path)
+    return doc
+
+
+def finding_keys(doc: Mapping[str, Any]) -> set[str]:
+    """A stable key per action of a loaded report, for baseline comparison.
+
+    Findings reach a report's actions as ``review`` actions, so the actions cover them:
+    each gives ``"{kind}:{target}"``. A key in the current run and not in the baseline is
+    new; the other way round, resolved.
+    """
+    return {action_key(a["kind"], a["target"]) for a in doc.get("actions", [])}

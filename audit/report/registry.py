@@ -1,0 +1,63 @@
+"""The report formats by name: ``--format NAME`` -> a function ``render(report) -> str``.
+
+Adding a format is one module with a ``render(report: Report) -> str`` function and one
+line in :data:`FORMATS`. Modules are imported when first used, so that the SBOM libraries
+load only for the SBOM formats.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from audit.model import Report
+
+Renderer = Callable[[Report], str]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    module: str
+    """Module under ``audit.report`` that defines ``render(report) -> str``."""
+    media_type: str
+    extension: str
+    description: str
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("text", "text", "text/plain", "txt", "summary, actions and a component table"),
+        Format("json", "json_report", "application/json", "json", "depaudit/report/1"),
+        Format("markdown", "markdown", "text/markdown", "md", "for a pull-request comment"),
+        Format("sarif", "sarif", "application/sarif+json", "sarif", "SARIF 2.1.0"),
+        Format(
+            "cyclonedx", "cyclonedx", "application/vnd.cyclonedx+json", "cdx.json", "CycloneDX 1.6"
+        ),
+        Format("spdx", "spdx", "application/spdx+json", "spdx.json", "SPDX 2.3"),
+    )
+}
+
+
+def names() -> tuple[str, ...]:
+    """Format names, in the order of :data:`FORMATS`."""
+    return tuple(FORMATS)
+
+
+def renderer(name: str) -> Renderer:
+    """The render function of format ``name``; ``KeyError`` for an unknown name."""
+    fmt = FORMATS[name]
+    module = importlib.import_module(f"audit.report.{fmt.module}")
+    render: Renderer = module.render
+    return render
+
+
+def render(name: str, report: Report, *, color: bool = False) -> str:
+    """Render ``report`` in format ``name``; ``color`` applies to ``text`` only."""
+    if name == "text":
+        from audit.report import text
+
+        return text.render(report, color=color)
+    return renderer(name)(report)
