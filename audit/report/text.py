@@ -139,8 +139,8 @@ def _verdict_text(result: ComponentResult | None) -> Text:
 
 def _table(report: Report) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("component", overflow="fold", min_width=30)
-    table.add_column("license", overflow="fold", min_width=20, max_width=28)
+    table.add_column("component", no_wrap=True, min_width=30)
+    table.add_column("license", no_wrap=True, min_width=20)
     table.add_column("context", no_wrap=True, min_width=7)
     table.add_column("distribution", no_wrap=True, min_width=12)
     table.add_column("verdict", overflow="fold", min_width=15)
@@ -196,7 +196,13 @@ def render(report: Report, *, color: bool = False) -> str:
 
     heading(f"Components ({len(component_ids(report))})")
     if component_ids(report):
-        console.print(_table(report), soft_wrap=False)
+        # The table is as wide as its longest row needs (never wrapped), so that ids and
+        # licenses stay whole and grep-able; the rest of the report keeps WIDTH.
+        table = _table(report)
+        needed = console.measure(table, options=console.options.update(width=10_000)).maximum
+        console.width = max(WIDTH, needed)
+        console.print(table, soft_wrap=False)
+        console.width = WIDTH
 
     findings = ordered_findings(report.findings)
     if findings:
