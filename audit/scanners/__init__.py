@@ -26,6 +26,7 @@ MODULES: tuple[str, ...] = (
     "audit.scanners.gitmodules",
     "audit.scanners.gomod",
     "audit.scanners.npm",
+    "audit.scanners.notices",
 )
 
 

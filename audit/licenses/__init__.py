@@ -1,0 +1,1 @@
+"""License facts: in-repo notices and texts, kernel strings, source grouping, resolution."""

@@ -1,0 +1,632 @@
+"""Group first-party license notices into ``source`` components with their run context.
+
+Input: every :class:`~audit.model.Notice` of a scan and every scanned path. Output:
+:class:`SourceFacts` — one ``source`` component per directory (subtree) whose files agree
+on one license and one context, plus the findings a human must look at.
+
+Per file
+    The *header* license is the file's ``SPDX-License-Identifier``, else its prose header
+    notice (all prose notices must agree), else — for a file that only says "see LICENSE"
+    — the license of that one referenced file when its text was identified. The *runtime*
+    string is ``MODULE_LICENSE("...")`` or the eBPF ``license`` section.
+
+    When both exist and disagree (``MODULE_LICENSE("GPL")`` under a "dual licensed under
+    either the MIT or GPL 2" header) the header wins and a ``license-conflict`` finding
+    cites both lines. Why the header: it is the file-level statement of the terms the
+    authors grant, written for people; the run-time string is a marker for the kernel's
+    GPL-only-symbol check, with a fixed vocabulary that cannot say "GPL-2.0-only OR MIT"
+    precisely (the kernel's own rules say the exact license "can only be determined via
+    the license information in the corresponding source files").
+
+Per directory
+    Context markers: ``MODULE_LICENSE`` (strong) and ``obj-m`` in Kbuild/Makefile or a
+    ``dkms.conf`` (weak) mean kernel-module; an eBPF license section, ``*.bpf.c`` or
+    program sections (strong) mean ebpf; a subtree's context is its strong markers' if any,
+    else its weak ones', else userspace. A directory forms one component when all licensed
+    files below it share one license (header licenses, or run-time ones when no file there
+    has a header) and one context, and no sub-directory with licensed code but without
+    markers hides below a marked one (that code runs in user space). Otherwise each
+    sub-directory is examined in turn and the directory's own files form a component of
+    their own. Files without any notice inside a component inherit its license and are
+    counted (``uncovered-files``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from audit.licenses import kernel
+from audit.model import Component, ComponentKind, Evidence, Finding, Notice
+from audit.scanners.notices import NAME as NOTICES
+from audit.scanners.notices import is_license_file, is_source_file
+
+KERNEL_MODULE = "kernel-module"
+EBPF = "ebpf"
+USERSPACE = "userspace"
+
+HEADER_KINDS = frozenset({"spdx-tag", "prose"})
+RUNTIME_KINDS = frozenset({"module-license", "ebpf-section"})
+_CONTEXT_PRIORITY = (KERNEL_MODULE, EBPF)
+_CODE_EXTENSIONS = frozenset(
+    {".c", ".cc", ".cpp", ".cxx", ".c++", ".s", ".asm", ".go", ".rs", ".py"}
+)
+_MAX_EVIDENCE = 12
+_MAX_REASONS = 4
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the grouping found."""
+
+    components: tuple[Component, ...]
+    """``source`` components, sorted by id."""
+    findings: tuple[Finding, ...]
+    members: tuple[tuple[str, str], ...] = ()
+    """(path, component id) for every counted file that belongs to a component, sorted."""
+
+    @cached_property
+    def _owner(self) -> dict[str, str]:
+        return dict(self.members)
+
+    def component_of(self, path: str) -> str | None:
+        """The id of the source component a path belongs to, if any."""
+        return self._owner.get(path)
+
+
+def source_context(component: Component) -> tuple[str, str] | None:
+    """``(context, reason)`` of a source component, for the classify stage."""
+    if component.kind != ComponentKind.SOURCE:
+        return None
+    ctx = component.prop("context")
+    return (ctx, component.prop("context_reason") or "") if ctx else None
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _dir(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _ancestors(directory: str) -> list[str]:
+    """``a/b`` -> [``a/b``, ``a``, ``""``]."""
+    out = [directory]
+    while directory:
+        directory = _dir(directory)
+        out.append(directory)
+    return out
+
+
+def _common_dir(paths: Sequence[str]) -> str:
+    """The deepest directory holding every path (``""`` for the root)."""
+    dirs = [_dir(p).split("/") if _dir(p) else [] for p in paths]
+    common: list[str] = []
+    for parts in zip(*dirs, strict=False):
+        if any(part != parts[0] for part in parts):
+            break
+        common.append(parts[0])
+    return "/".join(common)
+
+
+def _is_code(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in _CODE_EXTENSIONS
+
+
+@lru_cache(maxsize=1)
+def _licensing():  # type: ignore[no-untyped-def]
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+@lru_cache(maxsize=4096)
+def equivalent(a: str, b: str) -> bool:
+    """Whether two SPDX expressions mean the same (order of OR/AND terms aside)."""
+    if a == b:
+        return True
+    try:
+        return bool(_licensing().is_equivalent(a, b))
+    except Exception:  # license-expression raises several error types
+        return False
+
+
+def _runtime_label(notice: Notice) -> str:
+    if notice.kind == "module-license":
+        return f'MODULE_LICENSE("{notice.raw}")'
+    return f'eBPF license section "{notice.raw}"'
+
+
+def _marker(notice: Notice) -> tuple[str, bool] | None:
+    """(context, strong) for a notice that tells where code runs."""
+    if notice.kind == "module-license":
+        return KERNEL_MODULE, True
+    if notice.kind in ("ebpf-section", "ebpf-program"):
+        return EBPF, True
+    if notice.kind == "kernel-build":
+        # MODULE_LICENSE(MACRO) is reported as a build hint: strong, its string unknown.
+        return KERNEL_MODULE, notice.raw.startswith("MODULE_LICENSE(")
+    return None
+
+
+def _marker_label(n: Notice) -> str:
+    if n.kind in RUNTIME_KINDS:
+        return _runtime_label(n)
+    if n.kind == "ebpf-program":
+        return f"eBPF program section {n.raw}" if n.line else "*.bpf.c file"
+    if n.raw == "dkms.conf" or n.raw.startswith("MODULE_LICENSE("):
+        return n.raw
+    return f'Kbuild "{n.raw}"'
+
+
+def _license_keys(expression: str) -> frozenset[str]:
+    """License ids of a rendered expression, exceptions left out."""
+    keys: set[str] = set()
+    skip = False
+    for token in expression.replace("(", " ").replace(")", " ").split():
+        if skip:
+            skip = False
+        elif token == "WITH":
+            skip = True
+        elif token not in ("AND", "OR"):
+            keys.add(token)
+    return frozenset(keys)
+
+
+def _decide(markers: Iterable[tuple[str, bool]]) -> frozenset[str]:
+    items = set(markers)
+    strong = frozenset(c for c, s in items if s)
+    return strong or frozenset(c for c, s in items if not s)
+
+
+def _slug(expression: str) -> str:
+    return expression.replace(" ", "+")
+
+
+# -- per file -----------------------------------------------------------------------------
+
+
+@dataclass
+class _File:
+    path: str
+    notices: list[Notice] = field(default_factory=list)
+    header: str | None = None
+    deciding: list[Notice] = field(default_factory=list)
+    runtime: str | None = None
+    markers: set[tuple[str, bool]] = field(default_factory=set)
+    marker_notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def license(self) -> str | None:
+        return self.header or self.runtime
+
+    @property
+    def counted(self) -> bool:
+        return is_source_file(self.path) and not is_license_file(self.path)
+
+    @property
+    def has_notice(self) -> bool:
+        return any(
+            n.kind in HEADER_KINDS or n.kind in RUNTIME_KINDS or n.kind == "reference"
+            for n in self.notices
+        )
+
+
+def _resolve(name: str, directory: str, existing: frozenset[str]) -> str | None:
+    """The license file a reference names, in the file's directory or above."""
+    names = [name]
+    if "." not in name:
+        names += [f"{name}{ext}" for ext in (".txt", ".md", ".rst")]
+    for d in _ancestors(directory):
+        for n in names:
+            candidate = f"{d}/{n}" if d else n
+            if candidate in existing:
+                return candidate
+    return None
+
+
+class _Builder:
+    def __init__(self, notices: Sequence[Notice], files: Sequence[str]) -> None:
+        self.files: dict[str, _File] = {}
+        for path in files:
+            self.files.setdefault(path, _File(path))
+        for n in notices:
+            self.files.setdefault(n.path, _File(n.path)).notices.append(n)
+        self.existing = frozenset(self.files)
+        self.texts: dict[str, list[Notice]] = {}
+        for f in self.files.values():
+            f.notices.sort(key=lambda n: (n.line, n.kind, n.raw))
+            found = [n for n in f.notices if n.kind == "license-text" and n.expression]
+            if found:
+                self.texts[f.path] = found
+        self.findings: list[Finding] = []
+        self.file_findings: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
+        """Findings about one file: their subject is its component, known after grouping."""
+        self.owner: dict[str, str] = {}
+        for path in sorted(self.files):
+            self._classify(self.files[path])
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _classify(self, f: _File) -> None:
+        spdx = [n for n in f.notices if n.kind == "spdx-tag" and n.expression]
+        prose = [n for n in f.notices if n.kind == "prose" and n.expression]
+        if spdx:
+            f.header = spdx[0].expression
+            f.deciding.append(spdx[0])
+            for p in prose:
+                # Prose names licenses, not exceptions or every alternative: it agrees
+                # when each license it names is in the tag ("Apache-2.0" prose under an
+                # "Apache-2.0 WITH LLVM-exception" tag).
+                if _license_keys(p.expression or "") <= _license_keys(f.header or ""):
+                    f.deciding.append(p)
+                else:
+                    self._conflict_headers(f, spdx[0], p)
+        elif prose:
+            # Prose notices agree when one names every license the others name (a dual
+            # MIT/GPL sentence above the MIT permission text): the broadest one decides.
+            widest = max(prose, key=lambda p: len(_license_keys(p.expression or "")))
+            keys = _license_keys(widest.expression or "")
+            if all(_license_keys(p.expression or "") <= keys for p in prose):
+                f.header = widest.expression
+                f.deciding.extend([widest, *(p for p in prose if p is not widest)])
+            else:
+                self.file_findings.append(
+                    (
+                        "ambiguous-license",
+                        f.path,
+                        f"{f.path} states several licenses in its header ("
+                        + ", ".join(sorted({p.expression or "" for p in prose}))
+                        + "); none is taken as the file's license",
+                        tuple(sorted(p.evidence for p in prose)),
+                    )
+                )
+        if f.header is None:
+            self._from_reference(f)
+        runtime = [n for n in f.notices if n.kind in RUNTIME_KINDS and n.expression]
+        distinct = sorted({n.expression for n in runtime if n.expression})
+        if len(distinct) == 1:
+            f.runtime = distinct[0]
+        for n in f.notices:
+            m = _marker(n)
+            if m:
+                f.markers.add(m)
+                f.marker_notices.append(n)
+
+    def _from_reference(self, f: _File) -> None:
+        refs = [n for n in f.notices if n.kind == "reference"]
+        if len(refs) != 1:
+            return
+        target = _resolve(refs[0].raw, _dir(f.path), self.existing)
+        found = self.texts.get(target or "", [])
+        if target and len(found) == 1:
+            f.header = found[0].expression
+            f.deciding.extend([refs[0], found[0]])
+
+    def _conflict_headers(self, f: _File, tag: Notice, prose: Notice) -> None:
+        self.file_findings.append(
+            (
+                "license-conflict",
+                f.path,
+                f"{f.path}: the SPDX tag says {tag.expression} at line {tag.line} but the "
+                f"header text at line {prose.line} reads as {prose.expression}; the SPDX tag "
+                "is kept",
+                tuple(sorted((tag.evidence, prose.evidence))),
+            )
+        )
+
+    # -- tree -----------------------------------------------------------------------------
+
+    def build(self) -> SourceFacts:
+        self.children: dict[str, set[str]] = {}
+        self.direct: dict[str, list[_File]] = {}
+        for path, f in self.files.items():
+            d = _dir(path)
+            self.direct.setdefault(d, []).append(f)
+            chain = _ancestors(d)
+            for child, parent in itertools.pairwise(chain):
+                self.children.setdefault(parent, set()).add(child)
+            for a in chain:
+                self.children.setdefault(a, set())
+        self.header_lics: dict[str, set[str]] = {}
+        self.runtime_lics: dict[str, set[str]] = {}
+        self.markers: dict[str, set[tuple[str, bool]]] = {}
+        self.code: dict[str, bool] = {}
+        """Whether a subtree holds licensed code (not only headers and build files)."""
+        self._aggregate("")
+        self.components: list[Component] = []
+        self._visit("")
+        self._references()
+        for kind, path, message, evidence in self.file_findings:
+            self.findings.append(Finding(kind, self.owner.get(path, path), message, evidence))
+        members = tuple(sorted(self.owner.items()))
+        return SourceFacts(
+            tuple(sorted(self.components, key=lambda c: c.id)),
+            tuple(sorted(self.findings, key=lambda x: (x.kind, x.subject, x.message))),
+            members,
+        )
+
+    def _aggregate(self, d: str) -> None:
+        h: set[str] = set()
+        r: set[str] = set()
+        m: set[tuple[str, bool]] = set()
+        code = False
+        for f in self.direct.get(d, []):
+            if f.header:
+                h.add(f.header)
+            if f.runtime:
+                r.add(f.runtime)
+            m |= f.markers
+            code = code or bool(f.license and _is_code(f.path))
+        for c in self.children.get(d, ()):
+            self._aggregate(c)
+            h |= self.header_lics[c]
+            r |= self.runtime_lics[c]
+            m |= self.markers[c]
+            code = code or self.code[c]
+        self.header_lics[d], self.runtime_lics[d], self.markers[d] = h, r, m
+        self.code[d] = code
+
+    def _lics(self, d: str) -> set[str]:
+        return self.header_lics[d] or self.runtime_lics[d]
+
+    def _direct_code_ok(self, d: str, ctx: str) -> bool:
+        """Licensed code directly in ``d`` runs in ``ctx`` only if ``d`` itself is marked."""
+        direct = self.direct.get(d, [])
+        if not any(_is_code(f.path) and f.license for f in direct):
+            return True
+        own: set[tuple[str, bool]] = set()
+        for f in direct:
+            own |= f.markers
+        return _decide(own) == {ctx}
+
+    def _compatible(self, d: str, ctx: str | None) -> bool:
+        decided = _decide(self.markers[d])
+        if ctx is None:
+            return not decided
+        if not decided <= {ctx} or not self._direct_code_ok(d, ctx):
+            return False
+        return all(self._compatible(c, ctx) for c in self.children.get(d, ()))
+
+    def _uniform(self, d: str) -> bool:
+        if len(self._lics(d)) != 1:
+            return False
+        decided = _decide(self.markers[d])
+        if len(decided) > 1:
+            return False
+        ctx = next(iter(decided), None)
+        if ctx is not None and not self._direct_code_ok(d, ctx):
+            return False
+        return all(self._compatible(c, ctx) for c in self.children.get(d, ()))
+
+    def _subtree(self, d: str) -> list[_File]:
+        out = list(self.direct.get(d, []))
+        for c in self.children.get(d, ()):
+            out.extend(self._subtree(c))
+        return out
+
+    def _visit(self, d: str) -> None:
+        if not self._lics(d):
+            return
+        if self._uniform(d):
+            self._emit("", self._subtree(d))
+            return
+        residue = list(self.direct.get(d, []))
+        use_header = any(f.header for f in residue)
+        own = {(f.header if use_header else f.runtime) for f in residue} - {None}
+        for c in sorted(self.children.get(d, ())):
+            lics = self._lics(c)
+            # A sub-directory without licensed files, or with only headers and build files
+            # under licenses the directory already has and no markers, goes with it.
+            if not lics or (not self.code[c] and not _decide(self.markers[c]) and lics <= own):
+                residue.extend(self._subtree(c))
+            else:
+                self._visit(c)
+        use_header = any(f.header for f in residue)
+        groups: dict[str, list[_File]] = {}
+        loose: list[_File] = []
+        for f in residue:
+            key = f.header if use_header else f.runtime
+            if key:
+                groups.setdefault(key, []).append(f)
+            else:
+                loose.append(f)
+        if len(groups) == 1:
+            next(iter(groups.values())).extend(loose)
+        for key in sorted(groups):
+            self._emit(key if len(groups) > 1 else "", groups[key])
+
+    # -- components -----------------------------------------------------------------------
+
+    def _emit(self, key: str, files: list[_File]) -> None:
+        files.sort(key=lambda f: f.path)
+        use_header = any(f.header for f in files)
+        licenses = sorted({(f.header if use_header else f.runtime) or "" for f in files} - {""})
+        license_expr = licenses[0]
+        counted = [f for f in files if f.counted]
+        directory = _common_dir([f.path for f in counted or files]) or "."
+        cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
+        markers: set[tuple[str, bool]] = set()
+        for f in files:
+            markers |= f.markers
+        decided = _decide(markers)
+        ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
+        reason = self._reason(directory, ctx, decided, files)
+
+        deciding: list[Notice] = []
+        runtime: list[Notice] = []
+        text_notices: list[Notice] = []
+        for f in files:
+            if f.header and equivalent(f.header, license_expr):
+                deciding.extend(f.deciding)
+            runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
+            text_notices.extend(self.texts.get(f.path, []))
+        first_header: dict[tuple[str, str], Notice] = {}
+        for n in sorted(deciding, key=lambda n: (n.path, n.line)):
+            first_header.setdefault((n.kind, n.raw), n)
+        evidence = sorted(
+            {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
+        )
+        uncovered = [f for f in counted if not f.has_notice]
+        for f in counted:
+            self.owner[f.path] = cid
+
+        props: dict[str, str] = {
+            "license": license_expr,
+            "license_from": "file notices" if use_header else "run-time license strings",
+            "context": ctx,
+            "context_reason": reason,
+            "directory": directory,
+            "files": str(len(counted)),
+            "files_without_notice": str(len(uncovered)),
+            "raw": " | ".join(
+                dict.fromkeys([n.raw for n in first_header.values()] + [n.raw for n in runtime])
+            ),
+            "module_license": " | ".join(
+                dict.fromkeys(n.raw for n in runtime if n.kind == "module-license")
+            ),
+            "license_section": " | ".join(
+                dict.fromkeys(n.raw for n in runtime if n.kind == "ebpf-section")
+            ),
+            "license_files": ", ".join(
+                f"{n.path}={n.expression}" for n in sorted(text_notices, key=lambda n: n.path)
+            ),
+        }
+        if len(licenses) > 1:
+            props["licenses_seen"] = " | ".join(licenses)
+        self.components.append(
+            Component(
+                id=cid,
+                kind=ComponentKind.SOURCE,
+                name=directory,
+                ecosystem=None,
+                purl=None,
+                evidence=tuple(evidence),
+                properties=tuple(sorted((k, v) for k, v in props.items() if v)),
+            )
+        )
+        self._runtime_conflicts(cid, files, license_expr, first_header)
+        if uncovered:
+            self.findings.append(
+                Finding(
+                    "uncovered-files",
+                    cid,
+                    f"{len(uncovered)} of {len(counted)} files in {directory} carry no "
+                    f"license notice; they inherit {license_expr} from the directory",
+                    tuple(
+                        Evidence(f.path, 0, "no license notice", NOTICES)
+                        for f in uncovered[:_MAX_EVIDENCE]
+                    ),
+                )
+            )
+
+    def _reason(self, directory: str, ctx: str, decided: frozenset[str], files: list[_File]) -> str:
+        if ctx == USERSPACE:
+            return (
+                "no MODULE_LICENSE, Kbuild obj-m, dkms.conf, eBPF license section or "
+                f"program section in {directory}"
+            )
+        found: list[tuple[bool, str]] = []
+        for f in files:
+            for n in f.marker_notices:
+                m = _marker(n)
+                if m and m[0] == ctx:
+                    found.append((not m[1], f"{_marker_label(n)} at {n.evidence.location}"))
+        parts = [text for _, text in sorted(found, key=lambda item: item[0])]
+        reason = "; ".join(parts[:_MAX_REASONS])
+        if len(parts) > _MAX_REASONS:
+            reason += f" (+{len(parts) - _MAX_REASONS} more)"
+        if len(decided) > 1:
+            reason += "; also " + ", ".join(sorted(decided - {ctx})) + " markers"
+        return reason
+
+    def _runtime_conflicts(
+        self,
+        cid: str,
+        files: list[_File],
+        license_expr: str,
+        first_header: dict[tuple[str, str], Notice],
+    ) -> None:
+        component_header = next(iter(first_header.values()), None)
+        for f in files:
+            header = f.header
+            header_notice = f.deciding[0] if f.deciding else None
+            if header is None and component_header is not None:
+                header, header_notice = license_expr, component_header
+            if header is None or header_notice is None:
+                continue
+            for n in f.notices:
+                if n.kind not in RUNTIME_KINDS or kernel.consistent_with(n.raw, header):
+                    continue
+                meaning = (
+                    f"reads as {n.expression}"
+                    if n.expression
+                    else "is not in the kernel's license table"
+                )
+                self.findings.append(
+                    Finding(
+                        "license-conflict",
+                        cid,
+                        f"{_runtime_label(n)} at {n.evidence.location} {meaning}, but the "
+                        f"header notice at {header_notice.evidence.location} says {header}; "
+                        f"the component keeps {header}, the file notice being the statement "
+                        "of the license and the run-time string only a marker for the "
+                        "kernel's GPL-only check",
+                        tuple(sorted((header_notice.evidence, n.evidence))),
+                    )
+                )
+
+    # -- references -----------------------------------------------------------------------
+
+    def _references(self) -> None:
+        missing: dict[tuple[str, str], list[Notice]] = {}
+        for path in sorted(self.files):
+            for n in self.files[path].notices:
+                if n.kind != "reference":
+                    continue
+                if _resolve(n.raw, _dir(path), self.existing) is None:
+                    subject = self.owner.get(path) or path
+                    missing.setdefault((subject, n.raw), []).append(n)
+        for (subject, name), refs in sorted(missing.items()):
+            where = sorted({_dir(n.path) or "." for n in refs})
+            nearby: list[str] = []
+            for d in _ancestors(_dir(refs[0].path)):
+                for f in sorted(self.direct.get(d, []), key=lambda f: f.path):
+                    if is_license_file(f.path):
+                        found = self.texts.get(f.path, [])
+                        label = ", ".join(n.expression or "" for n in found) or "not identified"
+                        nearby.append(f"{f.path} ({label})")
+            message = (
+                f"{len(refs)} file(s) point to {name!r}, which does not exist in "
+                f"{', '.join(where)} or a parent directory"
+            )
+            if nearby:
+                message += "; license files there: " + ", ".join(nearby)
+            self.findings.append(
+                Finding(
+                    "missing-license-file",
+                    subject,
+                    message,
+                    tuple(n.evidence for n in refs[:_MAX_EVIDENCE]),
+                )
+            )
+
+
+def group_sources(notices: Sequence[Notice], files: Sequence[str]) -> SourceFacts:
+    """Group notices into ``source`` components (see the module docstring)."""
+    return _Builder(notices, files).build()
+
+
+__all__ = [
+    "EBPF",
+    "KERNEL_MODULE",
+    "USERSPACE",
+    "SourceFacts",
+    "equivalent",
+    "group_sources",
+    "source_context",
+]

@@ -1,0 +1,725 @@
+"""Scanner: first-party license statements in source, build and license files.
+
+It finds, per file, :class:`~audit.model.Notice` values of these kinds:
+
+- ``spdx-tag``: ``SPDX-License-Identifier: <expr>`` in any comment style, normalized with
+  license-expression (deprecated ids mapped: ``GPL-2.0`` -> ``GPL-2.0-only``);
+- ``prose``: the usual header paragraphs (dual MIT/GPL, Apache-2.0, GNU "version N or
+  (at your option) any later version", MIT / BSD / ISC permission texts);
+- ``reference``: a pointer to a license file (``See MIT.txt or GPL.txt``, ``found in the
+  LICENSE file``); ``raw`` is the file name, :mod:`audit.licenses.sources` checks it;
+- ``module-license`` and ``ebpf-section``: the run-time strings of ``MODULE_LICENSE("...")``
+  and of an eBPF ``license`` section, read with the kernel's table
+  (:mod:`audit.licenses.kernel`);
+- ``license-text``: whole license texts in LICENSE/COPYING/GPL2.txt-style files, one per
+  license found (:mod:`audit.licenses.texts`), ``confidence`` = similarity;
+- ``ebpf-program`` and ``kernel-build``: context hints without an expression (``*.bpf.c``,
+  ``SEC("tp_btf/...")`` programs; ``obj-m`` in Kbuild/Makefile, ``dkms.conf``).
+
+Speed: header notices are looked for in the head of a file only (:data:`HEAD_CHARS`,
+:data:`HEAD_LINES`); run-time strings are searched with a plain substring test before any
+regular expression runs; whole-text similarity runs on license files only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from audit.licenses import kernel, texts
+from audit.model import Evidence, Notice, Problem, ScanResult
+from audit.scanners.base import SourceFile
+
+NAME = "notices"
+HEAD_CHARS = 4096
+HEAD_LINES = 60
+
+# -- which files --------------------------------------------------------------------------
+
+C_EXTENSIONS = frozenset(
+    {".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp"}
+)
+ASM_EXTENSIONS = frozenset({".s", ".asm"})  # .S and .s after lowercasing
+SCRIPT_EXTENSIONS = frozenset(
+    {
+        ".sh",
+        ".bash",
+        ".zsh",
+        ".ksh",
+        ".py",
+        ".pyi",
+        ".go",
+        ".rs",
+        ".cmake",
+        ".yaml",
+        ".yml",
+        ".mk",
+        ".mak",
+    }
+)
+BUILD_NAMES = frozenset(
+    {
+        "makefile",
+        "gnumakefile",
+        "makefile.in",
+        "makefile.am",
+        "kbuild",
+        "kbuild.in",
+        "kconfig",
+        "dkms.conf",
+        "dkms.conf.in",
+        "cmakelists.txt",
+    }
+)
+_MAKEFILES = frozenset({"makefile", "gnumakefile", "makefile.in", "kbuild", "kbuild.in"})
+_LICENSE_PREFIXES = ("license", "licence", "copying", "notice", "copyright", "unlicense")
+_NOT_LICENSE_EXT = frozenset(
+    {
+        ".py",
+        ".pyc",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".ts",
+        ".go",
+        ".rs",
+        ".c",
+        ".h",
+        ".cc",
+        ".cpp",
+        ".java",
+        ".rb",
+        ".php",
+        ".json",
+        ".xml",
+        ".yaml",
+        ".yml",
+        ".toml",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".svg",
+        ".ico",
+        ".pdf",
+        ".gz",
+        ".tgz",
+        ".zip",
+        ".xz",
+        ".bz2",
+        ".zst",
+        ".tar",
+        ".jar",
+        ".so",
+        ".o",
+        ".a",
+    }
+)
+_LICENSE_TXT_STEM = re.compile(
+    r"(?i)(?:l|a)?gpl[\w.+-]{0,12}|mit|bsd[\w.+-]{0,14}|0bsd|apache[\w.+-]{0,8}|mpl[\w.+-]{0,6}"
+    r"|isc|zlib|unlicense|ncsa|cddl[\w.+-]{0,6}|epl[\w.+-]{0,6}|artistic[\w.+-]{0,6}"
+)
+
+
+def _basename(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _ext(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def is_license_file(path: str) -> bool:
+    """LICENSE*, COPYING*, NOTICE*, files under a LICENSES/ directory, GPL2.txt-style texts."""
+    name = _basename(path)
+    lower = name.lower()
+    ext = _ext(name)
+    if ext in _NOT_LICENSE_EXT:
+        return False
+    if "LICENSES" in path.split("/")[:-1]:
+        return True
+    if lower.startswith(_LICENSE_PREFIXES):
+        return True
+    if ext in (".txt", ".md", ".rst"):
+        return bool(_LICENSE_TXT_STEM.fullmatch(name[: -len(ext)]))
+    return False
+
+
+def is_c_family(path: str) -> bool:
+    """C, C++, headers and assembly: where MODULE_LICENSE and BPF sections live."""
+    ext = _ext(_basename(path))
+    return ext in C_EXTENSIONS or ext in ASM_EXTENSIONS
+
+
+def is_source_file(path: str) -> bool:
+    """Source and build files that may carry a header notice (not license texts)."""
+    name = _basename(path)
+    lower = name.lower()
+    if lower in BUILD_NAMES:
+        return True
+    ext = _ext(name)
+    return ext in C_EXTENSIONS or ext in ASM_EXTENSIONS or ext in SCRIPT_EXTENSIONS
+
+
+# -- SPDX ---------------------------------------------------------------------------------
+
+_SPDX = re.compile(r"SPDX-License-Identifier:[ \t]*(?P<expr>[^\r\n]*)")
+_SPDX_PREFIX = re.compile(r"[\s/*#;!%<>\-{}()'\".]*(?:dnl|rem|@rem|REM)?[\s/*#;!%<>\-{}()'\".]*")
+_SPDX_END = re.compile(r"\s*(?:\*/|-->|\*\)|#}|%}).*$")
+
+
+@lru_cache(maxsize=1)
+def _licensing():  # type: ignore[no-untyped-def]
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+@lru_cache(maxsize=4096)
+def normalize_spdx(raw: str) -> str | None:
+    """A normalized SPDX expression, or ``None`` when ``raw`` is not one.
+
+    Deprecated ids are mapped (``GPL-2.0+`` -> ``GPL-2.0-or-later``); ids unknown to the
+    SPDX list make the expression invalid unless they are ``LicenseRef-``/``DocumentRef-``.
+    """
+    raw = raw.strip()
+    if not raw or len(raw) > 500:
+        return None
+    licensing = _licensing()
+    try:
+        parsed = licensing.parse(raw)
+    except Exception:  # license-expression raises several error types
+        return None
+    if parsed is None:
+        return None
+    unknown = [
+        k
+        for k in licensing.unknown_license_keys(parsed)
+        if not k.startswith(("LicenseRef-", "DocumentRef-"))
+    ]
+    if unknown:
+        return None
+    rendered: str = parsed.render()
+    return rendered
+
+
+# -- prose --------------------------------------------------------------------------------
+
+_MARKER_CHARS = "/*#;!%-<>'\""
+"""Comment-marker characters stripped from the start of head lines."""
+_WORD_MARKERS = ("dnl ", "rem ", "REM ", "@rem ")
+_CLOSERS = ("*/", "-->", '"""', "'''")
+
+_DUAL = re.compile(r"\bdual[\s-]+licen[sc]ed\b", re.IGNORECASE)
+_MIT_WORD = re.compile(r"\bMIT\b", re.IGNORECASE)
+_BSD_WORD = re.compile(r"\bBSD\b", re.IGNORECASE)
+_GPL_VERSION = re.compile(
+    r"\b(?:GPL|general\s+public\s+license)[\s,-]*(?:v(?:ersion)?\s*)?(?P<v>[23])(?:\.0)?\b",
+    re.IGNORECASE,
+)
+_OR_LATER = re.compile(
+    r"^[\s,;]*(?:\+|or\s+(?:\(at\s+your\s+option\)\s*,?\s*)?(?:any\s+)?later)", re.IGNORECASE
+)
+_APACHE = re.compile(
+    r"under\s+(?:the\s+terms\s+of\s+)?the\s+Apache\s+License,?\s+(?:Version\s+|v)?2\.0",
+    re.IGNORECASE,
+)
+_GNU_LATER = re.compile(
+    r"either\s+version\s+(?P<v>\d(?:\.\d)?)\s+of\s+the\s+License,?\s+or\s+\(?at\s+your\s+"
+    r"option\)?,?\s+any\s+later\s+version",
+    re.IGNORECASE,
+)
+_GNU_NAME = re.compile(
+    r"GNU\s+(?:(?P<kind>Lesser|Library|Affero)\s+)?General\s+Public\s+License", re.IGNORECASE
+)
+_GNU_VERSION = re.compile(
+    r"GNU\s+(?:(?P<kind>Lesser|Library|Affero)\s+)?General\s+Public\s+License,?\s+"
+    r"(?:as\s+published\s+by\s+the\s+Free\s+Software\s+Foundation[,;]?\s+)?"
+    r"(?:version|v)\s*(?P<v>\d(?:\.\d)?)\b",
+    re.IGNORECASE,
+)
+_MIT_PERMISSION = re.compile(
+    r"Permission\s+is\s+hereby\s+granted,?\s+free\s+of\s+charge", re.IGNORECASE
+)
+_TEXT_TRIGGERS = re.compile(
+    r"Redistribution\s+and\s+use\s+in\s+source\s+and\s+binary\s+forms"
+    r"|Permission\s+to\s+use,\s+copy,\s+modify"
+    r"|This\s+software\s+is\s+provided\s+'as-is'"
+    r"|This\s+is\s+free\s+and\s+unencumbered\s+software",
+    re.IGNORECASE,
+)
+_TEXT_KEYWORDS = ("permission", "redistribution", "as-is", "unencumbered")
+_GNU_PREFIX = {None: "GPL", "lesser": "LGPL", "library": "LGPL", "affero": "AGPL"}
+
+# -- references ---------------------------------------------------------------------------
+
+_REF_EXT = re.compile(r"\.(?:txt|md|rst)\b")
+_REF_BARE = re.compile(
+    r"(?<![\w/.-])(?P<name>(?:LICEN[CS]E|COPYING|NOTICE)(?:[.-][\w.-]{1,20})?)(?![\w/])"
+)
+_REF_CONTEXT = re.compile(
+    r"\b(?:see|found|refer|copy|copies|contained|included|available|file|located)\b",
+    re.IGNORECASE,
+)
+_BARE_BEFORE = re.compile(
+    r"(?:\bsee|\bin|\bfile|\bto|\bunder)\s+(?:the\s+)?(?:(?:top-level|root|accompanying|"
+    r"included|attached|separate)\s+)?(?:file\s+)?$",
+    re.IGNORECASE,
+)
+_REF_KEYWORDS = (".txt", ".md", ".rst", "license", "licence", "copying", "notice")
+_BARE_AFTER = re.compile(r"^\s+file\b", re.IGNORECASE)
+
+# -- run-time strings and hints -----------------------------------------------------------
+
+_MODULE_LICENSE = re.compile(
+    r"\bMODULE_LICENSE\s*\(\s*(?:\"(?P<raw>[^\"\n]{0,100})\"|(?P<macro>[A-Za-z_]\w{0,60}))\s*\)"
+)
+_LICENSE_SECTION = re.compile(
+    r"(?:\bSEC|section)\s*\(\s*\"license\"\s*\)[^=;\n]{0,60}=\s*\"(?P<raw>[^\"\n]{0,100})\""
+)
+_PROGRAM_SECTION = re.compile(
+    r"(?:\bSEC|\b__section|\b__bpf_section)\s*\(\s*\"(?P<name>[A-Za-z_][\w.+/:-]{0,120})\"\s*\)"
+)
+PROGRAM_TYPES = frozenset(
+    {
+        "tracepoint",
+        "tp",
+        "raw_tracepoint",
+        "raw_tp",
+        "raw_tracepoint.w",
+        "raw_tp.w",
+        "tp_btf",
+        "kprobe",
+        "kretprobe",
+        "kprobe.multi",
+        "kretprobe.multi",
+        "kprobe.session",
+        "uprobe",
+        "uretprobe",
+        "uprobe.multi",
+        "uretprobe.multi",
+        "uprobe.s",
+        "uretprobe.s",
+        "usdt",
+        "ksyscall",
+        "kretsyscall",
+        "fentry",
+        "fexit",
+        "fmod_ret",
+        "fentry.s",
+        "fexit.s",
+        "fmod_ret.s",
+        "lsm",
+        "lsm.s",
+        "lsm_cgroup",
+        "iter",
+        "iter.s",
+        "struct_ops",
+        "struct_ops.s",
+        "xdp",
+        "xdp.frags",
+        "tc",
+        "tcx",
+        "classifier",
+        "action",
+        "socket",
+        "sk_skb",
+        "sk_msg",
+        "sk_lookup",
+        "sk_reuseport",
+        "sockops",
+        "cgroup",
+        "cgroup_skb",
+        "flow_dissector",
+        "lwt_in",
+        "lwt_out",
+        "lwt_xmit",
+        "lwt_seg6local",
+        "perf_event",
+        "netfilter",
+        "syscall",
+        "freplace",
+        "sched_cls",
+        "sched_act",
+        "filter",
+        "netkit",
+    }
+)
+_OBJ_M = re.compile(r"^[ \t]*obj-m[ \t]*[:+]?=.*$", re.MULTILINE)
+_DKMS_KEY = re.compile(r"^[ \t]*(?:BUILT_MODULE_NAME|PACKAGE_NAME)\b.*$", re.MULTILINE)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Head:
+    lines: tuple[str, ...]
+    joined: str
+    """Comment markers stripped, lines joined by one space."""
+    starts: tuple[int, ...]
+    """Offset in ``joined`` where each line starts."""
+    lower: str
+    """``joined`` in lower case, for cheap keyword tests before any regex runs."""
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def evidence(self, path: str, line: int) -> Evidence:
+        text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+        return Evidence(path, line, text, NAME)
+
+
+def _clean(line: str) -> str:
+    """A head line without its comment markers, whitespace collapsed."""
+    clean = line.strip().lstrip(_MARKER_CHARS).lstrip()
+    if clean.startswith(_WORD_MARKERS):
+        clean = clean.split(" ", 1)[1]
+    for closer in _CLOSERS:
+        if clean.endswith(closer):
+            clean = clean[: -len(closer)].rstrip("*").rstrip()
+            break
+    return " ".join(clean.split())
+
+
+def _head(text: str) -> _Head:
+    lines = tuple(text[:HEAD_CHARS].splitlines()[:HEAD_LINES])
+    parts = [_clean(line) for line in lines]
+    starts: list[int] = []
+    offset = 0
+    for part in parts:
+        starts.append(offset)
+        offset += len(part) + 1
+    joined = " ".join(parts)
+    return _Head(lines, joined, tuple(starts), joined.lower())
+
+
+def _line_at(text: str, offset: int) -> tuple[int, str]:
+    number = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return number, text[start : end if end >= 0 else len(text)]
+
+
+def _commented(line: str) -> bool:
+    """Whether a C line is (the inside of) a comment: ``//``, ``/*``, `` * ``."""
+    return line.lstrip().startswith(("//", "*", "/*"))
+
+
+def _sentence_start(joined: str, pos: int) -> int:
+    """Start of the sentence holding ``pos``: after a full stop or a blank line."""
+    stop = joined.rfind(". ", 0, pos)
+    blank = joined.rfind("  ", 0, pos)
+    start = max(stop + 2 if stop >= 0 else 0, blank + 2 if blank >= 0 else 0)
+    while start < pos and joined[start] == " ":
+        start += 1
+    return start
+
+
+def _sentence(joined: str, start: int, limit: int = 240) -> str:
+    end = joined.find(". ", start, start + limit)
+    return joined[start : end + 1 if end >= 0 else min(len(joined), start + limit)].strip()
+
+
+def _gnu_id(kind: str | None, version: str, later: bool) -> str | None:
+    prefix = _GNU_PREFIX[kind.lower() if kind else None]
+    if "." not in version:
+        version += ".0"
+    return normalize_spdx(f"{prefix}-{version}-{'or-later' if later else 'only'}")
+
+
+# -- finders ------------------------------------------------------------------------------
+
+
+def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
+    if "SPDX-License-Identifier" not in head.joined:
+        return
+    for number, line in enumerate(head.lines, start=1):
+        idx = line.find("SPDX-License-Identifier")
+        if idx < 0 or len(line[:idx]) > 16 or not _SPDX_PREFIX.fullmatch(line[:idx]):
+            continue
+        m = _SPDX.search(line, idx)
+        if not m:
+            continue
+        raw = _SPDX_END.sub("", m["expr"]).strip().rstrip(";").strip()
+        expr = normalize_spdx(raw)
+        ev = head.evidence(source.path, number)
+        yield Notice(source.path, number, "spdx-tag", expr, raw, ev)
+        if expr is None:
+            yield source.problem(
+                number, "parse-error", f"not a valid SPDX license expression: {raw!r}", NAME
+            )
+
+
+def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
+    if "dual" not in head.lower:
+        return
+    for m in _DUAL.finditer(head.joined):
+        body = head.joined[m.end() : m.end() + 200]
+        gpl = _GPL_VERSION.search(body)
+        if not gpl:
+            continue
+        later = bool(_OR_LATER.match(body[gpl.end() :]))
+        if _MIT_WORD.search(body[: gpl.end() + 40]):
+            other = "MIT"
+        elif _BSD_WORD.search(body[: gpl.end() + 40]):
+            other = "LicenseRef-BSD-unspecified"
+        else:
+            continue
+        expr = normalize_spdx(f"{_gnu_id(None, gpl['v'], later)} OR {other}")
+        if expr is None:
+            continue
+        line = head.line_of(m.start())
+        raw = _sentence(head.joined, m.start())
+        yield Notice(source.path, line, "prose", expr, raw, head.evidence(source.path, line))
+        return
+
+
+def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
+    if "apache license" not in head.lower:
+        return
+    m = _APACHE.search(head.joined)
+    if m:
+        start = _sentence_start(head.joined, m.start())
+        line = head.line_of(start)
+        raw = _sentence(head.joined, start)
+        yield Notice(
+            source.path, line, "prose", "Apache-2.0", raw, head.evidence(source.path, line)
+        )
+
+
+def _gnu(source: SourceFile, head: _Head) -> Iterator[Notice]:
+    if "general public license" not in head.lower:
+        return
+    joined = head.joined
+    m = _GNU_LATER.search(joined)
+    if m:
+        names = list(_GNU_NAME.finditer(joined, max(0, m.start() - 400), m.start()))
+        name = names[-1] if names else None
+        expr = _gnu_id(name["kind"] if name else None, m["v"], True)
+        start = name.start() if name else m.start()
+    else:
+        v = _GNU_VERSION.search(joined)
+        if not v:
+            return
+        later = bool(_OR_LATER.match(joined[v.end() : v.end() + 60]))
+        expr = _gnu_id(v["kind"], v["v"], later)
+        start = v.start()
+    if expr is None:
+        return
+    start = _sentence_start(joined, start)
+    line = head.line_of(start)
+    raw = _sentence(joined, start, 400)
+    yield Notice(source.path, line, "prose", expr, raw, head.evidence(source.path, line))
+
+
+def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
+    """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts."""
+    low = head.lower
+    if not any(k in low for k in _TEXT_KEYWORDS):
+        return
+    mit = _MIT_PERMISSION.search(head.joined)
+    if not mit and not _TEXT_TRIGGERS.search(head.joined):
+        return
+    found = texts.identify("\n".join(head.lines))
+    for match in found:
+        yield Notice(
+            source.path,
+            match.line,
+            "prose",
+            match.license_id,
+            head.lines[match.line - 1].strip(),
+            head.evidence(source.path, match.line),
+            confidence=match.similarity,
+        )
+    if mit and not any(m.license_id in ("MIT", "MIT-0") for m in found):
+        line = head.line_of(mit.start())
+        yield Notice(
+            source.path,
+            line,
+            "prose",
+            "MIT",
+            _sentence(head.joined, mit.start()),
+            head.evidence(source.path, line),
+        )
+
+
+def _blank_urls(text: str) -> str:
+    """``text`` with every URL replaced by spaces (offsets kept): no file names from URLs."""
+    out = text
+    pos = text.find("://")
+    while pos >= 0:
+        start = pos
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+.-"):
+            start -= 1
+        end = pos + 3
+        while end < len(text) and not text[end].isspace() and text[end] not in "<>\"'":
+            end += 1
+        out = out[:start] + " " * (end - start) + out[end:]
+        pos = text.find("://", end)
+    return out
+
+
+def _file_names(joined: str) -> Iterator[tuple[int, str]]:
+    """License-file names with an extension (``GPL.txt``, ``LICENSE.md``) and their offsets."""
+    for m in _REF_EXT.finditer(joined):
+        start = m.start()
+        while start > 0 and (joined[start - 1].isalnum() or joined[start - 1] in "_+-."):
+            start -= 1
+        name = joined[start : m.end()]
+        stem = name[: -len(m[0])]
+        if start > 0 and joined[start - 1] == "/":
+            continue
+        if _LICENSE_TXT_STEM.fullmatch(stem) or stem.lower().startswith(_LICENSE_PREFIXES):
+            yield start, name
+
+
+def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
+    low = head.lower
+    if not any(k in low for k in _REF_KEYWORDS):
+        return
+    joined = _blank_urls(head.joined) if "://" in head.joined else head.joined
+    hits = list(_file_names(joined))
+    for m in _REF_BARE.finditer(joined):
+        name = m["name"].rstrip(".")
+        before = joined[max(0, m.start() - 40) : m.start()]
+        if _BARE_BEFORE.search(before) or _BARE_AFTER.match(joined[m.end() : m.end() + 10]):
+            hits.append((m.start(), name))
+    seen: set[str] = set()
+    for start, name in sorted(hits):
+        window = joined[max(0, start - 80) : start + len(name) + 40]
+        if name in seen or not _REF_CONTEXT.search(window):
+            continue
+        seen.add(name)
+        line = head.line_of(start)
+        yield Notice(source.path, line, "reference", None, name, head.evidence(source.path, line))
+
+
+def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
+    text = source.text
+    if "MODULE_LICENSE" in text:
+        for m in _MODULE_LICENSE.finditer(text):
+            number, line = _line_at(text, m.start())
+            if _commented(line) or line.lstrip().startswith("#define"):
+                continue
+            ev = Evidence(source.path, number, line, NAME)
+            if m["raw"] is None:
+                # MODULE_LICENSE(SOME_MACRO): a kernel module, its string not known here.
+                raw = f"MODULE_LICENSE({m['macro']})"
+                yield Notice(source.path, number, "kernel-build", None, raw, ev)
+                yield source.problem(
+                    number, "unresolved", f"{raw}: the license string is a macro", NAME
+                )
+                continue
+            expr = kernel.expression_for(m["raw"])
+            yield Notice(source.path, number, "module-license", expr, m["raw"], ev)
+    if 'license")' in text:
+        for m in _LICENSE_SECTION.finditer(text):
+            number, line = _line_at(text, m.start())
+            if _commented(line):
+                continue
+            ev = Evidence(source.path, number, line, NAME)
+            yield Notice(
+                source.path, number, "ebpf-section", kernel.expression_for(m["raw"]), m["raw"], ev
+            )
+
+
+def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
+    text = source.text
+    if 'SEC("' in text or 'section("' in text or "SEC (" in text or "section (" in text:
+        for m in _PROGRAM_SECTION.finditer(text):
+            name = m["name"]
+            kind = name.split("/", 1)[0]
+            if kind in PROGRAM_TYPES or kind.split(".", 1)[0] in PROGRAM_TYPES:
+                number, line = _line_at(text, m.start())
+                if _commented(line):
+                    continue
+                ev = Evidence(source.path, number, line, NAME)
+                yield Notice(source.path, number, "ebpf-program", None, name, ev)
+                return
+    if source.path.endswith(".bpf.c"):
+        ev = Evidence(source.path, 0, "file name ends in .bpf.c", NAME)
+        yield Notice(source.path, 0, "ebpf-program", None, "*.bpf.c", ev)
+
+
+def _kernel_build_hint(source: SourceFile) -> Iterator[Notice]:
+    lower = _basename(source.path).lower()
+    if lower in _MAKEFILES and "obj-m" in source.text:
+        m = _OBJ_M.search(source.text)
+        if m:
+            number, line = _line_at(source.text, m.start())
+            ev = Evidence(source.path, number, line, NAME)
+            yield Notice(source.path, number, "kernel-build", None, line.strip(), ev)
+    elif lower in ("dkms.conf", "dkms.conf.in"):
+        m = _DKMS_KEY.search(source.text)
+        number, line = _line_at(source.text, m.start()) if m else (1, source.line(1))
+        ev = Evidence(source.path, number, line, NAME)
+        yield Notice(source.path, number, "kernel-build", None, "dkms.conf", ev)
+
+
+def scan_notices(source: SourceFile) -> ScanResult:
+    """All license notices and context hints of one file."""
+    path = source.path
+    head = _head(source.text)
+    found: list[Notice | Problem] = []
+    found.extend(_spdx_tags(source, head))
+    license_texts: list[Notice] = []
+    if is_license_file(path):
+        for match in texts.identify(source.text):
+            license_texts.append(
+                Notice(
+                    path,
+                    match.line,
+                    "license-text",
+                    match.license_id,
+                    source.line(match.line).strip()[:200],
+                    source.evidence(match.line, NAME),
+                    confidence=match.similarity,
+                )
+            )
+    found.extend(license_texts)
+    if not license_texts:
+        found.extend(_dual(source, head))
+        found.extend(_apache(source, head))
+        found.extend(_gnu(source, head))
+        found.extend(_permission_texts(source, head))
+        found.extend(_references(source, head))
+    if is_c_family(path):
+        found.extend(_runtime(source))
+        found.extend(_ebpf_hint(source))
+    found.extend(_kernel_build_hint(source))
+    notices = sorted(
+        (n for n in found if isinstance(n, Notice)), key=lambda n: (n.line, n.kind, n.raw)
+    )
+    problems = sorted(p for p in found if isinstance(p, Problem))
+    return ScanResult(notices=tuple(notices), problems=tuple(problems))
+
+
+class NoticesScanner:
+    """License notices in source, build and license files."""
+
+    name = NAME
+
+    def matches(self, path: str) -> bool:
+        return is_source_file(path) or is_license_file(path)
+
+    def scan(self, source: SourceFile) -> ScanResult:
+        return scan_notices(source)
+
+
+SCANNER = NoticesScanner()
+
+__all__ = [
+    "NAME",
+    "SCANNER",
+    "NoticesScanner",
+    "is_c_family",
+    "is_license_file",
+    "is_source_file",
+    "normalize_spdx",
+    "scan_notices",
+]

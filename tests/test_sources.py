@@ -1,0 +1,414 @@
+"""Grouping notices into source components (audit.licenses.sources)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.licenses.sources import SourceFacts, group_sources, source_context
+from audit.model import Component, ComponentKind, Evidence, Finding, Notice
+from audit.scanners.base import SourceFile
+from audit.scanners.notices import SCANNER
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "falco-2023"
+
+DUAL = (
+    "/*\n"
+    "Copyright (C) 2023 The Falco Authors.\n"
+    "\n"
+    "This file is dual licensed under either the MIT or GPL 2. See MIT.txt\n"
+    "or GPL.txt for full copies of the license.\n"
+    "*/\n"
+)
+SPDX_DUAL = "// SPDX-License-Identifier: GPL-2.0-only OR MIT\n"
+APACHE = "// SPDX-License-Identifier: Apache-2.0\n"
+
+
+def scan_tree(files: dict[str, str]) -> SourceFacts:
+    notices: list[Notice] = []
+    for path, text in sorted(files.items()):
+        if SCANNER.matches(path):
+            notices.extend(SCANNER.scan(SourceFile(path, text)).notices)
+    return group_sources(notices, sorted(files))
+
+
+def by_id(facts: SourceFacts) -> dict[str, Component]:
+    return {c.id: c for c in facts.components}
+
+
+def props(c: Component, *keys: str) -> tuple[str | None, ...]:
+    return tuple(c.prop(k) for k in keys)
+
+
+# -- the bundled example ------------------------------------------------------------------
+
+
+def scan_example() -> SourceFacts:
+    found = (
+        str(p.relative_to(EXAMPLE))
+        for top in ("driver", "userspace")
+        for p in (EXAMPLE / top).rglob("*")
+        if p.is_file()
+    )
+    paths = [*sorted(found), "COPYING"]
+    notices: list[Notice] = []
+    for path in paths:
+        if SCANNER.matches(path):
+            text = (EXAMPLE / path).read_text(encoding="utf-8")
+            notices.extend(SCANNER.scan(SourceFile(path, text)).notices)
+    return group_sources(notices, paths)
+
+
+def test_example_components() -> None:
+    facts = scan_example()
+    assert [
+        (c.id, c.kind, c.name, *props(c, "license", "context", "files", "files_without_notice"))
+        for c in facts.components
+    ] == [
+        (
+            "source:driver",
+            ComponentKind.SOURCE,
+            "driver",
+            "GPL-2.0-only OR MIT",
+            "kernel-module",
+            "4",
+            "1",
+        ),
+        (
+            "source:driver/bpf",
+            ComponentKind.SOURCE,
+            "driver/bpf",
+            "GPL-2.0-only OR MIT",
+            "ebpf",
+            "2",
+            "0",
+        ),
+        (
+            "source:driver/modern_bpf",
+            ComponentKind.SOURCE,
+            "driver/modern_bpf",
+            "GPL-2.0-only OR MIT",
+            "ebpf",
+            "4",
+            "0",
+        ),
+        (
+            "source:userspace",
+            ComponentKind.SOURCE,
+            "userspace",
+            "Apache-2.0",
+            "userspace",
+            "4",
+            "0",
+        ),
+    ]
+
+
+def test_example_driver_component_detail() -> None:
+    driver = by_id(scan_example())["source:driver"]
+    assert dict(driver.properties) == {
+        "context": "kernel-module",
+        "context_reason": (
+            'MODULE_LICENSE("GPL") at driver/main.c:42; '
+            'Kbuild "obj-m += falco.o" at driver/Makefile.in:9; dkms.conf at driver/dkms.conf:1'
+        ),
+        "directory": "driver",
+        "files": "4",
+        "files_without_notice": "1",
+        "license": "GPL-2.0-only OR MIT",
+        "license_files": "driver/GPL2.txt=GPL-2.0-only, driver/MIT.txt=MIT",
+        "license_from": "file notices",
+        "module_license": "GPL",
+        "raw": "dual licensed under either the MIT or GPL 2. | GPL",
+    }
+    assert driver.evidence == (
+        Evidence("driver/GPL2.txt", 1, "GNU GENERAL PUBLIC LICENSE", "notices"),
+        Evidence(
+            "driver/MIT.txt",
+            5,
+            "Permission is hereby granted, free of charge, to any person obtaining a copy",
+            "notices",
+        ),
+        Evidence(
+            "driver/Makefile.in",
+            4,
+            "# This file is dual licensed under either the MIT or GPL 2. See",
+            "notices",
+        ),
+        Evidence("driver/main.c", 42, 'MODULE_LICENSE("GPL");', "notices"),
+    )
+
+
+def test_example_ebpf_components_cite_their_license_sections() -> None:
+    comps = by_id(scan_example())
+    bpf, modern = comps["source:driver/bpf"], comps["source:driver/modern_bpf"]
+    assert props(bpf, "license_section", "context_reason") == (
+        "GPL",
+        "eBPF program section raw_tracepoint/sys_enter at driver/bpf/probe.c:22; "
+        'eBPF license section "GPL" at driver/bpf/probe.c:46',
+    )
+    assert (
+        Evidence(
+            "driver/bpf/probe.c",
+            46,
+            'char __license[] __bpf_section("license") = "GPL";',
+            "notices",
+        )
+        in bpf.evidence
+    )
+    assert props(modern, "license_section", "raw") == (
+        "Dual MIT/GPL",
+        "GPL-2.0-only OR MIT | dual licensed under either the MIT or GPL 2. | Dual MIT/GPL",
+    )
+    assert (
+        Evidence(
+            "driver/modern_bpf/programs/sys_enter.bpf.c",
+            15,
+            'char LICENSE[] SEC("license") = "Dual MIT/GPL";',
+            "notices",
+        )
+        in modern.evidence
+    )
+
+
+def test_example_findings() -> None:
+    findings = scan_example().findings
+    assert [(f.kind, f.subject) for f in findings] == [
+        ("license-conflict", "source:driver"),
+        ("license-conflict", "source:driver/bpf"),
+        ("missing-license-file", "source:driver"),
+        ("missing-license-file", "source:driver/bpf"),
+        ("missing-license-file", "source:driver/modern_bpf"),
+        ("uncovered-files", "source:driver"),
+    ]
+    conflict = findings[0]
+    assert conflict.evidence == (
+        Evidence(
+            "driver/main.c",
+            5,
+            "This file is dual licensed under either the MIT or GPL 2. See MIT.txt",
+            "notices",
+        ),
+        Evidence("driver/main.c", 42, 'MODULE_LICENSE("GPL");', "notices"),
+    )
+    assert conflict.message.startswith(
+        'MODULE_LICENSE("GPL") at driver/main.c:42 reads as GPL-2.0-only, but the header '
+        "notice at driver/main.c:5 says GPL-2.0-only OR MIT; the component keeps "
+        "GPL-2.0-only OR MIT"
+    )
+    missing = findings[2]
+    assert missing.message == (
+        "3 file(s) point to 'GPL.txt', which does not exist in driver or a parent directory; "
+        "license files there: driver/GPL2.txt (GPL-2.0-only), driver/MIT.txt (MIT), "
+        "COPYING (Apache-2.0)"
+    )
+    assert [e.location for e in missing.evidence] == [
+        "driver/Makefile.in:5",
+        "driver/main.c:6",
+        "driver/ppm_events.c:6",
+    ]
+    assert findings[5] == Finding(
+        "uncovered-files",
+        "source:driver",
+        "1 of 4 files in driver carry no license notice; they inherit GPL-2.0-only OR MIT "
+        "from the directory",
+        (Evidence("driver/dkms.conf", 0, "no license notice", "notices"),),
+    )
+
+
+def test_example_context_and_membership_helpers() -> None:
+    facts = scan_example()
+    comps = by_id(facts)
+    assert source_context(comps["source:userspace"]) == (
+        "userspace",
+        "no MODULE_LICENSE, Kbuild obj-m, dkms.conf, eBPF license section or program section "
+        "in userspace",
+    )
+    assert facts.component_of("driver/modern_bpf/helpers/read_from_task.h") == (
+        "source:driver/modern_bpf"
+    )
+    assert facts.component_of("driver/dkms.conf") == "source:driver"
+    assert facts.component_of("driver/GPL2.txt") is None
+    assert facts.component_of("COPYING") is None
+
+
+# -- small trees --------------------------------------------------------------------------
+
+
+def test_runtime_string_agreeing_with_header_is_no_conflict() -> None:
+    facts = scan_tree(
+        {
+            "bpf/prog.bpf.c": SPDX_DUAL + 'char LICENSE[] SEC("license") = "Dual MIT/GPL";\n',
+            "kmod/mod.c": '// SPDX-License-Identifier: GPL-2.0-or-later\nMODULE_LICENSE("GPL");\n',
+        }
+    )
+    assert [(c.id, c.prop("license"), c.prop("context")) for c in facts.components] == [
+        ("source:bpf", "GPL-2.0-only OR MIT", "ebpf"),
+        ("source:kmod", "GPL-2.0-or-later", "kernel-module"),
+    ]
+    assert facts.findings == ()
+
+
+def test_module_without_headers_takes_the_runtime_string() -> None:
+    facts = scan_tree(
+        {
+            "kmod/main.c": 'MODULE_LICENSE("Dual BSD/GPL");\n',
+            "kmod/Kbuild": "obj-m += kmod.o\n",
+            "app/main.go": APACHE + "package main\n",
+        }
+    )
+    kmod = by_id(facts)["source:kmod"]
+    assert props(kmod, "license", "license_from", "context", "files", "files_without_notice") == (
+        "GPL-2.0-only OR LicenseRef-BSD-unspecified",
+        "run-time license strings",
+        "kernel-module",
+        "2",
+        "1",
+    )
+    assert by_id(facts)["source:app"].prop("context") == "userspace"
+
+
+def test_runtime_only_file_under_header_licensed_directory_is_compared() -> None:
+    facts = scan_tree(
+        {
+            "drv/main.c": 'MODULE_LICENSE("GPL");\n',
+            "drv/events.c": SPDX_DUAL + "int x;\n",
+        }
+    )
+    (finding,) = [f for f in facts.findings if f.kind == "license-conflict"]
+    assert finding.subject == "source:drv"
+    assert finding.evidence == (
+        Evidence("drv/events.c", 1, SPDX_DUAL.strip(), "notices"),
+        Evidence("drv/main.c", 1, 'MODULE_LICENSE("GPL");', "notices"),
+    )
+    assert by_id(facts)["source:drv"].prop("license") == "GPL-2.0-only OR MIT"
+
+
+def test_unknown_runtime_string_is_a_conflict() -> None:
+    facts = scan_tree({"m/mod.c": '// SPDX-License-Identifier: MIT\nMODULE_LICENSE("MIT");\n'})
+    (finding,) = facts.findings
+    assert (finding.kind, finding.subject) == ("license-conflict", "source:m")
+    assert 'MODULE_LICENSE("MIT") at m/mod.c:2 is not in the kernel\'s license table' in (
+        finding.message
+    )
+
+
+def test_reference_found_in_a_parent_directory_is_no_finding() -> None:
+    facts = scan_tree(
+        {
+            "driver/MIT.txt": (EXAMPLE / "driver" / "MIT.txt").read_text(encoding="utf-8"),
+            "driver/GPL.txt": (EXAMPLE / "driver" / "GPL2.txt").read_text(encoding="utf-8"),
+            "driver/bpf/probe.c": DUAL
+            + 'char __license[] __bpf_section("license") = "Dual MIT/GPL";\n',
+        }
+    )
+    assert facts.findings == ()
+    assert by_id(facts)["source:driver/bpf"].prop("license_files") == (
+        "driver/GPL.txt=GPL-2.0-only, driver/MIT.txt=MIT"
+    )
+
+
+def test_go_file_pointing_at_license_takes_its_identified_text() -> None:
+    mit = (EXAMPLE / "driver" / "MIT.txt").read_text(encoding="utf-8")
+    facts = scan_tree(
+        {
+            "LICENSE": mit,
+            "pkg/a.go": "// Use of this source code is governed by a MIT-style\n"
+            "// license that can be found in the LICENSE file.\npackage pkg\n",
+        }
+    )
+    (comp,) = facts.components
+    assert (comp.id, comp.prop("license"), comp.prop("files_without_notice")) == (
+        "source:pkg",
+        "MIT",
+        "0",
+    )
+    assert comp.evidence == (
+        Evidence(
+            "LICENSE",
+            5,
+            "Permission is hereby granted, free of charge, to any person obtaining a copy",
+            "notices",
+        ),
+        Evidence("pkg/a.go", 2, "// license that can be found in the LICENSE file.", "notices"),
+    )
+
+
+def test_unmarked_code_below_a_kernel_module_is_userspace() -> None:
+    facts = scan_tree(
+        {
+            "driver/main.c": SPDX_DUAL + 'MODULE_LICENSE("Dual MIT/GPL");\n',
+            "driver/include/events.h": SPDX_DUAL,
+            "driver/tools/dump.c": SPDX_DUAL + "int main(void) { return 0; }\n",
+        }
+    )
+    assert [(c.id, c.prop("context"), c.prop("files")) for c in facts.components] == [
+        ("source:driver", "kernel-module", "2"),
+        ("source:driver/tools", "userspace", "1"),
+    ]
+    assert facts.component_of("driver/include/events.h") == "source:driver"
+
+
+def test_one_directory_with_two_licenses_gives_two_components() -> None:
+    facts = scan_tree(
+        {
+            "lib/a.c": APACHE,
+            "lib/b.c": "// SPDX-License-Identifier: MIT\n",
+            "lib/c.c": "int c;\n",
+        }
+    )
+    assert [(c.id, c.prop("license"), c.prop("files")) for c in facts.components] == [
+        ("source:lib#Apache-2.0", "Apache-2.0", "1"),
+        ("source:lib#MIT", "MIT", "1"),
+    ]
+    assert facts.component_of("lib/c.c") is None
+
+
+def test_whole_tree_under_one_license_is_the_root_component() -> None:
+    facts = scan_tree({"a.py": APACHE.replace("//", "#"), "pkg/b.py": "x = 1\n"})
+    assert [
+        (c.id, c.name, c.prop("files"), c.prop("files_without_notice")) for c in facts.components
+    ] == [
+        ("source:.", ".", "2", "1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prose", "expected_kind"),
+    [
+        ("This file is dual licensed under either the MIT or GPL 2.", None),
+        (
+            "This program is free software; you can redistribute it under the terms of the "
+            "GNU General Public License version 3 as published by the Free Software Foundation.",
+            "license-conflict",
+        ),
+    ],
+)
+def test_spdx_tag_against_prose_header(prose: str, expected_kind: str | None) -> None:
+    facts = scan_tree({"x/a.c": SPDX_DUAL + f"/* {prose} */\n"})
+    expected = [(expected_kind, "source:x")] if expected_kind else []
+    assert [(f.kind, f.subject) for f in facts.findings] == expected
+    assert by_id(facts)["source:x"].prop("license") == "GPL-2.0-only OR MIT"
+
+
+def test_headers_that_disagree_are_ambiguous() -> None:
+    text = (
+        '/* Licensed under the Apache License, Version 2.0 (the "License"); */\n'
+        "/* This program is free software under the GNU General Public License version 2 "
+        "as published by the Free Software Foundation. */\n"
+    )
+    facts = scan_tree({"y/b.c": text})
+    assert facts.components == ()
+    assert [(f.kind, f.subject) for f in facts.findings] == [("ambiguous-license", "y/b.c")]
+
+
+def test_dual_sentence_above_mit_text_agrees() -> None:
+    mit = (EXAMPLE / "driver" / "MIT.txt").read_text(encoding="utf-8")
+    header = "/*\n * This file is dual licensed under either the MIT or GPL 2.\n *\n"
+    header += "".join(f" * {line}\n" for line in mit.splitlines()) + " */\n"
+    facts = scan_tree({"z/a.c": header})
+    assert [(c.id, c.prop("license")) for c in facts.components] == [
+        ("source:z", "GPL-2.0-only OR MIT")
+    ]
+    assert facts.findings == ()
