@@ -328,7 +328,34 @@ class HttpClient:
                 self._rebuild(exc)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _get_json(self, url: str, headers: Mapping[str, str], cache: bool) -> Fetched:
+    def get_bytes(self, url: str, *, max_bytes: int = 256 * 1024 * 1024) -> Fetched:
+        """GET ``url`` and return its body as ``bytes`` in ``Fetched.data`` (archives).
+
+        Cached, retried and offline-aware like :meth:`get_json`; never raises. A body over
+        ``max_bytes`` is ``ok=False`` (it is still read once: keep the limit generous).
+        """
+        for rebuild in (True, False):
+            try:
+                got = self._get_json(url, {}, True, raw=True)
+                break
+            except sqlite3.DatabaseError as exc:
+                if not rebuild:
+                    return Fetched(url, ok=False, error=f"cache error: {exc}")
+                self._rebuild(exc)
+        if got.ok and len(got.data) > max_bytes:
+            return Fetched(
+                url,
+                ok=False,
+                status=got.status,
+                error=f"body of {len(got.data)} bytes exceeds the {max_bytes}-byte limit",
+                from_cache=got.from_cache,
+                tries=got.tries,
+            )
+        return got
+
+    def _get_json(
+        self, url: str, headers: Mapping[str, str], cache: bool, raw: bool = False
+    ) -> Fetched:
         import requests
 
         session = self._session()
@@ -350,7 +377,7 @@ class HttpClient:
             log.debug("GET %s (try %d)", url, tries)
             try:
                 response = session.get(url, headers=request_headers, timeout=self.timeout, **kwargs)
-                result = self._interpret(url, response, tries)
+                result = self._interpret(url, response, tries, raw)
             except sqlite3.DatabaseError:
                 raise
             except _Retry as retry:
@@ -388,7 +415,7 @@ class HttpClient:
             error=f"{last} after {tries} {'try' if tries == 1 else 'tries'}",
         )
 
-    def _interpret(self, url: str, response: Any, tries: int) -> Fetched:
+    def _interpret(self, url: str, response: Any, tries: int, raw: bool = False) -> Fetched:
         from_cache = bool(getattr(response, "from_cache", False))
         status = int(response.status_code)
         headers = tuple(sorted((k.lower(), v) for k, v in response.headers.items()))
@@ -413,7 +440,7 @@ class HttpClient:
                 headers=headers,
             )
         try:
-            data = response.json()
+            data = response.content if raw else response.json()
         except ValueError:
             return Fetched(
                 url,

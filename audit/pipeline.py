@@ -30,7 +30,30 @@ class InventoryRun:
     """First-party license findings made while grouping source files (conflicts...)."""
 
 
-def build_inventory(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
+def build_inventory(
+    root: Path,
+    config: Config,
+    *,
+    display_root: str | None = None,
+    sources: tuple[tuple[str, str], ...] = (),
+    client: HttpClient | None = None,
+) -> InventoryRun:
+    """Discover, scan and link one tree, then the bundled trees it pulls in that a source
+    mapping (``sources`` from --source, else the config's) names (see audit.bundled).
+
+    No network unless ``client`` is given and a mapping says ``@fetch``.
+    """
+    from audit.bundled import follow_bundled
+
+    run = _build_tree(root, config, display_root=display_root)
+    inventory, findings = follow_bundled(
+        run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
+        client=client,
+    )  # fmt: skip
+    return InventoryRun(inventory, findings)
+
+
+def _build_tree(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
     """Discover, scan and link one tree (no network)."""
     found = discover(
         root,
@@ -73,6 +96,8 @@ class AuditOptions:
     offline: bool = False
     cache_path: Path | None = None
     endpoints: Endpoints | None = None
+    sources: tuple[tuple[str, str], ...] = ()
+    """``--source NAME=PATH[@auto]`` / ``NAME=@fetch`` mappings (see audit.bundled)."""
 
 
 def _policy(options: AuditOptions, config: Config, root: Path) -> Policy:
@@ -137,7 +162,9 @@ def run_audit(
         found = find_curations(root)
         curations = load_curations(found, root) if found else Curations()
 
-    run = build_inventory(root, config, display_root=display_root)
+    run = build_inventory(
+        root, config, display_root=display_root, sources=options.sources, client=http
+    )
     inventory = run.inventory
     index = GraphIndex.build(inventory)
     resolved = resolve(

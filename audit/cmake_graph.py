@@ -1,0 +1,718 @@
+"""CMake across files: which build files a build reaches, and which downloads a default build makes.
+
+The CMake scanner reads one file at a time. This module looks at all the CMake files of one
+tree together:
+
+- from the top-level ``CMakeLists.txt`` it follows ``include()`` (a module name is looked up
+  as ``<name>.cmake`` anywhere in the tree, preferring ``CMAKE_MODULE_PATH`` directories;
+  a path is taken relative to the including file, then to the root), ``add_subdirectory()``
+  and ``find_package()`` (``Find<Name>.cmake``). A module nothing reaches is *unused*: what
+  it downloads is not built, so it is not counted as shipped;
+- ``if()``/``elseif()``/``else()`` around a call or a download are kept as a condition text
+  (``NOT USE_BUNDLED_DEPS AND (WITH_CHISEL)``), and evaluated with the ``option()`` defaults
+  (and ``set(... CACHE ...)`` defaults) found in the tree, in three-valued logic: a
+  condition that depends on anything else (a platform variable, a found package) is
+  *unknown* and the download is kept. Only a condition that is false with the defaults
+  makes a download *gated*: it is reported with the option that decides it;
+- the include graph becomes ``includes`` edges between build-file nodes, so that the chain
+  from the top-level file to a download can be printed.
+
+When a tree has no top-level ``CMakeLists.txt``, or a reached file includes a path that
+cannot be resolved (``include(${SOMEWHERE}/x.cmake)``), nothing is declared unused.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from audit.model import Component, Edge, Evidence, Finding, Inventory, Node, Relation
+from audit.scanners.cmake import Arg, Command, expand, parse_cmake, unresolved_names
+
+NAME = "cmake-graph"
+ENTRY = "CMakeLists.txt"
+
+ENTRY_POINT = "entry"
+INCLUDED = "included"
+GATED = "gated"
+UNUSED = "unused"
+
+_TRUE = frozenset({"1", "ON", "YES", "TRUE", "Y"})
+_FALSE = frozenset({"0", "OFF", "NO", "FALSE", "N", "IGNORE", "NOTFOUND", ""})
+_UNARY = frozenset(
+    {
+        "DEFINED", "EXISTS", "TARGET", "COMMAND", "POLICY", "TEST", "IS_DIRECTORY",
+        "IS_SYMLINK", "IS_ABSOLUTE", "IS_READABLE", "IS_WRITABLE", "IS_EXECUTABLE",
+    }
+)  # fmt: skip
+_BINARY = frozenset(
+    {
+        "EQUAL", "LESS", "GREATER", "LESS_EQUAL", "GREATER_EQUAL", "STREQUAL", "STRLESS",
+        "STRGREATER", "STRLESS_EQUAL", "STRGREATER_EQUAL", "VERSION_EQUAL", "VERSION_LESS",
+        "VERSION_GREATER", "VERSION_LESS_EQUAL", "VERSION_GREATER_EQUAL", "MATCHES",
+        "IN_LIST", "IS_NEWER_THAN", "PATH_EQUAL",
+    }
+)  # fmt: skip
+_TOKEN = re.compile(r'"[^"]*"|[()]|[^\s()"]+')
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MAX_TOKENS = 200
+_MAX_OPTION_DEPTH = 8
+_ROOT_VARS = ("CMAKE_SOURCE_DIR", "PROJECT_SOURCE_DIR", "CMAKE_HOME_DIRECTORY")
+_HERE_VARS = ("CMAKE_CURRENT_LIST_DIR", "CMAKE_CURRENT_SOURCE_DIR")
+_DOWNLOADS = frozenset({"fetchcontent_declare", "externalproject_add"})
+
+
+# Facts of one file ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """An ``include()``, ``add_subdirectory()`` or ``find_package()`` call."""
+
+    command: str
+    target: str
+    """The first argument, with the file's own ``set()`` variables substituted."""
+    line: int
+    condition: str = ""
+    """The ``if()`` conditions around the call, joined with AND (``""``: none)."""
+
+
+@dataclass(frozen=True)
+class OptionDef:
+    """An ``option()`` (or ``set(... CACHE ...)``) default."""
+
+    name: str
+    default: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Download:
+    """A download command's span of lines and the condition around it."""
+
+    first: int
+    last: int
+    condition: str
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: str
+    lines: tuple[str, ...]
+    calls: tuple[Call, ...]
+    options: tuple[OptionDef, ...]
+    downloads: tuple[Download, ...]
+    module_paths: tuple[str, ...]
+    """Directories appended to ``CMAKE_MODULE_PATH`` (root-relative when resolvable)."""
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 1 <= number <= len(self.lines) else ""
+
+
+def _arg_text(arg: Arg) -> str:
+    return f'"{arg.value}"' if arg.quoted else arg.value
+
+
+def _simple(text: str) -> bool:
+    return bool(text) and not any(c.isspace() for c in text)
+
+
+def _wrap(text: str) -> str:
+    return text if _simple(text) else f"({text})"
+
+
+def _conjoin(parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        return parts[0]
+    return " AND ".join(_wrap(p) for p in parts)
+
+
+def _negate(text: str) -> str:
+    inner = text[4:] if text.startswith("NOT ") else None
+    if inner is not None and _simple(inner):
+        return inner
+    return f"NOT {_wrap(text)}"
+
+
+@dataclass
+class _Branch:
+    prior: list[str]
+    """Conditions of the earlier if()/elseif() branches (all false here)."""
+    current: str | None
+
+    def parts(self) -> list[str]:
+        return [_negate(p) for p in self.prior if p] + [self.current or ""]
+
+
+def _relative(value: str, here: str) -> str:
+    """Substitute the directory variables CMake sets for a file of the tree."""
+    for var in _HERE_VARS:
+        value = value.replace("${" + var + "}", here if here else "")
+    for var in _ROOT_VARS:
+        value = value.replace("${" + var + "}", "")
+    return value
+
+
+def file_facts(path: str, text: str) -> FileFacts:
+    """What one CMake file calls, defines and downloads, with the conditions around each."""
+    parsed = parse_cmake(text)
+    here = posixpath.dirname(path)
+    variables: dict[str, str] = {}
+    stack: list[_Branch] = []
+    calls: list[Call] = []
+    options: list[OptionDef] = []
+    downloads: list[Download] = []
+    module_paths: list[str] = []
+
+    def condition() -> str:
+        return _conjoin([p for b in stack for p in b.parts()])
+
+    def value(arg: Arg) -> str:
+        return _relative(expand(arg.value, variables)[0], here)
+
+    for cmd in parsed.commands:
+        name, args = cmd.name, cmd.args
+        if name == "if":
+            stack.append(_Branch([], " ".join(_arg_text(a) for a in args)))
+        elif name == "elseif" and stack:
+            top = stack[-1]
+            top.prior.append(top.current or "")
+            top.current = " ".join(_arg_text(a) for a in args)
+        elif name == "else" and stack:
+            top = stack[-1]
+            top.prior.append(top.current or "")
+            top.current = None
+        elif name == "endif" and stack:
+            stack.pop()
+        elif name == "set" and args:
+            _set(variables, options, path, cmd)
+        elif name in ("option", "cmake_dependent_option") and args:
+            default = value(args[2]) if len(args) > 2 else "OFF"
+            options.append(OptionDef(args[0].value, default, path, cmd.line))
+        elif name in ("include", "add_subdirectory", "find_package") and args:
+            calls.append(Call(name, value(args[0]), cmd.line, condition()))
+        elif name == "list" and len(args) >= 3 and args[1].value == "CMAKE_MODULE_PATH":
+            if args[0].value in ("APPEND", "PREPEND", "INSERT"):
+                start = 3 if args[0].value == "INSERT" else 2
+                module_paths.extend(value(a) for a in args[start:])
+        elif name in _DOWNLOADS or (name == "file" and args and args[0].value == "DOWNLOAD"):
+            last = max([cmd.line, *(a.line for a in args)])
+            downloads.append(Download(cmd.line, last, condition()))
+    return FileFacts(
+        path,
+        tuple(text.splitlines()),
+        tuple(calls),
+        tuple(options),
+        tuple(downloads),
+        tuple(module_paths),
+    )
+
+
+def _set(
+    variables: dict[str, str],
+    options: list[OptionDef],
+    path: str,
+    cmd: Command,
+) -> None:
+    args = cmd.args
+    name = args[0].value
+    rest = list(args[1:])
+    cache = next((i for i, a in enumerate(rest) if not a.quoted and a.value == "CACHE"), None)
+    if cache is not None:
+        if cache >= 1:
+            options.append(OptionDef(name, expand(rest[0].value, variables)[0], path, cmd.line))
+        return
+    if rest and not rest[-1].quoted and rest[-1].value == "PARENT_SCOPE":
+        rest = rest[:-1]
+    if not rest:
+        variables.pop(name, None)
+        return
+    variables[name] = ";".join(expand(a.value, variables)[0] for a in rest)
+
+
+# Conditions --------------------------------------------------------------------------------
+
+
+def truth(word: str) -> bool | None:
+    """CMake's truth of a constant; None when the word is not a constant."""
+    upper = word.upper()
+    if upper in _TRUE:
+        return True
+    if upper in _FALSE or upper.endswith("-NOTFOUND"):
+        return False
+    try:
+        return float(word) != 0
+    except ValueError:
+        return None
+
+
+class _Parser:
+    """Recursive descent over CMake's if() grammar, three-valued (None = unknown)."""
+
+    def __init__(self, tokens: list[str], lookup: Mapping[str, bool | None]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.lookup = lookup
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str | None:
+        tok = self.peek()
+        self.pos += 1
+        return tok
+
+    def parse(self) -> bool | None:
+        result = self.or_expr()
+        return result if self.pos == len(self.tokens) else None
+
+    def or_expr(self) -> bool | None:
+        left = self.and_expr()
+        while self.peek() == "OR":
+            self.take()
+            right = self.and_expr()
+            left = (
+                True
+                if left is True or right is True
+                else (None if None in (left, right) else False)
+            )
+        return left
+
+    def and_expr(self) -> bool | None:
+        left = self.not_expr()
+        while self.peek() == "AND":
+            self.take()
+            right = self.not_expr()
+            left = (
+                False
+                if left is False or right is False
+                else (None if None in (left, right) else True)
+            )
+        return left
+
+    def not_expr(self) -> bool | None:
+        if self.peek() == "NOT":
+            self.take()
+            inner = self.not_expr()
+            return None if inner is None else not inner
+        return self.primary()
+
+    def primary(self) -> bool | None:
+        tok = self.take()
+        if tok is None or tok in (")", "AND", "OR"):
+            self.pos = len(self.tokens) + 1  # malformed: parse() returns None
+            return None
+        if tok == "(":
+            inner = self.or_expr()
+            if self.take() != ")":
+                self.pos = len(self.tokens) + 1
+                return None
+            return inner
+        if tok in _UNARY:
+            self.take()
+            return None
+        if self.peek() in _BINARY:
+            self.take()
+            self.take()
+            return None
+        return self.word(tok)
+
+    def word(self, tok: str) -> bool | None:
+        if tok.startswith('"'):
+            inner = tok[1:-1]
+            m = _VAR.fullmatch(inner)
+            if m:
+                return self.lookup.get(m[1])
+            return truth(inner) if "$" not in inner else None
+        m = _VAR.fullmatch(tok)
+        if m:
+            return self.lookup.get(m[1])
+        constant = truth(tok)
+        if constant is not None:
+            return constant
+        if _IDENT.fullmatch(tok):
+            return self.lookup.get(tok)
+        return None
+
+
+def evaluate_condition(text: str, values: Mapping[str, bool | None]) -> bool | None:
+    """The truth of an if() condition given variable values (missing ones are unknown)."""
+    if not text:
+        return True
+    tokens = _TOKEN.findall(text)
+    if len(tokens) > _MAX_TOKENS:
+        return None
+    return _Parser(tokens, values).parse()
+
+
+def condition_names(text: str, names: Mapping[str, object]) -> tuple[str, ...]:
+    """The option names a condition mentions, in order."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text):
+        m = _VAR.fullmatch(tok.strip('"'))
+        name = m[1] if m else tok
+        if name in names and name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+# The tree --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How the build reaches one CMake file."""
+
+    status: str
+    """entry, included, gated or unused."""
+    via: str = ""
+    """included: the first ``path:line`` that includes it; gated: the condition."""
+    options: tuple[str, ...] = ()
+    """gated: the options that decide the condition."""
+
+
+@dataclass(frozen=True)
+class Link:
+    src: str
+    dst: str
+    call: Call
+    active: bool | None
+    """The call's condition with option defaults (None: unknown, counted as active)."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    files: Mapping[str, FileFacts]
+    reach: Mapping[str, Reach]
+    links: tuple[Link, ...]
+    options: Mapping[str, OptionDef]
+    values: Mapping[str, bool | None]
+    """Each option's default truth."""
+    judged: bool
+    """False when unused files cannot be told (no top-level file, opaque include)."""
+    reason: str = ""
+
+
+def _option_values(options: Mapping[str, OptionDef]) -> dict[str, bool | None]:
+    def value(name: str, depth: int) -> bool | None:
+        opt = options.get(name)
+        if opt is None or depth > _MAX_OPTION_DEPTH:
+            return None
+        text = opt.default.strip()
+        m = _VAR.fullmatch(text)
+        if m:
+            return value(m[1], depth + 1)
+        if unresolved_names(text):
+            return None
+        return truth(text)
+
+    return {name: value(name, 0) for name in options}
+
+
+def _collect_options(files: Mapping[str, FileFacts]) -> dict[str, OptionDef]:
+    out: dict[str, OptionDef] = {}
+    order = sorted(files, key=lambda p: (p != ENTRY, p.count("/"), p))
+    for path in order:
+        for opt in files[path].options:
+            out.setdefault(opt.name, opt)
+    return out
+
+
+class _Resolver:
+    def __init__(self, files: Mapping[str, FileFacts]) -> None:
+        self.files = files
+        self.by_base: dict[str, list[str]] = {}
+        for p in sorted(files):
+            self.by_base.setdefault(posixpath.basename(p).lower(), []).append(p)
+        dirs: set[str] = set()
+        for facts in files.values():
+            for d in facts.module_paths:
+                if not unresolved_names(d):
+                    dirs.add(posixpath.normpath(d.lstrip("/")) if d.strip("/") else "")
+        self.module_dirs = dirs
+
+    def _clean(self, path: str) -> str | None:
+        path = posixpath.normpath(path.lstrip("/"))
+        return None if path.startswith("..") else path
+
+    def targets(self, src: str, call: Call) -> tuple[list[str], bool]:
+        """``(paths, opaque)``: the tree files a call designates; opaque: cannot tell."""
+        here = posixpath.dirname(src)
+        target = call.target
+        if call.command == "find_package":
+            names = [f"find{target}.cmake".lower(), f"{target}config.cmake".lower()]
+            names.append(f"{target}-config.cmake".lower())
+            return [p for n in names for p in self.by_base.get(n, [])], False
+        if unresolved_names(target):
+            base = posixpath.basename(target)
+            if call.command == "include" and base.endswith(".cmake") and "$" not in base:
+                return list(self.by_base.get(base.lower(), [])), False
+            return [], True
+        if call.command == "add_subdirectory":
+            for cand in (posixpath.join(here, target), target):
+                clean = self._clean(posixpath.join(cand, ENTRY))
+                if clean and clean in self.files:
+                    return [clean], False
+            return [], False
+        if "/" in target or target.endswith(".cmake"):
+            for cand in (posixpath.join(here, target), target):
+                clean = self._clean(cand)
+                if clean and clean in self.files:
+                    return [clean], False
+            return [], False
+        found = self.by_base.get(f"{target}.cmake".lower(), [])
+        preferred = [p for p in found if posixpath.dirname(p) in self.module_dirs]
+        return (preferred or found), False
+
+
+def analyze(texts: Mapping[str, str]) -> Analysis:
+    """The include graph, reach and option defaults of one tree's CMake files."""
+    files = {p: file_facts(p, t) for p, t in sorted(texts.items())}
+    options = _collect_options(files)
+    values = _option_values(options)
+    resolver = _Resolver(files)
+    links: list[Link] = []
+    opaque: list[str] = []
+    for src in sorted(files):
+        for call in files[src].calls:
+            paths, dark = resolver.targets(src, call)
+            if dark:
+                opaque.append(f"{src}:{call.line}")
+            active = evaluate_condition(call.condition, values)
+            links.extend(Link(src, dst, call, active) for dst in paths if dst != src)
+    if ENTRY not in files:
+        reach = {p: Reach(INCLUDED) for p in files}
+        return Analysis(files, reach, tuple(links), options, values, False, "no top-level file")
+    reach: dict[str, Reach] = {ENTRY: Reach(ENTRY_POINT)}
+    out: dict[str, list[Link]] = {}
+    for link in links:
+        out.setdefault(link.src, []).append(link)
+    queue = [ENTRY]
+    gated: list[tuple[str, Reach]] = []
+    while queue:
+        src = queue.pop(0)
+        for link in out.get(src, []):
+            if link.active is False:
+                names = condition_names(link.call.condition, options)
+                gated.append((link.dst, Reach(GATED, link.call.condition, names)))
+            elif link.dst not in reach:
+                reach[link.dst] = Reach(INCLUDED, f"{src}:{link.call.line}")
+                queue.append(link.dst)
+    dark = [o for o in opaque if o.split(":", 1)[0] in reach]
+    while gated:
+        dst, why = gated.pop(0)
+        if dst in reach:
+            continue
+        reach[dst] = why
+        gated.extend((link.dst, why) for link in out.get(dst, []))
+    for p in files:
+        reach.setdefault(p, Reach(UNUSED))
+    if dark:
+        for p, r in list(reach.items()):
+            if r.status == UNUSED:
+                reach[p] = Reach(INCLUDED, "unknown: an include could not be resolved")
+        reason = "includes that cannot be resolved: " + ", ".join(dark[:3])
+        return Analysis(files, reach, tuple(links), options, values, False, reason)
+    return Analysis(files, reach, tuple(links), options, values, True)
+
+
+# Applying it to a tree's inventory --------------------------------------------------------
+
+
+def _node_path(node_id: str) -> str | None:
+    return node_id.removeprefix("build-file:") if node_id.startswith("build-file:") else None
+
+
+Where = Callable[[str], str]
+"""How a message names a tree path (a bundled tree's label prefix, or as it is)."""
+
+
+def _same(path: str) -> str:
+    return path
+
+
+def _option_text(analysis: Analysis, names: Sequence[str], where: Where) -> str:
+    parts = []
+    for name in names:
+        opt = analysis.options[name]
+        value = analysis.values.get(name)
+        shown = "ON" if value is True else "OFF" if value is False else opt.default
+        parts.append(f"option {name} defaults to {shown} ({where(opt.path)}:{opt.line})")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Decl:
+    edge: Edge
+    active: bool
+    reason: str
+    condition: str
+    options: tuple[str, ...]
+    kind: str
+    """active, unused, gated or condition."""
+
+
+def _declaration(analysis: Analysis, edge: Edge, where: Where) -> _Decl:
+    path = _node_path(edge.src)
+    facts = analysis.files.get(path or "")
+    if facts is None or edge.evidence is None:
+        return _Decl(edge, True, "", "", (), "active")
+    line = edge.evidence.line
+    span = next((d for d in facts.downloads if d.first <= line <= d.last), None)
+    condition = span.condition if span else ""
+    names = condition_names(condition, analysis.options)
+    reach = analysis.reach.get(facts.path, Reach(INCLUDED))
+    if analysis.judged and reach.status == UNUSED:
+        reason = f"declared in {where(facts.path)}, which nothing includes (an unused module)"
+        return _Decl(edge, False, reason, condition, names, "unused")
+    if reach.status == GATED:
+        opts = _option_text(analysis, reach.options, where)
+        reason = f"{where(facts.path)} is included only when {reach.via}"
+        reason += f"; {opts}" if opts else ""
+        return _Decl(edge, False, reason, reach.via, reach.options, "gated")
+    if evaluate_condition(condition, analysis.values) is False:
+        opts = _option_text(analysis, names, where)
+        reason = f"downloaded only when {condition}" + (f"; {opts}" if opts else "")
+        return _Decl(edge, False, reason, condition, names, "condition")
+    return _Decl(edge, True, "", condition, names, "active")
+
+
+def apply(
+    inventory: Inventory, analysis: Analysis, where: Where = _same
+) -> tuple[Inventory, tuple[Finding, ...]]:
+    """Add include edges, drop the downloads a default build does not make, say why.
+
+    A download all of whose declarations are inactive keeps its component (with an
+    ``inactive`` property naming the reason and ``cmake_options``) but loses its ``bundles``
+    edges, so that it is not counted as shipped. Findings: ``unused-build-file`` for each
+    unused file that declares downloads, ``conditional-download`` for each gated download.
+    ``where`` names tree paths in messages (evidence paths stay relative to the tree).
+    """
+    node_ids = {n.id for n in inventory.nodes}
+    comps = {c.id: c for c in inventory.components}
+    edges: list[Edge] = []
+    decls: dict[str, list[_Decl]] = {}
+    for e in inventory.edges:
+        if (
+            e.relation == Relation.BUNDLES
+            and e.dst in comps
+            and _node_path(e.src) in analysis.files
+        ):
+            decls.setdefault(e.dst, []).append(_declaration(analysis, e, where))
+        else:
+            edges.append(e)
+    for link in analysis.links:
+        src, dst = f"build-file:{link.src}", f"build-file:{link.dst}"
+        if src not in node_ids or dst not in node_ids:
+            continue
+        facts = analysis.files[link.src]
+        how = f"{link.call.command}({link.call.target})"
+        if link.call.condition:
+            how += f" if {link.call.condition}"
+        ev = Evidence(link.src, link.call.line, facts.line(link.call.line), NAME)
+        edges.append(Edge(src, dst, Relation.INCLUDES, ev, how))
+    findings: list[Finding] = []
+    unused_downloads: dict[str, list[_Decl]] = {}
+    new_comps: dict[str, Component] = {}
+    for cid, items in sorted(decls.items()):
+        comp = comps[cid]
+        props = dict(comp.properties)
+        first = next((d for d in items if d.condition), None)
+        if first is not None:
+            props["cmake_condition"] = first.condition
+        names = sorted({n for d in items for n in d.options})
+        if names:
+            props["cmake_options"] = ",".join(names)
+        active = [d for d in items if d.active]
+        edges.extend(d.edge for d in active)
+        if not active:
+            props["inactive"] = "; ".join(dict.fromkeys(d.reason for d in items))
+        for d in items:
+            if d.kind == "unused" and not active:
+                unused_downloads.setdefault(d.edge.src, []).append(d)
+        gated = [d for d in items if d.kind in ("gated", "condition")]
+        if gated and not active:
+            findings.append(_gated_finding(analysis, comp, gated))
+        new_comps[cid] = replace(comp, properties=tuple(sorted(props.items())))
+    for src, items in sorted(unused_downloads.items()):
+        path = _node_path(src) or src
+        names = ", ".join(sorted({comps[d.edge.dst].name for d in items}))
+        findings.append(
+            Finding(
+                "unused-build-file",
+                src,
+                f"{where(path)} is included by no CMakeLists.txt or module the build reaches "
+                f"from {where(ENTRY)}: it is unused, so what it downloads ({names}) is not "
+                "built and is not counted as shipped",
+                tuple(sorted({d.edge.evidence for d in items if d.edge.evidence})),
+            )
+        )
+    nodes = [_with_reach(n, analysis) for n in inventory.nodes]
+    components = tuple(new_comps.get(c.id, c) for c in inventory.components)
+    return (
+        replace(
+            inventory,
+            components=components,
+            nodes=tuple(nodes),
+            edges=tuple(sorted(set(edges), key=_edge_key)),
+        ),
+        tuple(findings),
+    )
+
+
+def _gated_finding(analysis: Analysis, comp: Component, gated: list[_Decl]) -> Finding:
+    d = gated[0]
+    evidence: set[Evidence] = {x.edge.evidence for x in gated if x.edge.evidence}
+    for name in d.options:
+        opt = analysis.options[name]
+        facts = analysis.files.get(opt.path)
+        evidence.add(Evidence(opt.path, opt.line, facts.line(opt.line) if facts else "", NAME))
+    what = f"{comp.name} {comp.version}" if comp.version else comp.name
+    return Finding(
+        "conditional-download",
+        comp.id,
+        f"{what} is not fetched by a default build: {d.reason}. It is not counted as "
+        "shipped; a build that turns the option on ships it",
+        tuple(sorted(evidence)),
+    )
+
+
+def _with_reach(node: Node, analysis: Analysis) -> Node:
+    path = _node_path(node.id)
+    reach = analysis.reach.get(path or "")
+    if reach is None or (not analysis.judged and reach.status != GATED):
+        return node
+    props = dict(node.properties)
+    props["cmake_reach"] = reach.status
+    if reach.status == GATED:
+        props["cmake_condition"] = reach.via
+    return replace(node, properties=tuple(sorted(props.items())))
+
+
+def _edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
+    ev = e.evidence
+    return (e.src, e.relation.value, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
+
+
+__all__ = [
+    "ENTRY",
+    "GATED",
+    "INCLUDED",
+    "UNUSED",
+    "Analysis",
+    "Call",
+    "FileFacts",
+    "OptionDef",
+    "Reach",
+    "analyze",
+    "apply",
+    "condition_names",
+    "evaluate_condition",
+    "file_facts",
+    "truth",
+]
