@@ -128,6 +128,9 @@ def source_directory(component: Component) -> str | None:
 def component_label(component: Component) -> str:
     """How a sentence names a component: ``driver/`` for source, else ``name version``."""
     if component.kind == ComponentKind.SOURCE:
+        upstream = component.prop("upstream")
+        if component.prop("vendored") == "true" and upstream:
+            return f"{upstream} ({component.name})"
         directory = source_directory(component)
         return f"{directory}/" if directory else component.name
     return f"{component.name} {component.version}" if component.version else component.name

@@ -176,13 +176,24 @@ class Classifier:
         reasons = []
         if component.prop("context_reason"):
             reasons.append(f"context {context}: {component.prop('context_reason')}")
+        vendored = component.prop("vendored") == "true"
+        what = "vendored third-party code" if vendored else "first-party source"
         if _is_test(component.name):
-            reasons.append("first-party source under a test directory: not shipped")
+            reasons.append(f"{what} under a test directory: not shipped")
             return Classification("test", "internal-tooling", tuple(reasons))
-        reasons.append("first-party source: ships with the project")
+        if vendored:
+            placement = component.prop("placement") or "unknown placement"
+            reasons.append(f"{what} ({placement}): ships with the project")
+        else:
+            reasons.append(f"{what}: ships with the project")
         return Classification(context, "distributed", tuple(reasons))
 
     def _tooling(self, component: Component) -> Classification:
+        inactive = component.prop("inactive")
+        if inactive:
+            return Classification(
+                "build", "internal-tooling", (f"not part of the build: {inactive}",)
+            )
         roots: list[str] = []
         for chain in self.index.chains_to(component.id, limit=50):
             roots.append(chain[0].src)

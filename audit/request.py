@@ -202,14 +202,21 @@ def _build(
     )
 
 
+def _first_party(comp: Component) -> bool:
+    """Source the project wrote itself (vendored third-party copies are source too)."""
+    return comp.kind == ComponentKind.SOURCE and comp.prop("vendored") != "true"
+
+
 def _placeholder(cid: str) -> Component:
     return Component(cid, ComponentKind.PACKAGE, cid)
 
 
 def _row(comp: Component, result: ComponentResult) -> RequestComponent:
     name = component_label(comp)
-    if comp.kind == ComponentKind.SOURCE:
+    if _first_party(comp):
         name += " (first-party)"
+    elif comp.kind == ComponentKind.SOURCE:
+        name += f" (vendored {comp.prop('placement') or 'copy'})"
     return RequestComponent(
         id=comp.id,
         name=name,
@@ -285,11 +292,19 @@ def _modification_section(pairs: list[tuple[Component, ComponentResult]], severa
     answers: list[str] = []
     for comp, _ in pairs:
         who = _who(comp, several)
-        if comp.kind == ComponentKind.SOURCE:
+        if _first_party(comp):
             answers.append(
                 f"{who}First-party code written by the project, not a modified copy of a "
                 "third-party component."
             )
+            continue
+        if comp.kind == ComponentKind.SOURCE:
+            upstream = comp.prop("upstream") or "an upstream project"
+            answers.append(
+                f"{who}A vendored copy of {upstream} kept in the tree "
+                f"({comp.prop('placement') or 'placement unknown'})."
+            )
+            answers.append(f"{who}{TODO} say whether the copy is modified from upstream, and how")
             continue
         version = f" at version {comp.version}" if comp.version else " without a pinned version"
         pinned = comp.prop("url_hash") or comp.prop("digest")
@@ -464,8 +479,10 @@ _REGISTRY_PAGES = {
 
 def upstream_url(comp: Component) -> str:
     """Where the component comes from; ``""`` when the inventory does not say."""
-    if comp.kind == ComponentKind.SOURCE:
+    if _first_party(comp):
         return "this repository (first-party)"
+    if comp.kind == ComponentKind.SOURCE:
+        return comp.prop("url") or comp.prop("upstream") or ""
     page = _REGISTRY_PAGES.get(comp.ecosystem or "")
     if page and comp.kind == ComponentKind.PACKAGE:
         return page.format(name=comp.name)
