@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,10 +129,15 @@ def _physical(report: Report, evidence: Evidence) -> dict[str, Any]:
     return loc
 
 
+_BUNDLED_PATH = re.compile(r"^[^/:]+@[^/:]+:")
+
+
 def _locations(
     report: Report, evidence: Sequence[Evidence]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    ordered = list(dict.fromkeys(evidence))
+    # Evidence inside a bundled tree (``libs@4d4e1f3:cmake/curl.cmake``) is not a file of
+    # this repository: code scanning could not place it, so it stays in the message only.
+    ordered = [e for e in dict.fromkeys(evidence) if not _BUNDLED_PATH.match(e.path)]
     if not ordered:
         return [], []
     primary = [{"physicalLocation": _physical(report, ordered[0])}]
