@@ -1,0 +1,123 @@
+"""Container images: ``run``, ``create``, ``pull`` and ``build`` of docker, podman, nerdctl."""
+
+from __future__ import annotations
+
+import posixpath
+
+from audit.components import ImageRef, dockerfile_id, image_component, parse_image_ref
+from audit.model import Edge, Relation
+from audit.shell.options import Arg, last, options, positionals
+from audit.shell.record import Recorder, norm_path
+from audit.shell.words import short
+
+_GLOBAL_LONG = frozenset(
+    {"--host", "--log-level", "--context", "--config", "--tlscacert", "--tlscert", "--tlskey"}
+)
+_RUN_SHORT = "acehlmpuvw"
+_RUN_LONG = frozenset(
+    {
+        "--attach", "--add-host", "--annotation", "--blkio-weight", "--blkio-weight-device",
+        "--cap-add", "--cap-drop", "--cgroup-parent", "--cgroupns", "--cidfile",
+        "--cpu-period", "--cpu-quota", "--cpu-rt-period", "--cpu-rt-runtime",
+        "--cpu-shares", "--cpus", "--cpuset-cpus", "--cpuset-mems", "--device",
+        "--device-cgroup-rule", "--device-read-bps", "--device-read-iops",
+        "--device-write-bps", "--device-write-iops", "--dns", "--dns-option", "--dns-opt",
+        "--dns-search", "--domainname", "--entrypoint", "--env", "--env-file", "--expose",
+        "--gpus", "--group-add", "--health-cmd", "--health-interval", "--health-retries",
+        "--health-start-period", "--health-start-interval", "--health-timeout",
+        "--hostname", "--ip", "--ip6", "--ipc", "--isolation", "--kernel-memory", "--label",
+        "--label-file", "--link", "--link-local-ip", "--log-driver", "--log-opt",
+        "--mac-address", "--memory", "--memory-reservation", "--memory-swap",
+        "--memory-swappiness", "--mount", "--name", "--network", "--net",
+        "--network-alias", "--net-alias", "--oom-score-adj", "--pid", "--pids-limit",
+        "--platform", "--publish", "--pull", "--restart", "--runtime", "--security-opt",
+        "--shm-size", "--stop-signal", "--stop-timeout", "--storage-opt", "--sysctl",
+        "--tmpfs", "--ulimit", "--user", "--userns", "--uts", "--volume", "--volume-driver",
+        "--volumes-from", "--workdir", "--detach-keys", "--cgroup-conf", "--secret",
+        "--arch", "--os", "--variant", "--pod", "--tz",
+    }
+)  # fmt: skip
+_BUILD_SHORT = "tfmco"
+_BUILD_LONG = frozenset(
+    {
+        "--tag", "--file", "--build-arg", "--label", "--target", "--platform", "--network",
+        "--add-host", "--cache-from", "--cache-to", "--iidfile", "--cgroup-parent",
+        "--secret", "--ssh", "--output", "--progress", "--shm-size", "--ulimit", "--memory",
+        "--memory-swap", "--cpu-shares", "--cpu-period", "--cpu-quota", "--cpuset-cpus",
+        "--cpuset-mems", "--isolation", "--security-opt", "--build-context", "--builder",
+        "--metadata-file", "--annotation", "--allow", "--call", "--attest",
+    }
+)  # fmt: skip
+
+
+def docker(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
+    top = options(args, "Hlc", _GLOBAL_LONG, stop=True)
+    pos = positionals(top)
+    if not pos:
+        return
+    sub = pos[0].value
+    rest = pos[1:]
+    if sub in ("buildx", "image", "container", "builder") and rest:
+        sub = rest[0].value
+        rest = rest[1:]
+    if sub in ("run", "create"):
+        opts = options(rest, _RUN_SHORT, _RUN_LONG, stop=True)
+        _runs_in(rec, positionals(opts)[:1], full)
+    elif sub == "pull":
+        opts = options(rest, "", {"--platform"}, stop=True)
+        _runs_in(rec, positionals(opts)[:1], full)
+    elif sub in ("build", "b"):
+        _build(rec, rest, full)
+
+
+def _image_ref(rec: Recorder, arg: Arg, full: list[Arg]) -> ImageRef | None:
+    """The image reference ``arg`` names; None (and a problem) when it cannot be read."""
+    if arg.value is None:
+        rec.unresolved(arg, full)
+        return None
+    ref = parse_image_ref(arg.value)
+    if ref is None:
+        rec.problem(arg.line, "parse-error", f"`{short(arg.value, 80)}` is not an image reference")
+    return ref
+
+
+def _runs_in(rec: Recorder, images: list[Arg], full: list[Arg]) -> None:
+    for arg in images:
+        ref = _image_ref(rec, arg, full)
+        if ref is not None:
+            ev = rec.evidence(arg.line)
+            rec.emit(image_component(ref, (ev,)), Relation.RUNS_IN, ev)
+
+
+def _build(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
+    """``docker build -t TAG [-f FILE] CONTEXT``: the tagged image, built from the Dockerfile."""
+    opts = options(args, _BUILD_SHORT, _BUILD_LONG)
+    pos = positionals(opts)
+    context = pos[0] if pos else None
+    file_opt = last(opts, "-f", "--file")
+    dockerfile: str | None = None
+    if file_opt is not None and file_opt.value is not None:
+        if file_opt.value.value is None:
+            rec.unresolved(file_opt.value, full)
+        elif file_opt.value.value != "-":
+            dockerfile = norm_path(file_opt.value.value)
+    elif context is not None:
+        if context.value is None:
+            rec.unresolved(context, full)
+        elif context.value != "-" and "://" not in context.value:
+            dockerfile = norm_path(posixpath.join(context.value, "Dockerfile"))
+    for o in opts:
+        if o.flag not in ("-t", "--tag") or o.value is None:
+            continue
+        tag = o.value
+        ref = _image_ref(rec, tag, full)
+        if ref is None:
+            continue
+        ev = rec.evidence(tag.line)
+        comp = image_component(ref, (ev,), {"built-by": "docker build"})
+        rec.components.append(comp)
+        if dockerfile is not None:
+            edge = Edge(
+                comp.id, dockerfile_id(dockerfile), Relation.BUILT_FROM, ev, "docker build -t"
+            )
+            rec.edges.append(edge)

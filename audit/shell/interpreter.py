@@ -1,0 +1,242 @@
+"""Reading a script command by command: assignments, wrappers, nested shells, then handlers.
+
+The interpreter keeps the variables a script sets (``NAME=value``, ``export``) so later
+words expand with them, peels wrappers such as ``sudo``/``env``/``timeout`` off a command,
+follows ``sh -c '...'`` up to :data:`audit.shell.parse.MAX_NESTING` deep, and hands every
+other command to its handler (:mod:`audit.shell.commands`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+
+from audit.model import ScanResult
+from audit.scanners.base import SourceFile
+from audit.shell.commands import handler_for
+from audit.shell.lexer import Word
+from audit.shell.options import Arg, options, positionals
+from audit.shell.parse import MAX_NESTING, parse
+from audit.shell.record import Recorder
+from audit.shell.words import expand_text, expand_word
+
+MAX_SCRIPT_CHARS = 1_000_000
+"""Scripts longer than this are not read (a Problem says so)."""
+
+LineOf = Callable[[int], int]
+"""Script offset → file line."""
+
+_ASSIGN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+_RESERVED_PREFIX = frozenset(
+    {"if", "then", "elif", "else", "do", "while", "until", "!", "{", "time"}
+)
+_RESERVED_SKIP = frozenset({"for", "case", "select", "function", "fi", "done", "esac", "}", "in"})
+_DECLARE = frozenset({"export", "readonly", "declare", "local", "typeset"})
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
+_VERBS = frozenset({"install", "add", "clone", "pull", "run", "build", "get"})
+_MAX_WRAPPERS = 8
+
+# Wrappers that run the command after their own options: (short value flags, long value
+# flags, positional arguments of their own before the command).
+_WRAPPERS: dict[str, tuple[str, frozenset[str], int]] = {
+    "sudo": ("ugpCDrtUTh", frozenset({"--user", "--group", "--prompt", "--chdir"}), 0),
+    "doas": ("uC", frozenset(), 0),
+    "env": ("uCS", frozenset({"--unset", "--chdir", "--split-string"}), 0),
+    "time": ("fo", frozenset({"--format", "--output"}), 0),
+    "nice": ("n", frozenset({"--adjustment"}), 0),
+    "ionice": ("cnp", frozenset({"--class", "--classdata", "--pid"}), 0),
+    "nohup": ("", frozenset(), 0),
+    "exec": ("a", frozenset(), 0),
+    "command": ("", frozenset(), 0),
+    "stdbuf": ("ioe", frozenset({"--input", "--output", "--error"}), 0),
+    "timeout": ("sk", frozenset({"--signal", "--kill-after"}), 1),
+    "eatmydata": ("", frozenset(), 0),
+    "fakeroot": ("", frozenset(), 0),
+    "chronic": ("", frozenset(), 0),
+    "xargs": ("EILPnsda", frozenset({"--max-args", "--max-procs", "--delimiter"}), 0),
+}
+
+
+class Interpreter:
+    """Reads the commands of one script and records what they fetch."""
+
+    def __init__(self, rec: Recorder, env: Mapping[str, str] | None) -> None:
+        self.rec = rec
+        self.env: dict[str, str] = {k: v for k, v in (env or {}).items() if isinstance(v, str)}
+
+    def run_script(self, script: str, line_of: LineOf, depth: int) -> None:
+        if len(script) > MAX_SCRIPT_CHARS:
+            self.rec.problem(
+                line_of(0),
+                "skipped",
+                f"shell script of {len(script)} characters is over the"
+                f" {MAX_SCRIPT_CHARS} limit; not read",
+            )
+            return
+        parsed = parse(script)
+        for offset, message in parsed.errors:
+            self.rec.problem(
+                line_of(offset),
+                "parse-error",
+                f"shell: {message}; the rest of this command is not read",
+            )
+        for command in parsed.commands:
+            self.command(command, line_of, depth)
+
+    def command(self, words: Sequence[Word], line_of: LineOf, depth: int) -> None:
+        i = 0
+        while i < len(words) and _ASSIGN_RE.match(words[i].raw):
+            i += 1
+        prefix, rest = words[:i], words[i:]
+        if not rest:
+            for w in prefix:
+                self.assign(w.raw)
+            return
+        first = rest[0].raw
+        if first in _RESERVED_PREFIX:
+            self.command(rest[1:], line_of, depth)
+            return
+        if first in _RESERVED_SKIP:
+            if first in ("for", "select") and len(rest) > 1:
+                self.env.pop(rest[1].raw, None)
+            return
+        if first in _DECLARE:
+            for w in rest[1:]:
+                if _ASSIGN_RE.match(w.raw):
+                    self.assign(w.raw)
+            return
+        if first == "unset":
+            for w in rest[1:]:
+                self.env.pop(w.raw, None)
+            return
+        if first == "read":
+            for w in rest[1:]:
+                if not w.raw.startswith("-"):
+                    self.env.pop(w.raw, None)
+            return
+        self.dispatch(self.expand_all(rest, line_of), depth)
+
+    def assign(self, raw: str) -> None:
+        name, _, value_raw = raw.partition("=")
+        append = name.endswith("+")
+        name = name.rstrip("+")
+        value, missing = expand_text(value_raw, self.env)
+        if missing:
+            self.env.pop(name, None)
+            return
+        self.env[name] = (self.env.get(name, "") + value) if append else value
+
+    def expand_all(self, words: Sequence[Word], line_of: LineOf) -> list[Arg]:
+        args: list[Arg] = []
+        for w in words:
+            exp = expand_word(w.raw, self.env)
+            line = line_of(w.start)
+            if exp.missing:
+                args.append(Arg(None, w.raw, line, exp.missing))
+            else:
+                args.extend(Arg(f, w.raw, line) for f in exp.fields)
+        return args
+
+    def dispatch(self, args: list[Arg], depth: int) -> None:
+        full = args
+        for _ in range(_MAX_WRAPPERS):
+            if not args:
+                return
+            head = args[0].value
+            if head is None:
+                if any(a.value in _VERBS for a in args[1:3]):
+                    self.rec.unresolved(args[0], full)
+                return
+            name = posixpath.basename(head)
+            spec = _WRAPPERS.get(name)
+            if spec is None:
+                break
+            if name == "command" and any(a.value in ("-v", "-V") for a in args[1:2]):
+                return
+            pos = positionals(options(args[1:], spec[0], spec[1], stop=True))[spec[2] :]
+            while pos and pos[0].value and _ASSIGN_RE.match(pos[0].value):
+                pos = pos[1:]
+            args = pos
+        if not args or args[0].value is None:
+            return
+        name = posixpath.basename(args[0].value)
+        handler = handler_for(name)
+        if handler is not None:
+            handler(self.rec, args[1:], full)
+        elif name in _SHELLS:
+            self.shell(args[1:], full, depth)
+
+    def shell(self, args: list[Arg], full: list[Arg], depth: int) -> None:
+        """``sh -c 'script'``: the script is read with lines counted from the argument's."""
+        has_c = False
+        i = 0
+        while i < len(args):
+            v = args[i].value
+            if v is None:
+                return
+            if v in ("-o", "+o"):
+                i += 2
+                continue
+            if v.startswith(("-", "+")) and v not in ("-", "--"):
+                has_c = has_c or "c" in v
+                i += 1
+                continue
+            break
+        if not has_c or i >= len(args) or depth >= MAX_NESTING:
+            return
+        arg = args[i]
+        if arg.value is None:
+            self.rec.unresolved(arg, full)
+            return
+        last = arg.line + arg.raw.count("\n")
+        starts = _line_starts(arg.value)
+
+        def line_of(offset: int) -> int:
+            return min(arg.line + bisect_right(starts, offset) - 1, last)
+
+        self.run_script(arg.value, line_of, depth + 1)
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts
+
+
+def scan_script(
+    script: str,
+    source: SourceFile,
+    first_line: int,
+    consumer: str,
+    scanner: str,
+    *,
+    line_map: Sequence[int] | None = None,
+    env: Mapping[str, str] | None = None,
+    os_hint: str | None = None,
+) -> ScanResult:
+    """Components, edges and problems of the commands in ``script`` (see :mod:`audit.shell`)."""
+    rec = Recorder(source, consumer, scanner, os_hint)
+    interp = Interpreter(rec, env)
+    starts = _line_starts(script) if len(script) <= MAX_SCRIPT_CHARS else [0]
+    mapping = list(line_map) if line_map else []
+
+    def line_of(offset: int) -> int:
+        index = bisect_right(starts, offset) - 1
+        if index < len(mapping):
+            return mapping[index]
+        if mapping:
+            return mapping[-1] + index - len(mapping) + 1
+        return first_line + index
+
+    try:
+        interp.run_script(script, line_of, 0)
+    except RecursionError:
+        rec.problem(
+            line_of(0), "skipped", "shell script nested too deeply to read; not read further"
+        )
+    return rec.result()

@@ -1,0 +1,63 @@
+"""Where command handlers record what a script fetches, with evidence, for one consumer."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+
+from audit.model import Component, Edge, Evidence, Problem, Relation, ScanResult
+from audit.scanners.base import SourceFile
+from audit.shell.options import Arg
+from audit.shell.words import short
+
+
+class Recorder:
+    """Components, edges and problems found in one script, in the order found."""
+
+    def __init__(
+        self, source: SourceFile, consumer: str, scanner: str, os_hint: str | None
+    ) -> None:
+        self.source = source
+        self.consumer = consumer
+        """Graph id of what runs the script; edges start there."""
+        self.scanner = scanner
+        self.os_hint = os_hint
+        """Distro of the base image, the namespace of OS package ids."""
+        self.components: list[Component] = []
+        self.edges: list[Edge] = []
+        self.problems: list[Problem] = []
+
+    def result(self) -> ScanResult:
+        """What was recorded, each item once, in first-found order."""
+        return ScanResult(
+            components=tuple(dict.fromkeys(self.components)),
+            edges=tuple(dict.fromkeys(self.edges)),
+            problems=tuple(dict.fromkeys(self.problems)),
+        )
+
+    def evidence(self, line: int) -> Evidence:
+        return self.source.evidence(line, self.scanner)
+
+    def problem(self, line: int, kind: str, message: str) -> None:
+        self.problems.append(Problem(self.source.path, line, kind, message, self.scanner))
+
+    def emit(self, comp: Component, relation: Relation, ev: Evidence, how: str = "") -> None:
+        """Record ``comp`` and the edge from the consumer to it."""
+        self.components.append(comp)
+        self.edges.append(Edge(self.consumer, comp.id, relation, ev, how))
+
+    def unresolved(self, arg: Arg, command: Sequence[Arg]) -> None:
+        """An ``unresolved`` problem: ``arg`` of ``command`` needs something unknown."""
+        names = ", ".join(m if m.startswith(("$", "`")) else f"${m}" for m in arg.missing)
+        text = short(" ".join(a.raw for a in command), 120)
+        self.problem(
+            arg.line,
+            "unresolved",
+            f"`{short(arg.raw, 80)}` in `{text}` needs {names}, which is not known here;"
+            " nothing recorded for it",
+        )
+
+
+def norm_path(path: str) -> str:
+    """A path named on a command line, normalized for a graph id (``/`` separators)."""
+    return posixpath.normpath(path.replace("\\", "/"))
