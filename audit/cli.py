@@ -19,6 +19,7 @@ from audit.errors import InputError
 
 if TYPE_CHECKING:
     from audit.config import Config
+    from audit.history import RunInfo
     from audit.model import Report
 
 EXIT_CLEAN = 0
@@ -62,6 +63,25 @@ def _path_arg(p: argparse.ArgumentParser) -> None:
         metavar="GLOB",
         help="skip paths matching GLOB (repeatable; adds to the config's exclude)",
     )
+    p.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        type=_source,
+        metavar="NAME=PATH",
+        help="audit bundled component NAME too, from a local checkout PATH; PATH@auto: a git "
+        "mirror read at the pinned commit; @fetch: the pinned archive, downloaded and "
+        "verified (repeatable; adds to the config's [sources])",
+    )
+
+
+def _source(text: str) -> tuple[str, str]:
+    from audit.bundled import parse_source_arg
+
+    try:
+        return parse_source_arg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="an incomplete audit (unreadable files, failed lookups) fails the run",
+    )
+    scan.add_argument(
+        "--history",
+        type=Path,
+        metavar="DB",
+        help="record this run in the SQLite history DB (e.g. .depaudit/history.sqlite); "
+        "the html format then charts the recorded runs",
     )
     scan.set_defaults(func=_cmd_scan)
 
@@ -151,7 +178,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="write one Markdown file per request (and requests.json) into DIR",
     )
     req.set_defaults(func=_cmd_request)
+    _history_parsers(sub)
     return parser
+
+
+def _history_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db_help = "the history database (default: .depaudit/history.sqlite)"
+    hist = sub.add_parser("history", help="the recorded runs of scheduled audits")
+    hist.add_argument("--db", type=Path, metavar="DB", help=db_help)
+    hist.add_argument("--limit", type=int, metavar="N", help="only the newest N runs")
+    dif = sub.add_parser("diff", help="what changed between two recorded runs")
+    dif.add_argument(
+        "run_a",
+        nargs="?",
+        metavar="RUN_A",
+        help="a run id, or -N back from the newest (default: the run before the newest)",
+    )
+    dif.add_argument("run_b", nargs="?", metavar="RUN_B", help="(default: the newest run)")
+    dif.add_argument("--db", type=Path, metavar="DB", help=db_help)
+    for p, func in ((hist, _cmd_history), (dif, _cmd_diff)):
+        p.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
+        p.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
+        p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+        p.set_defaults(func=func)
 
 
 FAIL_ON = ("unknown", "needs-exception", "denied", "never")
@@ -246,7 +295,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     root = _root(args.path)
     pairs = _outputs(args, "json", ("json", "text"))
     config = _config(args, root)
-    run = build_inventory(root, config, display_root=str(args.path))
+    run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
     index = GraphIndex.build(run.inventory)
     removals = {}
     for c in run.inventory.components:
@@ -291,8 +340,12 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
         as_of=args.as_of,
         offline=args.offline,
         cache_path=cache,
+        sources=tuple(args.source),
     )
-    report = run_audit(root, config, options, display_root=str(args.path))
+    from audit.progress import scan_progress
+
+    with scan_progress():  # a bar on stderr for long scans, when it is a terminal
+        report = run_audit(root, config, options, display_root=str(args.path))
     return config, report
 
 
@@ -304,6 +357,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     default = "text"
     pairs = _outputs(args, default, tuple(FORMATS))
     config, report = _audit(args)
+    history = _record_history(args, report)
     new_only: set[str] | None = None
     if args.baseline is not None:
         from dataclasses import replace
@@ -321,6 +375,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         raise InputError(f"fail_on must be one of {', '.join(FAIL_ON)}", path=config.path)
 
     def render_fmt(fmt: str) -> str:
+        if fmt == "html":
+            from audit.report import html
+
+            return html.render(report, history=history)
         return render(fmt, report, color=sys.stdout.isatty() and fmt == "text")
 
     _emit(pairs, render_fmt)
@@ -471,6 +529,40 @@ def _cmd_request(args: argparse.Namespace) -> int:
         return "\n---\n\n".join(render_markdown(r) for r in requests)
 
     _emit(pairs, render_fmt)
+    return EXIT_CLEAN
+
+
+def _record_history(args: argparse.Namespace, report: Report) -> tuple[RunInfo, ...] | None:
+    """With ``--history DB``: record the run, and return every recorded run for the chart."""
+    if args.history is None:
+        return None
+    from audit.history import record_report
+
+    return record_report(args.history, report, args.path)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from audit.history import DEFAULT_DB, open_history, runs
+    from audit.report.diff import HISTORY_FORMATS, render_history
+
+    pairs = _outputs(args, "text", HISTORY_FORMATS)
+    with open_history(args.db or DEFAULT_DB) as conn:
+        found = runs(conn, limit=args.limit)
+    _emit(pairs, lambda fmt: render_history(found, fmt))
+    return EXIT_CLEAN
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from audit.diff import diff_runs
+    from audit.history import DEFAULT_DB, diff_pair, load_run, open_history
+    from audit.report.diff import FORMATS as DIFF_FORMATS
+    from audit.report.diff import render as render_diff
+
+    pairs = _outputs(args, "text", DIFF_FORMATS)
+    with open_history(args.db or DEFAULT_DB) as conn:
+        a, b = diff_pair(conn, args.run_a, args.run_b)
+        diff = diff_runs(load_run(conn, a), load_run(conn, b))
+    _emit(pairs, lambda fmt: render_diff(fmt, diff))
     return EXIT_CLEAN
 
 

@@ -32,6 +32,10 @@ class Candidate:
     size: int
     link: bool = False
     """True for a symlink whose target was checked to stay inside the root."""
+    mtime_ns: int = 0
+    """Modification time of the file (the link's target for a symlink), for the scan cache."""
+    inode: int = 0
+    """Inode number of the file (the link's target for a symlink), for the scan cache."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,28 @@ def _git_files(root: Path) -> list[str] | None:
     if not _inside_git(root):
         return None
     cmd = [
-        "git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-        "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
-        "--exclude-standard", "--", ".",
+        "git",
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.quotepath=off",
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        ".",
     ]
     try:
         out = subprocess.run(
-            cmd, cwd=root, capture_output=True, timeout=120, check=True,
+            cmd,
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+            check=True,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"},
         ).stdout
     except (OSError, subprocess.SubprocessError):
@@ -84,16 +103,23 @@ def _inside_git(root: Path) -> bool:
     return any((parent / ".git").exists() for parent in [root, *root.parents])
 
 
-def _walk(root: Path, excludes: Sequence[str]) -> Iterable[str]:
-    """Every path under root without following directory symlinks (so no loops)."""
+def _walk(
+    root: Path, excludes: Sequence[str], problems: list[Problem]
+) -> Iterable[tuple[str, os.DirEntry[str]]]:
+    """Every non-directory entry under root, without following directory symlinks (so no
+    loops); a directory that cannot be listed is a problem."""
     stack = [""]
+    base = str(root)
     while stack:
         rel_dir = stack.pop()
         try:
-            with os.scandir(root / rel_dir if rel_dir else root) as it:
+            with os.scandir(os.path.join(base, rel_dir) if rel_dir else base) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            problems.append(Problem(rel_dir or ".", 0, "unreadable", f"cannot list: {reason}"))
             continue
+        subdirs: list[str] = []
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
@@ -103,9 +129,34 @@ def _walk(root: Path, excludes: Sequence[str]) -> Iterable[str]:
             if is_dir:
                 if entry.name in ALWAYS_EXCLUDED_DIRS or _excluded(rel, excludes):
                     continue
-                stack.append(rel)
+                subdirs.append(rel)
             else:
-                yield rel
+                yield rel, entry
+        stack.extend(reversed(subdirs))
+
+
+class _Parents:
+    """Answers "does this path reach its file only through real directories?" once per
+    directory: a directory replaced by a symlink (to anywhere) is never read through."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.known: dict[str, bool] = {"": True}
+
+    def real(self, rel_dir: str) -> bool:
+        found = self.known.get(rel_dir)
+        if found is None:
+            parent = rel_dir.rpartition("/")[0]
+            found = self.real(parent) and _is_real_dir(os.path.join(self.root, rel_dir))
+            self.known[rel_dir] = found
+        return found
+
+
+def _is_real_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def discover(
@@ -120,19 +171,28 @@ def discover(
     real_root = str(root)
     listed = _git_files(root) if use_git else None
     method = "git" if listed is not None else "walk"
-    paths: Iterable[str] = listed if listed is not None else _walk(root, excludes)
     files: list[Candidate] = []
     skipped: list[SkippedFile] = []
     problems: list[Problem] = []
-    for rel in paths:
-        parts = rel.split("/")
-        if any(p in ALWAYS_EXCLUDED_DIRS for p in parts[:-1]) or _excluded(rel, excludes):
+    entries: Iterable[tuple[str, os.DirEntry[str] | None]] = (
+        ((rel, None) for rel in listed) if listed is not None else _walk(root, excludes, problems)
+    )
+    parents = _Parents(real_root)
+    for rel, entry in entries:
+        if entry is None:  # listed by git: the walk's checks are made here
+            parts = rel.split("/")
+            if any(p in ALWAYS_EXCLUDED_DIRS for p in parts[:-1]) or _excluded(rel, excludes):
+                continue
+            if not parents.real(rel.rpartition("/")[0]):
+                skipped.append(SkippedFile(rel, "path goes through a symlinked directory"))
+                continue
+        elif excludes and _excluded(rel, excludes):
             continue
-        full = root / rel
+        full = entry.path if entry is not None else os.path.join(real_root, rel)
         try:
-            st = os.lstat(full)
+            st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(full)
         except FileNotFoundError:
-            continue  # tracked but deleted in the work tree
+            continue  # tracked but deleted in the work tree, or gone since listed
         except OSError as exc:
             problems.append(Problem(rel, 0, "unreadable", f"cannot stat: {exc.strerror}"))
             continue
@@ -160,7 +220,8 @@ def discover(
             reason = f"larger than the size limit ({st.st_size} > {max_file_size} bytes)"
             skipped.append(SkippedFile(rel, reason))
             continue
-        files.append(Candidate(rel, st.st_size, is_link))
+        files.append(Candidate(rel, st.st_size, is_link, st.st_mtime_ns, st.st_ino))
     files.sort(key=lambda c: c.path)
     skipped.sort(key=lambda s: s.path)
+    problems.sort()
     return Discovery(root, tuple(files), tuple(skipped), tuple(problems), method)

@@ -1,25 +1,83 @@
 """Scan stage runner: read each candidate once, hand it to the scanners that want it.
 
 Scanners are chosen by path before the file is opened; a file no scanner wants is never
-read. Binary files (a NUL byte in the first 8 KiB) are skipped and listed. Text is decoded
-as UTF-8 (with or without BOM) or UTF-16 with a BOM; other bytes are decoded with
-replacement characters and reported, so that license notices can still be found.
+read. A file is opened without following a final symlink and without blocking (a FIFO put
+in a file's place cannot hang the scan), and read up to the size discovery saw plus one
+byte. Binary files (a NUL byte in the first 8 KiB) are skipped and listed after reading
+that head only. Text is decoded as UTF-8 (with or without BOM) or UTF-16 with a BOM; other
+bytes are decoded with replacement characters and reported, so that license notices can
+still be found. A scanner that fails on a file becomes a ``parse-error`` problem for that
+file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file.
+
+Speed (see ``docs/performance.md``): with :class:`ScanSettings` a run can use a per-file
+result cache (:mod:`audit.scancache`) and a process pool for large trees. Results are
+merged in path order, so the output does not depend on either.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+import hashlib
+import logging
 import os
-from collections.abc import Callable, Sequence
+import stat
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.discover import Candidate, Discovery
 from audit.model import Problem, ScanResult, SkippedFile
 from audit.scanners import Scanner, select
 from audit.scanners.base import SourceFile
 
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+log = logging.getLogger(__name__)
+
 _BINARY_PROBE = 8192
+MAX_PROBLEMS_PER_FILE = 100
+"""Problems kept per file; the rest are summed up in one ``skipped`` problem."""
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """How the scan runs (never what it finds)."""
+
+    jobs: int = 1
+    """Worker processes; 1 scans in this process."""
+    cache_dir: Path | None = None
+    """Directory of the per-file result cache (``None``: no cache)."""
+    pool_min_files: int = 1500
+    """Fewest files to read before a process pool is worth starting."""
+    chunk_files: int = 200
+    """Files per task sent to a worker."""
+
+
+_SETTINGS: ContextVar[ScanSettings] = ContextVar("depaudit_scan_settings")
+
+
+@contextlib.contextmanager
+def scan_settings(settings: ScanSettings) -> Iterator[ScanSettings]:
+    """Make ``settings`` the default of every :func:`scan` run inside the ``with`` block
+    (how the command line reaches scans made deep in the pipeline)."""
+    token = _SETTINGS.set(settings)
+    try:
+        yield settings
+    finally:
+        _SETTINGS.reset(token)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -29,18 +87,47 @@ class ScanOutput:
     files_scanned: int
 
 
-def _read(root: Path, cand: Candidate) -> bytes:
-    path = root / cand.path
+# Reading --------------------------------------------------------------------------------
+
+
+def _open(root: Path, cand: Candidate) -> int:
+    path = os.path.join(root, cand.path)
     if cand.link:
         real = os.path.realpath(path)
-        base = str(root)
-        if not real.startswith(base + os.sep):
-            raise PermissionError("symlink now points outside the scanned root")
-        path = Path(real)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read(cand.size + 1)
+        if not real.startswith(str(root) + os.sep):
+            raise PermissionError(13, "symlink now points outside the scanned root")
+        path = real
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    return os.open(path, flags)
+
+
+@dataclass(frozen=True)
+class _Read:
+    data: bytes
+    binary: bool
+    key: tuple[int, int, int]
+    """(size, mtime_ns, inode) of the file read, from the open file."""
+
+
+def _read(root: Path, cand: Candidate) -> _Read:
+    """The file's bytes (its head only when binary); raises ``OSError``."""
+    fd = _open(root, cand)
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "no longer a regular file")
+        key = (st.st_size, st.st_mtime_ns, st.st_ino)
+        limit = cand.size + 1
+        head = fh.read(min(limit, _BINARY_PROBE)) or b""
+        if is_binary(head):
+            return _Read(head, True, key)
+        chunks = [head]
+        got = len(head)
+        while got < limit and len(chunks[-1]) > 0:
+            chunk = fh.read(limit - got) or b""
+            chunks.append(chunk)
+            got += len(chunk)
+    return _Read(b"".join(chunks), False, key)
 
 
 @dataclass(frozen=True)
@@ -75,57 +162,339 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in head
 
 
+# One file -------------------------------------------------------------------------------
+
+
 def scan_file(
     root: Path, cand: Candidate, scanners: Sequence[Scanner]
 ) -> tuple[ScanResult, SkippedFile | None]:
     """Read one file and run the given scanners on it; never raises."""
+    outcome = _scan_one(root, cand, scanners, want_hash=False)
+    return outcome.result, outcome.skipped
+
+
+_EMPTY = ScanResult()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What became of one candidate file."""
+
+    wanted: bool
+    """False when no scanner wants the file (it was not read)."""
+    result: ScanResult = _EMPTY
+    skipped: SkippedFile | None = None
+    key: tuple[int, int, int] | None = None
+    """Stat key of the file as read; None when it could not be read."""
+    sha256: str = ""
+    """Hash of the bytes when the whole file was read and hashing was asked for."""
+    same: bool = False
+    """The hash matched the cached one: ``result`` is empty, take the cached result."""
+
+
+_UNWANTED = _Outcome(False)
+
+
+def _scan_one(
+    root: Path,
+    cand: Candidate,
+    scanners: Sequence[Scanner],
+    *,
+    want_hash: bool,
+    cached_sha: str = "",
+) -> _Outcome:
     try:
-        data = _read(root, cand)
+        read = _read(root, cand)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return ScanResult(problems=(Problem(cand.path, 0, "unreadable", reason),)), None
-    if is_binary(data):
-        return ScanResult(), SkippedFile(cand.path, "binary file")
+        return _failed(cand.path, f"cannot read: {exc.strerror or type(exc).__name__}")
+    if read.binary:
+        return _Outcome(True, skipped=SkippedFile(cand.path, "binary file"), key=read.key)
+    sha = hashlib.sha256(read.data).hexdigest() if want_hash else ""
+    if sha and sha == cached_sha:
+        return _Outcome(True, key=read.key, sha256=sha, same=True)
+    return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key, sha)
+
+
+def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanResult:
     decoded = decode(data)
-    source = SourceFile(cand.path, decoded.text)
+    source = SourceFile(path, decoded.text)
     results: list[ScanResult] = []
     if decoded.problem:
         message = f"{decoded.problem}; decoded with replacement characters"
-        results.append(
-            ScanResult(problems=(Problem(cand.path, decoded.line, "unreadable", message),))
-        )
+        results.append(ScanResult(problems=(Problem(path, decoded.line, "unreadable", message),)))
     for scanner in scanners:
         try:
             results.append(scanner.scan(source))
         except RecursionError:
-            results.append(_crash(cand.path, scanner.name, "input nested too deeply"))
+            results.append(_crash(path, scanner.name, "input nested too deeply"))
         except Exception as exc:  # a scanner bug must not end the scan
             message = f"scanner failed: {type(exc).__name__}: {exc}"
-            results.append(_crash(cand.path, scanner.name, message))
-    return ScanResult.merge(results), None
+            results.append(_crash(path, scanner.name, message[:500]))
+    merged = ScanResult.merge(results)
+    if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:
+        return merged
+    kept = merged.problems[:MAX_PROBLEMS_PER_FILE]
+    rest = len(merged.problems) - len(kept)
+    extra = merged.problems[MAX_PROBLEMS_PER_FILE]
+    summary = Problem(
+        path,
+        extra.line,
+        "skipped",
+        f"{rest} more problems in this file are not listed (limit {MAX_PROBLEMS_PER_FILE})",
+    )
+    return ScanResult(
+        merged.components, merged.nodes, merged.edges, merged.notices, (*kept, summary)
+    )
 
 
 def _crash(path: str, scanner: str, message: str) -> ScanResult:
     return ScanResult(problems=(Problem(path, 0, "parse-error", message, scanner),))
 
 
+def _scan_batch(
+    root: Path, batch: Sequence[tuple[Candidate, str]], want_hash: bool
+) -> list[_Outcome]:
+    """Select and scan each ``(candidate, cached sha)``; runs in a worker process too."""
+    out: list[_Outcome] = []
+    for cand, cached_sha in batch:
+        scanners = select(cand.path)
+        if not scanners:
+            out.append(_UNWANTED)
+        else:
+            out.append(_scan_one(root, cand, scanners, want_hash=want_hash, cached_sha=cached_sha))
+    return out
+
+
+# The tree -------------------------------------------------------------------------------
+
+
 def scan(
     discovery: Discovery,
     *,
     selector: Callable[[str], Sequence[Scanner]] = select,
+    settings: ScanSettings | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ScanOutput:
-    """Run the scanners over every discovered file, in path order."""
+    """Run the scanners over every discovered file; results are merged in path order.
+
+    ``settings`` default to those of the enclosing :func:`scan_settings` block, else one
+    process and no cache. ``progress(done, total)`` is told as files are scanned; it
+    defaults to :func:`audit.progress.current` (the command line's progress bar).
+    """
+    settings = settings or _SETTINGS.get(ScanSettings())
+    if progress is None:
+        from audit.progress import current
+
+        progress = current()
+    root = discovery.root
+    files = discovery.files
+    cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
+    outcomes: list[_Outcome | None] = [None] * len(files)
+    todo: list[int] = []
+    for i, cand in enumerate(files):
+        hit = cache.by_stat(cand) if cache else None
+        if hit is not None:
+            outcomes[i] = hit
+        else:
+            todo.append(i)
+    if todo:
+        want_hash = cache is not None
+        batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in todo]
+        if selector is select:
+            done = _run(root, batch, want_hash, settings, progress)
+        else:  # a custom selector stays in this process
+            done = [
+                _scan_one(root, c, s, want_hash=want_hash, cached_sha=sha)
+                if (s := selector(c.path))
+                else _UNWANTED
+                for c, sha in batch
+            ]
+        for i, outcome in zip(todo, done, strict=True):
+            if outcome.same and cache is not None:
+                outcome = cache.refresh(files[i], outcome)
+            outcomes[i] = outcome
+            if cache is not None:
+                cache.record(files[i], outcome)
+    if cache is not None:
+        cache.save({c.path for c in files})
     results: list[ScanResult] = [ScanResult(problems=discovery.problems)]
     skipped: list[SkippedFile] = list(discovery.skipped)
     scanned = 0
-    for cand in discovery.files:
-        scanners = selector(cand.path)
-        if not scanners:
+    for outcome in outcomes:
+        assert outcome is not None
+        if not outcome.wanted:
             continue
-        res, skip = scan_file(discovery.root, cand, scanners)
         scanned += 1
-        if skip is not None:
-            skipped.append(skip)
-        results.append(res)
+        if outcome.skipped is not None:
+            skipped.append(outcome.skipped)
+        results.append(outcome.result)
     skipped.sort(key=lambda s: s.path)
     return ScanOutput(ScanResult.merge(results), tuple(skipped), scanned)
+
+
+def _run(
+    root: Path,
+    batch: list[tuple[Candidate, str]],
+    want_hash: bool,
+    settings: ScanSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[_Outcome]:
+    """Scan ``batch`` here, or on a process pool when it is large enough to pay."""
+    if settings.jobs <= 1 or len(batch) < settings.pool_min_files:
+        if progress is None:
+            return _scan_batch(root, batch, want_hash)
+        out: list[_Outcome] = []
+        for item in batch:
+            out.extend(_scan_batch(root, [item], want_hash))
+            progress(len(out), len(batch))
+        return out
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(1, settings.chunk_files)
+    chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+    done: list[_Outcome] = []
+    try:
+        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=_context()) as pool:
+            futures = [pool.submit(_scan_batch, root, chunk, want_hash) for chunk in chunks]
+            for future in futures:  # in order: ``done`` stays a prefix of ``batch``
+                done.extend(future.result())
+                if progress is not None:
+                    progress(len(done), len(batch))
+    except (BrokenProcessPool, OSError) as exc:
+        # The pool could not start, or a worker died: the rest is scanned here, so that a
+        # pool is never worse than one process.
+        log.warning("scan worker pool failed (%s); scanning in this process", exc)
+        for item in batch[len(done) :]:
+            done.extend(_scan_batch(root, [item], want_hash))
+            if progress is not None:
+                progress(len(done), len(batch))
+    return done
+
+
+def _failed(path: str, reason: str) -> _Outcome:
+    return _Outcome(True, ScanResult(problems=(Problem(path, 0, "unreadable", reason),)))
+
+
+def _context() -> BaseContext:
+    """A fresh-process start method, never ``fork``: the ``dockerfile`` parser is a Go
+    library whose runtime threads do not survive a fork (the child hangs). The fork server
+    starts once, with the scanner modules imported, and forks the workers."""
+    import multiprocessing
+
+    from audit.scanners import MODULES
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["audit.scan", *MODULES])
+    return ctx
+
+
+# The cache ------------------------------------------------------------------------------
+
+
+class _Cache:
+    """The per-file cache of one run over one root (see :mod:`audit.scancache`)."""
+
+    def __init__(self, path: Path, root: Path, files: dict[str, object]) -> None:
+        self.path = path
+        self.root = root
+        self.files = files
+        self.changed = False
+        self.started_ns = time.time_ns()
+
+    @classmethod
+    def open(cls, cache_dir: Path, root: Path) -> _Cache:
+        from audit import scancache
+
+        path = scancache.cache_file(cache_dir, root)
+        return cls(path, root, scancache.load(path, root))
+
+    def _entry(self, path: str) -> list[object] | None:
+        entry = self.files.get(path)
+        return entry if isinstance(entry, list) and len(entry) == 6 else None
+
+    def by_stat(self, cand: Candidate) -> _Outcome | None:
+        """The cached outcome when the file's stat key is unchanged (and trusted)."""
+        if cand.path not in self.files:
+            return None
+        entry = self.files[cand.path]
+        if entry is None:
+            return _UNWANTED
+        entry = self._entry(cand.path)
+        if entry is None or entry[:3] != [cand.size, cand.mtime_ns, cand.inode]:
+            return None
+        return self._outcome(cand, entry)
+
+    def sha(self, path: str) -> str:
+        entry = self._entry(path)
+        return entry[3] if entry is not None and isinstance(entry[3], str) else ""
+
+    def refresh(self, cand: Candidate, fresh: _Outcome) -> _Outcome:
+        """The cached result for a file whose bytes hash as before (its stat key changed)."""
+        entry = self._entry(cand.path)
+        cached = self._outcome(cand, entry) if entry is not None else None
+        if cached is None:  # damaged entry: scan it after all
+            return _scan_one(self.root, cand, select(cand.path), want_hash=True)
+        return _Outcome(True, cached.result, cached.skipped, fresh.key, fresh.sha256)
+
+    def _outcome(self, cand: Candidate, entry: list[object]) -> _Outcome | None:
+        from audit import scancache
+
+        try:
+            result = scancache.decode_result(entry[5])
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            self.files.pop(cand.path, None)
+            self.changed = True
+            return None
+        reason = entry[4]
+        skipped = SkippedFile(cand.path, reason) if isinstance(reason, str) else None
+        return _Outcome(True, result, skipped)
+
+    def record(self, cand: Candidate, outcome: _Outcome) -> None:
+        from audit import scancache
+
+        if not outcome.wanted:
+            if self.files.get(cand.path, 0) is not None:
+                self.files[cand.path] = None
+                self.changed = True
+            return
+        if outcome.key is None:  # unreadable: nothing worth keeping
+            if self.files.pop(cand.path, None) is not None:
+                self.changed = True
+            return
+        size, mtime_ns, inode = outcome.key
+        settled = mtime_ns + scancache.SETTLE_NS < self.started_ns
+        self.files[cand.path] = [
+            size,
+            mtime_ns if settled else -1,
+            inode,
+            outcome.sha256,
+            outcome.skipped.reason if outcome.skipped else None,
+            scancache.encode(outcome.result),
+        ]
+        self.changed = True
+
+    def save(self, present: set[str]) -> None:
+        from audit import scancache
+
+        gone = [p for p in self.files if p not in present]
+        for p in gone:
+            del self.files[p]
+        if self.changed or gone:
+            scancache.save(self.path, self.root, self.files)
+
+
+__all__ = [
+    "MAX_PROBLEMS_PER_FILE",
+    "Decoded",
+    "ScanOutput",
+    "ScanSettings",
+    "decode",
+    "default_jobs",
+    "is_binary",
+    "scan",
+    "scan_file",
+    "scan_settings",
+]

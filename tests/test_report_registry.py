@@ -16,7 +16,7 @@ TESTS = Path(__file__).parent
 
 
 def test_format_names() -> None:
-    assert names() == ("text", "json", "markdown", "sarif", "cyclonedx", "spdx")
+    assert names() == ("text", "json", "markdown", "sarif", "cyclonedx", "spdx", "html")
     assert [(f.media_type, f.extension) for f in FORMATS.values()] == [
         ("text/plain", "txt"),
         ("application/json", "json"),
@@ -24,6 +24,7 @@ def test_format_names() -> None:
         ("application/sarif+json", "sarif"),
         ("application/vnd.cyclonedx+json", "cdx.json"),
         ("application/spdx+json", "spdx.json"),
+        ("text/html", "html"),
     ]
 
 

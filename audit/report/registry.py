@@ -37,6 +37,7 @@ FORMATS: dict[str, Format] = {
             "cyclonedx", "cyclonedx", "application/vnd.cyclonedx+json", "cdx.json", "CycloneDX 1.6"
         ),
         Format("spdx", "spdx", "application/spdx+json", "spdx.json", "SPDX 2.3"),
+        Format("html", "html", "text/html", "html", "one self-contained page"),
     )
 }
 

@@ -20,7 +20,7 @@ from audit.components import (
     job_id,
     parse_image_ref,
 )
-from audit.model import Component, Edge, Node, Notice, Problem, Relation, ScanResult
+from audit.model import Component, Edge, Evidence, Node, Notice, Problem, Relation, ScanResult
 from audit.scanners.base import SourceFile
 from audit.yamlsafe import Marked, MarkedMap, load, scalar_text
 
@@ -78,18 +78,20 @@ class _Out:
     problems: list[Problem] = field(default_factory=list)
     scripts: list[ScanResult] = field(default_factory=list)
 
+    _evidence: dict[str, dict[Evidence, None]] = field(default_factory=dict, repr=False)
+    """Component id -> its evidence in order (sets keep big configs linear)."""
+
     def component(self, comp: Component) -> None:
-        old = self.components.get(comp.id)
-        if old is None:
+        seen = self._evidence.get(comp.id)
+        if seen is None:
             self.components[comp.id] = comp
+            self._evidence[comp.id] = dict.fromkeys(comp.evidence)
             return
-        extra = tuple(e for e in comp.evidence if e not in old.evidence)
-        self.components[comp.id] = dataclasses.replace(old, evidence=old.evidence + extra)
+        seen.update(dict.fromkeys(comp.evidence))
 
     def edge(self, src: str, dst: str, relation: Relation, line: int, how: str = "") -> None:
-        edge = Edge(src, dst, relation, self.source.evidence(line, NAME), how)
-        if edge not in self.edges:
-            self.edges.append(edge)
+        # Duplicates are dropped in result(), keeping the first of each.
+        self.edges.append(Edge(src, dst, relation, self.source.evidence(line, NAME), how))
 
     def problem(self, line: int, kind: str, message: str) -> None:
         self.problems.append(self.source.problem(line, kind, message, NAME))
@@ -97,18 +99,26 @@ class _Out:
     def result(self) -> ScanResult:
         """Everything found, script findings folded in (one component per id)."""
         notices: list[Notice] = []
+        have_nodes = set(self.nodes)
         for found in self.scripts:
             for comp in found.components:
                 self.component(comp)
-            self.nodes.extend(n for n in found.nodes if n not in self.nodes)
-            self.edges.extend(e for e in found.edges if e not in self.edges)
+            self.nodes.extend(n for n in found.nodes if n not in have_nodes)
+            have_nodes.update(found.nodes)
+            self.edges.extend(found.edges)
             notices.extend(found.notices)
             self.problems.extend(found.problems)
         self.scripts = []
+        components = []
+        for cid, comp in self.components.items():
+            evidence = tuple(self._evidence.get(cid, ()))
+            if evidence != comp.evidence:
+                comp = dataclasses.replace(comp, evidence=evidence)
+            components.append(comp)
         return ScanResult(
-            tuple(self.components.values()),
+            tuple(components),
             tuple(self.nodes),
-            tuple(self.edges),
+            tuple(dict.fromkeys(self.edges)),
             tuple(notices),
             tuple(self.problems),
         )

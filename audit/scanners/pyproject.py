@@ -243,6 +243,24 @@ def load_toml(source: SourceFile, scanner: str) -> dict[str, Any] | Problem:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
         return source.problem(toml_error_line(exc), "parse-error", f"not TOML: {message}", scanner)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        message = "not read: arrays or inline tables nest too deeply"
+        return source.problem(_deep_line(source.text), "parse-error", message, scanner)
+
+
+def _deep_line(text: str, limit: int = 100) -> int:
+    """The first line where brackets and braces nest deeper than ``limit`` (1 if none)."""
+    depth, line = 0, 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        elif char == "\n":
+            line += 1
+    return 1
 
 
 def _get(data: Mapping[str, Any], path: Key) -> Any:

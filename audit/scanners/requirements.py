@@ -301,9 +301,8 @@ class PipLine:
 def parse_pip_line(line: str) -> PipLine:
     """Split like pip: tokens up to the first ``-option`` are the requirement."""
     tokens = line.split()
-    args: list[str] = []
-    while tokens and not tokens[0].startswith("-"):
-        args.append(tokens.pop(0))
+    first = next((i for i, tok in enumerate(tokens) if tok.startswith("-")), len(tokens))
+    args, tokens = tokens[:first], tokens[first:]
     options: list[tuple[str, str]] = []
     errors: list[str] = []
     i = 0

@@ -1,0 +1,236 @@
+"""Per-file scan results kept between runs, so that an unchanged tree is not parsed twice.
+
+One JSON file per scanned root, ``<cache dir>/scan/<hash of the root path>.json`` (the
+cache dir is ``$DEPAUDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/depaudit`` or
+``~/.cache/depaudit``). For each file it holds the stat key seen when the file was read
+(size, mtime in ns, inode), the SHA-256 of its bytes and what the scanners found. A file is
+taken from the cache when its stat key is unchanged (and its mtime was at least
+:data:`SETTLE_NS` older than the read, so that a write in the same clock tick cannot go
+unseen), or, after reading it, when its hash is unchanged (a fresh clone or a ``touch``).
+
+The cache is data only (JSON, never pickle): a cache restored from elsewhere cannot make
+depaudit run anything. The file starts with a header line holding the format, a
+fingerprint of depaudit's own code and data (any change to a scanner empties the cache),
+the root and the SHA-256 of the body; a file that fails any check is ignored and
+rewritten. Writes go to a temporary file renamed over the old one, so concurrent runs each
+leave a whole file (the last one wins). Only the :data:`KEEP` most recently written roots
+are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import types
+import typing
+from collections.abc import Callable
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from audit import __version__
+from audit.model import ScanResult
+
+log = logging.getLogger(__name__)
+
+FORMAT = "depaudit/scan-cache/1"
+SETTLE_NS = 2_000_000_000
+"""A stat key is trusted only for files last modified this long before they were read."""
+KEEP = 64
+"""Cache files kept in ``scan/`` (one per scanned root), the most recently written."""
+
+RawEntry = Any
+"""``None`` for a file no scanner wants, else ``[size, mtime_ns, inode, sha256,
+skipped_reason_or_None, encoded ScanResult]`` (mtime_ns -1: stat key not trusted)."""
+
+
+def default_cache_dir() -> Path:
+    """``$DEPAUDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/depaudit`` or ``~/.cache/depaudit``."""
+    env = os.environ.get("DEPAUDIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    return Path(base) / "depaudit"
+
+
+def cache_file(cache_dir: Path, root: Path) -> Path:
+    """The cache file of one scanned root."""
+    digest = hashlib.sha256(os.fsencode(str(root))).hexdigest()[:32]
+    return cache_dir / "scan" / f"{digest}.json"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """A hash of depaudit's version, code and bundled data: what scan results depend on."""
+    from audit.resources import data_dir
+
+    package = Path(__file__).resolve().parent
+    files = sorted(package.rglob("*.py"))
+    data = data_dir()
+    if data.is_dir():
+        files += sorted(p for p in data.rglob("*") if p.is_file())
+    h = hashlib.sha256(__version__.encode())
+    for path in files:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = b""
+        h.update(f"\0{path.name}\0{len(content)}\0".encode())
+        h.update(content)
+    return h.hexdigest()
+
+
+# Loading and saving ---------------------------------------------------------------------
+
+
+def load(path: Path, root: Path) -> dict[str, RawEntry]:
+    """The entries of a cache file; ``{}`` when it is missing, stale or damaged."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        log.warning("scan cache %s unreadable (%s): ignored", path, exc.strerror)
+        return {}
+    try:
+        head, _, body = data.partition(b"\n")
+        header = json.loads(head)
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise ValueError("unknown format")
+        if header.get("fingerprint") != fingerprint() or header.get("root") != str(root):
+            return {}  # written by another depaudit, or for another root: just stale
+        if header.get("sha256") != hashlib.sha256(body).hexdigest():
+            raise ValueError("checksum mismatch")
+        files = json.loads(body)
+        if not isinstance(files, dict):
+            raise ValueError("body is not an object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        log.warning("scan cache %s is damaged (%s): rebuilding it", path, exc)
+        return {}
+    return files
+
+
+def save(path: Path, root: Path, files: dict[str, RawEntry]) -> None:
+    """Write the cache file atomically; a failure is logged, never raised."""
+    body = json.dumps(files, separators=(",", ":"), ensure_ascii=False).encode()
+    header = {
+        "format": FORMAT,
+        "fingerprint": fingerprint(),
+        "root": str(root),
+        "sha256": hashlib.sha256(body).hexdigest(),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json.dumps(header).encode() + b"\n" + body)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        log.warning("scan cache %s not written (%s)", path, exc.strerror or exc)
+        return
+    _prune(path.parent)
+
+
+def _prune(directory: Path) -> None:
+    """Keep the :data:`KEEP` most recently written cache files."""
+    try:
+        found = [(p.stat().st_mtime_ns, p) for p in directory.glob("*.json")]
+    except OSError:
+        return
+    found.sort(reverse=True)
+    for _, old in found[KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+# Encoding -------------------------------------------------------------------------------
+#
+# A dataclass value becomes the list of its field values in declaration order, an enum its
+# value, a tuple a list. Decoders are built once per dataclass from its type hints, so that a
+# field added to the model is cached without a change here (the fingerprint covers model.py).
+
+
+def encode(value: Any) -> Any:
+    """A model value as JSON-ready lists and scalars."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, tuple):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode_result(raw: Any) -> ScanResult:
+    """The :class:`ScanResult` that :func:`encode` turned into ``raw``; raises on bad data."""
+    result: ScanResult = _decoder(ScanResult)(raw)
+    return result
+
+
+Decoder = Callable[[Any], Any]
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        fields = [f for f in dataclasses.fields(tp) if f.init]
+        parts = [_decoder(hints[f.name]) for f in fields]
+        if all(p is _identity for p in parts):
+            return lambda raw: tp(*raw)
+        return lambda raw: tp(*[p(v) for p, v in zip(parts, raw, strict=True)])
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp
+    if tp in _SCALARS:
+        return _identity
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        real = [a for a in args if a is not type(None)]
+        if len(real) == 1:
+            inner = _decoder(real[0])
+            if inner is _identity:
+                return _identity
+            return lambda raw: None if raw is None else inner(raw)
+        if all(_decoder(a) is _identity for a in real):
+            return _identity
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            if item is _identity:
+                return tuple
+            return lambda raw: tuple(item(v) for v in raw)
+        items = [_decoder(a) for a in args]
+        return lambda raw: tuple(p(v) for p, v in zip(items, raw, strict=True))
+    raise TypeError(f"no cache decoder for {tp!r}")
+
+
+__all__ = [
+    "FORMAT",
+    "KEEP",
+    "SETTLE_NS",
+    "cache_file",
+    "decode_result",
+    "default_cache_dir",
+    "encode",
+    "fingerprint",
+    "load",
+    "save",
+]
