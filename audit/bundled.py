@@ -698,7 +698,8 @@ class _Walk:
             return
         label = self._label(comp, key)
         run = self.scan_tree(tree, Config(max_file_size=self.config.max_file_size))
-        files = tree_files(tree)
+        listed = getattr(run, "files", ())
+        files = TreeFiles(Path(real), {c.path: c for c in listed}) if listed else tree_files(tree)
         inventory, findings = analyze_tree(run.inventory, run.findings, files, label)
         inventory, findings = prefix_tree(inventory, findings, label)
         parent_chain = self.chains.get(comp.id) or (
@@ -799,10 +800,15 @@ def follow_bundled(
     client: HttpClient | None = None,
     depth: int = DEFAULT_DEPTH,
     cwd: Path | None = None,
+    files: Sequence[Candidate] = (),
 ) -> tuple[Inventory, tuple[Finding, ...]]:
     """The root tree's inventory with the cross-file analyses, and every mapped bundled tree
-    (recursively) merged in. ``scan_tree`` discovers, scans and links one tree."""
-    inventory, findings = analyze_tree(inventory, findings, tree_files(root, config))
+    (recursively) merged in. ``scan_tree`` discovers, scans and links one tree. ``files``
+    are the root's discovered files when the caller has them (else discovered here)."""
+    listed = (
+        TreeFiles(root.resolve(), {c.path: c for c in files}) if files else tree_files(root, config)
+    )
+    inventory, findings = analyze_tree(inventory, findings, listed)
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:
         return inventory, tuple(findings)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.config import Config
-from audit.discover import DEFAULT_MAX_FILE_SIZE, discover
+from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
 from audit.errors import ConfigError
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
+from audit.licenses.sources import group_sources
 from audit.model import ComponentResult, Finding, Inventory, Report, Status, Verdict
 from audit.scan import scan
 
@@ -28,6 +29,10 @@ class InventoryRun:
     inventory: Inventory
     findings: tuple[Finding, ...]
     """First-party license findings made while grouping source files (conflicts...)."""
+    files: tuple[Candidate, ...] = ()
+    """The discovered files, so that later per-tree analyses need not discover again."""
+    root: Path | None = None
+    """The resolved root the files are relative to."""
 
 
 def build_inventory(
@@ -48,7 +53,7 @@ def build_inventory(
     run = _build_tree(root, config, display_root=display_root)
     inventory, findings = follow_bundled(
         run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
-        client=client,
+        client=client, files=run.files,
     )  # fmt: skip
     return InventoryRun(inventory, findings)
 
@@ -61,24 +66,15 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
     )
     out = scan(found)
-    extra = ()
-    findings: tuple[Finding, ...] = ()
-    try:
-        from audit.licenses.sources import group_sources
-    except ImportError:  # pragma: no cover - during bring-up
-        group_sources = None  # type: ignore[assignment]
-    if group_sources is not None:
-        facts = group_sources(out.result.notices, [c.path for c in found.files])
-        extra = tuple(facts.components)
-        findings = tuple(facts.findings)
+    facts = group_sources(out.result.notices, [c.path for c in found.files])
     inventory = link(
         display_root or str(root),
         out.result,
         skipped=out.skipped,
         files_scanned=out.files_scanned,
-        extra_components=extra,
+        extra_components=tuple(facts.components),
     )
-    return InventoryRun(inventory, findings)
+    return InventoryRun(inventory, tuple(facts.findings), found.files, found.root)
 
 
 @dataclass(frozen=True)
