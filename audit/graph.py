@@ -16,6 +16,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from audit.model import (
     Component,
@@ -28,6 +29,8 @@ from audit.model import (
     ScanResult,
     SkippedFile,
 )
+
+T = TypeVar("T", Component, Node)
 
 LANGUAGE_ECOSYSTEMS = frozenset({"pypi", "npm", "gem", "cargo", "golang", "maven", "nuget"})
 
@@ -45,34 +48,22 @@ def _merge_evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
     return tuple(sorted({e for g in groups for e in g}))
 
 
-def _merge_components(components: Iterable[Component]) -> dict[str, Component]:
-    out: dict[str, Component] = {}
-    for c in components:
-        prev = out.get(c.id)
+def _merge_by_id(items: Iterable[T]) -> dict[str, T]:
+    """Items with the same id become one: evidence and properties united (first value wins)."""
+    out: dict[str, T] = {}
+    for item in items:
+        prev = out.get(item.id)
         if prev is None:
-            out[c.id] = replace(c, evidence=_merge_evidence(c.evidence))
-        else:
-            out[c.id] = replace(
-                prev,
-                evidence=_merge_evidence(prev.evidence, c.evidence),
-                properties=_merge_props(prev.properties, c.properties),
-                purl=prev.purl or c.purl,
-            )
-    return out
-
-
-def _merge_nodes(nodes: Iterable[Node]) -> dict[str, Node]:
-    out: dict[str, Node] = {}
-    for n in nodes:
-        prev = out.get(n.id)
-        if prev is None:
-            out[n.id] = replace(n, evidence=_merge_evidence(n.evidence))
-        else:
-            out[n.id] = replace(
-                prev,
-                evidence=_merge_evidence(prev.evidence, n.evidence),
-                properties=_merge_props(prev.properties, n.properties),
-            )
+            out[item.id] = replace(item, evidence=_merge_evidence(item.evidence))
+            continue
+        merged = replace(
+            prev,
+            evidence=_merge_evidence(prev.evidence, item.evidence),
+            properties=_merge_props(prev.properties, item.properties),
+        )
+        if isinstance(prev, Component) and isinstance(item, Component):
+            merged = replace(merged, purl=prev.purl or item.purl)
+        out[item.id] = merged
     return out
 
 
@@ -114,8 +105,8 @@ def link(
     extra_components: Sequence[Component] = (),
 ) -> Inventory:
     """Join every scan result into one sorted Inventory."""
-    comps = _merge_components([*result.components, *extra_components])
-    nodes = _merge_nodes(result.nodes)
+    comps = _merge_by_id([*result.components, *extra_components])
+    nodes = _merge_by_id(result.nodes)
     known = set(nodes)
 
     edges: set[Edge] = set()

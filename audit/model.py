@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def lookup(properties: tuple[tuple[str, str], ...], key: str) -> str | None:
+    """The value of ``key`` in sorted (key, value) pairs, or None."""
+    for k, v in properties:
+        if k == key:
+            return v
+    return None
+
+
 class ComponentKind(str, enum.Enum):
     """What sort of third-party (or first-party licensed) thing a component is."""
 
@@ -82,10 +90,7 @@ class Component:
     """Extra facts as sorted (key, value) pairs: labels, url, hash, constraint, marker..."""
 
     def prop(self, key: str) -> str | None:
-        for k, v in self.properties:
-            if k == key:
-                return v
-        return None
+        return lookup(self.properties, key)
 
 
 @dataclass(frozen=True)
@@ -101,10 +106,7 @@ class Node:
     properties: tuple[tuple[str, str], ...] = ()
 
     def prop(self, key: str) -> str | None:
-        for k, v in self.properties:
-            if k == key:
-                return v
-        return None
+        return lookup(self.properties, key)
 
 
 @dataclass(frozen=True, order=True)
@@ -286,10 +288,7 @@ class Action:
     (elect), request file (request-exception), new (baseline)..."""
 
     def prop(self, key: str) -> str | None:
-        for k, v in self.properties:
-            if k == key:
-                return v
-        return None
+        return lookup(self.properties, key)
 
 
 @dataclass(frozen=True)
@@ -394,5 +393,6 @@ __all__ = [
     "SkippedFile",
     "Status",
     "Verdict",
+    "lookup",
     "to_jsonable",
 ]
