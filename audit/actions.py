@@ -471,19 +471,28 @@ def _request(components: dict[str, Component], members: list[ComponentResult]) -
     first = members[0]
     lic, context, distribution = exception_group(first)
     ids = [r.component_id for r in members]
-    reasons: list[str] = []
+    # The short form: the rule that decided, and the prior exceptions that almost match
+    # (the request must say why they do not apply). `depaudit explain` has the whole chain.
+    rules: list[str] = []
+    near: list[str] = []
     for r in members:
-        for reason in (r.verdict.rule and f"rule {r.verdict.rule}", *r.verdict.reasons):
-            if reason and reason not in reasons:
-                reasons.append(reason)
+        if r.verdict.rule and r.verdict.rule not in rules:
+            rules.append(r.verdict.rule)
+        for reason in r.verdict.reasons:
+            if "not counted" in reason and reason not in near:
+                near.append(reason)
     path = request_file(first)
     names = [component_label(components[i]) if i in components else i for i in ids]
-    why = f" ({'; '.join(reasons)})" if reasons else ""
+    why = f" (rule {', '.join(rules)})" if rules else ""
     parts = [
         f"{lic} is not allowed for {context} code that is {distribution} without an exception{why}",
         f"{'Components' if len(ids) > 1 else 'Component'}: {', '.join(names)}",
-        f"Write the request with `depaudit request` to {path} and submit it to the foundation",
     ]
+    if near:
+        parts.append("Near misses: " + "; ".join(near))
+    parts.append(
+        f"Write the request with `depaudit request` to {path} and submit it to the foundation"
+    )
     evidence = _evidence(*(components[i].evidence for i in ids if i in components))
     return Action(
         kind=ActionKind.REQUEST_EXCEPTION,

@@ -463,8 +463,7 @@ def test_request_exception_groups_same_license_context_distribution() -> None:
     ]
     assert kmod.because == (
         "GPL-2.0-only is not allowed for kernel-module code that is distributed without an "
-        "exception (rule context:kernel-module; exception falco-driver-2019 covers GPL-2.0-only "
-        "in driver/ for Falco only until 2023-01-01). Components: driver/, driver-legacy/. "
+        "exception (rule context:kernel-module). Components: driver/, driver-legacy/. "
         "Write the request with `depaudit request` to "
         "exception-requests/gpl-2.0-only-kernel-module-distributed.md and submit it to the "
         "foundation."
