@@ -33,9 +33,10 @@ class Classification:
     context: str
     distribution: str
     reasons: tuple[str, ...]
-    first_party: str = ""
-    """Set (to the reason) for an image this repository builds itself: its license is the
-    project's, and what it is made of is audited component by component."""
+    by_parts: str = ""
+    """Set (to the reason) when the component is judged by what it is made of, each part a
+    component of its own: an image this repository builds from its own Dockerfile, or a
+    bundled source tree that was descended into (``--source``)."""
 
 
 def _is_test(name: str) -> bool:
@@ -133,6 +134,12 @@ class Classifier:
             first_party = (
                 f"built by this repository from {files}: its base image and packages are "
                 "audited as components of their own"
+            )
+        elif component.prop("bundled_tree"):
+            first_party = (
+                f"its source tree {component.prop('bundled_tree')} was audited "
+                f"({component.prop('bundled_source')}): its files and the components it "
+                "brings in are judged one by one"
             )
         if component.id in self.ships:
             why = self.ships[component.id]

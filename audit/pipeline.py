@@ -176,8 +176,8 @@ def run_audit(
     for comp in inventory.components:
         info = resolved.licenses[comp.id]
         cls = classifier.classify(comp)
-        if cls.first_party:
-            verdict = Verdict(Status.ALLOWED, rule="first-party", reasons=(cls.first_party,))
+        if cls.by_parts:
+            verdict = Verdict(Status.ALLOWED, rule="by-parts", reasons=(cls.by_parts,))
             results.append(
                 ComponentResult(comp.id, info, cls.context, cls.distribution, cls.reasons, verdict)
             )
