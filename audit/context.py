@@ -43,9 +43,21 @@ def _is_test(name: str) -> bool:
     return bool(_TEST_WORD.search(name))
 
 
+def _published_names(index: GraphIndex, names: Sequence[str]) -> set[str]:
+    """The configured published image names; failing a configuration, the images CI pushes
+    (``docker push``, build-push-action with ``push: true``)."""
+    if names:
+        return {_image_name(n) for n in names}
+    return {
+        c.name.lower()
+        for c in index.components.values()
+        if c.kind == ComponentKind.IMAGE and c.prop("published")
+    }
+
+
 def published_images(index: GraphIndex, names: Sequence[str]) -> frozenset[str]:
-    """Ids of image components whose name is in the configured published list."""
-    wanted = {_image_name(n) for n in names}
+    """Ids of image components whose name is published (see :func:`_published_names`)."""
+    wanted = _published_names(index, names)
     return frozenset(
         c.id
         for c in index.components.values()
@@ -55,7 +67,7 @@ def published_images(index: GraphIndex, names: Sequence[str]) -> frozenset[str]:
 
 def published_dockerfiles(index: GraphIndex, names: Sequence[str]) -> dict[str, str]:
     """Dockerfile node ids whose ``LABEL name`` is a published image name -> that name."""
-    wanted = {_image_name(n) for n in names}
+    wanted = _published_names(index, names)
     out: dict[str, str] = {}
     for node in index.nodes.values():
         label = node.prop("label.name")

@@ -1,4 +1,5 @@
-"""Container images: ``run``, ``create``, ``pull`` and ``build`` of docker, podman, nerdctl."""
+"""Container images: ``run``, ``create``, ``pull``, ``build`` and ``push`` of docker, podman,
+nerdctl. A pushed image is marked ``published`` (the classify stage: what is in it ships)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,13 @@ def docker(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
         _runs_in(rec, positionals(opts)[:1], full)
     elif sub in ("build", "b"):
         _build(rec, rest, full)
+    elif sub == "push":
+        opts = options(rest, "", {"--platform"}, stop=True)
+        for arg in positionals(opts)[:1]:
+            ref = _image_ref(rec, arg, full)
+            if ref is not None:
+                ev = rec.evidence(arg.line)
+                rec.components.append(image_component(ref, (ev,), {"published": "docker push"}))
 
 
 def _image_ref(rec: Recorder, arg: Arg, full: list[Arg]) -> ImageRef | None:

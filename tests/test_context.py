@@ -1,0 +1,216 @@
+"""The classify stage: context and distribution model, with reasons, on small graphs."""
+
+from __future__ import annotations
+
+from audit.components import (
+    build_file_id,
+    dockerfile_id,
+    download_component,
+    image_component,
+    job_id,
+    manifest_id,
+    package_component,
+    parse_image_ref,
+)
+from audit.context import Classification, Classifier
+from audit.graph import GraphIndex, link
+from audit.model import Component, ComponentKind, Edge, Evidence, Node, Relation, ScanResult
+from audit.scanners.base import SourceFile
+from audit.shell import scan_script
+
+
+def ev(path: str, line: int) -> Evidence:
+    return Evidence(path, line, "x", "test")
+
+
+def img(ref: str, **props: str) -> Component:
+    parsed = parse_image_ref(ref)
+    assert parsed is not None
+    return image_component(parsed, [ev("Dockerfile", 1)], props or None)
+
+
+APP = "docker/app/Dockerfile"
+TOOLS = "docker/tools/Dockerfile"
+
+
+def graph(published: tuple[str, ...] = (), extra: tuple[Component, ...] = ()) -> Classifier:
+    app = img("example/app:latest")
+    tools = img("example/tools:latest")
+    debian = img("debian:12")
+    flask = package_component("pypi", "flask", "3.0.0", [ev(APP, 3)])
+    pytest_ = package_component("pypi", "pytest", "8.0.0", [ev(TOOLS, 3)])
+    curl = package_component("deb", "curl", None, [ev(APP, 2)], namespace="debian")
+    requests_ = package_component("pypi", "requests", None, [ev("pyproject.toml", 5)])
+    cobra = package_component("golang", "github.com/spf13/cobra", "v1.8.0", [ev("go.mod", 4)])
+    zlib = download_component(
+        "https://zlib.net/zlib-1.3.tar.gz", [ev("cmake/zlib.cmake", 2)], name="zlib", version="1.3"
+    )
+    nodes = (
+        Node(
+            dockerfile_id(APP), "dockerfile", APP, (ev(APP, 1),), (("label.name", "example/app"),)
+        ),
+        Node(
+            dockerfile_id(TOOLS),
+            "dockerfile",
+            TOOLS,
+            (ev(TOOLS, 1),),
+            (("label.name", "example/tools"),),
+        ),
+        Node(job_id("circleci", "unit-tests"), "ci-job", "unit-tests"),
+        Node(manifest_id("pyproject.toml"), "manifest", "pyproject.toml"),
+        Node(manifest_id("go.mod"), "manifest", "go.mod"),
+        Node(build_file_id("cmake/zlib.cmake"), "build-file", "cmake/zlib.cmake"),
+    )
+    edges = (
+        Edge(dockerfile_id(APP), debian.id, Relation.BASE, ev(APP, 1)),
+        Edge(dockerfile_id(APP), curl.id, Relation.INSTALLS, ev(APP, 2)),
+        Edge(dockerfile_id(APP), flask.id, Relation.INSTALLS, ev(APP, 3)),
+        Edge(dockerfile_id(TOOLS), debian.id, Relation.BASE, ev(TOOLS, 1)),
+        Edge(dockerfile_id(TOOLS), pytest_.id, Relation.INSTALLS, ev(TOOLS, 3)),
+        Edge(job_id("circleci", "unit-tests"), tools.id, Relation.RUNS_IN, ev("c.yml", 9)),
+        Edge(
+            manifest_id("pyproject.toml"), requests_.id, Relation.REQUIRES, ev("pyproject.toml", 5)
+        ),
+        Edge(manifest_id("go.mod"), cobra.id, Relation.REQUIRES, ev("go.mod", 4)),
+        Edge(
+            build_file_id("cmake/zlib.cmake"), zlib.id, Relation.BUNDLES, ev("cmake/zlib.cmake", 2)
+        ),
+    )
+    comps = (app, tools, debian, flask, pytest_, curl, requests_, cobra, zlib, *extra)
+    inv = link("r", ScanResult(comps, nodes, edges))
+    return Classifier.build(GraphIndex.build(inv), published)
+
+
+def classify(c: Classifier, cid: str) -> Classification:
+    comp = c.index.components[cid]
+    return c.classify(comp)
+
+
+def test_published_image_contents_ship() -> None:
+    c = graph(published=("example/app",))
+    assert classify(c, "pypi:flask@3.0.0") == Classification(
+        "userspace",
+        "distributed",
+        ("ships: published image example/app (docker/app/Dockerfile)",),
+    )
+    assert classify(c, "deb:debian/curl") == Classification(
+        "userspace",
+        "system-component",
+        (
+            "ships: published image example/app (docker/app/Dockerfile)",
+            "part of an OS distribution: a system component",
+        ),
+    )
+    assert classify(c, "image:debian:12").distribution == "system-component"
+
+
+def test_image_built_here_is_judged_by_its_parts() -> None:
+    c = graph(published=("example/app",))
+    got = classify(c, "image:example/app:latest")
+    assert got.distribution == "distributed"
+    assert got.by_parts == (
+        "built by this repository from docker/app/Dockerfile: its base image and packages "
+        "are audited as components of their own"
+    )
+
+
+def test_ci_only_image_contents_are_internal_tooling() -> None:
+    c = graph(published=("example/app",))
+    assert classify(c, "pypi:pytest@8.0.0") == Classification(
+        "test",
+        "internal-tooling",
+        (
+            "used only by ci-job:circleci/unit-tests: never shipped",
+            "test tooling (ci-job:circleci/unit-tests)",
+        ),
+    )
+
+
+def test_without_published_images_nothing_in_images_ships() -> None:
+    c = graph()
+    assert classify(c, "pypi:flask@3.0.0").distribution == "internal-tooling"
+
+
+def test_pushed_image_counts_as_published_without_config() -> None:
+    source = SourceFile(".circleci/config.yml", "docker push example/app:latest\n")
+    pushed = scan_script(source.text, source, 1, "ci-job:circleci/release", "circleci")
+    assert [(x.id, x.properties) for x in pushed.components] == [
+        ("image:example/app:latest", (("published", "docker push"),)),
+    ]
+    c = graph(extra=pushed.components)
+    assert classify(c, "pypi:flask@3.0.0").distribution == "distributed"
+
+
+def test_runtime_requirements() -> None:
+    c = graph()
+    assert classify(c, "pypi:requests") == Classification(
+        "userspace",
+        "user-fetched",
+        ("a runtime requirement (pyproject.toml:5): the user's installer fetches it",),
+    )
+    assert classify(c, "golang:github.com/spf13/cobra@v1.8.0") == Classification(
+        "userspace",
+        "distributed",
+        ("a runtime dependency built in (go.mod:4)",),
+    )
+
+
+def test_bundled_download_ships() -> None:
+    c = graph()
+    assert classify(c, "download:zlib.net/zlib-1.3.tar.gz") == Classification(
+        "userspace",
+        "distributed",
+        ("ships: bundled into the build (cmake/zlib.cmake:2)",),
+    )
+
+
+def test_source_components() -> None:
+    driver = Component(
+        "source:driver",
+        ComponentKind.SOURCE,
+        "driver",
+        properties=(
+            ("context", "kernel-module"),
+            ("context_reason", "MODULE_LICENSE at driver/main.c:42"),
+        ),
+    )
+    tests_dir = Component("source:test/fixtures", ComponentKind.SOURCE, "test/fixtures")
+    vendored = Component(
+        "source:lib/uthash.h",
+        ComponentKind.SOURCE,
+        "lib/uthash.h",
+        properties=(("placement", "intermingled"), ("vendored", "true")),
+    )
+    c = graph(extra=(driver, tests_dir, vendored))
+    assert classify(c, "source:driver") == Classification(
+        "kernel-module",
+        "distributed",
+        (
+            "context kernel-module: MODULE_LICENSE at driver/main.c:42",
+            "first-party source: ships with the project",
+        ),
+    )
+    assert classify(c, "source:test/fixtures") == Classification(
+        "test",
+        "internal-tooling",
+        ("first-party source under a test directory: not shipped",),
+    )
+    assert classify(c, "source:lib/uthash.h") == Classification(
+        "userspace",
+        "distributed",
+        ("vendored third-party code (intermingled): ships with the project",),
+    )
+
+
+def test_inactive_download_is_not_part_of_the_build() -> None:
+    luajit = download_component(
+        "https://github.com/LuaJIT/LuaJIT/archive/v2.1.tar.gz",
+        [ev("cmake/luajit.cmake", 3)],
+        props={"inactive": "only when WITH_CHISEL (default OFF)"},
+    )
+    c = graph(extra=(luajit,))
+    assert classify(c, luajit.id) == Classification(
+        "build",
+        "internal-tooling",
+        ("not part of the build: only when WITH_CHISEL (default OFF)",),
+    )
