@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from audit.config import Config
     from audit.history import RunInfo
     from audit.model import Report
+    from audit.scan import ScanSettings
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -56,6 +57,19 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _path_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", default=".", type=Path, help="repository root (default: .)")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="scan every file again (default: reuse the results of unchanged files, kept in "
+        "the cache directory)",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        metavar="N",
+        help="processes that scan files in large trees (default: the CPUs, at most 4)",
+    )
     p.add_argument(
         "--exclude",
         action="append",
@@ -566,13 +580,38 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of processes, got {text!r}")
+    return value
+
+
+def _scan_settings(args: argparse.Namespace) -> ScanSettings:
+    """How scans run for this command: ``--jobs``, and the cache unless ``--no-cache``."""
+    from audit.scan import ScanSettings, default_jobs
+    from audit.scancache import default_cache_dir
+
+    jobs = getattr(args, "jobs", None) or min(default_jobs(), 4)
+    if getattr(args, "no_cache", False):
+        return ScanSettings(jobs=jobs)
+    cache_dir = getattr(args, "cache_dir", None) or default_cache_dir()
+    return ScanSettings(jobs=jobs, cache_dir=cache_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
-        return int(args.func(args))
+        from audit.scan import scan_settings
+
+        with scan_settings(_scan_settings(args)):
+            return int(args.func(args))
     except InputError as exc:
         if debug:
             traceback.print_exc()

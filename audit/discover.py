@@ -135,6 +135,15 @@ def _walk(
         stack.extend(reversed(subdirs))
 
 
+def _is_utf8(name: str) -> bool:
+    """False for a name holding undecodable bytes (surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Parents:
     """Answers "does this path reach its file only through real directories?" once per
     directory: a directory replaced by a symlink (to anywhere) is never read through."""
@@ -179,6 +188,11 @@ def discover(
     )
     parents = _Parents(real_root)
     for rel, entry in entries:
+        if not rel.isascii() and not _is_utf8(rel):
+            # Paths end up in reports that must be valid UTF-8: such a file is listed, escaped.
+            shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            problems.append(Problem(shown, 0, "skipped", "file name is not valid UTF-8; not read"))
+            continue
         if entry is None:  # listed by git: the walk's checks are made here
             parts = rel.split("/")
             if any(p in ALWAYS_EXCLUDED_DIRS for p in parts[:-1]) or _excluded(rel, excludes):
@@ -215,6 +229,7 @@ def discover(
                 skipped.append(SkippedFile(rel, "symlink to a directory or special file"))
                 continue
         elif not stat.S_ISREG(st.st_mode):
+            skipped.append(SkippedFile(rel, "not a regular file (FIFO, socket or device)"))
             continue
         if st.st_size > max_file_size:
             reason = f"larger than the size limit ({st.st_size} > {max_file_size} bytes)"

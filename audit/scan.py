@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from audit.discover import Candidate, Discovery
 from audit.model import Problem, ScanResult, SkippedFile
@@ -112,21 +113,22 @@ class _Read:
 def _read(root: Path, cand: Candidate) -> _Read:
     """The file's bytes (its head only when binary); raises ``OSError``."""
     fd = _open(root, cand)
-    with os.fdopen(fd, "rb", buffering=0) as fh:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(0, "no longer a regular file")
         key = (st.st_size, st.st_mtime_ns, st.st_ino)
         limit = cand.size + 1
-        head = fh.read(min(limit, _BINARY_PROBE)) or b""
+        head = os.read(fd, min(limit, _BINARY_PROBE))
         if is_binary(head):
             return _Read(head, True, key)
         chunks = [head]
         got = len(head)
-        while got < limit and len(chunks[-1]) > 0:
-            chunk = fh.read(limit - got) or b""
-            chunks.append(chunk)
-            got += len(chunk)
+        while got < limit and chunks[-1]:
+            chunks.append(os.read(fd, limit - got))
+            got += len(chunks[-1])
+    finally:
+        os.close(fd)
     return _Read(b"".join(chunks), False, key)
 
 
@@ -231,6 +233,9 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
             message = f"scanner failed: {type(exc).__name__}: {exc}"
             results.append(_crash(path, scanner.name, message[:500]))
     merged = ScanResult.merge(results)
+    if "\\u" in source.text or "\\U" in source.text:
+        # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
+        merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:
         return merged
     kept = merged.problems[:MAX_PROBLEMS_PER_FILE]
@@ -245,6 +250,32 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
     return ScanResult(
         merged.components, merged.nodes, merged.edges, merged.notices, (*kept, summary)
     )
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD; the same
+    object where nothing changed (model values: strings, tuples, frozen dataclasses)."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+        return value
+    if isinstance(value, tuple):
+        items = tuple(scrub(v) for v in value)
+        changed = any(a is not b for a, b in zip(items, value, strict=True))
+        return items if changed else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            old = getattr(value, f.name)
+            new = scrub(old)
+            if new is not old:
+                changes[f.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
 
 
 def _crash(path: str, scanner: str, message: str) -> ScanResult:

@@ -119,7 +119,8 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
 
 def save(path: Path, root: Path, files: dict[str, RawEntry]) -> None:
     """Write the cache file atomically; a failure is logged, never raised."""
-    body = json.dumps(files, separators=(",", ":"), ensure_ascii=False).encode()
+    # ASCII JSON: file names that are not UTF-8 (surrogate escapes) round-trip too.
+    body = json.dumps(files, separators=(",", ":")).encode()
     header = {
         "format": FORMAT,
         "fingerprint": fingerprint(),
@@ -164,19 +165,35 @@ def _prune(directory: Path) -> None:
 
 def encode(value: Any) -> Any:
     """A model value as JSON-ready lists and scalars."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is tuple:
+        return [encode(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    if isinstance(value, tuple):
-        return [encode(v) for v in value]
-    return value
+    return [encode(getattr(value, name)) for name in _field_names(kind)]
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    if not dataclasses.is_dataclass(kind):
+        raise TypeError(f"cannot cache a {kind.__name__}")
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+_EMPTY: list[list[Any]] = [[], [], [], [], []]
 
 
 def decode_result(raw: Any) -> ScanResult:
     """The :class:`ScanResult` that :func:`encode` turned into ``raw``; raises on bad data."""
+    if raw == _EMPTY:  # most files: nothing found
+        return _NOTHING
     result: ScanResult = _decoder(ScanResult)(raw)
     return result
+
+
+_NOTHING = ScanResult()
 
 
 Decoder = Callable[[Any], Any]

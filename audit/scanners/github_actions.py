@@ -157,7 +157,10 @@ def _workflow(doc: Marked, out: _Out) -> None:
         )
     )
     jobs = doc.get("jobs")
-    if jobs is None or jobs.value is None:
+    if jobs is None:
+        return
+    if jobs.value is None:
+        out.problem(jobs.line, "parse-error", "'jobs' is empty: the workflow has no job")
         return
     if not isinstance(jobs.value, MarkedMap):
         out.problem(jobs.line, "parse-error", "'jobs' must be a mapping")

@@ -223,6 +223,8 @@ def include_edge(
     if path is None:
         why = "remote file not followed" if "://" in target else "path outside the scanned root"
         return source.problem(line, "unresolved", f"{how} {target}: {why}", scanner)
+    if path == source.path:
+        return source.problem(line, "skipped", f"{how} {target}: the file includes itself", scanner)
     return Edge(node, manifest_id(path), Relation.INCLUDES, source.evidence(line, scanner), how)
 
 

@@ -115,6 +115,25 @@ def _scan_value(
         out.add(requirement_component(item, source, line, NAME, props), Relation.REQUIRES)
 
 
+def _duplicate(text: str) -> tuple[int, str] | None:
+    """A section or option given twice (setuptools refuses the file; we read the last)."""
+    import configparser
+
+    strict = configparser.RawConfigParser(strict=True, interpolation=None)
+    strict.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        strict.read_string(text)
+    except configparser.DuplicateSectionError as exc:
+        what = f"section [{exc.section}] appears twice"
+        return exc.lineno or 0, f"{what} (setuptools refuses this file); the last values are read"
+    except configparser.DuplicateOptionError as exc:
+        what = f"option {exc.option!r} appears twice in [{exc.section}]"
+        return exc.lineno or 0, f"{what} (setuptools refuses this file); the last one is read"
+    except configparser.Error:
+        return None
+    return None
+
+
 @dataclass(frozen=True)
 class SetupCfgScanner:
     """``setup.cfg`` requirement options."""
@@ -149,6 +168,10 @@ class SetupCfgScanner:
             msg = f"not an INI file: {exc.message if hasattr(exc, 'message') else exc}"
             out.add(source.problem(line, "parse-error", msg, NAME), Relation.REQUIRES)
             return out.result(node)
+        duplicate = _duplicate(source.text)
+        if duplicate is not None:
+            line, msg = duplicate
+            out.add(source.problem(line, "parse-error", msg, NAME), Relation.REQUIRES)
         lines = _Lines(tuple(source.text.splitlines()))
         if parser.has_section("options"):
             for key, scope in _OPTION_KEYS.items():

@@ -1,0 +1,240 @@
+"""The per-file scan cache and the process pool: never a different answer, only a faster one.
+
+A cached run, a run over touched files, a run after an edit and a pooled run all give the
+result a plain run gives; a damaged, stale or concurrently written cache is rebuilt."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from audit import scancache
+from audit.cli import main
+from audit.discover import discover
+from audit.scan import ScanOutput, ScanSettings, scan
+from audit.scanners.requirements import SCANNER as REQUIREMENTS
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "falco-2023"
+OLD = time.time() - 3600  # an mtime old enough for the stat key to be trusted
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(EXAMPLE, root)
+    (root / "bin").mkdir()
+    (root / "bin" / "requirements.txt").write_bytes(b"\0\x01binary")
+    for path in root.rglob("*"):
+        os.utime(path, (OLD, OLD))
+    return root
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Paths the requirements scanner parses (it does not run when a result is cached)."""
+    seen: list[str] = []
+    real = type(REQUIREMENTS).scan
+
+    def counting(self: object, source: object) -> object:
+        seen.append(source.path)  # type: ignore[attr-defined]
+        return real(self, source)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(REQUIREMENTS), "scan", counting)
+    yield seen
+
+
+def _scan(root: Path, cache: Path | None, jobs: int = 1, pool_min: int = 1500) -> ScanOutput:
+    settings = ScanSettings(jobs=jobs, cache_dir=cache, pool_min_files=pool_min, chunk_files=3)
+    return scan(discover(root, use_git=False), settings=settings)
+
+
+def test_cached_runs_give_the_plain_result(tree: Path, tmp_path: Path, parses: list[str]) -> None:
+    cache = tmp_path / "cache"
+    plain = _scan(tree, None)
+    assert parses == ["test/requirements.txt"]
+    assert _scan(tree, cache) == plain  # cold: fills the cache
+    parses.clear()
+    assert _scan(tree, cache) == plain  # warm: stat keys unchanged
+    assert parses == []
+    for path in tree.rglob("*"):
+        os.utime(path, (OLD + 10, OLD + 10))  # touched (or a fresh clone): hashes unchanged
+    assert _scan(tree, cache) == plain
+    assert parses == []
+    assert _scan(tree, cache) == plain  # and the new stat keys were recorded
+    assert parses == []
+
+
+def test_an_edit_is_seen(tree: Path, tmp_path: Path, parses: list[str]) -> None:
+    cache = tmp_path / "cache"
+    _scan(tree, cache)
+    req = tree / "test" / "requirements.txt"
+    req.write_text(req.read_text() + "flask==2.3.3\n")
+    os.utime(req, (OLD + 5, OLD + 5))
+    parses.clear()
+    out = _scan(tree, cache)
+    assert parses == ["test/requirements.txt"]
+    assert "pypi:flask@2.3.3" in {c.id for c in out.result.components}
+    assert out == _scan(tree, None)
+
+
+def test_a_file_written_just_now_is_checked_by_its_bytes(
+    tree: Path, tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within :data:`SETTLE_NS` of a write the stat key may not show a second write: such a
+    file is read and hashed on the next run (not parsed again when its bytes are the same)."""
+    req = tree / "test" / "requirements.txt"
+    os.utime(req, None)  # now
+    cache = tmp_path / "cache"
+    _scan(tree, cache)
+    entry = json.loads(scancache.cache_file(cache, tree).read_bytes().split(b"\n", 1)[1])
+    assert entry["test/requirements.txt"][1] == -1  # the stat key is not trusted
+    assert entry["CMakeLists.txt"][1] == (tree / "CMakeLists.txt").stat().st_mtime_ns
+    parses.clear()
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path: str, *args: object, **kwargs: object) -> int:
+        opened.append(os.fsdecode(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", spy)
+    _scan(tree, cache)
+    assert parses == []
+    assert [p for p in opened if p.startswith(str(tree))] == [str(req)]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"\x00garbage" * 100,  # not JSON at all
+        lambda data: data.replace(b"avocado", b"avocadx"),  # body changed: checksum
+        lambda data: data.split(b"\n", 1)[0] + b"\n[]",  # body of the wrong type
+    ],
+    ids=["truncated", "garbage", "tampered", "wrong-type"],
+)
+def test_damaged_cache_is_rebuilt_not_trusted(
+    damage: object,
+    tree: Path,
+    tmp_path: Path,
+    parses: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache = tmp_path / "cache"
+    plain = _scan(tree, cache)
+    path = scancache.cache_file(cache, tree)
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    parses.clear()
+    with caplog.at_level("WARNING", logger="audit.scancache"):
+        assert _scan(tree, cache) == plain
+    assert f"scan cache {path} is damaged" in caplog.text
+    assert parses == ["test/requirements.txt"]
+    parses.clear()
+    assert _scan(tree, cache) == plain  # rebuilt
+    assert parses == []
+
+
+def test_entry_that_does_not_decode_is_scanned_again(
+    tree: Path, tmp_path: Path, parses: list[str]
+) -> None:
+    """Valid JSON, valid checksum, but an entry that is not a scan result."""
+    cache = tmp_path / "cache"
+    plain = _scan(tree, cache)
+    path = scancache.cache_file(cache, tree)
+    files = json.loads(path.read_bytes().split(b"\n", 1)[1])
+    files["test/requirements.txt"][5] = [["not", "a", "component"], 7]
+    scancache.save(path, tree, files)
+    parses.clear()
+    assert _scan(tree, cache) == plain
+    assert parses == ["test/requirements.txt"]
+
+
+def test_cache_of_another_depaudit_is_ignored(
+    tree: Path, tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    _scan(tree, cache)
+    monkeypatch.setattr(scancache, "fingerprint", lambda: "another version")
+    parses.clear()
+    _scan(tree, cache)
+    assert parses == ["test/requirements.txt"]
+
+
+def test_concurrent_runs_leave_a_whole_file(tree: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    plain = _scan(tree, None)
+    results: list[ScanOutput] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(_scan(tree, cache))) for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [plain] * 4
+    assert scancache.load(scancache.cache_file(cache, tree), tree) != {}
+    assert sorted(p.name for p in (cache / "scan").iterdir()) == [
+        scancache.cache_file(cache, tree).name
+    ]  # no temporary file left behind
+
+
+def test_only_the_most_recent_roots_are_kept(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for i in range(scancache.KEEP + 6):
+        root = tmp_path / f"root{i}"
+        root.mkdir()
+        (root / "requirements.txt").write_text("x==1\n")
+        _scan(root, cache)
+    assert len(list((cache / "scan").iterdir())) == scancache.KEEP
+
+
+def test_process_pool_gives_the_plain_result(tree: Path, tmp_path: Path) -> None:
+    plain = _scan(tree, None)
+    assert _scan(tree, None, jobs=2, pool_min=1) == plain
+    assert _scan(tree, tmp_path / "cache", jobs=2, pool_min=1) == plain
+
+
+def test_broken_pool_falls_back_to_this_process(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import concurrent.futures
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def __enter__(self) -> Broken:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def submit(self, *args: object) -> object:
+            raise BrokenProcessPool("a worker died")
+
+    plain = _scan(tree, None)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
+    assert _scan(tree, None, jobs=2, pool_min=1) == plain
+
+
+def test_command_line_cache_and_no_cache(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(cache))
+    assert main(["inventory", str(tree), "--no-cache", "--jobs", "1"]) == 0
+    assert not (cache / "scan").exists()
+    first = capsys.readouterr().out
+    assert main(["inventory", str(tree)]) == 0
+    assert [p.name for p in (cache / "scan").iterdir()] == [scancache.cache_file(cache, tree).name]
+    assert capsys.readouterr().out == first
+    assert main(["inventory", str(tree), "--jobs", "0"]) == 2
+    assert "expected a positive number of processes, got '0'" in capsys.readouterr().err
