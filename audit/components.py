@@ -158,7 +158,7 @@ def package_component(
             purl = PackageURL(
                 type=ptype, namespace=purl_ns, name=purl_name, version=version or None
             ).to_string()
-        except ValueError:
+        except (ValueError, TypeError):  # packageurl rejects names that normalize to nothing
             purl = None
     distro = f"{namespace}/" if namespace and ecosystem in ("deb", "rpm", "apk") else ""
     cid = f"{ecosystem}:{distro}{name}"

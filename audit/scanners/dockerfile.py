@@ -138,18 +138,50 @@ class DockerfileScanner:
     def scan(self, source: SourceFile) -> ScanResult:
         if all(not ln.strip() or ln.lstrip().startswith("#") for ln in source.lines):
             return ScanResult()
+        text, long_lines = _drop_long_lines(source)
         try:
             import dockerfile
 
-            commands = dockerfile.parse_string(source.text)
+            commands = dockerfile.parse_string(text)
         except Exception as exc:
             line = _error_line(source, str(exc))
             problem = source.problem(line, "parse-error", f"Dockerfile: {exc}", NAME)
-            return ScanResult(problems=(problem,))
-        return _scan_commands(source, commands)
+            return ScanResult(problems=(*long_lines, problem))
+        result = _scan_commands(source, commands)
+        if long_lines:
+            result = ScanResult.merge([ScanResult(problems=long_lines), result])
+        return result
 
 
 SCANNER = DockerfileScanner()
+
+
+MAX_LINE_BYTES = 64 * 1024 - 1
+"""BuildKit's parser refuses a line of 64 KiB or more, and with it the whole file."""
+
+
+def _drop_long_lines(source: SourceFile) -> tuple[str, tuple[Problem, ...]]:
+    """The text with over-long lines blanked (line numbers kept), and a problem for each, so
+    that one hostile line does not cost the rest of the file."""
+    if len(source.text) <= MAX_LINE_BYTES // 4:
+        return source.text, ()
+    problems: list[Problem] = []
+    lines = list(source.lines)
+    for n, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8")) > MAX_LINE_BYTES:
+            lines[n - 1] = ""
+            problems.append(
+                source.problem(
+                    n,
+                    "parse-error",
+                    f"line of {len(line.encode('utf-8'))} bytes is over BuildKit's 64 KiB "
+                    "limit: skipped",
+                    NAME,
+                )
+            )
+    if not problems:
+        return source.text, ()
+    return "\n".join(lines) + "\n", tuple(problems)
 
 
 def _error_line(source: SourceFile, message: str) -> int:
