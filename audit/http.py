@@ -140,6 +140,25 @@ class _Retry(Exception):
         self.wait = wait
 
 
+MALFORMED = "malformed JSON"
+
+
+def _clean_text(data: Any) -> Any:
+    """JSON with lone surrogates (``\\ud800`` escapes) replaced by U+FFFD: such strings
+    cannot be written as UTF-8, and a registry answer must never break a report."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return data
+    if isinstance(data, list):
+        return [_clean_text(x) for x in data]
+    if isinstance(data, dict):
+        return {_clean_text(k): _clean_text(v) for k, v in data.items()}
+    return data
+
+
 class HttpClient:
     """A cached, retrying, never-raising JSON client shared by all license sources."""
 
@@ -393,6 +412,8 @@ class HttpClient:
                     url, ok=False, error=f"request failed: {type(exc).__name__}", tries=tries
                 )
             else:
+                if not result.ok and result.error == MALFORMED:
+                    self.forget(url)  # a 200 with a broken body must not stay cached
                 return result
             if self.offline or attempt == self.tries - 1:
                 break
@@ -440,13 +461,13 @@ class HttpClient:
                 headers=headers,
             )
         try:
-            data = response.content if raw else response.json()
+            data = response.content if raw else _clean_text(response.json())
         except ValueError:
             return Fetched(
                 url,
                 ok=False,
                 status=status,
-                error="malformed JSON",
+                error=MALFORMED,
                 from_cache=from_cache,
                 tries=sent,
                 headers=headers,
@@ -460,6 +481,18 @@ class HttpClient:
             tries=sent,
             headers=headers,
         )
+
+    def forget(self, url: str) -> None:
+        """Drop the cached answer for ``url`` (a source found it malformed or of the wrong
+        shape): the next run asks the registry again instead of trusting it for days."""
+        if not self.use_cache:
+            return
+        try:
+            cache = getattr(self._session(), "cache", None)
+            if cache is not None:
+                cache.delete(urls=[url])
+        except Exception as exc:  # best effort: a cache we cannot clean is only stale
+            log.debug("could not drop the cached answer for %s: %s", url, type(exc).__name__)
 
     @staticmethod
     def _rate_limited(status: int, headers: Mapping[str, str]) -> bool:

@@ -136,12 +136,6 @@ def test_console_script_inside_the_tree_springs_no_trap(trapped: tuple[Path, Pat
     assert sorted(p.name for p in markers.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`python -m audit` puts the working directory first on sys.path, so a scanned "
-    "repository's yaml.py or requests.py shadows depaudit's imports (audit/__main__.py "
-    "should drop that entry; `python -P -m audit` is safe)",
-)
 def test_python_dash_m_inside_the_tree_springs_no_trap(trapped: tuple[Path, Path]) -> None:
     tree, markers = trapped
     subprocess.run(

@@ -60,6 +60,8 @@ def lookup(component: Component, client: HttpClient, endpoints: Endpoints) -> Li
         return LicenseInfo(
             None, SOURCE, url=url, confidence=0.0, reason=f"clearlydefined: {fetched.error}"
         )
+    if not isinstance(fetched.data, dict):
+        client.forget(url)
     data = fetched.data if isinstance(fetched.data, dict) else {}
     licensed = data.get("licensed")
     declared = licensed.get("declared") if isinstance(licensed, dict) else None

@@ -61,7 +61,13 @@ def lookup(component: Component, client: HttpClient, endpoints: Endpoints) -> Li
         )
     data = fetched.data if isinstance(fetched.data, dict) else {}
     page = f"https://deps.dev/{system}/{quote(name, safe='')}/{quote(component.version, safe='')}"
-    licenses = [x.strip() for x in data.get("licenses") or () if isinstance(x, str) and x.strip()]
+    listed = data.get("licenses")
+    if not isinstance(fetched.data, dict) or (listed is not None and not isinstance(listed, list)):
+        client.forget(url)
+        return LicenseInfo(
+            None, SOURCE, url=page, reason="deps.dev: answer is not of the documented shape"
+        )
+    licenses = [x.strip() for x in listed or () if isinstance(x, str) and x.strip()]
     if not licenses:
         return LicenseInfo(None, SOURCE, url=page, reason=f"deps.dev: no license for {shown}")
     raw = "; ".join(licenses)

@@ -77,6 +77,8 @@ def lookup(component: Component, client: HttpClient, endpoints: Endpoints) -> Li
                 reason=f"github: no license file detected in {where}, or not public (HTTP 404)",
             )
         return LicenseInfo(None, SOURCE, url=url, confidence=0.0, reason=f"github: {fetched.error}")
+    if not isinstance(fetched.data, dict):
+        client.forget(url)
     data = fetched.data if isinstance(fetched.data, dict) else {}
     page = data.get("html_url") if isinstance(data.get("html_url"), str) else ""
     page = page or f"https://github.com/{owner}/{repo}"

@@ -57,6 +57,7 @@ def lookup(
     data = fetched.data
     info = data.get("info") if isinstance(data, dict) else None
     if not isinstance(info, dict):
+        client.forget(url)
         return LicenseInfo(None, SOURCE, url=url, reason="pypi: answer has no 'info' object")
     page = info.get("release_url") or info.get("package_url") or url
     expression, raw, reason = license_from_metadata(info, identify_text=identify_text)
