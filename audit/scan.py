@@ -7,7 +7,10 @@ byte. Binary files (a NUL byte in the first 8 KiB) are skipped and listed after 
 that head only. Text is decoded as UTF-8 (with or without BOM) or UTF-16 with a BOM; other
 bytes are decoded with replacement characters and reported, so that license notices can
 still be found. A scanner that fails on a file becomes a ``parse-error`` problem for that
-file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file.
+file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone surrogates
+(spelled by JSON, YAML or Python escapes) are replaced so that every report can be encoded.
+A file a scanner wants that discovery skipped (too large, a link out of the root) is a
+``skipped`` problem: the audit is incomplete without it.
 
 Speed (see ``docs/performance.md``): with :class:`ScanSettings` a run can use a per-file
 result cache (:mod:`audit.scancache`) and a process pool for large trees. Results are
@@ -19,6 +22,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import logging
 import os
@@ -195,6 +199,7 @@ class _Outcome:
 
 
 _UNWANTED = _Outcome(False)
+_NOTHING_FOUND = _Outcome(True)
 
 
 def _scan_one(
@@ -319,15 +324,16 @@ def scan(
         progress = current()
     root = discovery.root
     files = discovery.files
-    cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
     outcomes: list[_Outcome | None] = [None] * len(files)
     todo: list[int] = []
-    for i, cand in enumerate(files):
-        hit = cache.by_stat(cand) if cache else None
-        if hit is not None:
-            outcomes[i] = hit
-        else:
-            todo.append(i)
+    with _gc_paused():  # decoding creates no cycles; collecting meanwhile costs half the time
+        cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
+        for i, cand in enumerate(files):
+            hit = cache.by_stat(cand) if cache else None
+            if hit is not None:
+                outcomes[i] = hit
+            else:
+                todo.append(i)
     if todo:
         want_hash = cache is not None
         batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in todo]
@@ -348,7 +354,14 @@ def scan(
                 cache.record(files[i], outcome)
     if cache is not None:
         cache.save({c.path for c in files})
-    results: list[ScanResult] = [ScanResult(problems=discovery.problems)]
+    # A file a scanner would have read but discovery skipped (too large, a link out of the
+    # root...) leaves the audit incomplete: it is a problem too, not only a skipped file.
+    unread = tuple(
+        Problem(s.path, 0, "skipped", f"not read: {s.reason}")
+        for s in discovery.skipped
+        if selector(s.path)
+    )
+    results: list[ScanResult] = [ScanResult(problems=(*discovery.problems, *unread))]
     skipped: list[SkippedFile] = list(discovery.skipped)
     scanned = 0
     for outcome in outcomes:
@@ -361,6 +374,18 @@ def scan(
         results.append(outcome.result)
     skipped.sort(key=lambda s: s.path)
     return ScanOutput(ScanResult.merge(results), tuple(skipped), scanned)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (it has nothing to collect there)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _run(
@@ -418,7 +443,8 @@ def _context() -> BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["audit.scan", *MODULES])
+    # Pure-Python or thread-free libraries only (bashlex builds its parser tables on import).
+    ctx.set_forkserver_preload(["audit.scan", *MODULES, "bashlex", "yaml"])
     return ctx
 
 
@@ -428,7 +454,10 @@ def _context() -> BaseContext:
 class _Cache:
     """The per-file cache of one run over one root (see :mod:`audit.scancache`)."""
 
-    def __init__(self, path: Path, root: Path, files: dict[str, object]) -> None:
+    def __init__(self, path: Path, root: Path, files: dict[str, Any]) -> None:
+        from audit import scancache
+
+        self.codec = scancache
         self.path = path
         self.root = root
         self.files = files
@@ -442,19 +471,22 @@ class _Cache:
         path = scancache.cache_file(cache_dir, root)
         return cls(path, root, scancache.load(path, root))
 
-    def _entry(self, path: str) -> list[object] | None:
+    def _entry(self, path: str) -> list[Any] | None:
         entry = self.files.get(path)
         return entry if isinstance(entry, list) and len(entry) == 6 else None
 
     def by_stat(self, cand: Candidate) -> _Outcome | None:
         """The cached outcome when the file's stat key is unchanged (and trusted)."""
-        if cand.path not in self.files:
-            return None
-        entry = self.files[cand.path]
+        entry = self.files.get(cand.path, 0)
         if entry is None:
             return _UNWANTED
-        entry = self._entry(cand.path)
-        if entry is None or entry[:3] != [cand.size, cand.mtime_ns, cand.inode]:
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 6
+            and entry[0] == cand.size
+            and entry[1] == cand.mtime_ns
+            and entry[2] == cand.inode
+        ):
             return None
         return self._outcome(cand, entry)
 
@@ -470,22 +502,19 @@ class _Cache:
             return _scan_one(self.root, cand, select(cand.path), want_hash=True)
         return _Outcome(True, cached.result, cached.skipped, fresh.key, fresh.sha256)
 
-    def _outcome(self, cand: Candidate, entry: list[object]) -> _Outcome | None:
-        from audit import scancache
-
+    def _outcome(self, cand: Candidate, entry: list[Any]) -> _Outcome | None:
         try:
-            result = scancache.decode_result(entry[5])
+            result = self.codec.decode_result(entry[5])
         except (TypeError, ValueError, KeyError, IndexError, AttributeError):
             self.files.pop(cand.path, None)
             self.changed = True
             return None
         reason = entry[4]
-        skipped = SkippedFile(cand.path, reason) if isinstance(reason, str) else None
-        return _Outcome(True, result, skipped)
+        if isinstance(reason, str):
+            return _Outcome(True, result, SkippedFile(cand.path, reason))
+        return _NOTHING_FOUND if result == _EMPTY else _Outcome(True, result)
 
     def record(self, cand: Candidate, outcome: _Outcome) -> None:
-        from audit import scancache
-
         if not outcome.wanted:
             if self.files.get(cand.path, 0) is not None:
                 self.files[cand.path] = None
@@ -496,25 +525,23 @@ class _Cache:
                 self.changed = True
             return
         size, mtime_ns, inode = outcome.key
-        settled = mtime_ns + scancache.SETTLE_NS < self.started_ns
+        settled = mtime_ns + self.codec.SETTLE_NS < self.started_ns
         self.files[cand.path] = [
             size,
             mtime_ns if settled else -1,
             inode,
             outcome.sha256,
             outcome.skipped.reason if outcome.skipped else None,
-            scancache.encode(outcome.result),
+            self.codec.encode(outcome.result),
         ]
         self.changed = True
 
     def save(self, present: set[str]) -> None:
-        from audit import scancache
-
         gone = [p for p in self.files if p not in present]
         for p in gone:
             del self.files[p]
         if self.changed or gone:
-            scancache.save(self.path, self.root, self.files)
+            self.codec.save(self.path, self.root, self.files)
 
 
 __all__ = [
@@ -528,4 +555,5 @@ __all__ = [
     "scan",
     "scan_file",
     "scan_settings",
+    "scrub",
 ]

@@ -207,13 +207,12 @@ FIRST: dict[str, str] = {
     "downpkg": _each("HTTP 503 after 2 tries"),
     "cutpkg": _each("request failed: ChunkedEncodingError"),
     "halfjsonpkg": _each("malformed JSON"),
-    "listpkg": "pypi: answer has no 'info' object; deps.dev: answer is not of the documented shape; "
-    "clearlydefined: no declared license",
+    "listpkg": "pypi: answer has no 'info' object; "
+    "deps.dev: answer is not of the documented shape; clearlydefined: no declared license",
     "looppkg": _each("too many redirects"),
 }
-# Answers cached from the broken server (HTTP 200 with bad content) that the second run
-# still trusts: reported to the owners of audit/http.py and audit/licenses/.
-STUCK = {"halfjsonpkg", "listpkg"}
+# HTTP 200 answers with bad content: never kept in the cache.
+BAD_ANSWERS = {"halfjsonpkg", "listpkg"}
 
 
 def test_faulty_registry_then_healthy_registry(tmp_path: Path, server: Server) -> None:
@@ -230,22 +229,18 @@ def test_faulty_registry_then_healthy_registry(tmp_path: Path, server: Server) -
     server.broken = False
     server.hits.clear()
     second = _licenses(_audit(root, cache, server))
-    assert {name: second[name] for name in second if name not in STUCK} == {
-        name: ("MIT", "pypi: License-Expression")
-        for name in [*FAULTS, HEALTHY]
-        if name not in STUCK
-    }
+    assert second == {name: ("MIT", "pypi: License-Expression") for name in [*FAULTS, HEALTHY]}
     assert f"/pypi/{HEALTHY}/1.0/json" not in server.hits  # answered by the cache
     assert "/pypi/brokenpkg/1.0/json" in server.hits  # failures were not cached
 
 
 def test_bad_answers_are_not_cached(tmp_path: Path, server: Server) -> None:
-    root = _tree(tmp_path / "tree", sorted(STUCK))
+    root = _tree(tmp_path / "tree", sorted(BAD_ANSWERS))
     cache = tmp_path / "cache" / "http.sqlite"
     _audit(root, cache, server)
     server.broken = False
     second = _licenses(_audit(root, cache, server))
-    assert {name: second[name][0] for name in STUCK} == {name: "MIT" for name in STUCK}
+    assert {name: second[name][0] for name in BAD_ANSWERS} == {name: "MIT" for name in BAD_ANSWERS}
 
 
 def test_corrupted_cache_file_is_rebuilt_not_trusted(tmp_path: Path, server: Server) -> None:

@@ -137,11 +137,14 @@ def test_console_script_inside_the_tree_springs_no_trap(trapped: tuple[Path, Pat
 
 
 def test_python_dash_m_inside_the_tree_springs_no_trap(trapped: tuple[Path, Path]) -> None:
+    """``python -m`` puts the working directory first on sys.path: the tree's yaml.py and
+    requests.py must still not be imported."""
     tree, markers = trapped
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "audit", "inventory", "."], cwd=tree, env=_env(tree.parent),
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+    assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in markers.iterdir()) == []
 
 
