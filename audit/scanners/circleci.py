@@ -13,8 +13,9 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from audit.components import image_component, job_id, manifest_id, orb_component, parse_image_ref
-from audit.model import Component, Edge, Evidence, Node, Notice, Problem, Relation, ScanResult
+from audit.model import Node, Relation, ScanResult
 from audit.scanners.base import SourceFile
+from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load, scalar_text
 
 NAME = "circleci"
@@ -47,59 +48,8 @@ def workflow_id(name: str) -> str:
 # Result collection ----------------------------------------------------------------------
 
 
-@dataclass
-class _Out:
-    source: SourceFile
-    components: dict[str, Component] = field(default_factory=dict)
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    scripts: list[ScanResult] = field(default_factory=list)
-
-    _evidence: dict[str, dict[Evidence, None]] = field(default_factory=dict, repr=False)
-    """Component id -> its evidence in order (sets keep big configs linear)."""
-
-    def component(self, comp: Component) -> None:
-        seen = self._evidence.get(comp.id)
-        if seen is None:
-            self.components[comp.id] = comp
-            self._evidence[comp.id] = dict.fromkeys(comp.evidence)
-            return
-        seen.update(dict.fromkeys(comp.evidence))
-
-    def edge(self, src: str, dst: str, relation: Relation, line: int, how: str = "") -> None:
-        # Duplicates are dropped in result(), keeping the first of each.
-        self.edges.append(Edge(src, dst, relation, self.source.evidence(line, NAME), how))
-
-    def problem(self, line: int, kind: str, message: str) -> None:
-        self.problems.append(self.source.problem(line, kind, message, NAME))
-
-    def result(self) -> ScanResult:
-        """Everything found, script findings folded in (one component per id)."""
-        notices: list[Notice] = []
-        have_nodes = set(self.nodes)
-        for found in self.scripts:
-            for comp in found.components:
-                self.component(comp)
-            self.nodes.extend(n for n in found.nodes if n not in have_nodes)
-            have_nodes.update(found.nodes)
-            self.edges.extend(found.edges)
-            notices.extend(found.notices)
-            self.problems.extend(found.problems)
-        self.scripts = []
-        components = []
-        for cid, comp in self.components.items():
-            evidence = tuple(self._evidence.get(cid, ()))
-            if evidence != comp.evidence:
-                comp = dataclasses.replace(comp, evidence=evidence)
-            components.append(comp)
-        return ScanResult(
-            tuple(components),
-            tuple(self.nodes),
-            tuple(dict.fromkeys(self.edges)),
-            tuple(notices),
-            tuple(self.problems),
-        )
+def _collector(source: SourceFile) -> Collector:
+    return Collector(source, NAME)
 
 
 # Scanning -------------------------------------------------------------------------------
@@ -120,7 +70,7 @@ class _Config:
 
 def scan(source: SourceFile) -> ScanResult:
     """Scan one CircleCI configuration file."""
-    out = _Out(source)
+    out = _collector(source)
     doc, problems = load(source.text, source.path, NAME)
     out.problems.extend(problems)
     if doc is None:
@@ -134,7 +84,7 @@ def scan(source: SourceFile) -> ScanResult:
         commands=_section(doc, "commands", out),
         jobs=_section(doc, "jobs", out),
     )
-    flows = _Out(source)
+    flows = _collector(source)
     memberships, extra_nodes = _workflows(doc.get("workflows"), cfg, flows)
     for key, body in cfg.jobs.items():
         _job(scalar_text(key.value), key, body, cfg, memberships, out)
@@ -153,7 +103,7 @@ def scan(source: SourceFile) -> ScanResult:
     return out.result()
 
 
-def _section(doc: Marked, key: str, out: _Out) -> MarkedMap:
+def _section(doc: Marked, key: str, out: Collector) -> MarkedMap:
     value = doc.get(key)
     if value is None or value.value is None:
         return MarkedMap()
@@ -163,7 +113,7 @@ def _section(doc: Marked, key: str, out: _Out) -> MarkedMap:
     return value.value
 
 
-def _orbs(orbs: Marked | None, out: _Out) -> dict[str, str]:
+def _orbs(orbs: Marked | None, out: Collector) -> dict[str, str]:
     found: dict[str, str] = {}
     if orbs is None or orbs.value is None:
         return found
@@ -204,7 +154,7 @@ def _orb_of(reference: str, cfg: _Config) -> str | None:
 
 
 def _workflows(
-    workflows: Marked | None, cfg: _Config, out: _Out
+    workflows: Marked | None, cfg: _Config, out: Collector
 ) -> tuple[dict[str, list[str]], list[Node]]:
     """Workflow nodes and requires edges; returns job id -> workflow names, extra nodes."""
     memberships: dict[str, list[str]] = {}
@@ -247,7 +197,7 @@ def _workflow(
     cfg: _Config,
     memberships: dict[str, list[str]],
     extra: dict[str, Node],
-    out: _Out,
+    out: Collector,
 ) -> None:
     jobs = body.get("jobs")
     if jobs is None or not isinstance(jobs.value, tuple):
@@ -322,7 +272,7 @@ def _workflow_target(
     params: Marked | None,
     cfg: _Config,
     extra: dict[str, Node],
-    out: _Out,
+    out: Collector,
     wf: str,
 ) -> str | None:
     if ref in cfg.jobs:
@@ -369,7 +319,7 @@ def _job(
     body: Marked,
     cfg: _Config,
     memberships: dict[str, list[str]],
-    out: _Out,
+    out: Collector,
 ) -> None:
     if not isinstance(body.value, MarkedMap):
         out.problem(
@@ -394,7 +344,7 @@ def _job(
 
 
 def _executor(
-    jid: str, body: Marked, cfg: _Config, props: dict[str, str], out: _Out
+    jid: str, body: Marked, cfg: _Config, props: dict[str, str], out: Collector
 ) -> Marked | None:
     """The mapping that holds the job's docker/machine/macos keys (the job or an executor)."""
     if any(k in body.value for k in ("docker", "machine", "macos")):
@@ -424,7 +374,7 @@ def _executor(
 
 
 def _run_environment(
-    executor: Marked, env: dict[str, str], props: dict[str, str], jid: str, out: _Out
+    executor: Marked, env: dict[str, str], props: dict[str, str], jid: str, out: Collector
 ) -> None:
     resource = _text(executor, "resource_class")
     if resource:
@@ -454,7 +404,7 @@ def _run_environment(
 
 
 def _docker(
-    docker: Marked, jid: str, env: dict[str, str], props: dict[str, str], out: _Out
+    docker: Marked, jid: str, env: dict[str, str], props: dict[str, str], out: Collector
 ) -> None:
     if not isinstance(docker.value, tuple):
         out.problem(docker.line, "parse-error", "'docker' must be a list of images")
@@ -473,7 +423,7 @@ def _docker(
             env.update(_environment(item.get("environment"), out))
 
 
-def _image(value: Marked, out: _Out) -> str | None:
+def _image(value: Marked, out: Collector) -> str | None:
     """The image component id of an ``image:`` value, added to ``out``; None when unusable."""
     text = value.text()
     if not text:
@@ -500,7 +450,7 @@ def _image(value: Marked, out: _Out) -> str | None:
     return comp.id
 
 
-def _environment(env: Marked | None, out: _Out) -> dict[str, str]:
+def _environment(env: Marked | None, out: Collector) -> dict[str, str]:
     if env is None or env.value is None:
         return {}
     if not isinstance(env.value, MarkedMap):
@@ -521,7 +471,7 @@ def _steps(
     jid: str,
     env: dict[str, str],
     cfg: _Config,
-    out: _Out,
+    out: Collector,
     depth: int,
     seen: tuple[str, ...],
 ) -> None:
@@ -557,7 +507,7 @@ def _command(
     jid: str,
     env: dict[str, str],
     cfg: _Config,
-    out: _Out,
+    out: Collector,
     depth: int,
     seen: tuple[str, ...],
 ) -> None:
@@ -571,7 +521,7 @@ def _command(
     _steps(body.get("steps"), jid, env, cfg, out, depth + 1, (*seen, name))
 
 
-def _run(arg: Marked | None, line: int, jid: str, env: dict[str, str], out: _Out) -> None:
+def _run(arg: Marked | None, line: int, jid: str, env: dict[str, str], out: Collector) -> None:
     from audit.shell import scan_script
 
     if arg is None or arg.value is None:

@@ -9,9 +9,8 @@ reported as unresolved, never guessed.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from audit.components import (
     action_component,
@@ -20,8 +19,9 @@ from audit.components import (
     job_id,
     parse_image_ref,
 )
-from audit.model import Component, Edge, Evidence, Node, Notice, Problem, Relation, ScanResult
+from audit.model import Component, Node, Relation, ScanResult
 from audit.scanners.base import SourceFile
+from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load, scalar_text
 
 NAME = "github-actions"
@@ -69,59 +69,8 @@ def _clean_path(path: str) -> str:
 # Result collection ----------------------------------------------------------------------
 
 
-@dataclass
-class _Out:
-    source: SourceFile
-    components: dict[str, Component] = field(default_factory=dict)
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    scripts: list[ScanResult] = field(default_factory=list)
-
-    _evidence: dict[str, dict[Evidence, None]] = field(default_factory=dict, repr=False)
-    """Component id -> its evidence in order (sets keep big configs linear)."""
-
-    def component(self, comp: Component) -> None:
-        seen = self._evidence.get(comp.id)
-        if seen is None:
-            self.components[comp.id] = comp
-            self._evidence[comp.id] = dict.fromkeys(comp.evidence)
-            return
-        seen.update(dict.fromkeys(comp.evidence))
-
-    def edge(self, src: str, dst: str, relation: Relation, line: int, how: str = "") -> None:
-        # Duplicates are dropped in result(), keeping the first of each.
-        self.edges.append(Edge(src, dst, relation, self.source.evidence(line, NAME), how))
-
-    def problem(self, line: int, kind: str, message: str) -> None:
-        self.problems.append(self.source.problem(line, kind, message, NAME))
-
-    def result(self) -> ScanResult:
-        """Everything found, script findings folded in (one component per id)."""
-        notices: list[Notice] = []
-        have_nodes = set(self.nodes)
-        for found in self.scripts:
-            for comp in found.components:
-                self.component(comp)
-            self.nodes.extend(n for n in found.nodes if n not in have_nodes)
-            have_nodes.update(found.nodes)
-            self.edges.extend(found.edges)
-            notices.extend(found.notices)
-            self.problems.extend(found.problems)
-        self.scripts = []
-        components = []
-        for cid, comp in self.components.items():
-            evidence = tuple(self._evidence.get(cid, ()))
-            if evidence != comp.evidence:
-                comp = dataclasses.replace(comp, evidence=evidence)
-            components.append(comp)
-        return ScanResult(
-            tuple(components),
-            tuple(self.nodes),
-            tuple(dict.fromkeys(self.edges)),
-            tuple(notices),
-            tuple(self.problems),
-        )
+def _collector(source: SourceFile) -> Collector:
+    return Collector(source, NAME)
 
 
 # Scanning -------------------------------------------------------------------------------
@@ -129,7 +78,7 @@ class _Out:
 
 def scan(source: SourceFile) -> ScanResult:
     """Scan one workflow file or one action metadata file."""
-    out = _Out(source)
+    out = _collector(source)
     doc, problems = load(source.text, source.path, NAME)
     out.problems.extend(problems)
     if doc is None:
@@ -144,7 +93,7 @@ def scan(source: SourceFile) -> ScanResult:
     return out.result()
 
 
-def _workflow(doc: Marked, out: _Out) -> None:
+def _workflow(doc: Marked, out: Collector) -> None:
     file_name = posixpath.basename(out.source.path)
     title = _text(doc, "name") or file_name
     out.nodes.append(
@@ -180,7 +129,7 @@ def _job(
     names: set[str],
     env: dict[str, str],
     shell: str | None,
-    out: _Out,
+    out: Collector,
 ) -> None:
     if not isinstance(body.value, MarkedMap):
         out.problem(
@@ -232,7 +181,7 @@ def _runs_on(value: Marked | None) -> str:
 
 
 def _needs(
-    jid: str, file_name: str, name: str, needs: Marked | None, names: set[str], out: _Out
+    jid: str, file_name: str, name: str, needs: Marked | None, names: set[str], out: Collector
 ) -> None:
     if needs is None or needs.value is None:
         return
@@ -250,7 +199,7 @@ def _needs(
         out.edge(jid, job_id(_SYSTEM, f"{file_name}/{needed}"), Relation.REQUIRES, item.line)
 
 
-def _reusable_workflow(jid: str, uses: Marked, out: _Out) -> None:
+def _reusable_workflow(jid: str, uses: Marked, out: Collector) -> None:
     ref = uses.text()
     if not uses.is_str or not ref:
         out.problem(uses.line, "parse-error", "job 'uses' must be a string")
@@ -262,7 +211,7 @@ def _reusable_workflow(jid: str, uses: Marked, out: _Out) -> None:
     _action_use(jid, ref, uses.line, out)
 
 
-def _action_use(consumer: str, ref: str, line: int, out: _Out) -> Component | None:
+def _action_use(consumer: str, ref: str, line: int, out: Collector) -> Component | None:
     """``owner/repo[/path]@ref`` -> action component and a USES edge."""
     if "${{" in ref:
         out.problem(line, "unresolved", f"'uses: {ref}' holds an expression; not resolved")
@@ -279,7 +228,7 @@ def _action_use(consumer: str, ref: str, line: int, out: _Out) -> Component | No
     return comp
 
 
-def _container(jid: str, container: Marked | None, out: _Out) -> None:
+def _container(jid: str, container: Marked | None, out: Collector) -> None:
     if container is None or container.value is None:
         return
     image = container.get("image") if isinstance(container.value, MarkedMap) else container
@@ -291,7 +240,7 @@ def _container(jid: str, container: Marked | None, out: _Out) -> None:
         out.edge(jid, cid, Relation.RUNS_IN, image.line, "container")
 
 
-def _services(jid: str, services: Marked | None, out: _Out) -> None:
+def _services(jid: str, services: Marked | None, out: Collector) -> None:
     if services is None or services.value is None:
         return
     if not isinstance(services.value, MarkedMap):
@@ -309,7 +258,7 @@ def _services(jid: str, services: Marked | None, out: _Out) -> None:
             out.edge(jid, cid, Relation.RUNS_IN, image.line, f"service {scalar_text(key.value)}")
 
 
-def _image(value: Marked, out: _Out) -> str | None:
+def _image(value: Marked, out: Collector) -> str | None:
     """The image component id of a reference, added to ``out``; ``None`` when unusable."""
     text = value.text()
     if not text:
@@ -334,7 +283,7 @@ def _image(value: Marked, out: _Out) -> str | None:
     return comp.id
 
 
-def _environment(env: Marked | None, out: _Out) -> dict[str, str]:
+def _environment(env: Marked | None, out: Collector) -> dict[str, str]:
     if env is None or env.value is None:
         return {}
     if not isinstance(env.value, MarkedMap):
@@ -353,7 +302,7 @@ def _environment(env: Marked | None, out: _Out) -> dict[str, str]:
 
 
 def _steps(
-    consumer: str, steps: Marked | None, env: dict[str, str], shell: str | None, out: _Out
+    consumer: str, steps: Marked | None, env: dict[str, str], shell: str | None, out: Collector
 ) -> None:
     if steps is None or steps.value is None:
         return
@@ -374,7 +323,7 @@ def _steps(
             _run(consumer, run, step_env, step_shell, out)
 
 
-def _step_uses(consumer: str, step: Marked, uses: Marked, out: _Out) -> None:
+def _step_uses(consumer: str, step: Marked, uses: Marked, out: Collector) -> None:
     ref = uses.text()
     if not uses.is_str or not ref:
         out.problem(uses.line, "parse-error", "step 'uses' must be a string")
@@ -393,7 +342,7 @@ def _step_uses(consumer: str, step: Marked, uses: Marked, out: _Out) -> None:
         _build_push(step.get("with"), uses.line, out)
 
 
-def _build_push(inputs: Marked | None, line: int, out: _Out) -> None:
+def _build_push(inputs: Marked | None, line: int, out: Collector) -> None:
     """docker/build-push-action: image (first tag) BUILT_FROM the in-repo Dockerfile."""
     tags = inputs.get("tags") if inputs is not None else None
     if tags is None or tags.value is None:
@@ -448,7 +397,9 @@ def _dockerfile_path(file_input: str | None, context: str | None) -> str | None:
     return _clean_path(posixpath.join(ctx, "Dockerfile"))
 
 
-def _run(consumer: str, run: Marked, env: dict[str, str], shell: str | None, out: _Out) -> None:
+def _run(
+    consumer: str, run: Marked, env: dict[str, str], shell: str | None, out: Collector
+) -> None:
     from audit.shell import scan_script
 
     if not run.is_str:
@@ -464,7 +415,7 @@ def _run(consumer: str, run: Marked, env: dict[str, str], shell: str | None, out
 # Local actions --------------------------------------------------------------------------
 
 
-def _action(doc: Marked, out: _Out) -> None:
+def _action(doc: Marked, out: Collector) -> None:
     runs = doc.get("runs")
     if runs is None:
         return  # an action.yml of some other tool

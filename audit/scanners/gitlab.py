@@ -11,9 +11,8 @@ still holding ``$`` is reported as unresolved, never guessed.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from audit.components import (
     download_component,
@@ -22,8 +21,9 @@ from audit.components import (
     manifest_id,
     parse_image_ref,
 )
-from audit.model import Component, Edge, Evidence, Node, Notice, Problem, Relation, ScanResult
+from audit.model import Node, Relation, ScanResult
 from audit.scanners.base import SourceFile
+from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load_all, scalar_text
 
 NAME = "gitlab"
@@ -71,63 +71,8 @@ SCANNER = GitLabScanner()
 # Result collection ----------------------------------------------------------------------
 
 
-@dataclass
-class _Out:
-    source: SourceFile
-    components: dict[str, Component] = field(default_factory=dict)
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    scripts: list[ScanResult] = field(default_factory=list)
-
-    _problem_set: set[Problem] = field(default_factory=set, repr=False)
-    _evidence: dict[str, dict[Evidence, None]] = field(default_factory=dict, repr=False)
-    """Component id -> its evidence in order (sets keep big configs linear)."""
-
-    def component(self, comp: Component) -> None:
-        seen = self._evidence.get(comp.id)
-        if seen is None:
-            self.components[comp.id] = comp
-            self._evidence[comp.id] = dict.fromkeys(comp.evidence)
-            return
-        seen.update(dict.fromkeys(comp.evidence))
-
-    def edge(self, src: str, dst: str, relation: Relation, line: int, how: str = "") -> None:
-        # Duplicates are dropped in result(), keeping the first of each.
-        self.edges.append(Edge(src, dst, relation, self.source.evidence(line, NAME), how))
-
-    def problem(self, line: int, kind: str, message: str) -> None:
-        problem = self.source.problem(line, kind, message, NAME)
-        if problem not in self._problem_set:
-            self._problem_set.add(problem)
-            self.problems.append(problem)
-
-    def result(self) -> ScanResult:
-        """Everything found, script findings folded in (one component per id)."""
-        notices: list[Notice] = []
-        have_nodes = set(self.nodes)
-        for found in self.scripts:
-            for comp in found.components:
-                self.component(comp)
-            self.nodes.extend(n for n in found.nodes if n not in have_nodes)
-            have_nodes.update(found.nodes)
-            self.edges.extend(found.edges)
-            notices.extend(found.notices)
-            self.problems.extend(found.problems)
-        self.scripts = []
-        components = []
-        for cid, comp in self.components.items():
-            evidence = tuple(self._evidence.get(cid, ()))
-            if evidence != comp.evidence:
-                comp = dataclasses.replace(comp, evidence=evidence)
-            components.append(comp)
-        return ScanResult(
-            tuple(components),
-            tuple(self.nodes),
-            tuple(dict.fromkeys(self.edges)),
-            tuple(notices),
-            tuple(self.problems),
-        )
+def _collector(source: SourceFile) -> Collector:
+    return Collector(source, NAME)
 
 
 # Scanning -------------------------------------------------------------------------------
@@ -142,7 +87,7 @@ class _Globals:
 
 def scan(source: SourceFile) -> ScanResult:
     """Scan one GitLab CI configuration file."""
-    out = _Out(source)
+    out = _collector(source)
     docs, problems = load_all(source.text, source.path, NAME)
     out.problems.extend(problems)
     doc = _config_document(docs, out)
@@ -161,7 +106,7 @@ def scan(source: SourceFile) -> ScanResult:
     return out.result()
 
 
-def _config_document(docs: tuple[Marked, ...], out: _Out) -> Marked | None:
+def _config_document(docs: tuple[Marked, ...], out: Collector) -> Marked | None:
     """The configuration document (a CI/CD component puts a ``spec:`` header first)."""
     if not docs:
         return None
@@ -173,7 +118,7 @@ def _config_document(docs: tuple[Marked, ...], out: _Out) -> Marked | None:
     return first
 
 
-def _defaults(doc: MarkedMap, out: _Out) -> dict[str, Marked]:
+def _defaults(doc: MarkedMap, out: Collector) -> dict[str, Marked]:
     found: dict[str, Marked] = {}
     for key in _DEFAULT_KEYS:  # the deprecated global keywords
         value = doc.get(key)
@@ -191,7 +136,7 @@ def _defaults(doc: MarkedMap, out: _Out) -> dict[str, Marked]:
     return found
 
 
-def _variables(variables: Marked | None, out: _Out) -> dict[str, str]:
+def _variables(variables: Marked | None, out: Collector) -> dict[str, str]:
     if variables is None or variables.value is None:
         return {}
     if not isinstance(variables.value, MarkedMap):
@@ -209,7 +154,7 @@ def _variables(variables: Marked | None, out: _Out) -> dict[str, str]:
 # Includes -------------------------------------------------------------------------------
 
 
-def _includes(src: str, include: Marked | None, out: _Out) -> None:
+def _includes(src: str, include: Marked | None, out: Collector) -> None:
     if include is None or include.value is None:
         return
     items = include.value if isinstance(include.value, tuple) else (include,)
@@ -227,7 +172,7 @@ def _includes(src: str, include: Marked | None, out: _Out) -> None:
         _include_entry(src, item, out)
 
 
-def _include_entry(src: str, item: Marked, out: _Out) -> None:
+def _include_entry(src: str, item: Marked, out: Collector) -> None:
     local = item.get("local")
     remote = item.get("remote")
     if local is not None and local.is_str:
@@ -267,13 +212,13 @@ def _include_entry(src: str, item: Marked, out: _Out) -> None:
         )
 
 
-def _manifest_node(src: str, out: _Out) -> None:
+def _manifest_node(src: str, out: Collector) -> None:
     if src.startswith("manifest:") and not any(n.id == src for n in out.nodes):
         path = src[len("manifest:") :]
         out.nodes.append(Node(src, "manifest", path, (out.source.evidence(1, NAME),)))
 
 
-def _local(src: str, path: str, line: int, out: _Out) -> None:
+def _local(src: str, path: str, line: int, out: Collector) -> None:
     clean = path.lstrip("/")
     if not clean or "$" in clean:
         out.problem(line, "unresolved", f"local include {path!r} holds a variable; not followed")
@@ -291,7 +236,7 @@ def _local(src: str, path: str, line: int, out: _Out) -> None:
         )
 
 
-def _remote(src: str, url: str, line: int, out: _Out) -> None:
+def _remote(src: str, url: str, line: int, out: Collector) -> None:
     if "$" in url:
         out.problem(line, "unresolved", f"remote include {url!r} holds a variable; not followed")
         return
@@ -311,7 +256,7 @@ def _remote(src: str, url: str, line: int, out: _Out) -> None:
 # Jobs -----------------------------------------------------------------------------------
 
 
-def _job(name: str, key: Marked, body: Marked, glob: _Globals, out: _Out) -> None:
+def _job(name: str, key: Marked, body: Marked, glob: _Globals, out: Collector) -> None:
     if not isinstance(body.value, MarkedMap):
         out.problem(
             body.line if body.value is not None else key.line,
@@ -366,7 +311,9 @@ def _job(name: str, key: Marked, body: Marked, glob: _Globals, out: _Out) -> Non
         _scripts(jid, script, variables, glob, out)
 
 
-def _extends(name: str, body: Marked, doc: MarkedMap, out: _Out, chain: tuple[str, ...]) -> Marked:
+def _extends(
+    name: str, body: Marked, doc: MarkedMap, out: Collector, chain: tuple[str, ...]
+) -> Marked:
     """The job with its ``extends:`` templates deep-merged underneath."""
     parents = _names(body.get("extends"))
     if not parents:
@@ -433,7 +380,7 @@ def _inherits_variables(inherit: Marked | None) -> bool:
 
 
 def _services(
-    jid: str, services: Marked | None, variables: dict[str, str], glob: _Globals, out: _Out
+    jid: str, services: Marked | None, variables: dict[str, str], glob: _Globals, out: Collector
 ) -> None:
     if services is None or services.value is None:
         return
@@ -451,7 +398,7 @@ def _services(
         _runs_in(jid, value, variables, "service", out)
 
 
-def _runs_in(jid: str, value: Marked, variables: dict[str, str], how: str, out: _Out) -> None:
+def _runs_in(jid: str, value: Marked, variables: dict[str, str], how: str, out: Collector) -> None:
     text = value.text()
     if not value.is_str or not text:
         out.problem(value.line, "parse-error", f"'{how}' must be an image reference")
@@ -484,7 +431,7 @@ def _expand(text: str, variables: dict[str, str]) -> str:
     return text
 
 
-def _needs(jid: str, needs: Marked | None, out: _Out) -> None:
+def _needs(jid: str, needs: Marked | None, out: Collector) -> None:
     if needs is None or needs.value is None:
         return
     items = needs.value if isinstance(needs.value, tuple) else (needs,)
@@ -504,7 +451,7 @@ def _needs(jid: str, needs: Marked | None, out: _Out) -> None:
 
 
 def _scripts(
-    jid: str, script: Marked | None, variables: dict[str, str], glob: _Globals, out: _Out
+    jid: str, script: Marked | None, variables: dict[str, str], glob: _Globals, out: Collector
 ) -> None:
     from audit.shell import scan_script
 
@@ -523,7 +470,9 @@ def _scripts(
         )
 
 
-def _flatten(items: tuple[Marked, ...], doc: MarkedMap, out: _Out, depth: int = 0) -> list[Marked]:
+def _flatten(
+    items: tuple[Marked, ...], doc: MarkedMap, out: Collector, depth: int = 0
+) -> list[Marked]:
     """Nested lists (GitLab flattens them) with ``!reference`` tags resolved."""
     found: list[Marked] = []
     for raw in items:
@@ -540,7 +489,7 @@ def _flatten(items: tuple[Marked, ...], doc: MarkedMap, out: _Out, depth: int = 
     return found
 
 
-def _deref(node: Marked, doc: MarkedMap, out: _Out, depth: int = 0) -> Marked | None:
+def _deref(node: Marked, doc: MarkedMap, out: Collector, depth: int = 0) -> Marked | None:
     """Resolve a ``!reference [.job, key, ...]`` against this file's top level.
 
     ``None`` (with a problem reported) when the reference cannot be resolved.
