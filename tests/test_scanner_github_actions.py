@@ -565,3 +565,28 @@ def test_never_raises_on_any_shape(value: object) -> None:
         result = _scan(yaml.safe_dump(value), path)
         assert all(p.kind in ("parse-error", "unresolved", "skipped") for p in result.problems)
         assert all(p.line >= 0 for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("push", "props"),
+    [
+        ("true", (("published", "docker/build-push-action"),)),
+        ("false", ()),
+    ],
+)
+def test_build_push_action_with_push_marks_the_image_published(
+    push: str, props: tuple[tuple[str, str], ...]
+) -> None:
+    from audit.scanners.github_actions import SCANNER as ACTIONS
+
+    text = (
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-22.04\n    steps:\n"
+        "      - uses: docker/build-push-action@v5\n        with:\n"
+        f"          context: docker/app\n          push: {push}\n          tags: example/app:1.0\n"
+    )
+    result = ACTIONS.scan(SourceFile(".github/workflows/release.yml", text))
+    image = next(c for c in result.components if c.id == "image:example/app:1.0")
+    assert image.properties == props
+    assert [(e.src, e.dst, e.how) for e in result.edges if e.relation.value == "built-from"] == [
+        ("image:example/app:1.0", "dockerfile:docker/app/Dockerfile", "docker/build-push-action")
+    ]

@@ -258,7 +258,7 @@ def _services(jid: str, services: Marked | None, out: Collector) -> None:
             out.edge(jid, cid, Relation.RUNS_IN, image.line, f"service {scalar_text(key.value)}")
 
 
-def _image(value: Marked, out: Collector) -> str | None:
+def _image(value: Marked, out: Collector, props: dict[str, str] | None = None) -> str | None:
     """The image component id of a reference, added to ``out``; ``None`` when unusable."""
     text = value.text()
     if not text:
@@ -273,7 +273,7 @@ def _image(value: Marked, out: Collector) -> str | None:
     comp = None
     if ref is not None and all(ref.repository.split("/")):
         try:
-            comp = image_component(ref, (out.source.evidence(value.line, NAME),))
+            comp = image_component(ref, (out.source.evidence(value.line, NAME),), props)
         except ValueError:  # a reference the purl library refuses
             comp = None
     if comp is None:
@@ -351,7 +351,10 @@ def _build_push(inputs: Marked | None, line: int, out: Collector) -> None:
     if first is None:
         out.problem(tags.line, "parse-error", "'tags' must be a list or a string of tags")
         return
-    cid = _image(first, out)
+    # `push: true` publishes the image: what is installed in it ships (the classify stage).
+    push = _text(inputs, "push")
+    pushed = push is not None and push.strip().lower() == "true"
+    cid = _image(first, out, {"published": _BUILD_PUSH} if pushed else None)
     if cid is None:
         return
     file_input = _text(inputs, "file")
