@@ -538,3 +538,41 @@ def test_scanners_never_raise(name: str, data: st.DataObject) -> None:
     text = data.draw(st.one_of(pieces, st.text(max_size=300)))
     source = SourceFile(SCANNER_PATHS[name], text)
     _check_result(_scanner(name).scan(source), source)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "line"),
+    [
+        (
+            "Dockerfile",
+            "FROM debian:12\nENV A0=xxxxxxxxxxxxxxxx\n"
+            + "".join(f"ENV A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 40))
+            + "RUN pip install $A39\n",
+            42,
+        ),
+        (
+            "Dockerfile",
+            "FROM debian:12\nARG A0=xxxxxxxxxxxxxxxx\n"
+            + "".join(f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 40))
+            + "FROM alpine:${A39}\n",
+            42,
+        ),
+    ],
+)
+def test_doubling_variables_are_bounded(path: str, text: str, line: int) -> None:
+    """Each line doubles a variable: past 64 KiB it counts as unknown, so memory stays
+    bounded and the use of it is reported unresolved."""
+    from audit.scanners.dockerfile import SCANNER as DOCKERFILE
+
+    result = DOCKERFILE.scan(SourceFile(path, text))
+    assert [c.id for c in result.components] == ["image:debian:12"]
+    assert [(p.line, p.kind) for p in result.problems] == [(line, "unresolved")]
+
+
+def test_doubling_shell_variable_is_bounded() -> None:
+    from audit.shell import scan_script
+
+    script = "A=xxxxxxxx\n" + "A=$A$A\n" * 40 + "pip install $A\n"
+    result = scan_script(script, SourceFile("ci.yml", script), 1, "ci-job:x/y", "t")
+    assert result.components == ()
+    assert [(p.line, p.kind) for p in result.problems] == [(42, "unresolved")]

@@ -50,9 +50,14 @@ def short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+MAX_VALUE = 64 * 1024
+"""A variable whose value is longer than this counts as unknown: ``A1=${A0}${A0}`` repeated
+line after line would otherwise double a string until memory runs out."""
+
+
 def _lookup(name: str, env: Mapping[str, str]) -> str | None:
     value = env.get(name)
-    if value is None or "$" in value:
+    if value is None or "$" in value or len(value) > MAX_VALUE:
         return None
     return value
 
