@@ -1,0 +1,26 @@
+"""Shared test setup: the test session gets its own cache directory.
+
+depaudit caches HTTP answers and scan results under ``$DEPAUDIT_CACHE_DIR``; without this,
+tests that run the command line would write to the developer's ``~/.cache/depaudit``.
+Session-wide (not per test) so that module-scoped fixtures that run the CLI use it too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    cache = tmp_path_factory.mktemp("depaudit-cache")
+    before = os.environ.get("DEPAUDIT_CACHE_DIR")
+    os.environ["DEPAUDIT_CACHE_DIR"] = str(cache)
+    yield cache
+    if before is None:
+        os.environ.pop("DEPAUDIT_CACHE_DIR", None)
+    else:
+        os.environ["DEPAUDIT_CACHE_DIR"] = before
