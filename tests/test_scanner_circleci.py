@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import pytest
 import yaml
+from ci_scanner_helpers import Call, edges, problems, record_scripts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,50 +92,17 @@ workflows:
 """
 
 
-@dataclass(frozen=True)
-class Call:
-    script: str
-    first_line: int
-    consumer: str
-    env: Mapping[str, str] | None
-
-
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
-    """Record scan_script calls instead of interpreting the scripts."""
-    import audit.shell
-
-    recorded: list[Call] = []
-
-    def fake(
-        script: str,
-        source: SourceFile,
-        first_line: int,
-        consumer: str,
-        scanner: str,
-        **kwargs: object,
-    ) -> ScanResult:
-        assert scanner == "circleci"
-        recorded.append(Call(script, first_line, consumer, kwargs.get("env")))  # type: ignore[arg-type]
-        return ScanResult()
-
-    monkeypatch.setattr(audit.shell, "scan_script", fake)
-    return recorded
+    return record_scripts(monkeypatch, "circleci")
 
 
 def _scan(text: str, path: str = PATH) -> ScanResult:
     return SCANNER.scan(SourceFile(path, text))
 
 
-def _edges(result: ScanResult) -> list[tuple[str, str, str, int, str]]:
-    return [
-        (e.src, e.relation.value, e.dst, e.evidence.line if e.evidence else 0, e.how)
-        for e in result.edges
-    ]
-
-
-def _problems(result: ScanResult) -> list[tuple[int, str, str]]:
-    return [(p.line, p.kind, p.message) for p in result.problems]
+_edges = edges
+_problems = problems
 
 
 @pytest.mark.parametrize(
