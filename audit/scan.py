@@ -3,18 +3,20 @@
 Scanners are chosen by path before the file is opened; a file no scanner wants is never
 read. A file is opened without following a final symlink and without blocking (a FIFO put
 in a file's place cannot hang the scan), and read up to the size discovery saw plus one
-byte. Binary files (a NUL byte in the first 8 KiB) are skipped and listed after reading
-that head only. Text is decoded as UTF-8 (with or without BOM) or UTF-16 with a BOM; other
-bytes are decoded with replacement characters and reported, so that license notices can
-still be found. A scanner that fails on a file becomes a ``parse-error`` problem for that
-file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone surrogates
-(spelled by JSON, YAML or Python escapes) are replaced so that every report can be encoded.
-A file a scanner wants that discovery skipped (too large, a link out of the root) is a
-``skipped`` problem: the audit is incomplete without it.
+byte (a large file's head is read first). Binary files (a NUL byte in the first 8 KiB) are
+skipped and listed. Text is decoded as UTF-8 (with or without BOM) or UTF-16 with a BOM;
+other bytes are decoded with replacement characters and reported, so that license notices
+can still be found. A scanner that fails on a file becomes a ``parse-error`` problem for
+that file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone
+surrogates (spelled by JSON, YAML or Python escapes) are replaced so that every report can
+be encoded. A file a scanner wants that was not read, because discovery skipped it (too
+large, a link out of the root) or because it is binary, is a ``skipped`` problem: the audit
+is incomplete without it. A binary file no scanner wants (an image) is never read.
 
 Speed (see ``docs/performance.md``): with :class:`ScanSettings` a run can use a per-file
-result cache (:mod:`audit.scancache`) and a process pool for large trees. Results are
-merged in path order, so the output does not depend on either.
+result cache (:mod:`audit.scancache`) and a process pool for large trees; the pool's
+workers also encode the results for the cache. Results are merged in path order, so the
+output does not depend on either.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import logging
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -34,17 +36,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit import scancache
 from audit.discover import Candidate, Discovery
+from audit.gcpause import paused
 from audit.model import Problem, ScanResult, SkippedFile
 from audit.scanners import Scanner, select
 from audit.scanners.base import SourceFile
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 log = logging.getLogger(__name__)
 
 _BINARY_PROBE = 8192
+_WHOLE_READ = 256 * 1024
+"""Files up to this size are read at once, binary or not."""
+BINARY = "binary file"
+"""The reason a file a scanner wanted is skipped when it holds a NUL byte in its head."""
 MAX_PROBLEMS_PER_FILE = 100
 """Problems kept per file; the rest are summed up in one ``skipped`` problem."""
 
@@ -95,15 +104,17 @@ class ScanOutput:
 # Reading --------------------------------------------------------------------------------
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def _open(root: Path, cand: Candidate) -> int:
-    path = os.path.join(root, cand.path)
+    path = f"{root}/{cand.path}"
     if cand.link:
         real = os.path.realpath(path)
         if not real.startswith(str(root) + os.sep):
             raise PermissionError(13, "symlink now points outside the scanned root")
         path = real
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    return os.open(path, flags)
+    return os.open(path, _OPEN_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -123,17 +134,19 @@ def _read(root: Path, cand: Candidate) -> _Read:
             raise OSError(0, "no longer a regular file")
         key = (st.st_size, st.st_mtime_ns, st.st_ino)
         limit = cand.size + 1
-        head = os.read(fd, min(limit, _BINARY_PROBE))
+        # Most files in one read; a large one has its head probed first.
+        head = os.read(fd, limit if limit <= _WHOLE_READ else _BINARY_PROBE)
         if is_binary(head):
             return _Read(head, True, key)
         chunks = [head]
         got = len(head)
-        while got < limit and chunks[-1]:
+        # Up to the size of the open file: no read just to see the end of a whole file.
+        while got < limit and got < st.st_size and chunks[-1]:
             chunks.append(os.read(fd, limit - got))
             got += len(chunks[-1])
     finally:
         os.close(fd)
-    return _Read(b"".join(chunks), False, key)
+    return _Read(head if got == len(head) else b"".join(chunks), False, key)
 
 
 @dataclass(frozen=True)
@@ -162,10 +175,9 @@ def decode(data: bytes) -> Decoded:
 
 
 def is_binary(data: bytes) -> bool:
-    head = data[:_BINARY_PROBE]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
-    return b"\0" in head
+    return data.find(b"\0", 0, _BINARY_PROBE) >= 0
 
 
 # One file -------------------------------------------------------------------------------
@@ -196,6 +208,9 @@ class _Outcome:
     """Hash of the bytes when the whole file was read and hashing was asked for."""
     same: bool = False
     """The hash matched the cached one: ``result`` is empty, take the cached result."""
+    encoded: Any = None
+    """``result`` as cache data (:func:`audit.scancache.encode`) when hashing was asked for:
+    made where the file was scanned, in a worker process when there is a pool."""
 
 
 _UNWANTED = _Outcome(False)
@@ -215,11 +230,14 @@ def _scan_one(
     except OSError as exc:
         return _failed(cand.path, f"cannot read: {exc.strerror or type(exc).__name__}")
     if read.binary:
-        return _Outcome(True, skipped=SkippedFile(cand.path, "binary file"), key=read.key)
-    sha = hashlib.sha256(read.data).hexdigest() if want_hash else ""
-    if sha and sha == cached_sha:
+        return _Outcome(True, skipped=SkippedFile(cand.path, BINARY), key=read.key)
+    if not want_hash:
+        return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key)
+    sha = hashlib.sha256(read.data).hexdigest()
+    if sha == cached_sha:
         return _Outcome(True, key=read.key, sha256=sha, same=True)
-    return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key, sha)
+    result = _run_scanners(cand.path, read.data, scanners)
+    return _Outcome(True, result, None, read.key, sha, encoded=scancache.encode(result))
 
 
 def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanResult:
@@ -237,8 +255,8 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
         except Exception as exc:  # a scanner bug must not end the scan
             message = f"scanner failed: {type(exc).__name__}: {exc}"
             results.append(_crash(path, scanner.name, message[:500]))
-    merged = ScanResult.merge(results)
-    if "\\u" in source.text or "\\U" in source.text:
+    merged = results[0] if len(results) == 1 else ScanResult.merge(results)
+    if merged != _EMPTY and "\\" in source.text and ("\\u" in source.text or "\\U" in source.text):
         # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
         merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:
@@ -322,18 +340,30 @@ def scan(
         from audit.progress import current
 
         progress = current()
+    # Results are acyclic: collecting while they pile up (here, or while a pool's results
+    # are unpickled) would walk every one of them again and again for nothing. What is
+    # only needed on the way (outcomes, the cache) is freed before collection resumes.
+    with paused():
+        return _scan_tree(discovery, selector, settings, progress)
+
+
+def _scan_tree(
+    discovery: Discovery,
+    selector: Callable[[str], Sequence[Scanner]],
+    settings: ScanSettings,
+    progress: Callable[[int, int], None] | None,
+) -> ScanOutput:
     root = discovery.root
     files = discovery.files
     outcomes: list[_Outcome | None] = [None] * len(files)
     todo: list[int] = []
-    with _gc_paused():  # decoding creates no cycles; collecting meanwhile costs half the time
-        cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
-        for i, cand in enumerate(files):
-            hit = cache.by_stat(cand) if cache else None
-            if hit is not None:
-                outcomes[i] = hit
-            else:
-                todo.append(i)
+    cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
+    for i, cand in enumerate(files):
+        hit = cache.by_stat(cand) if cache else None
+        if hit is not None:
+            outcomes[i] = hit
+        else:
+            todo.append(i)
     if todo:
         want_hash = cache is not None
         batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in todo]
@@ -354,14 +384,23 @@ def scan(
                 cache.record(files[i], outcome)
     if cache is not None:
         cache.save({c.path for c in files})
-    # A file a scanner would have read but discovery skipped (too large, a link out of the
-    # root...) leaves the audit incomplete: it is a problem too, not only a skipped file.
-    unread = tuple(
+    return _output(discovery, outcomes, selector)
+
+
+def _output(
+    discovery: Discovery,
+    outcomes: Sequence[_Outcome | None],
+    selector: Callable[[str], Sequence[Scanner]],
+) -> ScanOutput:
+    # A file a scanner wants that was not read leaves the audit incomplete: it is a problem
+    # too, not only a skipped file. Discovery skips files by their size or kind (too large,
+    # a link out of the root...); the scan skips those it finds binary.
+    unread = [
         Problem(s.path, 0, "skipped", f"not read: {s.reason}")
         for s in discovery.skipped
         if selector(s.path)
-    )
-    results: list[ScanResult] = [ScanResult(problems=(*discovery.problems, *unread))]
+    ]
+    results: list[ScanResult] = []
     skipped: list[SkippedFile] = list(discovery.skipped)
     scanned = 0
     for outcome in outcomes:
@@ -371,21 +410,18 @@ def scan(
         scanned += 1
         if outcome.skipped is not None:
             skipped.append(outcome.skipped)
+            unread.append(_not_read(outcome.skipped))
         results.append(outcome.result)
+    results.insert(0, ScanResult(problems=(*discovery.problems, *sorted(unread))))
     skipped.sort(key=lambda s: s.path)
     return ScanOutput(ScanResult.merge(results), tuple(skipped), scanned)
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block (it has nothing to collect there)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+def _not_read(skipped: SkippedFile) -> Problem:
+    reason = skipped.reason
+    if reason == BINARY:
+        reason = f"{BINARY} (a NUL byte in its first {_BINARY_PROBE // 1024} KiB)"
+    return Problem(skipped.path, 0, "skipped", f"not read: {reason}")
 
 
 def _run(
@@ -404,28 +440,99 @@ def _run(
             out.extend(_scan_batch(root, [item], want_hash))
             progress(len(out), len(batch))
         return out
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
     size = max(1, settings.chunk_files)
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-    done: list[_Outcome] = []
-    try:
-        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=_context()) as pool:
-            futures = [pool.submit(_scan_batch, root, chunk, want_hash) for chunk in chunks]
-            for future in futures:  # in order: ``done`` stays a prefix of ``batch``
-                done.extend(future.result())
-                if progress is not None:
-                    progress(len(done), len(batch))
-    except (BrokenProcessPool, OSError) as exc:
-        # The pool could not start, or a worker died: the rest is scanned here, so that a
-        # pool is never worse than one process.
-        log.warning("scan worker pool failed (%s); scanning in this process", exc)
-        for item in batch[len(done) :]:
-            done.extend(_scan_batch(root, [item], want_hash))
-            if progress is not None:
-                progress(len(done), len(batch))
-    return done
+    return _Pooled(root, chunks, want_hash, settings.jobs, progress).run()
+
+
+class _Pooled:
+    """One pooled scan: chunks of files go to worker processes in order, from the front.
+
+    Starting the workers waits for a new fork server to import every scanner (up to a
+    second); meanwhile this process scans chunks itself, from the back, until the pool has
+    taken the rest.
+    A pool that cannot start or breaks leaves its chunks to this process: a pool is never
+    worse than one process.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        chunks: list[list[tuple[Candidate, str]]],
+        want_hash: bool,
+        jobs: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.root = root
+        self.chunks = chunks
+        self.want_hash = want_hash
+        self.jobs = jobs
+        self.progress = progress
+        self.total = sum(len(c) for c in chunks)
+        self.scanned = 0
+        self.results: list[list[_Outcome] | None] = [None] * len(chunks)
+        self.futures: dict[int, Future[list[_Outcome]]] = {}
+        self.front = 0
+        """Chunks before this index are the pool's."""
+        self.back = len(chunks)
+        """Chunks from this index on are this process's."""
+        self.lock = threading.Lock()
+        self.failure: BaseException | None = None
+
+    def run(self) -> list[_Outcome]:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context()) as pool:
+                feeder = threading.Thread(target=self._feed, args=(pool,), daemon=True)
+                feeder.start()
+                while (i := self._claim_back()) is not None:
+                    self._done(i, _scan_batch(self.root, self.chunks[i], self.want_hash))
+                feeder.join()
+                if self.failure is not None:
+                    raise self.failure
+                for i in range(len(self.chunks)):
+                    if self.results[i] is None:
+                        self._done(i, self.futures[i].result())
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("scan worker pool failed (%s); scanning in this process", exc)
+            for i, chunk in enumerate(self.chunks):
+                if self.results[i] is None:
+                    self._done(i, _scan_batch(self.root, chunk, self.want_hash))
+        return [outcome for result in self.results if result is not None for outcome in result]
+
+    def _feed(self, pool: ProcessPoolExecutor) -> None:
+        """Submit chunks from the front (the first submit waits for the workers to start)."""
+        try:
+            while (i := self._claim_front()) is not None:
+                self.futures[i] = pool.submit(
+                    _scan_batch, self.root, self.chunks[i], self.want_hash
+                )
+        except BaseException as exc:  # reported by run(), in the scanning thread
+            self.failure = exc
+            with self.lock:
+                self.front = len(self.chunks)  # nothing more for the pool
+
+    def _claim_front(self) -> int | None:
+        with self.lock:
+            if self.front >= self.back:
+                return None
+            self.front += 1
+            return self.front - 1
+
+    def _claim_back(self) -> int | None:
+        with self.lock:
+            if self.back <= self.front:
+                return None
+            self.back -= 1
+            return self.back
+
+    def _done(self, i: int, outcomes: list[_Outcome]) -> None:
+        self.results[i] = outcomes
+        self.scanned += len(outcomes)
+        if self.progress is not None:
+            self.progress(self.scanned, self.total)
 
 
 def _failed(path: str, reason: str) -> _Outcome:
@@ -455,9 +562,6 @@ class _Cache:
     """The per-file cache of one run over one root (see :mod:`audit.scancache`)."""
 
     def __init__(self, path: Path, root: Path, files: dict[str, Any]) -> None:
-        from audit import scancache
-
-        self.codec = scancache
         self.path = path
         self.root = root
         self.files = files
@@ -466,8 +570,6 @@ class _Cache:
 
     @classmethod
     def open(cls, cache_dir: Path, root: Path) -> _Cache:
-        from audit import scancache
-
         path = scancache.cache_file(cache_dir, root)
         return cls(path, root, scancache.load(path, root))
 
@@ -498,13 +600,15 @@ class _Cache:
         """The cached result for a file whose bytes hash as before (its stat key changed)."""
         entry = self._entry(cand.path)
         cached = self._outcome(cand, entry) if entry is not None else None
-        if cached is None:  # damaged entry: scan it after all
+        if entry is None or cached is None:  # damaged entry: scan it after all
             return _scan_one(self.root, cand, select(cand.path), want_hash=True)
-        return _Outcome(True, cached.result, cached.skipped, fresh.key, fresh.sha256)
+        return _Outcome(
+            True, cached.result, cached.skipped, fresh.key, fresh.sha256, encoded=entry[5]
+        )
 
     def _outcome(self, cand: Candidate, entry: list[Any]) -> _Outcome | None:
         try:
-            result = self.codec.decode_result(entry[5])
+            result = scancache.decode_result(entry[5])
         except (TypeError, ValueError, KeyError, IndexError, AttributeError):
             self.files.pop(cand.path, None)
             self.changed = True
@@ -525,14 +629,14 @@ class _Cache:
                 self.changed = True
             return
         size, mtime_ns, inode = outcome.key
-        settled = mtime_ns + self.codec.SETTLE_NS < self.started_ns
+        settled = mtime_ns + scancache.SETTLE_NS < self.started_ns
         self.files[cand.path] = [
             size,
             mtime_ns if settled else -1,
             inode,
             outcome.sha256,
             outcome.skipped.reason if outcome.skipped else None,
-            self.codec.encode(outcome.result),
+            scancache.encode(outcome.result) if outcome.encoded is None else outcome.encoded,
         ]
         self.changed = True
 
@@ -541,7 +645,7 @@ class _Cache:
         for p in gone:
             del self.files[p]
         if self.changed or gone:
-            self.codec.save(self.path, self.root, self.files)
+            scancache.save(self.path, self.root, self.files)
 
 
 __all__ = [

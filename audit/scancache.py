@@ -212,7 +212,7 @@ def _decoder(tp: Any) -> Decoder:
         parts = [_decoder(hints[f.name]) for f in fields]
         if all(p is _identity for p in parts):
             return lambda raw: tp(*raw)
-        return lambda raw: tp(*[p(v) for p, v in zip(parts, raw, strict=True)])
+        return _fields_decoder(tp, parts)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp
     if tp in _SCALARS:
@@ -233,10 +233,27 @@ def _decoder(tp: Any) -> Decoder:
             item = _decoder(args[0])
             if item is _identity:
                 return tuple
-            return lambda raw: tuple(item(v) for v in raw)
+            return lambda raw: tuple(map(item, raw))
         items = [_decoder(a) for a in args]
         return lambda raw: tuple(p(v) for p, v in zip(items, raw, strict=True))
     raise TypeError(f"no cache decoder for {tp!r}")
+
+
+def _fields_decoder(tp: type, parts: list[Decoder]) -> Decoder:
+    """A decoder of the dataclass ``tp`` whose fields decode with ``parts`` (most of them
+    scalars, taken as they are)."""
+    count = len(parts)
+    decoded = tuple((i, p) for i, p in enumerate(parts) if p is not _identity)
+
+    def decode(raw: Any) -> Any:
+        if len(raw) != count:
+            raise ValueError(f"{tp.__name__}: expected {count} fields, got {len(raw)}")
+        values = list(raw)
+        for i, part in decoded:
+            values[i] = part(values[i])
+        return tp(*values)
+
+    return decode
 
 
 __all__ = [

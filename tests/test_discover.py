@@ -21,13 +21,16 @@ def _tree(root: Path, files: dict[str, bytes | str]) -> None:
 
 
 def test_walk_skips_git_excludes_and_large_files(tmp_path: Path) -> None:
-    _tree(tmp_path, {
-        "a/requirements.txt": "x==1\n",
-        ".git/config": "[core]\n",
-        "vendor/lib/requirements.txt": "y==1\n",
-        "big.txt": "x" * 2048,
-        "b.txt": "hi",
-    })
+    _tree(
+        tmp_path,
+        {
+            "a/requirements.txt": "x==1\n",
+            ".git/config": "[core]\n",
+            "vendor/lib/requirements.txt": "y==1\n",
+            "big.txt": "x" * 2048,
+            "b.txt": "hi",
+        },
+    )
     found = discover(tmp_path, excludes=["vendor"], max_file_size=1024, use_git=False)
     assert [c.path for c in found.files] == ["a/requirements.txt", "b.txt"]
     assert [(s.path, s.reason) for s in found.skipped] == [
@@ -55,14 +58,26 @@ def test_symlinks_out_of_root_are_not_followed(tmp_path: Path) -> None:
 
 
 def test_git_tree_lists_tracked_and_untracked_not_ignored(tmp_path: Path) -> None:
-    _tree(tmp_path, {
-        "tracked.txt": "a", ".gitignore": "ignored.txt\n", "ignored.txt": "b", "new.txt": "c",
-    })
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    _tree(
+        tmp_path,
+        {
+            "tracked.txt": "a",
+            ".gitignore": "ignored.txt\n",
+            "ignored.txt": "b",
+            "new.txt": "c",
+        },
+    )
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, env=env)
-    subprocess.run(["git", "-C", str(tmp_path), "add", "tracked.txt", ".gitignore"], check=True,
-                   env=env)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "add", "tracked.txt", ".gitignore"], check=True, env=env
+    )
     found = discover(tmp_path)
     assert found.method == "git"
     assert [c.path for c in found.files] == [".gitignore", "new.txt", "tracked.txt"]
@@ -89,15 +104,31 @@ def test_binary_detection() -> None:
 
 
 def test_scan_lists_binary_and_undecodable_files(tmp_path: Path) -> None:
-    _tree(tmp_path, {
-        "requirements.txt": b"avocado-framework==69.0\n",
-        "bin/requirements.txt": b"\0\x01\x02",
-        "latin/requirements.txt": b"# caf\xe9\nflask==2.0\n",
-    })
+    _tree(
+        tmp_path,
+        {
+            "requirements.txt": b"avocado-framework==69.0\n",
+            "bin/requirements.txt": b"\0\x01\x02",
+            "bin/logo.png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",  # no scanner wants it: never read
+            "latin/requirements.txt": b"# caf\xe9\nflask==2.0\n",
+        },
+    )
     out = scan(discover(tmp_path, use_git=False))
     assert [(s.path, s.reason) for s in out.skipped] == [("bin/requirements.txt", "binary file")]
-    assert [(p.path, p.line, p.kind) for p in out.result.problems] == [
-        ("latin/requirements.txt", 1, "unreadable")
+    # A binary file a scanner wanted leaves the audit incomplete: it is a problem too.
+    assert [(p.path, p.line, p.kind, p.message) for p in out.result.problems] == [
+        (
+            "bin/requirements.txt",
+            0,
+            "skipped",
+            "not read: binary file (a NUL byte in its first 8 KiB)",
+        ),
+        (
+            "latin/requirements.txt",
+            1,
+            "unreadable",
+            "not valid UTF-8; decoded with replacement characters",
+        ),
     ]
     ids = sorted(c.id for c in out.result.components)
     assert ids == ["pypi:avocado-framework@69.0", "pypi:flask@2.0"]

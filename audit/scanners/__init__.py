@@ -47,7 +47,7 @@ def all_scanners() -> tuple[Scanner, ...]:
 
 def select(path: str) -> tuple[Scanner, ...]:
     """The scanners that want this root-relative path, by name alone."""
-    return tuple(s for s in all_scanners() if s.matches(path))
+    return tuple([s for s in all_scanners() if s.matches(path)])
 
 
 __all__ = ["Scanner", "SourceFile", "all_scanners", "select"]

@@ -17,17 +17,17 @@ It finds, per file, :class:`~audit.model.Notice` values of these kinds:
   ``SEC("tp_btf/...")`` programs; ``obj-m`` in Kbuild/Makefile, ``dkms.conf``).
 
 Speed: header notices are looked for in the head of a file only (:data:`HEAD_CHARS`,
-:data:`HEAD_LINES`); run-time strings are searched with a plain substring test before any
-regular expression runs; whole-text similarity runs on license files only.
+:data:`HEAD_LINES`); each finder first looks for a word it needs in the raw head, so that
+the head's lines are cleaned of comment markers only in files that may hold prose; run-time
+strings are searched with a plain substring test before any regular expression runs;
+whole-text similarity runs on license files only.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from audit.licenses import kernel, texts
 from audit.model import Evidence, Notice, Problem, ScanResult
@@ -124,8 +124,11 @@ _LICENSE_TXT_STEM = re.compile(
 )
 
 
+_SOURCE_EXTENSIONS = C_EXTENSIONS | ASM_EXTENSIONS | SCRIPT_EXTENSIONS
+
+
 def _basename(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
+    return path[path.rfind("/") + 1 :]
 
 
 def _ext(name: str) -> str:
@@ -136,11 +139,13 @@ def _ext(name: str) -> str:
 def is_license_file(path: str) -> bool:
     """LICENSE*, COPYING*, NOTICE*, files under a LICENSES/ directory, GPL2.txt-style texts."""
     name = _basename(path)
-    lower = name.lower()
-    ext = _ext(name)
+    return _license_name(path, name, name.lower(), _ext(name))
+
+
+def _license_name(path: str, name: str, lower: str, ext: str) -> bool:
     if ext in _NOT_LICENSE_EXT:
         return False
-    if "LICENSES" in path.split("/")[:-1]:
+    if "LICENSES/" in path and "/LICENSES/" in "/" + path:  # a directory named LICENSES
         return True
     if lower.startswith(_LICENSE_PREFIXES):
         return True
@@ -158,11 +163,17 @@ def is_c_family(path: str) -> bool:
 def is_source_file(path: str) -> bool:
     """Source and build files that may carry a header notice (not license texts)."""
     name = _basename(path)
+    return name.lower() in BUILD_NAMES or _ext(name) in _SOURCE_EXTENSIONS
+
+
+def _wanted(path: str) -> bool:
+    """``is_source_file(path) or is_license_file(path)``, the name taken apart once."""
+    name = _basename(path)
     lower = name.lower()
     if lower in BUILD_NAMES:
         return True
     ext = _ext(name)
-    return ext in C_EXTENSIONS or ext in ASM_EXTENSIONS or ext in SCRIPT_EXTENSIONS
+    return ext in _SOURCE_EXTENSIONS or _license_name(path, name, lower, ext)
 
 
 # -- SPDX ---------------------------------------------------------------------------------
@@ -253,6 +264,8 @@ _TEXT_TRIGGERS = re.compile(
     re.IGNORECASE,
 )
 _TEXT_KEYWORDS = ("permission", "redistribution", "as-is", "unencumbered")
+_TRIGGER_WORDS = ("redistribution", "copy,", "'as-is'", "unencumbered")
+"""A word of each alternative of :data:`_TEXT_TRIGGERS`, in lower case."""
 _GNU_PREFIX = {None: "GPL", "lesser": "LGPL", "library": "LGPL", "affero": "AGPL"}
 
 # -- references ---------------------------------------------------------------------------
@@ -270,8 +283,12 @@ _BARE_BEFORE = re.compile(
     r"included|attached|separate)\s+)?(?:file\s+)?$",
     re.IGNORECASE,
 )
-_REF_KEYWORDS = (".txt", ".md", ".rst", "license", "licence", "copying", "notice")
+_REF_KEYWORDS = ("license", "licence", "copying", "notice", ".txt", ".md", ".rst")
 _BARE_AFTER = re.compile(r"^\s+file\b", re.IGNORECASE)
+_URL_END = re.compile(r"[\s<>\"']")
+"""The first character after ``://`` that ends a URL."""
+_REF_NAMES = ("LICEN", "COPYING", "NOTICE")
+"""What every match of :data:`_REF_BARE` holds."""
 
 # -- run-time strings and hints -----------------------------------------------------------
 
@@ -356,18 +373,38 @@ _DKMS_KEY = re.compile(r"^[ \t]*(?:BUILT_MODULE_NAME|PACKAGE_NAME)\b.*$", re.MUL
 # -- helpers ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Head:
-    lines: tuple[str, ...]
-    joined: str
-    """Comment markers stripped, lines joined by one space."""
-    starts: tuple[int, ...]
-    """Offset in ``joined`` where each line starts."""
-    lower: str
-    """``joined`` in lower case, for cheap keyword tests before any regex runs."""
+    """The first :data:`HEAD_LINES` lines of a file (within :data:`HEAD_CHARS`).
+
+    Finders test ``raw``/``raw_lower`` first: every keyword a finder needs in the cleaned
+    text is in the raw lines too (cleaning only strips line ends and collapses whitespace),
+    so the cleaned text is built only for files that may hold a prose notice.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines: tuple[str, ...] = tuple(text[:HEAD_CHARS].splitlines()[:HEAD_LINES])
+        self.raw = "\n".join(self.lines)
+        """The lines joined by newlines."""
+        self.raw_lower = self.raw.lower()
+
+    @cached_property
+    def cleaned(self) -> str:
+        """The lines without comment markers (see :func:`_clean`), joined by newlines."""
+        return "\n".join([_clean(line) for line in self.lines])
+
+    @cached_property
+    def joined(self) -> str:
+        """The cleaned lines joined by one space."""
+        return self.cleaned.replace("\n", " ")
+
+    @cached_property
+    def lower(self) -> str:
+        """``joined`` in lower case, for cheap keyword tests before any regex runs."""
+        return self.joined.lower()
 
     def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
+        """The 1-based line holding ``offset`` of ``joined``."""
+        return self.cleaned.count("\n", 0, offset) + 1
 
     def evidence(self, path: str, line: int) -> Evidence:
         text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
@@ -378,24 +415,56 @@ def _clean(line: str) -> str:
     """A head line without its comment markers, whitespace collapsed."""
     clean = line.strip().lstrip(_MARKER_CHARS).lstrip()
     if clean.startswith(_WORD_MARKERS):
-        clean = clean.split(" ", 1)[1]
-    for closer in _CLOSERS:
-        if clean.endswith(closer):
-            clean = clean[: -len(closer)].rstrip("*").rstrip()
-            break
-    return " ".join(clean.split())
+        clean = clean.split(" ", 1)[1].lstrip()
+    if clean.endswith(_CLOSERS):
+        for closer in _CLOSERS:
+            if clean.endswith(closer):
+                clean = clean[: -len(closer)].rstrip("*").rstrip()
+                break
+    # Printable text has no whitespace but the plain space (no tab, no NBSP...).
+    if "  " in clean or not clean.isprintable():
+        clean = " ".join(clean.split())
+    return clean
 
 
 def _head(text: str) -> _Head:
-    lines = tuple(text[:HEAD_CHARS].splitlines()[:HEAD_LINES])
-    parts = [_clean(line) for line in lines]
-    starts: list[int] = []
-    offset = 0
-    for part in parts:
-        starts.append(offset)
-        offset += len(part) + 1
-    joined = " ".join(parts)
-    return _Head(lines, joined, tuple(starts), joined.lower())
+    return _Head(text)
+
+
+# Cheap tests that let a finder stop before its costly work; each is true whenever that
+# work can find anything, so that they change no result (tests/test_notices_gates.py).
+
+
+def _has_any(text: str, words: tuple[str, ...]) -> bool:
+    return any(map(text.__contains__, words))  # no generator: this runs for every file
+
+
+def _raw_has(head: _Head, words: tuple[str, ...]) -> bool:
+    """Whether the raw head holds one of ``words`` (lower case): every word without spaces
+    in the cleaned head is in the raw lines too, so the lines need no cleaning when not."""
+    return _has_any(head.raw_lower, words)
+
+
+def _may_name_file(text: str) -> bool:
+    """Whether ``text`` may name a license file (:data:`_REF_EXT`, :data:`_REF_BARE`)."""
+    return _REF_EXT.search(text) is not None or _has_any(text, _REF_NAMES)
+
+
+def _may_be_bare_name(text: str) -> bool:
+    """Whether ``text`` may hold a match of :data:`_REF_BARE` (a costly search)."""
+    return _has_any(text, _REF_NAMES)
+
+
+def _may_be_mit(head: _Head) -> bool:
+    """Whether :data:`_MIT_PERMISSION` may match. In ASCII text each IGNORECASE match holds
+    its words in lower case; other text can match letters that lower() does not fold
+    (the Kelvin sign...)."""
+    return "hereby" in head.lower or not head.joined.isascii()
+
+
+def _may_trigger(head: _Head) -> bool:
+    """Whether :data:`_TEXT_TRIGGERS` may match (see :func:`_may_be_mit`)."""
+    return _has_any(head.lower, _TRIGGER_WORDS) or not head.joined.isascii()
 
 
 def _line_at(text: str, offset: int) -> tuple[int, str]:
@@ -436,11 +505,8 @@ def _gnu_id(kind: str | None, version: str, later: bool) -> str | None:
 
 
 def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
-    if "SPDX-License-Identifier" not in head.joined:
-        return
-    for number, line in enumerate(head.lines, start=1):
-        idx = line.find("SPDX-License-Identifier")
-        if idx < 0 or len(line[:idx]) > 16 or not _SPDX_PREFIX.fullmatch(line[:idx]):
+    for number, line, idx in _tag_lines(head, "SPDX-License-Identifier"):
+        if idx > 16 or not _SPDX_PREFIX.fullmatch(line[:idx]):
             continue
         m = _SPDX.search(line, idx)
         if not m:
@@ -455,8 +521,25 @@ def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
             )
 
 
+def _tag_lines(head: _Head, tag: str) -> Iterator[tuple[int, str, int]]:
+    """``(line number, line, offset of the first tag in it)`` for each head line holding
+    ``tag``, found in the raw text rather than line by line."""
+    raw = head.raw
+    idx = raw.find(tag)
+    number, counted = 1, 0
+    while idx >= 0:
+        number += raw.count("\n", counted, idx)
+        start = raw.rfind("\n", 0, idx) + 1
+        yield number, head.lines[number - 1], idx - start
+        end = raw.find("\n", idx)
+        if end < 0:
+            return
+        idx = raw.find(tag, end)
+        counted = end
+
+
 def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if "dual" not in head.lower:
+    if not _raw_has(head, ("dual",)) or "dual" not in head.lower:
         return
     for m in _DUAL.finditer(head.joined):
         body = head.joined[m.end() : m.end() + 200]
@@ -480,7 +563,7 @@ def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 
 def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if "apache license" not in head.lower:
+    if not _raw_has(head, ("apache",)) or "apache license" not in head.lower:
         return
     m = _APACHE.search(head.joined)
     if m:
@@ -493,7 +576,7 @@ def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 
 def _gnu(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if "general public license" not in head.lower:
+    if not _raw_has(head, ("general",)) or "general public license" not in head.lower:
         return
     joined = head.joined
     m = _GNU_LATER.search(joined)
@@ -519,11 +602,13 @@ def _gnu(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
     """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts."""
+    if not _raw_has(head, _TEXT_KEYWORDS):
+        return
     low = head.lower
     if not any(k in low for k in _TEXT_KEYWORDS):
         return
-    mit = _MIT_PERMISSION.search(head.joined)
-    if not mit and not _TEXT_TRIGGERS.search(head.joined):
+    mit = _MIT_PERMISSION.search(head.joined) if _may_be_mit(head) else None
+    if not mit and not (_may_trigger(head) and _TEXT_TRIGGERS.search(head.joined)):
         return
     found = texts.identify("\n".join(head.lines))
     for match in found:
@@ -556,9 +641,8 @@ def _blank_urls(text: str) -> str:
         start = pos
         while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+.-"):
             start -= 1
-        end = pos + 3
-        while end < len(text) and not text[end].isspace() and text[end] not in "<>\"'":
-            end += 1
+        stop = _URL_END.search(text, pos + 3)
+        end = stop.start() if stop else len(text)
         out = out[:start] + " " * (end - start) + out[end:]
         pos = text.find("://", end)
     return out
@@ -579,16 +663,21 @@ def _file_names(joined: str) -> Iterator[tuple[int, str]]:
 
 
 def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
+    # Both kinds of names are case-sensitive and the raw lines hold every name the cleaned
+    # text does: files without one are done before any line is cleaned.
+    if not _may_name_file(head.raw):
+        return
     low = head.lower
     if not any(k in low for k in _REF_KEYWORDS):
         return
     joined = _blank_urls(head.joined) if "://" in head.joined else head.joined
     hits = list(_file_names(joined))
-    for m in _REF_BARE.finditer(joined):
-        name = m["name"].rstrip(".")
-        before = joined[max(0, m.start() - 40) : m.start()]
-        if _BARE_BEFORE.search(before) or _BARE_AFTER.match(joined[m.end() : m.end() + 10]):
-            hits.append((m.start(), name))
+    if _may_be_bare_name(joined):
+        for m in _REF_BARE.finditer(joined):
+            name = m["name"].rstrip(".")
+            before = joined[max(0, m.start() - 40) : m.start()]
+            if _BARE_BEFORE.search(before) or _BARE_AFTER.match(joined[m.end() : m.end() + 10]):
+                hits.append((m.start(), name))
     seen: set[str] = set()
     for start, name in sorted(hits):
         window = joined[max(0, start - 80) : start + len(name) + 40]
@@ -630,7 +719,9 @@ def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
 
 def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
     text = source.text
-    if 'SEC("' in text or 'section("' in text or "SEC (" in text or "section (" in text:
+    if ("SEC" in text and ('SEC("' in text or "SEC (" in text)) or (
+        "section" in text and ('section("' in text or "section (" in text)
+    ):
         for m in _PROGRAM_SECTION.finditer(text):
             name = m["name"]
             kind = name.split("/", 1)[0]
@@ -705,7 +796,7 @@ class NoticesScanner:
     name = NAME
 
     def matches(self, path: str) -> bool:
-        return is_source_file(path) or is_license_file(path)
+        return _wanted(path)
 
     def scan(self, source: SourceFile) -> ScanResult:
         return scan_notices(source)

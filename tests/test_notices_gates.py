@@ -1,0 +1,184 @@
+"""The notices scanner's shortcuts change no result.
+
+To stay fast on large trees, the finders skip their costly work (cleaning the head's lines,
+case-insensitive searches) after cheap tests: a keyword in the raw head, a word that every
+match of a regex holds. Forcing every such test true must find exactly the same. The head's
+line numbers, tag search and URL blanking are checked against their line-by-line
+definitions.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit.scanners import notices
+from audit.scanners.base import SourceFile
+
+GATES = ("_raw_has", "_may_name_file", "_may_be_bare_name", "_may_be_mit", "_may_trigger")
+"""The cheap tests of :mod:`audit.scanners.notices` (each may say yes for nothing)."""
+
+PIECES = [
+    # line ends of every kind str.splitlines() knows, comment markers, whitespace
+    "\n",
+    "\r\n",
+    "\r",
+    "\x0c",
+    "\x1c",
+    "\u2028",
+    "\x85",
+    " * ",
+    "// ",
+    "# ",
+    "/*",
+    "*/",
+    "dnl ",
+    "rem ",
+    "-->",
+    '"""',
+    " ",
+    "  ",
+    "\t",
+    "\xa0",
+    ". ",
+    "\n\n",
+    # what the finders look for
+    "SPDX-License-Identifier: MIT",
+    "SPDX-License-Identifier: GPL-2.0+ */",
+    "dual licensed under the MIT or GPL 2",
+    "Dual-Licensed",
+    "BSD",
+    "under the Apache License, Version 2.0",
+    "Apache",
+    "License",
+    "licence",
+    "GNU General Public License",
+    "GNU Lesser General Public License, version 2.1",
+    "either version 2 of the License, or (at your option) any later version",
+    "as published by the Free Software Foundation; version 2",
+    "or later",
+    "Permission is hereby granted, free of charge",
+    "PERMISSION IS HEREBY GRANTED",
+    "Permission to use, copy, modify",
+    "Redistribution and use in source and binary forms",
+    "This software is provided 'as-is'",
+    "This is free and unencumbered software",
+    "see LICENSE file",
+    "See the COPYING file",
+    "found in the LICENSE file",
+    "NOTICE",
+    "GPL.txt",
+    "MIT.md",
+    "LICENSE.rst",
+    "LICENSE-2.0",
+    "http://www.apache.org/licenses/LICENSE-2.0",
+    "see https://x.org/GPL.txt",
+    'MODULE_LICENSE("GPL")',
+    'SEC("license")',
+    # letters that case-insensitive matching folds but lower() does not
+    "\u212a",
+    "\u017f",
+    "\u0130",
+    "Permi\u017f\u017fion i\u017f hereby granted",
+    "x",
+    "y z",
+]
+ISC = """\
+Permission to use, copy, modify, and/or distribute this software for any
+purpose with or without fee is hereby granted, provided that the above
+copyright notice and this permission notice appear in all copies.
+
+THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+"""
+PIECES += [ISC, ISC.replace("Permission to use", "Permi\u017f\u017fion to u\u017fe")]
+TEXTS = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+PATHS = st.sampled_from(["src/x.c", "LICENSE", "Makefile", "lib/a.py", "GPL.txt"])
+
+
+@given(TEXTS, PATHS)
+@settings(max_examples=400, deadline=None)
+def test_shortcuts_change_no_result(text: str, path: str) -> None:
+    source = SourceFile(path, text)
+    fast = notices.scan_notices(source)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in GATES:
+            mp.setattr(notices, name, lambda *args: True)
+        assert notices.scan_notices(source) == fast
+
+
+def _clean_reference(line: str) -> str:
+    """The definition of a cleaned head line."""
+    clean = line.strip().lstrip("/*#;!%-<>'\"").lstrip()
+    if clean.startswith(("dnl ", "rem ", "REM ", "@rem ")):
+        clean = clean.split(" ", 1)[1]
+    for closer in ("*/", "-->", '"""', "'''"):
+        if clean.endswith(closer):
+            clean = clean[: -len(closer)].rstrip("*").rstrip()
+            break
+    return " ".join(clean.split())
+
+
+def _blank_urls_reference(text: str) -> str:
+    out = text
+    pos = text.find("://")
+    while pos >= 0:
+        start = pos
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+.-"):
+            start -= 1
+        end = pos + 3
+        while end < len(text) and not text[end].isspace() and text[end] not in "<>\"'":
+            end += 1
+        out = out[:start] + " " * (end - start) + out[end:]
+        pos = text.find("://", end)
+    return out
+
+
+@given(TEXTS)
+@settings(max_examples=300, deadline=None)
+def test_head_joins_cleaned_lines_and_numbers_them(text: str) -> None:
+    head = notices._head(text)
+    parts = [_clean_reference(line) for line in head.lines]
+    assert [notices._clean(line) for line in head.lines] == parts
+    assert head.joined == " ".join(parts)
+    starts: list[int] = []
+    offset = 0
+    for part in parts:
+        starts.append(offset)
+        offset += len(part) + 1
+    if parts:
+        for off in range(len(head.joined) + 1):
+            assert head.line_of(off) == bisect.bisect_right(starts, off)
+    tag = "SPDX-License-Identifier"
+    expected = [(n, line, line.find(tag)) for n, line in enumerate(head.lines, 1) if tag in line]
+    assert list(notices._tag_lines(head, tag)) == expected
+
+
+@given(st.lists(st.sampled_from(["://", "http", "+", ".", "-", " ", "<", '"', "a", "\xe9"])))
+def test_urls_are_blanked_in_place(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert notices._blank_urls(text) == _blank_urls_reference(text)
+
+
+def test_head_is_sixty_lines_within_4096_characters() -> None:
+    tag = "// SPDX-License-Identifier: MIT\n"
+    at_60 = "x\n" * 59 + tag
+    at_61 = "x\n" * 60 + tag
+    found = notices.scan_notices(SourceFile("a.c", at_60)).notices
+    assert [(n.line, n.expression) for n in found] == [(60, "MIT")]
+    assert notices.scan_notices(SourceFile("a.c", at_61)).notices == ()
+    # a carriage return or a form feed ends a line too
+    text = "/*\r * SPDX-License-Identifier: MIT\x0c// SPDX-License-Identifier: GPL-2.0\n"
+    found = notices.scan_notices(SourceFile("a.c", text)).notices
+    assert [(n.line, n.expression, n.evidence.text) for n in found] == [
+        (2, "MIT", "* SPDX-License-Identifier: MIT"),
+        (3, "GPL-2.0-only", "// SPDX-License-Identifier: GPL-2.0"),
+    ]
