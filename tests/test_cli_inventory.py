@@ -24,7 +24,7 @@ def _component(doc: dict, cid: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_schema(inventory: dict) -> None:  # type: ignore[type-arg]
-    assert inventory["schema"] == "depaudit/inventory/1"
+    assert inventory["schema"] == "depaudit/inventory/2"
 
 
 def test_avocado_with_evidence(inventory: dict) -> None:  # type: ignore[type-arg]
@@ -88,8 +88,15 @@ def test_chain_job_image_dockerfile_package(inventory: dict) -> None:  # type: i
     )
 
 
+def _group(doc: dict, cid: str) -> dict:  # type: ignore[type-arg]
+    """The removal group that holds ``cid``: there is exactly one."""
+    (group,) = [g for g in doc["removable"] if cid in g["components"]]
+    return group
+
+
 def test_removable_with_avocado(inventory: dict) -> None:  # type: ignore[type-arg]
-    removal = inventory["removable"]["pypi:avocado-framework@69.0"]
+    removal = _group(inventory, "pypi:avocado-framework@69.0")
+    assert removal["components"] == ["pypi:avocado-framework@69.0"]
     assert [i["id"] for i in removal["removable"]] == [
         "ci-job:circleci/tests-integration",
         "ci-job:circleci/tests-integration-arm64",
@@ -115,6 +122,132 @@ def test_removable_with_avocado(inventory: dict) -> None:  # type: ignore[type-a
     ]
 
 
+def test_removable_groups_of_the_example(inventory: dict) -> None:  # type: ignore[type-arg]
+    assert [g["components"] for g in inventory["removable"]] == [
+        ["image:centos:7"],
+        ["image:cimg/base:2023.06"],
+        ["image:falcosecurity/falco-builder:latest"],
+        ["image:falcosecurity/falco-tester:latest"],
+        ["image:ubuntu:22.04"],
+        ["pypi:avocado-framework@69.0"],
+        ["rpm:centos/devtoolset-9-gcc"],
+        ["rpm:fedora/python"],
+    ]
+    tester = _group(inventory, "image:falcosecurity/falco-tester:latest")
+    job = tester["removable"][0]
+    assert (job["id"], job["reason"]) == (
+        "ci-job:circleci/tests-integration",
+        "serves only image:falcosecurity/falco-tester:latest",
+    )
+    assert [(e["path"], e["line"]) for e in job["evidence"]] == [
+        (".circleci/config.yml", 15),
+        (".circleci/config.yml", 50),
+    ]
+
+
+def _versions_tree(root: Path) -> Path:
+    """Three versions of one package, each the only thing of a manifest or a Dockerfile."""
+    root.mkdir()
+    for name, pin in (("a", "1.0.0"), ("b", "2.0.0")):
+        (root / name).mkdir()
+        (root / name / "requirements.txt").write_text(f"requests=={pin}\n")
+    (root / "Dockerfile").write_text("FROM python:3.12\nRUN pip install requests==3.0.0\n")
+    (root / "requirements.txt").write_text("urllib3==2.0.0\n")
+    return root
+
+
+def test_the_versions_of_a_package_share_one_group(tmp_path: Path) -> None:
+    out = tmp_path / "inventory.json"
+    assert main(["inventory", str(_versions_tree(tmp_path / "t")), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["removable"] == [
+        {
+            "components": ["pypi:requests@1.0.0", "pypi:requests@2.0.0", "pypi:requests@3.0.0"],
+            "removable": [
+                {
+                    "id": "dockerfile:Dockerfile",
+                    "reason": "serves only pypi:requests@3.0.0",
+                    "evidence": [
+                        {
+                            "path": "Dockerfile",
+                            "line": 1,
+                            "text": "FROM python:3.12",
+                            "scanner": "dockerfile",
+                        },
+                        {
+                            "path": "Dockerfile",
+                            "line": 2,
+                            "text": "RUN pip install requests==3.0.0",
+                            "scanner": "dockerfile",
+                        },
+                    ],
+                },
+                {
+                    "id": "manifest:a/requirements.txt",
+                    "reason": "serves only pypi:requests@1.0.0",
+                    "evidence": [
+                        {
+                            "path": "a/requirements.txt",
+                            "line": 1,
+                            "text": "requests==1.0.0",
+                            "scanner": "requirements",
+                        }
+                    ],
+                },
+                {
+                    "id": "manifest:b/requirements.txt",
+                    "reason": "serves only pypi:requests@2.0.0",
+                    "evidence": [
+                        {
+                            "path": "b/requirements.txt",
+                            "line": 1,
+                            "text": "requests==2.0.0",
+                            "scanner": "requirements",
+                        }
+                    ],
+                },
+            ],
+            "review": [],
+        },
+        {
+            "components": ["pypi:urllib3@2.0.0"],
+            "removable": [
+                {
+                    "id": "manifest:requirements.txt",
+                    "reason": "serves only pypi:urllib3@2.0.0",
+                    "evidence": [
+                        {
+                            "path": "requirements.txt",
+                            "line": 1,
+                            "text": "urllib3==2.0.0",
+                            "scanner": "requirements",
+                        }
+                    ],
+                },
+            ],
+            "review": [],
+        },
+    ]
+
+
+def test_text_names_the_components_that_go_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inventory", str(_versions_tree(tmp_path / "t")), "--format", "text"]) == 0
+    text = capsys.readouterr().out
+    removable = text[text.index("Removable with") :].split("\n\n")[0].rstrip("\n").split("\n")
+    assert removable == [
+        "Removable with",
+        "  pypi:requests@1.0.0 (and 2 more that go with it: pypi:requests@2.0.0, "
+        "pypi:requests@3.0.0)",
+        "    - dockerfile:Dockerfile  Dockerfile:1",
+        "    - manifest:a/requirements.txt  a/requirements.txt:1",
+        "    - manifest:b/requirements.txt  b/requirements.txt:1",
+        "  pypi:urllib3@2.0.0",
+        "    - manifest:requirements.txt  requirements.txt:1",
+    ]
+
+
 def test_output_is_deterministic(tmp_path: Path) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     assert main(["inventory", str(EXAMPLE), "-o", str(a)]) == 0
@@ -136,11 +269,12 @@ def test_broken_files_are_listed_and_the_scan_goes_on(
     assert "Traceback" not in captured.err
     doc = json.loads(captured.out)
     assert [(p["path"], p["line"], p["kind"]) for p in doc["problems"]] == [
-        (".circleci/config.yml", 4, "parse-error"),
+        (".circleci/config.yml", 3, "parse-error"),
         ("Dockerfile", 2, "parse-error"),
         ("requirements.txt", 2, "unreadable"),
     ]
     assert sorted(c["id"] for c in doc["components"]) == [
+        "image:alpine:3.18",
         "image:debian:12",
         "pypi:requests@2.31.0",
     ]

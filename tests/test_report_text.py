@@ -187,3 +187,110 @@ def test_control_characters_from_files_cannot_reach_the_terminal() -> None:
     assert "      x.txt:1  evil \\x1b[31mRED\\x07 bell" in lines
     assert "\x07" not in text
     assert "\x1b]" not in text
+
+
+# A summary, not a dump: long lists and lines are cut, and each cut says so ---------------
+
+MORE = "use --format json for all of them"
+
+
+def _remove_action_with(evidence: int = 0, removable: int = 0, because: str = "b") -> Report:
+    report = falco_report()
+    action = replace(
+        report.actions[0],
+        because=because,
+        evidence=tuple(
+            Evidence(f"src/f{i:02}.c", 1, f"// notice {i}", "t") for i in range(evidence)
+        ),
+        removable=tuple(f"manifest:m{i:02}.txt" for i in range(removable)),
+    )
+    return replace(report, actions=(action,))
+
+
+def test_at_most_ten_evidence_lines_then_how_many_more() -> None:
+    lines = section(render(_remove_action_with(evidence=25)), "Remove (1)")
+    assert lines[3:] == [
+        "    evidence:",
+        *(f"      src/f{i:02}.c:1  // notice {i}" for i in range(10)),
+        f"      … 15 more evidence lines: {MORE}",
+    ]
+
+
+def test_ten_evidence_lines_are_not_cut_and_eleven_say_one_more() -> None:
+    ten = section(render(_remove_action_with(evidence=10)), "Remove (1)")
+    assert ten[-1] == "      src/f09.c:1  // notice 9"
+    eleven = section(render(_remove_action_with(evidence=11)), "Remove (1)")
+    assert eleven[-2:] == [
+        "      src/f09.c:1  // notice 9",
+        f"      … 1 more evidence line: {MORE}",
+    ]
+
+
+def test_at_most_ten_removable_items_then_how_many_more() -> None:
+    lines = section(render(_remove_action_with(removable=12)), "Remove (1)")
+    assert lines[3:] == [
+        "    goes with it:",
+        *(f"      - manifest:m{i:02}.txt" for i in range(10)),
+        f"      … 2 more items: {MORE}",
+    ]
+
+
+def test_a_long_line_is_cut_at_a_space_and_says_how_much_is_left_out() -> None:
+    because = "word " * 400  # the line is 2,013 characters long
+    line = section(render(_remove_action_with(because=because)), "Remove (1)")[2]
+    kept = "    because: " + " ".join(["word"] * 197)
+    assert len(kept) == 997
+    assert line == f"{kept} … 1016 more characters: {MORE}"
+
+
+def test_a_long_line_without_spaces_is_cut_at_the_limit() -> None:
+    line = section(render(_remove_action_with(because="x" * 2000)), "Remove (1)")[2]
+    assert line == f"    because: {'x' * 987} … 1013 more characters: {MORE}"
+
+
+def test_finding_evidence_is_cut_too() -> None:
+    report = falco_report()
+    finding = replace(
+        report.findings[0],
+        evidence=tuple(Evidence(f"d/f{i:02}.c", 2, "GPL", "t") for i in range(13)),
+    )
+    lines = section(render(replace(report, findings=(finding,))), "Findings (1)")
+    assert lines[2:] == [
+        *(f"      d/f{i:02}.c:2  GPL" for i in range(10)),
+        f"      … 3 more evidence lines: {MORE}",
+    ]
+
+
+def test_tabs_become_spaces_in_lines_and_table_cells() -> None:
+    report = falco_report()
+    hostile = Evidence("x.mk", 3, "a\tb\t\tc", "test")
+    action = replace(report.actions[0], evidence=(hostile,))
+    comps = tuple(
+        replace(c, id="source:ta\tb") if c.id == "source:userspace" else c
+        for c in report.inventory.components
+    )
+    results = tuple(
+        replace(r, component_id="source:ta\tb") if r.component_id == "source:userspace" else r
+        for r in report.results
+    )
+    text = render(
+        replace(
+            report,
+            actions=(action,),
+            inventory=replace(report.inventory, components=comps),
+            results=results,
+        )
+    )
+    # Tab stops every 8 cells from the start of the line (or of the table cell).
+    assert "      x.mk:3  a b" + " " * 15 + "c" in text.split("\n")
+    table = section(text, "Components (8)")
+    assert table[1].startswith("component" + " " * 47 + "   license")
+    assert table[-1] == "   ".join(
+        [
+            "source:ta       b".ljust(56),
+            "Apache-2.0".ljust(36),
+            "userspace".ljust(13),
+            "distributed".ljust(16),
+            "allowed",
+        ]
+    )

@@ -1,26 +1,62 @@
-"""Render an Inventory as JSON (``depaudit/inventory/1``) or as text.
+"""Render an Inventory as JSON (``depaudit/inventory/2``) or as text.
 
 The JSON layout is documented in docs/inventory-format.md. Every list is sorted and every
 key written in a fixed order, so that two runs over the same tree are byte-identical.
+
+Removal sets are written once per group of components that take each other with them (the
+versions of one package): a tree with 130 versions of a package used by 300 Dockerfiles
+writes those Dockerfiles once, not 130 times.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from audit import __version__
-from audit.graph import GraphIndex, Removal
+from audit.graph import GraphIndex, RemovableItem, Removal
 from audit.model import Finding, Inventory, to_jsonable
 
-SCHEMA = "depaudit/inventory/1"
+SCHEMA = "depaudit/inventory/2"
 
 
-def removal_json(removal: Removal) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RemovalGroup:
+    """Components whose removals are one: removing any of them removes all of them, and
+    ``removable``; ``review`` lists what to look at then."""
+
+    components: tuple[str, ...]
+    removable: tuple[RemovableItem, ...]
+    review: tuple[RemovableItem, ...]
+
+
+def removal_groups(removals: Mapping[str, Removal]) -> tuple[RemovalGroup, ...]:
+    """``removals`` (component id -> its removal) grouped: components whose removal sets,
+    each with the component itself, are equal form one group, sorted by their first id."""
+    members: dict[tuple[frozenset[str], tuple[RemovableItem, ...]], list[str]] = {}
+    for cid in sorted(removals):
+        r = removals[cid]
+        key = (frozenset([cid, *(i.id for i in r.removable)]), r.review)
+        members.setdefault(key, []).append(cid)
+    groups = []
+    for (_ids, review), cids in members.items():
+        inside = set(cids)
+        items = tuple(i for i in removals[cids[0]].removable if i.id not in inside)
+        groups.append(RemovalGroup(tuple(cids), items, review))
+    return tuple(sorted(groups, key=lambda g: g.components))
+
+
+def _item_json(item: RemovableItem) -> dict[str, Any]:
+    return {"id": item.id, "reason": item.reason, "evidence": to_jsonable(item.evidence)}
+
+
+def removal_group_json(group: RemovalGroup) -> dict[str, Any]:
     return {
-        "removable": [to_jsonable(i) for i in removal.removable],
-        "review": [to_jsonable(i) for i in removal.review],
+        "components": list(group.components),
+        "removable": [_item_json(i) for i in group.removable],
+        "review": [_item_json(i) for i in group.review],
     }
 
 
@@ -37,7 +73,7 @@ def inventory_document(
         "components": [to_jsonable(c) for c in inventory.components],
         "nodes": [to_jsonable(n) for n in inventory.nodes],
         "edges": [to_jsonable(e) for e in inventory.edges],
-        "removable": {k: removal_json(removals[k]) for k in sorted(removals)},
+        "removable": [removal_group_json(g) for g in removal_groups(removals)],
         "findings": [to_jsonable(f) for f in findings],
         "problems": [to_jsonable(p) for p in inventory.problems],
         "skipped": [to_jsonable(s) for s in inventory.skipped],
@@ -74,13 +110,15 @@ def render_text(
     if removals:
         lines.append("")
         lines.append("Removable with")
-        for cid in sorted(removals):
-            r = removals[cid]
-            lines.append(f"  {cid}")
-            for item in r.removable:
+        for group in removal_groups(removals):
+            first, *others = group.components
+            if others:
+                first += f" (and {len(others)} more that go with it: {', '.join(others)})"
+            lines.append(f"  {first}")
+            for item in group.removable:
                 loc = item.evidence[0].location if item.evidence else ""
                 lines.append(f"    - {item.id}  {loc}")
-            for item in r.review:
+            for item in group.review:
                 lines.append(f"    ? {item.id}  ({item.reason})")
     if findings:
         lines.append("")

@@ -2,20 +2,24 @@
 
 A summary line, the actions grouped by kind (each with its reason, the evidence lines and
 what goes with it), a component table, then findings, what left the report incomplete and
-warnings. The width is fixed (:data:`WIDTH`) and colors are off unless asked for, so that
-the output is the same on every machine; the CLI asks for colors when stdout is a TTY.
+warnings. Colors are off unless asked for, so that the output is the same on every machine;
+the CLI asks for colors when stdout is a TTY.
+
+The text is built with plain string formatting (rich only styles it), so a report of tens
+of thousands of lines renders in well under a second. It is a summary for a person: an
+action or finding shows at most :data:`LIST_LIMIT` evidence lines and removable items, and
+a value line at most :data:`LINE_LIMIT` characters; each cut says how much it left out and
+that ``--format json`` has everything.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from rich.cells import cell_len
+from rich.color import ColorSystem
+from rich.style import Style
 
 from audit.model import Action, ActionKind, ComponentResult, Evidence, Report, Status
 from audit.report.json_report import (
@@ -27,15 +31,39 @@ from audit.report.json_report import (
     status_counts,
 )
 
-WIDTH = 120
+LIST_LIMIT = 10
+"""Evidence lines (and removable items) shown per action or finding; the rest are counted."""
+
+LINE_LIMIT = 1000
+"""Characters shown of one value line (``because: ...``); the rest are counted."""
+
+MORE = "use --format json for all of them"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+TAB_SIZE = 8
 
 
 def clean(value: str) -> str:
     """Control characters from scanned files (ESC, BEL, newlines) written as ``\\xNN``, so
     that a repository cannot send escape sequences to the terminal or break a line."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def expand_tabs(value: str) -> str:
+    """Tabs as spaces up to the next multiple of :data:`TAB_SIZE` cells."""
+    if "\t" not in value:
+        return value
+    out: list[str] = []
+    width = 0
+    for i, part in enumerate(value.split("\t")):
+        if i:
+            pad = TAB_SIZE - width % TAB_SIZE
+            out.append(" " * pad)
+            width += pad
+        out.append(part)
+        width += cell_len(part)
+    return "".join(out)
 
 
 STATUS_PHRASE: dict[Status, tuple[str, str]] = {
@@ -64,6 +92,17 @@ ACTION_TITLE: dict[ActionKind, str] = {
     ActionKind.ELECT: "Elect a license",
     ActionKind.REVIEW: "Review",
 }
+
+COLUMNS: tuple[tuple[str, int], ...] = (
+    # header, minimum width
+    ("component", 30),
+    ("license", 20),
+    ("context", 7),
+    ("distribution", 12),
+    ("verdict", 15),
+)
+GAP = "   "
+RULE = "─"
 
 
 def summary_line(report: Report) -> str:
@@ -104,20 +143,41 @@ def _actions_line(report: Report) -> str:
     return f"{total} action{'s' if total != 1 else ''}: {detail}"
 
 
+def _more(total: int, indent: str, what: tuple[str, str]) -> list[str]:
+    """``… N more <what>: use --format json ...`` when ``total`` exceeds :data:`LIST_LIMIT`;
+    ``what`` is the noun (one, many)."""
+    more = total - LIST_LIMIT
+    if more <= 0:
+        return []
+    return [f"{indent}… {more} more {what[0] if more == 1 else what[1]}: {MORE}"]
+
+
+def shortened(line: str) -> str:
+    """``line`` cut after :data:`LINE_LIMIT` characters (at a space when there is one in the
+    second half), saying how many characters were left out."""
+    if len(line) <= LINE_LIMIT:
+        return line
+    cut = line.rfind(" ", LINE_LIMIT // 2, LINE_LIMIT + 1)
+    kept = line[: cut if cut > 0 else LINE_LIMIT].rstrip()
+    return f"{kept} … {len(line) - len(kept)} more characters: {MORE}"
+
+
 def _evidence_lines(evidence: Sequence[Evidence], indent: str) -> list[str]:
-    return [f"{indent}{e.location}  {e.text}".rstrip() for e in evidence]
+    lines = [f"{indent}{e.location}  {e.text}".rstrip() for e in evidence[:LIST_LIMIT]]
+    return lines + _more(len(evidence), indent, ("evidence line", "evidence lines"))
 
 
 def _action_lines(action: Action) -> list[str]:
-    out = [f"    because: {action.because}"]
+    out = [shortened(f"    because: {action.because}")]
     for key, value in sorted(action.properties):
-        out.append(f"    {key}: {value}")
+        out.append(shortened(f"    {key}: {value}"))
     if action.evidence:
         out.append("    evidence:")
         out.extend(_evidence_lines(action.evidence, "      "))
     if action.removable:
         out.append("    goes with it:")
-        out.extend(f"      - {item}" for item in action.removable)
+        out.extend(f"      - {item}" for item in action.removable[:LIST_LIMIT])
+        out.extend(_more(len(action.removable), "      ", ("item", "items")))
     return out
 
 
@@ -127,100 +187,101 @@ def _license_cell(result: ComponentResult | None) -> str:
     return result.license.expression or "unknown"
 
 
-def _verdict_text(result: ComponentResult | None) -> Text:
-    if result is None:
-        return Text("-")
-    v = result.verdict
-    text = Text(v.status.value, style=STATUS_STYLE.get(v.status, ""))
-    if v.exception:
-        text.append(f" ({clean(v.exception)})")
-    return text
+class _Out:
+    """Lines of text, styled with ANSI codes when ``color`` is set."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+        self._styles: dict[str, Style] = {}
+
+    def style(self, text: str, style: str) -> str:
+        if not self.color or not style or not text:
+            return text
+        s = self._styles.get(style)
+        if s is None:
+            s = self._styles[style] = Style.parse(style)
+        return s.render(text, color_system=ColorSystem.STANDARD)
+
+    def line(self, value: str, style: str = "") -> None:
+        self.lines.append(self.style(expand_tabs(clean(value)).rstrip(), style))
+
+    def heading(self, title: str) -> None:
+        self.lines.append("")
+        self.line(title, "bold")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
 
 
-def _table(report: Report) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("component", no_wrap=True, min_width=30)
-    table.add_column("license", no_wrap=True, min_width=20)
-    table.add_column("context", no_wrap=True, min_width=7)
-    table.add_column("distribution", no_wrap=True, min_width=12)
-    table.add_column("verdict", overflow="fold", min_width=15)
+def _table(out: _Out, report: Report) -> None:
+    """The component table: every column as wide as its widest cell (never wrapped), so
+    that ids and licenses stay whole and grep-able."""
+    table: list[tuple[list[str], str]] = []  # (cells, style of the verdict)
     for cid, _comp, result in rows(report):
-        table.add_row(
-            Text(clean(cid)),
-            Text(clean(_license_cell(result))),
-            Text(clean(result.context) if result else "-"),
-            Text(clean(result.distribution) if result else "-"),
-            _verdict_text(result),
-        )
-    return table
+        if result is None:
+            table.append(([clean(cid), "-", "-", "-", "-"], ""))
+            continue
+        v = result.verdict
+        verdict = v.status.value + (f" ({clean(v.exception)})" if v.exception else "")
+        cells = [cid, _license_cell(result), result.context, result.distribution]
+        table.append(([*map(clean, cells), verdict], STATUS_STYLE.get(v.status, "")))
+    widths = [max(minimum, cell_len(header)) for header, minimum in COLUMNS]
+    for cells, _style in table:
+        for i, cell in enumerate(cells):
+            cells[i] = cell = expand_tabs(cell)
+            widths[i] = max(widths[i], cell_len(cell))
 
+    def padded(cells: Sequence[str]) -> list[str]:
+        return [c + " " * (w - cell_len(c)) for c, w in zip(cells, widths, strict=True)]
 
-def _console(buffer: io.StringIO, color: bool) -> Console:
-    return Console(
-        file=buffer,
-        width=WIDTH,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=True,
-        legacy_windows=False,
-        _environ={},
-    )
+    out.lines.append(out.style(GAP.join(padded([h for h, _ in COLUMNS])).rstrip(), "bold"))
+    out.lines.append(RULE * (sum(widths) + len(GAP) * (len(widths) - 1)))
+    for cells, style in table:
+        line = padded(cells)
+        if out.color and style:
+            # Only the status word is colored; the exception name after it is not.
+            status, sep, rest = cells[-1].partition(" ")
+            line[-1] = f"{out.style(status, style)}{sep}{rest}"
+        out.lines.append(GAP.join(line).rstrip())
 
 
 def render(report: Report, *, color: bool = False) -> str:
     """The report as text; ``color`` adds ANSI styles (for a TTY)."""
-    buffer = io.StringIO()
-    console = _console(buffer, color)
-
-    def line(value: str, style: str = "") -> None:
-        console.print(Text(clean(value), style=style))
-
-    def heading(title: str) -> None:
-        console.print()
-        line(title, "bold")
-
-    line(summary_line(report), "bold")
-    line(_context_line(report))
-    line(_actions_line(report))
+    out = _Out(color)
+    out.line(summary_line(report), "bold")
+    out.line(_context_line(report))
+    out.line(_actions_line(report))
 
     for kind, group in actions_by_kind(report.actions):
-        heading(f"{ACTION_TITLE[kind]} ({len(group)})")
+        out.heading(f"{ACTION_TITLE[kind]} ({len(group)})")
         for action in group:
-            line(f"  {action.target}", "bold")
+            out.line(f"  {action.target}", "bold")
             for text in _action_lines(action):
-                line(text)
+                out.line(text)
 
-    heading(f"Components ({len(component_ids(report))})")
-    if component_ids(report):
-        # The table is as wide as its longest row needs (never wrapped), so that ids and
-        # licenses stay whole and grep-able; the rest of the report keeps WIDTH.
-        table = _table(report)
-        needed = console.measure(table, options=console.options.update(width=10_000)).maximum
-        console.width = max(WIDTH, needed)
-        console.print(table, soft_wrap=False)
-        console.width = WIDTH
+    ids = component_ids(report)
+    out.heading(f"Components ({len(ids)})")
+    if ids:
+        _table(out, report)
 
     findings = ordered_findings(report.findings)
     if findings:
-        heading(f"Findings ({len(findings)})")
+        out.heading(f"Findings ({len(findings)})")
         for f in findings:
-            line(f"  [{f.kind}] {f.subject}: {f.message}")
+            out.line(shortened(f"  [{f.kind}] {f.subject}: {f.message}"))
             for text in _evidence_lines(f.evidence, "      "):
-                line(text)
+                out.line(text)
 
     if report.incomplete:
-        heading(f"Incomplete ({len(report.incomplete)})")
+        out.heading(f"Incomplete ({len(report.incomplete)})")
         for p in sorted(report.incomplete):
             loc = f"{p.path}:{p.line}" if p.line else p.path
-            line(f"  {loc}: {p.kind}: {p.message}")
+            out.line(shortened(f"  {loc}: {p.kind}: {p.message}"))
 
     if report.warnings:
-        heading(f"Warnings ({len(report.warnings)})")
+        out.heading(f"Warnings ({len(report.warnings)})")
         for w in report.warnings:
-            line(f"  {w}")
+            out.line(shortened(f"  {w}"))
 
-    return "\n".join(row.rstrip() for row in buffer.getvalue().split("\n"))
+    return out.text()
