@@ -12,6 +12,7 @@ removed jobs.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,35 +36,46 @@ T = TypeVar("T", Component, Node)
 LANGUAGE_ECOSYSTEMS = frozenset({"pypi", "npm", "gem", "cargo", "golang", "maven", "nuget"})
 
 
-def _merge_props(
-    a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]
-) -> tuple[tuple[str, str], ...]:
-    merged = dict(a)
-    for k, v in b:
-        merged.setdefault(k, v)
-    return tuple(sorted(merged.items()))
+def _evidence_key(e: Evidence) -> tuple[str, int, str, str]:
+    # The order Evidence's own comparison gives, at the cost of one tuple per item.
+    return (e.path, e.line, e.text, e.scanner)
 
 
 def _merge_evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
-    return tuple(sorted({e for g in groups for e in g}))
+    return tuple(sorted({e for g in groups for e in g}, key=_evidence_key))
 
 
 def _merge_by_id(items: Iterable[T]) -> dict[str, T]:
-    """Items with the same id become one: evidence and properties united (first value wins)."""
-    out: dict[str, T] = {}
+    """Items with the same id become one: evidence and properties united (first value wins).
+
+    Each id's items are gathered first and merged once: a package named in thousands of
+    files must not have its evidence re-sorted for each of them.
+    """
+    groups: dict[str, list[T]] = {}
     for item in items:
-        prev = out.get(item.id)
-        if prev is None:
-            out[item.id] = replace(item, evidence=_merge_evidence(item.evidence))
+        group = groups.get(item.id)
+        if group is None:
+            groups[item.id] = [item]
+        else:
+            group.append(item)
+    out: dict[str, T] = {}
+    for gid, group in groups.items():
+        first = group[0]
+        evidence = _merge_evidence(*(item.evidence for item in group))
+        if len(group) == 1:
+            out[gid] = first if evidence == first.evidence else replace(first, evidence=evidence)
             continue
-        merged = replace(
-            prev,
-            evidence=_merge_evidence(prev.evidence, item.evidence),
-            properties=_merge_props(prev.properties, item.properties),
-        )
-        if isinstance(prev, Component) and isinstance(item, Component):
-            merged = replace(merged, purl=prev.purl or item.purl)
-        out[item.id] = merged
+        properties = dict(first.properties)
+        for item in group[1:]:
+            for k, v in item.properties:
+                properties.setdefault(k, v)
+        merged = replace(first, evidence=evidence, properties=tuple(sorted(properties.items())))
+        if isinstance(merged, Component):
+            purl = first.purl if isinstance(first, Component) else None
+            for item in group[1:]:
+                purl = purl or (item.purl if isinstance(item, Component) else None)
+            merged = replace(merged, purl=purl)
+        out[gid] = merged
     return out
 
 
@@ -244,18 +256,51 @@ class Removal:
     """Upstream jobs that would feed only removed jobs: review, do not remove blindly."""
 
 
-def _satellites(index: GraphIndex, target: Component) -> set[str]:
-    """The target and its plugins (same ecosystem, name ``<target>-...``), e.g. avocado's."""
-    out = {target.id}
-    if target.kind == ComponentKind.PACKAGE:
+class _RemovalCache:
+    """What :func:`removable` learns about one index, kept for its next calls: the packages
+    by ecosystem and name, what each consumer exists to provide, and the removal of each
+    set of satellites (every version of a package shares one)."""
+
+    def __init__(self, index: GraphIndex) -> None:
+        self.packages: dict[tuple[str, str], list[str]] = defaultdict(list)
         for c in index.components.values():
-            if (
-                c.kind == ComponentKind.PACKAGE
-                and c.ecosystem == target.ecosystem
-                and (c.name == target.name or c.name.startswith(target.name + "-"))
-            ):
-                out.add(c.id)
-    return out
+            if c.kind == ComponentKind.PACKAGE:
+                self.packages[(c.ecosystem, c.name)].append(c.id)
+        names: dict[str, set[str]] = defaultdict(set)
+        for eco, name in self.packages:
+            names[eco].add(name)
+        self.names = {eco: sorted(n) for eco, n in names.items()}
+        """Package names per ecosystem, sorted: the plugins of X are a run from ``X-``."""
+        self.payloads: dict[str, frozenset[str]] = {}
+        self.removals: dict[frozenset[str], Removal] = {}
+
+
+def _removal_cache(index: GraphIndex) -> _RemovalCache:
+    # GraphIndex is frozen: the cache is set once, beside its fields (never compared).
+    cache: _RemovalCache | None = index.__dict__.get("_removal_cache")
+    if cache is None:
+        cache = _RemovalCache(index)
+        object.__setattr__(index, "_removal_cache", cache)
+    return cache
+
+
+def _satellites(index: GraphIndex, target: Component) -> frozenset[str]:
+    """The target and its plugins (same ecosystem, name ``<target>-...``), e.g. avocado's.
+
+    Every version of the target's package is one too: they all go with it.
+    """
+    if target.kind != ComponentKind.PACKAGE:
+        return frozenset({target.id})
+    cache = _removal_cache(index)
+    eco = target.ecosystem
+    out = {target.id, *cache.packages.get((eco, target.name), ())}
+    names = cache.names.get(eco, [])
+    prefix = target.name + "-"
+    i = bisect.bisect_left(names, prefix)
+    while i < len(names) and names[i].startswith(prefix):
+        out.update(cache.packages[(eco, names[i])])
+        i += 1
+    return frozenset(out)
 
 
 def _is_payload(index: GraphIndex, gid: str, e: Edge) -> bool:
@@ -275,9 +320,14 @@ def _is_payload(index: GraphIndex, gid: str, e: Edge) -> bool:
     return e.relation == Relation.BUILT_FROM and gid in index.components
 
 
-def _payload(index: GraphIndex, gid: str) -> set[str]:
+def _payload(index: GraphIndex, gid: str) -> frozenset[str]:
     """What a consumer exists to provide: its language packages, manifests, job images."""
-    return {e.dst for e in index.uses(gid) if _is_payload(index, gid, e)}
+    payloads = _removal_cache(index).payloads
+    payload = payloads.get(gid)
+    if payload is None:
+        payload = frozenset(e.dst for e in index.uses(gid) if _is_payload(index, gid, e))
+        payloads[gid] = payload
+    return payload
 
 
 def removable(index: GraphIndex, component_id: str) -> Removal:
@@ -287,25 +337,40 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
     every manifest it includes) goes; OS packages and base images are means, not ends. An
     image is removable when all the in-repo Dockerfiles that build it are; a CI job when
     every image it runs in goes and it installs nothing that stays.
+
+    Components with the same satellites (the versions of one package) share one removal,
+    computed once per index: asking for every component of a large tree stays cheap.
     """
     target = index.components.get(component_id)
     if target is None:
         return Removal(component_id, (), ())
-    gone = _satellites(index, target)
-    reasons: dict[str, str] = {c: f"a plugin of {target.name}" for c in gone if c != target.id}
-    changed = True
-    while changed:
-        changed = False
-        frontier = {e.src for g in list(gone) for e in index.consumers(g)}
-        for gid in sorted(frontier - gone):
-            payload = _payload(index, gid)
-            if payload and payload <= gone:
-                gone.add(gid)
-                reasons[gid] = "serves only " + ", ".join(sorted(payload))
-                changed = True
+    satellites = _satellites(index, target)
+    removals = _removal_cache(index).removals
+    shared = removals.get(satellites)
+    if shared is None:
+        shared = removals[satellites] = _removal(index, target, satellites)
+    items = tuple(i for i in shared.removable if i.id != component_id)
+    return Removal(component_id, items, shared.review)
+
+
+def _removal(index: GraphIndex, target: Component, satellites: frozenset[str]) -> Removal:
+    """The removal of ``satellites`` together; its items include the satellites."""
+    gone = set(satellites)
+    reasons: dict[str, str] = {c: f"a plugin of {target.name}" for c in satellites}
+    # A worklist fixpoint: a consumer is looked at again whenever something it uses goes.
+    todo = sorted({e.src for g in gone for e in index.consumers(g)} - gone)
+    while todo:
+        gid = todo.pop()
+        if gid in gone:
+            continue
+        payload = _payload(index, gid)
+        if payload and payload <= gone:
+            gone.add(gid)
+            reasons[gid] = "serves only " + ", ".join(sorted(payload))
+            todo.extend(e.src for e in index.consumers(gid) if e.src not in gone)
 
     items: list[RemovableItem] = []
-    for gid in sorted(gone - {target.id}):
+    for gid in sorted(gone):
         evidence: list[Evidence] = []
         node = index.nodes.get(gid)
         comp = index.components.get(gid)
@@ -317,11 +382,12 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
         for e in index.uses(gid):
             if e.dst in gone and e.evidence is not None:
                 evidence.append(e.evidence)
-        items.append(RemovableItem(gid, reasons.get(gid, ""), _merge_evidence(evidence)))
+        items.append(RemovableItem(gid, reasons[gid], _merge_evidence(evidence)))
 
     review: list[RemovableItem] = []
-    removed_jobs = {g for g in gone if g.startswith("ci-job:")}
-    for job in sorted(removed_jobs):
+    removed_jobs = sorted(g for g in gone if g.startswith("ci-job:"))
+    removed = set(removed_jobs)
+    for job in removed_jobs:
         for e in index.uses(job):
             upstream = e.dst
             if e.relation != Relation.REQUIRES or upstream in gone:
@@ -329,7 +395,7 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
             dependents = {
                 d.src for d in index.consumers(upstream) if d.relation == Relation.REQUIRES
             }
-            if dependents and dependents <= removed_jobs:
+            if dependents and dependents <= removed:
                 node = index.nodes.get(upstream)
                 review.append(
                     RemovableItem(
@@ -339,12 +405,12 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
                     )
                 )
     # Jobs that stay but wait for a removed job: their requires must be edited.
-    for job in sorted(removed_jobs):
+    for job in removed_jobs:
         for e in index.consumers(job):
             if e.relation != Relation.REQUIRES or e.src in gone:
                 continue
             waits_for = sorted(
-                d.dst for d in index.uses(e.src) if _is_job_order(d) and d.dst in removed_jobs
+                d.dst for d in index.uses(e.src) if _is_job_order(d) and d.dst in removed
             )
             review.append(
                 RemovableItem(
@@ -353,9 +419,9 @@ def removable(index: GraphIndex, component_id: str) -> Removal:
                     tuple(
                         d.evidence
                         for d in index.uses(e.src)
-                        if _is_job_order(d) and d.dst in removed_jobs and d.evidence
+                        if _is_job_order(d) and d.dst in removed and d.evidence
                     ),
                 )
             )
     uniq = {r.id: r for r in review}
-    return Removal(component_id, tuple(items), tuple(uniq[k] for k in sorted(uniq)))
+    return Removal(target.id, tuple(items), tuple(uniq[k] for k in sorted(uniq)))

@@ -243,8 +243,9 @@ def find_vendored(
     for unit, members in sorted(units.items()):
         matches = [m for m in (_match(p, read, table) for p in members) if m is not None]
         components.append(_folder_component(unit, folders[unit], members, matches, notices, where))
+    known_files = {f for lib in table for f in lib.files}
     for path in loose:
-        if path.rsplit("/", 1)[-1].lower() not in {f for lib in table for f in lib.files}:
+        if path.rsplit("/", 1)[-1].lower() not in known_files:
             continue
         m = _match(path, read, table)
         if m is None:

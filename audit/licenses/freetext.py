@@ -59,11 +59,13 @@ def _licensing() -> Any:
     return get_spdx_licensing()
 
 
+@lru_cache(maxsize=4096)
 def normalize_expression(text: str) -> str | None:
     """A valid SPDX expression in normalized form (``gpl-2.0+`` -> ``GPL-2.0-or-later``).
 
     ``LicenseRef-…`` keys are accepted as they are; ``NOASSERTION``/``NONE`` and anything with
-    an unknown license key give ``None``.
+    an unknown license key give ``None``. Remembered: a large tree states the same few
+    expressions in thousands of places.
     """
     text = text.strip()
     if not text or len(text) > _MAX_EXPRESSION or text.casefold() in _NO_ASSERTION:

@@ -102,7 +102,7 @@ def _ancestors(directory: str) -> list[str]:
 
 def _common_dir(paths: Sequence[str]) -> str:
     """The deepest directory holding every path (``""`` for the root)."""
-    dirs = [_dir(p).split("/") if _dir(p) else [] for p in paths]
+    dirs = [d.split("/") if d else [] for d in {_dir(p) for p in paths}]
     common: list[str] = []
     for parts in zip(*dirs, strict=False):
         if any(part != parts[0] for part in parts):
@@ -190,15 +190,20 @@ def _slug(expression: str) -> str:
 # -- per file -----------------------------------------------------------------------------
 
 
-@dataclass
+_NO_MARKERS: frozenset[tuple[str, bool]] = frozenset()
+
+
+@dataclass(slots=True)
 class _File:
+    # One per scanned file (100,000s): slots, and fields left shared and empty until a
+    # notice fills them.
     path: str
     notices: list[Notice] = field(default_factory=list)
     header: str | None = None
-    deciding: list[Notice] = field(default_factory=list)
+    deciding: tuple[Notice, ...] = ()
     runtime: str | None = None
-    markers: set[tuple[str, bool]] = field(default_factory=set)
-    marker_notices: list[Notice] = field(default_factory=list)
+    markers: frozenset[tuple[str, bool]] = _NO_MARKERS
+    marker_notices: tuple[Notice, ...] = ()
 
     @property
     def license(self) -> str | None:
@@ -231,14 +236,17 @@ def _resolve(name: str, directory: str, existing: frozenset[str]) -> str | None:
 
 class _Builder:
     def __init__(self, notices: Sequence[Notice], files: Sequence[str]) -> None:
-        self.files: dict[str, _File] = {}
-        for path in files:
-            self.files.setdefault(path, _File(path))
+        self.files: dict[str, _File] = {path: _File(path) for path in files}
+        noticed: dict[str, _File] = {}
         for n in notices:
-            self.files.setdefault(n.path, _File(n.path)).notices.append(n)
+            f = noticed.get(n.path)
+            if f is None:
+                f = noticed[n.path] = self.files.get(n.path) or _File(n.path)
+                self.files.setdefault(n.path, f)
+            f.notices.append(n)
         self.existing = frozenset(self.files)
         self.texts: dict[str, list[Notice]] = {}
-        for f in self.files.values():
+        for f in noticed.values():
             f.notices.sort(key=lambda n: (n.line, n.kind, n.raw))
             found = [n for n in f.notices if n.kind == "license-text" and n.expression]
             if found:
@@ -247,25 +255,31 @@ class _Builder:
         self.file_findings: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
         """Findings about one file: their subject is its component, known after grouping."""
         self.owner: dict[str, str] = {}
-        for path in sorted(self.files):
-            self._classify(self.files[path])
+        for path in sorted(noticed):  # a file without notices has nothing to classify
+            self._classify(noticed[path])
 
     # -- files ----------------------------------------------------------------------------
 
     def _classify(self, f: _File) -> None:
-        spdx = [n for n in f.notices if n.kind == "spdx-tag" and n.expression]
-        prose = [n for n in f.notices if n.kind == "prose" and n.expression]
+        spdx: list[Notice] = []
+        prose: list[Notice] = []
+        for n in f.notices:
+            if n.expression and n.kind == "spdx-tag":
+                spdx.append(n)
+            elif n.expression and n.kind == "prose":
+                prose.append(n)
         if spdx:
             f.header = spdx[0].expression
-            f.deciding.append(spdx[0])
+            deciding = [spdx[0]]
             for p in prose:
                 # Prose names licenses, not exceptions or every alternative: it agrees
                 # when each license it names is in the tag ("Apache-2.0" prose under an
                 # "Apache-2.0 WITH LLVM-exception" tag).
                 if _license_keys(p.expression or "") <= _license_keys(f.header or ""):
-                    f.deciding.append(p)
+                    deciding.append(p)
                 else:
                     self._conflict_headers(f, spdx[0], p)
+            f.deciding = tuple(deciding)
         elif prose:
             # Prose notices agree when one names every license the others name (a dual
             # MIT/GPL sentence above the MIT permission text): the broadest one decides.
@@ -273,7 +287,7 @@ class _Builder:
             keys = _license_keys(widest.expression or "")
             if all(_license_keys(p.expression or "") <= keys for p in prose):
                 f.header = widest.expression
-                f.deciding.extend([widest, *(p for p in prose if p is not widest)])
+                f.deciding = (widest, *(p for p in prose if p is not widest))
             else:
                 self.file_findings.append(
                     (
@@ -291,11 +305,10 @@ class _Builder:
         distinct = sorted({n.expression for n in runtime if n.expression})
         if len(distinct) == 1:
             f.runtime = distinct[0]
-        for n in f.notices:
-            m = _marker(n)
-            if m:
-                f.markers.add(m)
-                f.marker_notices.append(n)
+        markers = [(m, n) for n in f.notices if (m := _marker(n))]
+        if markers:
+            f.markers = frozenset(m for m, _ in markers)
+            f.marker_notices = tuple(n for _, n in markers)
 
     def _from_reference(self, f: _File) -> None:
         refs = [n for n in f.notices if n.kind == "reference"]
@@ -305,7 +318,7 @@ class _Builder:
         found = self.texts.get(target or "", [])
         if target and len(found) == 1:
             f.header = found[0].expression
-            f.deciding.extend([refs[0], found[0]])
+            f.deciding = (*f.deciding, refs[0], found[0])
 
     def _conflict_headers(self, f: _File, tag: Notice, prose: Notice) -> None:
         self.file_findings.append(
@@ -326,12 +339,18 @@ class _Builder:
         self.direct: dict[str, list[_File]] = {}
         for path, f in self.files.items():
             d = _dir(path)
-            self.direct.setdefault(d, []).append(f)
+            direct = self.direct.get(d)
+            if direct is None:
+                direct = self.direct[d] = []
+            direct.append(f)
+        for d in self.direct:
+            if d in self.children:
+                continue
             chain = _ancestors(d)
-            for child, parent in itertools.pairwise(chain):
-                self.children.setdefault(parent, set()).add(child)
             for a in chain:
                 self.children.setdefault(a, set())
+            for child, parent in itertools.pairwise(chain):
+                self.children[parent].add(child)
         self.header_lics: dict[str, set[str]] = {}
         self.runtime_lics: dict[str, set[str]] = {}
         self.markers: dict[str, set[tuple[str, bool]]] = {}
@@ -447,24 +466,27 @@ class _Builder:
         use_header = any(f.header for f in files)
         licenses = sorted({(f.header if use_header else f.runtime) or "" for f in files} - {""})
         license_expr = licenses[0]
-        counted = [f for f in files if f.counted]
+        counted: list[_File] = []
+        markers: set[tuple[str, bool]] = set()
+        deciding: list[Notice] = []
+        runtime: list[Notice] = []
+        text_notices: list[Notice] = []
+        for f in files:  # one pass: a component may hold tens of thousands of files
+            if f.counted:
+                counted.append(f)
+            if f.header and equivalent(f.header, license_expr):
+                deciding.extend(f.deciding)
+            if f.notices:
+                runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
+                text_notices.extend(self.texts.get(f.path, ()))
+            if f.markers:
+                markers |= f.markers
         directory = _common_dir([f.path for f in counted or files]) or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
-        markers: set[tuple[str, bool]] = set()
-        for f in files:
-            markers |= f.markers
         decided = _decide(markers)
         ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
         reason = self._reason(directory, ctx, decided, files)
 
-        deciding: list[Notice] = []
-        runtime: list[Notice] = []
-        text_notices: list[Notice] = []
-        for f in files:
-            if f.header and equivalent(f.header, license_expr):
-                deciding.extend(f.deciding)
-            runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
-            text_notices.extend(self.texts.get(f.path, []))
         first_header: dict[tuple[str, str], Notice] = {}
         for n in sorted(deciding, key=lambda n: (n.path, n.line)):
             first_header.setdefault((n.kind, n.raw), n)
