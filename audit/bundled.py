@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from audit import cmake_graph, vendored
 from audit.archive import ArchiveError, Limits, extract_archive
+from audit.checkout import check_checkout, pin_location
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
 from audit.model import (
@@ -67,6 +68,7 @@ from audit.model import (
     Relation,
     SkippedFile,
 )
+from audit.safegit import OVERRIDES, filter_overrides, git_env
 from audit.scan import decode, is_binary
 
 if TYPE_CHECKING:
@@ -95,7 +97,6 @@ _HASHES = {
     "SHA3_384": "sha3_384",
     "SHA3_512": "sha3_512",
 }
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
 _READ_LIMIT = 1024 * 1024
 
 
@@ -551,17 +552,18 @@ def _refs(version: str) -> list[str]:
 def git_archive(
     mirror: Path, version: str, *, max_bytes: int = MAX_ARCHIVE_BYTES, shown: str | None = None
 ) -> tuple[str, bytes]:
-    """``(commit, tar bytes)`` of ``version`` read from a git repository, hooks disabled.
+    """``(commit, tar bytes)`` of ``version`` read from a git repository, with the safe git
+    of :mod:`audit.safegit` (no hook, fsmonitor, transport or filter driver runs).
 
     ``shown`` names the mirror in messages (default: its path)."""
     name = shown or str(mirror)
     if not mirror.is_dir():
         raise SourceError("config", f"git mirror {name} is not a directory")
-    base = [
-        "git", "-C", str(mirror), "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-        "-c", "protocol.allow=never",
-    ]  # fmt: skip
-    env = {**os.environ, **_GIT_ENV}
+    filters = filter_overrides(mirror)
+    if filters is None:
+        raise SourceError("unreadable", f"git mirror {name}: a filter driver cannot be disabled")
+    base = ["git", "-C", str(mirror), *OVERRIDES, *filters]
+    env = git_env()
     commit = None
     for ref in _refs(version):
         try:
@@ -639,12 +641,22 @@ class _Walk:
     linked: set[tuple[str, str]] = field(default_factory=set)
     chains: dict[str, str] = field(default_factory=dict)
     """component id -> its origin chain."""
+    trees: dict[str, TreeFiles] = field(default_factory=dict)
+    """label -> the files of that tree (``""``: the root), to find the line of a pin."""
 
     def problem(self, comp: Component, kind: str, message: str) -> None:
         ev = comp.evidence[0] if comp.evidence else None
         self.problems.append(
             Problem(ev.path if ev else "", ev.line if ev else 0, kind, message, NAME)
         )
+
+    def read(self, path: str) -> str | None:
+        """A file of the root or (``label:path``) of a bundled tree, by evidence path."""
+        label, sep, rel = path.partition(":")
+        if sep and label in self.trees and label:
+            return self.trees[label].read(rel)
+        root = self.trees.get("")
+        return root.read(path) if root is not None else None
 
     def descend(self, inventory: Inventory, keys: tuple[str, ...], dirs: tuple[str, ...]) -> None:
         level = len(keys)
@@ -700,6 +712,7 @@ class _Walk:
         run = self.scan_tree(tree, Config(max_file_size=self.config.max_file_size))
         listed = getattr(run, "files", ())
         files = TreeFiles(Path(real), {c.path: c for c in listed}) if listed else tree_files(tree)
+        self.trees[label] = files
         inventory, findings = analyze_tree(run.inventory, run.findings, files, label)
         inventory, findings = prefix_tree(inventory, findings, label)
         parent_chain = self.chains.get(comp.id) or (
@@ -737,6 +750,22 @@ class _Walk:
         props = {"bundled_tree": label, "bundled_source": how}
         self.parts.append(_only([replace(comp, properties=_with_props(comp.properties, props))]))
 
+    def _checkout(self, comp: Component, path: Path, shown: str) -> str:
+        """How a local checkout is described; a Problem at the line of the pin when its
+        ``HEAD`` is not the pinned commit (the checkout is still audited as it is)."""
+        found = check_checkout(path, comp.version)
+        if found.matches is False and comp.version:
+            where = pin_location(comp.version, comp.evidence, self.read)
+            path_, line = where if where else ("", 0)
+            what = f"{comp.name}@{comp.version}"
+            resolved = f" ({found.resolved})" if found.resolved else ""
+            message = (
+                f"{what}: checkout {shown} at {found.head}, pinned {comp.version}{resolved}; "
+                "the checkout is audited as it is"
+            )
+            self.problems.append(Problem(path_, line, "config", message, NAME))
+        return found.describe(shown)
+
     def _obtain(self, comp: Component, spec: SourceSpec) -> tuple[Path, str]:
         if spec.how == "checkout":
             assert spec.path is not None
@@ -744,7 +773,7 @@ class _Walk:
                 raise SourceError(
                     "config", f"source {spec.shown} ({spec.origin}) is not a directory"
                 )
-            return spec.path, f"local checkout {spec.shown}"
+            return spec.path, self._checkout(comp, spec.path, spec.shown)
         label = tree_label(comp)
         if spec.how == "mirror":
             assert spec.path is not None
@@ -813,7 +842,7 @@ def follow_bundled(
     if not specs:
         return inventory, tuple(findings)
     with tempfile.TemporaryDirectory(prefix="depaudit-bundled-") as work:
-        walk = _Walk(specs, scan_tree, config, client, depth, Path(work))
+        walk = _Walk(specs, scan_tree, config, client, depth, Path(work), trees={"": listed})
         walk.descend(inventory, (), (os.path.realpath(root),))
     for spec in specs:
         if spec.name not in walk.used:

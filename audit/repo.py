@@ -1,28 +1,22 @@
 """Facts about the repository a scanned tree lives in: web URL, commit, path prefix.
 
-git is asked read-only questions with hooks and fsmonitor disabled; nothing from the
-scanned repository runs. Any failure gives ``RepoInfo()`` (unknown), never an error.
+git is asked read-only questions through :mod:`audit.safegit` (hooks, fsmonitor, filter
+drivers and network transports off, none of the caller's ``GIT_*`` variables); nothing from
+the scanned repository runs. Any failure gives ``RepoInfo()`` (unknown), never an error.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 from audit.model import RepoInfo
-
-_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"]
+from audit.safegit import run_git
 
 
 def _git(root: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            [*_GIT, *args], cwd=root, capture_output=True, timeout=20, check=True,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"},
-        )
-    except (OSError, subprocess.SubprocessError):
+    out = run_git(root, *args, timeout=20)
+    if not out.ok:
         return None
     return out.stdout.decode("utf-8", "replace").strip() or None
 

@@ -311,7 +311,7 @@ def test_local_checkout_is_merged_with_its_origin(tmp_path: Path) -> None:
     assert libs_comp is not None
     assert (libs_comp.prop("bundled_tree"), libs_comp.prop("bundled_source")) == (
         LABEL,
-        f"local checkout {libs}",
+        f"local checkout {libs}, commit not checked: not a git work tree",
     )
     assert libs_comp.prop("origin") is None
     assert chains(inventory, CURL_ID) == [
@@ -813,7 +813,9 @@ def test_sources_in_the_configuration_are_relative_to_the_root(tmp_path: Path) -
     run = build_inventory(root, load_config(root))
     libs = run.inventory.component(LIBS_ID)
     assert libs is not None
-    assert libs.prop("bundled_source") == "local checkout ../libs"
+    assert libs.prop("bundled_source") == (
+        "local checkout ../libs, commit not checked: not a git work tree"
+    )
     assert CURL_ID in {c.id for c in run.inventory.components}
 
 
@@ -860,7 +862,209 @@ def test_a_submodule_is_descended_into_from_its_checkout(tmp_path: Path) -> None
     assert sub is not None
     assert (sub.prop("bundled_tree"), sub.prop("bundled_source")) == (
         "tinydir",
-        f"local checkout {checkout}",
+        f"local checkout {checkout}, commit not checked: not a git work tree",
     )
     assert [c.id for c in inventory.components] == ["submodule:github.com/cxong/tinydir"]
     assert inventory.problems == ()
+
+
+# A local checkout's commit against the pin ---------------------------------------------------
+
+
+def committed(path: Path, files: dict[str, str]) -> str:
+    """A git work tree at ``path`` holding ``files`` in one commit; its HEAD commit."""
+    write(path, files)
+    git(path, "init", "-q")
+    git(path, "add", ".")
+    git(path, "commit", "-q", "-m", "files")
+    return git(path, "rev-parse", "HEAD")
+
+
+def test_a_checkout_at_the_pinned_commit(tmp_path: Path) -> None:
+    head = committed(tmp_path / "libs", LIBS)
+    root = write(tmp_path / "falco", falco(version=head))
+    inventory, _ = follow(root, [("libs", str(tmp_path / "libs"))])
+    libs = inventory.component(f"download:github.com/falcosecurity/libs@{head}")
+    assert libs is not None
+    assert libs.prop("bundled_source") == (
+        f"local checkout {tmp_path / 'libs'} at {head[:12]}, the pinned commit"
+    )
+    assert inventory.problems == ()
+
+
+def test_a_checkout_at_another_commit_is_a_problem_at_the_line_of_the_pin(
+    tmp_path: Path,
+) -> None:
+    head = committed(tmp_path / "libs", LIBS)
+    root = write(tmp_path / "falco", falco())  # pins COMMIT, written by set() on line 1
+    inventory, _ = follow(root, [("libs", str(tmp_path / "libs"))])
+    libs = inventory.component(LIBS_ID)
+    assert libs is not None
+    note = f"at {head[:12]}, not the pinned commit {COMMIT}"
+    assert libs.prop("bundled_source") == f"local checkout {tmp_path / 'libs'} {note}"
+    assert inventory.problems == (
+        Problem(
+            "cmake/modules/falcosecurity-libs.cmake",
+            1,
+            "config",
+            f"falcosecurity-libs@{COMMIT}: checkout {tmp_path / 'libs'} at {head}, pinned "
+            f"{COMMIT}; the checkout is audited as it is",
+            "bundled",
+        ),
+    )
+    assert CURL_ID in {c.id for c in inventory.components}  # the scan went on
+
+
+def fetch_by_tag(tag: str) -> dict[str, str]:
+    return {
+        "CMakeLists.txt": (
+            "include(FetchContent)\n"
+            "FetchContent_Declare(\n"
+            "  libs\n"
+            "  GIT_REPOSITORY https://github.com/falcosecurity/libs.git\n"
+            f"  GIT_TAG {tag}\n"
+            ")\n"
+        )
+    }
+
+
+def test_a_tag_pin_is_resolved_in_the_checkout(tmp_path: Path) -> None:
+    checkout = tmp_path / "libs"
+    first = committed(checkout, LIBS)
+    git(checkout, "tag", "0.11.3")  # at the first commit
+    git(checkout, "tag", "v0.12.0")
+    write(checkout, {"README": "later\n"})
+    git(checkout, "add", "README")
+    git(checkout, "commit", "-q", "-m", "later")
+    head = git(checkout, "rev-parse", "HEAD")
+    git(checkout, "tag", "v0.13.0")
+    got = {}
+    for tag in ("v0.13.0", "0.13.0", "0.11.3", "0.14.0"):
+        root = write(tmp_path / f"root-{tag}", fetch_by_tag(tag))
+        inventory, _ = follow(root, [("libs", str(checkout))])
+        libs = inventory.component(f"git:github.com/falcosecurity/libs@{tag}")
+        assert libs is not None
+        got[tag] = (libs.prop("bundled_source"), [(p.line, p.message) for p in inventory.problems])
+    where = f"local checkout {checkout} at {head[:12]}"
+    expected = {
+        "v0.13.0": (f"{where}, the pinned v0.13.0", []),
+        "0.13.0": (f"{where}, the pinned v0.13.0", []),  # the v-prefixed tag
+        "0.11.3": (
+            f"{where}, not the pinned 0.11.3 ({first[:12]})",
+            [
+                (
+                    5,  # the GIT_TAG line, not the GIT_REPOSITORY line the component cites
+                    f"github.com/falcosecurity/libs@0.11.3: checkout {checkout} at {head}, "
+                    f"pinned 0.11.3 (0.11.3 is {first}); the checkout is audited as it is",
+                )
+            ],
+        ),
+        "0.14.0": (
+            f"{where}, commit not checked: 0.14.0 is not a tag or branch of the checkout",
+            [],
+        ),
+    }
+    assert got == expected
+
+
+def test_a_checkout_inside_another_repository_is_not_checked(tmp_path: Path) -> None:
+    committed(tmp_path / "mono", {"README": "x\n"})
+    libs = write(tmp_path / "mono" / "third_party" / "libs", LIBS)
+    root = write(tmp_path / "falco", falco())
+    inventory, _ = follow(root, [("libs", str(libs))])
+    comp = inventory.component(LIBS_ID)
+    assert comp is not None
+    assert comp.prop("bundled_source") == (
+        f"local checkout {libs}, commit not checked: not the top of a git work tree (the work "
+        "tree's top is a parent directory)"
+    )
+    assert inventory.problems == ()
+
+
+def test_reading_the_checkout_commit_runs_nothing_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "libs"
+    head = committed(checkout, LIBS)
+    trap = tmp_path / "trapped"
+    hook = write(tmp_path / "hooks", {"hook.sh": f"#!/bin/sh\ntouch {trap}\n"}) / "hook.sh"
+    hook.chmod(0o755)
+    git(checkout, "config", "core.fsmonitor", str(hook))
+    git(checkout, "config", "core.hooksPath", str(hook.parent))
+    for name in ("post-index-change", "reference-transaction", "post-checkout"):
+        (hook.parent / name).symlink_to(hook)
+    # a hook that runs depaudit leaves GIT_DIR and GIT_INDEX_FILE of its own repository
+    other = tmp_path / "other"
+    committed(other, {"x": "y\n"})
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
+    root = write(tmp_path / "falco", falco(version=head))
+    inventory, _ = follow(root, [("libs", str(checkout))])
+    libs = inventory.component(f"download:github.com/falcosecurity/libs@{head}")
+    assert libs is not None
+    assert libs.prop("bundled_source") == (
+        f"local checkout {checkout} at {head[:12]}, the pinned commit"
+    )
+    assert not trap.exists()
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    git(checkout, "status")  # control: the trap is armed
+    assert trap.exists()
+
+
+def test_a_submodule_checkout_is_checked_against_its_gitlink(tmp_path: Path) -> None:
+    """With the pipeline's submodule pins (audit.gitindex), a submodule's checkout is compared
+    with the commit of its gitlink; a mismatch cites the gitlink's evidence."""
+    from audit.gitindex import pin_submodules
+
+    def pinned_tree(path: Path, config: Config) -> InventoryRun:
+        found = discover(path)
+        result = pin_submodules(found.root, scan(found).result)
+        return InventoryRun(link(str(path), result), ())
+
+    checkout = tmp_path / "tinydir"
+    head = committed(checkout, {"tinydir.h": "#define TINYDIR_H\n"})
+    gitmodules = '[submodule "t"]\n\tpath = deps/t\n\turl = https://github.com/cxong/tinydir\n'
+    root = write(tmp_path / "root", {".gitmodules": gitmodules})
+    git(root, "init", "-q")
+    git(root, "update-index", "--add", "--cacheinfo", f"160000,{COMMIT},deps/t")
+    run = pinned_tree(root, Config())
+    inventory, _ = follow_bundled(
+        run.inventory, (), root, Config(), scan_tree=pinned_tree, sources=[("t", str(checkout))]
+    )
+    sub = inventory.component(f"submodule:github.com/cxong/tinydir@{COMMIT}")
+    assert sub is not None
+    assert sub.prop("bundled_tree") == "tinydir@4d4e1f3f2c86"
+    assert inventory.problems == (
+        Problem(
+            ".gitmodules",
+            3,
+            "config",
+            f"github.com/cxong/tinydir@{COMMIT}: checkout {checkout} at {head}, pinned {COMMIT}; "
+            "the checkout is audited as it is",
+            "bundled",
+        ),
+    )
+
+
+def test_git_mirror_filter_drivers_never_run(tmp_path: Path) -> None:
+    """``git archive`` applies the filter drivers ``.gitattributes`` selects: a mirror whose
+    configuration defines one (smudge or long-running process) must not get it run."""
+    trap = tmp_path / "trapped"
+    hook = write(tmp_path / "hooks", {"f.sh": f"#!/bin/sh\ntouch {trap}\ncat\n"}) / "f.sh"
+    hook.chmod(0o755)
+    mirror = write(tmp_path / "libs.git", {**LIBS, ".gitattributes": "* filter=trap\n"})
+    git(mirror, "init", "-q")
+    git(mirror, "add", ".")
+    git(mirror, "commit", "-q", "-m", "pinned")
+    pinned = git(mirror, "rev-parse", "HEAD")
+    git(mirror, "config", "filter.trap.smudge", str(hook))
+    git(mirror, "config", "filter.trap.required", "true")
+    git(mirror, "config", "filter.other.process", str(hook))
+    root = write(tmp_path / "falco", falco(version=pinned))
+    inventory, _ = follow(root, [("libs", f"{mirror}@auto")])
+    assert CURL_ID in {c.id for c in inventory.components}
+    assert inventory.problems == ()
+    assert not trap.exists()
+    git(mirror, "archive", "--format=tar", "-o", str(tmp_path / "control.tar"), "HEAD")
+    assert trap.exists()  # control: plain git archive runs the driver

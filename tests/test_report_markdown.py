@@ -5,8 +5,21 @@ from dataclasses import replace
 import pytest
 from report_fixtures import COMMIT, falco_report, small_report
 
-from audit.model import Action, ActionKind, Evidence, RepoInfo
-from audit.report.markdown import blob_url, cell, code, location, render, text
+from audit.model import (
+    Action,
+    ActionKind,
+    Component,
+    ComponentKind,
+    ComponentResult,
+    Evidence,
+    LicenseInfo,
+    Problem,
+    RepoInfo,
+    Report,
+    Status,
+    Verdict,
+)
+from audit.report.markdown import MIN_CHARS, blob_url, cell, code, location, render, text
 
 BLOB = f"https://github.com/falcosecurity/falco/blob/{COMMIT}"
 
@@ -199,3 +212,201 @@ def test_deterministic() -> None:
 def test_control_characters_are_dropped() -> None:
     assert text("a\x1b[31mb\x00c\nd") == "a\\[31mbc d"
     assert code("x\x07y") == "`xy`"
+
+
+# Size limit: GitHub comments are at most 65,536 characters -----------------------------------
+
+
+def big_report(
+    *, components: int = 1500, problems: int = 300, warnings: int = 40, reviews: int = 200
+) -> Report:
+    """The Falco report grown by synthetic components, problems, warnings and review actions
+    (each review with evidence), to well over a comment's size."""
+    base = falco_report()
+    comps = tuple(
+        Component(
+            f"pypi:package-{i:05d}@1.0.{i}",
+            ComponentKind.PACKAGE,
+            f"package-{i:05d}",
+            f"1.0.{i}",
+            "pypi",
+            evidence=(Evidence("requirements.txt", i + 1, f"package-{i:05d}==1.0.{i}", "r"),),
+        )
+        for i in range(components)
+    )
+    results = tuple(
+        ComponentResult(
+            c.id, LicenseInfo("MIT", "pypi"), "userspace", "distributed", (),
+            Verdict(Status.ALLOWED, rule="allowlist:MIT"),
+        )
+        for c in comps
+    )  # fmt: skip
+    incomplete = tuple(
+        Problem(f"ci/job-{i:04d}.yml", 3, "unresolved", f"image ${{IMAGE_{i}}} holds a variable")
+        for i in range(problems)
+    )
+    reviews_ = tuple(
+        Action(
+            ActionKind.REVIEW,
+            f"source:module-{i:04d}",
+            "two notices disagree",
+            evidence=(Evidence(f"module-{i:04d}/a.c", 1, "// SPDX-License-Identifier: MIT", "n"),),
+        )
+        for i in range(reviews)
+    )
+    return replace(
+        base,
+        inventory=replace(base.inventory, components=(*base.inventory.components, *comps)),
+        results=(*base.results, *results),
+        actions=(*base.actions, *reviews_),
+        incomplete=(*base.incomplete, *incomplete),
+        warnings=(*base.warnings, *(f"warning number {i}" for i in range(warnings))),
+    )
+
+
+FULL = (
+    "For the full report, run depaudit with `--format json` or `--format html` (with the "
+    "GitHub Action: name them in its `formats` input and keep its output directory as an "
+    "artifact)."
+)
+
+
+def note(md: str) -> str | None:
+    found = [line for line in md.split("\n") if line.startswith("> **This report is shortened")]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_a_report_that_fits_is_whole_and_has_no_note() -> None:
+    md = render(falco_report())
+    assert note(md) is None
+    assert render(falco_report(), max_chars=len(md)) == md
+
+
+def test_sections_are_cut_in_order_each_only_when_needed() -> None:
+    """Each limit one character under the previous output cuts exactly one more part."""
+    report = big_report(reviews=0)
+    whole = render(report, max_chars=10**9)
+    assert len(whole) > 65_536
+    assert note(whole) is None
+    outputs: list[str] = []
+    limit = len(whole) - 1
+    while limit >= MIN_CHARS:
+        md = render(report, max_chars=limit)
+        assert len(md) <= limit
+        left_out = note(md).split("Left out: ")[1]  # type: ignore[union-attr]
+        if not outputs or left_out != note(outputs[-1]).split("Left out: ")[1]:  # type: ignore[union-attr]
+            outputs.append(md)  # (a smaller limit can give the same cut: the number's length)
+        limit = len(md) - 1
+    lead = "> **This report is shortened to fit in {:,} characters.** Left out: "
+    parts = [
+        "the components table (1,508 components)",
+        "the warnings (41)",
+        "the findings (1, each also under Review)",
+        "the incomplete list (301 items: the audit is incomplete)",
+        'the evidence and "goes with it" lists of the actions',
+    ]
+    got = [note(md) for md in outputs]
+    limits = [int(n.split("fit in ")[1].split(" ")[0].replace(",", "")) for n in got]  # type: ignore[union-attr]
+    assert got[:5] == [
+        lead.format(limits[0]) + parts[0] + ". " + FULL,
+        lead.format(limits[1]) + parts[0] + " and " + parts[1] + ". " + FULL,
+        lead.format(limits[2]) + ", ".join(parts[:2]) + " and " + parts[2] + ". " + FULL,
+        lead.format(limits[3]) + ", ".join(parts[:3]) + " and " + parts[3] + ". " + FULL,
+        lead.format(limits[4]) + ", ".join(parts[:4]) + " and " + parts[4] + ". " + FULL,
+    ]
+    first = outputs[0].split("\n")
+    assert "<summary>Components (1508)</summary>" not in first
+    assert "<summary>Warnings (41)</summary>" in first
+    assert "### Findings (1)" in first
+    assert "### Findings (1)" not in outputs[2].split("\n")
+    assert "<summary>Incomplete (301)</summary>" in outputs[2].split("\n")
+    assert "<summary>Incomplete (301)</summary>" not in outputs[3].split("\n")
+    assert "  - evidence:" in outputs[3].split("\n")
+    assert "  - evidence:" not in outputs[4].split("\n")
+    # then actions go, the last first: Review (1), Elect (1), Request an exception (2)...
+    headings = [[line for line in md.split("\n") if line.startswith("#### ")] for md in outputs]
+    assert headings[5:] == [
+        ["#### Remove (1)", "#### Replace (1)", "#### Request an exception (2)",
+         "#### Elect a license (1)"],
+        ["#### Remove (1)", "#### Replace (1)", "#### Request an exception (2)"],
+        ["#### Remove (1)", "#### Replace (1)", "#### Request an exception (1 of 2)"],
+        ["#### Remove (1)", "#### Replace (1)"],
+        ["#### Remove (1)"],
+    ]  # fmt: skip
+    assert note(outputs[5]).endswith(  # type: ignore[union-attr]
+        "lists of the actions and the last 1 of 6 actions. " + FULL
+    )
+    assert note(outputs[-1]).endswith(  # type: ignore[union-attr]
+        "lists of the actions and the last 5 of 6 actions. " + FULL
+    )
+
+
+def test_all_actions_can_go() -> None:
+    report = falco_report()
+    huge = Action(ActionKind.REMOVE, "pypi:a@1", "because " * 400)  # the first action
+    md = render(replace(report, actions=(huge, *report.actions)), max_chars=2_000)
+    assert len(md) <= 2_000
+    assert note(md).endswith(  # type: ignore[union-attr]
+        "lists of the actions and all 7 actions. " + FULL
+    )
+    lines = md.split("\n")
+    assert "### Actions" not in lines
+    assert "No actions." not in lines
+
+
+def test_the_default_limit_keeps_the_first_actions_that_fit() -> None:
+    report = big_report(reviews=2000)
+    md = render(report)
+    assert len(md) <= 65_536
+    lines = md.split("\n")
+    assert lines[0] == "## depaudit: falco (`examples/falco-2023`)"  # title and summary kept
+    assert lines[2].endswith("· 1508 components · 2006 actions")
+    assert lines[4:10] == [
+        "| verdict | components |",
+        "|:--|--:|",
+        "| needs-exception | 3 |",
+        "| not-required | 2 |",
+        "| allowed | 1503 |",
+        "",
+    ]
+    assert [line for line in lines if line.startswith("#### ")] == [
+        "#### Remove (1)",
+        "#### Replace (1)",
+        "#### Request an exception (2)",
+        "#### Elect a license (1)",
+        "#### Review (1297 of 2001)",
+    ]
+    assert note(md) == (
+        "> **This report is shortened to fit in 65,536 characters.** Left out: the components "
+        "table (1,508 components), the warnings (41), the findings (1, each also under Review), "
+        'the incomplete list (301 items: the audit is incomplete), the evidence and "goes with '
+        'it" lists of the actions and the last 704 of 2,006 actions. ' + FULL
+    )
+    assert lines[10:12] == [note(md), ""]
+    # one more action would not fit
+    block = len("- **`source:module-0000`**: two notices disagree\n")
+    assert len(md) + block > 65_536
+    assert md.count("<details>") == md.count("</details>")
+    assert render(report) == md  # deterministic
+
+
+def test_the_limit_and_the_hint_are_configurable() -> None:
+    report = big_report()
+    md = render(report, max_chars=20_000, full_report="download the depaudit-report artifact")
+    assert len(md) <= 20_000
+    assert note(md).startswith(  # type: ignore[union-attr]
+        "> **This report is shortened to fit in 20,000 characters.** Left out: "
+    )
+    assert note(md).endswith(  # type: ignore[union-attr]
+        "For the full report, download the depaudit-report artifact."
+    )
+    with pytest.raises(ValueError, match="at least 1000 characters"):
+        render(report, max_chars=999)
+
+
+def test_a_giant_title_is_cut_as_text() -> None:
+    report = replace(falco_report(), project="p" * 5000)
+    md = render(report, max_chars=1000)
+    assert len(md) <= 1000
+    assert md.endswith("\n\n(cut)\n")

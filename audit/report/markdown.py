@@ -6,6 +6,14 @@ links to the exact commit when the report knows the repository's web URL and com
 
 Text that comes from the scanned repository (evidence lines, messages) is escaped: it can
 neither close a ``<details>`` nor break a table.
+
+GitHub refuses a comment over 65,536 characters, so the output is kept within ``max_chars``
+(:data:`MAX_CHARS` by default). When the whole report is longer, parts are left out in this
+order until it fits (:data:`CUT_ORDER`): the components table, the warnings, the findings
+(each also a *Review* action), the incomplete list, the evidence and "goes with it" lists of
+the actions, and then actions from the last one up (the order of the *Actions* section:
+*Review* goes first, *Remove* last); a kind shown in part says ``(2 of 5)``. A note under the
+summary says what was left out and how to get the full report.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import html
 import posixpath
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlsplit
 
 from audit.model import Action, ActionKind, Evidence, RepoInfo, Report
@@ -36,6 +45,22 @@ ACTION_TITLE: dict[ActionKind, str] = {
 
 FOLD_AFTER = 5
 """Lists of removable items longer than this are folded."""
+
+MAX_CHARS = 65_536
+"""The default limit of the output, in characters: GitHub's limit for a comment body."""
+
+MIN_CHARS = 1_000
+"""The smallest limit accepted: the title, the summary and the note must fit."""
+
+_SECTIONS_CUT = ("components", "warnings", "findings", "incomplete")
+CUT_ORDER = (*_SECTIONS_CUT, "details", "actions")
+"""What is left out first when the report is too long (module docstring)."""
+
+FULL_REPORT = (
+    "run depaudit with `--format json` or `--format html` (with the GitHub Action: name them "
+    "in its `formats` input and keep its output directory as an artifact)"
+)
+"""How the note tells the reader to get the whole report."""
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~"})
@@ -112,10 +137,22 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
-def _action(report: Report, action: Action) -> list[str]:
-    out = [f"- **{code(action.target)}**: {text(action.because)}"]
+@dataclass(frozen=True)
+class _Block:
+    """An action's lines."""
+
+    lines: tuple[str, ...]
+    details: tuple[str, ...] = ()
+    """Left out at the ``details`` step."""
+
+
+def _action(report: Report, action: Action) -> _Block:
+    """One action: its line and properties, and the evidence and removable lists (which
+    can be left out when the report is too long)."""
+    main = [f"- **{code(action.target)}**: {text(action.because)}"]
     for key, value in sorted(action.properties):
-        out.append(f"  - {text(key)}: {text(value)}")
+        main.append(f"  - {text(key)}: {text(value)}")
+    out: list[str] = []
     if action.evidence:
         out.append("  - evidence:")
         out.extend(_evidence_list(report.repository, action.evidence, "    "))
@@ -131,7 +168,7 @@ def _action(report: Report, action: Action) -> list[str]:
         else:
             out.append("  - goes with it:")
             out.extend("    " + line for line in items)
-    return out
+    return _Block(tuple(main), tuple(out))
 
 
 def _summary(report: Report) -> list[str]:
@@ -173,47 +210,172 @@ def _components(report: Report) -> list[str]:
     return _details(f"Components ({len(component_ids(report))})", body)
 
 
-def render(report: Report) -> str:
-    """The report as Markdown."""
+@dataclass(frozen=True)
+class _Parts:
+    """The report's sections, rendered once; :func:`_assemble` joins what is kept."""
+
+    head: tuple[str, ...]
+    actions: tuple[tuple[ActionKind, tuple[_Block, ...]], ...]
+    optional: dict[str, tuple[str, ...]]
+    """components, warnings, findings, incomplete -> their lines (absent when empty)."""
+    counts: dict[str, int]
+
+    @property
+    def action_count(self) -> int:
+        return sum(len(blocks) for _, blocks in self.actions)
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """What is left out."""
+
+    sections: tuple[str, ...] = ()
+    details: bool = False
+    actions: int | None = None
+    """Actions kept, in section order (None: all)."""
+
+
+def _parts(report: Report) -> _Parts:
     title = text(report.project) if report.project else code(report.root)
-    out = [f"## depaudit: {title}", ""]
+    head = [f"## depaudit: {title}", ""]
     if report.project:
-        out[0] += f" ({code(report.root)})"
-    out.extend(_summary(report))
-
-    groups = actions_by_kind(report.actions)
-    if groups:
-        out.extend(["", "### Actions"])
-        for kind, group in groups:
-            out.extend(["", f"#### {ACTION_TITLE[kind]} ({len(group)})", ""])
-            for action in group:
-                out.extend(_action(report, action))
-    else:
-        out.extend(["", "No actions."])
-
+        head[0] += f" ({code(report.root)})"
+    head.extend(_summary(report))
+    actions = tuple(
+        (kind, tuple(_action(report, a) for a in group))
+        for kind, group in actions_by_kind(report.actions)
+    )
+    optional: dict[str, tuple[str, ...]] = {}
+    counts: dict[str, int] = {}
     findings = ordered_findings(report.findings)
     if findings:
-        out.extend(["", f"### Findings ({len(findings)})", ""])
+        lines = ["", f"### Findings ({len(findings)})", ""]
         for f in findings:
-            out.append(f"- **{code(f.subject)}** ({text(f.kind)}): {text(f.message)}")
-            out.extend(_evidence_list(report.repository, f.evidence, "  "))
-
-    out.append("")
-    out.extend(_components(report))
-
+            lines.append(f"- **{code(f.subject)}** ({text(f.kind)}): {text(f.message)}")
+            lines.extend(_evidence_list(report.repository, f.evidence, "  "))
+        optional["findings"] = tuple(lines)
+        counts["findings"] = len(findings)
+    optional["components"] = ("", *_components(report))
+    counts["components"] = len(component_ids(report))
     if report.incomplete:
         body = []
         for p in sorted(report.incomplete):
             loc = Evidence(p.path, p.line, "", p.scanner)
             body.append(f"- {location(report.repository, loc)} {text(p.kind)}: {text(p.message)}")
-        out.append("")
-        out.extend(_details(f"Incomplete ({len(report.incomplete)})", body))
-
+        optional["incomplete"] = ("", *_details(f"Incomplete ({len(report.incomplete)})", body))
+        counts["incomplete"] = len(report.incomplete)
     if report.warnings:
-        out.append("")
-        out.extend(
-            _details(
-                f"Warnings ({len(report.warnings)})", [f"- {text(w)}" for w in report.warnings]
+        body = [f"- {text(w)}" for w in report.warnings]
+        optional["warnings"] = ("", *_details(f"Warnings ({len(report.warnings)})", body))
+        counts["warnings"] = len(report.warnings)
+    return _Parts(tuple(head), actions, optional, counts)
+
+
+def _plural(n: int, one: str) -> str:
+    return f"{n:,} {one if n == 1 else one + 's'}"
+
+
+def _left_out(parts: _Parts, name: str) -> str:
+    n = parts.counts.get(name, 0)
+    return {
+        "components": f"the components table ({_plural(n, 'component')})",
+        "warnings": f"the warnings ({n:,})",
+        "findings": f"the findings ({n:,}, each also under Review)",
+        "incomplete": f"the incomplete list ({_plural(n, 'item')}: the audit is incomplete)",
+        "details": 'the evidence and "goes with it" lists of the actions',
+    }[name]
+
+
+def _note(parts: _Parts, cut: _Cut, limit: int, full_report: str) -> str:
+    phrases = [_left_out(parts, name) for name in cut.sections]
+    if cut.details:
+        phrases.append(_left_out(parts, "details"))
+    total = parts.action_count
+    if cut.actions is not None and cut.actions < total:
+        gone = total - cut.actions
+        last = f"the last {gone:,} of {total:,} actions"
+        phrases.append(f"all {total:,} actions" if cut.actions == 0 else last)
+    listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    return (
+        f"> **This report is shortened to fit in {limit:,} characters.** Left out: {listed}. "
+        f"For the full report, {full_report}."
+    )
+
+
+def _assemble(parts: _Parts, cut: _Cut, limit: int, full_report: str) -> str:
+    out = list(parts.head)
+    if cut.sections or cut.details or cut.actions is not None:
+        out.extend(["", _note(parts, cut, limit, full_report)])
+    if not parts.actions:
+        out.extend(["", "No actions."])
+    else:
+        remaining = parts.action_count if cut.actions is None else cut.actions
+        if remaining:
+            out.extend(["", "### Actions"])
+        for kind, blocks in parts.actions:
+            if remaining <= 0:
+                break
+            shown = blocks[:remaining]
+            remaining -= len(shown)
+            count = (
+                f"{len(blocks)}" if len(shown) == len(blocks) else f"{len(shown)} of {len(blocks)}"
             )
-        )
+            out.extend(["", f"#### {ACTION_TITLE[kind]} ({count})", ""])
+            for block in shown:
+                out.extend(block.lines)
+                if not cut.details:
+                    out.extend(block.details)
+    for name in ("findings", "components", "incomplete", "warnings"):
+        if name in parts.optional and name not in cut.sections:
+            out.extend(parts.optional[name])
     return "\n".join(out) + "\n"
+
+
+def _fit(parts: _Parts, limit: int, full_report: str) -> str:
+    """The whole report if it fits in ``limit`` characters, else the least cut one that does
+    (cutting in :data:`CUT_ORDER`)."""
+    cut = _Cut()
+    whole = _assemble(parts, cut, limit, full_report)
+    if len(whole) <= limit:
+        return whole
+    for name in _SECTIONS_CUT:
+        if name in parts.optional:
+            cut = replace(cut, sections=(*cut.sections, name))
+            done = _assemble(parts, cut, limit, full_report)
+            if len(done) <= limit:
+                return done
+    if any(b.details for _, blocks in parts.actions for b in blocks):
+        cut = replace(cut, details=True)
+        done = _assemble(parts, cut, limit, full_report)
+        if len(done) <= limit:
+            return done
+    # The most actions that fit (the length grows with the number kept).
+    low, high = 0, parts.action_count - 1
+    best = None
+    while low <= high:
+        mid = (low + high) // 2
+        done = _assemble(parts, replace(cut, actions=mid), limit, full_report)
+        if len(done) <= limit:
+            best, low = done, mid + 1
+        else:
+            high = mid - 1
+    if best is not None:
+        return best
+    # Only a giant title can get here: cut the text itself, at a line when one is near.
+    done = _assemble(parts, replace(cut, actions=0), limit, full_report)
+    tail = "\n\n(cut)\n"
+    kept = done[: limit - len(tail)]
+    line_end = kept.rfind("\n")
+    if line_end > len(kept) // 2:
+        kept = kept[:line_end]
+    return kept + tail
+
+
+def render(report: Report, *, max_chars: int = MAX_CHARS, full_report: str = FULL_REPORT) -> str:
+    """The report as Markdown, at most ``max_chars`` characters long (module docstring).
+
+    ``full_report`` ends the note shown when parts are left out ("For the full report,
+    …"): how the reader gets the whole report."""
+    if max_chars < MIN_CHARS:
+        raise ValueError(f"the Markdown size limit must be at least {MIN_CHARS} characters")
+    return _fit(_parts(report), max_chars, full_report)

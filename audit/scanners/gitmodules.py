@@ -2,8 +2,9 @@
 
 The file is git-config syntax, parsed here by hand: ``[submodule "name"]`` sections with
 ``path``, ``url`` and ``branch`` keys, quoting, escapes, ``\\`` continuations and ``#``/``;``
-comments. The commit a submodule is pinned at lives in the git index, not in this file, so
-components carry no version; scanners read one file and never run git.
+comments. The commit a submodule is pinned at lives in the git index, not in this file, and
+scanners read one file and never run git: components leave here without a version, and
+:func:`audit.gitindex.pin_submodules` gives them their gitlink commit after the scan.
 """
 
 from __future__ import annotations
