@@ -20,6 +20,7 @@ from audit.errors import InputError
 if TYPE_CHECKING:
     from audit.config import Config
     from audit.history import RunInfo
+    from audit.http import HttpClient
     from audit.model import Report
     from audit.scan import ScanSettings
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lic.add_argument("--waivers", metavar="FILE")
     lic.add_argument("--offline", action="store_true")
+    _timeout_option(lic)
     lic.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
     lic.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
     lic.add_argument("--debug", action="store_true")
@@ -227,6 +229,26 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _timeout_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="connect and read timeout of each HTTP request try (default: 5 s to connect, 20 s"
+        " to read; 3 tries per request)",
+    )
+
+
 def _audit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", help="policy file or bundled policy name (default: cncf)")
     p.add_argument(
@@ -260,6 +282,7 @@ def _audit_options(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="HTTP cache directory (default: $DEPAUDIT_CACHE_DIR or ~/.cache/depaudit)",
     )
+    _timeout_option(p)
 
 
 def _root(path: Path) -> Path:
@@ -358,8 +381,10 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
     )
     from audit.progress import scan_progress
 
+    # without --timeout, run_audit makes its own client (the library's defaults)
+    client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
     with scan_progress():  # a bar on stderr for long scans, when it is a terminal
-        report = run_audit(root, config, options, display_root=str(args.path))
+        report = run_audit(root, config, options, display_root=str(args.path), client=client)
     return config, report
 
 
@@ -434,7 +459,7 @@ def _cmd_license(args: argparse.Namespace) -> int:
     else:
         policy = load_policy(name=args.policy) if args.policy else load_policy()
     sources = args.exceptions or [str(bundled_exceptions())]
-    registry = load_exceptions(sources, fetch_json=_fetcher(args.offline))
+    registry = load_exceptions(sources, fetch_json=_fetcher(args.offline, args.timeout))
     waivers = load_waivers(Path(args.waivers)) if args.waivers else ()
     verdict = evaluate(
         args.expression,
@@ -475,12 +500,20 @@ def _cmd_license(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if bad else EXIT_CLEAN
 
 
-def _fetcher(offline: bool) -> Callable[[str], object]:
+def _http_client(cache_path: Path | None, offline: bool, timeout: float | None) -> HttpClient:
+    """An HTTP client; ``timeout`` (``--timeout``) is the connect and the read timeout."""
+    from audit.http import HttpClient
+
+    if timeout is None:
+        return HttpClient(cache_path, offline=offline)
+    return HttpClient(cache_path, offline=offline, connect_timeout=timeout, read_timeout=timeout)
+
+
+def _fetcher(offline: bool, timeout: float | None = None) -> Callable[[str], object]:
     def fetch_json(url: str) -> object:
         from audit.errors import ConfigError
-        from audit.http import HttpClient
 
-        got = HttpClient(offline=offline).get_json(url)
+        got = _http_client(None, offline, timeout).get_json(url)
         if not got.ok:
             raise ConfigError(f"cannot fetch the exceptions database: {got.error}", path=url)
         return got.data

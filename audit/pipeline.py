@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
 from audit.errors import ConfigError
+from audit.gcpause import paused
+from audit.gitindex import pin_submodules
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
 from audit.licenses.sources import group_sources
@@ -50,11 +52,12 @@ def build_inventory(
     """
     from audit.bundled import follow_bundled
 
-    run = _build_tree(root, config, display_root=display_root)
-    inventory, findings = follow_bundled(
-        run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
-        client=client, files=run.files,
-    )  # fmt: skip
+    with paused():
+        run = _build_tree(root, config, display_root=display_root)
+        inventory, findings = follow_bundled(
+            run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
+            client=client, files=run.files,
+        )  # fmt: skip
     return InventoryRun(inventory, findings)
 
 
@@ -69,7 +72,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
     facts = group_sources(out.result.notices, [c.path for c in found.files])
     inventory = link(
         display_root or str(root),
-        out.result,
+        pin_submodules(found.root, out.result),
         skipped=out.skipped,
         files_scanned=out.files_scanned,
         extra_components=tuple(facts.components),
@@ -121,6 +124,23 @@ def run_audit(
     client: HttpClient | None = None,
 ) -> Report:
     """The full audit of one tree: inventory, licenses, classification, verdicts, actions."""
+    with paused():
+        if client is not None:
+            return _audit(root, config, options, display_root=display_root, http=client)
+        with HttpClient(
+            options.cache_path, offline=options.offline, endpoints=options.endpoints
+        ) as http:
+            return _audit(root, config, options, display_root=display_root, http=http)
+
+
+def _audit(
+    root: Path,
+    config: Config,
+    options: AuditOptions,
+    *,
+    display_root: str | None,
+    http: HttpClient,
+) -> Report:
     from audit.actions import plan
     from audit.context import Classifier
     from audit.graph import GraphIndex
@@ -137,9 +157,6 @@ def run_audit(
 
     policy = _policy(options, config, root)
     as_of = options.as_of or date.today()
-    http = client or HttpClient(
-        options.cache_path, offline=options.offline, endpoints=options.endpoints
-    )
 
     def fetch_json(url: str) -> object:
         got = http.get_json(url)

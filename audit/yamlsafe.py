@@ -239,6 +239,8 @@ class _Builder:
             loader = loader_cls(text)
         except yaml.YAMLError as exc:
             raise _error(exc, text) from None
+        newlines = text.count("\n")
+        last = 0
         try:
             while True:
                 try:
@@ -248,6 +250,9 @@ class _Builder:
                 except yaml.YAMLError as exc:
                     raise _error(exc, text) from None
                 line = event.start_mark.line + 1 if event.start_mark else 0
+                if line > newlines:  # maybe at the end of the stream, past the last line
+                    last = last or _last_line(text)
+                    line = min(line, last)
                 if isinstance(event, ev.DocumentStartEvent):
                     self._anchors = {}
                     self._count = 0
@@ -393,11 +398,27 @@ class _Builder:
         self.problems.append(Problem(self.path, line, "parse-error", message, self.scanner))
 
 
+def _last_line(text: str) -> int:
+    """The number of the file's last line (as :class:`~audit.scanners.base.SourceFile`
+    counts lines): PyYAML puts what it finds at the end of the stream one line past it."""
+    return len(text.splitlines()) or 1
+
+
 def _error(exc: Exception, text: str) -> YamlError:
-    """A PyYAML error as a :class:`YamlError` with the line of its mark."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    """A PyYAML error as a :class:`YamlError` with the line of its mark.
+
+    At the end of the stream PyYAML's mark is on the line after the last one; the line
+    given is then the one where the construct left open starts (the opening quote or
+    bracket: PyYAML's context mark), else the file's last line.
+    """
+    context_mark = getattr(exc, "context_mark", None)
+    mark = getattr(exc, "problem_mark", None) or context_mark
     if mark is not None:
         line = mark.line + 1
+        last = _last_line(text)
+        if line > last:
+            opened = context_mark.line + 1 if context_mark is not None else last
+            line = min(opened, last)
     elif isinstance(getattr(exc, "position", None), int):
         line = text.count("\n", 0, exc.position) + 1  # type: ignore[attr-defined]
     else:

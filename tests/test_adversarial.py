@@ -23,6 +23,7 @@ from audit.model import Evidence, Problem, ScanResult
 from audit.scan import MAX_PROBLEMS_PER_FILE, ScanSettings, scan
 from audit.scanners import all_scanners
 from audit.scanners.base import Scanner, SourceFile
+from audit.scanners.dockerfile import SCANNER as DOCKERFILE
 
 CORPUS = Path(__file__).parent / "adversarial"
 GOOD = "good/requirements.txt"
@@ -60,11 +61,20 @@ CASES: dict[str, tuple[list[tuple[str, int, str, str]], list[str], list[tuple[st
         [],
     ),
     "dockerfile-continuation": ([], ["deb:debian/curl", "image:debian:12"], []),
-    "dockerfile-heredoc": ([("Dockerfile", 3, P, "dockerfile")], [], []),
+    # the heredoc never ends: what comes before it is still read
+    "dockerfile-heredoc": (
+        [("Dockerfile", 3, P, "dockerfile")],
+        ["apk:alpine/curl", "image:alpine:3.18"],
+        [],
+    ),
     "encoding-latin1": ([("requirements.txt", 1, "unreadable", "")], ["pypi:flask@2.3.3"], []),
     "encoding-nul-late": ([], ["deb:debian/curl", "image:debian:12"], []),
     "encoding-utf16-bom": ([], ["pypi:flask@2.3.3"], []),
-    "encoding-utf16-nobom": ([], [], [("requirements.txt", "binary file")]),
+    "encoding-utf16-nobom": (
+        [("requirements.txt", 0, "skipped", "")],
+        [],
+        [("requirements.txt", "binary file")],
+    ),
     "gitlab-wrong-shape": (
         [(GL, line, P, "gitlab") for line in (2, 3, 4, 7, 8, 9)]
         + [(GL, 10, "unresolved", "gitlab")],
@@ -72,7 +82,9 @@ CASES: dict[str, tuple[list[tuple[str, int, str, str]], list[str], list[tuple[st
         [],
     ),
     "gitmodules-garbage": (
-        [(".gitmodules", line, P, "gitmodules") for line in (1, 2, 3, 7)],
+        # not a git work tree: the pin cannot be read from an index (unresolved, line 0)
+        [(".gitmodules", 0, "unresolved", "git-index")]
+        + [(".gitmodules", line, P, "gitmodules") for line in (1, 2, 3, 7)],
         ["submodule:github.com/falcosecurity/plugins"],
         [],
     ),
@@ -110,7 +122,7 @@ CASES: dict[str, tuple[list[tuple[str, int, str, str]], list[str], list[tuple[st
     ),
     "yaml-recursive-alias": ([(CI, 4, P, "circleci")], [], []),
     "yaml-tab-indent": ([(GA, 4, P, "github-actions")], [], []),
-    "yaml-truncated": ([(CI, 12, P, "circleci")], [], []),
+    "yaml-truncated": ([(CI, 11, P, "circleci")], [], []),  # the quote opened on line 11
 }
 
 
@@ -241,6 +253,181 @@ def test_dockerfile_long_line_is_reported_at_its_line() -> None:
     assert [c.id for c in result.components] == ["image:debian:12"]
 
 
+# Dockerfiles: per-line costs ---------------------------------------------------------------
+# Linear time is checked without timing: the inputs are large enough that a quadratic step
+# (a stage lookup per FROM, BuildKit's parser appending each continuation line to a growing
+# string) would take many seconds; what the parser is handed is checked directly.
+
+
+def _parser_inputs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each text handed to BuildKit's parser."""
+    import dockerfile
+
+    seen: list[str] = []
+    real = dockerfile.parse_string
+
+    def recording(text: str) -> object:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(dockerfile, "parse_string", recording)
+    return seen
+
+
+def _continued(text: str) -> int:
+    """Physical lines that end in a line continuation."""
+    return sum(1 for line in text.split("\n") if line.rstrip().endswith("\\"))
+
+
+def test_dockerfile_chain_of_5000_stages() -> None:
+    n = 5000
+    text = (
+        "FROM debian:12 AS s0\nENV PY=3.11.7\n"
+        + "".join(f"FROM s{i} AS s{i + 1}\n" for i in range(n))
+        + "COPY --from=s2500 /a /b\nCOPY --from=17 /a /b\nCOPY --from=busybox:1.36 /bin /bin\n"
+        "RUN pip install python-dateutil==$PY\n"
+    )
+    result = DOCKERFILE.scan(SourceFile("Dockerfile", text))
+    assert [(c.id, c.evidence[0].line) for c in result.components] == [
+        ("image:debian:12", 1),
+        ("image:busybox:1.36", n + 5),
+        ("pypi:python-dateutil@3.11.7", n + 6),  # ENV of s0, seen 5,000 stages later
+    ]
+    assert [(e.dst, e.evidence.line if e.evidence else 0, e.how) for e in result.edges] == [
+        ("image:debian:12", 1, "FROM (build stage s0)"),
+        ("image:busybox:1.36", n + 5, "COPY --from"),
+        ("pypi:python-dateutil@3.11.7", n + 6, ""),
+    ]
+    props = dict(result.nodes[0].properties)
+    assert props["stages"] == ",".join(f"s{i}" for i in range(n + 1))
+    assert props["final-base"] == "image:debian:12"
+    assert result.problems == ()
+
+
+def test_dockerfile_chain_of_stages_each_adding_env() -> None:
+    """Each stage inherits the ENV values of the one before and adds one: past 1,000,000
+    copied values a stage starts without them, and what needs them is reported."""
+    n = 2000
+    text = (
+        "FROM debian:12 AS s0\n"
+        + "".join(f"ENV A{i}=1.{i}\nFROM s{i} AS s{i + 1}\n" for i in range(n))
+        + f"RUN pip install a==$A0 b==$A{n - 1}\n"
+    )
+    result = DOCKERFILE.scan(SourceFile("Dockerfile", text))
+    assert [(c.id, c.evidence[0].line) for c in result.components] == [
+        ("image:debian:12", 1),
+        (f"pypi:b@1.{n - 1}", 2 * n + 2),
+    ]
+    # stage k copies k values: 1 + 2 + ... + 1414 > 1,000,000 at the ENV of stage 1414
+    assert [(p.line, p.kind, p.message) for p in result.problems] == [
+        (
+            2 * 1414 + 2,
+            "skipped",
+            "over 1,000,000 ENV values copied from earlier stages: from here on a stage built"
+            " on another does not inherit its ENV values (what needs them is reported"
+            " unresolved)",
+        ),
+        (
+            2 * n + 2,
+            "unresolved",
+            f"`a==$A0` in `pip install a==$A0 b==$A{n - 1}` needs $A0, which is not known"
+            " here; nothing recorded for it",
+        ),
+    ]
+
+
+def test_dockerfile_20000_continuation_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 20_000
+    comment = "    # a comment inside the instruction\n"
+    label = "".join(f"    k{i}=v{i} \\\n" + (comment if i % 1000 == 999 else "") for i in range(n))
+    run = ("    \\\n" * 19 + "    && true \\\n") * (n // 20)
+    text = (
+        "FROM debian:12\nLABEL a=b \\\n"
+        + label
+        + "    org.opencontainers.image.licenses=MIT\n"
+        + "RUN apt-get update \\\n"
+        + run
+        + "    && apt-get install -y git\n"
+    )
+    seen = _parser_inputs(monkeypatch)
+    result = DOCKERFILE.scan(SourceFile("Dockerfile", text))
+    run_line = 2 + n + n // 1000 + 2
+    assert [(c.id, c.evidence[0].line) for c in result.components] == [
+        ("image:debian:12", 1),
+        ("deb:debian/git", run_line + n + 1),
+    ]
+    assert result.problems == ()
+    labels = {k: v for k, v in result.nodes[0].properties if k.startswith("label.")}
+    assert len(labels) == n + 2
+    assert (labels["label.a"], labels["label.k0"], labels["label.k19999"]) == ("b", "v0", "v19999")
+    assert labels["label.org.opencontainers.image.licenses"] == "MIT"
+    # one parse, of 40,000 continuation lines joined into a few dozen
+    assert len(seen) == 1
+    assert (_continued(text), _continued(seen[0])) == (2 * n + 2, 75)
+    assert (len(text.splitlines()), len(seen[0].splitlines())) == (2 * n + 25, 98)
+
+
+def test_dockerfile_continuations_then_unterminated_heredoc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The heredoc is found without parsing the unjoined text: two parses, both joined."""
+    n = 20_000
+    text = "FROM alpine:3.19\nRUN apk add curl \\\n" + "    -q \\\n" * n + "    -v\nRUN <<EOF\nx\n"
+    seen = _parser_inputs(monkeypatch)
+    result = DOCKERFILE.scan(SourceFile("Dockerfile", text))
+    assert [(c.id, c.evidence[0].line) for c in result.components] == [
+        ("image:alpine:3.19", 1),
+        ("apk:alpine/curl", 2),
+    ]
+    assert [(p.line, p.message) for p in result.problems] == [
+        (
+            n + 4,
+            "Dockerfile: heredoc `<<EOF` is never closed (no line `EOF` before the end of the "
+            f"file): lines {n + 4}-{n + 5} not read",
+        )
+    ]
+    assert [_continued(t) for t in seen] == [21, 21]
+
+
+def test_dockerfile_heredoc_of_20000_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BuildKit's parser appends each body line to a growing string: bodies are left out of
+    the text it is handed and restored from the file."""
+    n = 20_000
+    text = (
+        "FROM debian:12\nRUN <<EOF\nset -e\n"
+        + "# a comment line \\\n" * n
+        + "apt-get install -y curl\nEOF\nRUN apt-get install -y git\n"
+    )
+    seen = _parser_inputs(monkeypatch)
+    result = DOCKERFILE.scan(SourceFile("Dockerfile", text))
+    assert [(c.id, c.evidence[0].line) for c in result.components] == [
+        ("image:debian:12", 1),
+        ("deb:debian/curl", n + 4),
+        ("deb:debian/git", n + 6),
+    ]
+    assert result.problems == ()
+    assert seen == ["FROM debian:12\nRUN <<EOF\nEOF\nRUN apt-get install -y git\n"]
+
+
+def test_dockerfile_unterminated_heredoc_corpus_problem() -> None:
+    text = (CORPUS / "dockerfile-heredoc" / "Dockerfile").read_text()
+    result = DOCKERFILE.scan(SourceFile("Dockerfile", text))
+    assert [(c.id, c.evidence[0].line) for c in result.components] == [
+        ("image:alpine:3.18", 1),
+        ("apk:alpine/curl", 2),
+    ]
+    assert result.problems == (
+        Problem(
+            "Dockerfile",
+            3,
+            "parse-error",
+            "Dockerfile: heredoc `<<EOF` is never closed (no line `EOF` before the end of the "
+            "file): lines 3-5 not read",
+            "dockerfile",
+        ),
+    )
+
+
 # Templates put a long hostile string {X} where each parser reads names, versions, URLs
 # and licenses; {J} is the same string as a JSON/TOML/Python string literal. Shell command
 # positions get a short benign command: the shell interpreter has its own budgets (tested in
@@ -295,7 +482,7 @@ def _fill(template: str, hostile: str) -> str:
 
 def _check_result(result: ScanResult, source: SourceFile) -> None:
     """What every scanner result must satisfy, whatever the input."""
-    last = len(source.lines) + 1
+    last = max(len(source.lines), 1)
     for p in result.problems:
         assert p.path == source.path
         assert p.kind in KINDS

@@ -552,7 +552,7 @@ def test_workflows(calls: list[Call]) -> None:
             "  b:\n    docker: [image: x]\n  bad: [\n",
             [
                 (
-                    8,
+                    7,
                     "parse-error",
                     "malformed YAML: while parsing a flow node, did not find expected node content",
                 )

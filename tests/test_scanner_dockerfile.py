@@ -292,11 +292,66 @@ def test_heredoc_run() -> None:
     assert result.problems == ()
 
 
-def test_unterminated_heredoc_is_one_problem() -> None:
+def test_unterminated_heredoc_keeps_what_comes_before() -> None:
+    """BuildKit's parser fails the whole file on a heredoc without its terminator: the
+    instructions before it are parsed again on their own and the heredoc is the problem."""
     result = scan("FROM fedora:39\nRUN pip install a==1\nRUN <<EOF\npip install b==2\n")
-    assert result.components == () and result.nodes == () and result.edges == ()
-    assert problems(result) == [(3, "parse-error")]
-    assert "unterminated heredoc" in result.problems[0].message
+    assert found(result) == [("image:fedora:39", 1), ("pypi:a@1", 2)]
+    assert edges(result) == [
+        (NODE, "image:fedora:39", "base", 1, "FROM"),
+        (NODE, "pypi:a@1", "installs", 2, ""),
+    ]
+    assert [(p.path, p.line, p.kind, p.message) for p in result.problems] == [
+        (
+            PATH,
+            3,
+            "parse-error",
+            "Dockerfile: heredoc `<<EOF` is never closed (no line `EOF` before the end of "
+            "the file): lines 3-4 not read",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "line", "name", "lines"),
+    [
+        # the second heredoc of an instruction is the open one; its word is on line 4
+        (
+            "FROM alpine:3.19\nRUN apk add curl\nCOPY <<A \\\n  <<-B /x\na\nA\n\tb\n",
+            ["image:alpine:3.19", "apk:alpine/curl"],
+            4,
+            "B",
+            "lines 3-7",
+        ),
+        # a terminator with a trailing blank is not a terminator
+        ("FROM alpine:3.19\nRUN <<EOF\ntrue\nEOF \n", ["image:alpine:3.19"], 2, "EOF", "lines 2-4"),
+        # a heredoc in the first stage: later stages are in its body, so not read
+        ("FROM a:1\nRUN <<X\nFROM b:2\n", ["image:a:1"], 2, "X", "lines 2-3"),
+        # ONBUILD RUN reads heredocs too
+        ("FROM a:1\nONBUILD RUN <<X", ["image:a:1"], 2, "X", "line 2"),
+    ],
+)
+def test_unterminated_heredoc_recovery(
+    text: str, kept: list[str], line: int, name: str, lines: str
+) -> None:
+    result = scan(text)
+    assert [c.id for c in result.components] == kept
+    assert [(p.line, p.kind, p.message) for p in result.problems] == [
+        (
+            line,
+            "parse-error",
+            f"Dockerfile: heredoc `<<{name}` is never closed (no line `{name}` before the end "
+            f"of the file): {lines} not read",
+        )
+    ]
+
+
+def test_heredoc_terminated_by_a_body_line_of_a_later_instruction() -> None:
+    """Only the terminator line closes a heredoc: ``<<`` inside a body is body text."""
+    text = "FROM a:1\nRUN <<EOF\ncat <<X\nEOF\nRUN <<Y\n"
+    result = scan(text)
+    assert [c.id for c in result.components] == ["image:a:1"]
+    assert problems(result) == [(5, "parse-error")]
 
 
 def test_parse_error_best_line() -> None:

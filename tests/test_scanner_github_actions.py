@@ -444,10 +444,12 @@ def test_other_action_files_are_ignored(text: str, calls: list[Call]) -> None:
             ],
         ),
         (
+            # the quote opened on line 5, the last line, is never closed: PyYAML's mark is
+            # at the end of the stream, on a line 6 that the file does not have
             'jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "echo x\n',
             [
                 (
-                    6,
+                    5,
                     "parse-error",
                     "malformed YAML: while scanning a quoted scalar, found unexpected end "
                     "of stream",

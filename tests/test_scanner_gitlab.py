@@ -343,7 +343,7 @@ def test_component_spec_header(calls: list[Call]) -> None:
             "build:\n  script:\n    - make\n  image: [\n",
             [
                 (
-                    5,
+                    4,
                     "parse-error",
                     "malformed YAML: while parsing a flow node, did not find expected node content",
                 )

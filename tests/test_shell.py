@@ -424,3 +424,37 @@ def test_deep_nesting_does_not_crash() -> None:
 def test_never_raises(script: str) -> None:
     result = scan(script)
     assert isinstance(result, ScanResult)
+
+
+def test_scope_changes_stay_in_the_script() -> None:
+    from audit.shell.scope import Scope
+
+    base: dict[str, object] = {"A": "1", "B": "2", "N": 3}
+    scope = Scope(base)
+    assert (dict(scope), "N" in scope, scope.get("N")) == ({"A": "1", "B": "2"}, False, None)
+    scope["C"] = "3"
+    scope["A"] = "x"
+    scope.pop("B")
+    assert scope.pop("B", None) is None
+    with pytest.raises(KeyError):
+        del scope["missing"]
+    assert dict(scope) == {"C": "3", "A": "x"}
+    assert len(scope) == 2
+    scope["B"] = "again"
+    assert scope["B"] == "again"
+    assert base == {"A": "1", "B": "2", "N": 3}  # the caller's values never change
+
+
+def test_script_unsets_do_not_leak_into_the_caller_env() -> None:
+    env = {"V": "1.0"}
+    script = "unset V\npip install a==$V\n"
+    result = scan_script(script, SourceFile("ci.yml", script), 1, "ci-job:x/y", "t", env=env)
+    assert [(p.line, p.kind) for p in result.problems] == [(2, "unresolved")]
+    assert env == {"V": "1.0"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab $'\"\\`{}()-:=\n\t", max_size=16))
+def test_plain_words_expand_to_themselves(raw: str) -> None:
+    exp = expand_word(raw, {"a": "1"}, split=False)
+    assert expand_text(raw, {"a": "1"}) == ("".join(exp.fields), exp.missing)

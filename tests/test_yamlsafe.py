@@ -347,11 +347,29 @@ def test_anchors_do_not_cross_documents() -> None:
             3,
             "malformed YAML: while parsing a block mapping, did not find expected key",
         ),
+        # At the end of the stream PyYAML's mark is on the line after the last one; the
+        # problem is put where the construct left open starts, else on the last line.
         (
             'a: "unterminated\n',
-            2,
+            1,
             "malformed YAML: while scanning a quoted scalar, found unexpected end of stream",
         ),
+        (
+            "a: '\n\n\n",
+            1,
+            "malformed YAML: while scanning a quoted scalar, found unexpected end of stream",
+        ),
+        (
+            "a:\n  - [1,\n     2\n\n",
+            2,
+            "malformed YAML: while parsing a flow sequence, did not find expected ',' or ']'",
+        ),
+        (
+            "a: [b,\n",
+            1,
+            "malformed YAML: while parsing a flow node, did not find expected node content",
+        ),
+        ("%YAML 1.1\n", 1, "malformed YAML: did not find expected <document start>"),
         (
             "- a\nb: 1\n",
             2,
@@ -407,3 +425,18 @@ def test_documents() -> None:
     assert problems == ()
     assert [to_plain(d) for d in docs] == [{"x": 1}, {"y": 2}]
     assert [d.line for d in docs] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        # an empty document at the end starts past the last line: it is put on the last line
+        ("x: 1\n---\n", [1, 2]),
+        ("|\n---\n", [1, 2]),
+        ("---\n", [1]),
+    ],
+)
+def test_empty_last_document_is_on_the_last_line(text: str, lines: list[int]) -> None:
+    docs, problems = load_all(text, PATH, "test")
+    assert problems == ()
+    assert [d.line for d in docs] == lines

@@ -1,9 +1,11 @@
 """Dockerfiles and Containerfiles: base images, build stages, labels and what RUN installs.
 
-Parsing is BuildKit's own (the ``dockerfile`` package). Build arguments are not known at
-scan time, so ``ARG`` defaults are used and anything without one is reported as
-``unresolved`` rather than guessed. RUN lines go to :func:`audit.shell.scan_script`
-with the stage's ARG/ENV values and the distro of its base image.
+Parsing is BuildKit's own (the ``dockerfile`` package), on a text prepared by
+:mod:`audit.scanners.dockerfile_text` (linear time on hostile input; an unclosed heredoc
+costs only what follows it). Build arguments are not known at scan time, so ``ARG``
+defaults are used and anything without one is reported as ``unresolved`` rather than
+guessed. RUN lines go to :func:`audit.shell.scan_script` with the stage's ARG/ENV values
+and the distro of its base image.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Sequence
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +28,7 @@ from audit.components import (
 )
 from audit.model import Component, Edge, Evidence, Node, Problem, Relation, ScanResult
 from audit.scanners.base import SourceFile
+from audit.scanners.dockerfile_text import parse
 from audit.shell import expand_text, scan_script
 
 NAME = "dockerfile"
@@ -72,6 +76,12 @@ def distro_of(ref: ImageRef) -> str | None:
     return None
 
 
+MAX_INHERITED_VALUES = 1_000_000
+"""ENV values a file may copy from earlier stages into stages built on them (``FROM
+earlier`` then ``ENV``): a chain of thousands of stages, each adding one variable, would
+otherwise copy O(stages²) values. Past it, such a stage starts without inherited values."""
+
+
 @dataclass
 class _Stage:
     index: int
@@ -82,13 +92,17 @@ class _Stage:
     os_hint: str | None = None
     args: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    env_shared: bool = False
+    """``env`` is the earlier stage's (``FROM earlier``), copied on the first ``ENV`` (see
+    :data:`MAX_INHERITED_VALUES`)."""
 
     @property
     def label(self) -> str:
         return self.name or str(self.index)
 
-    def variables(self) -> dict[str, str]:
-        return {**self.args, **self.env}
+    def variables(self) -> Mapping[str, str]:
+        """ARG and ENV values (ENV wins), as a view: no copy per instruction."""
+        return ChainMap(self.env, self.args)
 
 
 @dataclass
@@ -104,6 +118,11 @@ class _Builder:
     labels: dict[str, str] = field(default_factory=dict)
     bases: list[tuple[int, int]] = field(default_factory=list)
     """(position in ``edges``, stage index) of each FROM edge."""
+    copied: int = 0
+    """ENV values copied so far from earlier stages (:data:`MAX_INHERITED_VALUES`)."""
+    named: dict[str, _Stage] = field(default_factory=dict)
+    """The first stage of each name (lower case): stage lookups stay O(1) per reference,
+    so a chain of thousands of stages costs linear time."""
 
     def evidence(self, line: int) -> Evidence:
         return self.source.evidence(line, NAME)
@@ -111,12 +130,42 @@ class _Builder:
     def problem(self, line: int, kind: str, message: str) -> None:
         self.problems.append(self.source.problem(line, kind, message, NAME))
 
+    def own_env(self, stage: _Stage, line: int) -> dict[str, str]:
+        """The stage's ENV values, its own to change (an ``ENV`` at ``line`` changes them)."""
+        if stage.env_shared:
+            stage.env_shared = False
+            if self.copied + len(stage.env) <= MAX_INHERITED_VALUES:
+                self.copied += len(stage.env)
+                stage.env = dict(stage.env)
+            else:
+                if self.copied <= MAX_INHERITED_VALUES:
+                    self.copied = MAX_INHERITED_VALUES + 1  # one problem per file
+                    self.problem(
+                        line,
+                        "skipped",
+                        f"over {MAX_INHERITED_VALUES:,} ENV values copied from earlier stages:"
+                        " from here on a stage built on another does not inherit its ENV"
+                        " values (what needs them is reported unresolved)",
+                    )
+                stage.env = {}
+        return stage.env
+
+    def add_stage(self, stage: _Stage) -> None:
+        self.stages.append(stage)
+        if stage.name:
+            self.named.setdefault(stage.name.lower(), stage)
+
     def stage_of(self, ref: str) -> _Stage | None:
-        low = ref.lower()
-        for stage in self.stages:
-            if (stage.name and stage.name.lower() == low) or str(stage.index) == ref:
-                return stage
-        return None
+        """The first stage named ``ref`` (any case) or numbered ``ref``."""
+        found = [self.named.get(ref.lower())]
+        if (
+            ref.isdecimal()
+            and len(ref) < 10
+            and str(int(ref)) == ref
+            and int(ref) < len(self.stages)
+        ):
+            found.append(self.stages[int(ref)])
+        return min((s for s in found if s is not None), key=lambda s: s.index, default=None)
 
 
 class DockerfileScanner:
@@ -138,50 +187,19 @@ class DockerfileScanner:
     def scan(self, source: SourceFile) -> ScanResult:
         if all(not ln.strip() or ln.lstrip().startswith("#") for ln in source.lines):
             return ScanResult()
-        text, long_lines = _drop_long_lines(source)
-        try:
-            import dockerfile
-
-            commands = dockerfile.parse_string(text)
-        except Exception as exc:
-            line = _error_line(source, str(exc))
-            problem = source.problem(line, "parse-error", f"Dockerfile: {exc}", NAME)
-            return ScanResult(problems=(*long_lines, problem))
-        result = _scan_commands(source, commands)
-        if long_lines:
-            result = ScanResult.merge([ScanResult(problems=long_lines), result])
+        parsed = parse(source, NAME)
+        if parsed.commands is None:
+            error = parsed.error or "unreadable"
+            line = parsed.error_line or _error_line(source, error)
+            problem = source.problem(line, "parse-error", f"Dockerfile: {error}", NAME)
+            return ScanResult(problems=(*parsed.problems, problem))
+        result = _scan_commands(source, parsed.commands)
+        if parsed.problems:
+            result = ScanResult.merge([ScanResult(problems=parsed.problems), result])
         return result
 
 
 SCANNER = DockerfileScanner()
-
-
-MAX_LINE_BYTES = 64 * 1024 - 1
-"""BuildKit's parser refuses a line of 64 KiB or more, and with it the whole file."""
-
-
-def _drop_long_lines(source: SourceFile) -> tuple[str, tuple[Problem, ...]]:
-    """The text with over-long lines blanked (line numbers kept), and a problem for each, so
-    that one hostile line does not cost the rest of the file."""
-    if len(source.text) <= MAX_LINE_BYTES // 4:
-        return source.text, ()
-    problems: list[Problem] = []
-    lines = list(source.lines)
-    for n, line in enumerate(lines, 1):
-        if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8")) > MAX_LINE_BYTES:
-            lines[n - 1] = ""
-            problems.append(
-                source.problem(
-                    n,
-                    "parse-error",
-                    f"line of {len(line.encode('utf-8'))} bytes is over BuildKit's 64 KiB "
-                    "limit: skipped",
-                    NAME,
-                )
-            )
-    if not problems:
-        return source.text, ()
-    return "\n".join(lines) + "\n", tuple(problems)
 
 
 def _error_line(source: SourceFile, message: str) -> int:
@@ -283,7 +301,7 @@ def _from(b: _Builder, cmd: Any) -> None:
     stage = _Stage(index, name, cmd.start_line)
     if not values:
         b.problem(cmd.start_line, "parse-error", "FROM without an image")
-        b.stages.append(stage)
+        b.add_stage(stage)
         return
     raw = values[0]
     line = b.source.find_line(raw, cmd.start_line, cmd.end_line)
@@ -300,7 +318,8 @@ def _from(b: _Builder, cmd: Any) -> None:
     elif parent is not None and parent.index < index:
         stage.base = parent.base
         stage.os_hint = parent.os_hint
-        stage.env = dict(parent.env)
+        stage.env = parent.env
+        stage.env_shared = True
     elif text.lower() != "scratch":
         ref = parse_image_ref(text)
         if ref is None:
@@ -317,7 +336,7 @@ def _from(b: _Builder, cmd: Any) -> None:
             b.edges.append(Edge(b.node, comp.id, Relation.BASE, ev, "FROM"))
             stage.base = comp.id
             stage.os_hint = distro_of(ref)
-    b.stages.append(stage)
+    b.add_stage(stage)
 
 
 def _flag(flags: Sequence[str], name: str) -> str | None:
@@ -338,9 +357,9 @@ def _env(b: _Builder, cmd: Any) -> None:
     for key, raw in _pairs(cmd.value):
         value, missing = expand_text(raw, stage.variables())
         if missing:
-            stage.env.pop(key, None)
+            b.own_env(stage, cmd.start_line).pop(key, None)
         else:
-            stage.env[key] = value
+            b.own_env(stage, cmd.start_line)[key] = value
 
 
 def _label(b: _Builder, cmd: Any) -> None:
@@ -464,16 +483,18 @@ def _run_text(source: SourceFile, cmd: Any) -> tuple[str, list[int]]:
             continue
         kept.append((n, text))
     joined = "\n".join(t for _, t in kept)
-    rest = joined.lstrip()
-    if rest[: len(cmd.cmd)].upper() != str(cmd.cmd).upper():
+    pos = len(joined) - len(joined.lstrip())
+    word = str(cmd.cmd)
+    if joined[pos : pos + len(word)].upper() != word.upper():
         return "", []
-    rest = rest[len(cmd.cmd) :]
+    pos += len(word)
     for flag in cmd.flags:
-        trimmed = _strip_space(rest)
-        if trimmed.startswith(str(flag)):
-            rest = trimmed[len(str(flag)) :]
-    rest = _strip_space(rest)
-    skipped = joined[: len(joined) - len(rest)].count("\n")
+        at = _skip_space(joined, pos)
+        if joined.startswith(str(flag), at):
+            pos = at + len(str(flag))
+    pos = _skip_space(joined, pos)
+    rest = joined[pos:]
+    skipped = joined.count("\n", 0, pos)
     line_map = [n for n, _ in kept][skipped:]
     expected = " ".join(str(cmd.value[0]).split()) if cmd.value else ""
     got = " ".join(re.sub(r"\\\r?\n", " ", rest).split())
@@ -482,17 +503,13 @@ def _run_text(source: SourceFile, cmd: Any) -> tuple[str, list[int]]:
     return rest, line_map
 
 
-def _strip_space(text: str) -> str:
-    while True:
-        trimmed = text.lstrip(" \t")
-        if trimmed.startswith("\\\n"):
-            text = trimmed[2:]
-        elif trimmed.startswith("\\\r\n"):
-            text = trimmed[3:]
-        elif trimmed.startswith("\n"):
-            text = trimmed[1:]
-        else:
-            return trimmed
+_SPACE = re.compile(r"(?:[ \t]|\\\r?\n|\n)+")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    """Past the blanks, line continuations and newlines at ``pos``."""
+    m = _SPACE.match(text, pos)
+    return m.end() if m else pos
 
 
 _HEREDOC_MARK = re.compile(r"<<-?\s*(['\"]?)([A-Za-z0-9_.\-]+)\1")

@@ -155,7 +155,9 @@ class NpmScanner:
         try:
             data = json.loads(source.text)
         except json.JSONDecodeError as exc:
-            problems.append(source.problem(exc.lineno, "parse-error", f"not JSON: {exc.msg}", NAME))
+            # json counts a line after a final newline; the last line is the file's last.
+            line = min(exc.lineno, max(len(source.lines), 1))
+            problems.append(source.problem(line, "parse-error", f"not JSON: {exc.msg}", NAME))
             data = None
         except (ValueError, RecursionError) as exc:
             problems.append(source.problem(0, "parse-error", f"not JSON: {exc}", NAME))

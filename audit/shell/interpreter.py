@@ -20,6 +20,7 @@ from audit.shell.lexer import Word
 from audit.shell.options import Arg, options, positionals
 from audit.shell.parse import MAX_NESTING, parse
 from audit.shell.record import Recorder
+from audit.shell.scope import Scope
 from audit.shell.words import expand_text, expand_word
 
 MAX_SCRIPT_CHARS = 1_000_000
@@ -64,7 +65,7 @@ class Interpreter:
 
     def __init__(self, rec: Recorder, env: Mapping[str, str] | None) -> None:
         self.rec = rec
-        self.env: dict[str, str] = {k: v for k, v in (env or {}).items() if isinstance(v, str)}
+        self.env = Scope(env)
 
     def run_script(self, script: str, line_of: LineOf, depth: int) -> None:
         if len(script) > MAX_SCRIPT_CHARS:

@@ -15,6 +15,7 @@ from audit.shell.spans import skip_backtick, skip_group
 _MAX_EXPANSION_DEPTH = 8
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_PARAMS = frozenset("0123456789@*#?$!-")
+_PLAIN_RE = re.compile(r"[^\\'\"`$]*")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def expand_word(raw: str, env: Mapping[str, str], *, split: bool = True) -> Expa
 
 def expand_text(raw: str, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
     """One word expanded without field splitting: ``(text, missing)``."""
+    if _PLAIN_RE.fullmatch(raw):
+        return raw, ()  # no quote, escape or expansion: the word is itself
     exp = expand_word(raw, env, split=False)
     return ("".join(exp.fields), exp.missing)
 
