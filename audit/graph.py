@@ -17,6 +17,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import TypeVar
 
 from audit.model import (
@@ -34,6 +35,8 @@ from audit.model import (
 T = TypeVar("T", Component, Node)
 
 LANGUAGE_ECOSYSTEMS = frozenset({"pypi", "npm", "gem", "cargo", "golang", "maven", "nuget"})
+
+_NOTICE_ORDER = attrgetter("path", "line", "kind", "raw")
 
 
 def _evidence_key(e: Evidence) -> tuple[str, int, str, str]:
@@ -61,6 +64,9 @@ def _merge_by_id(items: Iterable[T]) -> dict[str, T]:
     out: dict[str, T] = {}
     for gid, group in groups.items():
         first = group[0]
+        if len(group) == 1 and len(first.evidence) < 2:
+            out[gid] = first  # nothing to unite or sort
+            continue
         evidence = _merge_evidence(*(item.evidence for item in group))
         if len(group) == 1:
             out[gid] = first if evidence == first.evidence else replace(first, evidence=evidence)
@@ -126,7 +132,7 @@ def link(
         src_path = e.evidence.path if e.evidence else None
         src = _resolve_path_id(e.src, known, src_path) if e.src not in comps else e.src
         dst = _resolve_path_id(e.dst, known, src_path) if e.dst not in comps else e.dst
-        edges.add(replace(e, src=src, dst=dst))
+        edges.add(e if src == e.src and dst == e.dst else replace(e, src=src, dst=dst))
 
     # Join images to the in-repo Dockerfiles that build them.
     dockerfiles = [n for n in nodes.values() if n.kind == "dockerfile"]
@@ -165,7 +171,7 @@ def link(
         components=tuple(sorted(comps.values(), key=lambda c: c.id)),
         nodes=tuple(sorted(nodes.values(), key=lambda n: n.id)),
         edges=tuple(sorted(edges, key=_edge_key)),
-        notices=tuple(sorted(result.notices, key=lambda n: (n.path, n.line, n.kind, n.raw))),
+        notices=tuple(sorted(result.notices, key=_NOTICE_ORDER)),
         problems=tuple(sorted(set(result.problems))),
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
         files_scanned=files_scanned,

@@ -6,6 +6,7 @@ stage logic lives here. The CLI calls these.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -58,7 +59,22 @@ def build_inventory(
             run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
             client=client, files=run.files,
         )  # fmt: skip
+        _settle()
     return InventoryRun(inventory, findings)
+
+
+def _settle() -> None:
+    """Take what a stage built while collection was paused out of the collector's sight.
+
+    Resumed as is, the cyclic collector would walk every object built during the pause
+    (hundreds of thousands after a 100,000-file tree) in the young generation, then in the
+    middle one, then in full collections, the last one at exit: about 0.6 s of a warm
+    100,000-file audit, for objects that are acyclic and that the result keeps.
+    :func:`gc.freeze` moves them to the permanent generation: each is still freed as usual
+    when nothing refers to it any more; only a reference cycle among them would never be
+    collected, and the stages make almost none (see audit.gcpause).
+    """
+    gc.freeze()
 
 
 def _build_tree(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
@@ -126,11 +142,14 @@ def run_audit(
     """The full audit of one tree: inventory, licenses, classification, verdicts, actions."""
     with paused():
         if client is not None:
-            return _audit(root, config, options, display_root=display_root, http=client)
-        with HttpClient(
-            options.cache_path, offline=options.offline, endpoints=options.endpoints
-        ) as http:
-            return _audit(root, config, options, display_root=display_root, http=http)
+            report = _audit(root, config, options, display_root=display_root, http=client)
+        else:
+            with HttpClient(
+                options.cache_path, offline=options.offline, endpoints=options.endpoints
+            ) as http:
+                report = _audit(root, config, options, display_root=display_root, http=http)
+        _settle()
+    return report
 
 
 def _audit(
@@ -147,8 +166,8 @@ def _audit(
     from audit.licenses.curations import Curations, find_curations, load_curations
     from audit.licenses.resolve import resolve
     from audit.policy import (
+        Evaluator,
         bundled_exceptions,
-        evaluate,
         expired_waivers,
         load_exceptions,
         load_waivers,
@@ -189,6 +208,9 @@ def _audit(
     )
     classifier = Classifier.build(index, config.published_images)
     project = options.project or config.project
+    evaluate = Evaluator(
+        project=project, as_of=as_of, policy=policy, exceptions=registry, waivers=waivers
+    )
     results: list[ComponentResult] = []
     for comp in inventory.components:
         info = resolved.licenses[comp.id]
@@ -203,11 +225,6 @@ def _audit(
             info.expression if info.expression is not None else (info.raw or None),
             context=cls.context,
             distribution=cls.distribution,
-            project=project,
-            as_of=as_of,
-            policy=policy,
-            exceptions=registry,
-            waivers=waivers,
             component=comp,
         )
         results.append(

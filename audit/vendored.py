@@ -218,12 +218,18 @@ def find_vendored(
     loose: list[str] = []
     go_vendor: set[str] = set()
     npm: dict[str, list[str]] = {}
+    in_folder: dict[str, int | None] = {}
+    """Per directory: the index of its third-party folder among a path's parts, if any."""
     for path in sorted(files):
-        parts = path.split("/")
-        i = _folder_index(parts)
+        directory = path.rpartition("/")[0]
+        if directory in in_folder:
+            i = in_folder[directory]
+        else:
+            i = in_folder[directory] = _folder_index(path.split("/"))
         if i is None:
             loose.append(path)
             continue
+        parts = path.split("/")
         folder = "/".join(parts[: i + 1])
         if parts[i] == "node_modules":
             scoped = len(parts) > i + 3 and parts[i + 1].startswith("@")

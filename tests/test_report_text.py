@@ -294,3 +294,30 @@ def test_tabs_become_spaces_in_lines_and_table_cells() -> None:
             "allowed",
         ]
     )
+
+
+def test_wide_characters_are_padded_by_cells() -> None:
+    report = falco_report()
+    comps = tuple(
+        replace(c, id="source:日本") if c.id == "source:userspace" else c
+        for c in report.inventory.components
+    )
+    results = tuple(
+        replace(r, component_id="source:日本") if r.component_id == "source:userspace" else r
+        for r in report.results
+    )
+    text = render(
+        replace(report, inventory=replace(report.inventory, components=comps), results=results)
+    )
+    table = section(text, "Components (8)")
+    # Each of the two ideographs takes two cells: 11 cells, padded to the column's 56.
+    row = next(line for line in table if line.startswith("source:日本"))
+    assert row == "   ".join(
+        [
+            "source:日本" + " " * 45,
+            "Apache-2.0".ljust(36),
+            "userspace".ljust(13),
+            "distributed".ljust(16),
+            "allowed",
+        ]
+    )

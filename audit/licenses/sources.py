@@ -37,6 +37,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from operator import attrgetter
 
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Evidence, Finding, Notice
@@ -100,9 +101,12 @@ def _ancestors(directory: str) -> list[str]:
     return out
 
 
-def _common_dir(paths: Sequence[str]) -> str:
+def _common_dir(paths: Iterable[str]) -> str:
     """The deepest directory holding every path (``""`` for the root)."""
-    dirs = [d.split("/") if d else [] for d in {_dir(p) for p in paths}]
+    unique = {p.rpartition("/")[0] for p in paths}  # {_dir(p) ...}
+    if len(unique) == 1:
+        return unique.pop()
+    dirs = [d.split("/") if d else [] for d in unique]
     common: list[str] = []
     for parts in zip(*dirs, strict=False):
         if any(part != parts[0] for part in parts):
@@ -163,6 +167,7 @@ def _marker_label(n: Notice) -> str:
     return f'Kbuild "{n.raw}"'
 
 
+@lru_cache(maxsize=4096)
 def _license_keys(expression: str) -> frozenset[str]:
     """License ids of a rendered expression, exceptions left out."""
     keys: set[str] = set()
@@ -191,6 +196,10 @@ def _slug(expression: str) -> str:
 
 
 _NO_MARKERS: frozenset[tuple[str, bool]] = frozenset()
+_MARKER_KINDS = frozenset({"module-license", "ebpf-section", "ebpf-program", "kernel-build"})
+_NOTICE_ORDER = attrgetter("line", "kind", "raw")
+_PATH = attrgetter("path")
+_PATH_LINE = attrgetter("path", "line")
 
 
 @dataclass(slots=True)
@@ -236,18 +245,28 @@ def _resolve(name: str, directory: str, existing: frozenset[str]) -> str | None:
 
 class _Builder:
     def __init__(self, notices: Sequence[Notice], files: Sequence[str]) -> None:
-        self.files: dict[str, _File] = {path: _File(path) for path in files}
+        self.files: dict[str, _File] = {}
+        self.direct: dict[str, list[_File]] = {}
+        """The files directly in each directory."""
+        for path in files:
+            if path not in self.files:
+                self._add(path)
         noticed: dict[str, _File] = {}
+        referencing: set[str] = set()
         for n in notices:
             f = noticed.get(n.path)
             if f is None:
-                f = noticed[n.path] = self.files.get(n.path) or _File(n.path)
-                self.files.setdefault(n.path, f)
+                f = noticed[n.path] = self.files.get(n.path) or self._add(n.path)
             f.notices.append(n)
+            if n.kind == "reference":
+                referencing.add(n.path)
+        self.referencing = sorted(referencing)
+        """The files with a "see LICENSE" reference, sorted."""
         self.existing = frozenset(self.files)
         self.texts: dict[str, list[Notice]] = {}
         for f in noticed.values():
-            f.notices.sort(key=lambda n: (n.line, n.kind, n.raw))
+            if len(f.notices) > 1:
+                f.notices.sort(key=_NOTICE_ORDER)
             found = [n for n in f.notices if n.kind == "license-text" and n.expression]
             if found:
                 self.texts[f.path] = found
@@ -258,16 +277,41 @@ class _Builder:
         for path in sorted(noticed):  # a file without notices has nothing to classify
             self._classify(noticed[path])
 
+    def _add(self, path: str) -> _File:
+        f = self.files[path] = _File(path)
+        d = path.rpartition("/")[0]  # _dir(path)
+        direct = self.direct.get(d)
+        if direct is None:
+            self.direct[d] = [f]
+        else:
+            direct.append(f)
+        return f
+
     # -- files ----------------------------------------------------------------------------
 
     def _classify(self, f: _File) -> None:
+        if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
+            only = f.notices[0]
+            if only.expression and only.kind in HEADER_KINDS:
+                f.header = only.expression
+                f.deciding = (only,)
+                return
         spdx: list[Notice] = []
         prose: list[Notice] = []
+        runtime: list[Notice] = []
+        marked = False
         for n in f.notices:
-            if n.expression and n.kind == "spdx-tag":
-                spdx.append(n)
-            elif n.expression and n.kind == "prose":
-                prose.append(n)
+            kind = n.kind
+            if kind == "spdx-tag":
+                if n.expression:
+                    spdx.append(n)
+            elif kind == "prose":
+                if n.expression:
+                    prose.append(n)
+            elif kind in _MARKER_KINDS:
+                marked = True
+                if kind in RUNTIME_KINDS and n.expression:
+                    runtime.append(n)
         if spdx:
             f.header = spdx[0].expression
             deciding = [spdx[0]]
@@ -301,12 +345,12 @@ class _Builder:
                 )
         if f.header is None:
             self._from_reference(f)
-        runtime = [n for n in f.notices if n.kind in RUNTIME_KINDS and n.expression]
-        distinct = sorted({n.expression for n in runtime if n.expression})
-        if len(distinct) == 1:
-            f.runtime = distinct[0]
-        markers = [(m, n) for n in f.notices if (m := _marker(n))]
-        if markers:
+        if runtime:
+            distinct = {n.expression for n in runtime}
+            if len(distinct) == 1:
+                f.runtime = distinct.pop()
+        if marked:
+            markers = [(m, n) for n in f.notices if (m := _marker(n))]
             f.markers = frozenset(m for m, _ in markers)
             f.marker_notices = tuple(n for _, n in markers)
 
@@ -336,13 +380,6 @@ class _Builder:
 
     def build(self) -> SourceFacts:
         self.children: dict[str, set[str]] = {}
-        self.direct: dict[str, list[_File]] = {}
-        for path, f in self.files.items():
-            d = _dir(path)
-            direct = self.direct.get(d)
-            if direct is None:
-                direct = self.direct[d] = []
-            direct.append(f)
         for d in self.direct:
             if d in self.children:
                 continue
@@ -370,17 +407,14 @@ class _Builder:
         )
 
     def _aggregate(self, d: str) -> None:
-        h: set[str] = set()
-        r: set[str] = set()
+        direct = self.direct.get(d, [])
+        h = {f.header for f in direct if f.header}
+        r = {f.runtime for f in direct if f.runtime}
         m: set[tuple[str, bool]] = set()
-        code = False
-        for f in self.direct.get(d, []):
-            if f.header:
-                h.add(f.header)
-            if f.runtime:
-                r.add(f.runtime)
-            m |= f.markers
-            code = code or bool(f.license and _is_code(f.path))
+        for f in direct:
+            if f.markers:
+                m |= f.markers
+        code = any(_is_code(f.path) for f in direct if f.header or f.runtime)
         for c in self.children.get(d, ()):
             self._aggregate(c)
             h |= self.header_lics[c]
@@ -462,7 +496,7 @@ class _Builder:
     # -- components -----------------------------------------------------------------------
 
     def _emit(self, key: str, files: list[_File]) -> None:
-        files.sort(key=lambda f: f.path)
+        files.sort(key=_PATH)
         use_header = any(f.header for f in files)
         licenses = sorted({(f.header if use_header else f.runtime) or "" for f in files} - {""})
         license_expr = licenses[0]
@@ -471,31 +505,34 @@ class _Builder:
         deciding: list[Notice] = []
         runtime: list[Notice] = []
         text_notices: list[Notice] = []
+        texts = self.texts
         for f in files:  # one pass: a component may hold tens of thousands of files
             if f.counted:
                 counted.append(f)
-            if f.header and equivalent(f.header, license_expr):
+            header = f.header
+            if header and (header == license_expr or equivalent(header, license_expr)):
                 deciding.extend(f.deciding)
             if f.notices:
-                runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
-                text_notices.extend(self.texts.get(f.path, ()))
-            if f.markers:
-                markers |= f.markers
-        directory = _common_dir([f.path for f in counted or files]) or "."
+                if f.path in texts:
+                    text_notices.extend(texts[f.path])
+                if f.markers:  # run-time strings are markers too
+                    runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
+                    markers |= f.markers
+        directory = _common_dir(f.path for f in counted or files) or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
         decided = _decide(markers)
         ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
         reason = self._reason(directory, ctx, decided, files)
 
         first_header: dict[tuple[str, str], Notice] = {}
-        for n in sorted(deciding, key=lambda n: (n.path, n.line)):
+        for n in sorted(deciding, key=_PATH_LINE):
             first_header.setdefault((n.kind, n.raw), n)
         evidence = sorted(
             {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
         )
-        uncovered = [f for f in counted if not f.has_notice]
-        for f in counted:
-            self.owner[f.path] = cid
+        # A file with a header or run-time license has a notice.
+        uncovered = [f for f in counted if not (f.header or f.runtime or f.has_notice)]
+        self.owner.update(dict.fromkeys([f.path for f in counted], cid))
 
         props: dict[str, str] = {
             "license": license_expr,
@@ -531,7 +568,8 @@ class _Builder:
                 properties=tuple(sorted((k, v) for k, v in props.items() if v)),
             )
         )
-        self._runtime_conflicts(cid, files, license_expr, first_header)
+        if runtime:  # no run-time string, no conflict with one
+            self._runtime_conflicts(cid, files, license_expr, first_header)
         if uncovered:
             self.findings.append(
                 Finding(
@@ -606,7 +644,7 @@ class _Builder:
 
     def _references(self) -> None:
         missing: dict[tuple[str, str], list[Notice]] = {}
-        for path in sorted(self.files):
+        for path in self.referencing:
             for n in self.files[path].notices:
                 if n.kind != "reference":
                     continue

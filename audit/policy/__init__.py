@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.policy.engine import evaluate
+from audit.policy.engine import Evaluator, evaluate
 from audit.policy.exceptions import (
     ExceptionMatch,
     ExceptionRecord,
@@ -56,6 +56,7 @@ __all__ = [
     "CONTEXTS",
     "DEFAULT_POLICY",
     "DISTRIBUTIONS",
+    "Evaluator",
     "ExceptionMatch",
     "ExceptionRecord",
     "ExceptionRegistry",

@@ -13,7 +13,10 @@ How an expression is judged (docs/policy-format.md has the long form):
 * distribution models the policy does not review turn needs-exception and unknown into
   not-required, still reported.
 
-:func:`evaluate` is pure: everything it knows comes in through its arguments.
+:func:`evaluate` is pure: everything it knows comes in through its arguments. An
+:class:`Evaluator` fixes the arguments that are the same for a whole report (policy,
+exceptions, waivers, project, date) and gives the same verdicts, remembered: thousands of
+components share a few license expressions.
 """
 
 from __future__ import annotations
@@ -25,11 +28,23 @@ from typing import Any
 
 from audit.model import STATUS_SEVERITY, Component, Status, Verdict
 from audit.policy import expressions
-from audit.policy.exceptions import ExceptionRegistry, match_exceptions
+from audit.policy.exceptions import ExceptionRegistry, match_exceptions, records_applying
 from audit.policy.policy import CONTEXTS, DISTRIBUTIONS, Policy, Rule
-from audit.policy.waivers import Waiver, match_waivers
+from audit.policy.waivers import Waiver, match_waivers, waivers_naming
 
 _PASSING = (Status.ALLOWED, Status.ALLOWED_BY_EXCEPTION)
+
+
+class _Probe:
+    """What of its component an evaluation read: for each license it tried to cover, the
+    exception records that could cover it (each reads the component), and whether a waiver
+    naming a component was tried."""
+
+    __slots__ = ("covered", "waivers")
+
+    def __init__(self) -> None:
+        self.covered: list[str] = []
+        self.waivers = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,7 @@ class _Inputs:
     exceptions: ExceptionRegistry
     waivers: tuple[Waiver, ...]
     component: Component | None
+    probe: _Probe | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,14 @@ def evaluate(
     date (``None``: no date limit, waiver expiry unchecked). ``component``, when given,
     lets package exceptions and component waivers match.
     """
+    _check(context, distribution)
+    inp = _Inputs(
+        context, distribution, project, as_of, policy, exceptions, tuple(waivers), component
+    )
+    return _evaluate(expression, inp)
+
+
+def _check(context: str, distribution: str) -> None:
     if context not in CONTEXTS:
         raise ValueError(f"unknown context {context!r}; expected one of {', '.join(CONTEXTS)}")
     if distribution not in DISTRIBUTIONS:
@@ -91,15 +115,119 @@ def evaluate(
             f"unknown distribution model {distribution!r}; expected one of "
             f"{', '.join(DISTRIBUTIONS)}"
         )
-    inp = _Inputs(
-        context, distribution, project, as_of, policy, exceptions, tuple(waivers), component
-    )
+
+
+def _evaluate(expression: str | None, inp: _Inputs) -> Verdict:
     parsed = expressions.parse_expression(expression) if expression is not None else None
     if parsed is None or parsed.normalized is None:
         outcome = _unknown(expression, parsed.problem if parsed else "", inp)
     else:
         outcome = _judge(expressions.tree(parsed.normalized), inp, whole=True)
     return _verdict(_distribution(outcome, inp))
+
+
+class Evaluator:
+    """:func:`evaluate` for one report: the policy, exceptions, waivers, project and as-of
+    date fixed, and the verdicts remembered.
+
+    Only two things read the component while judging: an exception record that could cover
+    a license being covered (does its package name the component? is the component the
+    project's own source?) and a waiver naming a component (does its glob match?). A
+    verdict that read neither holds for every component with the same expression, context
+    and distribution model. One that did holds for every component that gives the same
+    answers to the questions that judging asked: with the same answers, judging takes the
+    same path.
+    """
+
+    def __init__(
+        self,
+        *,
+        project: str | None,
+        as_of: datetime.date | None,
+        policy: Policy,
+        exceptions: ExceptionRegistry,
+        waivers: Sequence[Waiver] = (),
+    ) -> None:
+        self.project = project
+        self.as_of = as_of
+        self.policy = policy
+        self.exceptions = exceptions
+        self.waivers = tuple(waivers)
+        self._known: dict[tuple[str | None, str, str], Verdict | list[_Path]] = {}
+
+    def __call__(
+        self,
+        expression: str | None,
+        *,
+        context: str,
+        distribution: str,
+        component: Component | None = None,
+    ) -> Verdict:
+        """The same verdict as :func:`evaluate` with this evaluator's fixed arguments."""
+        key = (expression, context, distribution)
+        known = self._known.get(key)
+        if isinstance(known, Verdict):
+            return known
+        answered: dict[str, tuple[bool, ...]] = {}
+        if known is None:
+            _check(context, distribution)
+        else:
+            for path in known:
+                if self._answers(path.covered, path.waivers, component, answered) == path.answers:
+                    return path.verdict
+        probe = _Probe()
+        inp = _Inputs(
+            context,
+            distribution,
+            self.project,
+            self.as_of,
+            self.policy,
+            self.exceptions,
+            self.waivers,
+            component,
+            probe,
+        )
+        verdict = _evaluate(expression, inp)
+        if not probe.covered and not probe.waivers:
+            # Nothing read: every component takes this path.
+            self._known[key] = verdict
+        else:
+            covered = tuple(probe.covered)
+            answers = self._answers(covered, probe.waivers, component, answered)
+            paths = known if known is not None else []
+            paths.append(_Path(covered, probe.waivers, answers, verdict))
+            self._known[key] = paths
+        return verdict
+
+    def _answers(
+        self,
+        covered: tuple[str, ...],
+        waivers: bool,
+        component: Component | None,
+        answered: dict[str, tuple[bool, ...]],
+    ) -> tuple[tuple[bool, ...], ...]:
+        out: list[tuple[bool, ...]] = []
+        for text in covered:
+            got = answered.get(text)
+            if got is None:
+                got = records_applying(self.exceptions, text, component, self.project)
+                answered[text] = got
+            out.append(got)
+        if waivers:
+            out.append(waivers_naming(self.waivers, component))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One way judging went that read the component: the licenses whose exception records
+    it asked about, whether it asked the waivers naming a component, the answers, and the
+    verdict it reached."""
+
+    covered: tuple[str, ...]
+    waivers: bool
+    answers: tuple[tuple[bool, ...], ...]
+    verdict: Verdict
 
 
 # Verdict assembly -----------------------------------------------------------------------
@@ -149,6 +277,8 @@ def _unknown(raw: str | None, problem: str, inp: _Inputs) -> _Outcome:
     text = raw or ""
     # Only waivers that name no license can cover a license that cannot be read.
     waivers = tuple(w for w in inp.waivers if not w.license)
+    if inp.probe is not None and any(w.component for w in waivers):
+        inp.probe.waivers = True
     match = match_waivers(
         waivers,
         text,
@@ -190,6 +320,11 @@ def _judge(node: Any, inp: _Inputs, *, whole: bool) -> _Outcome:
 
 
 def _cover(text: str, inp: _Inputs, *, whole: bool) -> _Cover:
+    if inp.probe is not None:  # what of the component the matching below reads
+        if inp.exceptions.candidates(text):
+            inp.probe.covered.append(text)
+        if any(w.component for w in inp.waivers):
+            inp.probe.waivers = True
     exc = match_exceptions(
         inp.exceptions,
         text,

@@ -209,6 +209,18 @@ def match_exceptions(
     return ExceptionMatch(tuple(granted), tuple(denied), tuple(notes))
 
 
+def records_applying(
+    registry: ExceptionRegistry, expression: str, component: Component | None, project: str | None
+) -> tuple[bool, ...]:
+    """For each record that could cover ``expression``, whether it applies to ``component``
+    (its package, or the project's own source): all that :func:`match_exceptions` reads of
+    the component."""
+    return tuple(
+        _package_applies(record, component, project)
+        for record, _term in registry.candidates(expression)
+    )
+
+
 def _not_counted(
     record: ExceptionRecord, *, context: str, project: str | None, as_of: datetime.date | None
 ) -> tuple[str, bool]:

@@ -140,6 +140,12 @@ def _component_matches(pattern: str, component: Component | None) -> bool:
     return any(n and fnmatch.fnmatchcase(n.casefold(), pat) for n in names)
 
 
+def waivers_naming(waivers: Iterable[Waiver], component: Component | None) -> tuple[bool, ...]:
+    """For each waiver naming a component, whether it names this one: all that
+    :func:`match_waivers` reads of the component."""
+    return tuple(_component_matches(w.component, component) for w in waivers if w.component)
+
+
 def _license_matches(waiver: Waiver, expression: str) -> bool:
     if waiver.license_normalized is not None:
         return expressions.is_equivalent(waiver.license_normalized, expression)

@@ -50,6 +50,12 @@ def clean(value: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
+def _width(value: str) -> int:
+    """Terminal cells of a :func:`clean`, tab-free value: one per character when it is
+    ASCII (no control character, that would take none, is left), else rich's count."""
+    return len(value) if value.isascii() else cell_len(value)
+
+
 def expand_tabs(value: str) -> str:
     """Tabs as spaces up to the next multiple of :data:`TAB_SIZE` cells."""
     if "\t" not in value:
@@ -226,14 +232,14 @@ def _table(out: _Out, report: Report) -> None:
         verdict = v.status.value + (f" ({clean(v.exception)})" if v.exception else "")
         cells = [cid, _license_cell(result), result.context, result.distribution]
         table.append(([*map(clean, cells), verdict], STATUS_STYLE.get(v.status, "")))
-    widths = [max(minimum, cell_len(header)) for header, minimum in COLUMNS]
+    widths = [max(minimum, _width(header)) for header, minimum in COLUMNS]
     for cells, _style in table:
         for i, cell in enumerate(cells):
             cells[i] = cell = expand_tabs(cell)
-            widths[i] = max(widths[i], cell_len(cell))
+            widths[i] = max(widths[i], _width(cell))
 
     def padded(cells: Sequence[str]) -> list[str]:
-        return [c + " " * (w - cell_len(c)) for c, w in zip(cells, widths, strict=True)]
+        return [c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)]
 
     out.lines.append(out.style(GAP.join(padded([h for h, _ in COLUMNS])).rstrip(), "bold"))
     out.lines.append(RULE * (sum(widths) + len(GAP) * (len(widths) - 1)))
