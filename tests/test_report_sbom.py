@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -202,6 +203,37 @@ def test_cyclonedx_dependencies_follow_the_graph() -> None:
     }
 
 
+@pytest.mark.parametrize("report", [falco_report(), small_report()])
+def test_cyclonedx_render_is_what_the_library_outputter_writes(report: Report) -> None:
+    """``render`` skips the outputter's ``Bom.validate()``: the BOM passes it, and the
+    outputter (which runs it) writes the same text."""
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+
+    assert cyclonedx.build_bom(report).validate() is True
+    outputter = make_outputter(cyclonedx.build_bom(report), OutputFormat.JSON, SchemaVersion.V1_6)
+    assert cyclonedx.render(report) == outputter.output_as_string(indent=2) + "\n"
+
+
+def test_cyclonedx_dependencies_are_those_register_dependency_makes() -> None:
+    from cyclonedx.model.bom import Bom
+
+    report = falco_report()
+    built = cyclonedx.build_bom(report)
+    registered = Bom(components=built.components, metadata=built.metadata)
+    by_ref = {c.bom_ref.value: c for c in built.components}
+    graph = {str(d.ref): [str(x.ref) for x in d.dependencies] for d in built.dependencies}
+    for ref, on in graph.items():
+        target = built.metadata.component if ref == cyclonedx.PROJECT_REF else by_ref[ref]
+        registered.register_dependency(target, [by_ref[r] for r in on])
+
+    def flat(bom: Bom) -> dict[str, list[str]]:
+        return {str(d.ref): [str(x.ref) for x in d.dependencies] for d in bom.dependencies}
+
+    assert len(graph) == len(built.components) + 1
+    assert flat(registered) == flat(built)
+
+
 def test_cyclonedx_license_that_is_not_spdx_becomes_a_name() -> None:
     report = small_report()
     result = replace(report.results[0], license=LicenseInfo("Some Custom License", "curation"))
@@ -239,6 +271,16 @@ def test_spdx_is_valid_2_3(report: Report, tmp_path: Path) -> None:
     parsed = parse_from_file(str(path))
     assert validate_full_spdx_document(parsed) == []
     assert parsed.creation_info.spdx_version == "SPDX-2.3"
+
+
+@pytest.mark.parametrize("report", [falco_report(), small_report()])
+def test_spdx_render_is_what_the_validating_writer_writes(report: Report) -> None:
+    """``render`` asks the writer not to validate; validating gives no error and the same text."""
+    from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+
+    stream = io.StringIO()
+    write_document_to_stream(spdx.build_document(report), stream, validate=True)
+    assert spdx.render(report) == stream.getvalue() + "\n"
 
 
 def test_spdx_validator_catches_mistakes() -> None:
