@@ -13,7 +13,7 @@ import fnmatch
 import os
 import stat
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,8 @@ DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 """Files larger than this (bytes) are listed as skipped and never read."""
 
 ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn"})
+PROGRESS_STEP = 1000
+"""Files found between two calls of :func:`discover`'s ``progress``."""
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,12 @@ def discover(
     excludes: Sequence[str] = (),
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     use_git: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> Discovery:
-    """List the files to scan under ``root``; never reads file contents."""
+    """List the files to scan under ``root``; never reads file contents.
+
+    ``progress`` is told the number of files found so far, each time :data:`PROGRESS_STEP`
+    more are found (so that a caller can prepare the scan while the tree is walked)."""
     root = root.resolve()
     real_root = str(root)
     listed = _git_files(root) if use_git else None
@@ -236,6 +242,8 @@ def discover(
             skipped.append(SkippedFile(rel, reason))
             continue
         files.append(Candidate(rel, st.st_size, is_link, st.st_mtime_ns, st.st_ino))
+        if progress is not None and len(files) % PROGRESS_STEP == 0:
+            progress(len(files))
     files.sort(key=lambda c: c.path)
     skipped.sort(key=lambda s: s.path)
     problems.sort()

@@ -187,7 +187,7 @@ def scan_file(
     root: Path, cand: Candidate, scanners: Sequence[Scanner]
 ) -> tuple[ScanResult, SkippedFile | None]:
     """Read one file and run the given scanners on it; never raises."""
-    outcome = _scan_one(root, cand, scanners, want_hash=False)
+    outcome, _ = _scan_one(root, cand, scanners, want_hash=False)
     return outcome.result, outcome.skipped
 
 
@@ -204,13 +204,8 @@ class _Outcome:
     skipped: SkippedFile | None = None
     key: tuple[int, int, int] | None = None
     """Stat key of the file as read; None when it could not be read."""
-    sha256: str = ""
-    """Hash of the bytes when the whole file was read and hashing was asked for."""
     same: bool = False
     """The hash matched the cached one: ``result`` is empty, take the cached result."""
-    encoded: Any = None
-    """``result`` as cache data (:func:`audit.scancache.encode`) when hashing was asked for:
-    made where the file was scanned, in a worker process when there is a pool."""
 
 
 _UNWANTED = _Outcome(False)
@@ -224,20 +219,28 @@ def _scan_one(
     *,
     want_hash: bool,
     cached_sha: str = "",
-) -> _Outcome:
+) -> tuple[_Outcome, scancache.RawEntry]:
+    """The outcome and, when ``want_hash``, the cache entry of a file read whose bytes do
+    not hash to ``cached_sha`` (else None)."""
+    read_ns = time.time_ns() if want_hash else 0
     try:
         read = _read(root, cand)
     except OSError as exc:
-        return _failed(cand.path, f"cannot read: {exc.strerror or type(exc).__name__}")
+        return _failed(cand.path, f"cannot read: {exc.strerror or type(exc).__name__}"), None
     if read.binary:
-        return _Outcome(True, skipped=SkippedFile(cand.path, BINARY), key=read.key)
+        outcome = _Outcome(True, skipped=SkippedFile(cand.path, BINARY), key=read.key)
+        if not want_hash:
+            return outcome, None
+        return outcome, scancache.entry(read.key, read_ns, "", BINARY, _EMPTY)
     if not want_hash:
-        return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key)
+        return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key), None
     sha = hashlib.sha256(read.data).hexdigest()
     if sha == cached_sha:
-        return _Outcome(True, key=read.key, sha256=sha, same=True)
+        return _Outcome(True, key=read.key, same=True), None
     result = _run_scanners(cand.path, read.data, scanners)
-    return _Outcome(True, result, None, read.key, sha, encoded=scancache.encode(result))
+    return _Outcome(True, result, None, read.key), scancache.entry(
+        read.key, read_ns, sha, None, result
+    )
 
 
 def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanResult:
@@ -305,18 +308,36 @@ def _crash(path: str, scanner: str, message: str) -> ScanResult:
     return ScanResult(problems=(Problem(path, 0, "parse-error", message, scanner),))
 
 
+_Batch = tuple[list[_Outcome], str]
+"""Outcomes of files in order, and the cache entries of those scanned as JSON object
+members (:func:`audit.scancache.members`; empty without the cache)."""
+
+
 def _scan_batch(
-    root: Path, batch: Sequence[tuple[Candidate, str]], want_hash: bool
-) -> list[_Outcome]:
-    """Select and scan each ``(candidate, cached sha)``; runs in a worker process too."""
+    root: Path,
+    batch: Sequence[tuple[Candidate, str]],
+    want_hash: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> _Batch:
+    """Select and scan each ``(candidate, cached sha)``; runs in a worker process too,
+    where it also writes the cache entries of what it scanned. ``progress`` is told after
+    each file."""
     out: list[_Outcome] = []
+    entries: dict[str, scancache.RawEntry] = {}
     for cand, cached_sha in batch:
         scanners = select(cand.path)
         if not scanners:
             out.append(_UNWANTED)
         else:
-            out.append(_scan_one(root, cand, scanners, want_hash=want_hash, cached_sha=cached_sha))
-    return out
+            outcome, entry = _scan_one(
+                root, cand, scanners, want_hash=want_hash, cached_sha=cached_sha
+            )
+            out.append(outcome)
+            if entry is not None:
+                entries[cand.path] = entry
+        if progress is not None:
+            progress(len(out), len(batch))
+    return out, scancache.members(entries) if entries else ""
 
 
 # The tree -------------------------------------------------------------------------------
@@ -368,23 +389,41 @@ def _scan_tree(
         want_hash = cache is not None
         batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in todo]
         if selector is select:
-            done = _run(root, batch, want_hash, settings, progress)
+            done, written = _run(root, batch, want_hash, settings, progress)
         else:  # a custom selector stays in this process
-            done = [
-                _scan_one(root, c, s, want_hash=want_hash, cached_sha=sha)
-                if (s := selector(c.path))
-                else _UNWANTED
-                for c, sha in batch
-            ]
+            done, written = _scan_custom(root, batch, selector, want_hash)
         for i, outcome in zip(todo, done, strict=True):
-            if outcome.same and cache is not None:
-                outcome = cache.refresh(files[i], outcome)
-            outcomes[i] = outcome
             if cache is not None:
-                cache.record(files[i], outcome)
+                if outcome.same:
+                    outcome = cache.refresh(files[i], outcome)
+                else:
+                    cache.record(files[i], outcome)
+            outcomes[i] = outcome
+        if cache is not None:
+            cache.written.extend(written)
     if cache is not None:
         cache.save({c.path for c in files})
     return _output(discovery, outcomes, selector)
+
+
+def _scan_custom(
+    root: Path,
+    batch: list[tuple[Candidate, str]],
+    selector: Callable[[str], Sequence[Scanner]],
+    want_hash: bool,
+) -> tuple[list[_Outcome], list[str]]:
+    out: list[_Outcome] = []
+    entries: dict[str, scancache.RawEntry] = {}
+    for cand, sha in batch:
+        scanners = selector(cand.path)
+        if not scanners:
+            out.append(_UNWANTED)
+            continue
+        outcome, entry = _scan_one(root, cand, scanners, want_hash=want_hash, cached_sha=sha)
+        out.append(outcome)
+        if entry is not None:
+            entries[cand.path] = entry
+    return out, [scancache.members(entries)] if entries else []
 
 
 def _output(
@@ -430,29 +469,27 @@ def _run(
     want_hash: bool,
     settings: ScanSettings,
     progress: Callable[[int, int], None] | None = None,
-) -> list[_Outcome]:
-    """Scan ``batch`` here, or on a process pool when it is large enough to pay."""
+) -> tuple[list[_Outcome], list[str]]:
+    """Scan ``batch`` here, or on a process pool when it is large enough to pay: the
+    outcomes in order, and the cache entries written (see :data:`_Batch`)."""
     if settings.jobs <= 1 or len(batch) < settings.pool_min_files:
-        if progress is None:
-            return _scan_batch(root, batch, want_hash)
-        out: list[_Outcome] = []
-        for item in batch:
-            out.extend(_scan_batch(root, [item], want_hash))
-            progress(len(out), len(batch))
-        return out
+        outcomes, written = _scan_batch(root, batch, want_hash, progress)
+        return outcomes, [written] if written else []
     size = max(1, settings.chunk_files)
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-    return _Pooled(root, chunks, want_hash, settings.jobs, progress).run()
+    done = _Pooled(root, chunks, want_hash, settings.jobs, progress).run()
+    return [o for outcomes, _ in done for o in outcomes], [w for _, w in done if w]
 
 
 class _Pooled:
     """One pooled scan: chunks of files go to worker processes in order, from the front.
 
-    Starting the workers waits for a new fork server to import every scanner (up to a
-    second); meanwhile this process scans chunks itself, from the back, until the pool has
-    taken the rest.
-    A pool that cannot start or breaks leaves its chunks to this process: a pool is never
-    worse than one process.
+    Starting the workers waits for the fork server to have imported every scanner (up to a
+    second unless :func:`prestart` started it earlier); meanwhile this process scans
+    chunks itself, from the back. Once the workers run, the pool takes every chunk left:
+    this process does not scan alongside them (its imports of the scanners' libraries
+    would be work done twice). A pool that cannot start or breaks leaves its chunks to this
+    process: a pool is never worse than one process.
     """
 
     def __init__(
@@ -470,16 +507,18 @@ class _Pooled:
         self.progress = progress
         self.total = sum(len(c) for c in chunks)
         self.scanned = 0
-        self.results: list[list[_Outcome] | None] = [None] * len(chunks)
-        self.futures: dict[int, Future[list[_Outcome]]] = {}
+        self.results: list[_Batch | None] = [None] * len(chunks)
+        self.futures: dict[int, Future[_Batch]] = {}
         self.front = 0
         """Chunks before this index are the pool's."""
         self.back = len(chunks)
         """Chunks from this index on are this process's."""
         self.lock = threading.Lock()
+        self.started = threading.Event()
+        """Set when the workers have started (or the pool failed)."""
         self.failure: BaseException | None = None
 
-    def run(self) -> list[_Outcome]:
+    def run(self) -> list[_Batch]:
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
@@ -487,6 +526,8 @@ class _Pooled:
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context()) as pool:
                 feeder = threading.Thread(target=self._feed, args=(pool,), daemon=True)
                 feeder.start()
+                if _SERVER.ready.is_set():  # the workers start in a few milliseconds
+                    self.started.wait()
                 while (i := self._claim_back()) is not None:
                     self._done(i, _scan_batch(self.root, self.chunks[i], self.want_hash))
                 feeder.join()
@@ -500,12 +541,23 @@ class _Pooled:
             for i, chunk in enumerate(self.chunks):
                 if self.results[i] is None:
                     self._done(i, _scan_batch(self.root, chunk, self.want_hash))
-        return [outcome for result in self.results if result is not None for outcome in result]
+        return [result for result in self.results if result is not None]
 
     def _feed(self, pool: ProcessPoolExecutor) -> None:
-        """Submit chunks from the front (the first submit waits for the workers to start)."""
+        """Submit the first chunk (which waits for the workers to start), then all the
+        chunks this process has not taken meanwhile."""
         try:
-            while (i := self._claim_front()) is not None:
+            with self.lock:
+                first = self.front
+                self.front += 1
+            if first < self.back:
+                self.futures[first] = pool.submit(
+                    _scan_batch, self.root, self.chunks[first], self.want_hash
+                )
+            with self.lock:
+                rest = range(self.front, self.back)
+                self.front = self.back
+            for i in rest:
                 self.futures[i] = pool.submit(
                     _scan_batch, self.root, self.chunks[i], self.want_hash
                 )
@@ -513,13 +565,8 @@ class _Pooled:
             self.failure = exc
             with self.lock:
                 self.front = len(self.chunks)  # nothing more for the pool
-
-    def _claim_front(self) -> int | None:
-        with self.lock:
-            if self.front >= self.back:
-                return None
-            self.front += 1
-            return self.front - 1
+        finally:
+            self.started.set()
 
     def _claim_back(self) -> int | None:
         with self.lock:
@@ -528,9 +575,9 @@ class _Pooled:
             self.back -= 1
             return self.back
 
-    def _done(self, i: int, outcomes: list[_Outcome]) -> None:
-        self.results[i] = outcomes
-        self.scanned += len(outcomes)
+    def _done(self, i: int, batch: _Batch) -> None:
+        self.results[i] = batch
+        self.scanned += len(batch[0])
         if self.progress is not None:
             self.progress(self.scanned, self.total)
 
@@ -555,6 +602,67 @@ def _context() -> BaseContext:
     return ctx
 
 
+class _Server:
+    """The fork server started ahead of a scan by :func:`prestart`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started = False
+        self.ready = threading.Event()
+        """Set once the server has imported the scanners (it forks workers at once)."""
+
+    def start(self) -> None:
+        with self.lock:
+            if self.started:
+                return
+            self.started = True
+        ctx = _context()
+        if ctx.get_start_method() != "forkserver":
+            return
+        threading.Thread(target=self._boot, args=(ctx,), daemon=True).start()
+
+    def _boot(self, ctx: BaseContext) -> None:
+        # A first process forked by the server: it exists once the server has imported
+        # everything. Failures are left for the pool to meet (and fall back from).
+        try:
+            probe = ctx.Process(target=_nothing, daemon=True)  # type: ignore[attr-defined]
+            probe.start()
+            probe.join()
+        except Exception as exc:
+            log.debug("scan fork server did not start ahead (%s)", exc)
+            return
+        if probe.exitcode == 0:
+            self.ready.set()
+
+
+_SERVER = _Server()
+
+
+def _nothing() -> None:
+    """The fork server's first child (see :class:`_Server`)."""
+
+
+def prestart(found: int, settings: ScanSettings | None = None) -> None:
+    """Start booting the fork server of the scan's worker pool, in the background, once
+    ``found`` files make a pool likely: ``settings.jobs`` > 1 and at least
+    ``settings.pool_min_files`` found (the settings default to those of the enclosing
+    :func:`scan_settings` block). Meant for :func:`audit.discover.discover`'s
+    ``progress``.
+
+    Booting takes up to a second (the server imports every scanner and its libraries):
+    so it happens while the tree is walked. The server is started once per process and
+    stays for later scans; if no scan uses it, it ends with this process. Never raises;
+    without this call the scan starts the server itself.
+    """
+    settings = settings or _SETTINGS.get(ScanSettings())
+    if settings.jobs <= 1 or found < settings.pool_min_files:
+        return
+    try:
+        _SERVER.start()
+    except Exception as exc:  # the pool will meet (and report) the same trouble
+        log.debug("scan fork server did not start ahead (%s)", exc)
+
+
 # The cache ------------------------------------------------------------------------------
 
 
@@ -565,6 +673,9 @@ class _Cache:
         self.path = path
         self.root = root
         self.files = files
+        """Entries loaded (JSON data), less those of files scanned again."""
+        self.written: list[str] = []
+        """Entries of the files scanned, as JSON object members written by the scan."""
         self.changed = False
         self.started_ns = time.time_ns()
 
@@ -600,11 +711,19 @@ class _Cache:
         """The cached result for a file whose bytes hash as before (its stat key changed)."""
         entry = self._entry(cand.path)
         cached = self._outcome(cand, entry) if entry is not None else None
-        if entry is None or cached is None:  # damaged entry: scan it after all
-            return _scan_one(self.root, cand, select(cand.path), want_hash=True)
-        return _Outcome(
-            True, cached.result, cached.skipped, fresh.key, fresh.sha256, encoded=entry[5]
-        )
+        if entry is None or cached is None or fresh.key is None:  # damaged: scan it after all
+            outcome, entry = _scan_one(self.root, cand, select(cand.path), want_hash=True)
+            self.record(cand, outcome)
+            if entry is not None:
+                self.written.append(scancache.members({cand.path: entry}))
+            return outcome
+        # The same entry with the new stat key (its mtime trusted only once settled).
+        size, mtime_ns, inode = fresh.key
+        if not scancache.settled(mtime_ns, self.started_ns):
+            mtime_ns = -1
+        self.files[cand.path] = [size, mtime_ns, inode, *entry[3:]]
+        self.changed = True
+        return _Outcome(True, cached.result, cached.skipped, fresh.key)
 
     def _outcome(self, cand: Candidate, entry: list[Any]) -> _Outcome | None:
         try:
@@ -619,33 +738,22 @@ class _Cache:
         return _NOTHING_FOUND if result == _EMPTY else _Outcome(True, result)
 
     def record(self, cand: Candidate, outcome: _Outcome) -> None:
+        """Note what became of a file not taken from the cache: no scanner wants it, or
+        its old entry goes (it was scanned again, its new entry is in :attr:`written`; or
+        it was unreadable: nothing worth keeping)."""
         if not outcome.wanted:
             if self.files.get(cand.path, 0) is not None:
                 self.files[cand.path] = None
                 self.changed = True
-            return
-        if outcome.key is None:  # unreadable: nothing worth keeping
-            if self.files.pop(cand.path, None) is not None:
-                self.changed = True
-            return
-        size, mtime_ns, inode = outcome.key
-        settled = mtime_ns + scancache.SETTLE_NS < self.started_ns
-        self.files[cand.path] = [
-            size,
-            mtime_ns if settled else -1,
-            inode,
-            outcome.sha256,
-            outcome.skipped.reason if outcome.skipped else None,
-            scancache.encode(outcome.result) if outcome.encoded is None else outcome.encoded,
-        ]
-        self.changed = True
+        elif self.files.pop(cand.path, None) is not None:
+            self.changed = True
 
     def save(self, present: set[str]) -> None:
         gone = [p for p in self.files if p not in present]
         for p in gone:
             del self.files[p]
-        if self.changed or gone:
-            scancache.save(self.path, self.root, self.files)
+        if self.changed or gone or self.written:
+            scancache.save(self.path, self.root, self.files, self.written)
 
 
 __all__ = [
@@ -656,6 +764,7 @@ __all__ = [
     "decode",
     "default_jobs",
     "is_binary",
+    "prestart",
     "scan",
     "scan_file",
     "scan_settings",

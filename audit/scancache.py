@@ -25,11 +25,12 @@ import enum
 import hashlib
 import json
 import logging
+import operator
 import os
 import tempfile
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,12 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
     return files
 
 
-def save(path: Path, root: Path, files: dict[str, RawEntry]) -> None:
-    """Write the cache file atomically; a failure is logged, never raised."""
-    # ASCII JSON: file names that are not UTF-8 (surrogate escapes) round-trip too.
-    body = json.dumps(files, separators=(",", ":")).encode()
+def save(path: Path, root: Path, files: dict[str, RawEntry], written: Sequence[str] = ()) -> None:
+    """Write the cache file atomically; a failure is logged, never raised.
+
+    ``written`` holds more entries already written as JSON object members
+    (:func:`members`), for files that are not keys of ``files``."""
+    body = _body(files, written)
     header = {
         "format": FORMAT,
         "fingerprint": fingerprint(),
@@ -144,6 +147,16 @@ def save(path: Path, root: Path, files: dict[str, RawEntry]) -> None:
     _prune(path.parent)
 
 
+def _body(files: dict[str, RawEntry], written: Sequence[str]) -> bytes:
+    """The JSON object of ``files`` and ``written``, ASCII only (file names that are not
+    UTF-8, held as surrogate escapes, round-trip too)."""
+    text = json.dumps(files, separators=(",", ":"))
+    parts = [p for p in written if p]
+    if parts:
+        text = f"{text[:-1]}{',' if files else ''}{','.join(parts)}}}"
+    return text.encode()
+
+
 def _prune(directory: Path) -> None:
     """Keep the :data:`KEEP` most recently written cache files."""
     try:
@@ -159,27 +172,60 @@ def _prune(directory: Path) -> None:
 # Encoding -------------------------------------------------------------------------------
 #
 # A dataclass value becomes the list of its field values in declaration order, an enum its
-# value, a tuple a list. Decoders are built once per dataclass from its type hints, so that a
+# value, a tuple a list. A run writes the entries of the files it scans straight to JSON
+# text (:func:`members`) where they were scanned, in the pool's workers, so that saving
+# only splices texts. Decoders are built once per dataclass from its type hints, so that a
 # field added to the model is cached without a change here (the fingerprint covers model.py).
 
 
-def encode(value: Any) -> Any:
-    """A model value as JSON-ready lists and scalars."""
+def settled(mtime_ns: int, read_ns: int) -> bool:
+    """Whether a stat key seen at ``read_ns`` (or later) may be trusted (see :data:`SETTLE_NS`)."""
+    return mtime_ns + SETTLE_NS < read_ns
+
+
+def entry(
+    stat_key: tuple[int, int, int],
+    read_ns: int,
+    sha256: str,
+    skipped: str | None,
+    result: ScanResult,
+) -> list[Any]:
+    """The entry of a file read (not before ``read_ns``), holding ``result`` itself: for
+    :func:`members`."""
+    size, mtime_ns, inode = stat_key
+    return [size, mtime_ns if settled(mtime_ns, read_ns) else -1, inode, sha256, skipped, result]
+
+
+def members(entries: dict[str, list[Any]]) -> str:
+    """Entries made by :func:`entry`, as the members of a JSON object (``"path":[...],...``;
+    ASCII), written in one pass where the files were scanned."""
+    return _ENCODER.encode(entries)[1:-1]
+
+
+def _fields_of(value: Any) -> Any:
+    """JSON's fallback for the values it does not know: dataclasses and enums."""
     kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is tuple:
-        return [encode(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    return [encode(getattr(value, name)) for name in _field_names(kind)]
+    getter = _GETTERS.get(kind)
+    if getter is None:
+        if isinstance(value, enum.Enum):
+            return value.value
+        getter = _GETTERS[kind] = _getter(kind)
+    return getter(value)
 
 
-@cache
-def _field_names(kind: type) -> tuple[str, ...]:
+def _getter(kind: type) -> Callable[[Any], Any]:
     if not dataclasses.is_dataclass(kind):
         raise TypeError(f"cannot cache a {kind.__name__}")
-    return tuple(f.name for f in dataclasses.fields(kind))
+    names = [f.name for f in dataclasses.fields(kind)]
+    if len(names) == 1:
+        name = names[0]
+        return lambda value: (getattr(value, name),)
+    return operator.attrgetter(*names)  # a tuple of the fields, written as a JSON list
+
+
+_GETTERS: dict[type, Callable[[Any], Any]] = {}
+# str enums (the model's) are written by JSON as their value; tuples as lists.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_fields_of)
 
 
 _EMPTY: list[list[Any]] = [[], [], [], [], []]
@@ -263,8 +309,10 @@ __all__ = [
     "cache_file",
     "decode_result",
     "default_cache_dir",
-    "encode",
+    "entry",
     "fingerprint",
     "load",
+    "members",
     "save",
+    "settled",
 ]

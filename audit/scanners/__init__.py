@@ -1,8 +1,10 @@
 """The scanner registry: one module per file format, chosen by path before any read.
 
 Each module exposes ``SCANNER``, an object with ``name``, ``matches(path)`` and
-``scan(SourceFile)``. Modules import heavy libraries inside ``scan`` so that choosing
-scanners stays cheap. Adding a format is one new module and one line here.
+``scan(SourceFile)``, and optionally ``names`` (:class:`~audit.scanners.base.Names`: the base
+names it can want, so that it is not asked about the others). Modules import heavy libraries
+inside ``scan`` so that choosing scanners stays cheap. Adding a format is one new module and
+one line here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from audit.scanners.base import Scanner, SourceFile
+from audit.scanners.base import Names, Scanner, SourceFile
 
 MODULES: tuple[str, ...] = (
     "audit.scanners.circleci",
@@ -46,8 +48,66 @@ def all_scanners() -> tuple[Scanner, ...]:
 
 
 def select(path: str) -> tuple[Scanner, ...]:
-    """The scanners that want this root-relative path, by name alone."""
-    return tuple([s for s in all_scanners() if s.matches(path)])
+    """The scanners that want this root-relative path, by name alone, in registry order:
+    those whose ``matches`` says so, asked only when their ``names`` allow the path."""
+    return _index().select(path)
 
 
-__all__ = ["Scanner", "SourceFile", "all_scanners", "select"]
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    return _Index(all_scanners())
+
+
+class _Index:
+    """The scanners to ask about a path, found from its base name with three dictionary
+    lookups (exact name, last and first dotted parts) instead of asking every scanner."""
+
+    def __init__(self, scanners: tuple[Scanner, ...]) -> None:
+        self.scanners = scanners
+        self.always = 0
+        """Scanners (as bits, by registry position) asked about every path."""
+        self.exact: dict[str, int] = {}
+        self.last: dict[str, int] = {}
+        self.first: dict[str, int] = {}
+        for position, scanner in enumerate(scanners):
+            bit = 1 << position
+            names: Names | None = getattr(scanner, "names", None)
+            if names is None:
+                self.always |= bit
+                continue
+            for name in names.exact:
+                _add(self.exact, _checked(name, scanner, dotted=False), bit)
+            for suffix in names.suffixes:
+                _add(self.last, _checked(suffix, scanner).rpartition(".")[2], bit)
+            for prefix in names.prefixes:
+                _add(self.first, _checked(prefix, scanner).partition(".")[0], bit)
+        self.groups: dict[int, tuple[Scanner, ...]] = {}
+
+    def select(self, path: str) -> tuple[Scanner, ...]:
+        lower = path[path.rfind("/") + 1 :].lower()
+        mask = self.always | self.exact.get(lower, 0)
+        dot = lower.rfind(".")
+        if dot >= 0:
+            mask |= self.last.get(lower[dot + 1 :], 0) | self.first.get(lower[: lower.find(".")], 0)
+        group = self.groups.get(mask)
+        if group is None:
+            group = self.groups[mask] = tuple(
+                s for i, s in enumerate(self.scanners) if mask >> i & 1
+            )
+        if len(group) == 1:  # most paths: only the scanners asked about every path
+            return group if group[0].matches(path) else ()
+        return tuple([s for s in group if s.matches(path)])
+
+
+def _add(index: dict[str, int], key: str, bit: int) -> None:
+    index[key] = index.get(key, 0) | bit
+
+
+def _checked(part: str, scanner: Scanner, *, dotted: bool = True) -> str:
+    if part != part.lower() or (dotted and "." not in part):
+        need = "lowercase with a dot" if dotted else "lowercase"
+        raise ValueError(f"scanner {scanner.name}: names: {part!r} must be {need}")
+    return part
+
+
+__all__ = ["Names", "Scanner", "SourceFile", "all_scanners", "select"]

@@ -48,8 +48,26 @@ class SourceFile:
         return Problem(self.path, line, kind, message, scanner)
 
 
+@dataclass(frozen=True)
+class Names:
+    """The base names a scanner can want, declared as its ``names`` attribute so that
+    :func:`audit.scanners.select` asks it only about those.
+
+    A necessary condition, lowercase: ``matches(path)`` is never true when the path's base
+    name, lowercased, is not one of ``exact``, does not end with one of ``suffixes`` and does
+    not start with one of ``prefixes`` (``matches`` then decides). Each suffix and prefix
+    holds a dot: names are looked up by their last and first dotted parts. A scanner
+    without ``names`` is asked about every path.
+    """
+
+    exact: frozenset[str] = frozenset()
+    suffixes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+
 class Scanner(Protocol):
-    """One scanner per file format. ``matches`` looks at the path only (no reading)."""
+    """One scanner per file format. ``matches`` looks at the path only (no reading); a
+    scanner may declare :class:`Names` as ``names`` to be asked about fewer paths."""
 
     name: str
 
@@ -58,4 +76,4 @@ class Scanner(Protocol):
     def scan(self, source: SourceFile) -> ScanResult: ...
 
 
-__all__ = ["ScanResult", "Scanner", "SourceFile"]
+__all__ = ["Names", "ScanResult", "Scanner", "SourceFile"]

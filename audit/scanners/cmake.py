@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from audit.components import build_file_id, download_component, git_component, github_release
 from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
-from audit.scanners.base import SourceFile
+from audit.scanners.base import Names, SourceFile
 
 NAME = "cmake"
 
@@ -553,6 +553,9 @@ class CMakeScanner:
     """CMake build files."""
 
     name: str = NAME
+
+    names = Names(exact=frozenset({"cmakelists.txt"}), suffixes=(".cmake",))
+    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

@@ -27,7 +27,7 @@ from audit.components import (
     parse_image_ref,
 )
 from audit.model import Component, Edge, Evidence, Node, Problem, Relation, ScanResult
-from audit.scanners.base import SourceFile
+from audit.scanners.base import Names, SourceFile
 from audit.scanners.dockerfile_text import parse
 from audit.shell import expand_text, scan_script
 
@@ -173,6 +173,13 @@ class DockerfileScanner:
     ``*.containerfile`` (by basename, case-insensitive)."""
 
     name = NAME
+
+    names = Names(
+        exact=frozenset({"dockerfile", "containerfile"}),
+        suffixes=(".dockerfile", ".containerfile"),
+        prefixes=("dockerfile.", "containerfile."),
+    )
+    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         base = posixpath.basename(path).lower()

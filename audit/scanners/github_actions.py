@@ -20,7 +20,7 @@ from audit.components import (
     parse_image_ref,
 )
 from audit.model import Component, Node, Relation, ScanResult
-from audit.scanners.base import SourceFile
+from audit.scanners.base import Names, SourceFile
 from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load, scalar_text
 
@@ -33,6 +33,9 @@ _POSIX_SHELLS = ("bash", "sh")
 @dataclass(frozen=True)
 class GitHubActionsScanner:
     name: str = NAME
+
+    names = Names(suffixes=(".yml", ".yaml"))
+    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         parts = path.split("/")

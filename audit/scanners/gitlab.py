@@ -22,7 +22,7 @@ from audit.components import (
     parse_image_ref,
 )
 from audit.model import Node, Relation, ScanResult
-from audit.scanners.base import SourceFile
+from audit.scanners.base import Names, SourceFile
 from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load_all, scalar_text
 
@@ -54,6 +54,9 @@ _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 @dataclass(frozen=True)
 class GitLabScanner:
     name: str = NAME
+
+    names = Names(suffixes=(".yml", ".yaml"))
+    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
+from itertools import repeat
 
 from audit.licenses import kernel, texts
 from audit.model import Evidence, Notice, Problem, ScanResult
@@ -390,7 +391,18 @@ class _Head:
     @cached_property
     def cleaned(self) -> str:
         """The lines without comment markers (see :func:`_clean`), joined by newlines."""
-        return "\n".join([_clean(line) for line in self.lines])
+        # Most heads need only the first step of _clean: whitespace and leading markers
+        # stripped. Lines so stripped tell whether any needs more (a word marker at its
+        # start, a closer at its end, whitespace to collapse): then every line is cleaned.
+        parts = [line.strip().lstrip(_MARKER_CHARS).lstrip() for line in self.lines]
+        if (
+            any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
+            or any(map(str.endswith, parts, repeat(_CLOSERS)))
+            or not all(map(str.isprintable, parts))
+        ):
+            return "\n".join([_clean(line) for line in self.lines])
+        text = "\n".join(parts)
+        return text if "  " not in text else "\n".join([_clean(line) for line in self.lines])
 
     @cached_property
     def joined(self) -> str:

@@ -25,7 +25,7 @@ from audit.components import (
     package_component,
 )
 from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
-from audit.scanners.base import SourceFile
+from audit.scanners.base import Names, SourceFile
 
 NAME = "requirements"
 
@@ -357,6 +357,9 @@ class RequirementsScanner:
     """pip requirements and constraints files."""
 
     name: str = NAME
+
+    names = Names(suffixes=(".txt", ".in"))
+    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         parts = path.lower().rsplit("/", 2)

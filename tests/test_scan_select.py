@@ -1,0 +1,108 @@
+"""Choosing scanners by path: the name index asks fewer scanners, never with another answer.
+
+:func:`audit.scanners.select` looks a path's base name up in the scanners' declared
+:class:`~audit.scanners.base.Names` before asking their ``matches``; the answer must be
+exactly that of asking every scanner, in registry order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit.model import ScanResult
+from audit.scanners import Names, SourceFile, _Index, all_scanners, select
+
+
+def _every(path: str) -> tuple[str, ...]:
+    return tuple(s.name for s in all_scanners() if s.matches(path))
+
+
+def _selected(path: str) -> tuple[str, ...]:
+    return tuple(s.name for s in select(path))
+
+
+# Pieces of the names the scanners look for, and of names they must not take.
+_PIECES = [
+    "Dockerfile", "dockerfile", "DOCKERFILE", "Containerfile", "containerfile", ".dockerfile",
+    ".Containerfile", "Dockerfile.", "dockerignore", ".dockerignore", "requirements",
+    "Requirements", "constraints", "dev-requirements", ".txt", ".TXT", ".in", ".In", ".yml",
+    ".yaml", ".YML", ".gitlab-ci", "gitlab-ci", "action", "CMakeLists.txt", "cmakelists.txt",
+    ".cmake", ".CMake", "go.mod", "Go.mod", "package.json", "Package.json", "setup.py",
+    "setup.cfg", "Setup.py", "Pipfile", "pipfile", "pyproject.toml", ".gitmodules",
+    ".GITMODULES", "LICENSE", "License", "COPYING", "NOTICE", "copyright", "unlicense", "MIT",
+    "Makefile", "GNUmakefile", "Kbuild", ".c", ".h", ".S", ".py", ".go", ".sh", ".md", ".rst",
+    ".json", ".toml", ".mod", ".", "..", "-", "_", "x", "a.b", "",
+]  # fmt: skip
+_DIRS = [
+    ".github", "workflows", ".circleci", ".gitlab", "ci", "requirements", "Requirements",
+    "node_modules", "src", "vendor", "docker", "LICENSES", "a.b", "x",
+]  # fmt: skip
+
+_names = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4).map("".join).filter(bool)
+_paths = st.builds(
+    lambda dirs, name: "/".join([*dirs, name]),
+    st.lists(st.sampled_from(_DIRS), max_size=4),
+    _names,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_paths)
+def test_index_selects_what_every_scanner_would(path: str) -> None:
+    assert _selected(path) == _every(path)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(lambda p: not p.startswith("/")))
+def test_index_on_any_text(path: str) -> None:
+    assert _selected(path) == _every(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("src/main.c", ("notices",)),
+        ("images/logo.png", ()),
+        ("Dockerfile", ("dockerfile",)),
+        ("build/app.Dockerfile", ("dockerfile",)),
+        ("Dockerfile.dev", ("dockerfile",)),
+        ("Dockerfile.md", ()),
+        ("CMakeLists.txt", ("cmake", "notices")),
+        ("cmake/FindFoo.cmake", ("cmake", "notices")),
+        (".github/workflows/ci.yml", ("github-actions", "notices")),
+        ("sub/action.yaml", ("github-actions", "notices")),
+        (".circleci/config.yml", ("circleci", "notices")),
+        (".gitlab-ci.yml", ("gitlab", "notices")),
+        ("requirements/dev.in", ("requirements",)),
+        ("web/node_modules/x/package.json", ()),
+        ("web/package.json", ("npm",)),
+        (".gitmodules", ("gitmodules",)),
+        ("go.mod", ("go.mod",)),
+    ],
+)
+def test_known_paths(path: str, names: tuple[str, ...]) -> None:
+    assert _selected(path) == names == _every(path)
+
+
+@dataclass(frozen=True)
+class _Fake:
+    name: str
+    names: Names
+
+    def matches(self, path: str) -> bool:
+        return True
+
+    def scan(self, source: SourceFile) -> ScanResult:
+        return ScanResult()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [Names(exact=frozenset({"Go.mod"})), Names(suffixes=("txt",)), Names(prefixes=("Docker.",))],
+)
+def test_names_must_be_lowercase_and_dotted(names: Names) -> None:
+    with pytest.raises(ValueError, match="scanner fake: names: "):
+        _Index((_Fake("fake", names),))
