@@ -21,7 +21,7 @@ from audit.graph import link
 from audit.http import Endpoints, HttpClient
 from audit.licenses.sources import group_sources
 from audit.model import ComponentResult, Finding, Inventory, Report, Status, Verdict
-from audit.scan import scan
+from audit.scan import prestart, scan
 
 if TYPE_CHECKING:
     from audit.policy import Policy
@@ -83,6 +83,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         root,
         excludes=config.exclude,
         max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+        progress=prestart,  # large trees: the scan's worker pool boots during the walk
     )
     out = scan(found)
     facts = group_sources(out.result.notices, [c.path for c in found.files])

@@ -232,7 +232,8 @@ _EMPTY: list[list[Any]] = [[], [], [], [], []]
 
 
 def decode_result(raw: Any) -> ScanResult:
-    """The :class:`ScanResult` that :func:`encode` turned into ``raw``; raises on bad data."""
+    """The :class:`ScanResult` of an entry (its last item, as :func:`members` wrote it);
+    raises on bad data."""
     if raw == _EMPTY:  # most files: nothing found
         return _NOTHING
     result: ScanResult = _decoder(ScanResult)(raw)
