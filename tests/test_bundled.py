@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import responses
+from tree_helpers import write
 
 from audit.bundled import (
     SourceError,
@@ -75,14 +76,6 @@ def falco(version: str = COMMIT, url_hash: str | None = None) -> dict[str, str]:
             f"{hash_line})\n"
         ),
     }
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def tarball(files: dict[str, str], top: str) -> bytes:

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tree_helpers import write
 
 from audit.discover import discover
 from audit.gitindex import IndexEntry, parse_ls_files, pin_submodules
@@ -45,14 +46,6 @@ def git(repo: Path, *args: str) -> str:
         capture_output=True, check=True, env=env,
     )  # fmt: skip
     return out.stdout.decode().strip()
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def gitlink(repo: Path, sha: str, path: str) -> None:
