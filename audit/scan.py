@@ -318,6 +318,7 @@ def _scan_batch(
     batch: Sequence[tuple[Candidate, str]],
     want_hash: bool,
     progress: Callable[[int, int], None] | None = None,
+    selector: Callable[[str], Sequence[Scanner]] = select,
 ) -> _Batch:
     """Select and scan each ``(candidate, cached sha)``; runs in a worker process too,
     where it also writes the cache entries of what it scanned. ``progress`` is told after
@@ -325,7 +326,7 @@ def _scan_batch(
     out: list[_Outcome] = []
     entries: dict[str, scancache.RawEntry] = {}
     for cand, cached_sha in batch:
-        scanners = select(cand.path)
+        scanners = selector(cand.path)
         if not scanners:
             out.append(_UNWANTED)
         else:
@@ -391,7 +392,8 @@ def _scan_tree(
         if selector is select:
             done, written = _run(root, batch, want_hash, settings, progress)
         else:  # a custom selector stays in this process
-            done, written = _scan_custom(root, batch, selector, want_hash)
+            done, members = _scan_batch(root, batch, want_hash, selector=selector)
+            written = [members] if members else []
         for i, outcome in zip(todo, done, strict=True):
             if cache is not None:
                 if outcome.same:
@@ -404,26 +406,6 @@ def _scan_tree(
     if cache is not None:
         cache.save({c.path for c in files})
     return _output(discovery, outcomes, selector)
-
-
-def _scan_custom(
-    root: Path,
-    batch: list[tuple[Candidate, str]],
-    selector: Callable[[str], Sequence[Scanner]],
-    want_hash: bool,
-) -> tuple[list[_Outcome], list[str]]:
-    out: list[_Outcome] = []
-    entries: dict[str, scancache.RawEntry] = {}
-    for cand, sha in batch:
-        scanners = selector(cand.path)
-        if not scanners:
-            out.append(_UNWANTED)
-            continue
-        outcome, entry = _scan_one(root, cand, scanners, want_hash=want_hash, cached_sha=sha)
-        out.append(outcome)
-        if entry is not None:
-            entries[cand.path] = entry
-    return out, [scancache.members(entries)] if entries else []
 
 
 def _output(
