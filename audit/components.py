@@ -102,7 +102,10 @@ def image_component(
         qualifiers["tag"] = ref.tag
     version = ref.digest or ref.tag or "latest"
     purl = PackageURL(
-        type="docker", namespace=namespace or None, name=name, version=version,
+        type="docker",
+        namespace=namespace or None,
+        name=name,
+        version=version,
         qualifiers=qualifiers or None,
     ).to_string()
     return Component(
@@ -123,9 +126,18 @@ def normalize_pypi_name(name: str) -> str:
 
 
 _PURL_TYPES = {
-    "pypi": "pypi", "npm": "npm", "golang": "golang", "deb": "deb", "rpm": "rpm",
-    "apk": "apk", "gem": "gem", "cargo": "cargo", "maven": "maven", "nuget": "nuget",
-    "github": "github", "generic": "generic",
+    "pypi": "pypi",
+    "npm": "npm",
+    "golang": "golang",
+    "deb": "deb",
+    "rpm": "rpm",
+    "apk": "apk",
+    "gem": "gem",
+    "cargo": "cargo",
+    "maven": "maven",
+    "nuget": "nuget",
+    "github": "github",
+    "generic": "generic",
 }
 
 
@@ -262,7 +274,9 @@ def download_component(
     purl = None
     try:
         purl = PackageURL(
-            type="generic", name=label, version=version or None,
+            type="generic",
+            name=label,
+            version=version or None,
             qualifiers={"download_url": url},
         ).to_string()
     except ValueError:

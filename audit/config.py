@@ -70,14 +70,18 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
             val = data[key]
             _expect(
                 isinstance(val, list) and all(isinstance(v, str) for v in val),
-                path, key, "a list of strings",
+                path,
+                key,
+                "a list of strings",
             )
             kw[key] = tuple(val)
     if "max_file_size" in data:
         val = data["max_file_size"]
         _expect(
             isinstance(val, int) and not isinstance(val, bool) and val > 0,
-            path, "max_file_size", "a positive integer (bytes)",
+            path,
+            "max_file_size",
+            "a positive integer (bytes)",
         )
         kw["max_file_size"] = val
     if "replace" in data:
@@ -87,7 +91,9 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
         for k, v in table.items():
             _expect(
                 isinstance(v, list) and all(isinstance(x, str) for x in v),
-                path, f"replace.{k}", "a list of image names",
+                path,
+                f"replace.{k}",
+                "a list of image names",
             )
             out[k] = tuple(v)
         kw["replace"] = out

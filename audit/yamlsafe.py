@@ -238,7 +238,7 @@ class _Builder:
         try:
             loader = loader_cls(text)
         except yaml.YAMLError as exc:
-            raise _error(exc, text) from None
+            raise _error(exc, text, self.limits.max_depth) from None
         newlines = text.count("\n")
         last = 0
         try:
@@ -248,7 +248,7 @@ class _Builder:
                         break
                     event = loader.get_event()
                 except yaml.YAMLError as exc:
-                    raise _error(exc, text) from None
+                    raise _error(exc, text, self.limits.max_depth) from None
                 line = event.start_mark.line + 1 if event.start_mark else 0
                 if line > newlines:  # maybe at the end of the stream, past the last line
                     last = last or _last_line(text)
@@ -404,8 +404,12 @@ def _last_line(text: str) -> int:
     return len(text.splitlines()) or 1
 
 
-def _error(exc: Exception, text: str) -> YamlError:
+def _error(exc: Exception, text: str, max_depth: int) -> YamlError:
     """A PyYAML error as a :class:`YamlError` with the line of its mark.
+
+    Newer libyaml builds refuse deep flow nesting in their scanner, before depaudit's own
+    depth bound sees the events: that refusal is reported in depaudit's words, so the
+    message does not depend on which PyYAML/libyaml build is installed.
 
     At the end of the stream PyYAML's mark is on the line after the last one; the line
     given is then the one where the construct left open starts (the opening quote or
@@ -429,6 +433,8 @@ def _error(exc: Exception, text: str) -> YamlError:
         message = f"{context}, {problem}" if context else str(problem)
     else:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "nesting depth" in message:
+        return YamlError(f"nesting deeper than {max_depth} levels; not read", line)
     return YamlError(f"malformed YAML: {message}", line)
 
 

@@ -8,7 +8,7 @@ Session-wide (not per test) so that module-scoped fixtures that run the CLI use 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +24,11 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ.pop("DEPAUDIT_CACHE_DIR", None)
     else:
         os.environ["DEPAUDIT_CACHE_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Callable[[str], Path]:
+    """The real-repository corpus by tree name (see tests/corpus.py)."""
+    from corpus import corpus_tree
+
+    return corpus_tree

@@ -32,12 +32,12 @@ def test_no_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('project = 3\n', ".depaudit.toml: project: expected a string"),
+        ("project = 3\n", ".depaudit.toml: project: expected a string"),
         ('exclude = "docs"\n', ".depaudit.toml: exclude: expected a list of strings"),
-        ('max_file_size = -1\n', ".depaudit.toml: max_file_size: expected a positive integer"),
+        ("max_file_size = -1\n", ".depaudit.toml: max_file_size: expected a positive integer"),
         ('[replace]\nubi = "debian"\n', ".depaudit.toml: replace.ubi: expected a list of image"),
         ('projekt = "x"\n', ".depaudit.toml: projekt: unknown key"),
-        ('project = \n', "not valid TOML"),
+        ("project = \n", "not valid TOML"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:

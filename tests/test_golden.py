@@ -52,9 +52,7 @@ def _run(tree: Path, tmp_path: Path, *args: str) -> tuple[int, str]:
     [("2023-08-03", 1), ("2024-03-01", 1)],
 )
 @pytest.mark.parametrize(("fmt", "ext"), [("text", "txt"), ("json", "json")])
-def test_scan_golden(
-    tree: Path, tmp_path: Path, as_of: str, code: int, fmt: str, ext: str
-) -> None:
+def test_scan_golden(tree: Path, tmp_path: Path, as_of: str, code: int, fmt: str, ext: str) -> None:
     got, produced = _run(
         tree, tmp_path, "scan", "falco-2023", "--offline", "--as-of", as_of, "--format", fmt
     )

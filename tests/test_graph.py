@@ -38,42 +38,88 @@ def falco_like() -> ScanResult:
     avocado_req = package_component(
         "pypi", "avocado-framework", "69.0", [ev("test/requirements.txt", 2)]
     )
-    jobs = ["build-centos7", "tests-integration", "tests-integration-static",
-            "tests-integration-arm64", "build-arm64", "rpm-sign"]
-    nodes = [Node(job_id("circleci", j), "ci-job", j, (ev(CFG, 20 + i),))
-             for i, j in enumerate(jobs)]
+    jobs = [
+        "build-centos7",
+        "tests-integration",
+        "tests-integration-static",
+        "tests-integration-arm64",
+        "build-arm64",
+        "rpm-sign",
+    ]
+    nodes = [
+        Node(job_id("circleci", j), "ci-job", j, (ev(CFG, 20 + i),)) for i, j in enumerate(jobs)
+    ]
     nodes += [
-        Node(dockerfile_id(TESTER), "dockerfile", TESTER, (ev(TESTER, 1),),
-             (("label.name", "falcosecurity/falco-tester"),)),
+        Node(
+            dockerfile_id(TESTER),
+            "dockerfile",
+            TESTER,
+            (ev(TESTER, 1),),
+            (("label.name", "falcosecurity/falco-tester"),),
+        ),
         Node(manifest_id("test/requirements.txt"), "manifest", "test/requirements.txt"),
     ]
     edges = [
         Edge(job_id("circleci", "build-centos7"), builder.id, Relation.RUNS_IN, ev(CFG, 9)),
         Edge(job_id("circleci", "build-arm64"), builder.id, Relation.RUNS_IN, ev(CFG, 40)),
         Edge(job_id("circleci", "tests-integration"), tester.id, Relation.RUNS_IN, ev(CFG, 15)),
-        Edge(job_id("circleci", "tests-integration-static"), tester.id, Relation.RUNS_IN,
-             ev(CFG, 15)),
-        Edge(job_id("circleci", "tests-integration-arm64"), tester.id, Relation.RUNS_IN,
-             ev(CFG, 75)),
-        Edge(job_id("circleci", "rpm-sign"), img("centos:7", CFG, 80).id, Relation.RUNS_IN,
-             ev(CFG, 80)),
-        Edge(job_id("circleci", "tests-integration"), job_id("circleci", "build-centos7"),
-             Relation.REQUIRES, ev(CFG, 100)),
-        Edge(job_id("circleci", "tests-integration-arm64"), job_id("circleci", "build-arm64"),
-             Relation.REQUIRES, ev(CFG, 105)),
-        Edge(job_id("circleci", "rpm-sign"), job_id("circleci", "build-centos7"),
-             Relation.REQUIRES, ev(CFG, 110)),
-        Edge(job_id("circleci", "rpm-sign"), job_id("circleci", "tests-integration"),
-             Relation.REQUIRES, ev(CFG, 111)),
+        Edge(
+            job_id("circleci", "tests-integration-static"), tester.id, Relation.RUNS_IN, ev(CFG, 15)
+        ),
+        Edge(
+            job_id("circleci", "tests-integration-arm64"), tester.id, Relation.RUNS_IN, ev(CFG, 75)
+        ),
+        Edge(
+            job_id("circleci", "rpm-sign"),
+            img("centos:7", CFG, 80).id,
+            Relation.RUNS_IN,
+            ev(CFG, 80),
+        ),
+        Edge(
+            job_id("circleci", "tests-integration"),
+            job_id("circleci", "build-centos7"),
+            Relation.REQUIRES,
+            ev(CFG, 100),
+        ),
+        Edge(
+            job_id("circleci", "tests-integration-arm64"),
+            job_id("circleci", "build-arm64"),
+            Relation.REQUIRES,
+            ev(CFG, 105),
+        ),
+        Edge(
+            job_id("circleci", "rpm-sign"),
+            job_id("circleci", "build-centos7"),
+            Relation.REQUIRES,
+            ev(CFG, 110),
+        ),
+        Edge(
+            job_id("circleci", "rpm-sign"),
+            job_id("circleci", "tests-integration"),
+            Relation.REQUIRES,
+            ev(CFG, 111),
+        ),
         Edge(dockerfile_id(TESTER), fedora.id, Relation.BASE, ev(TESTER, 1)),
         Edge(dockerfile_id(TESTER), dnf_jq.id, Relation.INSTALLS, ev(TESTER, 9)),
         Edge(dockerfile_id(TESTER), avocado.id, Relation.INSTALLS, ev(TESTER, 12)),
         Edge(dockerfile_id(TESTER), plugin.id, Relation.INSTALLS, ev(TESTER, 13)),
-        Edge(manifest_id("test/requirements.txt"), avocado.id, Relation.REQUIRES,
-             ev("test/requirements.txt", 2)),
+        Edge(
+            manifest_id("test/requirements.txt"),
+            avocado.id,
+            Relation.REQUIRES,
+            ev("test/requirements.txt", 2),
+        ),
     ]
-    comps = [tester, builder, fedora, avocado, plugin, dnf_jq, avocado_req,
-             img("centos:7", CFG, 80)]
+    comps = [
+        tester,
+        builder,
+        fedora,
+        avocado,
+        plugin,
+        dnf_jq,
+        avocado_req,
+        img("centos:7", CFG, 80),
+    ]
     return ScanResult(tuple(comps), tuple(nodes), tuple(edges))
 
 
@@ -82,26 +128,38 @@ def test_link_merges_evidence_and_joins_dockerfile_by_label() -> None:
     avocado = inv.component("pypi:avocado-framework@69.0")
     assert avocado is not None
     assert [e.location for e in avocado.evidence] == [
-        "docker/tester/Dockerfile:12", "test/requirements.txt:2"
+        "docker/tester/Dockerfile:12",
+        "test/requirements.txt:2",
     ]
     built = [(e.src, e.dst, e.how) for e in inv.edges if e.relation == Relation.BUILT_FROM]
     assert built == [
-        ("image:falcosecurity/falco-tester:latest", "dockerfile:docker/tester/Dockerfile",
-         "LABEL name"),
+        (
+            "image:falcosecurity/falco-tester:latest",
+            "dockerfile:docker/tester/Dockerfile",
+            "LABEL name",
+        ),
     ]
 
 
 def test_link_is_deterministic() -> None:
     a = link("r", falco_like())
-    b = link("r", ScanResult(*(tuple(reversed(x)) for x in (
-        falco_like().components, falco_like().nodes, falco_like().edges))))
+    b = link(
+        "r",
+        ScanResult(
+            *(
+                tuple(reversed(x))
+                for x in (falco_like().components, falco_like().nodes, falco_like().edges)
+            )
+        ),
+    )
     assert a == b
 
 
 def test_chain_job_image_dockerfile_package() -> None:
     index = GraphIndex.build(link("r", falco_like()))
-    chains = [[e.src for e in ch] + [ch[-1].dst] for ch in index.chains_to(
-        "pypi:avocado-framework@69.0")]
+    chains = [
+        [e.src for e in ch] + [ch[-1].dst] for ch in index.chains_to("pypi:avocado-framework@69.0")
+    ]
     assert [
         "ci-job:circleci/tests-integration",
         "image:falcosecurity/falco-tester:latest",
@@ -125,16 +183,22 @@ def test_removable_with_avocado() -> None:
     ]
     # build-arm64 feeds only tests-integration-arm64; build-centos7 also feeds rpm-sign.
     assert [(i.id, i.reason, [e.location for e in i.evidence]) for i in r.review] == [
-        ("ci-job:circleci/build-arm64",
-         "feeds only removed jobs: ci-job:circleci/tests-integration-arm64",
-         [".circleci/config.yml:24"]),
-        ("ci-job:circleci/rpm-sign",
-         "requires removed jobs: edit its requires (ci-job:circleci/tests-integration)",
-         [".circleci/config.yml:111"]),
+        (
+            "ci-job:circleci/build-arm64",
+            "feeds only removed jobs: ci-job:circleci/tests-integration-arm64",
+            [".circleci/config.yml:24"],
+        ),
+        (
+            "ci-job:circleci/rpm-sign",
+            "requires removed jobs: edit its requires (ci-job:circleci/tests-integration)",
+            [".circleci/config.yml:111"],
+        ),
     ]
     dockerfile = next(i for i in r.removable if i.id == "dockerfile:docker/tester/Dockerfile")
     assert [e.location for e in dockerfile.evidence] == [
-        "docker/tester/Dockerfile:1", "docker/tester/Dockerfile:12", "docker/tester/Dockerfile:13"
+        "docker/tester/Dockerfile:1",
+        "docker/tester/Dockerfile:12",
+        "docker/tester/Dockerfile:13",
     ]
 
 
@@ -146,13 +210,24 @@ def test_removable_keeps_shared_consumers() -> None:
 
 def test_paths_named_from_scripts_resolve_to_scanned_nodes() -> None:
     res = ScanResult(
-        nodes=(Node(manifest_id("test/requirements.txt"), "manifest", "test/requirements.txt"),
-               Node(dockerfile_id("docker/x/Dockerfile"), "dockerfile", "docker/x/Dockerfile")),
+        nodes=(
+            Node(manifest_id("test/requirements.txt"), "manifest", "test/requirements.txt"),
+            Node(dockerfile_id("docker/x/Dockerfile"), "dockerfile", "docker/x/Dockerfile"),
+        ),
         edges=(
-            Edge("ci-job:github/ci.yml/t", "manifest:./test/requirements.txt", Relation.INCLUDES,
-                 ev(".github/workflows/ci.yml", 9)),
-            Edge("image:x:latest", "dockerfile:x/Dockerfile", Relation.BUILT_FROM,
-                 ev("docker/build.sh", 3), "docker build -t"),
+            Edge(
+                "ci-job:github/ci.yml/t",
+                "manifest:./test/requirements.txt",
+                Relation.INCLUDES,
+                ev(".github/workflows/ci.yml", 9),
+            ),
+            Edge(
+                "image:x:latest",
+                "dockerfile:x/Dockerfile",
+                Relation.BUILT_FROM,
+                ev("docker/build.sh", 3),
+                "docker build -t",
+            ),
         ),
     )
     inv = link("r", res)
