@@ -147,6 +147,10 @@ class Notice:
     """The text as written (e.g. ``Dual MIT/GPL``)."""
     evidence: Evidence
     confidence: float = 1.0
+    rule: str = ""
+    """The license-database rule that matched (``boost-1.0_1``, ``mit.LICENSE``), if any."""
+    end_line: int = 0
+    """Last line of the matched text when it spans several lines (0: ``line`` only)."""
 
 
 @dataclass(frozen=True)

@@ -228,10 +228,14 @@ def _scan_one(
     except OSError as exc:
         return _failed(cand.path, f"cannot read: {exc.strerror or type(exc).__name__}"), None
     if read.binary:
-        outcome = _Outcome(True, skipped=SkippedFile(cand.path, BINARY), key=read.key)
+        if _text_only(scanners, cand.path):  # nothing lost: no scanner expected text here
+            outcome, reason = _Outcome(True, key=read.key), None
+        else:
+            outcome = _Outcome(True, skipped=SkippedFile(cand.path, BINARY), key=read.key)
+            reason = BINARY
         if not want_hash:
             return outcome, None
-        return outcome, scancache.entry(read.key, read_ns, "", BINARY, _EMPTY)
+        return outcome, scancache.entry(read.key, read_ns, "", reason, _EMPTY)
     if not want_hash:
         return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key), None
     sha = hashlib.sha256(read.data).hexdigest()
@@ -241,6 +245,16 @@ def _scan_one(
     return _Outcome(True, result, None, read.key), scancache.entry(
         read.key, read_ns, sha, None, result
     )
+
+
+def _text_only(scanners: Sequence[Scanner], path: str) -> bool:
+    """Whether every scanner wants ``path`` only if it is text (its optional
+    ``text_only(path)``), so that a binary file there is no gap in the audit."""
+    for scanner in scanners:
+        text_only = getattr(scanner, "text_only", None)
+        if text_only is None or not text_only(path):
+            return False
+    return True
 
 
 def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanResult:

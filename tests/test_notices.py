@@ -84,10 +84,12 @@ def facts(path: str, text: str) -> list[tuple[int, str, str | None, str]]:
         ("driver/MIT.txt", True),
         ("docs/images/falco-logo.png", False),
         ("dist/falco-0.35.1.tar.gz", False),
-        ("README.md", False),
+        ("README.md", True),
         ("test/requirements.txt", False),
-        ("node_modules/spdx/license.js", False),
-        ("docs/license.json", False),
+        ("node_modules/spdx/license.js", True),
+        ("docs/license.json", True),
+        ("web/package.json", False),
+        ("go.sum", False),
     ],
 )
 def test_matches_by_name(path: str, wanted: bool) -> None:
@@ -595,6 +597,8 @@ def test_license_file_is_identified_not_read_as_prose() -> None:
                 "notices",
             ),
             1.0,
+            rule="mit.LICENSE",  # the license database's full text, lines 5-21
+            end_line=21,
         ),
     )
 

@@ -14,7 +14,15 @@ It finds, per file, :class:`~audit.model.Notice` values of these kinds:
 - ``license-text``: whole license texts in LICENSE/COPYING/GPL2.txt-style files, one per
   license found (:mod:`audit.licenses.texts`), ``confidence`` = similarity;
 - ``ebpf-program`` and ``kernel-build``: context hints without an expression (``*.bpf.c``,
-  ``SEC("tp_btf/...")`` programs; ``obj-m`` in Kbuild/Makefile, ``dkms.conf``).
+  ``SEC("tp_btf/...")`` programs; ``obj-m`` in Kbuild/Makefile, ``dkms.conf``);
+- from the license database (:mod:`audit.licenses.matcher`, when ``licensedcode-data`` is
+  installed), for a file whose head holds no SPDX tag and no notice the finders above read:
+  ``prose`` (``license-text`` in license files) with the matched ``rule`` and lines, and
+  ``partial`` (no expression) naming the rule that matched too little to be trusted.
+
+Which files: the source, build and license files named below, and every other text file
+(chosen by content: a binary file not named below is left alone, not reported) except
+package manifests and lockfiles, whose license fields describe other packages.
 
 Speed: header notices are looked for in the head of a file only (:data:`HEAD_CHARS`,
 :data:`HEAD_LINES`); each finder first looks for a word it needs in the raw head, so that
@@ -32,12 +40,16 @@ from itertools import repeat
 from typing import Any
 
 from audit.licenses import kernel, texts
+from audit.licenses.matcher import Matcher, RuleMatch, Tokens
 from audit.model import Evidence, Notice, Problem, ScanResult
 from audit.scanners.base import SourceFile
 
 NAME = "notices"
 HEAD_CHARS = 4096
 HEAD_LINES = 60
+DB_HEAD_CHARS = 16384
+"""The head region the license database is matched over (license files: the whole file)."""
+DB_HEAD_LINES = 400
 
 # -- which files --------------------------------------------------------------------------
 
@@ -168,7 +180,41 @@ def is_source_file(path: str) -> bool:
     return name.lower() in BUILD_NAMES or _ext(name) in _SOURCE_EXTENSIONS
 
 
+_BINARY_EXT = frozenset(
+    {
+        ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".pdf", ".gz", ".tgz",
+        ".zip", ".xz", ".bz2", ".zst", ".tar", ".jar", ".so", ".o", ".a", ".pyc", ".class",
+        ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".wasm", ".exe", ".dll",
+        ".bin", ".dat", ".db", ".sqlite", ".pcap", ".scap", ".ko", ".whl", ".deb", ".rpm",
+    }
+)  # fmt: skip
+"""Never text: not read for notices."""
+_MANIFESTS = frozenset(
+    {
+        "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
+        "pnpm-lock.yaml", "go.mod", "go.sum", "go.work", "go.work.sum", "cargo.toml",
+        "cargo.lock", "pyproject.toml", "setup.cfg", "pipfile", "pipfile.lock", "poetry.lock",
+        "uv.lock", "composer.json", "composer.lock", "gemfile", "gemfile.lock", "pom.xml",
+        "build.gradle", "vcpkg.json", "conanfile.txt", "bower.json", "chart.yaml",
+        "requirements.txt", ".depaudit.toml",
+    }
+)  # fmt: skip
+"""Manifests and lockfiles: the license fields in them are other packages' (their own
+scanners read them), never a notice of the file."""
+
+
+def _anything(path: str) -> bool:
+    """Any other file that may be text: a candidate for the license database."""
+    name = _basename(path).lower()
+    return _ext(name) not in _BINARY_EXT and name not in _MANIFESTS
+
+
 def _wanted(path: str) -> bool:
+    """``_named(path) or _anything(path)``."""
+    return _named(path) or _anything(path)
+
+
+def _named(path: str) -> bool:
     """``is_source_file(path) or is_license_file(path)``, the name taken apart once."""
     name = _basename(path)
     lower = name.lower()
@@ -754,6 +800,148 @@ def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
         yield Notice(source.path, line, "reference", None, name, head.evidence(source.path, line))
 
 
+_RUNTIME_LINE = re.compile(r"^.*(?:MODULE_LICENSE|\"license\"\s*\)).*$", re.MULTILINE)
+_PARTIAL = "partial"
+
+
+def _db_region(source: SourceFile, whole: bool) -> str:
+    """The text the database is matched over: the head (the whole text of a license
+    file), without the lines of run-time license strings (a code string is no notice)."""
+    if whole:
+        text = source.text[: texts.MAX_CHARS]
+    else:
+        text = source.text[:DB_HEAD_CHARS]
+        if text.count("\n") > DB_HEAD_LINES:
+            text = "\n".join(text.split("\n", DB_HEAD_LINES)[:DB_HEAD_LINES])
+    if "MODULE_LICENSE" in text or 'license")' in text:
+        text = _RUNTIME_LINE.sub("", text)
+    return text
+
+
+_DB_GATES = (
+    "licens", "copyright", "public domain", "permission", "gpl", "distribut", "apache",
+    "bsd", "warrant", "creative commons", "exception", "affero", "mozilla", "spdx",
+)  # fmt: skip
+"""Words (lower case, folded) of nearly every database rule: a region without any is not
+matched. The generated test set (tests/test_notices_db.py) measures what this leaves out."""
+
+
+_NEGATIONS = ("not", "no", "never")
+"""A match right after one of these words is not a statement (``not in the public domain``)."""
+_SHORT = 8
+"""Matches of rules shorter than this many tokens count only outside code lines."""
+_CODE_STARTS = ("#define", "#include", "#if", "#undef", "import ", "from ")
+_COMMENT_STARTS = ("//", "/*", "*", "#", "--", ";", "%", "dnl ", "rem ", "REM ", "<!--", "'")
+
+
+def _code_line(line: str) -> bool:
+    """Whether a line looks like code rather than a comment or prose: a short license name
+    in it (``#define DRIVER_LICENSE "GPL"``, ``license = "MIT"``) is no notice of the file."""
+    s = line.strip()
+    if s.startswith(_CODE_STARTS):
+        return True
+    if s.startswith(_COMMENT_STARTS):
+        return False
+    return any(c in s for c in "=;{}")
+
+
+def _database(source: SourceFile, whole: bool) -> list[Notice]:
+    """Notices from the license database (see the module docstring)."""
+    from audit.licenses import matcher as db
+    from audit.licenses.ruledb import fold
+
+    m = db.default_matcher()
+    if m is None:
+        return []
+    region = _db_region(source, whole)
+    if not any(g in fold(region) for g in _DB_GATES):
+        return []
+    toks = m.tokens(region)
+    negations = {m.index.vocabulary.get(w) for w in _NEGATIONS} - {None}
+    found = [
+        x
+        for x in m.match_tokens(toks)
+        if not (x.start and toks.chars[x.start - 1] in negations)
+        and (len(x.rule.tokens) >= _SHORT or not _code_line(source.line(x.start_line)))
+    ]
+    full = [x for x in found if not x.partial]
+    notices: list[Notice] = []
+    if full:
+        for expression, group in _combined(m, toks, full):
+            first, last = group[0], group[-1]
+            kind = "license-text" if whole and first.rule.kind == "text" else "prose"
+            notices.append(_db_notice(source, kind, expression, first, last, group))
+    else:
+        for x in found[:3]:
+            notices.append(_db_notice(source, _PARTIAL, None, x, x, [x]))
+    return notices
+
+
+def _db_notice(
+    source: SourceFile,
+    kind: str,
+    expression: str | None,
+    first: RuleMatch,
+    last: RuleMatch,
+    group: list[RuleMatch],
+) -> Notice:
+    rules = " + ".join(x.rule.name for x in group)
+    coverage = min(x.coverage for x in group)
+    if kind == _PARTIAL:
+        raw = f"{first.rule.expression} ({rules}: {coverage:.0%} of the rule matched)"
+    else:
+        raw = source.line(first.start_line).strip()[:200]
+    end = last.end_line if last.end_line != first.start_line else 0
+    return Notice(
+        source.path,
+        first.start_line,
+        kind,
+        expression,
+        raw,
+        source.evidence(first.start_line, NAME),
+        confidence=coverage,
+        rule=rules,
+        end_line=end,
+    )
+
+
+_ALTERNATIVE = frozenset({"or", "either", "alternatively", "at", "your", "option", "and", "under"})
+"""Words that, alone between two notices, make them alternatives ("... or ...")."""
+
+
+def _combined(
+    m: Matcher, toks: Tokens, matches: list[RuleMatch]
+) -> list[tuple[str | None, list[RuleMatch]]]:
+    """Consecutive matches merged: an exception after a license becomes ``WITH``; two
+    licenses joined only by "or"-words become ``OR``; the rest stay apart."""
+    vocab = m.index.vocabulary
+    words = {vocab[w] for w in _ALTERNATIVE if w in vocab}
+    or_char = vocab.get("or")
+    exceptions = m.index.exceptions
+    out: list[tuple[str, list[RuleMatch]]] = []
+    for x in matches:
+        expr = x.rule.expression
+        if out:
+            prev_expr, group = out[-1]
+            gap = toks.chars[group[-1].end : x.start]
+            if expr in exceptions and prev_expr not in exceptions and len(gap) <= 3:
+                out[-1] = (f"({prev_expr}) WITH {expr}", [*group, x])
+                continue
+            if expr == prev_expr and len(gap) <= 3:
+                out[-1] = (prev_expr, [*group, x])
+                continue
+            if gap and or_char in gap and set(gap) <= words and len(gap) <= 4:
+                out[-1] = (f"({prev_expr}) OR ({expr})", [*group, x])
+                continue
+        out.append((expr, [x]))
+    result: list[tuple[str | None, list[RuleMatch]]] = []
+    for expr, group in out:
+        if expr in exceptions:
+            continue  # an exception alone names no license
+        result.append((normalize_spdx(expr), group))
+    return result
+
+
 def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
     text = source.text
     if "MODULE_LICENSE" in text:
@@ -818,26 +1006,47 @@ def _kernel_build_hint(source: SourceFile) -> Iterator[Notice]:
         yield Notice(source.path, number, "kernel-build", None, "dkms.conf", ev)
 
 
+def _license_texts(source: SourceFile, from_db: list[Notice]) -> list[Notice]:
+    """The license texts of a license file: the database's when it holds each text
+    exactly (``GPL-1.0-or-later``'s own text, the Xnet license rather than the MIT text
+    it contains), else those :mod:`audit.licenses.texts` identifies; one per license."""
+    exact = [n for n in from_db if n.kind == "license-text" and n.confidence >= 1.0]
+    if exact:
+        first: dict[str | None, Notice] = {}
+        for n in exact:
+            first.setdefault(n.expression, n)
+        return list(first.values())
+    return [
+        Notice(
+            source.path,
+            match.line,
+            "license-text",
+            match.license_id,
+            source.line(match.line).strip()[:200],
+            source.evidence(match.line, NAME),
+            confidence=match.similarity,
+        )
+        for match in texts.identify(source.text)
+    ]
+
+
+def _db_decided(found: list[Notice | Problem]) -> bool:
+    """Whether the finders above decided the file: an SPDX tag (a file's own tag wins),
+    a prose header or an identified license text."""
+    return any(
+        isinstance(n, Notice) and n.kind in ("spdx-tag", "prose", "license-text") for n in found
+    )
+
+
 def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
     head = _head(source.text)
     found: list[Notice | Problem] = []
     found.extend(_spdx_tags(source, head))
-    license_texts: list[Notice] = []
-    if is_license_file(path):
-        for match in texts.identify(source.text):
-            license_texts.append(
-                Notice(
-                    path,
-                    match.line,
-                    "license-text",
-                    match.license_id,
-                    source.line(match.line).strip()[:200],
-                    source.evidence(match.line, NAME),
-                    confidence=match.similarity,
-                )
-            )
+    license_file = is_license_file(path)
+    from_db: list[Notice] | None = _database(source, whole=True) if license_file else None
+    license_texts = _license_texts(source, from_db or []) if license_file else []
     found.extend(license_texts)
     if not license_texts:
         found.extend(_dual(source, head))
@@ -847,6 +1056,8 @@ def scan_notices(source: SourceFile) -> ScanResult:
         stated, copies = _statements(source, head)
         found.extend(stated)
         found.extend(r for r in _references(source, head) if r.raw not in copies)
+        if not _db_decided(found) and (license_file or _anything(path)):
+            found.extend(from_db if from_db is not None else _database(source, whole=False))
     if is_c_family(path):
         found.extend(_runtime(source))
         found.extend(_ebpf_hint(source))
@@ -865,6 +1076,11 @@ class NoticesScanner:
 
     def matches(self, path: str) -> bool:
         return _wanted(path)
+
+    def text_only(self, path: str) -> bool:
+        """A binary file here is no gap: only source, build and license files are
+        expected to be text."""
+        return not _named(path)
 
     def scan(self, source: SourceFile) -> ScanResult:
         return scan_notices(source)

@@ -1,0 +1,368 @@
+"""The license vocabulary: ScanCode's license database compiled into depaudit's own index.
+
+Source: the ``licensedcode-data`` package (ScanCode LicenseDB: every license with its SPDX
+id, and the rules — notices, references, tags, URLs, full texts — that name them), data
+copyright nexB Inc. and others, licensed CC-BY-4.0. depaudit reads its ``licenses/*.LICENSE``
+and ``rules/*.RULE`` files (YAML front matter, then the text) and keeps, per rule, its name,
+its license expression mapped to SPDX (``LicenseRef-scancode-<key>`` for licenses SPDX does
+not list), its kind and its token string.
+
+The compiled index is cached in the depaudit cache directory (``license-index/``), named by
+the hash of the data package's ``RECORD`` (the hashes of every data file) and of
+:data:`FORMAT`: built once at first use, rebuilt when either changes. It is stored with
+:mod:`marshal` (plain values only: nothing in it can run code).
+
+Tokens: lower-case words of letters and digits, a trailing ``+`` kept (``gpl-2.0+`` is
+``gpl 2 0+``), British spellings folded (``licence``). Each distinct token is given one
+character (from U+0100 on), so that a token sequence is a string: rules and file heads are
+compared as strings, and the multi-pattern automaton (:mod:`audit.licenses.matcher`) runs
+over them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import marshal
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FORMAT = "depaudit/license-index/1"
+DISTRIBUTION = "licensedcode-data"
+ATTRIBUTION = (
+    "License data: ScanCode LicenseDB (licensedcode-data), copyright nexB Inc. and others, "
+    "CC-BY-4.0 (https://creativecommons.org/licenses/by/4.0/)"
+)
+TOKEN_BASE = 0x100
+"""The character of token id 0; U+FFFF stands for any word no rule holds."""
+UNKNOWN = "\uffff"
+
+
+def _separators() -> dict[int, str]:
+    """Every ASCII character but letters, digits and ``+`` is a separator, and so is
+    the common non-ASCII punctuation; ``+`` ends a word."""
+    table = {c: " " for c in range(128) if not chr(c).isalnum()}
+    table.update({c: " " for c in range(0x80, 0xC0)})  # Latin-1 punctuation, NBSP, ©, ®
+    table.update({c: " " for c in range(0x2000, 0x2070)})  # general punctuation, dashes
+    table[ord("+")] = "+ "
+    return table
+
+
+_SEPARATORS = _separators()
+SEPARATORS_NEWLINE = {**_SEPARATORS, ord("\n"): "\n"}
+"""The separators, line ends kept (to tokenize line by line)."""
+_EQUIVALENT = (("licenc", "licens"), ("acknowledgement", "acknowledgment"), ("https", "http"))
+"""Spellings folded before splitting (``licence`` -> ``license``)."""
+
+KINDS = ("text", "notice", "reference", "tag")
+"""Rule kinds, from the rule's ``is_license_<kind>`` flag; full license texts are ``text``."""
+
+_SKIP_KEYS = frozenset(
+    {
+        "unknown",
+        "unknown-license-reference",
+        "free-unknown",
+        "unknown-spdx",
+        "warranty-disclaimer",
+        "generic-cla",
+        "other-permissive",
+        "other-copyleft",
+        "commercial-license",
+        "proprietary-license",
+        "public-domain-disclaimer",
+        "generic-export-compliance",
+        "generic-trademark",
+        "generic-exception",
+    }
+)
+"""Keys that say a license exists without saying which: such rules name no license, so the
+matcher does not use them (a reference to ``LICENSE`` is read by the notices scanner)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule (or license text) of the database, compiled."""
+
+    name: str
+    """The rule's file name without extension (``boost-1.0_1``), or ``<key>.LICENSE``."""
+    expression: str
+    """The license expression in SPDX ids, as the database states it (not yet normalized)."""
+    kind: str
+    """One of :data:`KINDS`."""
+    tokens: str
+    """The token string (one character per token)."""
+    min_coverage: int
+    """Share (0-100) of the rule that an approximate match must cover; 100: exact only."""
+    false_positive: bool
+    """A text that looks like a license notice but is not one: it cancels what it covers."""
+    relevance: int = 100
+    """How much a match says (0-100): the rule's own, else 100 from 18 tokens on and
+    proportionally less below (a one-word rule says little)."""
+
+
+@dataclass(frozen=True)
+class LicenseIndex:
+    """The compiled database."""
+
+    data_version: str
+    vocabulary: dict[str, str]
+    """Token -> its character."""
+    rules: tuple[Rule, ...]
+    exceptions: frozenset[str] = frozenset()
+    """SPDX ids (or LicenseRefs) of the database's license exceptions."""
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens of ``text`` (see the module docstring)."""
+    text = fold(text)
+    words = text.translate(_SEPARATORS).split()
+    return [w for w in words if w != "+"] if "+" in text else words
+
+
+def fold(text: str) -> str:
+    """``text`` in lower case with the equivalent spellings folded."""
+    text = text.lower()
+    for old, new in _EQUIVALENT:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def encode(tokens: list[str], vocabulary: dict[str, str]) -> str:
+    """``tokens`` as a string of token characters (:data:`UNKNOWN` for words no rule has)."""
+    get = vocabulary.get
+    return "".join([get(t, UNKNOWN) for t in tokens])
+
+
+# -- reading the data package -------------------------------------------------------------
+
+
+def data_root() -> Path | None:
+    """``licensedcode/data`` of the installed ``licensedcode-data``, or ``None``."""
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    root = Path(str(dist.locate_file("licensedcode/data")))
+    return root if (root / "rules").is_dir() and (root / "licenses").is_dir() else None
+
+
+def data_digest() -> str | None:
+    """Hash of :data:`FORMAT` and the data package's RECORD (every data file's hash)."""
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    record = dist.read_text("RECORD") or ""
+    text = f"{FORMAT}\n{dist.version}\n{record}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _front_matter(text: str) -> tuple[dict[str, object], str]:
+    """The scalar keys and lists of a ``---`` front matter, and the text after it."""
+    if not text.startswith("---"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end < 0:
+        return {}, text
+    head = text[3:end]
+    body = text[text.find("\n", end + 1) + 1 :] if text.find("\n", end + 1) >= 0 else ""
+    meta: dict[str, object] = {}
+    current: list[str] | None = None
+    for line in head.splitlines():
+        if not line.strip():
+            continue
+        if line[0] in " \t":
+            item = line.strip()
+            if current is not None and item.startswith("- "):
+                current.append(item[2:].strip())
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            current = None
+            continue
+        value = value.strip()
+        if value:
+            meta[key] = value.strip("'\"")
+            current = None
+        else:
+            current = []
+            meta[key] = current
+    return meta, body
+
+
+def _yes(meta: dict[str, object], key: str) -> bool:
+    return str(meta.get(key, "")).lower() in ("yes", "true")
+
+
+_EXPR_PART = re.compile(r"\s*(\(|\)|[^\s()]+)")
+
+
+def _to_spdx(expression: str, spdx: dict[str, str]) -> str | None:
+    """A ScanCode expression in SPDX ids, or ``None`` when a key is unknown or says nothing."""
+    out: list[str] = []
+    for m in _EXPR_PART.finditer(expression):
+        part = m[1]
+        low = part.lower()
+        if part in "()":
+            out.append(part)
+        elif low in ("and", "or", "with"):
+            out.append(low.upper())
+        else:
+            if low in _SKIP_KEYS or low not in spdx:
+                return None
+            out.append(spdx[low])
+    text = " ".join(out).replace("( ", "(").replace(" )", ")")
+    return text or None
+
+
+def _files(directory: Path, suffix: str) -> Iterator[tuple[str, str]]:
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if entry.name.endswith(suffix):
+            with open(entry.path, encoding="utf-8", errors="replace") as fh:
+                yield entry.name[: -len(suffix)], fh.read()
+
+
+def build(root: Path, data_version: str = "") -> LicenseIndex:
+    """Compile the database under ``root`` (``licensedcode/data``)."""
+    spdx: dict[str, str] = {}
+    exceptions: set[str] = set()
+    texts: list[tuple[str, str, str]] = []
+    for key, text in _files(root / "licenses", ".LICENSE"):
+        meta, body = _front_matter(text)
+        lkey = str(meta.get("key", key)).lower()
+        spdx_key = str(meta.get("spdx_license_key") or f"LicenseRef-scancode-{lkey}")
+        if _yes(meta, "is_deprecated"):
+            continue
+        spdx[lkey] = spdx_key
+        if _yes(meta, "is_exception"):
+            exceptions.add(spdx_key)
+        if not _yes(meta, "is_unknown") and not _yes(meta, "is_generic") and body.strip():
+            texts.append((f"{lkey}.LICENSE", lkey, body))
+    raw: list[tuple[str, str, str, int, bool, int, str]] = []
+    for name, ltext_key, body in texts:
+        raw.append((name, ltext_key, "text", 100, False, -1, body))
+    for name, text in _files(root / "rules", ".RULE"):
+        meta, body = _front_matter(text)
+        if _yes(meta, "is_deprecated") or _yes(meta, "is_license_clue"):
+            continue
+        if _yes(meta, "is_license_intro"):
+            continue
+        expression = str(meta.get("license_expression", ""))
+        kind = next((k for k in KINDS if _yes(meta, f"is_license_{k}")), "notice")
+        coverage = int(str(meta.get("minimum_coverage", "0")) or 0)
+        relevance = int(str(meta.get("relevance", "-1")) or -1)
+        false_positive = _yes(meta, "is_false_positive")
+        raw.append((name, expression, kind, coverage, false_positive, relevance, body))
+    kept: list[tuple[str, str, str, int, bool, int, list[str]]] = []
+    words: set[str] = set()
+    for name, expression, kind, coverage, false_positive, relevance, body in raw:
+        mapped = "" if false_positive else _to_spdx(expression, spdx)
+        if mapped is None:
+            continue
+        tokens = tokenize(body)
+        if tokens:
+            words.update(tokens)
+            if relevance < 0:
+                relevance = min(100, len(tokens) * 100 // 18)
+            kept.append((name, mapped, kind, coverage, false_positive, relevance, tokens))
+    vocabulary = _vocabulary(sorted(words))
+    char = vocabulary.__getitem__
+    rules = tuple(
+        Rule(name, mapped, kind, "".join(map(char, tokens)), coverage, false_positive, relevance)
+        for name, mapped, kind, coverage, false_positive, relevance, tokens in kept
+    )
+    return LicenseIndex(data_version, vocabulary, rules, frozenset(exceptions))
+
+
+def _vocabulary(words: list[str]) -> dict[str, str]:
+    """Token -> character: U+0100 up to the surrogates, then from U+10000 on (most strings
+    then take two bytes a character)."""
+    out: dict[str, str] = {}
+    for i, word in enumerate(words):
+        code = TOKEN_BASE + i
+        out[word] = chr(code if code < 0xD800 else code - 0xD800 + 0x10000)
+    return out
+
+
+# -- the cache ----------------------------------------------------------------------------
+
+
+def _dump(index: LicenseIndex) -> bytes:
+    rules = [
+        (r.name, r.expression, r.kind, r.tokens, r.min_coverage, r.false_positive, r.relevance)
+        for r in index.rules
+    ]
+    exceptions = sorted(index.exceptions)
+    return marshal.dumps((FORMAT, index.data_version, list(index.vocabulary), rules, exceptions))
+
+
+def _load(data: bytes) -> LicenseIndex | None:
+    try:
+        value = marshal.loads(data)
+        fmt, version, words, rules, exceptions = value
+        if fmt != FORMAT:
+            return None
+        rules = tuple(Rule(*r) for r in rules)
+        return LicenseIndex(version, _vocabulary(words), rules, frozenset(exceptions))
+    except (ValueError, TypeError, EOFError):
+        return None
+
+
+def cache_path(cache_dir: Path, digest: str) -> Path:
+    return cache_dir / "license-index" / f"{digest}.marshal"
+
+
+def load_or_build(cache_dir: Path) -> LicenseIndex | None:
+    """The index from the cache, else built from the data package and cached; ``None``
+    when ``licensedcode-data`` is not installed."""
+    root = data_root()
+    digest = data_digest()
+    if root is None or digest is None:
+        return None
+    path = cache_path(cache_dir, digest)
+    try:
+        index = _load(path.read_bytes())
+        if index is not None:
+            return index
+    except OSError:
+        pass
+    index = build(root, importlib.metadata.version(DISTRIBUTION))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(_dump(index))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot cache the license index in %s: %s", path.parent, exc)
+    return index
+
+
+@lru_cache(maxsize=1)
+def license_index() -> LicenseIndex | None:
+    """The index of the installed database, cached in the depaudit cache directory."""
+    from audit.scancache import default_cache_dir
+
+    return load_or_build(default_cache_dir())
+
+
+__all__ = [
+    "ATTRIBUTION",
+    "FORMAT",
+    "LicenseIndex",
+    "Rule",
+    "build",
+    "data_digest",
+    "data_root",
+    "encode",
+    "license_index",
+    "load_or_build",
+    "tokenize",
+]
