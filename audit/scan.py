@@ -433,7 +433,7 @@ def _output(
     unread = [
         Problem(s.path, 0, "skipped", f"not read: {s.reason}")
         for s in discovery.skipped
-        if selector(s.path)
+        if (chosen := selector(s.path)) and not _text_only(chosen, s.path)
     ]
     results: list[ScanResult] = []
     skipped: list[SkippedFile] = list(discovery.skipped)

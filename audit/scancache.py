@@ -68,7 +68,9 @@ def cache_file(cache_dir: Path, root: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """A hash of depaudit's version, code and bundled data: what scan results depend on."""
+    """A hash of depaudit's version, code and bundled data, and of the installed license
+    database (:func:`audit.licenses.ruledb.data_digest`): what scan results depend on."""
+    from audit.licenses.ruledb import data_digest
     from audit.resources import data_dir
 
     package = Path(__file__).resolve().parent
@@ -77,6 +79,7 @@ def fingerprint() -> str:
     if data.is_dir():
         files += sorted(p for p in data.rglob("*") if p.is_file())
     h = hashlib.sha256(__version__.encode())
+    h.update(f"\0license-db\0{data_digest()}".encode())
     for path in files:
         try:
             content = path.read_bytes()

@@ -3,8 +3,7 @@
 The scan reads only files some scanner wants (by name). When such a file turns out to be
 binary (a NUL byte in its first 8 KiB), it is listed as skipped *and* as a ``skipped``
 problem, which the report lists as incomplete: a binary ``Dockerfile`` or ``.c`` file may
-hide what the audit is looking for. A PNG no scanner wants is never read and never listed;
-a README is read (every text file may hold a license notice) and counted as scanned.
+hide what the audit is looking for. A PNG no scanner wants is never read and never listed.
 """
 
 from __future__ import annotations
@@ -60,4 +59,4 @@ def test_cached_and_pooled_scans_list_them_too(tree: Path, tmp_path: Path, jobs:
             Problem("Dockerfile", 0, "skipped", MESSAGE),
             Problem("src/blob.c", 0, "skipped", MESSAGE),
         ]
-        assert out.files_scanned == 3  # Dockerfile, src/blob.c, README.md
+        assert out.files_scanned == 2

@@ -121,6 +121,7 @@ def _data(result: ScanResult) -> list[object]:
         [],
         [],
         [[notice.path, notice.line, notice.kind, notice.expression, notice.raw,
-          [ev.path, ev.line, ev.text, ev.scanner], notice.confidence]],
+          [ev.path, ev.line, ev.text, ev.scanner], notice.confidence, notice.rule,
+          notice.end_line]],
         [],
     ]  # fmt: skip

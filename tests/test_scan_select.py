@@ -66,9 +66,10 @@ def test_index_on_any_text(path: str) -> None:
     [
         ("src/main.c", ("notices",)),
         ("images/logo.png", ()),
-        ("Dockerfile", ("dockerfile",)),
-        ("build/app.Dockerfile", ("dockerfile",)),
-        ("Dockerfile.dev", ("dockerfile",)),
+        # every text file but documentation, data and manifests may state its license
+        ("Dockerfile", ("dockerfile", "notices")),
+        ("build/app.Dockerfile", ("dockerfile", "notices")),
+        ("Dockerfile.dev", ("dockerfile", "notices")),
         ("Dockerfile.md", ()),
         ("CMakeLists.txt", ("cmake", "notices")),
         ("cmake/FindFoo.cmake", ("cmake", "notices")),
@@ -76,7 +77,8 @@ def test_index_on_any_text(path: str) -> None:
         ("sub/action.yaml", ("github-actions", "notices")),
         (".circleci/config.yml", ("circleci", "notices")),
         (".gitlab-ci.yml", ("gitlab", "notices")),
-        ("requirements/dev.in", ("requirements",)),
+        ("requirements/dev.in", ("requirements", "notices")),
+        ("requirements.txt", ("requirements",)),
         ("web/node_modules/x/package.json", ()),
         ("web/package.json", ("npm",)),
         (".gitmodules", ("gitmodules",)),

@@ -21,6 +21,7 @@ over them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import logging
@@ -328,21 +329,49 @@ def load_or_build(cache_dir: Path) -> LicenseIndex | None:
     if root is None or digest is None:
         return None
     path = cache_path(cache_dir, digest)
-    try:
-        index = _load(path.read_bytes())
+    index = _read(path)
+    if index is not None:
+        return index
+    with _build_lock(path):  # one process builds, the scan's other workers wait and load
+        index = _read(path)
         if index is not None:
             return index
+        index = build(root, importlib.metadata.version(DISTRIBUTION))
+        try:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(_dump(index))
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot cache the license index in %s: %s", path.parent, exc)
+    return index
+
+
+def _read(path: Path) -> LicenseIndex | None:
+    try:
+        return _load(path.read_bytes())
     except OSError:
-        pass
-    index = build(root, importlib.metadata.version(DISTRIBUTION))
+        return None
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock beside the index file (none where it cannot be taken)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(_dump(index))
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot cache the license index in %s: %s", path.parent, exc)
-    return index
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            pass
+        yield
+    finally:
+        os.close(fd)
 
 
 @lru_cache(maxsize=1)

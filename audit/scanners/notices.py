@@ -196,17 +196,41 @@ _MANIFESTS = frozenset(
         "cargo.lock", "pyproject.toml", "setup.cfg", "pipfile", "pipfile.lock", "poetry.lock",
         "uv.lock", "composer.json", "composer.lock", "gemfile", "gemfile.lock", "pom.xml",
         "build.gradle", "vcpkg.json", "conanfile.txt", "bower.json", "chart.yaml",
-        "requirements.txt", ".depaudit.toml",
+        "requirements.txt", ".depaudit.toml", ".gitmodules",
     }
 )  # fmt: skip
 """Manifests and lockfiles: the license fields in them are other packages' (their own
 scanners read them), never a notice of the file."""
 
 
+_DOC_EXT = frozenset(
+    {
+        ".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".html", ".htm", ".org",
+        ".json", ".toml", ".xml", ".csv", ".tsv", ".lock", ".ini", ".cfg", ".properties",
+        ".sum", ".svg", ".map", ".patch", ".diff",
+    }
+)  # fmt: skip
+_DOC_PREFIXES = (
+    "readme", "changelog", "changes", "news", "history", "authors", "contributing",
+    "contributors", "maintainers", "governance", "security", "code_of_conduct",
+)  # fmt: skip
+"""Documentation, data and patches: what they say about licenses is about other things
+(``the driver is dual licensed``, ``license = "MIT"`` of some package), never the file's own
+notice; license files among them are read as such."""
+
+
 def _anything(path: str) -> bool:
-    """Any other file that may be text: a candidate for the license database."""
+    """Any other file that may be text and state its own license: a candidate for the
+    license database (not binary by name, not a manifest, not documentation)."""
     name = _basename(path).lower()
-    return _ext(name) not in _BINARY_EXT and name not in _MANIFESTS
+    ext = _ext(name)
+    return (
+        ext not in _BINARY_EXT
+        and ext not in _DOC_EXT
+        and name not in _MANIFESTS
+        and not name.startswith(_DOC_PREFIXES)
+        and not name.startswith(("requirements", "."))
+    )
 
 
 def _wanted(path: str) -> bool:
@@ -930,7 +954,7 @@ def _combined(
             if expr == prev_expr and len(gap) <= 3:
                 out[-1] = (prev_expr, [*group, x])
                 continue
-            if gap and or_char in gap and set(gap) <= words and len(gap) <= 4:
+            if or_char and or_char in gap and set(gap) <= words and len(gap) <= 4:
                 out[-1] = (f"({prev_expr}) OR ({expr})", [*group, x])
                 continue
         out.append((expr, [x]))
