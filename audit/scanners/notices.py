@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from itertools import repeat
+from typing import Any
 
 from audit.licenses import kernel, texts
 from audit.model import Evidence, Notice, Problem, ScanResult
@@ -185,7 +186,7 @@ _SPDX_END = re.compile(r"\s*(?:\*/|-->|\*\)|#}|%}).*$")
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def _licensing() -> Any:
     from license_expression import get_spdx_licensing
 
     return get_spdx_licensing()
