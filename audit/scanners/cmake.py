@@ -502,8 +502,8 @@ def evaluate(
     command line (``-DVAR=value``, see :mod:`audit.cmake_graph`); they are overridable."""
     node_id = build_file_id(source.path)
     state = _State()
-    for var, value in (initial or {}).items():
-        state.assign(var, value, frozenset(), True)
+    for var, passed in (initial or {}).items():
+        state.assign(var, passed, frozenset(), True)
     out = _Out(node_id, source)
     for line, message in parsed.errors:
         out.problem(line, "parse-error", message)
