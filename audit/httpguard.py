@@ -176,7 +176,7 @@ def adapter(guard: Guard) -> Any:
     def connection(base: type[HTTPConnection]) -> type[HTTPConnection]:
         class Conn(base):  # type: ignore[valid-type,misc]
             def _new_conn(self) -> socket.socket:
-                sock = super()._new_conn()
+                sock: socket.socket = super()._new_conn()
                 guard.check_peer(self, sock)
                 return sock
 
@@ -234,7 +234,7 @@ def adapter(guard: Guard) -> Any:
         response.raw.release_conn()
         return b"".join(chunks)
 
-    class GuardedAdapter(HTTPAdapter):  # type: ignore[misc]
+    class GuardedAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = pools
@@ -244,7 +244,9 @@ def adapter(guard: Guard) -> Any:
             manager.pool_classes_by_scheme = pools
             return manager
 
-        def send(self, request: Any, stream: bool = False, **kwargs: Any) -> Any:
+        def send(  # type: ignore[override]
+            self, request: Any, stream: bool = False, **kwargs: Any
+        ) -> Any:
             watch = guard.current()
             if watch is None:  # not sent by HttpClient: plain requests behaviour
                 return super().send(request, stream=stream, **kwargs)
@@ -261,7 +263,7 @@ def adapter(guard: Guard) -> Any:
                 except BaseException:
                     response.close()
                     raise
-                response._content_consumed = True
+                response._content_consumed = True  # type: ignore[attr-defined]
                 return response
             except requests.exceptions.RequestException:
                 if watch.expired:

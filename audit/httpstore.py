@@ -49,7 +49,7 @@ def sqlite_cache(path: str, *, memory: bool = False) -> Any:
     import requests_cache
     from requests_cache.models import CachedResponse
 
-    class Store(requests_cache.SQLiteCache):  # type: ignore[misc]
+    class Store(requests_cache.SQLiteCache):
         def save_response(
             self, response: Any, cache_key: str | None = None, expires: Any = None
         ) -> None:
