@@ -158,9 +158,7 @@ def test_build_stage_contents_are_build_context() -> None:
     stage = Edge(dockerfile_id(APP), gcc.id, Relation.INSTALLS, ev(APP, 5), "(build stage b)")
     c = graph(published=("example/app",), extra=(gcc,))
     inv = c.index.inventory
-    index = GraphIndex.build(
-        link("r", ScanResult(inv.components, inv.nodes, (*inv.edges, stage)))
-    )
+    index = GraphIndex.build(link("r", ScanResult(inv.components, inv.nodes, (*inv.edges, stage))))
     c = Classifier.build(index, ("example/app",))
     assert c.classify(index.components[gcc.id]).distribution == "internal-tooling"
     assert c.classify(index.components["pypi:flask@3.0.0"]).distribution == "distributed"
