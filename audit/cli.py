@@ -414,11 +414,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         raise InputError(f"fail_on must be one of {', '.join(FAIL_ON)}", path=config.path)
 
     def render_fmt(fmt: str) -> str:
-        if fmt == "html":
-            from audit.report import html
-
-            return html.render(report, history=history)
-        return render(fmt, report, color=sys.stdout.isatty() and fmt == "text")
+        return render(fmt, report, color=sys.stdout.isatty(), history=history)
 
     _emit(pairs, render_fmt)
     if fail_on == "never":
