@@ -486,8 +486,8 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
             active = evaluate_condition(call.condition, values)
             links.extend(Link(src, dst, call, active) for dst in paths if dst != src)
     if ENTRY not in files:
-        reach = {p: Reach(INCLUDED) for p in files}
-        return Analysis(files, reach, tuple(links), options, values, False, "no top-level file")
+        included = {p: Reach(INCLUDED) for p in files}
+        return Analysis(files, included, tuple(links), options, values, False, "no top-level file")
     reach: dict[str, Reach] = {ENTRY: Reach(ENTRY_POINT)}
     out: dict[str, list[Link]] = {}
     for link in links:
@@ -503,7 +503,7 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
             elif link.dst not in reach:
                 reach[link.dst] = Reach(INCLUDED, f"{src}:{link.call.line}")
                 queue.append(link.dst)
-    dark = [o for o in opaque if o.split(":", 1)[0] in reach]
+    unresolved = [o for o in opaque if o.split(":", 1)[0] in reach]
     while gated:
         dst, why = gated.pop(0)
         if dst in reach:
@@ -512,11 +512,11 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
         gated.extend((link.dst, why) for link in out.get(dst, []))
     for p in files:
         reach.setdefault(p, Reach(UNUSED))
-    if dark:
+    if unresolved:
         for p, r in list(reach.items()):
             if r.status == UNUSED:
                 reach[p] = Reach(INCLUDED, "unknown: an include could not be resolved")
-        reason = "includes that cannot be resolved: " + ", ".join(dark[:3])
+        reason = "includes that cannot be resolved: " + ", ".join(unresolved[:3])
         return Analysis(files, reach, tuple(links), options, values, False, reason)
     return Analysis(files, reach, tuple(links), options, values, True)
 
@@ -641,13 +641,13 @@ def apply(
         new_comps[cid] = replace(comp, properties=tuple(sorted(props.items())))
     for src, items in sorted(unused_downloads.items()):
         path = _node_path(src) or src
-        names = ", ".join(sorted({comps[d.edge.dst].name for d in items}))
+        downloads = ", ".join(sorted({comps[d.edge.dst].name for d in items}))
         findings.append(
             Finding(
                 "unused-build-file",
                 src,
                 f"{where(path)} is included by no CMakeLists.txt or module the build reaches "
-                f"from {where(ENTRY)}: it is unused, so what it downloads ({names}) is not "
+                f"from {where(ENTRY)}: it is unused, so what it downloads ({downloads}) is not "
                 "built and is not counted as shipped",
                 tuple(sorted({d.edge.evidence for d in items if d.edge.evidence})),
             )

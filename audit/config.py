@@ -109,7 +109,8 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
     except OSError as exc:

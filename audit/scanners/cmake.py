@@ -277,7 +277,7 @@ def version_from_url(url: str) -> str | None:
             if segment.endswith(ext):
                 segment = segment[: -len(ext)]
                 break
-        found = _VERSION.findall(segment)
+        found: list[str] = _VERSION.findall(segment)
         if found:
             return found[-1]
     return None
