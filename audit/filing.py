@@ -108,8 +108,8 @@ def coverage(
                     component=components.get(row.id),
                 )
                 if verdict.status == Status.ALLOWED_BY_EXCEPTION and verdict.exception:
-                    record = records.get(verdict.exception)
-                    about = f" ({record.describe()})" if record else ""
+                    known = records.get(verdict.exception)
+                    about = f" ({known.describe()})" if known else ""
                     covered = (f"{verdict.exception}{about}",)
             dups = tuple(sorted(packages.get(_triage_key(row.name), ())))
             if covered or dups:

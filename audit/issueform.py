@@ -126,7 +126,7 @@ def parse_form(text: str, source: str) -> IssueForm:
     if not isinstance(data, dict) or not isinstance(data.get("body"), list):
         raise InputError("expected a GitHub issue form: a mapping with a 'body' list", path=source)
     fields = tuple(_field(item, i, source) for i, item in enumerate(data["body"], 1))
-    meta = data.get("depaudit") if isinstance(data.get("depaudit"), dict) else {}
+    meta = _mapping(data.get("depaudit"))
     repository, template = _from_url(source)
     labels = data.get("labels") or ()
     if isinstance(labels, str):
@@ -141,6 +141,10 @@ def parse_form(text: str, source: str) -> IssueForm:
         repository=_str(meta.get("repository")) or repository,
         template=_str(meta.get("template")) or template,
     )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: Any) -> str:
@@ -160,8 +164,8 @@ def _field(item: Any, index: int, source: str) -> FormField:
             path=source,
             key=f"body[{index}]",
         ) from None
-    attrs = item.get("attributes") if isinstance(item.get("attributes"), dict) else {}
-    validations = item.get("validations") if isinstance(item.get("validations"), dict) else {}
+    attrs = _mapping(item.get("attributes"))
+    validations = _mapping(item.get("validations"))
     field_id = _str(item.get("id"))
     if kind != FieldType.MARKDOWN and not _str(attrs.get("label")):
         raise InputError("a form field needs a label", path=source, key=f"body[{index}]")
