@@ -132,6 +132,19 @@ def _policy(options: AuditOptions, config: Config, root: Path) -> Policy:
     return load_policy(name=spec)
 
 
+def audit_policy(options: AuditOptions, config: Config, root: Path) -> Policy:
+    """The policy an audit applies: the command line's, else the config's, else cncf."""
+    return _policy(options, config, root)
+
+
+def exception_sources(options: AuditOptions, config: Config) -> tuple[str, ...]:
+    """The exceptions databases an audit reads: the command line's, else the config's, else
+    the bundled snapshot."""
+    from audit.policy import bundled_exceptions
+
+    return options.exceptions or config.exceptions or (str(bundled_exceptions()),)
+
+
 def run_audit(
     root: Path,
     config: Config,
@@ -168,7 +181,6 @@ def _audit(
     from audit.licenses.resolve import resolve
     from audit.policy import (
         Evaluator,
-        bundled_exceptions,
         expired_waivers,
         load_exceptions,
         load_waivers,
@@ -184,8 +196,7 @@ def _audit(
             raise ConfigError(f"cannot fetch the exceptions database: {got.error}", path=url)
         return got.data
 
-    sources = options.exceptions or config.exceptions or (str(bundled_exceptions()),)
-    registry = load_exceptions(list(sources), fetch_json=fetch_json)
+    registry = load_exceptions(list(exception_sources(options, config)), fetch_json=fetch_json)
     waivers_path = options.waivers or config.waivers
     waivers = load_waivers(_rooted(waivers_path, root, options.waivers)) if waivers_path else ()
     cur_path = options.curations or config.curations
