@@ -273,6 +273,12 @@ def _audit_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--project", help="project name as exception records spell it")
     p.add_argument(
+        "--allow-config-urls",
+        action="store_true",
+        help="let the scanned repository's own configuration name URLs to fetch (exceptions "
+        "databases, @fetch sources); default: they are ignored, with a warning",
+    )
+    p.add_argument(
         "--as-of",
         type=_date,
         metavar="YYYY-MM-DD",
@@ -361,9 +367,13 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace, root: Path) -> Config:
     from dataclasses import replace
 
-    from audit.config import load_config
+    from audit.config import confine, load_config
+    from audit.discover import DEFAULT_MAX_FILE_SIZE
 
-    config = load_config(root, args.config)
+    config = confine(
+        load_config(root, args.config), root, max_file_size=DEFAULT_MAX_FILE_SIZE,
+        allow_urls=getattr(args, "allow_config_urls", False),
+    )  # fmt: skip
     if getattr(args, "exclude", None):
         config = replace(config, exclude=(*config.exclude, *args.exclude))
     return config

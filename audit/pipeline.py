@@ -126,7 +126,7 @@ def _policy(options: AuditOptions, config: Config, root: Path) -> Policy:
     if spec.endswith(".toml") or "/" in spec:
         if not path.is_absolute() and options.policy is None:
             path = root / path  # a path in the config is relative to the scanned root
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError("no such policy file", path=str(path))
         return load_policy(path)
     return load_policy(name=spec)
@@ -244,7 +244,7 @@ def _audit(
         )
     incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
     actions = plan(inventory, results, run.findings, incomplete, config, index)
-    warnings = list(registry.warnings)
+    warnings = [*config.warnings, *registry.warnings]
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
     return Report(
