@@ -825,8 +825,8 @@ _DB_GATES = (
     "licens", "copyright", "public domain", "permission", "gpl", "distribut", "apache",
     "bsd", "warrant", "creative commons", "exception", "affero", "mozilla", "spdx",
 )  # fmt: skip
-"""Words (lower case, folded) of nearly every database rule: a region without any is not
-matched. The generated test set (tests/test_notices_db.py) measures what this leaves out."""
+"""Words (lower case, folded) of nearly every database rule: a head without any is not
+matched (a license file always is). The generated test set (tests/test_notices_db.py) measures what this leaves out."""
 
 
 _NEGATIONS = ("not", "no", "never")
@@ -857,7 +857,7 @@ def _database(source: SourceFile, whole: bool) -> list[Notice]:
     if m is None:
         return []
     region = _db_region(source, whole)
-    if not any(g in fold(region) for g in _DB_GATES):
+    if not whole and not any(g in fold(region) for g in _DB_GATES):
         return []
     toks = m.tokens(region)
     negations = {m.index.vocabulary.get(w) for w in _NEGATIONS} - {None}
