@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from audit.graph import GraphIndex
-from audit.model import Report, to_jsonable
+from audit.licenses.sources import file_licenses
+from audit.model import Notice, Report, to_jsonable
 
 
 def _chains(report: Report, cid: str) -> list[list[str]]:
@@ -42,6 +43,29 @@ def explain_document(report: Report, cid: str) -> dict[str, Any]:
         "actions": [to_jsonable(a) for a in actions],
         "as_of": report.as_of,
         "policy": to_jsonable(report.policy),
+        "license_files": license_files_json(report, cid),
+    }
+
+
+def license_files_json(report: Report, cid: str) -> list[dict[str, Any]]:
+    """For a ``source`` component: which files gave which license, with the matched rule
+    and lines (:func:`audit.licenses.sources.file_licenses`)."""
+    comp = report.inventory.component(cid)
+    if comp is None:
+        return []
+    inv = report.inventory
+    return [_file_json(n) for n in file_licenses(comp, inv.components, inv.notices)]
+
+
+def _file_json(n: Notice) -> dict[str, Any]:
+    return {
+        "path": n.path,
+        "line": n.line,
+        "end_line": n.end_line or n.line,
+        "kind": n.kind,
+        "expression": n.expression,
+        "rule": n.rule or None,
+        "text": n.raw,
     }
 
 
@@ -81,6 +105,14 @@ def explain_text(report: Report, cid: str) -> str:
             if verdict[key]:
                 lines.append(f"    {key}: {verdict[key]}")
         lines.extend(f"    - {r}" for r in verdict["reasons"])
+    if doc["license_files"]:
+        lines.append("  license by file:")
+        for f in doc["license_files"]:
+            where = f"{f['path']}:{f['line']}" + (
+                f"-{f['end_line']}" if f["end_line"] != f["line"] else ""
+            )
+            rule = f"  (rule {f['rule']})" if f["rule"] else ""
+            lines.append(f"    {where}: {f['expression'] or 'unknown'} [{f['kind']}]{rule}")
     for a in doc["actions"]:
         lines.append(f"  action: {a['kind']}: {a['because']}")
     return "\n".join(lines) + "\n"

@@ -659,6 +659,45 @@ class _Builder:
             )
 
 
+MAX_FILE_LICENSES = 200
+"""Per-file license notices listed for one component (explain, JSON report)."""
+_FILE_KINDS = frozenset({*HEADER_KINDS, *RUNTIME_KINDS, "license-text", "partial"})
+
+
+def file_licenses(
+    component: Component, components: Sequence[Component], notices: Sequence[Notice]
+) -> tuple[Notice, ...]:
+    """Which files of a ``source`` component gave which license: the license notices of
+    the files under its directory that no deeper source component holds (for one of
+    several components of a directory, those naming its license), by path and line, at
+    most :data:`MAX_FILE_LICENSES`. Each notice carries its line, last line and, from the
+    license database, the rule that matched."""
+    if component.kind != ComponentKind.SOURCE:
+        return ()
+    directory = component.prop("directory") or "."
+    root = "" if directory == "." else directory + "/"
+    deeper = [
+        d + "/"
+        for c in components
+        if c.kind == ComponentKind.SOURCE
+        and (d := c.prop("directory") or ".") != directory
+        and d != "."
+        and (d + "/").startswith(root)
+    ]
+    keyed = "#" in component.id
+    own = component.prop("license")
+    out = [
+        n
+        for n in notices
+        if n.kind in _FILE_KINDS
+        and (n.path.startswith(root) or n.path == directory)
+        and not any(n.path.startswith(d) or n.path + "/" == d for d in deeper)
+        and (not keyed or n.expression == own)
+    ]
+    out.sort(key=_PATH_LINE)
+    return tuple(out[:MAX_FILE_LICENSES])
+
+
 def group_sources(notices: Sequence[Notice], files: Sequence[str]) -> SourceFacts:
     """Group notices into ``source`` components (see the module docstring)."""
     return _Builder(notices, files).build()
@@ -669,6 +708,7 @@ __all__ = [
     "KERNEL_MODULE",
     "USERSPACE",
     "SourceFacts",
+    "file_licenses",
     "group_sources",
     "source_context",
 ]

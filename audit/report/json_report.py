@@ -132,6 +132,16 @@ def _component_json(
     }
 
 
+def _with_files(report: Report, entry: dict[str, Any]) -> dict[str, Any]:
+    """A ``source`` component's entry with ``license_files``: which files gave which
+    license, with the matched rule and lines."""
+    if entry["kind"] == "source":
+        from audit.explain import license_files_json
+
+        entry["license_files"] = license_files_json(report, entry["id"])
+    return entry
+
+
 def _action_json(action: Action) -> dict[str, Any]:
     return {
         "kind": action.kind.value,
@@ -166,7 +176,9 @@ def report_document(report: Report) -> dict[str, Any]:
             "warnings": len(report.warnings),
         },
         "actions": [_action_json(a) for a in ordered_actions(report.actions)],
-        "components": [_component_json(cid, c, r) for cid, c, r in rows(report)],
+        "components": [
+            _with_files(report, _component_json(cid, c, r)) for cid, c, r in rows(report)
+        ],
         "findings": [to_jsonable(f) for f in ordered_findings(report.findings)],
         "incomplete": [to_jsonable(p) for p in sorted(report.incomplete)],
         "warnings": list(report.warnings),

@@ -826,7 +826,8 @@ _DB_GATES = (
     "bsd", "warrant", "creative commons", "exception", "affero", "mozilla", "spdx",
 )  # fmt: skip
 """Words (lower case, folded) of nearly every database rule: a head without any is not
-matched (a license file always is). The generated test set (tests/test_notices_db.py) measures what this leaves out."""
+matched (a license file always is). The generated test set (tests/test_notices_db.py)
+measures what this leaves out."""
 
 
 _NEGATIONS = ("not", "no", "never")
