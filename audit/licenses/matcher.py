@@ -20,11 +20,19 @@ How a text is matched, precision first:
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
-from audit.licenses.ruledb import SEPARATORS_NEWLINE, LicenseIndex, Rule, fold, license_index
+from audit.licenses.ruledb import (
+    SEPARATORS_NEWLINE,
+    UNKNOWN,
+    LicenseIndex,
+    Rule,
+    fold,
+    license_index,
+)
 
 ANCHOR = 6
 """Tokens of a rule's opening held in the automaton."""
@@ -34,11 +42,13 @@ MIN_PARTIAL = 0.5
 """Smallest coverage reported at all (as a partial match, license unknown)."""
 MIN_RELEVANCE = 90
 """Rules saying less than this (ScanCode's relevance: one-word references...) are ignored."""
-MAX_APPROXIMATE = 8
+MAX_APPROXIMATE = 4
 """At most this many approximate comparisons per text."""
 MAX_APPROXIMATE_TOKENS = 400
 """Longer rules (whole license texts) are matched exactly only; license files also go
 through :mod:`audit.licenses.texts`."""
+_LONG = 20
+"""An exact match this long hides the rule openings inside it (they would lose to it)."""
 _KIND_ORDER = {"text": 0, "notice": 1, "reference": 2, "tag": 3}
 
 
@@ -70,11 +80,23 @@ class RuleMatch:
 
 @dataclass(frozen=True)
 class Tokens:
-    """A text as tokens, with the line of each."""
+    """A text as tokens; the line of each is worked out only when a match needs it."""
 
     chars: str
     """Token string (see :func:`audit.licenses.ruledb.encode`)."""
-    lines: tuple[int, ...]
+    separated: str
+    """The folded text with separators made spaces, line ends kept."""
+
+    @cached_property
+    def lines(self) -> tuple[int, ...]:
+        """The 1-based line of each token."""
+        out: list[int] = []
+        for number, line in enumerate(self.separated.split("\n"), start=1):
+            words = line.split()
+            if "+" in line:
+                words = [w for w in words if w != "+"]
+            out.extend([number] * len(words))
+        return tuple(out)
 
 
 class Matcher:
@@ -95,7 +117,9 @@ class Matcher:
             automaton.add_word(anchor, (len(anchor), tuple(ids)))
         automaton.make_automaton()
         self.automaton = automaton
-        self.unknown = "\uffff"
+        self.unknown = UNKNOWN
+        self._char = _Vocabulary(index.vocabulary)
+        """Word -> its character, :data:`UNKNOWN` for any other word."""
 
     def words(self, chars: str) -> list[str]:
         """The words of a token string (for explanations and tests)."""
@@ -104,42 +128,41 @@ class Matcher:
         return [self._words.get(c, "?") for c in chars]
 
     def tokens(self, text: str) -> Tokens:
-        """``text`` tokenized line by line."""
-        chars: list[str] = []
-        lines: list[int] = []
-        get = self.index.vocabulary.get
-        unknown = self.unknown
-        folded = fold(text).translate(SEPARATORS_NEWLINE)
-        for number, line in enumerate(folded.split("\n"), start=1):
-            words = line.split()
-            if words:
-                chars.extend([get(w, unknown) for w in words if w != "+"])
-                lines.extend([number] * (len(chars) - len(lines)))
-        return Tokens("".join(chars), tuple(lines))
+        """``text`` tokenized as the rules were."""
+        separated = fold(text).translate(SEPARATORS_NEWLINE)
+        words = separated.split()
+        if "+" in separated:
+            words = [w for w in words if w != "+"]
+        return Tokens("".join(map(self._char.__getitem__, words)), separated)
 
     def match(self, text: str) -> tuple[RuleMatch, ...]:
         """The rules found in ``text``, in text order (see the module docstring)."""
         toks = self.tokens(text)
         return self.match_tokens(toks)
 
-    def match_tokens(self, toks: Tokens) -> tuple[RuleMatch, ...]:
+    def match_tokens(self, toks: Tokens, approximate: bool = True) -> tuple[RuleMatch, ...]:
+        """The rules found in ``toks``; ``approximate=False``: exact matches only."""
         hay = toks.chars
         if not hay:
             return ()
         rules = self.rules
         found: list[tuple[int, int, float, Rule]] = []
         near: list[tuple[int, Rule]] = []
+        covered = -1  # the end of the long exact matches so far: openings inside are skipped
         for end, (size, ids) in self.automaton.iter(hay):
             start = end - size + 1
+            if start < covered:
+                continue
             for i in ids:
                 rule = rules[i]
+                size = len(rule.tokens)
                 if hay.startswith(rule.tokens, start):
-                    found.append((start, start + len(rule.tokens), 1.0, rule))
-                elif (
-                    ANCHOR < len(rule.tokens) <= MAX_APPROXIMATE_TOKENS and rule.min_coverage < 100
-                ):
+                    found.append((start, start + size, 1.0, rule))
+                    if size >= _LONG:
+                        covered = max(covered, start + size)
+                elif ANCHOR < size <= MAX_APPROXIMATE_TOKENS and rule.min_coverage < 100:
                     near.append((start, rule))
-        if near:
+        if near and approximate and not found:  # only where nothing matched exactly
             found.extend(self._approximate(hay, near, found))
         return self._choose(found, toks)
 
@@ -151,7 +174,7 @@ class Matcher:
         out: list[tuple[int, int, float, Rule]] = []
         near.sort(key=lambda p: (-len(p[1].tokens), p[0], p[1].name))
         done = 0
-        for start, rule in near:
+        for start, rule in near[: MAX_APPROXIMATE * 8]:
             if done >= MAX_APPROXIMATE:
                 break
             size = len(rule.tokens)
@@ -159,6 +182,8 @@ class Matcher:
                 continue  # an exact match holds its opening already
             window = hay[start : start + size + size // 4]
             if len(window) < size * MIN_PARTIAL:
+                continue
+            if _bag_overlap(rule.tokens, window) < size * MIN_PARTIAL:
                 continue
             done += 1
             sm = difflib.SequenceMatcher(None, rule.tokens, window, autojunk=False)
@@ -194,6 +219,18 @@ class Matcher:
             lines = toks.lines
             out.append(RuleMatch(rule, lines[start], lines[end - 1], coverage, start, end))
         return tuple(sorted(out, key=lambda m: (m.start, m.rule.name)))
+
+
+class _Vocabulary(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return UNKNOWN
+
+
+def _bag_overlap(rule: str, window: str) -> int:
+    """Tokens of ``rule`` present in ``window`` counted with repeats: an upper bound of
+    the in-order match, computed in linear time."""
+    have = Counter(window)
+    return sum(min(n, have[c]) for c, n in Counter(rule).items())
 
 
 @lru_cache(maxsize=1)

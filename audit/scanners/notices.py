@@ -336,7 +336,7 @@ _STATEMENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "Artistic-1.0-Perl OR GPL-1.0-or-later",
     ),
     (
-        "public domain",
+        "domain",
         re.compile(
             r"(?<!not\s)\b(?:placed|released|dedicated|put|is|are)\s+(?:in|into|to)\s+the\s+"
             r"public\s+domain\b",
@@ -345,7 +345,7 @@ _STATEMENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "LicenseRef-scancode-public-domain",
     ),
 )
-"""Short statements that name one license, as ``(keyword in the lower-case head, pattern,
+"""Short statements that name one license, as ``(a word of it in the lower-case head, pattern,
 SPDX expression)``; a ``file`` the statement itself says is a copy of that license
 (Boost's ``See accompanying file LICENSE_1_0.txt or copy at ...``) is no reference of its
 own."""
@@ -699,7 +699,7 @@ def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozense
     found: list[Notice] = []
     copies: set[str] = set()
     for keyword, pattern, expression in _STATEMENTS:
-        if keyword not in head.raw_lower and keyword not in head.lower:
+        if keyword not in head.raw_lower:
             continue
         m = pattern.search(head.joined)
         if m is None:
@@ -807,22 +807,19 @@ _RUNTIME_LINE = re.compile(r"^.*(?:MODULE_LICENSE|\"license\"\s*\)).*$", re.MULT
 _PARTIAL = "partial"
 
 
-def _db_region(source: SourceFile, whole: bool) -> str:
-    """The text the database is matched over: the head (the whole text of a license
-    file), without the lines of run-time license strings (a code string is no notice)."""
-    if whole:
-        text = source.text[: texts.MAX_CHARS]
-    else:
-        text = source.text[:DB_HEAD_CHARS]
-        if text.count("\n") > DB_HEAD_LINES:
-            text = "\n".join(text.split("\n", DB_HEAD_LINES)[:DB_HEAD_LINES])
+def _db_region(source: SourceFile, chars: int, lines: int) -> str:
+    """The first ``chars`` characters and ``lines`` lines (0: any number) of the file,
+    without the lines of run-time license strings (a code string is no notice)."""
+    text = source.text[:chars]
+    if lines and text.count("\n", 0, len(text)) > lines:
+        text = "\n".join(text.split("\n", lines)[:lines])
     if "MODULE_LICENSE" in text or 'license")' in text:
         text = _RUNTIME_LINE.sub("", text)
     return text
 
 
 _DB_GATES = (
-    "licens", "copyright", "public domain", "permission", "gpl", "distribut", "apache",
+    "licens", "licenc", "copyright", "public domain", "permission", "gpl", "distribut", "apache",
     "bsd", "warrant", "creative commons", "exception", "affero", "mozilla", "spdx",
 )  # fmt: skip
 """Words (lower case, folded) of nearly every database rule: a head without any is not
@@ -850,21 +847,35 @@ def _code_line(line: str) -> bool:
 
 
 def _database(source: SourceFile, whole: bool) -> list[Notice]:
-    """Notices from the license database (see the module docstring)."""
+    """Notices from the license database (see the module docstring): over the whole of a
+    license file; else over the short head first (where nearly every notice is), then
+    over the longer one when that names no license and its rest holds a gate word."""
     from audit.licenses import matcher as db
-    from audit.licenses.ruledb import fold
 
     m = db.default_matcher()
     if m is None:
         return []
-    region = _db_region(source, whole)
-    if not whole and not any(g in fold(region) for g in _DB_GATES):
-        return []
+    if whole:
+        return _db_notices(m, source, _db_region(source, texts.MAX_CHARS, 0), whole=True)
+    short = _db_region(source, HEAD_CHARS, HEAD_LINES)
+    found: list[Notice] = []
+    if _has_any(short.lower(), _DB_GATES):
+        found = _db_notices(m, source, short, whole=False)
+        if any(n.expression for n in found):
+            return found
+    longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
+    if len(longer) > len(short) and _has_any(longer[len(short) - 200 :].lower(), _DB_GATES):
+        return _db_notices(m, source, longer, whole=False) or found
+    return found
+
+
+def _db_notices(m: Matcher, source: SourceFile, region: str, whole: bool) -> list[Notice]:
     toks = m.tokens(region)
     negations = {m.index.vocabulary.get(w) for w in _NEGATIONS} - {None}
+    # License files: exact matches only (audit.licenses.texts compares whole texts).
     found = [
         x
-        for x in m.match_tokens(toks)
+        for x in m.match_tokens(toks, approximate=not whole)
         if not (x.start and toks.chars[x.start - 1] in negations)
         and (len(x.rule.tokens) >= _SHORT or not _code_line(source.line(x.start_line)))
     ]
