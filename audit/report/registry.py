@@ -55,10 +55,13 @@ def renderer(name: str) -> Renderer:
     return render
 
 
-def render(name: str, report: Report, *, color: bool = False) -> str:
-    """Render ``report`` in format ``name``; ``color`` applies to ``text`` only."""
+def render(
+    name: str, report: Report, *, color: bool = False, width: int | None = None, quiet: bool = False
+) -> str:
+    """Render ``report`` in format ``name``; ``color``, ``width`` and ``quiet`` apply to
+    ``text`` only."""
     if name == "text":
         from audit.report import text
 
-        return text.render(report, color=color)
+        return text.render(report, color=color, width=width or text.DEFAULT_WIDTH, quiet=quiet)
     return renderer(name)(report)
