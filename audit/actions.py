@@ -64,6 +64,7 @@ from audit.model import (
     Component,
     ComponentKind,
     ComponentResult,
+    Distribution,
     Evidence,
     Finding,
     Inventory,
@@ -119,6 +120,8 @@ ELECTION_WHERE = "NOTICE or README"
 REQUEST_DIR = "exception-requests"
 JOIN = ", "
 
+_SHIPS = frozenset({"distributed", "system-component"})
+"""Distribution models of what ships (see audit/context.py)."""
 _NOT_ALLOWED = frozenset({Status.NEEDS_EXCEPTION, Status.DENIED})
 _PASSING = frozenset({Status.ALLOWED, Status.ALLOWED_BY_EXCEPTION, Status.NOT_REQUIRED})
 _SLUG_RUN = re.compile(r"[^a-z0-9.]+")
@@ -264,6 +267,9 @@ def plan(
         actions.append(_request(components, sorted(groups[key], key=lambda r: r.component_id)))
 
     notes: dict[NoteCause, list[NoteItem]] = defaultdict(list)
+    to_curate: dict[tuple[str, str, str], list[tuple[Component, ComponentResult]]] = defaultdict(
+        list
+    )
     for r in results:
         comp = components.get(r.component_id)
         if r.verdict.status != Status.UNKNOWN or r.component_id in covered or comp is None:
@@ -271,9 +277,11 @@ def plan(
         if lookup_not_made(r.license):
             notes[NoteCause.LOOKUP_NOT_MADE].append(_unknown_item(comp, r))
         elif decides(comp, r):
-            actions.append(_curate(comp, r))
+            to_curate[curation_group(comp)].append((comp, r))
         else:
             notes[NoteCause.UNKNOWN_NOT_DECIDING].append(_unknown_item(comp, r))
+    for key in sorted(to_curate):
+        actions.append(_curate(sorted(to_curate[key], key=lambda cr: cr[0].id)))
 
     actions.extend(_fix_notices(findings, components))
     for f in findings:
@@ -323,7 +331,7 @@ def _third_party(comp: Component | None) -> bool:
 
 def decides(comp: Component, result: ComponentResult) -> bool:
     """Whether an unknown license decides the outcome: third-party code that is distributed."""
-    return _third_party(comp) and result.distribution == "distributed"
+    return _third_party(comp) and result.distribution == Distribution.DISTRIBUTED.value
 
 
 def undecided(inventory: Inventory, results: Sequence[ComponentResult]) -> tuple[str, ...]:
@@ -494,7 +502,7 @@ def _base_of_shipped(index: GraphIndex, by_id: dict[str, ComponentResult], cid: 
     if any(_shipped_images(index, by_id, e.src) for e in bases):
         return True
     own = by_id.get(cid)
-    return own is not None and own.distribution == "distributed"
+    return own is not None and own.distribution in _SHIPS
 
 
 def _replaceable_license(result: ComponentResult) -> bool:
@@ -645,18 +653,46 @@ def _request(components: dict[str, Component], members: list[ComponentResult]) -
 # add-curation ----------------------------------------------------------------------------
 
 
-def _curate(comp: Component, result: ComponentResult) -> Action:
-    name = component_label(comp)
+def curation_group(comp: Component) -> tuple[str, str, str]:
+    """What one curation decision covers: components of one kind from one place (the
+    directory of their id, e.g. ``download:download.falco.org/dependencies``) declared in
+    one file: the Debian packages a Dockerfile downloads from one mirror are one decision."""
+    where = comp.evidence[0].path if comp.evidence else ""
+    return (comp.kind.value, comp.id.rsplit("/", 1)[0] if "/" in comp.id else comp.id, where)
+
+
+CURATION_NAMES = 5
+"""Components named in a grouped curation's reason; ``components`` lists them all."""
+
+
+def _curate(members: list[tuple[Component, ComponentResult]]) -> Action:
+    comp, result = members[0]
     why = result.license.reason or "no source stated a license"
+    if len(members) == 1:
+        head = f"{component_label(comp)} is distributed and its license is unknown: {why}"
+    else:
+        names = [component_label(c) for c, _ in members[:CURATION_NAMES]]
+        more = len(members) - len(names)
+        listed = ", ".join(names) + (f" and {more} more" if more else "")
+        head = (
+            f"{len(members)} distributed components from "
+            f"{curation_group(comp)[1].split(':', 1)[-1]} have an unknown license: {listed} "
+            f"({why})"
+        )
     parts = [
-        f"{name} is distributed and its license is unknown: {why}",
-        "State its license in a curation (.depaudit/curations.toml), with where it is written",
+        head,
+        "State the license of each in a curation (.depaudit/curations.toml), with where it is "
+        "written",
     ]
+    ids = [c.id for c, _ in members]
     return Action(
         kind=ActionKind.ADD_CURATION,
-        target=result.component_id,
+        target=comp.id,
         because=_sentences(parts),
-        evidence=_evidence(comp.evidence, result.license.evidence),
+        evidence=_evidence(
+            *(c.evidence for c, _ in members), *(r.license.evidence for _, r in members)
+        ),
+        properties=_props(components=JOIN.join(ids) if len(ids) > 1 else ""),
         severity=Severity.UNKNOWN,
     )
 

@@ -272,6 +272,7 @@ CONFLICT = Finding(
 )
 PROBLEMS = (
     Problem(UBI, 1, "unresolved", "ARG UBI_VERSION has no default; assumed latest", "dockerfile"),
+    Problem(UBI, 3, "parse-error", "FROM without an image", "dockerfile"),
     Problem(CFG, 0, "skipped", "too large", "circleci"),
 )
 
@@ -490,7 +491,10 @@ def test_what_is_not_a_decision_is_a_note_grouped_by_cause() -> None:
         "unexpanded-value": [
             ("docker/ubi/Dockerfile", "ARG UBI_VERSION has no default; assumed latest (unresolved)")
         ],
-        "parse-problem": [(".circleci/config.yml", "too large (skipped)")],
+        "parse-problem": [
+            (".circleci/config.yml", "too large (skipped)"),
+            ("docker/ubi/Dockerfile", "FROM without an image (parse-error)"),
+        ],
     }
 
 
@@ -551,7 +555,8 @@ def test_unknown_license_is_a_curation_only_where_it_decides(
         assert action.severity == Severity.UNKNOWN
         assert action.because == (
             "pathtools 0.1.2 is distributed and its license is unknown: PyPI states no license. "
-            "State its license in a curation (.depaudit/curations.toml), with where it is written."
+            "State the license of each in a curation (.depaudit/curations.toml), with where it is "
+            "written."
         )
 
 

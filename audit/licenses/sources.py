@@ -41,14 +41,15 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
 
+from audit import spdx
 from audit.licenses import kernel
-from audit.model import Component, ComponentKind, Evidence, Finding, Notice
+from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notices import NAME as NOTICES
 from audit.scanners.notices import is_license_file, is_source_file
 
-KERNEL_MODULE = "kernel-module"
-EBPF = "ebpf"
-USERSPACE = "userspace"
+KERNEL_MODULE = Context.KERNEL_MODULE.value
+EBPF = Context.EBPF.value
+USERSPACE = Context.USERSPACE.value
 
 HEADER_KINDS = frozenset({"spdx-tag", "prose"})
 RUNTIME_KINDS = frozenset({"module-license", "ebpf-section"})
@@ -144,24 +145,6 @@ def needs_notice(path: str) -> bool:
     if any(part in _NO_NOTICE_DIRS for part in parts[:-1]):
         return False
     return not any(mark in parts[-1] for mark in _GENERATED_MARKS)
-
-
-@lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
-@lru_cache(maxsize=4096)
-def equivalent(a: str, b: str) -> bool:
-    """Whether two SPDX expressions mean the same (order of OR/AND terms aside)."""
-    if a == b:
-        return True
-    try:
-        return bool(_licensing().is_equivalent(a, b))
-    except Exception:  # license-expression raises several error types
-        return False
 
 
 def _runtime_label(notice: Notice) -> str:
@@ -535,7 +518,7 @@ class _Builder:
             if f.counted:
                 counted.append(f)
             header = f.header
-            if header and (header == license_expr or equivalent(header, license_expr)):
+            if header and spdx.equivalent(header, license_expr):
                 deciding.extend(f.deciding)
             if f.notices:
                 if f.path in texts:
@@ -715,7 +698,6 @@ __all__ = [
     "KERNEL_MODULE",
     "USERSPACE",
     "SourceFacts",
-    "equivalent",
     "group_sources",
     "source_context",
 ]

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from audit.model import Action, Evidence, RepoInfo, Report
 from audit.report.json_report import (
+    ACTION_TITLE,
     STATUS_ORDER,
     component_ids,
     note_count,
@@ -34,7 +35,7 @@ from audit.report.json_report import (
     rows,
     status_counts,
 )
-from audit.report.text import ACTION_TITLE, NOTE_EXAMPLES, decisions_line
+from audit.report.text import NOTE_EXAMPLES, decisions_line
 
 DECISIONS = "Decisions ({}), most urgent first"
 

@@ -26,8 +26,9 @@ from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.style import Style
 
-from audit.model import Action, ActionKind, ComponentResult, Evidence, Note, Report, Status
+from audit.model import Action, ComponentResult, Evidence, Note, Report, Status
 from audit.report.json_report import (
+    ACTION_TITLE,
     STATUS_ORDER,
     component_ids,
     note_count,
@@ -105,16 +106,6 @@ STATUS_STYLE: dict[Status, str] = {
     Status.NOT_REQUIRED: "dim",
     Status.ALLOWED: "green",
 }
-
-ACTION_TITLE: dict[ActionKind, str] = {
-    ActionKind.REMOVE: "remove",
-    ActionKind.REPLACE: "replace",
-    ActionKind.REQUEST_EXCEPTION: "request an exception for",
-    ActionKind.ADD_CURATION: "add a curation for",
-    ActionKind.FIX_NOTICE: "fix the license notices of",
-    ActionKind.ELECT: "record the license elected for",
-}
-"""How a decision line names its kind: ``remove pypi:avocado-framework@69.0``."""
 
 SEVERITY_STYLE: dict[str, str] = {
     "denied": "bold red",
@@ -414,11 +405,11 @@ def _note(out: _Out, note: Note) -> None:
 
 
 def render(
-    report: Report, *, color: bool = False, width: int = DEFAULT_WIDTH, quiet: bool = False
+    report: Report, *, color: bool = False, width: int | None = None, quiet: bool = False
 ) -> str:
-    """The report as text ``width`` columns wide; ``color`` adds ANSI styles (for a TTY);
-    ``quiet`` keeps the summary and one line per decision."""
-    out = _Out(color, width)
+    """The report as text ``width`` columns wide (default :data:`DEFAULT_WIDTH`); ``color``
+    adds ANSI styles (for a TTY); ``quiet`` keeps the summary and one line per decision."""
+    out = _Out(color, width or DEFAULT_WIDTH)
     out.line(summary_line(report), "bold")
     out.line(_context_line(report))
     if report.outcome is not None:
