@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from audit import __version__
 from audit.errors import InputError
+from audit.gcpause import tuned
 
 if TYPE_CHECKING:
     from audit.config import Config
@@ -365,7 +366,8 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     root = _root(args.path)
     pairs = _outputs(args, "json", ("json", "text"))
     config = _config(args, root)
-    run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
+    with tuned():
+        run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
     index = GraphIndex.build(run.inventory)
     removals = {}
     for c in run.inventory.components:
@@ -421,7 +423,7 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
     # without --timeout, run_audit makes its own client (the library's defaults)
     client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
     # a bar on stderr for long scans, when it is a terminal
-    with scan_progress(enabled=not getattr(args, "no_progress", False)):
+    with scan_progress(enabled=not getattr(args, "no_progress", False)), tuned():
         report = run_audit(root, config, options, display_root=str(args.path), client=client)
     return config, report
 
