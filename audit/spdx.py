@@ -64,10 +64,11 @@ def errors() -> tuple[type[BaseException], ...]:
     """What reading an expression may raise: license-expression's own errors (its
     ``ExpressionError`` and the ``ParseError`` of boolean.py it builds on), the
     ``RecursionError`` of deeply nested input, and (defensively, on odd input) the
-    ``ValueError``/``TypeError`` of the parser's internals."""
+    ``ValueError``/``TypeError``/``IndexError`` of the parser's internals (boolean.py 5.0
+    raises ``IndexError`` on ``( )``)."""
     from license_expression import ExpressionError, ParseError
 
-    return (ExpressionError, ParseError, RecursionError, ValueError, TypeError)
+    return (ExpressionError, ParseError, RecursionError, ValueError, TypeError, IndexError)
 
 
 def is_reference(key: str) -> bool:
