@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from audit import __version__
 from audit.errors import InputError
+from audit.gcpause import tuned
 
 if TYPE_CHECKING:
     from audit.config import Config
@@ -345,7 +346,8 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     root = _root(args.path)
     pairs = _outputs(args, "json", ("json", "text"))
     config = _config(args, root)
-    run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
+    with tuned():
+        run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
     index = GraphIndex.build(run.inventory)
     removals = {}
     for c in run.inventory.components:
@@ -400,7 +402,7 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
 
     # without --timeout, run_audit makes its own client (the library's defaults)
     client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
-    with scan_progress():  # a bar on stderr for long scans, when it is a terminal
+    with scan_progress(), tuned():  # a bar on stderr for long scans, when it is a terminal
         report = run_audit(root, config, options, display_root=str(args.path), client=client)
     return config, report
 
