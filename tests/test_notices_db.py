@@ -31,7 +31,7 @@ STEP = 97
 """Every STEP-th eligible notice/reference/tag rule (by name) is in the sample."""
 TEXT_STEP = 41
 """Every TEXT_STEP-th full license text with an SPDX id is in the sample."""
-LICENSE_KINDS = ("spdx-tag", "prose", "license-text")
+LICENSE_KINDS = ("spdx-tag", "prose", "license-text", "matched")
 
 
 def _block(open_: str, middle: str, close: str) -> Callable[[str], str]:

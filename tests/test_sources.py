@@ -362,9 +362,7 @@ def test_go_file_pointing_at_license_takes_its_identified_text() -> None:
             "Permission is hereby granted, free of charge, to any person obtaining a copy",
             "notices",
         ),
-        # The license database reads the sentence itself ("governed by a MIT-style license
-        # that can be found in the LICENSE file") as MIT, from its first line.
-        Evidence("pkg/a.go", 1, "// Use of this source code is governed by a MIT-style", "notices"),
+        Evidence("pkg/a.go", 2, "// license that can be found in the LICENSE file.", "notices"),
     )
 
 

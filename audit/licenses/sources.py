@@ -690,7 +690,7 @@ class _Builder:
 
 MAX_FILE_LICENSES = 200
 """Per-file license notices listed for one component (explain, JSON report)."""
-_FILE_KINDS = frozenset({*HEADER_KINDS, *RUNTIME_KINDS, "license-text", "partial"})
+_FILE_KINDS = frozenset({*HEADER_KINDS, *RUNTIME_KINDS, "license-text", "matched", "partial"})
 
 
 def file_licenses(

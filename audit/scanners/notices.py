@@ -17,7 +17,7 @@ It finds, per file, :class:`~audit.model.Notice` values of these kinds:
   ``SEC("tp_btf/...")`` programs; ``obj-m`` in Kbuild/Makefile, ``dkms.conf``);
 - from the license database (:mod:`audit.licenses.matcher`, when ``licensedcode-data`` is
   installed), for a file whose head holds no SPDX tag and no notice the finders above read:
-  ``prose`` (``license-text`` in license files) with the matched ``rule`` and lines, and
+  ``matched`` (``license-text`` in license files) with the matched ``rule`` and lines, and
   ``partial`` (no expression) naming the rule that matched too little to be trusted.
 
 Which files: the source, build and license files named below, and every other text file
@@ -803,6 +803,12 @@ def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
         yield Notice(source.path, line, "reference", None, name, head.evidence(source.path, line))
 
 
+MATCHED = "matched"
+"""A license notice the database matched in a file the finders above read nothing in.
+Shown per file (explain, JSON ``license_files``) but not yet one of the header kinds that
+decide a source component's license: promoting it splits components on real trees (libs'
+driver/ppm_syscall.h reads as GPL-2.0-only), a decision for the grouping, not the scanner."""
+
 _RUNTIME_LINE = re.compile(r"^.*(?:MODULE_LICENSE|\"license\"\s*\)).*$", re.MULTILINE)
 _PARTIAL = "partial"
 
@@ -884,7 +890,7 @@ def _db_notices(m: Matcher, source: SourceFile, region: str, whole: bool) -> lis
     if full:
         for expression, group in _combined(m, toks, full):
             first, last = group[0], group[-1]
-            kind = "license-text" if whole and first.rule.kind == "text" else "prose"
+            kind = "license-text" if whole and first.rule.kind == "text" else MATCHED
             notices.append(_db_notice(source, kind, expression, first, last, group))
     else:
         for x in found[:3]:
@@ -1059,6 +1065,12 @@ def scan_notices(source: SourceFile) -> ScanResult:
     head = _head(source.text)
     found: list[Notice | Problem] = []
     found.extend(_spdx_tags(source, head))
+    if not _named(path):
+        # Other text files: their SPDX tags, else what the license database matches, shown
+        # per file without deciding a component (MATCHED).
+        if not found:
+            found.extend(_database(source, whole=False))
+        return _result(found)
     license_file = is_license_file(path)
     from_db: list[Notice] | None = _database(source, whole=True) if license_file else None
     license_texts = _license_texts(source, from_db or []) if license_file else []
@@ -1077,9 +1089,15 @@ def scan_notices(source: SourceFile) -> ScanResult:
         found.extend(_runtime(source))
         found.extend(_ebpf_hint(source))
     found.extend(_kernel_build_hint(source))
-    notices = sorted(
-        (n for n in found if isinstance(n, Notice)), key=lambda n: (n.line, n.kind, n.raw)
-    )
+    return _result(found)
+
+
+def _order(n: Notice) -> tuple[int, str, str]:
+    return (n.line, n.kind, n.raw)
+
+
+def _result(found: list[Notice | Problem]) -> ScanResult:
+    notices = sorted((n for n in found if isinstance(n, Notice)), key=_order)
     problems = sorted(p for p in found if isinstance(p, Problem))
     return ScanResult(notices=tuple(notices), problems=tuple(problems))
 
