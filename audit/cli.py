@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from audit import __version__
 from audit.errors import InputError
+from audit.policy.policy import CONTEXTS, DISTRIBUTIONS
 
 if TYPE_CHECKING:
     from audit.config import Config
@@ -31,19 +32,26 @@ EXIT_ERROR = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        raise InputError(message)
+        # one line, as for every other error; the usage is one --help away
+        raise InputError(f"{message} (see `{self.prog} --help`)")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
     p.add_argument("--config", type=Path, help="configuration file (default: PATH/.depaudit.toml)")
+    _format_options(p, formats, default)
+
+
+def _format_options(p: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
+    """``--format`` (its choices listed in --help), ``--output`` and ``--debug``."""
+    p.set_defaults(format_choices=tuple(formats), default_format=default)
     p.add_argument(
         "--format",
         "-f",
         action="append",
         dest="formats",
         metavar="FORMAT",
-        help="output format (repeatable, paired with --output)",
+        help=f"output format: {', '.join(formats)} (default: {default}, or the one --output's"
+        " extension names; repeatable, paired with --output)",
     )
     p.add_argument(
         "--output",
@@ -51,9 +59,17 @@ def _common(p: argparse.ArgumentParser) -> None:
         action="append",
         dest="outputs",
         metavar="FILE",
-        help="write to FILE instead of stdout (repeatable, one per --format)",
+        help="write to FILE instead of stdout (repeatable, one per --format; checked writable"
+        " before the audit starts)",
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    _debug_option(p)
+
+
+def _debug_option(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a subcommand's own default must not undo `depaudit --debug COMMAND`
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors"
+    )
 
 
 def _path_arg(p: argparse.ArgumentParser) -> None:
@@ -105,12 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dependency and license audit: inventory, policy, actions.",
     )
     parser.add_argument("--version", action="version", version=f"depaudit {__version__}")
+    _debug_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     scan = sub.add_parser("scan", help="the full audit (exit 0 clean, 1 findings, 2 error)")
     _path_arg(scan)
-    _common(scan)
+    _common(scan, report_formats(), "text")
     _audit_options(scan)
     scan.add_argument(
         "--fail-on",
@@ -140,16 +157,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     inv = sub.add_parser("inventory", help="components and their graph (no network)")
     _path_arg(inv)
-    _common(inv)
+    _common(inv, INVENTORY_FORMATS, "json")
     inv.set_defaults(func=_cmd_inventory)
 
     lic = sub.add_parser("license", help="evaluate one license expression")
     lic.add_argument("expression", help="an SPDX license expression, e.g. 'GPL-2.0-only OR MIT'")
     lic.add_argument(
-        "--context", default="userspace", help="execution context (default: userspace)"
+        "--context",
+        default="userspace",
+        choices=CONTEXTS,
+        help=f"execution context: {', '.join(CONTEXTS)} (default: userspace)",
     )
     lic.add_argument(
-        "--distribution", default="distributed", help="distribution model (default: distributed)"
+        "--distribution",
+        default="distributed",
+        choices=DISTRIBUTIONS,
+        help=f"distribution model: {', '.join(DISTRIBUTIONS)} (default: distributed)",
     )
     lic.add_argument("--project", help="the project asking (exceptions can be per project)")
     lic.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
@@ -164,21 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     lic.add_argument("--waivers", metavar="FILE")
     lic.add_argument("--offline", action="store_true")
     _timeout_option(lic)
-    lic.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
-    lic.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
-    lic.add_argument("--debug", action="store_true")
+    _format_options(lic, ("text", "json"), "text")
     lic.set_defaults(func=_cmd_license)
 
     exp = sub.add_parser("explain", help="the evidence and reasons behind one verdict")
     exp.add_argument("id", help="a component id or name (e.g. avocado-framework)")
     _path_arg(exp)
-    _common(exp)
+    _common(exp, ("text", "json"), "text")
     _audit_options(exp)
     exp.set_defaults(func=_cmd_explain)
 
     req = sub.add_parser("request", help="license exception request bodies (Markdown/JSON)")
     _path_arg(req)
-    _common(req)
+    _common(req, ("markdown", "json"), "markdown")
     _audit_options(req)
     req.add_argument(
         "--component",
@@ -212,14 +233,25 @@ def _history_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     dif.add_argument("run_b", nargs="?", metavar="RUN_B", help="(default: the newest run)")
     dif.add_argument("--db", type=Path, metavar="DB", help=db_help)
-    for p, func in ((hist, _cmd_history), (dif, _cmd_diff)):
-        p.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
-        p.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
-        p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    from audit.report.diff import FORMATS as DIFF_FORMATS
+    from audit.report.diff import HISTORY_FORMATS
+
+    for p, func, formats in (
+        (hist, _cmd_history, HISTORY_FORMATS),
+        (dif, _cmd_diff, DIFF_FORMATS),
+    ):
+        _format_options(p, formats, "text")
         p.set_defaults(func=func)
 
 
 FAIL_ON = ("unknown", "needs-exception", "denied", "never")
+INVENTORY_FORMATS = ("json", "text")
+
+
+def report_formats() -> tuple[str, ...]:
+    from audit.report.registry import names
+
+    return names()
 
 
 def _date(text: str) -> date:
@@ -296,19 +328,46 @@ def _root(path: Path) -> Path:
 def _outputs(
     args: argparse.Namespace, default: str, allowed: Sequence[str]
 ) -> list[tuple[str, str | None]]:
-    formats = args.formats or [default]
+    """``--format``/``--output`` pairs; a format left out is the one the output's extension
+    names (``-o sbom.cdx.json``), else ``default``. Every output is checked writable now, so
+    that a bad path fails before the audit rather than after it."""
+    from audit.report.registry import infer_format
+
     outputs = args.outputs or []
+    formats = list(args.formats or [])
     for f in formats:
         if f not in allowed:
             raise InputError(f"unknown --format {f!r} (choose from {', '.join(allowed)})")
-    if len(outputs) > len(formats):
+    if formats and len(outputs) > len(formats):
         raise InputError("more --output than --format options")
+    if not formats:
+        formats = [infer_format(out, tuple(allowed)) or default for out in outputs] or [default]
     if len(formats) > 1 and len(outputs) < len(formats) - 1:
         raise InputError("several --format options need an --output for all but one")
     pairs: list[tuple[str, str | None]] = []
     for i, f in enumerate(formats):
         pairs.append((f, outputs[i] if i < len(outputs) else None))
+    for _, out in pairs:
+        if out is not None and out != "-":
+            _check_writable(Path(out))
     return pairs
+
+
+def _check_writable(path: Path) -> None:
+    """InputError naming ``path`` unless a file can be written there."""
+    import os
+
+    if path.is_dir():
+        raise InputError("cannot write: is a directory", path=str(path))
+    if path.exists():
+        ok = os.access(path, os.W_OK)
+    else:
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError("cannot write: no such directory", path=str(path))
+        ok = os.access(parent, os.W_OK | os.X_OK)
+    if not ok:
+        raise InputError("cannot write: permission denied", path=str(path))
 
 
 def _emit(pairs: Sequence[tuple[str, str | None]], render: Callable[[str], str]) -> None:
@@ -438,22 +497,20 @@ def _cmd_license(args: argparse.Namespace) -> int:
 
     from audit.model import STATUS_SEVERITY, Status, to_jsonable
     from audit.policy import (
-        CONTEXTS,
-        DISTRIBUTIONS,
         bundled_exceptions,
         evaluate,
         load_exceptions,
         load_policy,
         load_waivers,
     )
+    from audit.policy.expressions import parse_expression
 
     pairs = _outputs(args, "text", ("text", "json"))
-    if args.context not in CONTEXTS:
-        raise InputError(f"unknown --context {args.context!r} (choose from {', '.join(CONTEXTS)})")
-    if args.distribution not in DISTRIBUTIONS:
-        raise InputError(
-            f"unknown --distribution {args.distribution!r} (choose from {', '.join(DISTRIBUTIONS)})"
-        )
+    parsed = parse_expression(args.expression)
+    if parsed.problem and (
+        parsed.problem.startswith("cannot parse") or parsed.problem.startswith("empty")
+    ):
+        raise InputError(f"not an SPDX license expression: {args.expression!r} ({parsed.problem})")
     if args.policy and (args.policy.endswith(".toml") or "/" in args.policy):
         policy = load_policy(Path(args.policy))
     else:

@@ -106,14 +106,18 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
     return Config(**kw)
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path, shown: str | None = None) -> dict[str, Any]:
+    """The TOML table in ``path``; errors name it as ``shown`` (default: the path)."""
+    where = shown or str(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
+        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=where) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=str(path)) from None
+        raise ConfigError(f"cannot read: {exc.strerror}", path=where) from None
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
@@ -125,7 +129,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         return parse_config(data, str(explicit))
     own = root / CONFIG_NAME
     if own.is_file() and not own.is_symlink():
-        return parse_config(_load_toml(own), f"{CONFIG_NAME}")
+        return parse_config(_load_toml(own, CONFIG_NAME), CONFIG_NAME)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file() and not pyproject.is_symlink():
         try:

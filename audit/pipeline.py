@@ -173,7 +173,7 @@ def _audit(
         load_exceptions,
         load_waivers,
     )
-    from audit.repo import repo_info
+    from audit.repo import default_project_name, repo_info
 
     policy = _policy(options, config, root)
     as_of = options.as_of or date.today()
@@ -236,9 +236,12 @@ def _audit(
     warnings = list(registry.warnings)
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
+    repository = repo_info(root)
     return Report(
         root=display_root or str(root),
-        project=project,
+        # only an explicit project name selects per-project exceptions (above); the default
+        # name (the repository's, or the folder's) only names the report
+        project=project or default_project_name(root, repository),
         as_of=options.as_of.isoformat() if options.as_of else None,
         policy=policy.info(),
         inventory=inventory,
@@ -246,7 +249,7 @@ def _audit(
         actions=actions,
         findings=run.findings,
         incomplete=incomplete,
-        repository=repo_info(root),
+        repository=repository,
         warnings=tuple(warnings),
     )
 

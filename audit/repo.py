@@ -51,3 +51,16 @@ def repo_info(root: Path) -> RepoInfo:
         commit=commit,
         prefix="" if prefix == "." else prefix,
     )
+
+
+def default_project_name(root: Path, repo: RepoInfo) -> str:
+    """The name a report gives a project without ``--project`` or ``project =`` in the config.
+
+    The repository's name from its remote when ``root`` is the repository's top, else the
+    scanned folder's own name; never a path (so no home directory ends up in a report).
+    """
+    if repo.remote and not repo.prefix:
+        name = repo.remote.rstrip("/").rsplit("/", 1)[-1]
+        if name:
+            return name
+    return Path(root).resolve().name or "project"
