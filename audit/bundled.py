@@ -43,7 +43,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -68,7 +67,7 @@ from audit.model import (
     Relation,
     SkippedFile,
 )
-from audit.safegit import OVERRIDES, filter_overrides, git_env
+from audit.safegit import filter_overrides, popen_git, run_git
 from audit.scan import decode, is_binary
 
 if TYPE_CHECKING:
@@ -562,32 +561,21 @@ def git_archive(
     filters = filter_overrides(mirror)
     if filters is None:
         raise SourceError("unreadable", f"git mirror {name}: a filter driver cannot be disabled")
-    base = ["git", "-C", str(mirror), *OVERRIDES, *filters]
-    env = git_env()
     commit = None
     for ref in _refs(version):
-        try:
-            verify = [
-                *base,
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                "--end-of-options",
-                f"{ref}^{{commit}}",
-            ]
-            found = subprocess.run(verify, capture_output=True, timeout=60, env=env, check=False)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise SourceError("unreadable", f"cannot run git: {exc}") from None
-        if found.returncode == 0:
+        found = run_git(
+            mirror, *filters, "rev-parse", "--verify", "--quiet", "--end-of-options",
+            f"{ref}^{{commit}}",
+        )  # fmt: skip
+        if found.code == -1:
+            raise SourceError("unreadable", found.error)
+        if found.ok:
             commit = found.stdout.decode("ascii", "replace").strip()
             break
     if not commit or not _HEX.fullmatch(commit):
         raise SourceError("unresolved", f"{version} is not a commit of the git mirror {name}")
     try:
-        proc = subprocess.Popen(
-            [*base, "archive", "--format=tar", commit],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-        )  # fmt: skip
+        proc = popen_git(mirror, *filters, "archive", "--format=tar", commit)
     except OSError as exc:
         raise SourceError("unreadable", f"cannot run git: {exc}") from None
     assert proc.stdout is not None

@@ -12,17 +12,19 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from audit.model import Problem, SkippedFile
+from audit.safegit import run_git
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 """Files larger than this (bytes) are listed as skipped and never read."""
 
 ALWAYS_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn"})
+GIT_TIMEOUT = 120.0
+"""Seconds ``git ls-files`` may take before the tree is walked instead."""
 PROGRESS_STEP = 1000
 """Files found between two calls of :func:`discover`'s ``progress``."""
 
@@ -65,40 +67,29 @@ def _excluded(rel: str, patterns: Sequence[str]) -> bool:
 def _git_files(root: Path) -> list[str] | None:
     """Paths git knows under ``root`` (tracked + untracked-not-ignored), or None if not git.
 
-    git runs with repository hooks and fsmonitor disabled: a scanned repository's config
-    must never make us execute anything.
+    git runs through :mod:`audit.safegit`: a scanned repository's configuration never makes
+    it execute anything (hooks, fsmonitor, a promisor remote's lazy fetch through
+    ``core.sshCommand``...).
     """
     if not _inside_git(root):
         return None
-    cmd = [
-        "git",
-        "-c",
-        "core.fsmonitor=false",
-        "-c",
-        "core.hooksPath=/dev/null",
-        "-c",
-        "core.quotepath=off",
-        "ls-files",
-        "-z",
-        "--cached",
-        "--others",
-        "--exclude-standard",
-        "--",
-        ".",
-    ]
-    try:
-        out = subprocess.run(
-            cmd,
-            cwd=root,
-            capture_output=True,
-            timeout=120,
-            check=True,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_CONFIG_NOSYSTEM": "1"},
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+    out = run_git(
+        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".",
+        timeout=GIT_TIMEOUT,
+    )  # fmt: skip
+    if not out.ok:
         return None
-    names = {n for n in out.decode("utf-8", "surrogateescape").split("\0") if n}
+    names = {n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
     return sorted(names)
+
+
+def is_tree_path(rel: str) -> bool:
+    """Is ``rel`` a canonical path below the root (``a/b``)? Not ``/a``, ``../a``, ``a/../b``,
+    ``a//b``, ``./a`` or ``a/``: a crafted git index can list any of those, and none of them
+    may be read."""
+    if not rel or rel.startswith("/") or "\0" in rel:
+        return False
+    return all(part not in ("", ".", "..") for part in rel.split("/"))
 
 
 def _inside_git(root: Path) -> bool:
@@ -200,6 +191,12 @@ def discover(
             problems.append(Problem(shown, 0, "skipped", "file name is not valid UTF-8; not read"))
             continue
         if entry is None:  # listed by git: the walk's checks are made here
+            if not is_tree_path(rel):
+                message = (
+                    f"the git index lists {rel!r}, which is not a path inside the tree; not read"
+                )
+                problems.append(Problem(".git/index", 0, "skipped", message))
+                continue
             parts = rel.split("/")
             if any(p in ALWAYS_EXCLUDED_DIRS for p in parts[:-1]) or _excluded(rel, excludes):
                 continue

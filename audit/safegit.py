@@ -4,14 +4,17 @@ A scanned repository's own configuration is hostile input: ``core.fsmonitor`` na
 program that even ``git ls-files`` runs, hooks run on index changes, a promisor remote makes
 a missing object trigger a fetch through ``core.sshCommand``. Every git command here runs:
 
-- with ``-c core.fsmonitor=false -c core.hooksPath=/dev/null -c protocol.allow=never``
-  (command-line configuration overrides the repository's);
+- with ``-c core.fsmonitor=false -c core.hooksPath=/dev/null -c protocol.allow=never``,
+  ``core.sshCommand``, ``core.askPass``, ``credential.helper``, ``core.pager`` and automatic
+  maintenance turned off (command-line configuration overrides the repository's);
 - with an environment that has none of the caller's ``GIT_*`` variables (a ``GIT_DIR`` or
   ``GIT_INDEX_FILE`` left by a hook that runs depaudit must not redirect it) and sets
   ``GIT_CONFIG_NOSYSTEM=1``, ``GIT_OPTIONAL_LOCKS=0`` (nothing is written),
   ``GIT_ALLOW_PROTOCOL=`` (no transport at all, whatever the configuration allows),
-  ``GIT_NO_LAZY_FETCH=1``, ``GIT_TERMINAL_PROMPT=0`` and ``GIT_LITERAL_PATHSPECS=1`` (a path
-  read from the tree is a path, never pathspec magic);
+  ``GIT_NO_LAZY_FETCH=1`` (a partial clone's missing object is missing, never fetched through
+  its promisor remote), ``GIT_TERMINAL_PROMPT=0``, ``GIT_SSH_COMMAND=false``,
+  ``GIT_ASKPASS=`` (and no ``SSH_ASKPASS``), ``GIT_PAGER=cat`` and ``GIT_LITERAL_PATHSPECS=1``
+  (a path read from the tree is a path, never pathspec magic);
 - with its output captured (no pager), a timeout, and arguments after ``--`` or
   ``--end-of-options`` when they come from the tree.
 
@@ -36,6 +39,12 @@ OVERRIDES = (
     "-c", "core.hooksPath=/dev/null",
     "-c", "protocol.allow=never",
     "-c", "core.quotepath=off",
+    "-c", "core.sshCommand=false",
+    "-c", "core.askPass=",
+    "-c", "credential.helper=",
+    "-c", "core.pager=cat",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
 )  # fmt: skip
 """Configuration given on every git command line (it wins over the repository's)."""
 
@@ -47,10 +56,17 @@ ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_LITERAL_PATHSPECS": "1",
     "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_SSH_COMMAND": "false",
+    "GIT_ASKPASS": "",
+    "GIT_PAGER": "cat",
+    "GIT_EDITOR": "false",
     "LC_ALL": "C",
     "LANGUAGE": "C",
 }
 """Environment variables set for every git command (after dropping the caller's ``GIT_*``)."""
+
+_DROPPED = frozenset({"SSH_ASKPASS", "PAGER"})
+"""Variables of the caller's environment git could run as a program."""
 
 TIMEOUT = 60.0
 _HEX = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
@@ -73,16 +89,30 @@ class GitOutput:
 
 def git_env() -> dict[str, str]:
     """The environment git runs with (see the module docstring)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k not in _DROPPED}
     env.update(ENV)
     return env
+
+
+def git_argv(*args: str) -> list[str]:
+    """The command line of ``git <args>`` with the safe configuration."""
+    return ["git", *OVERRIDES, *args]
+
+
+def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``git <args>`` in ``cwd``, started with the safe configuration and environment, its
+    output to be streamed from ``stdout`` (standard error discarded). Raises ``OSError``."""
+    return subprocess.Popen(
+        git_argv(*args), cwd=cwd, env=git_env(), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def run_git(cwd: Path, *args: str, timeout: float = TIMEOUT) -> GitOutput:
     """``git <args>`` in ``cwd`` with the safe configuration and environment."""
     try:
         done = subprocess.run(
-            ["git", *OVERRIDES, *args], cwd=cwd, env=git_env(), capture_output=True,
+            git_argv(*args), cwd=cwd, env=git_env(), capture_output=True,
             timeout=timeout, check=False, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     except FileNotFoundError:
@@ -193,8 +223,10 @@ __all__ = [
     "GitOutput",
     "WorkTree",
     "filter_overrides",
+    "git_argv",
     "git_env",
     "head_commit",
+    "popen_git",
     "resolve_commit",
     "run_git",
     "work_tree_at",
