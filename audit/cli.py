@@ -245,7 +245,7 @@ def _history_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 FAIL_ON = ("unknown", "needs-exception", "denied", "never")
-INVENTORY_FORMATS = ("json", "text")
+INVENTORY_FORMATS = ("json", "text", "cyclonedx", "spdx")
 
 
 def report_formats() -> tuple[str, ...]:
@@ -389,7 +389,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     from audit.report import inventory as render
 
     root = _root(args.path)
-    pairs = _outputs(args, "json", ("json", "text"))
+    pairs = _outputs(args, "json", INVENTORY_FORMATS)
     config = _config(args, root)
     run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
     index = GraphIndex.build(run.inventory)
@@ -404,6 +404,12 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     def render_fmt(fmt: str) -> str:
         if fmt == "text":
             return render.render_text(run.inventory, removals, run.findings)
+        if fmt in ("cyclonedx", "spdx"):
+            from audit.pipeline import inventory_report
+            from audit.report.registry import render as render_report
+
+            report = inventory_report(root, config, run, display_root=str(args.path))
+            return render_report(fmt, report)
         return render.render_json(render.inventory_document(run.inventory, removals, run.findings))
 
     _emit(pairs, render_fmt)

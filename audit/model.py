@@ -324,8 +324,8 @@ class PolicyInfo:
 
 @dataclass(frozen=True)
 class Report:
-    """One audit: the inventory and every conclusion drawn from it. No timestamps, so that
-    two runs over the same tree are identical."""
+    """One audit: the inventory and every conclusion drawn from it. Its one timestamp,
+    ``created``, is reproducible wherever it can be (see the field)."""
 
     root: str
     project: str | None
@@ -342,6 +342,10 @@ class Report:
     repository: RepoInfo = RepoInfo()
     warnings: tuple[str, ...] = ()
     """Non-fatal notes, e.g. exception records skipped."""
+    created: str | None = None
+    """When the SBOMs say they were made (ISO 8601, UTC): ``SOURCE_DATE_EPOCH``, else the
+    as-of date, else the commit's date, else the time of the run. Not in the JSON report,
+    so that it does not change the report's digest."""
 
     def result(self, component_id: str) -> ComponentResult | None:
         for r in self.results:

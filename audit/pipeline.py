@@ -7,6 +7,7 @@ stage logic lives here. The CLI calls these.
 from __future__ import annotations
 
 import gc
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,15 @@ from audit.gitindex import pin_submodules
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
 from audit.licenses.sources import group_sources
-from audit.model import ComponentResult, Finding, Inventory, Report, Status, Verdict
+from audit.model import (
+    ComponentResult,
+    Finding,
+    Inventory,
+    PolicyInfo,
+    Report,
+    Status,
+    Verdict,
+)
 from audit.scan import prestart, scan
 
 if TYPE_CHECKING:
@@ -61,6 +70,29 @@ def build_inventory(
         )  # fmt: skip
         _settle()
     return InventoryRun(inventory, findings)
+
+
+def inventory_report(
+    root: Path, config: Config, run: InventoryRun, *, display_root: str | None = None
+) -> Report:
+    """The inventory alone as a Report, for the SBOM formats of ``depaudit inventory``: no
+    licenses resolved (only what components state themselves), no policy, no actions."""
+    from audit.repo import created_time, default_project_name, repo_info
+
+    repository = repo_info(root)
+    return Report(
+        root=display_root or str(root),
+        project=config.project or default_project_name(root, repository),
+        as_of=None,
+        policy=PolicyInfo(name=""),
+        inventory=run.inventory,
+        results=(),
+        actions=(),
+        findings=run.findings,
+        incomplete=tuple(sorted(run.inventory.problems)),
+        repository=repository,
+        created=created_time(root, None, os.environ),
+    )
 
 
 def _settle() -> None:
@@ -173,7 +205,7 @@ def _audit(
         load_exceptions,
         load_waivers,
     )
-    from audit.repo import default_project_name, repo_info
+    from audit.repo import created_time, default_project_name, repo_info
 
     policy = _policy(options, config, root)
     as_of = options.as_of or date.today()
@@ -251,6 +283,9 @@ def _audit(
         incomplete=incomplete,
         repository=repository,
         warnings=tuple(warnings),
+        created=created_time(
+            root, options.as_of.isoformat() if options.as_of else None, os.environ
+        ),
     )
 
 

@@ -8,6 +8,8 @@ the scanned repository runs. Any failure gives ``RepoInfo()`` (unknown), never a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
 from audit.model import RepoInfo
@@ -64,3 +66,32 @@ def default_project_name(root: Path, repo: RepoInfo) -> str:
         if name:
             return name
     return Path(root).resolve().name or "project"
+
+
+def commit_time(root: Path) -> str | None:
+    """The committer date of HEAD (ISO 8601 with offset), None outside a git work tree."""
+    return _git(root, "log", "-1", "--format=%cI", "HEAD")
+
+
+def created_time(root: Path, as_of: str | None, environ: Mapping[str, str]) -> str:
+    """The time SBOMs carry, in UTC: ``SOURCE_DATE_EPOCH`` (reproducible builds), else the
+    as-of date at 00:00, else HEAD's commit date, else now."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return _utc(datetime.fromtimestamp(int(epoch), tz=timezone.utc))
+        except (OverflowError, OSError, ValueError):
+            pass
+    if as_of:
+        return f"{as_of[:10]}T00:00:00Z"
+    committed = commit_time(root)
+    if committed:
+        try:
+            return _utc(datetime.fromisoformat(committed))
+        except ValueError:
+            pass
+    return _utc(datetime.now(timezone.utc))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
