@@ -16,7 +16,11 @@ scanned root; ``--source`` paths are relative to the current directory):
 
 ``NAME`` designates a bundled component by id, id without version, name, CMake name,
 repository (``falcosecurity/libs``) or repository name (``libs``); ``*`` designates every
-bundled component not named otherwise. Nothing is descended into unless mapped.
+bundled component not named otherwise. Nothing is descended into unless mapped. When a
+repository is pinned several times (Falco pins ``falcosecurity/libs`` at ``0.11.3`` for
+userspace and at ``5.0.1+driver`` for the driver), each pin is its own component and
+``NAME@VERSION`` designates one of them; a ``NAME`` without version that designates several
+pins is used for none (a Problem says so).
 
 Each bundled tree gets a label, ``<repository name>@<version>`` (a commit abbreviated to 12
 characters): ``libs@0e0b4e8ebcd5``. Inside the merged inventory:
@@ -131,7 +135,8 @@ class SourceSpec:
 
 
 def parse_source_arg(text: str) -> tuple[str, str]:
-    """``NAME=PATH``, ``NAME=PATH@auto`` or ``NAME=@fetch`` -> ``(name, value)``."""
+    """``NAME=PATH``, ``NAME=PATH@auto`` or ``NAME=@fetch`` -> ``(name, value)``; ``NAME``
+    may be ``NAME@VERSION`` to designate one pin of several."""
     name, sep, value = text.partition("=")
     name, value = name.strip(), value.strip()
     if not sep or not name or not value:
@@ -188,12 +193,42 @@ def component_keys(component: Component) -> frozenset[str]:
     return frozenset(k.lower() for k in keys if k)
 
 
+def pinned_keys(component: Component) -> frozenset[str]:
+    """``NAME@VERSION`` for each of :func:`component_keys`: the names that designate this one
+    pin when a repository is pinned several times (``falcosecurity/libs@5.0.1+driver``)."""
+    if not component.version:
+        return frozenset()
+    version = component.version.lower()
+    return frozenset(f"{k}@{version}" for k in component_keys(component) if "@" not in k)
+
+
 def _spec_for(component: Component, specs: Sequence[SourceSpec]) -> SourceSpec | None:
+    pinned = pinned_keys(component)
+    for spec in specs:
+        if spec.name.lower() in pinned:
+            return spec
     keys = component_keys(component)
     for spec in specs:
         if spec.name != WILDCARD and spec.name.lower() in keys:
             return spec
     return next((s for s in specs if s.name == WILDCARD), None)
+
+
+def _ambiguous(
+    specs: Sequence[SourceSpec], components: Sequence[Component]
+) -> dict[str, tuple[str, ...]]:
+    """Spec name -> the versions it designates, for each ``NAME=PATH`` (no ``@VERSION``) that
+    designates several pins of one repository: a tree is one version, so it is used for
+    none of them (``NAME@VERSION=PATH`` tells them apart)."""
+    out: dict[str, set[str]] = {}
+    for comp in components:
+        spec = _spec_for(comp, specs)
+        if spec is None or spec.name == WILDCARD or comp.prop("inactive"):
+            continue
+        if spec.name.lower() in pinned_keys(comp):
+            continue
+        out.setdefault(spec.name, set()).add(comp.version or "")
+    return {k: tuple(sorted(v)) for k, v in out.items() if len(v) > 1}
 
 
 # Labels, keys, prefixes ---------------------------------------------------------------------
@@ -648,13 +683,28 @@ class _Walk:
 
     def descend(self, inventory: Inventory, keys: tuple[str, ...], dirs: tuple[str, ...]) -> None:
         level = len(keys)
-        for comp in inventory.components:
-            if comp.kind not in (ComponentKind.DOWNLOAD, ComponentKind.SUBMODULE):
-                continue
+        pins = [
+            c
+            for c in inventory.components
+            if c.kind in (ComponentKind.DOWNLOAD, ComponentKind.SUBMODULE)
+        ]
+        ambiguous = _ambiguous(self.specs, pins)
+        for comp in pins:
             spec = _spec_for(comp, self.specs)
             if spec is None:
                 continue
             self.used.add(spec.name)
+            if spec.name in ambiguous:
+                versions = ambiguous[spec.name]
+                self.problem(
+                    comp,
+                    "config",
+                    f"source {spec.name}={spec.shown} ({spec.origin}) designates "
+                    f"{len(versions)} pins ({', '.join(versions)}); not descending into "
+                    f"{comp.name}@{comp.version}: map each with "
+                    f"{spec.name}@VERSION=PATH",
+                )
+                continue
             self._follow(comp, spec, keys, dirs, level)
 
     def _follow(
@@ -871,6 +921,7 @@ __all__ = [
     "local_id",
     "merge_inventories",
     "parse_source_arg",
+    "pinned_keys",
     "prefix_tree",
     "short_version",
     "source_specs",

@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _history_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _history_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     db_help = "the history database (default: .depaudit/history.sqlite)"
     hist = sub.add_parser("history", help="the recorded runs of scheduled audits")
     hist.add_argument("--db", type=Path, metavar="DB", help=db_help)

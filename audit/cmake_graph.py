@@ -62,6 +62,7 @@ _MAX_TOKENS = 200
 _MAX_OPTION_DEPTH = 8
 _ROOT_VARS = ("CMAKE_SOURCE_DIR", "PROJECT_SOURCE_DIR", "CMAKE_HOME_DIRECTORY")
 _HERE_VARS = ("CMAKE_CURRENT_LIST_DIR", "CMAKE_CURRENT_SOURCE_DIR")
+_BINARY_VARS = ("CMAKE_BINARY_DIR", "PROJECT_BINARY_DIR", "CMAKE_CURRENT_BINARY_DIR")
 _DOWNLOADS = frozenset({"fetchcontent_declare", "externalproject_add"})
 
 
@@ -100,6 +101,29 @@ class Download:
 
 
 @dataclass(frozen=True)
+class Define:
+    """One ``-DNAME=value`` of a superbuild's cmake command line."""
+
+    name: str
+    value: str
+    """With the calling file's variables substituted."""
+    set_at: tuple[int, ...]
+    """Lines of the calling file that set the variables the value was built from
+    (``set(FALCOSECURITY_LIBS_VERSION "0.11.3")`` under ``if(NOT ...)``)."""
+
+
+@dataclass(frozen=True)
+class SubBuild:
+    """``execute_process(COMMAND ${CMAKE_COMMAND} -DVAR=... DIR)``: a superbuild configuring
+    a sub-project of the tree with variables of its own."""
+
+    target: str
+    """The sub-project directory, root-relative when resolvable."""
+    line: int
+    defines: tuple[Define, ...]
+
+
+@dataclass(frozen=True)
 class FileFacts:
     path: str
     lines: tuple[str, ...]
@@ -108,6 +132,7 @@ class FileFacts:
     downloads: tuple[Download, ...]
     module_paths: tuple[str, ...]
     """Directories appended to ``CMAKE_MODULE_PATH`` (root-relative when resolvable)."""
+    sub_builds: tuple[SubBuild, ...] = ()
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 1 <= number <= len(self.lines) else ""
@@ -149,10 +174,14 @@ class _Branch:
         return [_negate(p) for p in self.prior if p] + [self.current or ""]
 
 
-def _relative(value: str, here: str) -> str:
-    """Substitute the directory variables CMake sets for a file of the tree."""
+def _relative(value: str, here: str, module: bool = False) -> str:
+    """Substitute the directory variables CMake sets for a file of the tree.
+
+    In a module (``*.cmake``) ``CMAKE_CURRENT_SOURCE_DIR`` is the directory of the file that
+    includes it, not its own: the top-level one, as modules are commonly included from it."""
     for var in _HERE_VARS:
-        value = value.replace("${" + var + "}", here if here else "")
+        dirname = "" if module and var == "CMAKE_CURRENT_SOURCE_DIR" else here
+        value = value.replace("${" + var + "}", dirname if dirname else "")
     for var in _ROOT_VARS:
         value = value.replace("${" + var + "}", "")
     return value
@@ -168,12 +197,15 @@ def file_facts(path: str, text: str) -> FileFacts:
     options: list[OptionDef] = []
     downloads: list[Download] = []
     module_paths: list[str] = []
+    sub_builds: list[SubBuild] = []
+    set_at: dict[str, int] = {}
+    module = path.endswith(".cmake")
 
     def condition() -> str:
         return _conjoin([p for b in stack for p in b.parts()])
 
     def value(arg: Arg) -> str:
-        return _relative(expand(arg.value, variables)[0], here)
+        return _relative(expand(arg.value, variables)[0], here, module)
 
     for cmd in parsed.commands:
         name, args = cmd.name, cmd.args
@@ -191,6 +223,12 @@ def file_facts(path: str, text: str) -> FileFacts:
             stack.pop()
         elif name == "set" and args:
             _set(variables, options, path, cmd)
+            set_at[args[0].value] = cmd.line
+        elif name == "execute_process":
+            sub = _sub_build(cmd, variables, set_at, value)
+            if sub is not None:
+                sub_builds.append(sub)
+                calls.append(Call(name, sub.target, cmd.line, condition()))
         elif name in ("option", "cmake_dependent_option") and args:
             default = value(args[2]) if len(args) > 2 else "OFF"
             options.append(OptionDef(args[0].value, default, path, cmd.line))
@@ -210,7 +248,94 @@ def file_facts(path: str, text: str) -> FileFacts:
         tuple(options),
         tuple(downloads),
         tuple(module_paths),
+        tuple(sub_builds),
     )
+
+
+_CMAKE_COMMANDS = frozenset({"${CMAKE_COMMAND}", "cmake"})
+_EXECUTE_KEYWORDS = frozenset(
+    {
+        "COMMAND", "WORKING_DIRECTORY", "TIMEOUT", "RESULT_VARIABLE", "RESULTS_VARIABLE",
+        "OUTPUT_VARIABLE", "ERROR_VARIABLE", "INPUT_FILE", "OUTPUT_FILE", "ERROR_FILE",
+        "OUTPUT_QUIET", "ERROR_QUIET", "COMMAND_ECHO", "OUTPUT_STRIP_TRAILING_WHITESPACE",
+        "ERROR_STRIP_TRAILING_WHITESPACE", "ENCODING", "ECHO_OUTPUT_VARIABLE",
+        "ECHO_ERROR_VARIABLE", "COMMAND_ERROR_IS_FATAL",
+    }
+)  # fmt: skip
+_DEFINE = re.compile(r"-D([A-Za-z_][A-Za-z0-9_.+-]*)(?::[A-Za-z]+)?=(.*)", re.S)
+_VALUE_OPTIONS = frozenset({"-G", "-T", "-A", "-C", "-U", "-B", "--toolchain", "--preset"})
+
+
+def _sub_build(
+    cmd: Command,
+    variables: Mapping[str, str],
+    set_at: Mapping[str, int],
+    value: Callable[[Arg], str],
+) -> SubBuild | None:
+    """The first ``COMMAND ${CMAKE_COMMAND} ... DIR`` of an ``execute_process`` that
+    configures a source directory (``--build``, ``-E`` and ``-P`` runs configure nothing)."""
+    args = list(cmd.args)
+    for i, arg in enumerate(args):
+        if arg.quoted or arg.value != "COMMAND" or i + 1 >= len(args):
+            continue
+        if args[i + 1].value not in _CMAKE_COMMANDS:
+            continue
+        words: list[Arg] = []
+        for word in args[i + 2 :]:
+            if not word.quoted and word.value in _EXECUTE_KEYWORDS:
+                break
+            words.append(word)
+        return _cmake_command_line(words, cmd.line, variables, set_at, value)
+    return None
+
+
+def _cmake_command_line(
+    words: Sequence[Arg],
+    line: int,
+    variables: Mapping[str, str],
+    set_at: Mapping[str, int],
+    value: Callable[[Arg], str],
+) -> SubBuild | None:
+    defines: list[Define] = []
+    target: str | None = None
+    pending: str | None = None
+    for word in words:
+        text = word.value
+        if pending is not None:
+            if pending == "-D":
+                text = "-D" + text
+            elif pending == "-S":
+                target = value(word)
+                pending = None
+                continue
+            else:
+                pending = None
+                continue
+            pending = None
+        if text in ("--build", "-E", "-P", "--install", "--open"):
+            return None
+        if text in ("-D", "-S") or text in _VALUE_OPTIONS:
+            pending = text
+            continue
+        m = _DEFINE.fullmatch(text)
+        if m:
+            raw = m[2]
+            if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+                raw = raw[1:-1]
+            got, used = expand(raw, variables)
+            if unresolved_names(got):
+                continue  # a value the tree does not supply is not passed on
+            lines = tuple(sorted({set_at[n] for n in used if n in set_at}))
+            defines.append(Define(m[1], got, lines))
+        elif text.startswith("-S") and len(text) > 2:
+            target = value(Arg(text[2:], word.line, word.quoted))
+        elif not text.startswith("-") and target is None:
+            target = value(word)
+    if target is None:
+        return None
+    if not unresolved_names(target):
+        target = posixpath.normpath(target.lstrip("/")) if target.strip("/") else "."
+    return SubBuild(target, line, tuple(defines))
 
 
 def _set(
@@ -448,12 +573,14 @@ class _Resolver:
             names = [f"find{target}.cmake".lower(), f"{target}config.cmake".lower()]
             names.append(f"{target}-config.cmake".lower())
             return [p for n in names for p in self.by_base.get(n, [])], False
+        if any(target.startswith("${" + v + "}") for v in _BINARY_VARS):
+            return [], False  # the build directory: downloaded or generated, not this tree
         if unresolved_names(target):
             base = posixpath.basename(target)
             if call.command == "include" and base.endswith(".cmake") and "$" not in base:
                 return list(self.by_base.get(base.lower(), [])), False
             return [], True
-        if call.command == "add_subdirectory":
+        if call.command in ("add_subdirectory", "execute_process"):
             for cand in (posixpath.join(here, target), target):
                 clean = self._clean(posixpath.join(cand, ENTRY))
                 if clean and clean in self.files:
@@ -486,8 +613,8 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
             active = evaluate_condition(call.condition, values)
             links.extend(Link(src, dst, call, active) for dst in paths if dst != src)
     if ENTRY not in files:
-        reach = {p: Reach(INCLUDED) for p in files}
-        return Analysis(files, reach, tuple(links), options, values, False, "no top-level file")
+        included = {p: Reach(INCLUDED) for p in files}
+        return Analysis(files, included, tuple(links), options, values, False, "no top-level file")
     reach: dict[str, Reach] = {ENTRY: Reach(ENTRY_POINT)}
     out: dict[str, list[Link]] = {}
     for link in links:
@@ -503,7 +630,7 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
             elif link.dst not in reach:
                 reach[link.dst] = Reach(INCLUDED, f"{src}:{link.call.line}")
                 queue.append(link.dst)
-    dark = [o for o in opaque if o.split(":", 1)[0] in reach]
+    unresolved = [o for o in opaque if o.split(":", 1)[0] in reach]
     while gated:
         dst, why = gated.pop(0)
         if dst in reach:
@@ -512,11 +639,11 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
         gated.extend((link.dst, why) for link in out.get(dst, []))
     for p in files:
         reach.setdefault(p, Reach(UNUSED))
-    if dark:
+    if unresolved:
         for p, r in list(reach.items()):
             if r.status == UNUSED:
                 reach[p] = Reach(INCLUDED, "unknown: an include could not be resolved")
-        reason = "includes that cannot be resolved: " + ", ".join(dark[:3])
+        reason = "includes that cannot be resolved: " + ", ".join(unresolved[:3])
         return Analysis(files, reach, tuple(links), options, values, False, reason)
     return Analysis(files, reach, tuple(links), options, values, True)
 
@@ -592,7 +719,10 @@ def apply(
     edges, so that it is not counted as shipped. Findings: ``unused-build-file`` for each
     unused file that declares downloads, ``conditional-download`` for each gated download.
     ``where`` names tree paths in messages (evidence paths stay relative to the tree).
+    Sub-projects a superbuild configures are read again with the variables it passes
+    (:func:`superbuilds`) first.
     """
+    inventory = superbuilds(inventory, analysis)
     node_ids = {n.id for n in inventory.nodes}
     comps = {c.id: c for c in inventory.components}
     edges: list[Edge] = []
@@ -641,13 +771,13 @@ def apply(
         new_comps[cid] = replace(comp, properties=tuple(sorted(props.items())))
     for src, items in sorted(unused_downloads.items()):
         path = _node_path(src) or src
-        names = ", ".join(sorted({comps[d.edge.dst].name for d in items}))
+        downloads = ", ".join(sorted({comps[d.edge.dst].name for d in items}))
         findings.append(
             Finding(
                 "unused-build-file",
                 src,
                 f"{where(path)} is included by no CMakeLists.txt or module the build reaches "
-                f"from {where(ENTRY)}: it is unused, so what it downloads ({names}) is not "
+                f"from {where(ENTRY)}: it is unused, so what it downloads ({downloads}) is not "
                 "built and is not counted as shipped",
                 tuple(sorted({d.edge.evidence for d in items if d.edge.evidence})),
             )
@@ -662,6 +792,78 @@ def apply(
             edges=tuple(sorted(set(edges), key=_edge_key)),
         ),
         tuple(findings),
+    )
+
+
+def superbuilds(inventory: Inventory, analysis: Analysis) -> Inventory:
+    """Read each sub-project a superbuild configures with the ``-D`` variables passed to it.
+
+    ``execute_process(COMMAND ${CMAKE_COMMAND} -DFALCOSECURITY_LIBS_VERSION=... DIR)``: the
+    sub-project's ``CMakeLists.txt`` read alone holds ``${FALCOSECURITY_LIBS_VERSION}``
+    unresolved; read with the value the caller passes (its ``if(NOT X) set(X default)``), its
+    downloads get their URL and version. What the file gave alone (components, ``bundles``
+    edges, problems of the cmake scanner) is replaced by what it gives with the variables.
+    Each download found so carries, besides its own line, the evidence of the
+    ``execute_process`` line and of the lines that set the values passed
+    (property ``superbuild``: ``cmake/modules/driver.cmake:34``; ``cmake_defines``).
+    """
+    from audit.scanners import cmake
+    from audit.scanners.base import SourceFile
+
+    runs: dict[str, list[tuple[FileFacts, SubBuild]]] = {}
+    for link in analysis.links:
+        if link.call.command != "execute_process":
+            continue
+        caller = analysis.files[link.src]
+        for sub in caller.sub_builds:
+            if sub.line == link.call.line and sub.defines:
+                runs.setdefault(link.dst, []).append((caller, sub))
+    if not runs:
+        return inventory
+    comps = {c.id: c for c in inventory.components}
+    edges = list(inventory.edges)
+    problems = list(inventory.problems)
+    for dst, callers in sorted(runs.items()):
+        node = f"build-file:{dst}"
+        old = {e.dst for e in edges if e.src == node and e.relation == Relation.BUNDLES}
+        edges = [e for e in edges if not (e.src == node and e.relation == Relation.BUNDLES)]
+        still = {e.dst for e in edges}
+        for cid in old - still:
+            comps.pop(cid, None)
+        problems = [p for p in problems if not (p.path == dst and p.scanner == cmake.NAME)]
+        text = "\n".join(analysis.files[dst].lines)
+        source = SourceFile(dst, text)
+        for caller, sub in callers:
+            initial = {d.name: d.value for d in sub.defines}
+            result = cmake.evaluate(source, cmake.parse_cmake(text), initial)
+            passed = [Evidence(caller.path, sub.line, caller.line(sub.line).strip(), NAME)]
+            for line in sorted({n for d in sub.defines for n in d.set_at}):
+                passed.append(Evidence(caller.path, line, caller.line(line).strip(), NAME))
+            extra = {
+                "superbuild": f"{caller.path}:{sub.line}",
+                "cmake_defines": ",".join(f"{d.name}={d.value}" for d in sub.defines),
+            }
+            for comp in result.components:
+                props = dict(comp.properties)
+                props.update(extra)
+                found = replace(
+                    comp,
+                    evidence=(*comp.evidence, *passed),
+                    properties=tuple(sorted(props.items())),
+                )
+                prev = comps.get(comp.id)
+                if prev is not None:
+                    found = replace(
+                        prev, evidence=tuple(dict.fromkeys((*prev.evidence, *found.evidence)))
+                    )
+                comps[comp.id] = found
+            edges.extend(result.edges)
+            problems.extend(result.problems)
+    return replace(
+        inventory,
+        components=tuple(comps[k] for k in sorted(comps)),
+        edges=tuple(sorted(set(edges), key=_edge_key)),
+        problems=tuple(sorted(set(problems))),
     )
 
 
@@ -706,13 +908,16 @@ __all__ = [
     "UNUSED",
     "Analysis",
     "Call",
+    "Define",
     "FileFacts",
     "OptionDef",
     "Reach",
+    "SubBuild",
     "analyze",
     "apply",
     "condition_names",
     "evaluate_condition",
     "file_facts",
+    "superbuilds",
     "truth",
 ]

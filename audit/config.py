@@ -111,7 +111,8 @@ def _load_toml(path: Path, shown: str | None = None) -> dict[str, Any]:
     where = shown or str(path)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=where) from None
     except UnicodeDecodeError:

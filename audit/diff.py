@@ -87,8 +87,8 @@ def _components(doc: Mapping[str, Any]) -> dict[str, ComponentRef]:
     for c in doc.get("components", []):
         if not isinstance(c, Mapping) or not isinstance(c.get("id"), str):
             continue
-        lic = c.get("license") if isinstance(c.get("license"), Mapping) else {}
-        verdict = c.get("verdict") if isinstance(c.get("verdict"), Mapping) else {}
+        lic = v if isinstance(v := c.get("license"), Mapping) else {}
+        verdict = v if isinstance(v := c.get("verdict"), Mapping) else {}
         out[c["id"]] = ComponentRef(
             c["id"], c.get("kind"), lic.get("expression"), verdict.get("status")
         )
@@ -96,7 +96,7 @@ def _components(doc: Mapping[str, Any]) -> dict[str, ComponentRef]:
 
 
 def _nodes(doc: Mapping[str, Any]) -> dict[str, NodeRef]:
-    graph = doc.get("graph") if isinstance(doc.get("graph"), Mapping) else {}
+    graph = v if isinstance(v := doc.get("graph"), Mapping) else {}
     out: dict[str, NodeRef] = {}
     for n in graph.get("nodes", []):
         if isinstance(n, Mapping) and isinstance(n.get("id"), str):

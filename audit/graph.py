@@ -268,11 +268,11 @@ class _RemovalCache:
     set of satellites (every version of a package shares one)."""
 
     def __init__(self, index: GraphIndex) -> None:
-        self.packages: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.packages: dict[tuple[str | None, str], list[str]] = defaultdict(list)
         for c in index.components.values():
             if c.kind == ComponentKind.PACKAGE:
                 self.packages[(c.ecosystem, c.name)].append(c.id)
-        names: dict[str, set[str]] = defaultdict(set)
+        names: dict[str | None, set[str]] = defaultdict(set)
         for eco, name in self.packages:
             names[eco].add(name)
         self.names = {eco: sorted(n) for eco, n in names.items()}

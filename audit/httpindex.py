@@ -119,7 +119,7 @@ class UrlIndex:
         if not key:
             return
         vary = response.headers.get("Vary")
-        rows = []
+        rows: list[tuple[str, str, str | None]] = []
         history = getattr(response, "history", None)
         if history:
             # A redirected answer is kept twice: under the key of the URL asked (what is

@@ -262,9 +262,9 @@ def find_vendored(
     for folder in sorted(go_vendor):
         components.extend(_go_modules(folder, read))
     for unit in sorted(npm):
-        comp = _npm_package(unit, read)
-        if comp is not None:
-            components.append(comp)
+        package = _npm_package(unit, read)
+        if package is not None:
+            components.append(package)
     merged: dict[str, Component] = {}
     for c in components:
         merged.setdefault(c.id, c)

@@ -298,8 +298,8 @@ class _Builder:
         shown = "" if tag in _PLAIN_TAGS else tag
         self._attach(Marked(value, line, event.style or "", shown), 1, event.anchor)
 
-    def _alias(self, anchor: str, line: int) -> None:
-        target = self._anchors.get(anchor)
+    def _alias(self, anchor: str | None, line: int) -> None:
+        target = self._anchors.get(anchor) if anchor is not None else None
         if target is None:
             raise YamlError(f"found undefined alias *{anchor}", line)
         if isinstance(target, _Frame):

@@ -22,6 +22,7 @@ from audit.bundled import (
     label_paths,
     local_id,
     parse_source_arg,
+    pinned_keys,
     short_version,
     source_specs,
     tree_label,
@@ -1061,3 +1062,62 @@ def test_git_mirror_filter_drivers_never_run(tmp_path: Path) -> None:
     assert not trap.exists()
     git(mirror, "archive", "--format=tar", "-o", str(tmp_path / "control.tar"), "HEAD")
     assert trap.exists()  # control: plain git archive runs the driver
+
+
+def two_pins() -> dict[str, str]:
+    """Falco's two pins of falcosecurity/libs (falco-0.35.1 cmake/modules/*-repo), in small."""
+    files = falco("0.11.3")
+    files["CMakeLists.txt"] += "include(driver)\n"
+    files["cmake/modules/driver.cmake"] = (
+        "ExternalProject_Add(driver\n"
+        '  URL "https://github.com/falcosecurity/libs/archive/5.0.1+driver.tar.gz")\n'
+    )
+    return files
+
+
+def test_pinned_keys_designate_one_pin() -> None:
+    libs = download_component(LIBS_URL, [EV], name="falcosecurity-libs")
+    assert "falcosecurity/libs@" + COMMIT in pinned_keys(libs)
+    assert "libs@" + COMMIT in pinned_keys(libs)
+    assert pinned_keys(download_component("https://e.com/blob", [EV])) == frozenset()
+
+
+def test_name_at_version_maps_each_pin_to_its_tree(tmp_path: Path) -> None:
+    root, old, new = tmp_path / "falco", tmp_path / "libs-old", tmp_path / "libs-new"
+    write(root, two_pins())
+    write(old, LIBS)
+    write(new, {"driver/main.c": "int x;\n"})
+    inventory, _ = follow(
+        root,
+        [
+            ("falcosecurity/libs@0.11.3", str(old)),
+            ("falcosecurity/libs@5.0.1+driver", str(new)),
+        ],
+    )
+    trees = {c.id: c.prop("bundled_tree") for c in inventory.components if c.prop("bundled_tree")}
+    assert trees == {
+        "download:github.com/falcosecurity/libs@0.11.3": "libs@0.11.3",
+        "download:github.com/falcosecurity/libs@5.0.1+driver": "libs@5.0.1+driver",
+    }
+    assert not [p for p in inventory.problems if p.scanner == "bundled"]
+
+
+def test_a_name_without_version_for_two_pins_is_ambiguous(tmp_path: Path) -> None:
+    root, libs = tmp_path / "falco", tmp_path / "libs"
+    write(root, two_pins())
+    write(libs, LIBS)
+    inventory, _ = follow(root, [("falcosecurity/libs", str(libs))])
+    assert not [c for c in inventory.components if c.prop("bundled_tree")]
+    messages = sorted((p.path, p.message) for p in inventory.problems if p.scanner == "bundled")
+    assert messages == [
+        (
+            path,
+            f"source falcosecurity/libs={libs} (--source) designates 2 pins (0.11.3, "
+            f"5.0.1+driver); not descending into {what}: map each with "
+            "falcosecurity/libs@VERSION=PATH",
+        )
+        for path, what in [
+            ("cmake/modules/driver.cmake", "driver@5.0.1+driver"),
+            ("cmake/modules/falcosecurity-libs.cmake", "falcosecurity-libs@0.11.3"),
+        ]
+    ]

@@ -365,3 +365,88 @@ def test_where_names_paths_in_messages() -> None:
         "from libs@abc:CMakeLists.txt"
     )
     assert findings[0].evidence[0].path == "cmake/jq.cmake"
+
+
+SUPERBUILD = {
+    "CMakeLists.txt": (
+        'list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_SOURCE_DIR}/cmake/modules")\n'
+        "include(libs)\n"
+    ),
+    "cmake/modules/libs.cmake": """\
+set(LIBS_REPO_DIR "${CMAKE_CURRENT_SOURCE_DIR}/cmake/modules/libs-repo")
+if(LIBS_SOURCE_DIR)
+  set(LIBS_VERSION "0.0.0-local")
+else()
+  if(NOT LIBS_VERSION)
+    set(LIBS_VERSION "0.11.3")
+    set(LIBS_CHECKSUM "SHA256=b4f9")
+  endif()
+  execute_process(COMMAND "${CMAKE_COMMAND}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE}"
+      -DLIBS_VERSION=${LIBS_VERSION} -DLIBS_CHECKSUM:STRING=${LIBS_CHECKSUM}
+    ${LIBS_REPO_DIR} WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/libs-repo)
+  execute_process(COMMAND "${CMAKE_COMMAND}" --build . WORKING_DIRECTORY "${CMAKE_BINARY_DIR}")
+  set(LIBS_SOURCE_DIR "${CMAKE_BINARY_DIR}/libs-repo/libs-prefix/src/libs")
+endif()
+add_subdirectory(${LIBS_SOURCE_DIR}/driver ${PROJECT_BINARY_DIR}/driver)
+""",
+    "cmake/modules/libs-repo/CMakeLists.txt": """\
+project(libs-repo NONE)
+ExternalProject_Add(libs
+  URL "https://github.com/falcosecurity/libs/archive/${LIBS_VERSION}.tar.gz"
+  URL_HASH "${LIBS_CHECKSUM}")
+""",
+    "cmake/modules/yaml.cmake": "FetchContent_Declare(y URL https://e.com/yaml-0.2.5.tar.gz)\n",
+}
+
+
+def test_a_superbuild_passes_its_variables_to_the_sub_project() -> None:
+    """falco-0.35.1 cmake/modules/falcosecurity-libs.cmake:29-38 in small: the version set
+    under ``if(NOT ...)`` is passed with -D to the sub-project that downloads it."""
+    got = analyze(SUPERBUILD)
+    (sub,) = got.files["cmake/modules/libs.cmake"].sub_builds
+    assert sub == cmake_graph.SubBuild(
+        "cmake/modules/libs-repo",
+        9,
+        (
+            cmake_graph.Define("LIBS_VERSION", "0.11.3", (6,)),
+            cmake_graph.Define("LIBS_CHECKSUM", "SHA256=b4f9", (7,)),
+        ),
+    )
+    assert got.reach["cmake/modules/libs-repo/CMakeLists.txt"] == Reach(
+        "included", "cmake/modules/libs.cmake:9"
+    )
+    # the add_subdirectory into the build directory is the download, not an unknown path
+    assert (got.judged, got.reach["cmake/modules/yaml.cmake"]) == (True, Reach("unused"))
+
+    out, findings = apply(scanned(SUPERBUILD), got)
+    libs = next(c for c in out.components if "falcosecurity/libs" in c.id)
+    assert (libs.id, libs.version) == ("download:github.com/falcosecurity/libs@0.11.3", "0.11.3")
+    assert [(e.path, e.line) for e in libs.evidence] == [
+        ("cmake/modules/libs-repo/CMakeLists.txt", 3),
+        ("cmake/modules/libs.cmake", 9),
+        ("cmake/modules/libs.cmake", 6),
+        ("cmake/modules/libs.cmake", 7),
+    ]
+    assert libs.prop("superbuild") == "cmake/modules/libs.cmake:9"
+    assert libs.prop("url_hash") == "SHA256=b4f9"
+    assert libs.prop("overridable") == "LIBS_CHECKSUM,LIBS_VERSION"
+    assert not [p for p in out.problems if p.path == "cmake/modules/libs-repo/CMakeLists.txt"]
+    assert [f.subject for f in findings] == ["build-file:cmake/modules/yaml.cmake"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'execute_process(COMMAND "${CMAKE_COMMAND}" --build . WORKING_DIRECTORY x)',
+        "execute_process(COMMAND ${CMAKE_COMMAND} -E make_directory d)",
+        "execute_process(COMMAND git describe --tags)",
+    ],
+)
+def test_execute_process_that_configures_nothing(command: str) -> None:
+    assert file_facts("CMakeLists.txt", command + "\n").sub_builds == ()
+
+
+def test_execute_process_with_source_option() -> None:
+    text = "execute_process(COMMAND cmake -D V=1 -S sub -B build)\n"
+    (sub,) = file_facts("CMakeLists.txt", text).sub_builds
+    assert sub == cmake_graph.SubBuild("sub", 1, (cmake_graph.Define("V", "1", ()),))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from corpus import Corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -663,3 +664,106 @@ def test_scanner_never_raises(text: str) -> None:
     for path in ("a.c", "LICENSE", "Kbuild", "dkms.conf", "x.bpf.c"):
         result = scan_notices(SourceFile(path, text))
         assert all(n.path == path for n in result.notices)
+
+
+# -- short statements ---------------------------------------------------------------------
+
+CURL_HEADER = """\
+/*
+ * Permission to use, copy, modify, and distribute this software for any purpose
+ * with or without fee is hereby granted, provided that the above copyright
+ * notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+ * IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+ * FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT OF THIRD PARTY RIGHTS. IN
+ * NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+ * DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+ * OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE
+ * OR OTHER DEALINGS IN THE SOFTWARE.
+ *
+ * Except as contained in this notice, the name of a copyright holder shall not
+ * be used in advertising or otherwise to promote the sale, use or other dealings
+ * in this Software without prior written authorization of the copyright holder.
+ */
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected"),
+    [
+        (
+            "cmake/GetGitRevisionDescription.cmake",
+            "# Copyright Iowa State University 2009-2010. Distributed under the Boost Software"
+            " License, Version 1.0. (See\n# accompanying file LICENSE_1_0.txt or copy at"
+            " http://www.boost.org/LICENSE_1_0.txt)\n",
+            [
+                (
+                    1,
+                    "prose",
+                    "BSL-1.0",
+                    "Distributed under the Boost Software License, Version 1.0. (See accompanying"
+                    " file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)",
+                )
+            ],
+        ),
+        (
+            "x.hpp",
+            "//  Distributed under the Boost Software License, Version 1.0.\n",
+            [(1, "prose", "BSL-1.0", "Distributed under the Boost Software License, Version 1.0.")],
+        ),
+        (
+            "md5.c",
+            "/*\n * This code is placed in the public domain.\n */\n",
+            [
+                (
+                    2,
+                    "prose",
+                    "LicenseRef-scancode-public-domain",
+                    "This code is placed in the public domain",
+                )
+            ],
+        ),
+        ("md5.c", "/* This file is not in the public domain. */\n", []),
+        (
+            "tool.sh",
+            "# This program is free software; you can redistribute it and/or modify it\n"
+            "# under the same terms as Perl itself.\n",
+            [
+                (
+                    1,
+                    "prose",
+                    "Artistic-1.0-Perl OR GPL-1.0-or-later",
+                    "This program is free software; you can redistribute it and/or modify it"
+                    " under the same terms as Perl",
+                )
+            ],
+        ),
+        (
+            "curl.c",
+            CURL_HEADER,
+            [
+                (
+                    2,
+                    "prose",
+                    "curl",
+                    "* Permission to use, copy, modify, and distribute this software for any"
+                    " purpose",
+                )
+            ],
+        ),
+    ],
+)
+def test_short_statements(path: str, text: str, expected: list[tuple[int, str, str, str]]) -> None:
+    """The Boost wording (with its "see accompanying file" copy, no reference of its own),
+    public-domain dedications, Perl's terms, the curl permission notice."""
+    assert facts(path, text) == expected
+
+
+def test_falco_boost_cmake_module(corpus: Corpus) -> None:
+    """falco-0.35.1 cmake/modules/GetGitRevisionDescription.cmake:30 says "Distributed under
+    the Boost Software License, Version 1.0. (See accompanying file LICENSE_1_0.txt ...)"."""
+    root = corpus("falco-0.35.1")
+    path = "cmake/modules/GetGitRevisionDescription.cmake"
+    found = facts(path, (root / path).read_text())
+    assert [(line, kind, expr) for line, kind, expr, _ in found] == [(30, "prose", "BSL-1.0")]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def family(license_key: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def _licensing() -> Any:
     from license_expression import get_spdx_licensing
 
     return get_spdx_licensing()

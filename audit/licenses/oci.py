@@ -20,7 +20,7 @@ from audit.components import ImageRef, parse_image_ref
 from audit.http import Endpoints, Fetched, HttpClient
 from audit.licenses.freetext import normalize_expression
 from audit.licenses.images import image_license
-from audit.model import Component, ComponentKind, LicenseInfo
+from audit.model import Component, ComponentKind, Evidence, LicenseInfo
 
 SOURCE = "oci-label"
 LABEL = "org.opencontainers.image.licenses"
@@ -61,7 +61,7 @@ def lookup(
 
 def from_label(label: str, component: Component | None = None) -> LicenseInfo:
     """A ``LicenseInfo`` from a label value (SPDX expected)."""
-    evidence = ()
+    evidence: tuple[Evidence, ...] = ()
     if component is not None:
         evidence = tuple(e for e in component.evidence if LABEL in e.text)
     expression = normalize_expression(label)
@@ -107,8 +107,8 @@ def registry_label(ref: ImageRef, client: HttpClient, endpoints: Endpoints) -> L
     if not blob.ok:
         return _failed(blob)
     data = blob.data if isinstance(blob.data, dict) else {}
-    inner = data.get("config") if isinstance(data.get("config"), dict) else {}
-    labels = inner.get("Labels") if isinstance(inner.get("Labels"), dict) else {}
+    inner = v if isinstance(v := data.get("config"), dict) else {}
+    labels = v if isinstance(v := inner.get("Labels"), dict) else {}
     label = labels.get(LABEL)
     if not isinstance(label, str) or not label.strip():
         return LicenseInfo(
@@ -135,7 +135,7 @@ def _platform_digest(index: dict[str, object]) -> str | None:
     for m in manifests:
         if not isinstance(m, dict):
             continue
-        platform = m.get("platform") if isinstance(m.get("platform"), dict) else {}
+        platform = v if isinstance(v := m.get("platform"), dict) else {}
         if platform.get("os") == "linux" and platform.get("architecture") == "amd64":
             digest = m.get("digest")
             return digest if isinstance(digest, str) else None

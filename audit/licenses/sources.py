@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
+from typing import Any
 
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Evidence, Finding, Notice
@@ -122,7 +123,7 @@ def _is_code(path: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def _licensing() -> Any:
     from license_expression import get_spdx_licensing
 
     return get_spdx_licensing()

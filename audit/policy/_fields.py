@@ -23,7 +23,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise ConfigError(f"cannot read file: {err.strerror or err}", path=str(path)) from err
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        table: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
+        return table
     except UnicodeDecodeError as err:
         raise ConfigError("not UTF-8 text", path=str(path)) from err
     except tomllib.TOMLDecodeError as err:

@@ -229,6 +229,8 @@ def _cards(report: Report) -> tuple[Card, ...]:
 def _rows(report: Report, flagged: set[str]) -> tuple[Row, ...]:
     out = []
     for cid, comp, result in rows(report):
+        reasons: tuple[str, ...]
+        classification: tuple[str, ...]
         if result is None:
             status, label, severity, rule, detail, reasons = "", "no verdict", -1, "", "", ()
             lic, source, url, context, dist = "", "", None, "", ""
@@ -355,6 +357,10 @@ def _label(gid: str, kind: str) -> str:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
+def _severity(status: Status | None) -> int:
+    return -1 if status is None else STATUS_SEVERITY.get(status, -1)
+
+
 def graph_view(report: Report) -> GraphView | None:
     """The upstream graph of the components with findings, laid out in columns.
 
@@ -388,7 +394,7 @@ def graph_view(report: Report) -> GraphView | None:
         parents[e.dst].add(e.src)
 
     # Breadth-first from the findings up, so that a cap keeps what is nearest to them.
-    order = sorted(focus, key=lambda c: (-STATUS_SEVERITY.get(statuses.get(c), -1), c))
+    order = sorted(focus, key=lambda c: (-_severity(statuses.get(c)), c))
     seen = set(order)
     queue = deque(order)
     included: list[str] = list(order)
@@ -659,5 +665,5 @@ def page_context(report: Report, history: Sequence[RunInfo] | None = None) -> di
 
 def render(report: Report, history: Sequence[RunInfo] | None = None) -> str:
     """The report as one self-contained HTML page; ``history`` adds the chart over time."""
-    page = _environment().get_template(TEMPLATE).render(**page_context(report, history))
+    page: str = _environment().get_template(TEMPLATE).render(**page_context(report, history))
     return page.rstrip() + "\n"

@@ -298,7 +298,7 @@ def _workflow_target(
 
 def _requirement(req: Marked) -> str | None:
     if req.is_str:
-        return req.value
+        return str(req.value)
     if isinstance(req.value, MarkedMap) and len(req.value) == 1:  # - build: [success, failed]
         key = req.value.items()[0][0]
         return scalar_text(key.value) if key.is_scalar and key.value is not None else None

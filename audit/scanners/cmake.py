@@ -277,7 +277,7 @@ def version_from_url(url: str) -> str | None:
             if segment.endswith(ext):
                 segment = segment[: -len(ext)]
                 break
-        found = _VERSION.findall(segment)
+        found: list[str] = _VERSION.findall(segment)
         if found:
             return found[-1]
     return None
@@ -493,10 +493,17 @@ def _first_value(state: _State, args: Sequence[Arg]) -> str | None:
     return state.eval(args[0])[0] if args else None
 
 
-def evaluate(source: SourceFile, parsed: Parsed) -> ScanResult:
-    """Run the commands of one file in order, collecting components and node properties."""
+def evaluate(
+    source: SourceFile, parsed: Parsed, initial: Mapping[str, str] | None = None
+) -> ScanResult:
+    """Run the commands of one file in order, collecting components and node properties.
+
+    ``initial``: variables the file starts with, as a superbuild passes them on a cmake
+    command line (``-DVAR=value``, see :mod:`audit.cmake_graph`); they are overridable."""
     node_id = build_file_id(source.path)
     state = _State()
+    for var, passed in (initial or {}).items():
+        state.assign(var, passed, frozenset(), True)
     out = _Out(node_id, source)
     for line, message in parsed.errors:
         out.problem(line, "parse-error", message)

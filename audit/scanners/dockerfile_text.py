@@ -304,17 +304,17 @@ def layout_of(lines: Sequence[str]) -> Layout | None:
             words_end = i
             docs = []
             for name, chomp in _heredocs(logical):
-                first = i
+                body_start = i
                 while i < n:
                     body = _bare(lines[i])
                     i += 1
                     if (body.lstrip("\t") if chomp else body) == name:
                         break
                 else:
-                    line = _marker_line(lines, start, words_end, name)
-                    opened = OpenHeredoc(start + 1, line, name, n, words_end)
+                    marker = _marker_line(lines, start, words_end, name)
+                    opened = OpenHeredoc(start + 1, marker, name, n, words_end)
                     return Layout(frozenset(spans), tuple(joinable), escape, heredocs, opened)
-                docs.append((name, range(first, i - 1)))
+                docs.append((name, range(body_start, i - 1)))
             if docs:
                 heredocs[start + 1] = tuple(docs)
         spans.add((start + 1, i))

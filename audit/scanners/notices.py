@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from itertools import repeat
+from typing import Any
 
 from audit.licenses import kernel, texts
 from audit.model import Evidence, Notice, Problem, ScanResult
@@ -185,7 +186,7 @@ _SPDX_END = re.compile(r"\s*(?:\*/|-->|\*\)|#}|%}).*$")
 
 
 @lru_cache(maxsize=1)
-def _licensing():  # type: ignore[no-untyped-def]
+def _licensing() -> Any:
     from license_expression import get_spdx_licensing
 
     return get_spdx_licensing()
@@ -268,6 +269,37 @@ _TEXT_KEYWORDS = ("permission", "redistribution", "as-is", "unencumbered")
 _TRIGGER_WORDS = ("redistribution", "copy,", "'as-is'", "unencumbered")
 """A word of each alternative of :data:`_TEXT_TRIGGERS`, in lower case."""
 _GNU_PREFIX = {None: "GPL", "lesser": "LGPL", "library": "LGPL", "affero": "AGPL"}
+
+_STATEMENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (
+        "boost",
+        re.compile(
+            r"Distributed\s+under\s+the\s+Boost\s+Software\s+License,?\s+Version\s+1\.0\.?"
+            r"(?P<copy>\s*\(\s*See\s+accompanying\s+file\s+(?P<file>[\w.-]{1,40})\s+or\s+copy"
+            r"\s+at\s+\S{1,120}?\s*\))?",
+            re.IGNORECASE,
+        ),
+        "BSL-1.0",
+    ),
+    (
+        "perl",
+        re.compile(r"\b(?:under|on)\s+the\s+same\s+terms\s+as\s+Perl\b", re.IGNORECASE),
+        "Artistic-1.0-Perl OR GPL-1.0-or-later",
+    ),
+    (
+        "public domain",
+        re.compile(
+            r"(?<!not\s)\b(?:placed|released|dedicated|put|is|are)\s+(?:in|into|to)\s+the\s+"
+            r"public\s+domain\b",
+            re.IGNORECASE,
+        ),
+        "LicenseRef-scancode-public-domain",
+    ),
+)
+"""Short statements that name one license, as ``(keyword in the lower-case head, pattern,
+SPDX expression)``; a ``file`` the statement itself says is a copy of that license
+(Boost's ``See accompanying file LICENSE_1_0.txt or copy at ...``) is no reference of its
+own."""
 
 # -- references ---------------------------------------------------------------------------
 
@@ -612,6 +644,28 @@ def _gnu(source: SourceFile, head: _Head) -> Iterator[Notice]:
     yield Notice(source.path, line, "prose", expr, raw, head.evidence(source.path, line))
 
 
+def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozenset[str]]:
+    """The head's short statements (:data:`_STATEMENTS`) and the license files they name
+    as copies of their own license."""
+    found: list[Notice] = []
+    copies: set[str] = set()
+    for keyword, pattern, expression in _STATEMENTS:
+        if keyword not in head.raw_lower and keyword not in head.lower:
+            continue
+        m = pattern.search(head.joined)
+        if m is None:
+            continue
+        if "file" in pattern.groupindex and m["file"]:
+            copies.add(m["file"].rstrip("."))
+        start = _sentence_start(head.joined, m.start())
+        line = head.line_of(start)
+        raw = head.joined[start : m.end()].strip()
+        found.append(
+            Notice(source.path, line, "prose", expression, raw, head.evidence(source.path, line))
+        )
+    return found, frozenset(copies)
+
+
 def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
     """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts."""
     if not _raw_has(head, _TEXT_KEYWORDS):
@@ -790,7 +844,9 @@ def scan_notices(source: SourceFile) -> ScanResult:
         found.extend(_apache(source, head))
         found.extend(_gnu(source, head))
         found.extend(_permission_texts(source, head))
-        found.extend(_references(source, head))
+        stated, copies = _statements(source, head)
+        found.extend(stated)
+        found.extend(r for r in _references(source, head) if r.raw not in copies)
     if is_c_family(path):
         found.extend(_runtime(source))
         found.extend(_ebpf_hint(source))

@@ -74,7 +74,8 @@ def key_lines(text: str, depth: int = 2) -> dict[tuple[str, ...], int]:
                     key = text[start + 1 : i]
                 top.last_key, top.expect_key = key, False
                 if top.path is not None and len(top.path) < depth:
-                    found[(*top.path, key)] = line
+                    where = (*top.path, key)
+                    found[where] = line
         elif c in "{[":
             path: tuple[str, ...] | None = ()
             if top is not None:

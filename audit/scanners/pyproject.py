@@ -8,6 +8,7 @@ forward from the key, so that a repeated string maps to its own line.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,12 +235,13 @@ def toml_error_line(exc: Exception) -> int:
 
 def load_toml(source: SourceFile, scanner: str) -> dict[str, Any] | Problem:
     """Parse ``source`` as TOML, or a parse-error Problem at the line the parser names."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
-        return tomllib.loads(source.text)
+        table: dict[str, Any] = tomllib.loads(source.text)
+        return table
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
         return source.problem(toml_error_line(exc), "parse-error", f"not TOML: {message}", scanner)
@@ -525,7 +527,7 @@ class PyprojectScanner:
             optional = project.get("optional-dependencies")
             if isinstance(optional, Mapping):
                 for extra, items in optional.items():
-                    path = ("project", "optional-dependencies", extra)
+                    path: Key = ("project", "optional-dependencies", extra)
                     _string_list(ctx, path, items, {"scope": f"optional:{extra}"}, out)
         _groups(ctx, data.get("dependency-groups"), out)
         build = _get(data, ("build-system", "requires"))

@@ -208,7 +208,7 @@ class SetupPyScanner:
             return out.result(node)
         names = _module_names(tree)
         calls = sorted(
-            (n for n in ast.walk(tree) if _is_setup_call(n)),
+            (n for n in ast.walk(tree) if isinstance(n, ast.Call) and _is_setup_call(n)),
             key=lambda n: (n.lineno, n.col_offset),
         )
         for call in calls:

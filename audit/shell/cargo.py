@@ -53,7 +53,7 @@ def cargo(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
             continue
         ev = rec.evidence(arg.line)
-        props: dict[str, str] = {}
+        props = {}
         version = None
         if re.fullmatch(r"=?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.\-+]*)?", spec):
             version = spec.lstrip("=")
