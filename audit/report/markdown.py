@@ -237,8 +237,10 @@ class _Cut:
 
 def _parts(report: Report) -> _Parts:
     # a project named after its folder is titled by the folder alone
-    named = report.project and report.project != posixpath.basename(report.root.rstrip("/"))
-    title = text(report.project) if named else code(report.root)
+    named = (
+        report.project if report.project != posixpath.basename(report.root.rstrip("/")) else None
+    )
+    title = text(named) if named else code(report.root)
     head = [f"## depaudit: {title}", ""]
     if named:
         head[0] += f" ({code(report.root)})"
