@@ -16,6 +16,15 @@
   HTTPS (or to a loopback test server); it never appears in ``repr``, logs or the cache.
 - :meth:`HttpClient.get_json` never raises for network faults: it returns a :class:`Fetched`
   with ``ok=False`` and a short reason.
+- A hostile server is bounded (:mod:`audit.httpguard`): every request ends by a wall-clock
+  deadline (``deadline``, 60 s) and reads at most ``max_bytes`` of body after
+  decompression; all requests of one client share a budget (``budget``, 900 s), after which
+  lookups fail at once; a redirect never reaches a private, loopback or link-local address
+  other than a configured endpoint's. An answer that is too large, too slow, refused, or
+  fails to parse (malformed, or JSON nested deeper than :data:`MAX_JSON_DEPTH`) is never
+  cached and never retried.
+- Credentials are never stored: the cache keeps no request header but the few in
+  :data:`audit.httpstore.KEPT_HEADERS`, in the redirect history too.
 
 ``requests`` and ``requests_cache`` are imported when the first request is made.
 """
@@ -38,6 +47,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from audit import __version__
+from audit.httpguard import DEFAULT_DEADLINE, DEFAULT_MAX_BYTES, Guard, endpoint_hosts
 from audit.httpindex import MISS, UrlIndex, signature
 
 log = logging.getLogger(__name__)
@@ -50,6 +60,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CACHED_STATUSES = (200, 404)
 OFFLINE_MISS = "offline: not in cache"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_JSON_DEPTH = 200
+"""JSON answers nested deeper than this are malformed (no registry nests so deep)."""
+DEFAULT_BUDGET = 900.0
+"""Seconds of network time one client (one audit) may spend, all requests together."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,11 @@ class Endpoints:
     def __post_init__(self) -> None:
         for name in ("pypi", "depsdev", "clearlydefined", "github", "docker_hub"):
             object.__setattr__(self, name, getattr(self, name).rstrip("/"))
+
+    def urls(self) -> tuple[str, ...]:
+        """Every base URL configured here."""
+        fixed = (self.pypi, self.depsdev, self.clearlydefined, self.github, self.docker_hub)
+        return (*fixed, *(base for _, base in self.registries))
 
     def registry(self, host: str) -> str:
         """Base URL of an OCI registry (``""`` means Docker Hub)."""
@@ -165,6 +184,27 @@ def _clean_text(data: Any) -> Any:
     return data
 
 
+def _decode(body: bytes) -> Any:
+    """JSON from a body; ``ValueError`` when it is malformed or nested too deep."""
+    import json
+
+    data = json.loads(body)
+    _check_depth(data)
+    return _clean_text(data)
+
+
+def _check_depth(data: Any) -> None:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
 class HttpClient:
     """A cached, retrying, never-raising JSON client shared by all license sources."""
 
@@ -185,8 +225,17 @@ class HttpClient:
         max_workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        deadline: float = DEFAULT_DEADLINE,
+        budget: float = DEFAULT_BUDGET,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        allowed_urls: Sequence[str] = (),
     ) -> None:
-        """``token`` defaults to ``$GITHUB_TOKEN``; pass ``""`` to send none."""
+        """``token`` defaults to ``$GITHUB_TOKEN``; pass ``""`` to send none.
+
+        ``deadline``: seconds one request may take in all (wall clock, every try on its
+        own); ``budget``: seconds all requests of this client may take together;
+        ``max_bytes``: the body limit of a JSON answer; ``allowed_urls``: base URLs a
+        redirect may lead to at a non-public address, besides the endpoints'."""
         self.cache_path = Path(cache_path) if cache_path is not None else default_cache_path()
         self.offline = offline
         self.endpoints = endpoints or Endpoints()
@@ -200,6 +249,11 @@ class HttpClient:
         self.max_workers = max(1, max_workers)
         self.sleep = sleep
         self.clock = clock
+        self.deadline = deadline
+        self.budget = budget
+        self.max_bytes = max_bytes
+        self._budget_end: float | None = None
+        self._guard = Guard(endpoint_hosts([*self.endpoints.urls(), *allowed_urls]))
         self._lock = threading.RLock()
         self._session_obj: Any = None
         self._index_obj: UrlIndex | None = None
@@ -287,9 +341,7 @@ class HttpClient:
         import requests
 
         if not self.use_cache:
-            session = requests.Session()
-            session.headers["User-Agent"] = USER_AGENT
-            return session
+            return self._guarded(requests.Session())
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             return self._cached_session()
@@ -307,13 +359,26 @@ class HttpClient:
             )
             return self._cached_session(memory=True)
 
+    def _guarded(self, session: Any) -> Any:
+        """``session`` with the guard's adapter and redirect hook, and depaudit's agent."""
+        from audit.httpguard import adapter, mark_redirect
+
+        guarded = adapter(self._guard)
+        session.mount("http://", guarded)
+        session.mount("https://", guarded)
+        session.hooks["response"].append(mark_redirect(self._guard))
+        session.headers["User-Agent"] = USER_AGENT
+        return session
+
     def _cached_session(self, memory: bool = False) -> Any:
         import requests_cache
 
+        from audit.httpstore import sqlite_cache
+
         if memory:
-            backend: Any = requests_cache.SQLiteCache(":memory:", use_memory=True)
+            backend: Any = sqlite_cache(":memory:", memory=True)
         else:
-            backend = requests_cache.SQLiteCache(str(self.cache_path))
+            backend = sqlite_cache(str(self.cache_path))
             # Touch the database so that a corrupted file is detected now.
             backend.responses.count()
         session = requests_cache.CachedSession(
@@ -324,8 +389,7 @@ class HttpClient:
             # Offline, and when the network fails, an expired entry beats no answer.
             stale_if_error=True,
         )
-        session.headers["User-Agent"] = USER_AGENT
-        return session
+        return self._guarded(session)
 
     def _remove_cache_files(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -392,11 +456,11 @@ class HttpClient:
         """GET ``url`` and return its body as ``bytes`` in ``Fetched.data`` (archives).
 
         Cached, retried and offline-aware like :meth:`get_json`; never raises. A body over
-        ``max_bytes`` is ``ok=False`` (it is still read once: keep the limit generous).
+        ``max_bytes`` (after decompression) is ``ok=False``: reading stops at the limit.
         """
         for rebuild in (True, False):
             try:
-                got = self._get_json(url, {}, True, raw=True)
+                got = self._get_json(url, {}, True, raw=True, max_bytes=max_bytes)
                 break
             except sqlite3.DatabaseError as exc:
                 if not rebuild:
@@ -414,7 +478,12 @@ class HttpClient:
         return got
 
     def _get_json(
-        self, url: str, headers: Mapping[str, str], cache: bool, raw: bool = False
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        cache: bool,
+        raw: bool = False,
+        max_bytes: int | None = None,
     ) -> Fetched:
         if self.offline and self._nothing_cached():
             return Fetched(url, ok=False, error=OFFLINE_MISS)
@@ -433,7 +502,8 @@ class HttpClient:
                 and (self.offline or not found.is_expired)
             ):
                 return self._answer(url, found, 0, raw)
-        return self._send(url, {**headers, **auth}, cache, raw, index, plain)
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        return self._send(url, {**headers, **auth}, cache, raw, index, plain, limit)
 
     def _send(
         self,
@@ -443,9 +513,12 @@ class HttpClient:
         raw: bool,
         index: UrlIndex | None,
         plain: bool,
+        max_bytes: int,
     ) -> Fetched:
         """The GET through the session: cache rules, retries, backoff."""
         import requests
+
+        from audit.httpguard import Refused
 
         session = self._session()
         if not self.offline:
@@ -465,6 +538,11 @@ class HttpClient:
         for attempt in range(self.tries):
             tries += 1
             log.debug("GET %s (try %d)", url, tries)
+            left = self._budget_left()
+            if left <= 0:
+                error = f"the network budget of this audit ({self.budget:g} s) is spent"
+                return Fetched(url, ok=False, status=status, tries=tries - 1, error=error)
+            self._guard.begin(time.monotonic() + min(self.deadline, left), max_bytes)
             try:
                 response = session.get(url, headers=request_headers, timeout=self.timeout, **kwargs)
                 if index is not None:
@@ -472,6 +550,8 @@ class HttpClient:
                 result = self._answer(url, response, tries, raw)
             except sqlite3.DatabaseError:
                 raise
+            except Refused as refused:
+                return Fetched(url, ok=False, error=refused.reason, tries=tries)
             except _Retry as retry:
                 last, status, wait = retry.reason, retry.status, retry.wait
             except requests.exceptions.Timeout:
@@ -486,6 +566,8 @@ class HttpClient:
                 )
             else:
                 return result
+            finally:
+                self._guard.end()
             if self.offline or attempt == self.tries - 1:
                 break
             delay = self.backoff * (2**attempt) if wait is None else wait
@@ -506,6 +588,14 @@ class HttpClient:
             tries=tries,
             error=f"{last} after {tries} {'try' if tries == 1 else 'tries'}",
         )
+
+    def _budget_left(self) -> float:
+        """Seconds of network time this client (its offline views included) has left."""
+        owner = self._shared or self
+        with owner._lock:
+            if owner._budget_end is None:
+                owner._budget_end = time.monotonic() + self.budget
+            return owner._budget_end - time.monotonic()
 
     def _answer(self, url: str, response: Any, tries: int, raw: bool) -> Fetched:
         result = self._interpret(url, response, tries, raw)
@@ -538,8 +628,8 @@ class HttpClient:
                 headers=headers,
             )
         try:
-            data = response.content if raw else _clean_text(response.json())
-        except ValueError:
+            data = response.content if raw else _decode(response.content)
+        except (ValueError, RecursionError):
             return Fetched(
                 url,
                 ok=False,
