@@ -43,6 +43,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from audit.components import normalize_pypi_name, parse_image_ref
 from audit.config import Config
@@ -61,6 +62,7 @@ from audit.model import (
     Relation,
     Status,
 )
+from audit.policy.waivers import Waiver
 
 KIND_ORDER: dict[ActionKind, int] = {
     ActionKind.REMOVE: 0,
@@ -626,3 +628,24 @@ def _elect(comp: Component, result: ComponentResult) -> Action:
         evidence=_evidence(comp.evidence),
         properties=_props(election=election, where=ELECTION_WHERE, text=text),
     )
+
+
+def waive_reviews(
+    actions: Sequence[Action], waivers: Iterable[Waiver], *, as_of: date | None, project: str | None
+) -> tuple[tuple[Action, ...], frozenset[str]]:
+    """The actions without the reviews a finding waiver in force covers (see
+    :mod:`audit.policy.waivers`), and the ids of the waivers that covered one."""
+    finding_waivers = [w for w in waivers if w.finding and w.in_force(as_of, project)]
+    if not finding_waivers:
+        return tuple(actions), frozenset()
+    kept: list[Action] = []
+    used: set[str] = set()
+    for action in actions:
+        if action.kind == ActionKind.REVIEW:
+            kinds = [k for k in (action.prop("review") or "").split(JOIN) if k]
+            hit = next((w for w in finding_waivers if w.covers_review(kinds, action.target)), None)
+            if hit is not None:
+                used.add(hit.id)
+                continue
+        kept.append(action)
+    return tuple(kept), frozenset(used)

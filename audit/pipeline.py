@@ -193,7 +193,7 @@ def _audit(
     display_root: str | None,
     http: HttpClient,
 ) -> Report:
-    from audit.actions import plan
+    from audit.actions import plan, waive_reviews
     from audit.context import Classifier
     from audit.graph import GraphIndex
     from audit.licenses.curations import Curations, find_curations, load_curations
@@ -204,6 +204,7 @@ def _audit(
         expired_waivers,
         load_exceptions,
         load_waivers,
+        unused_waivers,
     )
     from audit.repo import created_time, default_project_name, repo_info
 
@@ -265,9 +266,16 @@ def _audit(
         )
     incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
     actions = plan(inventory, results, run.findings, incomplete, config, index)
+    actions, waived = waive_reviews(actions, waivers, as_of=as_of, project=project)
     warnings = list(registry.warnings)
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
+    covering = {x.strip() for r in results for x in r.verdict.exception.split(",") if x.strip()}
+    for w in unused_waivers(waivers, covering | waived, as_of):
+        warnings.append(
+            f"waiver {w.id} ({w.path}) matched nothing in this audit: remove it, or fix its"
+            " component, license or finding pattern"
+        )
     repository = repo_info(root)
     return Report(
         root=display_root or str(root),
