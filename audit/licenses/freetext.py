@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
+from audit import spdx
 from audit.resources import data_dir
 
 if sys.version_info >= (3, 11):
@@ -52,40 +52,18 @@ def normalize_key(text: str) -> str:
     return " ".join(text.split()).strip(" \"'.;,").casefold()
 
 
-@lru_cache(maxsize=1)
-def _licensing() -> Any:
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
 @lru_cache(maxsize=4096)
 def normalize_expression(text: str) -> str | None:
     """A valid SPDX expression in normalized form (``gpl-2.0+`` -> ``GPL-2.0-or-later``).
 
     ``LicenseRef-…`` keys are accepted as they are; ``NOASSERTION``/``NONE`` and anything with
-    an unknown license key give ``None``. Remembered: a large tree states the same few
-    expressions in thousands of places.
+    an unknown license key give ``None`` (:func:`audit.spdx.normalize`, as on every path).
+    Remembered: a large tree states the same few expressions in thousands of places.
     """
     text = text.strip()
     if not text or len(text) > _MAX_EXPRESSION or text.casefold() in _NO_ASSERTION:
         return None
-    licensing = _licensing()
-    try:
-        parsed = licensing.parse(text, validate=False)
-        if parsed is None:
-            return None
-        unknown = [k for k in licensing.unknown_license_keys(parsed) if not _is_license_ref(str(k))]
-        if unknown:
-            return None
-        return str(parsed.render())
-    except Exception:  # license-expression raises several error types on untrusted text
-        return None
-
-
-def _is_license_ref(key: str) -> bool:
-    k = key.casefold()
-    return k.startswith("licenseref-") or (k.startswith("documentref-") and ":licenseref-" in k)
+    return spdx.normalize(text)
 
 
 def _table_path() -> Path:

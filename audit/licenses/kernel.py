@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from audit import spdx
+
 
 @dataclass(frozen=True)
 class KernelLicense:
@@ -137,13 +139,6 @@ def family(license_key: str) -> str:
     return key
 
 
-@lru_cache(maxsize=1)
-def _licensing() -> Any:
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
 @lru_cache(maxsize=4096)
 def expression_families(expression: str) -> frozenset[str] | None:
     """The families a notice offers as alternatives (``None`` when not a plain OR list).
@@ -151,23 +146,17 @@ def expression_families(expression: str) -> frozenset[str] | None:
     ``GPL-2.0-only OR MIT`` gives {GPL-2.0, MIT}; ``GPL-2.0-only WITH Linux-syscall-note``
     gives {GPL-2.0}; an AND expression gives ``None`` (it is not a choice).
     """
-    from license_expression import OR, LicenseSymbol, LicenseWithExceptionSymbol
-
-    try:
-        parsed = _licensing().parse(expression)
-    except Exception:  # license-expression raises several error types
-        return None
-    if parsed is None:
+    normalized = spdx.normalize(expression)
+    if normalized is None:
         return None
 
-    def keys(node: object) -> list[str] | None:
-        if isinstance(node, LicenseWithExceptionSymbol):
-            return [node.license_symbol.key]
-        if isinstance(node, LicenseSymbol):
-            return [node.key]
-        if isinstance(node, OR):
+    def keys(node: Any) -> list[str] | None:
+        kind = spdx.node_kind(node)
+        if kind in ("license", "with"):
+            return [spdx.leaf_license(node)]
+        if kind == "or":
             out: list[str] = []
-            for arg in node.args:
+            for arg in spdx.children(node):
                 sub = keys(arg)
                 if sub is None:
                     return None
@@ -175,7 +164,7 @@ def expression_families(expression: str) -> frozenset[str] | None:
             return out
         return None  # AND: not a choice
 
-    found = keys(parsed)
+    found = keys(spdx.tree(normalized))
     return frozenset(family(k) for k in found) if found else None
 
 

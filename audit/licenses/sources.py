@@ -38,8 +38,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import Any
 
+from audit import spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Evidence, Finding, Notice
 from audit.scanners.notices import NAME as NOTICES
@@ -120,24 +120,6 @@ def _is_code(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     dot = name.rfind(".")
     return dot > 0 and name[dot:].lower() in _CODE_EXTENSIONS
-
-
-@lru_cache(maxsize=1)
-def _licensing() -> Any:
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
-@lru_cache(maxsize=4096)
-def equivalent(a: str, b: str) -> bool:
-    """Whether two SPDX expressions mean the same (order of OR/AND terms aside)."""
-    if a == b:
-        return True
-    try:
-        return bool(_licensing().is_equivalent(a, b))
-    except Exception:  # license-expression raises several error types
-        return False
 
 
 def _runtime_label(notice: Notice) -> str:
@@ -511,7 +493,7 @@ class _Builder:
             if f.counted:
                 counted.append(f)
             header = f.header
-            if header and (header == license_expr or equivalent(header, license_expr)):
+            if header and spdx.equivalent(header, license_expr):
                 deciding.extend(f.deciding)
             if f.notices:
                 if f.path in texts:
@@ -687,7 +669,6 @@ __all__ = [
     "KERNEL_MODULE",
     "USERSPACE",
     "SourceFacts",
-    "equivalent",
     "group_sources",
     "source_context",
 ]

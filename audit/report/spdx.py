@@ -20,13 +20,13 @@ the JSON report's digest.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from audit import __version__
+from audit import spdx as expressions
 from audit.model import Component, ComponentKind, ComponentResult, LicenseInfo, Report
 from audit.report.json_report import (
     TOOL_NAME,
@@ -39,7 +39,7 @@ from audit.report.json_report import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from license_expression import LicenseExpression, Licensing
+    from license_expression import LicenseExpression
     from spdx_tools.spdx.model import Document
 
 SPDX_VERSION = "SPDX-2.3"
@@ -59,39 +59,28 @@ _PURPOSE = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _licensing() -> Licensing:
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
 def parse_expression(expression: str) -> LicenseExpression | None:
     """The parsed SPDX expression, or None when it is not one.
 
     Every symbol must be a license or exception of the SPDX list or a well-formed
-    ``LicenseRef-``; anything else (a name, a typo, bad syntax) gives None.
+    ``LicenseRef-``; anything else (a name, a typo, bad syntax) gives None. Normalized by
+    :func:`audit.spdx.normalize`, as on every path.
     """
-    if not expression.strip():
+    normalized = expressions.normalize(expression)
+    if normalized is None:
         return None
-    spdx_licensing = _licensing()
-    try:
-        parsed = spdx_licensing.parse(expression)
-    except Exception:  # license-expression raises several types for bad syntax
+    if not all(_LICENSE_REF.fullmatch(key) for key in expressions.references(normalized)):
         return None
-    if parsed is None:
-        return None
-    for key in spdx_licensing.unknown_license_keys(parsed):
-        if not _LICENSE_REF.fullmatch(key):
-            return None
+    parsed: LicenseExpression = expressions.tree(normalized)
     return parsed
 
 
 def license_refs(expression: LicenseExpression | None) -> list[str]:
     if expression is None:
         return []
-    keys = _licensing().license_keys(expression)
-    return sorted({k for k in keys if k.startswith("LicenseRef-")})
+    return sorted(
+        k for k in expressions.references(expression.render()) if k.startswith("LicenseRef-")
+    )
 
 
 # Sources that report what the component itself states (its metadata, its files, its image

@@ -29,8 +29,8 @@ import re
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from itertools import repeat
-from typing import Any
 
+from audit import spdx
 from audit.licenses import kernel, texts
 from audit.model import Evidence, Notice, Problem, ScanResult
 from audit.scanners.base import SourceFile
@@ -185,39 +185,18 @@ _SPDX_PREFIX = re.compile(r"[\s/*#;!%<>\-{}()'\".]*(?:dnl|rem|@rem|REM)?[\s/*#;!
 _SPDX_END = re.compile(r"\s*(?:\*/|-->|\*\)|#}|%}).*$")
 
 
-@lru_cache(maxsize=1)
-def _licensing() -> Any:
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
 @lru_cache(maxsize=4096)
 def normalize_spdx(raw: str) -> str | None:
     """A normalized SPDX expression, or ``None`` when ``raw`` is not one.
 
     Deprecated ids are mapped (``GPL-2.0+`` -> ``GPL-2.0-or-later``); ids unknown to the
-    SPDX list make the expression invalid unless they are ``LicenseRef-``/``DocumentRef-``.
+    SPDX list make the expression invalid unless they are ``LicenseRef-``/``DocumentRef-``
+    (:func:`audit.spdx.normalize`, as on every path).
     """
     raw = raw.strip()
     if not raw or len(raw) > 500:
         return None
-    licensing = _licensing()
-    try:
-        parsed = licensing.parse(raw)
-    except Exception:  # license-expression raises several error types
-        return None
-    if parsed is None:
-        return None
-    unknown = [
-        k
-        for k in licensing.unknown_license_keys(parsed)
-        if not k.startswith(("LicenseRef-", "DocumentRef-"))
-    ]
-    if unknown:
-        return None
-    rendered: str = parsed.render()
-    return rendered
+    return spdx.normalize(raw)
 
 
 # -- prose --------------------------------------------------------------------------------
