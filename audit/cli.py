@@ -142,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a previous JSON report: only new findings fail the run",
     )
     scan.add_argument(
+        "--base",
+        metavar="REF",
+        help="pull-request gate: also audit the tree at git REF (read with git archive, "
+        "nothing run from it); only what is new or worse here fails the run, and the text "
+        "and markdown reports end with what changed",
+    )
+    scan.add_argument(
         "--strict",
         action="store_true",
         help="an incomplete audit (unreadable files, failed lookups) fails the run",
@@ -427,7 +434,8 @@ def _config(args: argparse.Namespace, root: Path) -> Config:
     return config
 
 
-def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
+def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, Report]:
+    """Audit PATH, or ``tree`` (the base of ``--base``) with PATH's configuration."""
     from audit.pipeline import AuditOptions, run_audit
 
     root = _root(args.path)
@@ -449,7 +457,9 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
     # without --timeout, run_audit makes its own client (the library's defaults)
     client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
     with scan_progress():  # a bar on stderr for long scans, when it is a terminal
-        report = run_audit(root, config, options, display_root=str(args.path), client=client)
+        report = run_audit(
+            tree or root, config, options, display_root=str(args.path), client=client
+        )
     return config, report
 
 
@@ -460,20 +470,35 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     default = "text"
     pairs = _outputs(args, default, tuple(FORMATS))
+    if args.base is not None and args.baseline is not None:
+        raise InputError("--base and --baseline both say what is known: give one")
     config, report = _audit(args)
     history = _record_history(args, report)
     new_only: set[str] | None = None
+    known: frozenset[str] | None = None
+    base_section: Callable[[str], str] | None = None
     if args.baseline is not None:
+        known = load_baseline(args.baseline)
+    elif args.base is not None:
+        from audit.baseline import action_key
+        from audit.prgate import base_tree, render_base_diff
+
+        with base_tree(_root(args.path), args.base) as tree:
+            _, base_report = _audit(args, tree.root)
+        known = frozenset(action_key(a) for a in base_report.actions)
+        head = report
+
+        def base_section(fmt: str) -> str:
+            return render_base_diff(fmt, base_report, head, tree)
+
+    if known is not None:
         from dataclasses import replace
 
-        from audit.baseline import action_key, concerned
+        from audit.baseline import action_key
 
-        diff = compare([action_key(a) for a in report.actions], load_baseline(args.baseline))
+        diff = compare([action_key(a) for a in report.actions], known)
         report = replace(report, actions=mark_new(report.actions, diff))
-        new_keys = set(diff.new)
-        new_only = {
-            cid for a in report.actions if action_key(a) in new_keys for cid in concerned(a)
-        }
+        new_only = set(diff.new)  # gate() takes the new action keys
     fail_on = args.fail_on or config.fail_on or "needs-exception"
     if fail_on not in FAIL_ON:
         raise InputError(f"fail_on must be one of {', '.join(FAIL_ON)}", path=config.path)
@@ -483,7 +508,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             from audit.report import html
 
             return html.render(report, history=history)
-        return render(fmt, report, color=sys.stdout.isatty() and fmt == "text")
+        text = render(fmt, report, color=sys.stdout.isatty() and fmt == "text")
+        if base_section is not None and fmt in ("text", "markdown"):
+            text += "\n" + base_section(fmt)
+        return text
 
     _emit(pairs, render_fmt)
     if fail_on == "never":

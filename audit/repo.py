@@ -68,9 +68,11 @@ def default_project_name(root: Path, repo: RepoInfo) -> str:
     return Path(root).resolve().name or "project"
 
 
-def commit_time(root: Path) -> str | None:
-    """The committer date of HEAD (ISO 8601 with offset), None outside a git work tree."""
-    return _git(root, "log", "-1", "--format=%cI", "HEAD")
+def commit_date(root: Path, commit: str | None) -> str | None:
+    """The committer date (ISO 8601) of ``commit`` in the repository at ``root``, or None."""
+    if not commit:
+        return None
+    return _git(root, "show", "-s", "--format=%cI", commit, "--")
 
 
 def created_time(root: Path, as_of: str | None, environ: Mapping[str, str]) -> str:
@@ -84,7 +86,7 @@ def created_time(root: Path, as_of: str | None, environ: Mapping[str, str]) -> s
             pass
     if as_of:
         return f"{as_of[:10]}T00:00:00Z"
-    committed = commit_time(root)
+    committed = commit_date(root, "HEAD")
     if committed:
         try:
             return _utc(datetime.fromisoformat(committed))

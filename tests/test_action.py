@@ -80,9 +80,8 @@ def _run_audit_step(
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         "DEPAUDIT_CACHE_DIR": str(tmp_path / "cache"),
     }
-    values = {
-        name: inputs.get(name, spec.get("default", "")) for name, spec in action["inputs"].items()
-    }
+    values = _inputs(action, inputs)
+
     for name, value in values.items():
         env[f"IN_{name.upper().replace('-', '_')}"] = value
     env.update(_step_env(_step(action, step), values, tmp_path))
@@ -97,6 +96,16 @@ def _run_audit_step(
 
 
 _TEMPLATE = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
+
+
+def _inputs(action: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """Every input: as given, else its default with the runner's contexts (outside a pull
+    request: no event, so ``github.event.pull_request.base.sha`` is empty)."""
+    out = {}
+    for name, spec in action["inputs"].items():
+        default = _TEMPLATE.sub(lambda m: "", str(spec.get("default", "")))
+        out[name] = given.get(name, default)
+    return out
 
 
 def _step_env(step: dict[str, Any], inputs: dict[str, str], tmp_path: Path) -> dict[str, str]:
@@ -260,9 +269,12 @@ def _resolves_here(ref: str) -> bool:
 def test_readme_snippets_resolve_against_this_repository() -> None:
     """Every `uses: depaudit/depaudit@REF` and the pre-commit `rev:` name a commit of this
     repository; third-party actions are pinned by commit SHA; every `with:` key is an input."""
+    inside = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--git-dir"], capture_output=True)
+    if inside.returncode != 0:
+        pytest.skip("not a git checkout of depaudit (an unpacked source tree): no refs to check")
     inputs = set(_action()["inputs"])
     ours = [s for s in _readme_steps() if str(s.get("uses", "")).startswith("depaudit/depaudit@")]
-    assert len(ours) >= 2
+    assert len(ours) >= 3
     for step in ours:
         assert _resolves_here(step["uses"].split("@", 1)[1]), step["uses"]
         assert set(step.get("with", {})) <= inputs, step
@@ -300,7 +312,7 @@ def _install_step(tmp_path: Path, **inputs: str) -> None:
     """The Install step as written: a venv in RUNNER_TEMP and a non-editable pip install of
     this checkout (with the extras the formats need)."""
     action = _action()
-    values = {n: inputs.get(n, spec.get("default", "")) for n, spec in action["inputs"].items()}
+    values = _inputs(action, inputs)
     step = _step(action, "Install depaudit")
     env = {**os.environ, "RUNNER_TEMP": str(tmp_path / "runner")}
     env.pop("PYTHONPATH", None)
@@ -363,3 +375,28 @@ def test_history_database_lives_outside_the_checkout(
     assert outputs == {"db": db.replace("{temp}", str(tmp_path / "runner"))}
     step = _step(_action(), "Restore the history database")
     assert step["with"]["path"] == "${{ steps.history.outputs.db }}"
+
+
+def test_base_input_gates_a_pull_request(tmp_path: Path) -> None:
+    """The Audit step passes `base` on as --base: the base's own debt does not fail."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.org"}
+    env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e.org")
+    tree = tmp_path / "svc"
+    tree.mkdir()
+    (tree / "requirements.txt").write_text("left-pad==1.0\n", encoding="utf-8")
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env, capture_output=True)
+    unknown = {"fail-on": "unknown", "offline": "true", "path": "svc"}
+    code, outputs, _ = _run_audit_step(tmp_path, **unknown)
+    assert (code, outputs["exit-code"]) == (
+        0,
+        "1",
+    )  # no base outside a pull request: the debt fails
+    code, outputs, out_dir = _run_audit_step(tmp_path, base="HEAD", **unknown)
+    assert (code, outputs["exit-code"]) == (0, "0")
+    assert "depaudit scan --base HEAD: " in (out_dir / "depaudit.md").read_text(encoding="utf-8")
+    (tree / "requirements.txt").write_text("left-pad==1.0\nright-pad==2.0\n", encoding="utf-8")
+    code, outputs, _ = _run_audit_step(tmp_path, base="HEAD", **unknown)
+    assert (code, outputs["exit-code"]) == (0, "1")
+    code, outputs, _ = _run_audit_step(tmp_path, base="none", **unknown)
+    assert (code, outputs["exit-code"]) == (0, "1")
