@@ -219,7 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir",
         type=Path,
         metavar="DIR",
-        help="write one Markdown file per request (and requests.json) into DIR",
+        help="write one body file per request (and requests.json) into DIR",
+    )
+    req.add_argument(
+        "--form",
+        metavar="FORM",
+        help="the issue form to fill in: a FILE, a URL (needs the network), a shipped "
+        "revision date, or 'as-of' for the one in force on --as-of (default: the newest "
+        "shipped CNCF form)",
     )
     req.set_defaults(func=_cmd_request)
     _history_parsers(sub)
@@ -304,6 +311,12 @@ def _audit_options(p: argparse.ArgumentParser) -> None:
         help="curations file (default: PATH/.depaudit/curations.toml)",
     )
     p.add_argument("--project", help="project name as exception records spell it")
+    p.add_argument(
+        "--allow-config-urls",
+        action="store_true",
+        help="let the scanned repository's own configuration name URLs to fetch (exceptions "
+        "databases, @fetch sources); default: they are ignored, with a warning",
+    )
     p.add_argument(
         "--as-of",
         type=_date,
@@ -426,9 +439,13 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace, root: Path) -> Config:
     from dataclasses import replace
 
-    from audit.config import load_config
+    from audit.config import confine, load_config
+    from audit.discover import DEFAULT_MAX_FILE_SIZE
 
-    config = load_config(root, args.config)
+    config = confine(
+        load_config(root, args.config), root, max_file_size=DEFAULT_MAX_FILE_SIZE,
+        allow_urls=getattr(args, "allow_config_urls", False),
+    )  # fmt: skip
     if getattr(args, "exclude", None):
         config = replace(config, exclude=(*config.exclude, *args.exclude))
     return config
@@ -504,11 +521,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         raise InputError(f"fail_on must be one of {', '.join(FAIL_ON)}", path=config.path)
 
     def render_fmt(fmt: str) -> str:
-        if fmt == "html":
-            from audit.report import html
-
-            return html.render(report, history=history)
-        text = render(fmt, report, color=sys.stdout.isatty() and fmt == "text")
+        text = render(fmt, report, color=sys.stdout.isatty(), history=history)
         if base_section is not None and fmt in ("text", "markdown"):
             text += "\n" + base_section(fmt)
         return text
@@ -644,30 +657,85 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_request(args: argparse.Namespace) -> int:
-    from audit.request import build_requests, render_json, render_markdown
+    from audit.filing import coverage, gh_command, new_issue_url
+    from audit.issueform import load_form
+    from audit.pipeline import AuditOptions, audit_policy, exception_sources
+    from audit.policy import Evaluator, load_exceptions
+    from audit.request import build_requests, render_body, render_json
 
     pairs = _outputs(args, "markdown", ("markdown", "json"))
-    _, report = _audit(args)
+    form = load_form(
+        args.form, as_of=args.as_of, fetch_text=None if args.offline else _text_fetcher(args)
+    )
+    config, report = _audit(args)
     requests = build_requests(report, args.component or None, args.project or report.project)
     if not requests:
         print("depaudit: no component needs a license exception", file=sys.stderr)
         return EXIT_CLEAN
+    options = AuditOptions(policy=args.policy, exceptions=tuple(args.exceptions))
+    registry = load_exceptions(
+        list(exception_sources(options, config)), fetch_json=_fetcher(args.offline, args.timeout)
+    )
+    today = Evaluator(
+        project=requests[0].project,
+        as_of=None,
+        policy=audit_policy(options, config, _root(args.path)),
+        exceptions=registry,
+    )
+    components = {c.id: c for c in report.inventory.components}
+    results = {r.component_id: r for r in report.results}
+    for cov in coverage(registry, today, requests, results, components):
+        print(f"depaudit: note: {cov.describe()}", file=sys.stderr)
+    revision = f" (revision {form.revision})" if form.revision else ""
+    print(f"depaudit: form: {form.name}{revision}, {form.source}", file=sys.stderr)
+    for n, r in enumerate(requests, 1):
+        url = new_issue_url(r, form)
+        names = ", ".join(c.name for c in r.components)
+        print(f"depaudit: request {n}: {r.title}: {names}", file=sys.stderr)
+        if url:
+            print(f"  file it (text fields prefilled): {url}", file=sys.stderr)
+        else:
+            print(f"  file it: {gh_command(r, form, r.request_file)}", file=sys.stderr)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
         for r in requests:
             target = args.output_dir / Path(r.request_file).name
-            target.write_text(render_markdown(r), encoding="utf-8")
+            target.write_text(render_body(r, form), encoding="utf-8")
             print(f"wrote {target}", file=sys.stderr)
-        (args.output_dir / "requests.json").write_text(render_json(requests), encoding="utf-8")
+        (args.output_dir / "requests.json").write_text(
+            render_json(requests, form), encoding="utf-8"
+        )
         return EXIT_CLEAN
 
     def render_fmt(fmt: str) -> str:
         if fmt == "json":
-            return render_json(requests)
-        return "\n---\n\n".join(render_markdown(r) for r in requests)
+            return render_json(requests, form)
+        return "\n---\n\n".join(
+            f"<!-- {r.title} ({r.request_file}) -->\n{render_body(r, form)}" for r in requests
+        )
 
     _emit(pairs, render_fmt)
     return EXIT_CLEAN
+
+
+def _text_fetcher(args: argparse.Namespace) -> Callable[[str], str]:
+    """Reads a text document (an issue form) through the HTTP cache."""
+
+    def fetch_text(url: str) -> str:
+        from audit.issueform import MAX_FORM_BYTES
+
+        cache = args.cache_dir / "http.sqlite" if args.cache_dir else None
+        got = _http_client(cache, args.offline, args.timeout).get_bytes(
+            url, max_bytes=MAX_FORM_BYTES
+        )
+        if not got.ok:
+            raise InputError(f"cannot fetch the form: {got.error}", path=url)
+        try:
+            return bytes(got.data).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the form is not UTF-8 text", path=url) from None
+
+    return fetch_text
 
 
 def _record_history(args: argparse.Namespace, report: Report) -> tuple[RunInfo, ...] | None:

@@ -3,21 +3,21 @@
 Configuration is data: it is parsed as TOML and validated key by key; a wrong type is a
 :class:`~audit.errors.ConfigError` naming the file, the key and what was expected. Command
 line options override the file.
+
+The scanned repository's own configuration (``.depaudit.toml``, ``[tool.depaudit]``) is the
+repository's, hence hostile: :func:`confine` keeps it from widening what depaudit reads or
+fetches (paths stay inside the root, URLs need ``--allow-config-urls``, limits only go
+down). A ``--config FILE`` is the user's own and is taken as it is.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from audit.safefile import inside_root, load_toml
 
 CONFIG_NAME = ".depaudit.toml"
 
@@ -41,6 +41,12 @@ class Config:
     fail_on: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     """Bundled component name -> local checkout path."""
+    from_repository: bool = False
+    """True when the scanned repository supplied it (not ``--config``): see :func:`confine`."""
+    confined: bool = False
+    """True once :func:`confine` has checked a repository's configuration."""
+    warnings: tuple[str, ...] = ()
+    """What :func:`confine` left out, for the report."""
 
 
 _STR_LISTS = ("exclude", "exceptions", "remove", "published_images")
@@ -107,18 +113,7 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
 
 
 def _load_toml(path: Path, shown: str | None = None) -> dict[str, Any]:
-    """The TOML table in ``path``; errors name it as ``shown`` (default: the path)."""
-    where = shown or str(path)
-    try:
-        with path.open("rb") as fh:
-            data: dict[str, Any] = tomllib.load(fh)
-            return data
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=where) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=where) from None
+    return load_toml(path, shown=shown)
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
@@ -130,14 +125,86 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         return parse_config(data, str(explicit))
     own = root / CONFIG_NAME
     if own.is_file() and not own.is_symlink():
-        return parse_config(_load_toml(own, CONFIG_NAME), CONFIG_NAME)
+        config = parse_config(_load_toml(own, CONFIG_NAME), CONFIG_NAME)
+        return replace(config, from_repository=True)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file() and not pyproject.is_symlink():
         try:
-            data = _load_toml(pyproject)
+            data = _load_toml(pyproject, "pyproject.toml")
         except ConfigError:
             return Config()  # the pyproject scanner reports it; no depaudit table to read
-        table = data.get("tool", {}).get("depaudit")
+        tool = data.get("tool", {})
+        table = tool.get("depaudit") if isinstance(tool, dict) else None
         if isinstance(table, dict):
-            return parse_config(table, "pyproject.toml [tool.depaudit]")
+            config = parse_config(table, "pyproject.toml [tool.depaudit]")
+            return replace(config, from_repository=True)
     return Config()
+
+
+_URL_PREFIXES = ("http://", "https://")
+ALLOW_URLS_FLAG = "--allow-config-urls"
+
+
+def confine(
+    config: Config, root: Path, *, allow_urls: bool = False, max_file_size: int | None = None
+) -> Config:
+    """The repository's configuration made unable to widen what depaudit reads or fetches
+    (a ``--config`` file's is returned as it is):
+
+    - ``policy``, ``waivers``, ``curations``, file ``exceptions`` and ``[sources]`` paths
+      must be relative and stay inside ``root`` once symlinks are resolved (ConfigError
+      otherwise); they are returned absolute;
+    - ``exceptions`` URLs and ``@fetch`` sources are kept only with ``allow_urls`` (the
+      command line's ``--allow-config-urls``), else dropped with a warning;
+    - ``max_file_size`` may only lower ``max_file_size`` (the default limit): a higher
+      value is ignored, with a warning.
+    """
+    if not config.from_repository or config.confined:
+        return config
+    where = config.path or CONFIG_NAME
+    warnings = list(config.warnings)
+    changes: dict[str, Any] = {}
+
+    def rooted(key: str, value: str) -> str:
+        if value.endswith(".toml") or "/" in value or key != "policy":
+            return str(inside_root(root, value, config=where, key=key))
+        return value  # a bundled policy's name
+
+    for key in ("policy", "waivers", "curations"):
+        value = getattr(config, key)
+        if value is not None:
+            changes[key] = rooted(key, value)
+    exceptions = []
+    for value in config.exceptions:
+        if value.startswith(_URL_PREFIXES):
+            if allow_urls:
+                exceptions.append(value)
+            else:
+                warnings.append(
+                    f"{where}: exceptions source {value} not fetched: URLs in the repository's "
+                    f"configuration are used only with {ALLOW_URLS_FLAG}"
+                )
+            continue
+        exceptions.append(rooted("exceptions", value))
+    changes["exceptions"] = tuple(exceptions)
+    sources = {}
+    for name, value in config.sources.items():
+        if value == "@fetch":
+            if allow_urls:
+                sources[name] = value
+            else:
+                warnings.append(
+                    f"{where}: source {name} = {value!r} not fetched: downloads named by the "
+                    f"repository's configuration are made only with {ALLOW_URLS_FLAG}"
+                )
+            continue
+        path, auto = (value[: -len("@auto")], "@auto") if value.endswith("@auto") else (value, "")
+        sources[name] = str(inside_root(root, path, config=where, key=f"sources.{name}")) + auto
+    changes["sources"] = sources
+    if max_file_size is not None and (config.max_file_size or 0) > max_file_size:
+        warnings.append(
+            f"{where}: max_file_size = {config.max_file_size} ignored: the repository's "
+            f"configuration may only lower the limit ({max_file_size} bytes)"
+        )
+        changes["max_file_size"] = None
+    return replace(config, confined=True, warnings=tuple(warnings), **changes)

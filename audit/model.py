@@ -35,6 +35,33 @@ class ComponentKind(str, enum.Enum):
     SOURCE = "source"
 
 
+class Context(str, enum.Enum):
+    """Where a component's code runs (the policy's execution contexts).
+
+    Stages keep plain strings in their records (``.value``), so JSON and text output do
+    not change; this enum is the one list of the words.
+    """
+
+    KERNEL_MODULE = "kernel-module"
+    EBPF = "ebpf"
+    USERSPACE = "userspace"
+    BUILD = "build"
+    TEST = "test"
+    CI = "ci"
+    DOCUMENTATION = "documentation"
+    """Documentation content (the CC-BY-4.0 rule)."""
+
+
+class Distribution(str, enum.Enum):
+    """How a component reaches users: the distribution models, in the CNCF license
+    exception request form's words (plain strings in records, as for :class:`Context`)."""
+
+    DISTRIBUTED = "distributed"
+    USER_FETCHED = "user-fetched"
+    SYSTEM_COMPONENT = "system-component"
+    INTERNAL_TOOLING = "internal-tooling"
+
+
 class Relation(str, enum.Enum):
     """Edge relations of the inventory graph (see DESIGN.md)."""
 

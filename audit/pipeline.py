@@ -158,10 +158,23 @@ def _policy(options: AuditOptions, config: Config, root: Path) -> Policy:
     if spec.endswith(".toml") or "/" in spec:
         if not path.is_absolute() and options.policy is None:
             path = root / path  # a path in the config is relative to the scanned root
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError("no such policy file", path=str(path))
         return load_policy(path)
     return load_policy(name=spec)
+
+
+def audit_policy(options: AuditOptions, config: Config, root: Path) -> Policy:
+    """The policy an audit applies: the command line's, else the config's, else cncf."""
+    return _policy(options, config, root)
+
+
+def exception_sources(options: AuditOptions, config: Config) -> tuple[str, ...]:
+    """The exceptions databases an audit reads: the command line's, else the config's, else
+    the bundled snapshot."""
+    from audit.policy import bundled_exceptions
+
+    return options.exceptions or config.exceptions or (str(bundled_exceptions()),)
 
 
 def run_audit(
@@ -200,7 +213,6 @@ def _audit(
     from audit.licenses.resolve import resolve
     from audit.policy import (
         Evaluator,
-        bundled_exceptions,
         expired_waivers,
         load_exceptions,
         load_waivers,
@@ -217,8 +229,7 @@ def _audit(
             raise ConfigError(f"cannot fetch the exceptions database: {got.error}", path=url)
         return got.data
 
-    sources = options.exceptions or config.exceptions or (str(bundled_exceptions()),)
-    registry = load_exceptions(list(sources), fetch_json=fetch_json)
+    registry = load_exceptions(list(exception_sources(options, config)), fetch_json=fetch_json)
     waivers_path = options.waivers or config.waivers
     waivers = load_waivers(_rooted(waivers_path, root, options.waivers)) if waivers_path else ()
     cur_path = options.curations or config.curations
@@ -267,7 +278,7 @@ def _audit(
     incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
     actions = plan(inventory, results, run.findings, incomplete, config, index)
     actions, waived = waive_reviews(actions, waivers, as_of=as_of, project=project)
-    warnings = list(registry.warnings)
+    warnings = [*config.warnings, *registry.warnings]
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
     covering = {x.strip() for r in results for x in r.verdict.exception.split(",") if x.strip()}

@@ -1,14 +1,17 @@
-"""License exception requests: the body of a CNCF License Exception Request, from evidence.
+"""License exception requests: the CNCF issue form, filled in from evidence.
 
-:func:`build_requests` groups the components that need an exception the way the plan stage
-does (same license, context and distribution model give the same answers, so one request)
-and fills every answer the evidence supports: where each component is declared, how it
-ships, where it lives, which license strings its files carry and how many files carry them,
-and the policy's reasons (including the prior exceptions that almost matched and why they
-did not). What only a human knows is written as ``TODO:`` and never guessed.
+:func:`build_requests` groups the components that need an exception the way the form wants
+them grouped: one request per set of components whose answers are all identical (same
+license, context and distribution model, and the same ticks for how each is included, how it
+interacts with the project's code and whether it is modified). Each component carries the
+answers the evidence supports, each with its explanation and the lines behind it; what only
+a human knows is ``TODO:`` and never guessed.
 
-:func:`render_markdown` lays a request out like the CNCF form (its sections, in the order
-of :data:`FORM_SECTIONS`); :func:`render_json` writes the same values as JSON.
+:func:`render_body` writes a request exactly as GitHub renders an issue submitted through a
+form (:mod:`audit.issueform`): every question of the form, in order, as ``### <label>`` and
+its answer; checkboxes as ``- [x]``/``- [ ]`` with the form's own option labels. The component
+table's cells are plain text the foundation's workflows can read (name, upstream URL, usage
+links, SPDX expression, purpose). :func:`render_json` writes the same values as JSON.
 """
 
 from __future__ import annotations
@@ -16,20 +19,19 @@ from __future__ import annotations
 import json
 import posixpath
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from audit.actions import (
-    component_label,
     exception_group,
-    license_text,
     matches_name,
     request_file,
     source_directory,
 )
 from audit.errors import InputError
 from audit.graph import GraphIndex
+from audit.issueform import FieldType, FormField, IssueForm
 from audit.model import (
     Component,
     ComponentKind,
@@ -42,81 +44,84 @@ from audit.model import (
     to_jsonable,
 )
 
-SCHEMA = "depaudit/exception-request/1"
+SCHEMA = "depaudit/exception-request/2"
 TODO = "TODO:"
-FORM_SECTIONS: tuple[str, ...] = (
-    "Project details",
-    "Component details",
-    "Distribution and integration model",
-    "Modification status",
-    "Structural separation",
-    "Communication mechanism",
-    "Data exchange",
-    "Additional information",
-)
-"""The request form's sections, in order: each is a ``## `` heading of the Markdown body."""
-TABLE_HEADER = "| Component | Upstream URL | Project Usage URL | License(s) | Purpose |"
+NO_RESPONSE = "_No response_"
+"""What GitHub writes for a question left empty."""
 MAX_EVIDENCE = 20
-"""Evidence lines shown per section in Markdown (the JSON form has them all)."""
+"""Evidence lines shown per explanation (the JSON form has them all)."""
 MAX_USAGE = 3
 """Usage links per component in the table."""
 
-_DISTRIBUTION = {
-    "distributed": "Distributed: it ships in the project's released artifacts.",
-    "user-fetched": (
-        "Not distributed by the project: the user's package manager fetches it at install time."
-    ),
-    "system-component": "Not distributed by the project: it is a component of the user's system.",
-    "internal-tooling": (
-        "Not distributed: it is used only to build or test the project and never ships."
-    ),
-}
-_INCLUSION = {
-    "user-fetched": "Install-time dependency",
-    "internal-tooling": "Build and test tooling",
-    "system-component": "Required upstream dependencies",
-}
+# The form's options, by the words they start with (matched case-insensitively, so that a
+# revision that rewords the rest of an option still matches).
+INCORPORATED = "Incorporated code"
+VENDORED = "Vendored component"
+BUILD_TIME = "Build-time dependency"
+TOOLING = "Build and test tooling"
+INSTALL_TIME = "Install-time dependency"
+UPSTREAM = "Required upstream dependencies"
+OTHER = "Other"
+STATIC = "Static linking"
+DYNAMIC = "Dynamic linking"
+PROCESS = "Separate process"
+NETWORK = "Network interaction only"
+YES, NO = "Yes", "No"
 
 
 @dataclass(frozen=True)
-class RequestComponent:
-    """One row of the form's component table."""
+class Answer:
+    """depaudit's answer to one question for one component."""
 
-    id: str
-    name: str
-    upstream_url: str
-    """Where the component comes from; empty when not known (the Markdown says TODO)."""
-    usage: tuple[Evidence, ...]
-    """The lines of this repository that declare or carry the component."""
-    licenses: str
-    purpose: str
-    """What the component does for the project; empty when not known (TODO)."""
-
-
-@dataclass(frozen=True)
-class Section:
-    """One section of the form: answers, then the evidence behind them."""
-
-    title: str
-    answers: tuple[str, ...]
-    """Sentences; those a human must give start with ``TODO:``."""
+    choice: str
+    """The option chosen (one of the constants above); ``''`` when the evidence cannot say."""
+    explanation: tuple[str, ...]
+    """Why; sentences a human must write start with ``TODO:``."""
     evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
+class RequestComponent:
+    """One row of the form's component table, and the component's answers."""
+
+    id: str
+    name: str
+    """The name the table gives it: a package name, a directory, never a decoration."""
+    upstream_url: str
+    """Where the component comes from; empty when not known (the table says TODO)."""
+    usage: tuple[Evidence, ...]
+    """The lines of this repository that declare or carry the component."""
+    license: str
+    """SPDX expression (the raw license text when there is none); empty when unknown."""
+    purpose: str
+    """What the component does for the project; empty when the evidence does not say."""
+    version: str | None
+    inclusion: Answer
+    interaction: Answer
+    modified: Answer
+    license_evidence: tuple[str, ...] = ()
+    """``"GPL" (module-license) in 2 files`` for each license string its files carry."""
+    policy: tuple[str, ...] = ()
+    """The policy's reasons (including prior exceptions that did not count)."""
+
+    @property
+    def answers_key(self) -> tuple[str, str, str]:
+        """Components with the same key answer the form identically."""
+        return (self.inclusion.choice, self.interaction.choice, self.modified.choice)
+
+
+@dataclass(frozen=True)
 class ExceptionRequest:
-    """The body of one License Exception Request (one license, context, distribution)."""
+    """One License Exception Request: components whose answers are all identical."""
 
     request_file: str
-    """Suggested path to keep the request in, as the plan stage names it."""
+    """Suggested path to keep the body in."""
     project: str | None
     repository: RepoInfo
     license: str
     context: str
     distribution: str
     components: tuple[RequestComponent, ...]
-    sections: tuple[Section, ...]
-    """Every section of :data:`FORM_SECTIONS` but the component table, in order."""
 
     @property
     def title(self) -> str:
@@ -137,16 +142,37 @@ def build_requests(
         chosen = [r for r in report.results if r.verdict.status == Status.NEEDS_EXCEPTION]
     else:
         chosen = _select(report, components, component_ids)
-    groups: dict[tuple[str, str, str], list[ComponentResult]] = defaultdict(list)
-    for r in chosen:
-        groups[exception_group(r)].append(r)
     index = GraphIndex.build(report.inventory)
-    notices = _notices_by_location(report.inventory.notices)
+    notices = {(n.path, n.line): n for n in report.inventory.notices}
     name = project or report.project
+    groups: dict[tuple[str, str, str], list[RequestComponent]] = defaultdict(list)
+    first: dict[tuple[str, str, str], ComponentResult] = {}
+    for r in sorted(chosen, key=lambda r: r.component_id):
+        comp = components.get(r.component_id) or Component(
+            r.component_id, ComponentKind.PACKAGE, r.component_id
+        )
+        key = exception_group(r)
+        groups[key].append(_row(report.repository, index, notices, comp, r))
+        first.setdefault(key, r)
     out = []
     for key in sorted(groups):
-        members = sorted(groups[key], key=lambda r: r.component_id)
-        out.append(_build(report, index, notices, components, members, name))
+        by_answers: dict[tuple[str, str, str], list[RequestComponent]] = defaultdict(list)
+        for row in groups[key]:
+            by_answers[row.answers_key].append(row)
+        path = request_file(first[key])
+        for n, answers in enumerate(sorted(by_answers, key=lambda k: by_answers[k][0].id)):
+            lic, context, distribution = key
+            out.append(
+                ExceptionRequest(
+                    request_file=path if n == 0 else f"{path[:-3]}-{n + 1}.md",
+                    project=name,
+                    repository=report.repository,
+                    license=lic,
+                    context=context,
+                    distribution=distribution,
+                    components=tuple(by_answers[answers]),
+                )
+            )
     return tuple(out)
 
 
@@ -166,239 +192,166 @@ def _select(
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _notices_by_location(notices: Sequence[Notice]) -> dict[tuple[str, int], Notice]:
-    return {(n.path, n.line): n for n in notices}
-
-
-def _build(
-    report: Report,
-    index: GraphIndex,
-    notices: dict[tuple[str, int], Notice],
-    components: dict[str, Component],
-    members: list[ComponentResult],
-    project: str | None,
-) -> ExceptionRequest:
-    lic, context, distribution = exception_group(members[0])
-    pairs = [(components.get(r.component_id) or _placeholder(r.component_id), r) for r in members]
-    several = len(pairs) > 1
-    sections = [
-        _project_section(project, report.repository, lic),
-        _distribution_section(index, pairs, several),
-        _modification_section(pairs, several),
-        _separation_section(index, pairs, several),
-        _communication_section(pairs, several),
-        _data_section(pairs, several),
-        _additional_section(notices, pairs, several),
-    ]
-    return ExceptionRequest(
-        request_file=request_file(members[0]),
-        project=project,
-        repository=report.repository,
-        license=lic,
-        context=context,
-        distribution=distribution,
-        components=tuple(_row(c, r) for c, r in pairs),
-        sections=tuple(sections),
-    )
-
-
 def _first_party(comp: Component) -> bool:
     """Source the project wrote itself (vendored third-party copies are source too)."""
     return comp.kind == ComponentKind.SOURCE and comp.prop("vendored") != "true"
 
 
-def _placeholder(cid: str) -> Component:
-    return Component(cid, ComponentKind.PACKAGE, cid)
+def _table_name(comp: Component) -> str:
+    """A plain name: the directory of first-party source, the upstream of a vendored copy,
+    the package (image, action...) name otherwise — no version, id or remark."""
+    if comp.kind == ComponentKind.SOURCE:
+        if comp.prop("vendored") == "true" and comp.prop("upstream"):
+            return comp.prop("upstream") or comp.name
+        return source_directory(comp) or comp.name
+    return comp.name
 
 
-def _row(comp: Component, result: ComponentResult) -> RequestComponent:
-    name = component_label(comp)
-    if _first_party(comp):
-        name += " (first-party)"
-    elif comp.kind == ComponentKind.SOURCE:
-        name += f" (vendored {comp.prop('placement') or 'copy'})"
+def _row(
+    repo: RepoInfo,
+    index: GraphIndex,
+    notices: dict[tuple[str, int], Notice],
+    comp: Component,
+    result: ComponentResult,
+) -> RequestComponent:
+    lic = result.license
+    policy = (f"verdict: {result.verdict.status.value}", *result.verdict.reasons)
     return RequestComponent(
         id=comp.id,
-        name=name,
-        upstream_url=upstream_url(comp),
+        name=_table_name(comp),
+        upstream_url=(repo.remote or "") if _first_party(comp) else upstream_url(comp),
         usage=comp.evidence,
-        licenses=license_text(result),
-        purpose=comp.prop("purpose") or comp.prop("description") or "",
+        license=lic.expression or lic.raw or "",
+        purpose=_purpose(comp, result),
+        version=comp.version,
+        inclusion=_inclusion(index, comp, result),
+        interaction=_interaction(comp, result),
+        modified=_modified(comp),
+        license_evidence=_license_strings(notices, comp),
+        policy=policy,
     )
 
 
-def _who(comp: Component, several: bool) -> str:
-    return f"`{comp.id}`: " if several else ""
+def _purpose(comp: Component, r: ComponentResult) -> str:
+    stated = comp.prop("purpose") or comp.prop("description")
+    if stated:
+        return stated
+    where = source_directory(comp) if comp.kind == ComponentKind.SOURCE else None
+    built = f" built from {where}/" if where else ""
+    if r.context == "kernel-module":
+        return f"Linux kernel module{built}: the project's driver, loaded into the kernel"
+    if r.context == "ebpf":
+        return f"In-kernel eBPF programs{built}: the project's driver, loaded by its userspace"
+    return ""
 
 
-def _project_section(project: str | None, repo: RepoInfo, lic: str) -> Section:
-    return Section(
-        "Project details",
+def _consumer_evidence(index: GraphIndex, cid: str) -> tuple[Evidence, ...]:
+    return tuple(e.evidence for e in index.consumers(cid) if e.evidence is not None)
+
+
+_BY_DISTRIBUTION = {
+    "internal-tooling": TOOLING,
+    "user-fetched": INSTALL_TIME,
+    "system-component": UPSTREAM,
+}
+
+
+def _inclusion(index: GraphIndex, comp: Component, r: ComponentResult) -> Answer:
+    why = tuple(r.classification)
+    evidence = _consumer_evidence(index, comp.id) or comp.evidence
+    if r.distribution in _BY_DISTRIBUTION:
+        return Answer(_BY_DISTRIBUTION[r.distribution], why, evidence)
+    if r.distribution != "distributed":
+        return Answer("", (f"{TODO} say how it is included ({r.distribution})", *why), evidence)
+    if _first_party(comp):
+        where = source_directory(comp)
+        kept = f"kept in `{where}/`" if where else "kept in this repository"
+        return Answer(INCORPORATED, (f"First-party source {kept}.", *why), comp.evidence)
+    if comp.kind in (ComponentKind.SOURCE, ComponentKind.SUBMODULE):
+        placement = comp.prop("placement") or comp.kind.value
+        return Answer(VENDORED, (f"A copy kept in the tree ({placement}).", *why), evidence)
+    if comp.kind == ComponentKind.DOWNLOAD:
+        return Answer(
+            BUILD_TIME, ("Fetched by the build and built into the release.", *why), evidence
+        )
+    if comp.kind == ComponentKind.IMAGE:
+        return Answer(
+            OTHER, ("The base image of a container image the project ships.", *why), evidence
+        )
+    return Answer("", (f"{TODO} say how it is included", *why), evidence)
+
+
+def _interaction(comp: Component, r: ComponentResult) -> Answer:
+    if r.context == "kernel-module":
+        return Answer(
+            OTHER,
+            (
+                "A Linux kernel module: it is loaded into the kernel and runs in kernel space, "
+                "apart from the project's userspace programs.",
+                f"{TODO} name the interface userspace uses to talk to it",
+            ),
+        )
+    if r.context == "ebpf":
+        return Answer(
+            OTHER,
+            (
+                "In-kernel eBPF programs: the project's userspace code loads them through the "
+                "bpf() syscall; they run in the kernel, not in the project's processes.",
+            ),
+        )
+    if r.distribution == "internal-tooling":
+        return Answer(
+            OTHER,
+            ("Used only while building or testing: it does not run with what ships.",),
+        )
+    return Answer(
+        "",
         (
-            f"Project: {project}" if project else f"Project: {TODO} the CNCF project's name",
-            f"Repository: {repo.remote}"
-            if repo.remote
-            else f"Repository: {TODO} the repository URL (no git remote was found)",
-            f"Are you an official maintainer of this project? {TODO} yes or no",
-            f"Suggested issue title: [License Exception Request] [{project or 'Project'}] [{lic}]",
+            f"{TODO} static linking, dynamic linking, separate process or network interaction "
+            "only? (the build's use of it does not say)",
         ),
     )
 
 
-def _inclusion(comp: Component, distribution: str) -> str:
-    if distribution in _INCLUSION:
-        return _INCLUSION[distribution]
-    if distribution != "distributed":
-        return f"{TODO} choose the inclusion method"
-    if comp.kind == ComponentKind.SOURCE:
-        return "Incorporated code"
-    if comp.kind == ComponentKind.SUBMODULE:
-        return "Vendored component"
-    if comp.kind == ComponentKind.DOWNLOAD:
-        return "Build-time dependency (fetched at build time and built into the release)"
-    if comp.kind == ComponentKind.IMAGE:
-        return "Other: the base image of a container image the project publishes"
-    return f"{TODO} choose the inclusion method (incorporated, vendored, build-time...)"
+_PUBLISHED = frozenset(
+    {ComponentKind.PACKAGE, ComponentKind.IMAGE, ComponentKind.ACTION, ComponentKind.ORB}
+)
 
 
-def _consumer_evidence(index: GraphIndex, cid: str) -> list[Evidence]:
-    return [e.evidence for e in index.consumers(cid) if e.evidence is not None]
-
-
-def _distribution_section(
-    index: GraphIndex, pairs: list[tuple[Component, ComponentResult]], several: bool
-) -> Section:
-    answers: list[str] = []
-    evidence: list[Evidence] = []
-    for comp, r in pairs:
-        who = _who(comp, several)
-        answers.append(
-            who
-            + _DISTRIBUTION.get(
-                r.distribution, f"{TODO} describe the distribution model ({r.distribution})"
-            )
+def _modified(comp: Component) -> Answer:
+    if _first_party(comp):
+        return Answer(
+            NO, ("First-party code written by the project, not a copy of a third-party one.",)
         )
-        answers.append(f"{who}Inclusion: {_inclusion(comp, r.distribution)}.")
-        answers.extend(f"{who}Why: {reason}" for reason in r.classification)
-        evidence.extend(_consumer_evidence(index, comp.id))
-    answers.append(
-        f"Are all of the components mandatory dependencies for the project to function as "
-        f"intended? {TODO} yes or no, and if no, explain"
-    )
-    return Section("Distribution and integration model", tuple(answers), _sorted(evidence))
-
-
-def _modification_section(pairs: list[tuple[Component, ComponentResult]], several: bool) -> Section:
-    answers: list[str] = []
-    for comp, _ in pairs:
-        who = _who(comp, several)
-        if _first_party(comp):
-            answers.append(
-                f"{who}First-party code written by the project, not a modified copy of a "
-                "third-party component."
-            )
-            continue
-        if comp.kind == ComponentKind.SOURCE:
-            upstream = comp.prop("upstream") or "an upstream project"
-            answers.append(
-                f"{who}A vendored copy of {upstream} kept in the tree "
-                f"({comp.prop('placement') or 'placement unknown'})."
-            )
-            answers.append(f"{who}{TODO} say whether the copy is modified from upstream, and how")
-            continue
-        version = f" at version {comp.version}" if comp.version else " without a pinned version"
+    if comp.kind in _PUBLISHED and comp.prop("vendored") != "true":
+        version = f" {comp.version}" if comp.version else ""
+        return Answer(
+            NO,
+            (f"Used as published: {comp.kind.value} {comp.name}{version}, fetched by name.",),
+            comp.evidence,
+        )
+    if comp.kind == ComponentKind.DOWNLOAD:
         pinned = comp.prop("url_hash") or comp.prop("digest")
         check = f", checked against {pinned}" if pinned else ""
-        answers.append(f"{who}Used as published upstream: fetched{version}{check}.")
-        answers.append(
-            f"{who}{TODO} confirm that the project applies no patches (or describe them, and "
-            "whether they will be contributed upstream)"
+        return Answer(
+            "",
+            (
+                f"Fetched by the build from {comp.prop('url') or 'upstream'}{check}.",
+                f"{TODO} say whether the build patches it",
+            ),
+            comp.evidence,
         )
-    return Section("Modification status", tuple(answers))
+    return Answer(
+        "",
+        (
+            "A copy kept in the tree; depaudit has not compared it with upstream.",
+            f"{TODO} say whether the copy is modified, and how",
+        ),
+        comp.evidence,
+    )
 
 
-def _separation_section(
-    index: GraphIndex, pairs: list[tuple[Component, ComponentResult]], several: bool
-) -> Section:
-    answers: list[str] = []
-    evidence: list[Evidence] = []
-    for comp, _ in pairs:
-        who = _who(comp, several)
-        if comp.kind == ComponentKind.SOURCE:
-            directory = source_directory(comp)
-            files = sorted({e.path for e in comp.evidence})
-            if directory:
-                answers.append(f"{who}Kept in its own directory `{directory}/`.")
-            else:
-                answers.append(f"{who}{TODO} say where the files live (no common directory)")
-            answers.append(
-                f"{who}Files with a license notice: "
-                + (", ".join(f"`{f}`" for f in files[:MAX_EVIDENCE]) or "none found")
-                + (f" and {len(files) - MAX_EVIDENCE} more" if len(files) > MAX_EVIDENCE else "")
-                + "."
-            )
-            evidence.extend(comp.evidence)
-            continue
-        uses = _consumer_evidence(index, comp.id)
-        if comp.kind in (ComponentKind.DOWNLOAD, ComponentKind.SUBMODULE):
-            answers.append(
-                f"{who}Not stored in the project's own source files: fetched from upstream by "
-                "the build (lines below)."
-            )
-        elif comp.kind == ComponentKind.IMAGE:
-            answers.append(f"{who}A separate container image, named by reference (lines below).")
-        else:
-            answers.append(
-                f"{who}Not stored in the repository: installed by a package manager (lines below)."
-            )
-        evidence.extend(uses or comp.evidence)
-    return Section("Structural separation", tuple(answers), _sorted(evidence))
-
-
-def _communication_section(
-    pairs: list[tuple[Component, ComponentResult]], several: bool
-) -> Section:
-    answers: list[str] = []
-    for comp, r in pairs:
-        who = _who(comp, several)
-        if r.context == "kernel-module":
-            answers.append(
-                f"{who}A kernel module: loaded into the kernel and run in kernel space, "
-                "apart from the project's userspace programs."
-            )
-            answers.append(f"{who}{TODO} name the interface userspace uses to talk to it")
-        elif r.context == "ebpf":
-            answers.append(
-                f"{who}In-kernel eBPF programs, loaded by the project's userspace code through "
-                "the bpf() syscall; they run in the kernel, not in the userspace processes."
-            )
-        elif r.distribution == "internal-tooling":
-            answers.append(
-                f"{who}Used only while building or testing: it does not interact with the "
-                "shipped code at run time."
-            )
-        else:
-            answers.append(
-                f"{who}{TODO} static linking, dynamic linking, separate process, or network "
-                "interaction only?"
-            )
-    return Section("Communication mechanism", tuple(answers))
-
-
-def _data_section(pairs: list[tuple[Component, ComponentResult]], several: bool) -> Section:
-    answers: list[str] = []
-    for comp, r in pairs:
-        who = _who(comp, several)
-        if r.distribution == "internal-tooling":
-            answers.append(f"{who}None at run time: it is not part of what ships.")
-        elif r.context == "ebpf":
-            answers.append(f"{who}{TODO} describe the data exchanged (which BPF maps or buffers)")
-        else:
-            answers.append(f"{who}{TODO} describe the data exchanged with the project's code")
-    return Section("Data exchange", tuple(answers))
-
-
-def _license_strings(notices: dict[tuple[str, int], Notice], comp: Component) -> list[str]:
+def _license_strings(notices: dict[tuple[str, int], Notice], comp: Component) -> tuple[str, ...]:
     """``"GPL" (module-license) in 2 files`` for each license string the component's
     evidence lines carry, as written (kernel and eBPF strings, SPDX tags...)."""
     files: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -410,47 +363,7 @@ def _license_strings(notices: dict[tuple[str, int], Notice], comp: Component) ->
     for (raw, kind), paths in sorted(files.items()):
         count = len(paths)
         out.append(f"`{raw}` ({kind}) in {count} file{'' if count == 1 else 's'}")
-    return out
-
-
-def _additional_section(
-    notices: dict[tuple[str, int], Notice],
-    pairs: list[tuple[Component, ComponentResult]],
-    several: bool,
-) -> Section:
-    answers: list[str] = []
-    evidence: list[Evidence] = []
-    for comp, r in pairs:
-        who = _who(comp, several)
-        lic = r.license
-        source = f"Concluded license: {license_text(r)} (from {lic.source}"
-        source += f", {lic.url})" if lic.url else ")"
-        if lic.raw and lic.raw != lic.expression:
-            source += f"; as stated: `{lic.raw}`"
-        answers.append(who + source + ".")
-        strings = _license_strings(notices, comp)
-        if strings:
-            answers.append(f"{who}License strings: " + "; ".join(strings) + ".")
-        total, without = comp.prop("files"), comp.prop("files_without_notice")
-        if total:
-            answers.append(
-                f"{who}{total} files in this unit"
-                + (f", {without} of them without a license notice" if without else "")
-                + "."
-            )
-        rule = f" (rule {r.verdict.rule})" if r.verdict.rule else ""
-        answers.append(f"{who}Policy verdict: {r.verdict.status.value}{rule}.")
-        answers.extend(f"{who}Policy: {reason}" for reason in r.verdict.reasons)
-        evidence.extend(lic.evidence)
-    answers.append(
-        f"{TODO} anything else the reviewers should know (how the code is maintained "
-        "and kept up to date with security fixes)"
-    )
-    return Section("Additional information", tuple(answers), _sorted(evidence))
-
-
-def _sorted(evidence: list[Evidence]) -> tuple[Evidence, ...]:
-    return tuple(sorted(set(evidence)))
+    return tuple(out)
 
 
 # URLs ------------------------------------------------------------------------------------
@@ -509,93 +422,212 @@ def upstream_url(comp: Component) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell the foundation's workflows split correctly: they split rows on every
+    ``|`` (escaped or not), so none may remain."""
+    return " ".join(text.replace("|", "/").split())
 
 
 def _location(repo: RepoInfo, evidence: Evidence) -> str:
     url = usage_url(repo, evidence)
-    return f"[`{evidence.location}`]({url})" if url else f"`{evidence.location}`"
+    return f"[{evidence.location}]({url})" if url else evidence.location
 
 
 def _usage_cell(req: ExceptionRequest, comp: RequestComponent) -> str:
     shown = [_location(req.repository, e) for e in comp.usage[:MAX_USAGE]]
+    if not shown:
+        return f"{TODO} where the project uses it"
     more = len(comp.usage) - MAX_USAGE
     if more > 0:
         shown.append(f"and {more} more")
-    if not shown:
-        return f"{TODO} where the project uses it"
     if usage_url(req.repository, comp.usage[0]) is None:
-        shown.append(f"{TODO} link to the repository (no web URL or commit known)")
-    return "<br>".join(shown)
+        shown.append(f"{TODO} links (no web URL or commit known)")
+    return " ".join(shown)
 
 
-def _table(req: ExceptionRequest) -> list[str]:
-    lines = [TABLE_HEADER, "|---|---|---|---|---|"]
+_COLUMNS: dict[str, Callable[[ExceptionRequest, RequestComponent], str]] = {
+    "component": lambda req, c: c.name,
+    "upstream url": lambda req, c: c.upstream_url or f"{TODO} upstream URL",
+    "project usage url": _usage_cell,
+    "license(s)": lambda req, c: c.license or f"{TODO} the license",
+    "purpose": lambda req, c: c.purpose or f"{TODO} what it does for the project (1-2 sentences)",
+}
+DEFAULT_HEADER = ("Component", "Upstream URL", "Project Usage URL", "License(s)", "Purpose")
+
+
+def render_table(req: ExceptionRequest, header: Sequence[str] = DEFAULT_HEADER) -> list[str]:
+    """The component table with the form's own header, one row per component."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for c in req.components:
-        cells = [
-            f"{c.name}<br>`{c.id}`",
-            c.upstream_url or f"{TODO} upstream URL",
-            _usage_cell(req, c),
-            c.licenses,
-            c.purpose or f"{TODO} what it does for the project (1-2 sentences)",
-        ]
-        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+        cells = []
+        for column in header:
+            fill = _COLUMNS.get(column.strip().lower())
+            cells.append(_cell(fill(req, c)) if fill else f"{TODO} {_cell(column)}")
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
-def _evidence_lines(req: ExceptionRequest, evidence: tuple[Evidence, ...]) -> list[str]:
-    if not evidence:
-        return []
-    lines = ["", "Evidence:", ""]
-    for e in evidence[:MAX_EVIDENCE]:
-        text = f" — `{e.text.replace('`', chr(39))}`" if e.text else ""
+def _evidence_lines(req: ExceptionRequest, evidence: Sequence[Evidence]) -> list[str]:
+    unique = sorted(set(evidence))
+    lines = []
+    for e in unique[:MAX_EVIDENCE]:
+        text = f" `{e.text.replace('`', chr(39))}`" if e.text else ""
         lines.append(f"- {_location(req.repository, e)}{text}")
-    if len(evidence) > MAX_EVIDENCE:
-        lines.append(f"- and {len(evidence) - MAX_EVIDENCE} more (see the JSON form)")
+    if len(unique) > MAX_EVIDENCE:
+        lines.append(f"- and {len(unique) - MAX_EVIDENCE} more (see the JSON form)")
     return lines
 
 
-def render_markdown(req: ExceptionRequest) -> str:
-    """The request body, laid out like the CNCF License Exception Request form."""
-    sections = {s.title: s for s in req.sections}
-    lines = [f"# {req.title}", ""]
-    lines.append(
-        f"Prepared by depaudit for {req.license} ({req.context}, {req.distribution}). "
-        f"Answer every `{TODO}` before submitting."
-    )
-    for title in FORM_SECTIONS:
-        lines += ["", f"## {title}", ""]
-        if title == "Component details":
-            lines += _table(req)
-            continue
-        section = sections.get(title)
-        if section is None:
-            lines.append(f"- {TODO}")
-            continue
-        lines += [f"- {a}" for a in section.answers]
-        lines += _evidence_lines(req, section.evidence)
-    return "\n".join(lines) + "\n"
+def _explain(req: ExceptionRequest, pick: Callable[[RequestComponent], Answer]) -> str:
+    """The explanation of one question: each component's sentences, then the evidence."""
+    several = len(req.components) > 1
+    lines: list[str] = []
+    evidence: list[Evidence] = []
+    for c in req.components:
+        answer = pick(c)
+        lines += [f"- {c.name}: {s}" if several else f"- {s}" for s in answer.explanation]
+        evidence += answer.evidence
+    out = "\n".join(lines)
+    ev = _evidence_lines(req, evidence)
+    return out + ("\n\nEvidence:\n\n" + "\n".join(ev) if ev else "")
 
 
-def render_json(reqs: Sequence[ExceptionRequest]) -> str:
-    """Every request as one JSON document (``depaudit/exception-request/1``)."""
+def _ticks(field: FormField, chosen: set[str]) -> str:
+    """The checkbox list with the form's labels, ticked where an option starts with one of
+    ``chosen``."""
+    lines = []
+    for option in field.options:
+        hit = any(option.casefold().startswith(c.casefold()) for c in chosen if c)
+        lines.append(f"- [{'x' if hit else ' '}] {option}")
+    return "\n".join(lines)
+
+
+def _dropdown(field: FormField, choice: str) -> str:
+    if choice and choice in field.options:
+        return choice
+    return f"{TODO} choose one of: {', '.join(field.options)}"
+
+
+def _same(req: ExceptionRequest, pick: Callable[[RequestComponent], Answer]) -> str:
+    choices = {pick(c).choice for c in req.components}
+    return choices.pop() if len(choices) == 1 else ""
+
+
+def _details(req: ExceptionRequest, header: Sequence[str]) -> str:
+    """The component table, then the license strings each component's files carry."""
+    lines = render_table(req, header)
+    notes = [
+        f"- {c.name}: " + "; ".join(c.license_evidence)
+        for c in req.components
+        if c.license_evidence
+    ]
+    if notes:
+        lines += ["", "License strings found in the files:", "", *notes]
+    return "\n".join(lines)
+
+
+def _modification_text(req: ExceptionRequest) -> str:
+    choice = _same(req, lambda c: c.modified)
+    head = {YES: "Yes.", NO: "No."}.get(choice, f"{TODO} yes or no.")
+    return head + "\n\n" + _explain(req, lambda c: c.modified)
+
+
+def _contribution(req: ExceptionRequest) -> str:
+    if _same(req, lambda c: c.modified) == NO:
+        return "Not applicable: the components are not modified."
+    return f"{TODO} if modified, say whether the changes will be contributed upstream"
+
+
+def _integration(req: ExceptionRequest) -> str:
+    return _explain(req, lambda c: c.interaction) + "\n\n" + _explain(req, lambda c: c.inclusion)
+
+
+def _answer(req: ExceptionRequest, form: IssueForm, field: FormField) -> str:
+    """The text GitHub shows under ``### <label>`` for ``field``."""
+    fid = field.id
+    if fid == "project_name":
+        return req.project or f"{TODO} the CNCF project's name"
+    if fid == "component_details":
+        return _details(req, form.table_header or DEFAULT_HEADER)
+    if fid == "introduction":
+        return _details(req, DEFAULT_HEADER)
+    if fid == "name":
+        return req.license
+    if fid == "inclusion_method":
+        return _ticks(field, {c.inclusion.choice for c in req.components})
+    if fid == "inclusion_method_explanation":
+        return _explain(req, lambda c: c.inclusion)
+    if fid == "interaction_nature":
+        return _ticks(field, {c.interaction.choice for c in req.components})
+    if fid == "interaction_explanation":
+        return _explain(req, lambda c: c.interaction)
+    if fid == "modifications" and field.type == FieldType.DROPDOWN:
+        return _dropdown(field, _same(req, lambda c: c.modified))
+    if fid in ("modifications", "modifications_details"):
+        return _modification_text(req)
+    if fid in ("upstream_contribution", "license-exception"):
+        if field.type == FieldType.DROPDOWN:
+            return NO_RESPONSE if _same(req, lambda c: c.modified) == NO else _dropdown(field, "")
+        return _contribution(req)
+    if fid == "integration":
+        return _integration(req)
+    if field.type == FieldType.CHECKBOXES:
+        return _ticks(field, set())
+    if field.type == FieldType.DROPDOWN:
+        return _dropdown(field, "")
+    if not field.required and fid.endswith("_explanation"):
+        return NO_RESPONSE
+    return f"{TODO} answer this question"
+
+
+def render_body(req: ExceptionRequest, form: IssueForm) -> str:
+    """The issue body exactly as GitHub renders one submitted through ``form``."""
+    parts = [f"### {f.label}\n\n{_answer(req, form, f)}" for f in form.questions]
+    return "\n\n".join(parts) + "\n"
+
+
+def prefill(req: ExceptionRequest, form: IssueForm) -> dict[str, str]:
+    """The answers of the form's text fields (input, textarea), by field id: what a
+    "new issue" URL can carry."""
+    return {
+        f.id: _answer(req, form, f)
+        for f in form.questions
+        if f.id and f.type in (FieldType.INPUT, FieldType.TEXTAREA)
+    }
+
+
+def render_json(reqs: Sequence[ExceptionRequest], form: IssueForm) -> str:
+    """Every request as one JSON document (``depaudit/exception-request/2``): its values,
+    and each answer of the form by field id."""
     doc = {
         "schema": SCHEMA,
-        "form_sections": list(FORM_SECTIONS),
-        "requests": [{"title": r.title, **to_jsonable(r)} for r in reqs],
+        "form": {
+            "name": form.name,
+            "revision": form.revision,
+            "source": form.source,
+            "fields": [f.id for f in form.questions],
+        },
+        "requests": [
+            {
+                "title": r.title,
+                **to_jsonable(r),
+                "answers": {f.id: _answer(r, form, f) for f in form.questions},
+            }
+            for r in reqs
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 __all__ = [
-    "FORM_SECTIONS",
-    "TABLE_HEADER",
+    "DEFAULT_HEADER",
+    "Answer",
     "ExceptionRequest",
     "RequestComponent",
-    "Section",
     "build_requests",
+    "prefill",
+    "render_body",
     "render_json",
-    "render_markdown",
+    "render_table",
     "upstream_url",
     "usage_url",
 ]

@@ -21,7 +21,10 @@ def test_example_config() -> None:
 def test_pyproject_table(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.depaudit]\nproject = "X"\nexclude = ["docs"]\n')
     assert load_config(tmp_path) == Config(
-        path="pyproject.toml [tool.depaudit]", project="X", exclude=("docs",)
+        path="pyproject.toml [tool.depaudit]",
+        project="X",
+        exclude=("docs",),
+        from_repository=True,
     )
 
 
@@ -37,7 +40,7 @@ def test_no_config(tmp_path: Path) -> None:
         ("max_file_size = -1\n", ".depaudit.toml: max_file_size: expected a positive integer"),
         ('[replace]\nubi = "debian"\n', ".depaudit.toml: replace.ubi: expected a list of image"),
         ('projekt = "x"\n', ".depaudit.toml: projekt: unknown key"),
-        ("project = \n", "not valid TOML"),
+        ("project = \n", ".depaudit.toml: invalid TOML"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:

@@ -311,3 +311,13 @@ def test_scan_with_history_writes_the_chart(tmp_path: Path) -> None:
     assert page.count('<g class="bar" data-run="') == 2
     assert main([*args, "--format", "html", "--output", str(out)]) == 0
     assert 'id="history"' not in out.read_text(encoding="utf-8")
+
+
+def test_history_reaches_html_through_the_registry_only() -> None:
+    """The CLI renders every format through report/registry.py: ``history`` goes to html."""
+    history = [run_info(1, (1, 0, 0, 0))]
+    assert render("html", falco_report(), history=history) == html.render(
+        falco_report(), history=history
+    )
+    assert render("html", falco_report(), history=history) != render("html", falco_report())
+    assert render("json", falco_report(), history=history) == render("json", falco_report())

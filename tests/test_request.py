@@ -1,4 +1,4 @@
-"""License exception request bodies: form sections, the component table, evidence, TODOs."""
+"""License exception request bodies: grouping, the component table, answers, evidence, TODOs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from audit.components import (
 )
 from audit.errors import InputError
 from audit.graph import link
+from audit.issueform import shipped_form
 from audit.model import (
     Component,
     ComponentKind,
@@ -35,11 +36,9 @@ from audit.model import (
     Verdict,
 )
 from audit.request import (
-    FORM_SECTIONS,
-    TABLE_HEADER,
     build_requests,
+    render_body,
     render_json,
-    render_markdown,
     upstream_url,
     usage_url,
 )
@@ -117,16 +116,23 @@ def falco_report(repo: RepoInfo = REPO, project: str | None = "Falco") -> Report
     return Report("falco", project, None, PolicyInfo("cncf"), inv, results, (), repository=repo)
 
 
+FORM = shipped_form("2025-09-03")
+
+
 def kernel_request(report: Report | None = None) -> str:
     reqs = build_requests(report or falco_report(), ["source:driver"], None)
     assert len(reqs) == 1
-    return render_markdown(reqs[0])
+    return render_body(reqs[0], FORM)
 
 
-def section(markdown: str, title: str) -> str:
-    """The text of one ``## title`` section."""
-    body = markdown.split(f"\n## {title}\n", 1)[1]
-    return body.split("\n## ", 1)[0]
+def answer(body: str, label_start: str) -> str:
+    """The answer under the first ``### `` heading that starts with ``label_start``."""
+    after = (
+        body.split(f"\n### {label_start}", 1)[1]
+        if not body.startswith(f"### {label_start}")
+        else body[4:]
+    )
+    return after.split("\n\n", 1)[1].split("\n\n### ", 1)[0].strip("\n")
 
 
 def test_default_selection_is_every_needs_exception_grouped() -> None:
@@ -139,106 +145,106 @@ def test_default_selection_is_every_needs_exception_grouped() -> None:
     assert [r.title for r in reqs] == ["[License Exception Request] [Falco] [GPL-2.0-only]"] * 3
 
 
-def test_markdown_has_every_form_section_in_order() -> None:
-    md = kernel_request()
-    headings = [line[3:] for line in md.splitlines() if line.startswith("## ")]
-    assert headings == list(FORM_SECTIONS)
-    assert FORM_SECTIONS[0] == "Project details"
-    assert FORM_SECTIONS[-1] == "Additional information"
+def test_components_with_different_answers_are_separate_requests() -> None:
+    """A download and a package under the same license, context and distribution model
+    are included differently (build-time vs. install-time): two requests."""
+    report = falco_report()
+    results = tuple(
+        replace(
+            r,
+            distribution="user-fetched",
+            verdict=replace(r.verdict, status=Status.NEEDS_EXCEPTION),
+        )
+        if r.component_id.startswith("download:")
+        else r
+        for r in report.results
+    )
+    reqs = build_requests(replace(report, results=results), None, None)
+    fetched = [r for r in reqs if r.distribution == "user-fetched"]
+    assert [(r.request_file, [c.id for c in r.components]) for r in fetched] == [
+        (
+            "exception-requests/gpl-2.0-only-userspace-user-fetched.md",
+            ["download:github.com/falcosecurity/libs@0.11.3"],
+        ),
+        (
+            "exception-requests/gpl-2.0-only-userspace-user-fetched-2.md",
+            ["pypi:gpl-helper@1.0"],
+        ),
+    ]
 
 
-def test_component_table_header_and_row() -> None:
+def test_component_table_row_is_plain() -> None:
     lines = kernel_request().splitlines()
-    i = lines.index(TABLE_HEADER)
-    assert TABLE_HEADER == "| Component | Upstream URL | Project Usage URL | License(s) | Purpose |"
+    i = lines.index("| Component | Upstream URL | Project Usage URL | License(s) | Purpose |")
     assert lines[i + 1] == "|---|---|---|---|---|"
     assert lines[i + 2] == (
-        "| driver/ (first-party)<br>`source:driver` | this repository (first-party) | "
-        "[`driver/main.c:40`](https://github.com/falcosecurity/falco/blob/0123abc/driver/main.c#L40)"
-        "<br>[`driver/ppm_events.c:12`]"
+        "| driver | https://github.com/falcosecurity/falco | "
+        "[driver/main.c:40](https://github.com/falcosecurity/falco/blob/0123abc/driver/main.c#L40) "
+        "[driver/ppm_events.c:12]"
         "(https://github.com/falcosecurity/falco/blob/0123abc/driver/ppm_events.c#L12) | "
-        "GPL-2.0-only | TODO: what it does for the project (1-2 sentences) |"
+        "GPL-2.0-only | Linux kernel module built from driver/: the project's driver, loaded into "
+        "the kernel |"
     )
 
 
 def test_kernel_module_answers_from_evidence() -> None:
     md = kernel_request()
-    assert section(md, "Project details").splitlines()[1:4] == [
-        "- Project: Falco",
-        "- Repository: https://github.com/falcosecurity/falco",
-        "- Are you an official maintainer of this project? TODO: yes or no",
-    ]
-    dist = section(md, "Distribution and integration model")
-    assert "- Distributed: it ships in the project's released artifacts.\n" in dist
-    assert "- Inclusion: Incorporated code.\n" in dist
-    assert "- Why: classified distributed\n" in dist
-    assert "mandatory dependencies for the project to function as intended? TODO:" in dist
-    assert section(md, "Modification status") == (
-        "\n- First-party code written by the project, not a modified copy of a third-party "
-        "component.\n"
-    )
-    sep = section(md, "Structural separation")
-    assert "- Kept in its own directory `driver/`.\n" in sep
-    assert "- Files with a license notice: `driver/main.c`, `driver/ppm_events.c`.\n" in sep
+    assert answer(md, "For which CNCF project") == "Falco"
+    assert answer(md, "Are you an official maintainer") == "TODO: choose one of: Yes, No"
+    assert answer(md, "How  will the components").splitlines()[0] == "- [x] Incorporated code"
+    assert answer(md, "Will any of the components be modified?") == "No"
+    assert "- License strings found in the files:" not in md
     assert (
-        "- [`driver/main.c:40`](https://github.com/falcosecurity/falco/blob/0123abc/driver/"
-        'main.c#L40) — `MODULE_LICENSE("GPL");`'
-    ) in sep
-    comm = section(md, "Communication mechanism")
-    assert "A kernel module: loaded into the kernel" in comm
-    assert "TODO: name the interface userspace uses to talk to it" in comm
+        "License strings found in the files:\n\n- driver: `GPL` (module-license) in 2 files" in md
+    )
+    assert (
+        "- [driver/main.c:40](https://github.com/falcosecurity/falco/blob/0123abc/driver/"
+        'main.c#L40) `MODULE_LICENSE("GPL");`'
+    ) in md
+    assert "A Linux kernel module: it is loaded into the kernel" in md
+    assert "- TODO: name the interface userspace uses to talk to it" in md
     assert "bpf()" not in md
-    assert section(md, "Data exchange").strip().startswith("- TODO:")
-    extra = section(md, "Additional information")
-    assert "- License strings: `GPL` (module-license) in 2 files.\n" in extra
-    assert "- 14 files in this unit, 12 of them without a license notice.\n" in extra
-    assert "- Policy verdict: needs-exception (rule context:kernel-module).\n" in extra
-    assert f"- Policy: {PRIOR}\n" in extra
 
 
 def test_ebpf_answers_only_when_context_says_ebpf() -> None:
     reqs = build_requests(falco_report(), ["source:driver/bpf"], None)
-    md = render_markdown(reqs[0])
-    assert section(md, "Communication mechanism") == (
-        "\n- In-kernel eBPF programs, loaded by the project's userspace code through the bpf() "
-        "syscall; they run in the kernel, not in the userspace processes.\n"
-    )
-    assert "- License strings: `GPL` (ebpf-section) in 1 file.\n" in md
+    md = render_body(reqs[0], FORM)
+    assert (
+        "- In-kernel eBPF programs: the project's userspace code loads them through the bpf() "
+        "syscall; they run in the kernel, not in the project's processes."
+    ) in md
+    assert "- driver/bpf: `GPL` (ebpf-section) in 1 file" in md
 
 
 def test_third_party_package_leaves_what_only_a_human_knows_as_todo() -> None:
     reqs = build_requests(falco_report(), ["gpl-helper"], None)
-    md = render_markdown(reqs[0])
-    assert "| https://pypi.org/project/gpl-helper/ |" in md
-    assert "- Inclusion: Install-time dependency.\n" in md
-    assert section(md, "Modification status") == (
-        "\n- Used as published upstream: fetched at version 1.0.\n- TODO: confirm that the "
-        "project applies no patches (or describe them, and whether they will be contributed "
-        "upstream)\n"
-    )
-    assert section(md, "Communication mechanism") == (
-        "\n- TODO: static linking, dynamic linking, separate process, or network interaction "
-        "only?\n"
-    )
+    md = render_body(reqs[0], FORM)
+    assert "| gpl-helper | https://pypi.org/project/gpl-helper/ |" in md
+    assert "- [x] Install-time dependency" in md
+    assert answer(md, "Will any of the components be modified?") == "No"
+    assert "- Used as published: package gpl-helper 1.0, fetched by name." in md
+    assert "- [x] Static" not in md and "- [x] Other" not in md
+    assert "- TODO: static linking, dynamic linking, separate process or network interaction" in md
+    assert "| TODO: what it does for the project (1-2 sentences) |" in md
     assert "License strings" not in md
 
 
 def test_without_repository_usage_is_path_line_and_todo() -> None:
     md = kernel_request(falco_report(RepoInfo(), project=None))
-    assert "- Project: TODO: the CNCF project's name\n" in md
-    assert "- Repository: TODO: the repository URL (no git remote was found)\n" in md
-    assert "https://" not in section(md, "Component details")
+    assert answer(md, "For which CNCF project") == "TODO: the CNCF project's name"
+    assert "https://github.com/falcosecurity" not in md
     assert (
-        "| `driver/main.c:40`<br>`driver/ppm_events.c:12`<br>TODO: link to the repository "
+        "| driver | TODO: upstream URL | driver/main.c:40 driver/ppm_events.c:12 TODO: links "
         "(no web URL or commit known) |"
     ) in md
-    assert md.startswith("# [License Exception Request] [Project] [GPL-2.0-only]\n")
 
 
 def test_project_argument_overrides_report() -> None:
     reqs = build_requests(falco_report(), ["source:driver"], "Falco Security")
     assert reqs[0].project == "Falco Security"
-    assert "- Project: Falco Security\n" in render_markdown(reqs[0])
+    assert "### For which CNCF project are you requesting exceptions?\n\nFalco Security\n" in (
+        render_body(reqs[0], FORM)
+    )
 
 
 def test_component_named_twice_or_by_unversioned_id_is_one_row() -> None:
@@ -319,9 +325,9 @@ def test_upstream_url(component: Component | None, expected: str) -> None:
 
 def test_render_json_is_the_same_values() -> None:
     reqs = build_requests(falco_report(), None, None)
-    doc = json.loads(render_json(reqs))
-    assert doc["schema"] == "depaudit/exception-request/1"
-    assert doc["form_sections"] == list(FORM_SECTIONS)
+    doc = json.loads(render_json(reqs, FORM))
+    assert doc["schema"] == "depaudit/exception-request/2"
+    assert doc["form"]["fields"] == [f.id for f in FORM.questions]
     assert [r["request_file"] for r in doc["requests"]] == [r.request_file for r in reqs]
     kmod = doc["requests"][1]
     assert kmod["components"][0]["usage"][0] == {
@@ -330,10 +336,9 @@ def test_render_json_is_the_same_values() -> None:
         "text": KMOD,
         "scanner": "notices",
     }
-    assert [s["title"] for s in kmod["sections"]] == [
-        t for t in FORM_SECTIONS if t != "Component details"
-    ]
-    assert render_json(reqs) == render_json(build_requests(falco_report(), None, None))
+    assert kmod["components"][0]["inclusion"]["choice"] == "Incorporated code"
+    assert kmod["answers"]["project_name"] == "Falco"
+    assert render_json(reqs, FORM) == render_json(build_requests(falco_report(), None, None), FORM)
 
 
 def test_pipes_in_table_cells_are_escaped() -> None:
@@ -354,4 +359,5 @@ def test_pipes_in_table_cells_are_escaped() -> None:
         for c in report.inventory.components
     )
     report = replace(report, inventory=replace(report.inventory, components=comps))
-    assert "| capture \\| filter |" in kernel_request(report)
+    # the foundation's workflows split rows on every pipe, escaped or not
+    assert "| capture / filter |" in kernel_request(report)

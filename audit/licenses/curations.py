@@ -34,11 +34,12 @@ from audit.components import normalize_pypi_name
 from audit.errors import ConfigError
 from audit.licenses.freetext import normalize_expression
 from audit.model import Component, Evidence, LicenseInfo
+from audit.safefile import inside_root, parse_toml, read_regular
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 DEFAULT_PATH = ".depaudit/curations.toml"
 SOURCE = "curation"
@@ -143,9 +144,12 @@ def _canonical_id(cid: str) -> str:
 
 
 def find_curations(root: Path) -> Path | None:
-    """``<root>/.depaudit/curations.toml`` when it exists."""
+    """``<root>/.depaudit/curations.toml`` when it exists; ConfigError when a symlink leads it
+    (or its directory) outside the root."""
     candidate = root / DEFAULT_PATH
-    return candidate if candidate.is_file() else None
+    if not (candidate.is_file() or candidate.is_symlink()):
+        return None
+    return inside_root(root, DEFAULT_PATH, config=DEFAULT_PATH, key="path")
 
 
 def load_curations(path: Path, root: Path | None = None) -> Curations:
@@ -156,18 +160,15 @@ def load_curations(path: Path, root: Path | None = None) -> Curations:
     """
     shown = _display_path(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular(path, shown=shown).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read curations file: {exc}", path=shown) from exc
     return parse_curations(text, shown)
 
 
 def parse_curations(text: str, path: str) -> Curations:
     """Parse curations from TOML text; ``path`` names the file in errors and evidence."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
+    data = parse_toml(text, path)
     unknown_top = sorted(set(data) - {"curation"})
     if unknown_top:
         raise ConfigError(

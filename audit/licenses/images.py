@@ -16,7 +16,7 @@ from pathlib import Path
 
 from audit.components import parse_image_ref
 from audit.licenses.freetext import normalize_expression
-from audit.model import Component, ComponentKind, LicenseInfo
+from audit.model import Component, ComponentKind, Distribution, LicenseInfo
 from audit.resources import data_dir
 
 if sys.version_info >= (3, 11):
@@ -25,7 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SOURCE = "image-table"
-_DISTRIBUTIONS = frozenset({"distributed", "user-fetched", "system-component", "internal-tooling"})
+_DISTRIBUTIONS = frozenset(d.value for d in Distribution)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def load_image_table(path: Path | None = None) -> tuple[ImageEntry, ...]:
         expression = normalize_expression(str(item.get("license", "")))
         if expression is None:
             raise ValueError(f"{where}.license: not an SPDX expression")
-        distribution = str(item.get("distribution", "system-component"))
+        distribution = str(item.get("distribution", Distribution.SYSTEM_COMPONENT.value))
         if distribution not in _DISTRIBUTIONS:
             raise ValueError(f"{where}.distribution: {distribution!r} is not a distribution model")
         for key in ("url", "reason"):

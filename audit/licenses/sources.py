@@ -41,13 +41,13 @@ from operator import attrgetter
 
 from audit import spdx
 from audit.licenses import kernel
-from audit.model import Component, ComponentKind, Evidence, Finding, Notice
+from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notices import NAME as NOTICES
 from audit.scanners.notices import is_license_file, is_source_file
 
-KERNEL_MODULE = "kernel-module"
-EBPF = "ebpf"
-USERSPACE = "userspace"
+KERNEL_MODULE = Context.KERNEL_MODULE.value
+EBPF = Context.EBPF.value
+USERSPACE = Context.USERSPACE.value
 
 HEADER_KINDS = frozenset({"spdx-tag", "prose"})
 RUNTIME_KINDS = frozenset({"module-license", "ebpf-section"})

@@ -9,26 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
+from audit.safefile import load_toml
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    pass
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML document at ``path``; ConfigError when it cannot be read or parsed."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise ConfigError(f"cannot read file: {err.strerror or err}", path=str(path)) from err
-    try:
-        table: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
-        return table
-    except UnicodeDecodeError as err:
-        raise ConfigError("not UTF-8 text", path=str(path)) from err
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"invalid TOML: {err}", path=str(path)) from err
+    """The TOML document at ``path``; ConfigError when it cannot be read or parsed, is not a
+    regular file (a FIFO never blocks), or is too large or too deeply nested."""
+    return load_toml(path)
 
 
 def type_name(value: Any) -> str:

@@ -26,6 +26,7 @@ from audit.errors import ConfigError
 from audit.model import Component, ComponentKind
 from audit.policy import expressions
 from audit.policy.policy import KERNEL_CONTEXTS
+from audit.safefile import MAX_DEPTH, depth_exceeds, read_regular
 
 STATUSES = ("approved", "denied", "allowlisted", "apache-2.0")
 GRANTING = frozenset({"approved", "allowlisted", "apache-2.0"})
@@ -358,6 +359,10 @@ def load_exceptions(
     return ExceptionRegistry(tuple(records), tuple(warnings), tuple(sources))
 
 
+MAX_EXCEPTIONS_BYTES = 64 * 1024 * 1024
+"""Size limit of an exceptions database file."""
+
+
 def _read_source(source: str, fetch_json: Callable[[str], Any] | None) -> Any:
     if source.startswith(("http://", "https://")):
         if fetch_json is None:
@@ -366,17 +371,17 @@ def _read_source(source: str, fetch_json: Callable[[str], Any] | None) -> Any:
             return fetch_json(source)
         except (OSError, ValueError) as err:
             raise ConfigError(f"cannot fetch exceptions: {err}", path=source) from err
-    path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"cannot read file: {err.strerror or err}", path=source) from err
+        text = read_regular(Path(source), limit=MAX_EXCEPTIONS_BYTES, shown=source).decode()
     except UnicodeDecodeError as err:
         raise ConfigError("not UTF-8 text", path=source) from err
     try:
-        return json.loads(text)
-    except ValueError as err:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
         raise ConfigError(f"invalid JSON: {err}", path=source) from err
+    if depth_exceeds(data):
+        raise ConfigError(f"nested deeper than {MAX_DEPTH} levels; not read", path=source)
+    return data
 
 
 def parse_exceptions(

@@ -15,31 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.errors import ConfigError
-from audit.model import PolicyInfo
+from audit.model import Context, Distribution, PolicyInfo
 from audit.policy import expressions
 from audit.policy._fields import Fields, read_toml
 from audit.resources import policies_dir
 
-CONTEXTS: tuple[str, ...] = (
-    "kernel-module",
-    "ebpf",
-    "userspace",
-    "build",
-    "test",
-    "ci",
-    "documentation",
-)
-"""Execution contexts. ``documentation`` is for documentation content (CC-BY-4.0 rule)."""
+CONTEXTS: tuple[str, ...] = tuple(c.value for c in Context)
+"""Execution contexts (:class:`audit.model.Context`), in their order."""
 
-KERNEL_CONTEXTS: frozenset[str] = frozenset({"kernel-module", "ebpf"})
+KERNEL_CONTEXTS: frozenset[str] = frozenset({Context.KERNEL_MODULE.value, Context.EBPF.value})
 
-DISTRIBUTIONS: tuple[str, ...] = (
-    "distributed",
-    "user-fetched",
-    "system-component",
-    "internal-tooling",
-)
-"""Distribution models, in the CNCF license exception request form's words."""
+DISTRIBUTIONS: tuple[str, ...] = tuple(d.value for d in Distribution)
+"""Distribution models (:class:`audit.model.Distribution`), in their order."""
 
 DEFAULT_POLICY = "cncf"
 

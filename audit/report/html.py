@@ -25,7 +25,6 @@ from audit import __version__
 from audit.model import (
     STATUS_SEVERITY,
     Action,
-    ActionKind,
     Evidence,
     Relation,
     RepoInfo,
@@ -33,6 +32,7 @@ from audit.model import (
     Status,
 )
 from audit.report.json_report import (
+    ACTION_TITLE,
     STATUS_ORDER,
     action_counts,
     actions_by_kind,
@@ -48,14 +48,6 @@ if TYPE_CHECKING:
     from audit.history import RunInfo
 
 TEMPLATE = "report.html.j2"
-
-ACTION_TITLE: dict[ActionKind, str] = {
-    ActionKind.REMOVE: "Remove",
-    ActionKind.REPLACE: "Replace",
-    ActionKind.REQUEST_EXCEPTION: "Request an exception",
-    ActionKind.ELECT: "Elect a license",
-    ActionKind.REVIEW: "Review",
-}
 
 STATUS_LABEL: dict[Status, str] = {
     Status.DENIED: "denied",

@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from audit import __version__
-from audit.errors import InputError
 from audit.model import (
     STATUS_SEVERITY,
     Action,
@@ -34,7 +33,6 @@ from audit.model import (
 )
 
 SCHEMA = "depaudit/report/1"
-SCHEMA_PREFIX = "depaudit/report/"
 TOOL_NAME = "depaudit"
 HOMEPAGE = "https://github.com/depaudit/depaudit"
 
@@ -46,6 +44,15 @@ ACTION_ORDER: tuple[ActionKind, ...] = (
     ActionKind.REVIEW,
 )
 """The order every renderer lists actions in: kind first, then target."""
+
+ACTION_TITLE: dict[ActionKind, str] = {
+    ActionKind.REMOVE: "Remove",
+    ActionKind.REPLACE: "Replace",
+    ActionKind.REQUEST_EXCEPTION: "Request an exception",
+    ActionKind.ELECT: "Elect a license",
+    ActionKind.REVIEW: "Review",
+}
+"""Section titles of the action kinds, in the text, Markdown and HTML reports."""
 
 STATUS_ORDER: tuple[Status, ...] = tuple(
     sorted(Status, key=lambda s: (-STATUS_SEVERITY[s], s.value))
@@ -291,65 +298,3 @@ def dependency_map(inventory: Inventory) -> tuple[dict[str, list[str]], list[str
         comps, _ = reach(gid)
         top |= comps
     return deps, sorted(top)
-
-
-# Reading reports back (baselines) -------------------------------------------------------
-
-
-def action_key(kind: str, target: str) -> str:
-    """Stable key of an action: ``remove:pypi:avocado-framework@69.0``.
-
-    The same key as :func:`audit.baseline.action_key`: it survives changes of wording,
-    evidence lines and removable sets.
-    """
-    return f"{kind}:{target}"
-
-
-def report_keys(report: Report) -> set[str]:
-    """The keys :func:`finding_keys` gives for this report's JSON document."""
-    return {action_key(a.kind.value, a.target) for a in report.actions}
-
-
-def _fail(message: str, path: str | None) -> InputError:
-    return InputError(message, path=path)
-
-
-def load_report(text: str, *, path: str | None = None) -> dict[str, Any]:
-    """Parse a JSON report written by :func:`render`; ``InputError`` when it is not one.
-
-    Checks the schema name and the shape of what baselines read (actions and findings).
-    """
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise _fail(f"not JSON: {exc}", path) from None
-    if not isinstance(doc, dict):
-        raise _fail("not a depaudit report: expected a JSON object", path)
-    schema = doc.get("schema")
-    if schema != SCHEMA:
-        if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
-            raise _fail(
-                f"unsupported report schema {schema!r} (this depaudit reads {SCHEMA})", path
-            )
-        if isinstance(schema, str) and schema.startswith("depaudit/"):
-            raise _fail(f"a {schema!r} document, not a report ({SCHEMA})", path)
-        raise _fail(f"not a depaudit report: schema is {schema!r}, expected {SCHEMA!r}", path)
-    for key, fields in (("actions", ("kind", "target")), ("findings", ("kind", "subject"))):
-        items = doc.get(key, [])
-        if not isinstance(items, list):
-            raise _fail(f"{key!r} must be a list", path)
-        for i, item in enumerate(items):
-            if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
-                wanted = " and ".join(fields)
-                raise _fail(f"{key}[{i}] must be an object with string {wanted}", path)
-    return doc
-
-
-def finding_keys(doc: Mapping[str, Any]) -> set[str]:
-    """A stable key per action of a loaded report, for baseline comparison.
-
-    Findings reach a report's actions as ``review`` actions, so the actions cover them:
-    each gives ``"{kind}:{target}"``. A key in the current run and not in the baseline is
-    new; the other way round, resolved.
-    """
-    return {action_key(a["kind"], a["target"]) for a in doc.get("actions", [])}

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from audit.model import Action, ActionKind, Evidence, RepoInfo, Report
 from audit.report.json_report import (
+    ACTION_TITLE,
     STATUS_ORDER,
     actions_by_kind,
     component_ids,
@@ -34,14 +35,6 @@ from audit.report.json_report import (
     rows,
     status_counts,
 )
-
-ACTION_TITLE: dict[ActionKind, str] = {
-    ActionKind.REMOVE: "Remove",
-    ActionKind.REPLACE: "Replace",
-    ActionKind.REQUEST_EXCEPTION: "Request an exception",
-    ActionKind.ELECT: "Elect a license",
-    ActionKind.REVIEW: "Review",
-}
 
 FOLD_AFTER = 5
 """Lists of removable items longer than this are folded."""

@@ -2,7 +2,9 @@
 
 Adding a format is one module with a ``render(report: Report) -> str`` function and one
 line in :data:`FORMATS`. Modules are imported when first used, so that the SBOM libraries
-load only for the SBOM formats.
+load only for the SBOM formats. A format that takes more than the report names the
+keyword arguments of its ``render`` in :attr:`Format.options` (``color`` for text,
+``history`` for html); :func:`render` passes each format only those.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from audit.model import Report
 
@@ -24,12 +27,21 @@ class Format:
     media_type: str
     extension: str
     description: str
+    options: tuple[str, ...] = ()
+    """Keyword arguments its ``render`` takes besides the report."""
 
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("text", "text", "text/plain", "txt", "summary, actions and a component table"),
+        Format(
+            "text",
+            "text",
+            "text/plain",
+            "txt",
+            "summary, actions and a component table",
+            options=("color",),
+        ),
         Format("json", "json_report", "application/json", "json", "depaudit/report/1"),
         Format("markdown", "markdown", "text/markdown", "md", "for a pull-request comment"),
         Format("sarif", "sarif", "application/sarif+json", "sarif", "SARIF 2.1.0"),
@@ -37,7 +49,9 @@ FORMATS: dict[str, Format] = {
             "cyclonedx", "cyclonedx", "application/vnd.cyclonedx+json", "cdx.json", "CycloneDX 1.6"
         ),
         Format("spdx", "spdx", "application/spdx+json", "spdx.json", "SPDX 2.3"),
-        Format("html", "html", "text/html", "html", "one self-contained page"),
+        Format(
+            "html", "html", "text/html", "html", "one self-contained page", options=("history",)
+        ),
     )
 }
 
@@ -55,13 +69,14 @@ def renderer(name: str) -> Renderer:
     return render
 
 
-def render(name: str, report: Report, *, color: bool = False) -> str:
-    """Render ``report`` in format ``name``; ``color`` applies to ``text`` only."""
-    if name == "text":
-        from audit.report import text
-
-        return text.render(report, color=color)
-    return renderer(name)(report)
+def render(name: str, report: Report, **options: Any) -> str:
+    """Render ``report`` in format ``name``, passing it those of ``options`` it takes
+    (``color=`` reaches text only, ``history=`` html only)."""
+    fmt = FORMATS[name]
+    module = importlib.import_module(f"audit.report.{fmt.module}")
+    taken = {k: v for k, v in options.items() if k in fmt.options}
+    text: str = module.render(report, **taken)
+    return text
 
 
 def infer_format(path: str, allowed: tuple[str, ...]) -> str | None:

@@ -21,8 +21,9 @@ from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.style import Style
 
-from audit.model import Action, ActionKind, ComponentResult, Evidence, Report, Status
+from audit.model import Action, ComponentResult, Evidence, Report, Status
 from audit.report.json_report import (
+    ACTION_TITLE,
     STATUS_ORDER,
     actions_by_kind,
     component_ids,
@@ -89,14 +90,6 @@ STATUS_STYLE: dict[Status, str] = {
     Status.ALLOWED_BY_EXCEPTION: "cyan",
     Status.NOT_REQUIRED: "dim",
     Status.ALLOWED: "green",
-}
-
-ACTION_TITLE: dict[ActionKind, str] = {
-    ActionKind.REMOVE: "Remove",
-    ActionKind.REPLACE: "Replace",
-    ActionKind.REQUEST_EXCEPTION: "Request an exception",
-    ActionKind.ELECT: "Elect a license",
-    ActionKind.REVIEW: "Review",
 }
 
 COLUMNS: tuple[tuple[str, int], ...] = (
