@@ -21,7 +21,7 @@ from audit.policy.policy import CONTEXTS, DISTRIBUTIONS
 if TYPE_CHECKING:
     from audit.config import Config
     from audit.history import RunInfo
-    from audit.http import HttpClient
+    from audit.http import Endpoints, HttpClient
     from audit.model import Report
     from audit.scan import ScanSettings
 
@@ -104,6 +104,15 @@ def _path_arg(p: argparse.ArgumentParser) -> None:
         "mirror read at the pinned commit; @fetch: the pinned archive, downloaded and "
         "verified (repeatable; adds to the config's [sources])",
     )
+
+
+def _endpoint(text: str) -> tuple[str, str]:
+    from audit.endpoints import parse_arg
+
+    try:
+        return parse_arg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _source(text: str) -> tuple[str, str]:
@@ -334,6 +343,22 @@ def _audit_options(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="HTTP cache directory (default: $DEPAUDIT_CACHE_DIR or ~/.cache/depaudit)",
     )
+    p.add_argument(
+        "--image-labels",
+        action="store_true",
+        help="read the org.opencontainers.image.licenses label of images from their registries"
+        " (anonymous pulls of manifest and config; off by default)",
+    )
+    p.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        type=_endpoint,
+        metavar="NAME=URL",
+        help="ask a mirror instead: NAME is pypi, depsdev, clearlydefined, github, docker_hub or "
+        "registry:HOST (repeatable; over $DEPAUDIT_ENDPOINT_<NAME>, [endpoints] in the "
+        "configuration and in ~/.config/depaudit/config.toml)",
+    )
     _timeout_option(p)
 
 
@@ -458,6 +483,9 @@ def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, 
     root = _root(args.path)
     config = _config(args, root)
     cache = args.cache_dir / "http.sqlite" if args.cache_dir else None
+    from audit.endpoints import resolve as resolve_endpoints
+
+    endpoints = resolve_endpoints(config.endpoints, args.endpoint)
     options = AuditOptions(
         policy=args.policy,
         exceptions=tuple(args.exceptions),
@@ -467,12 +495,16 @@ def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, 
         as_of=args.as_of,
         offline=args.offline,
         cache_path=cache,
+        endpoints=endpoints,
+        registry_labels=args.image_labels,
         sources=tuple(args.source),
     )
     from audit.progress import scan_progress
 
     # without --timeout, run_audit makes its own client (the library's defaults)
-    client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
+    client = None
+    if args.timeout is not None:
+        client = _http_client(cache, args.offline, args.timeout, endpoints)
     with scan_progress():  # a bar on stderr for long scans, when it is a terminal
         report = run_audit(
             tree or root, config, options, display_root=str(args.path), client=client
@@ -604,13 +636,24 @@ def _cmd_license(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if bad else EXIT_CLEAN
 
 
-def _http_client(cache_path: Path | None, offline: bool, timeout: float | None) -> HttpClient:
+def _http_client(
+    cache_path: Path | None,
+    offline: bool,
+    timeout: float | None,
+    endpoints: Endpoints | None = None,
+) -> HttpClient:
     """An HTTP client; ``timeout`` (``--timeout``) is the connect and the read timeout."""
     from audit.http import HttpClient
 
     if timeout is None:
-        return HttpClient(cache_path, offline=offline)
-    return HttpClient(cache_path, offline=offline, connect_timeout=timeout, read_timeout=timeout)
+        return HttpClient(cache_path, offline=offline, endpoints=endpoints)
+    return HttpClient(
+        cache_path,
+        offline=offline,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        endpoints=endpoints,
+    )
 
 
 def _fetcher(offline: bool, timeout: float | None = None) -> Callable[[str], object]:

@@ -144,6 +144,8 @@ class AuditOptions:
     offline: bool = False
     cache_path: Path | None = None
     endpoints: Endpoints | None = None
+    registry_labels: bool = False
+    """Read images' license labels from their registries (``--image-labels``)."""
     sources: tuple[tuple[str, str], ...] = ()
     """``--source NAME=PATH[@auto]`` / ``NAME=@fetch`` mappings (see audit.bundled)."""
 
@@ -250,6 +252,7 @@ def _audit(
         client=http,
         offline=options.offline,
         inventory=inventory,
+        registry_labels=options.registry_labels,
     )
     classifier = Classifier.build(index, config.published_images)
     project = options.project or config.project
