@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tree_helpers import write
 
 CONFIG_BLOB = json.dumps(
     {
@@ -197,11 +198,7 @@ def _licenses(doc: dict[str, Any]) -> dict[str, tuple[str | None, str]]:
 
 
 def _tree(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
-    root = tmp_path / "tree"
-    for rel, text in {**TREE, **(extra or {})}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
+    return write(tmp_path / "tree", {**TREE, **(extra or {})})
 
 
 def _endpoint_args(registry: _Server, github: _Server) -> list[str]:

@@ -8,11 +8,10 @@ The kernel module driver/main.c (``SPDX-License-Identifier: GPL-2.0-only OR MIT`
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from tree_helpers import git, write
 
 from audit.cli import main
 
@@ -24,26 +23,11 @@ DRIVER_C = (
 README = "# service\n"
 
 
-def _git(root: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
-
-
 def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    _git(root, "init", "-q")
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "base")
+    root = write(tmp_path / "repo", files)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
     return root
 
 
@@ -107,8 +91,8 @@ def test_nothing_from_the_base_runs(tmp_path: Path) -> None:
     on `git archive`; depaudit turns every configured driver off."""
     marker = tmp_path / "ran"
     root = _repo(tmp_path, {"README.md": README, ".gitattributes": "* filter=evil\n"})
-    _git(root, "config", "filter.evil.smudge", f"touch {marker}; cat")
-    _git(root, "config", "filter.evil.clean", f"touch {marker}; cat")
+    git(root, "config", "filter.evil.smudge", f"touch {marker}; cat")
+    git(root, "config", "filter.evil.clean", f"touch {marker}; cat")
     marker.unlink(missing_ok=True)
     assert _scan(root, "--base", "HEAD") == 0
     assert not marker.exists()

@@ -6,13 +6,12 @@ cyclonedx-python-lib's strict validator or spdx-tools' parser and validator."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tree_helpers import git, write
 
 from audit.cli import main
 
@@ -50,14 +49,6 @@ TREE = {
 }
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 def _validate_cdx(text: str) -> dict[str, Any]:
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
@@ -87,7 +78,7 @@ def _spdx_package(doc: dict[str, Any], cid: str) -> dict[str, Any]:
 
 @pytest.fixture
 def sboms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], ...]:
-    root = _write(tmp_path / "tree", TREE)
+    root = write(tmp_path / "tree", TREE)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     cdx, spdx = tmp_path / "sbom.cdx.json", tmp_path / "sbom.spdx.json"
     code = main(
@@ -147,24 +138,11 @@ def test_url_hash_is_a_hash_and_a_checksum(sboms: tuple[dict[str, Any], ...]) ->
     ]
 
 
-def _git(root: Path, *args: str, when: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_DATE": when,
-    }
-    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
-
-
 def test_timestamp_from_the_commit_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _write(tmp_path / "tree", {"requirements.txt": "requests==2.31.0\n"})
-    _git(root, "init", "-q", when="2024-02-29T10:20:30+02:00")
-    _git(root, "add", ".", when="2024-02-29T10:20:30+02:00")
-    _git(root, "commit", "-qm", "one", when="2024-02-29T10:20:30+02:00")
+    root = write(tmp_path / "tree", {"requirements.txt": "requests==2.31.0\n"})
+    git(root, "init", "-q", when="2024-02-29T10:20:30+02:00")
+    git(root, "add", ".", when="2024-02-29T10:20:30+02:00")
+    git(root, "commit", "-qm", "one", when="2024-02-29T10:20:30+02:00")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     out = tmp_path / "s.spdx.json"
     assert main(["inventory", str(root), "-o", str(out)]) == 0
@@ -172,7 +150,7 @@ def test_timestamp_from_the_commit_date(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_timestamp_is_now_without_a_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _write(tmp_path / "tree", {"requirements.txt": "requests==2.31.0\n"})
+    root = write(tmp_path / "tree", {"requirements.txt": "requests==2.31.0\n"})
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     out = tmp_path / "s.cdx.json"
     before = datetime.now(timezone.utc).replace(microsecond=0)
@@ -187,7 +165,7 @@ def test_inventory_writes_an_sbom(
     fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No licenses resolved, no verdicts: the components, their evidence, what they state."""
-    root = _write(tmp_path / "tree", TREE)
+    root = write(tmp_path / "tree", TREE)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     out = tmp_path / f"inv.{fmt}"
     assert main(["inventory", str(root), "--format", fmt, "-o", str(out)]) == 0
