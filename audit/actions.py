@@ -73,13 +73,17 @@ KIND_ORDER: dict[ActionKind, int] = {
 }
 """Action order in a report: what frees the most first, elections last."""
 
-REVIEW_PROBLEM_KINDS = frozenset({"unresolved", "parse-error"})
-"""Problem kinds that become review actions (the others are listed as incomplete only)."""
+REVIEW_PROBLEM_KINDS = frozenset({"parse-error"})
+"""Problem kinds that become review actions (the others are listed as incomplete only).
+A value not known here (``unresolved``: an architecture, a tag, a workflow input, a name)
+is a note in the incomplete list, never a decision to take."""
 
 ELECTION_WHERE = "NOTICE or README"
 REQUEST_DIR = "exception-requests"
 JOIN = ", "
 
+_SHIPS = frozenset({"distributed", "system-component"})
+"""Distribution models of what ships (see audit/context.py)."""
 _NOT_ALLOWED = frozenset({Status.NEEDS_EXCEPTION, Status.DENIED})
 _PASSING = frozenset({Status.ALLOWED, Status.ALLOWED_BY_EXCEPTION, Status.NOT_REQUIRED})
 _SLUG_RUN = re.compile(r"[^a-z0-9.]+")
@@ -365,7 +369,7 @@ def _base_of_shipped(index: GraphIndex, by_id: dict[str, ComponentResult], cid: 
     if any(_shipped_images(index, by_id, e.src) for e in bases):
         return True
     own = by_id.get(cid)
-    return own is not None and own.distribution == "distributed"
+    return own is not None and own.distribution in _SHIPS
 
 
 def _replaceable_license(result: ComponentResult) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from packageurl import PackageURL
@@ -83,6 +83,41 @@ def parse_image_ref(ref: str) -> ImageRef | None:
     return ImageRef(registry, repository, tag, digest)
 
 
+def build_stage_how(how: str, stage: str) -> str:
+    """The ``how`` of an edge from a Dockerfile's build stage ``stage`` (not its final
+    stage): ``FROM (build stage builder)``, ``yum install (build stage builder)``. What a
+    build stage brings in is build context; only the final stage ships."""
+    return f"{how} (build stage {stage})".lstrip()
+
+
+def in_build_stage(how: str) -> bool:
+    """Is an edge with this ``how`` from a Dockerfile's build stage (see
+    :func:`build_stage_how`)?"""
+    return "(build stage " in how
+
+
+def partial_image_ref(text: str) -> tuple[ImageRef, str] | None:
+    """``(reference without a tag, the tag as written)`` for a reference whose name is known
+    and whose tag is not (``docker.io/falcosecurity/falco:x86_64-${{ inputs.tag }}``).
+
+    ``None`` when an unknown part (``$``, a backtick) comes before the tag: the name itself
+    is unknown, and so is which image it is.
+    """
+    text = text.strip().strip("'\"")
+    cut = min((i for i in (text.find("$"), text.find("`")) if i >= 0), default=-1)
+    if cut <= 0:
+        return None
+    known = text[:cut]
+    last = known.rsplit("/", 1)[-1]
+    if ":" not in last or "@" in known:
+        return None
+    name = known[: len(known) - len(last)] + last.split(":", 1)[0]
+    ref = parse_image_ref(name)
+    if ref is None or ref.tag is not None:
+        return None
+    return ref, text[len(name) + 1 :]
+
+
 def _props(props: dict[str, str] | Iterable[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
     if not props:
         return ()
@@ -91,8 +126,17 @@ def _props(props: dict[str, str] | Iterable[tuple[str, str]] | None) -> tuple[tu
 
 
 def image_component(
-    ref: ImageRef, evidence: Iterable[Evidence], props: dict[str, str] | None = None
+    ref: ImageRef,
+    evidence: Iterable[Evidence],
+    props: dict[str, str] | None = None,
+    *,
+    unresolved_tag: str | None = None,
 ) -> Component:
+    """The image ``ref``; with ``unresolved_tag`` (the tag as written, holding a value not
+    known here) the image is known and its tag is not: the id has no tag
+    (``image:falcosecurity/falco``) and the property ``tag-unresolved`` keeps the text."""
+    if unresolved_tag is not None:
+        return _untagged_image(ref, evidence, {**(props or {}), "tag-unresolved": unresolved_tag})
     repo = ref.repository
     namespace, _, name = repo.rpartition("/")
     qualifiers: dict[str, str] = {}
@@ -117,6 +161,26 @@ def image_component(
         purl=purl,
         evidence=tuple(evidence),
         properties=_props({**(props or {}), **({"digest": ref.digest} if ref.digest else {})}),
+    )
+
+
+def _untagged_image(
+    ref: ImageRef, evidence: Iterable[Evidence], props: dict[str, str]
+) -> Component:
+    namespace, _, name = ref.repository.rpartition("/")
+    qualifiers = {"repository_url": f"{ref.registry}/{ref.repository}"} if ref.registry else None
+    purl = PackageURL(
+        type="docker", namespace=namespace or None, name=name, qualifiers=qualifiers
+    ).to_string()
+    return Component(
+        id=f"image:{ref.name}",
+        kind=ComponentKind.IMAGE,
+        name=ref.name,
+        version=None,
+        ecosystem="docker",
+        purl=purl,
+        evidence=tuple(evidence),
+        properties=_props(props),
     )
 
 
@@ -242,6 +306,14 @@ def github_release(url: str) -> tuple[str, str, str] | None:
     if not m:
         return None
     return m["owner"], m["repo"], m["aref"] or m["tag"]
+
+
+def for_architecture(component: Component, arch: str) -> Component:
+    """``component`` as fetched for one machine architecture: one component per
+    architecture a build fetches (``download:github.com/Kitware/CMake@v3.22.5?arch=x86_64``),
+    each with the property ``arch``."""
+    props = {**dict(component.properties), "arch": arch}
+    return replace(component, id=f"{component.id}?arch={arch}", properties=_props(props))
 
 
 def download_component(

@@ -8,8 +8,14 @@ Contexts: ``kernel-module``, ``ebpf`` (runs in the kernel), ``userspace``, ``bui
 The rules, in order, each stated in the reasons:
 1. First-party ``source`` components keep the context their notices gave them and ship
    (``distributed``), unless they live under a test directory.
-2. Anything reachable from a published image (installed in it, its base, or its base's
-   base) or bundled by a build file ships: ``distributed``.
+2. Anything reachable from a published image (installed in its final stage, its base, or
+   its base's base) or bundled by a build file ships: ``distributed``. An image is published
+   when something in the repository pushes it under a known name (``docker push``,
+   ``buildx --push``, build-push-action ``push: true``, the Dockerfile's ``LABEL name`` when
+   ``tags:`` holds only a tag). A Dockerfile that nothing uses as tooling (no job or action
+   runs its image, no Dockerfile builds on it, not under a test folder) is a product image:
+   it ships too, "built here, not published yet". What a build stage of a multi-stage
+   Dockerfile brings in is build context (docs/what-ships.md).
 3. Runtime dependencies declared in a project manifest: ``distributed`` when compiled in
    (Go modules, CMake, npm bundles) and ``user-fetched`` for Python runtime requirements.
 4. Everything reachable only from CI jobs, test manifests or images used only by CI:
@@ -22,8 +28,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from audit.components import in_build_stage, parse_image_ref
 from audit.graph import GraphIndex
-from audit.model import Component, ComponentKind, Relation
+from audit.model import Component, ComponentKind, Node, Relation
 
 _TEST_WORD = re.compile(r"(^|[/:_.\-])(tests?|testing|e2e|integration|spec)([/_.\-]|$)", re.I)
 
@@ -43,16 +50,48 @@ def _is_test(name: str) -> bool:
     return bool(_TEST_WORD.search(name))
 
 
+_NAME_LABELS = ("name", "org.opencontainers.image.ref.name", "org.opencontainers.image.title")
+"""Dockerfile labels that may name the image (the first that reads as an image name wins)."""
+
+
+def label_image_name(node: Node) -> str | None:
+    """The image name a Dockerfile's labels give (``LABEL name="falcosecurity/falco-tester"``);
+    None when no label reads as an image name (``"Falco Runtime Security"`` does not)."""
+    for key in _NAME_LABELS:
+        label = node.prop(f"label.{key}")
+        ref = parse_image_ref(label) if label else None
+        if ref is not None and "/" in ref.repository:
+            return ref.name
+    return None
+
+
+def _pushed_dockerfiles(index: GraphIndex) -> dict[str, str]:
+    """Dockerfile node id -> how a job pushes its image under the name its LABEL gives
+    (build-push-action with ``push: true`` and ``tags:`` holding only a tag)."""
+    out: dict[str, str] = {}
+    for e in index.inventory.edges:
+        if e.relation == Relation.PUBLISHES and e.dst in index.nodes:
+            where = e.evidence.location if e.evidence else e.src
+            out.setdefault(e.dst, f"{e.how} ({where})")
+    return out
+
+
 def _published_names(index: GraphIndex, names: Sequence[str]) -> set[str]:
-    """The configured published image names; failing a configuration, the images CI pushes
-    (``docker push``, build-push-action with ``push: true``)."""
+    """The configured published image names; failing a configuration, the images the
+    repository pushes (``docker push``, build-push-action with ``push: true``, a pushed
+    Dockerfile's LABEL name)."""
     if names:
         return {_image_name(n) for n in names}
-    return {
+    found = {
         c.name.lower()
         for c in index.components.values()
         if c.kind == ComponentKind.IMAGE and c.prop("published")
     }
+    for node_id in _pushed_dockerfiles(index):
+        label = label_image_name(index.nodes[node_id])
+        if label:
+            found.add(label)
+    return found
 
 
 def published_images(index: GraphIndex, names: Sequence[str]) -> frozenset[str]:
@@ -70,15 +109,38 @@ def published_dockerfiles(index: GraphIndex, names: Sequence[str]) -> dict[str, 
     wanted = _published_names(index, names)
     out: dict[str, str] = {}
     for node in index.nodes.values():
-        label = node.prop("label.name")
-        if node.kind == "dockerfile" and label and _image_name(label) in wanted:
+        label = label_image_name(node) if node.kind == "dockerfile" else None
+        if label and label in wanted:
             out[node.id] = label
     return out
 
 
-def _image_name(name: str) -> str:
-    from audit.components import parse_image_ref
+def product_dockerfiles(index: GraphIndex, ships: dict[str, str]) -> list[str]:
+    """Dockerfiles that nothing uses as tooling and that do not ship already: product
+    images built here and not published yet (they ship; see the module docstring)."""
+    out = []
+    for node in index.nodes.values():
+        if node.kind != "dockerfile" or node.id in ships or _is_test(node.name):
+            continue
+        if not _used_as_tooling(index, node.id):
+            out.append(node.id)
+    return sorted(out)
 
+
+def _used_as_tooling(index: GraphIndex, dockerfile: str) -> bool:
+    """A job or action runs its image, or a Dockerfile builds on it."""
+    tooling = (Relation.RUNS_IN, Relation.BASE)
+    for e in index.consumers(dockerfile):
+        if e.relation == Relation.RUNS_IN:
+            return True
+        if e.relation == Relation.BUILT_FROM and any(
+            u.relation in tooling for u in index.consumers(e.src)
+        ):
+            return True
+    return False
+
+
+def _image_name(name: str) -> str:
     ref = parse_image_ref(name)
     return ref.name if ref is not None else name.strip().lower()
 
@@ -86,7 +148,8 @@ def _image_name(name: str) -> str:
 def _shipping_roots(
     index: GraphIndex, published: frozenset[str], dockerfiles: dict[str, str]
 ) -> dict[str, str]:
-    """Every graph id that ships, mapped to why (a published image, a build bundle)."""
+    """Every graph id that ships, mapped to why (a published image, a build bundle, a
+    product image)."""
     ships: dict[str, str] = {}
     stack: list[tuple[str, str]] = [
         (p, f"published image {p.removeprefix('image:')}") for p in sorted(published)
@@ -95,10 +158,25 @@ def _shipping_roots(
         (d, f"published image {name} ({d.removeprefix('dockerfile:')})")
         for d, name in sorted(dockerfiles.items())
     ]
+    for d, how in sorted(_pushed_dockerfiles(index).items()):
+        if d not in dockerfiles:
+            stack.append((d, f"published image of {d.removeprefix('dockerfile:')}: {how}"))
     for e in index.inventory.edges:
         if e.relation == Relation.BUNDLES and not _is_test(e.src):
             where = e.evidence.location if e.evidence else e.src
             stack.append((e.dst, f"bundled into the build ({where})"))
+    _follow(index, stack, ships)
+    products = [
+        (d, f"product image {d.removeprefix('dockerfile:')}: built here, not published yet")
+        for d in product_dockerfiles(index, ships)
+    ]
+    _follow(index, products, ships)
+    return ships
+
+
+def _follow(index: GraphIndex, stack: list[tuple[str, str]], ships: dict[str, str]) -> None:
+    """Mark everything ``stack`` reaches as shipping (the first reason found wins); a
+    Dockerfile's build stages are not followed (only its final stage ships)."""
     while stack:
         gid, why = stack.pop()
         if gid in ships:
@@ -115,8 +193,9 @@ def _shipping_roots(
             ):
                 if e.relation == Relation.REQUIRES and gid.startswith("ci-job:"):
                     continue  # job ordering, not content
+                if in_build_stage(e.how) and gid.startswith("dockerfile:"):
+                    continue  # a build stage: build context, not shipped
                 stack.append((e.dst, why))
-    return ships
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class Relation(str, enum.Enum):
     INCLUDES = "includes"  # manifest -> manifest (-r), job/Dockerfile -> manifest
     BUNDLES = "bundles"  # build file -> download / submodule
     DECLARES = "declares"  # source unit -> license notice
+    PUBLISHES = "publishes"  # CI job -> Dockerfile whose image it pushes under its LABEL name
 
 
 @dataclass(frozen=True, order=True)

@@ -63,11 +63,20 @@ def licensing() -> Licensing:
 def errors() -> tuple[type[BaseException], ...]:
     """What reading an expression may raise: license-expression's own errors (its
     ``ExpressionError`` and the ``ParseError`` of boolean.py it builds on), the
-    ``RecursionError`` of deeply nested input, and (defensively, on odd input) the
-    ``ValueError``/``TypeError`` of the parser's internals."""
+    ``RecursionError`` of deeply nested input, and what boolean.py's parser raises on some
+    malformed input instead of its ``ParseError``: ``IndexError`` (``( )``) and
+    ``AssertionError`` (``( AND MIT``), plus, defensively, ``ValueError``/``TypeError``."""
     from license_expression import ExpressionError, ParseError
 
-    return (ExpressionError, ParseError, RecursionError, ValueError, TypeError)
+    return (
+        ExpressionError,
+        ParseError,
+        RecursionError,
+        IndexError,
+        AssertionError,
+        ValueError,
+        TypeError,
+    )
 
 
 def is_reference(key: str) -> bool:

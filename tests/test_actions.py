@@ -271,6 +271,7 @@ CONFLICT = Finding(
 )
 PROBLEMS = (
     Problem(UBI, 1, "unresolved", "ARG UBI_VERSION has no default; assumed latest", "dockerfile"),
+    Problem(UBI, 3, "parse-error", "FROM without an image", "dockerfile"),
     Problem(CFG, 0, "skipped", "too large", "circleci"),
 )
 
@@ -486,11 +487,12 @@ def test_reviews_unknown_findings_and_problems() -> None:
     assert [e.location for e in conflict.evidence] == ["driver/LICENSE:1", "driver/main.c:40"]
     problem = actions[("review", "docker/ubi/Dockerfile")]
     assert problem.because == (
-        "docker/ubi/Dockerfile could not be read completely; check by hand: line 1: ARG "
-        "UBI_VERSION has no default; assumed latest (unresolved)."
+        "docker/ubi/Dockerfile could not be read completely; check by hand: line 3: FROM "
+        "without an image (parse-error)."
     )
-    assert [e.location for e in problem.evidence] == ["docker/ubi/Dockerfile:1"]
-    # "skipped" problems are listed as incomplete, not reviewed.
+    assert [e.location for e in problem.evidence] == ["docker/ubi/Dockerfile:3"]
+    # "skipped" and "unresolved" problems (a value not known here) are listed as
+    # incomplete, not reviewed: they are notes, not decisions.
     assert CFG not in {a.target for a in falco_plan()}
 
 

@@ -126,9 +126,57 @@ def test_ci_only_image_contents_are_internal_tooling() -> None:
     )
 
 
-def test_without_published_images_nothing_in_images_ships() -> None:
+def test_unpublished_dockerfile_nothing_uses_is_a_product_image() -> None:
+    """docker/app/Dockerfile: no push, no job runs its image: built here, not published
+    yet, so it ships (the safe default); docker/tools is run by CI: tooling."""
     c = graph()
-    assert classify(c, "pypi:flask@3.0.0").distribution == "internal-tooling"
+    assert classify(c, "pypi:flask@3.0.0") == Classification(
+        "userspace",
+        "distributed",
+        ("ships: product image docker/app/Dockerfile: built here, not published yet",),
+    )
+    assert classify(c, "pypi:pytest@8.0.0").distribution == "internal-tooling"
+
+
+def test_dockerfile_under_a_test_folder_is_not_a_product_image() -> None:
+    path = "test/fixtures/Dockerfile"
+    gunicorn = package_component("pypi", "gunicorn", "22.0.0", [ev(path, 2)])
+    node = Node(dockerfile_id(path), "dockerfile", path, (ev(path, 1),))
+    inv = link(
+        "r",
+        ScanResult(
+            (gunicorn,), (node,), (Edge(node.id, gunicorn.id, Relation.INSTALLS, ev(path, 2)),)
+        ),
+    )
+    c = Classifier.build(GraphIndex.build(inv), ())
+    assert c.classify(gunicorn).distribution == "internal-tooling"
+
+
+def test_build_stage_contents_are_build_context() -> None:
+    """What a build stage installs is not followed from the shipped Dockerfile."""
+    gcc = package_component("deb", "gcc", None, [ev(APP, 5)], namespace="debian")
+    stage = Edge(dockerfile_id(APP), gcc.id, Relation.INSTALLS, ev(APP, 5), "(build stage b)")
+    c = graph(published=("example/app",), extra=(gcc,))
+    inv = c.index.inventory
+    index = GraphIndex.build(link("r", ScanResult(inv.components, inv.nodes, (*inv.edges, stage))))
+    c = Classifier.build(index, ("example/app",))
+    assert c.classify(index.components[gcc.id]).distribution == "internal-tooling"
+    assert c.classify(index.components["pypi:flask@3.0.0"]).distribution == "distributed"
+
+
+def test_pushed_dockerfile_is_published_under_its_label_name() -> None:
+    """build-push-action with ``tags: latest`` PUBLISHES the Dockerfile: the image its
+    LABEL names ships."""
+    job = job_id("github", "bump.yml/images")
+    push = Edge(job, dockerfile_id(TOOLS), Relation.PUBLISHES, ev("bump.yml", 9), "push")
+    c = graph()
+    inv = c.index.inventory
+    nodes = (*inv.nodes, Node(job, "ci-job", "images"))
+    index = GraphIndex.build(link("r", ScanResult(inv.components, nodes, (*inv.edges, push))))
+    c = Classifier.build(index, ())
+    got = c.classify(index.components["pypi:pytest@8.0.0"])
+    assert got.distribution == "distributed"
+    assert got.reasons == ("ships: published image example/tools (docker/tools/Dockerfile)",)
 
 
 def test_pushed_image_counts_as_published_without_config() -> None:
@@ -138,7 +186,9 @@ def test_pushed_image_counts_as_published_without_config() -> None:
         ("image:example/app:latest", (("published", "docker push"),)),
     ]
     c = graph(extra=pushed.components)
-    assert classify(c, "pypi:flask@3.0.0").distribution == "distributed"
+    assert classify(c, "pypi:flask@3.0.0").reasons == (
+        "ships: published image example/app (docker/app/Dockerfile)",
+    )
 
 
 def test_runtime_requirements() -> None:

@@ -211,8 +211,8 @@ def test_multistage() -> None:
         (NODE, "image:debian:bookworm-slim", "base", 11, "FROM"),
         (NODE, "image:quay.io/prometheus/busybox:latest", "base", 14, "COPY --from"),
         (NODE, "image:ghcr.io/o/tools:1", "base", 15, "RUN --mount from"),
-        (NODE, "golang:golang.org/x/tools@v0.14.0", "installs", 6, ""),
-        (NODE, "golang:gotest.tools/gotestsum@v1.11.0", "installs", 9, ""),
+        (NODE, "golang:golang.org/x/tools@v0.14.0", "installs", 6, "(build stage build)"),
+        (NODE, "golang:gotest.tools/gotestsum@v1.11.0", "installs", 9, "(build stage test)"),
         (NODE, "deb:debian/ca-certificates@20230311", "installs", 16, ""),
     ]
     assert result.problems == ()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from bisect import bisect_right
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from typing import Any
 
 from audit.components import (
     ImageRef,
+    build_stage_how,
     dockerfile_id,
     download_component,
     git_component,
@@ -89,6 +91,8 @@ class _Stage:
     line: int
     base: str | None = None
     """Component id of the stage's base image (followed through earlier stages)."""
+    parent: int | None = None
+    """Index of the earlier stage this one is built on (``FROM builder``), if any."""
     os_hint: str | None = None
     args: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -116,8 +120,6 @@ class _Builder:
     stages: list[_Stage] = field(default_factory=list)
     global_args: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
-    bases: list[tuple[int, int]] = field(default_factory=list)
-    """(position in ``edges``, stage index) of each FROM edge."""
     copied: int = 0
     """ENV values copied so far from earlier stages (:data:`MAX_INHERITED_VALUES`)."""
     named: dict[str, _Stage] = field(default_factory=dict)
@@ -251,10 +253,8 @@ def _scan_commands(source: SourceFile, commands: Sequence[Any]) -> ScanResult:
         elif kind == "ADD":
             _add(b, cmd)
 
-    for at, index in b.bases:
-        if index != len(b.stages) - 1:
-            how = f"FROM (build stage {b.stages[index].label})"
-            b.edges[at] = replace(b.edges[at], how=how)
+    if len(b.stages) > 1:
+        _mark_build_stages(b)
 
     props: dict[str, str] = {f"label.{k}": v for k, v in b.labels.items()}
     if b.stages:
@@ -269,6 +269,35 @@ def _scan_commands(source: SourceFile, commands: Sequence[Any]) -> ScanResult:
         problems=tuple(b.problems),
     )
     return ScanResult.merge([own, *b.results])
+
+
+def _shipped_stages(stages: Sequence[_Stage]) -> set[int]:
+    """The final stage and the earlier stages it is built on (``FROM builder``)."""
+    shipped: set[int] = set()
+    at: int | None = len(stages) - 1
+    while at is not None and at not in shipped:
+        shipped.add(at)
+        at = stages[at].parent
+    return shipped
+
+
+def _mark_build_stages(b: _Builder) -> None:
+    """Edges from the Dockerfile made in a build stage say so in their ``how`` (see
+    :func:`audit.components.build_stage_how`): only the final stage ships, and what
+    ``COPY --from`` brings into it."""
+    shipped = _shipped_stages(b.stages)
+    starts = [s.line for s in b.stages]
+
+    def mark(edge: Edge) -> Edge:
+        if edge.src != b.node or edge.evidence is None:
+            return edge
+        stage = b.stages[max(bisect_right(starts, edge.evidence.line) - 1, 0)]
+        if stage.index in shipped:
+            return edge
+        return replace(edge, how=build_stage_how(edge.how, stage.label))
+
+    b.edges = [mark(e) for e in b.edges]
+    b.results = [replace(r, edges=tuple(mark(e) for e in r.edges)) for r in b.results]
 
 
 def _node(source: SourceFile, node_id: str, first_from: int | None, props: dict[str, str]) -> Node:
@@ -323,6 +352,7 @@ def _from(b: _Builder, cmd: Any) -> None:
             " not known); no base image recorded",
         )
     elif parent is not None and parent.index < index:
+        stage.parent = parent.index
         stage.base = parent.base
         stage.os_hint = parent.os_hint
         stage.env = parent.env
@@ -339,7 +369,6 @@ def _from(b: _Builder, cmd: Any) -> None:
             ev = b.evidence(line)
             comp = image_component(ref, (ev,), props)
             b.components.append(comp)
-            b.bases.append((len(b.edges), index))
             b.edges.append(Edge(b.node, comp.id, Relation.BASE, ev, "FROM"))
             stage.base = comp.id
             stage.os_hint = distro_of(ref)

@@ -3,13 +3,19 @@
 Reads ``.github/workflows/*.yml`` and composite, Docker or JavaScript action metadata
 (``action.yml`` anywhere). Each workflow job is a node ``ci-job:github/<file>/<job>``;
 a local action ``./path`` is the node ``action-local:<path>`` (its own ``action.yml``
-scan describes it). Image references holding expressions (``${{ matrix.image }}``) are
-reported as unresolved, never guessed.
+scan describes it). ``${{ ... }}`` expressions are replaced by what the file itself
+supplies: ``github.workspace`` (the scanned root), the job's ``strategy.matrix`` (each
+combination), the ``workflow_call`` input defaults and ``env:`` values. An image whose tag
+still holds one keeps its name (the tag is unresolved); one whose name does is reported as
+unresolved, never guessed.
 """
 
 from __future__ import annotations
 
+import itertools
 import posixpath
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from audit.components import (
@@ -18,6 +24,7 @@ from audit.components import (
     image_component,
     job_id,
     parse_image_ref,
+    partial_image_ref,
 )
 from audit.model import Component, Node, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
@@ -28,6 +35,26 @@ NAME = "github-actions"
 _SYSTEM = "github"
 _BUILD_PUSH = "docker/build-push-action"
 _POSIX_SHELLS = ("bash", "sh")
+_EXPRESSION = re.compile(r"\$\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
+_MAX_MATRIX = 64
+"""A job's matrix is read for at most this many combinations (the rest are noted)."""
+_KNOWN = {"github.workspace": "."}
+"""Expressions whose value is known wherever a job runs: the checkout is the scanned root."""
+
+Values = Mapping[str, str]
+"""Known values of ``${{ ... }}`` expressions: ``inputs.tag``, ``matrix.arch``, ``env.X``."""
+
+
+def substitute(text: str, values: Values) -> str:
+    """``text`` with every ``${{ name }}`` whose value is known replaced by it; the others
+    stay as written (the image or URL keeps its known parts)."""
+    if "${{" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        return values.get(m[1], m[0])
+
+    return _EXPRESSION.sub(one, text)
 
 
 @dataclass(frozen=True)
@@ -117,11 +144,69 @@ def _workflow(doc: Marked, out: Collector) -> None:
     if not isinstance(jobs.value, MarkedMap):
         out.problem(jobs.line, "parse-error", "'jobs' must be a mapping")
         return
-    env = _environment(doc.get("env"), out)
+    values = {**_KNOWN, **_input_defaults(doc)}
+    env = _environment(doc.get("env"), out, values)
     shell = _text(_at(doc, "defaults", "run"), "shell")
     names = {scalar_text(k.value) for k, _ in jobs.value.items()}
     for key, body in jobs.value.items():
-        _job(file_name, scalar_text(key.value), key, body, names, env, shell, out)
+        _job(file_name, scalar_text(key.value), key, body, names, env, shell, values, out)
+
+
+def _input_defaults(doc: Marked) -> dict[str, str]:
+    """``inputs.NAME`` -> the default of each ``workflow_call`` input that has one."""
+    on = doc.get("on") or doc.get(True)
+    return _defaults(_at(on, "workflow_call", "inputs"))
+
+
+def _defaults(inputs: Marked | None) -> dict[str, str]:
+    """``inputs.NAME`` -> the default of each input (of a reusable workflow or a local
+    action) that has one."""
+    if inputs is None or not isinstance(inputs.value, MarkedMap):
+        return {}
+    found: dict[str, str] = {}
+    for key, spec in inputs.value.items():
+        default = spec.get("default") if isinstance(spec.value, MarkedMap) else None
+        if default is not None and default.is_scalar and key.is_scalar:
+            text = scalar_text(default.value)
+            if "${{" not in text:
+                found[f"inputs.{scalar_text(key.value)}"] = text
+    return found
+
+
+def _matrix(strategy: Marked | None, out: Collector) -> list[dict[str, str]]:
+    """``matrix.KEY`` values of each combination a job's ``strategy.matrix`` runs (the
+    product of its lists, then its ``include`` entries); ``[{}]`` without a matrix."""
+    matrix = strategy.get("matrix") if strategy is not None else None
+    if matrix is None or not isinstance(matrix.value, MarkedMap):
+        return [{}]
+    axes: list[list[tuple[str, str]]] = []
+    include: list[dict[str, str]] = []
+    for key, value in matrix.value.items():
+        name = scalar_text(key.value)
+        if name == "include" and isinstance(value.value, tuple):
+            for item in value.value:
+                if isinstance(item.value, MarkedMap):
+                    include.append(
+                        {
+                            f"matrix.{scalar_text(k.value)}": scalar_text(v.value)
+                            for k, v in item.value.items()
+                            if k.is_scalar and v.is_scalar
+                        }
+                    )
+        elif name != "exclude" and isinstance(value.value, tuple):
+            axes.append(
+                [(f"matrix.{name}", scalar_text(v.value)) for v in value.value if v.is_scalar]
+            )
+    product = itertools.islice(itertools.product(*axes), _MAX_MATRIX + 1) if axes else ()
+    combos = [dict(c) for c in product]
+    combos.extend(include)
+    if len(combos) > _MAX_MATRIX:
+        out.problem(
+            matrix.line,
+            "skipped",
+            f"the matrix has over {_MAX_MATRIX} combinations; the first {_MAX_MATRIX} are read",
+        )
+    return combos[:_MAX_MATRIX] or [{}]
 
 
 def _job(
@@ -132,6 +217,7 @@ def _job(
     names: set[str],
     env: dict[str, str],
     shell: str | None,
+    values: Values,
     out: Collector,
 ) -> None:
     if not isinstance(body.value, MarkedMap):
@@ -162,11 +248,33 @@ def _job(
     uses = body.get("uses")
     if uses is not None:
         _reusable_workflow(jid, uses, out)
-    _container(jid, body.get("container"), out)
-    _services(jid, body.get("services"), out)
-    job_env = {**env, **_environment(body.get("env"), out)}
     job_shell = _text(_at(body, "defaults", "run"), "shell") or shell
-    _steps(jid, body.get("steps"), job_env, job_shell, out)
+    job_dir = _text(_at(body, "defaults", "run"), "working-directory")
+    seen: set[tuple[object, ...]] = set()
+    for combo in _matrix(body.get("strategy"), out):
+        known = {**values, **combo}
+        _container(jid, body.get("container"), out, known)
+        _services(jid, body.get("services"), out, known)
+        job_env = {**env, **_environment(body.get("env"), out, known)}
+        job = _Job(jid, job_env, job_shell, job_dir, {**known, **_env_values(job_env)}, seen)
+        _steps(job, body.get("steps"), out)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a job's steps see: its id, ``env:``, shell, working directory, known values."""
+
+    consumer: str
+    env: dict[str, str]
+    shell: str | None
+    directory: str | None
+    values: Values
+    seen: set[tuple[object, ...]]
+    """Scripts already read for this job (a matrix repeats the steps per combination)."""
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, str]:
+    return {f"env.{k}": v for k, v in env.items()}
 
 
 def _runs_on(value: Marked | None) -> str:
@@ -231,19 +339,19 @@ def _action_use(consumer: str, ref: str, line: int, out: Collector) -> Component
     return comp
 
 
-def _container(jid: str, container: Marked | None, out: Collector) -> None:
+def _container(jid: str, container: Marked | None, out: Collector, values: Values) -> None:
     if container is None or container.value is None:
         return
     image = container.get("image") if isinstance(container.value, MarkedMap) else container
     if image is None:
         out.problem(container.line, "parse-error", "'container' needs an 'image'")
         return
-    cid = _image(image, out)
+    cid = _image(image, out, values=values)
     if cid:
         out.edge(jid, cid, Relation.RUNS_IN, image.line, "container")
 
 
-def _services(jid: str, services: Marked | None, out: Collector) -> None:
+def _services(jid: str, services: Marked | None, out: Collector, values: Values) -> None:
     if services is None or services.value is None:
         return
     if not isinstance(services.value, MarkedMap):
@@ -256,22 +364,37 @@ def _services(jid: str, services: Marked | None, out: Collector) -> None:
             continue
         if image.value == "":
             continue  # an empty image skips the service (a conditional expression's "else")
-        cid = _image(image, out)
+        cid = _image(image, out, values=values)
         if cid:
             out.edge(jid, cid, Relation.RUNS_IN, image.line, f"service {scalar_text(key.value)}")
 
 
-def _image(value: Marked, out: Collector, props: dict[str, str] | None = None) -> str | None:
-    """The image component id of a reference, added to ``out``; ``None`` when unusable."""
+def _image(
+    value: Marked,
+    out: Collector,
+    props: dict[str, str] | None = None,
+    values: Values = _KNOWN,
+) -> str | None:
+    """The image component id of a reference, added to ``out``; ``None`` when unusable.
+
+    An image whose tag holds an unknown expression is still that image (its tag is
+    unresolved); one whose name does is reported as unresolved."""
     text = value.text()
     if not text:
         out.problem(value.line, "parse-error", "an image must be a reference string")
         return None
-    text = text.strip()
-    text = text.removeprefix("docker://")
-    if "${{" in text or "$" in text:
-        out.problem(value.line, "unresolved", f"image {text!r} holds an expression; not resolved")
-        return None
+    text = substitute(text.strip(), values).removeprefix("docker://")
+    if "$" in text:
+        partial = partial_image_ref(text)
+        if partial is None:
+            out.problem(
+                value.line, "unresolved", f"image {text!r} holds an expression; not resolved"
+            )
+            return None
+        evidence = (out.source.evidence(value.line, NAME),)
+        part = image_component(partial[0], evidence, props, unresolved_tag=partial[1])
+        out.component(part)
+        return part.id
     ref = parse_image_ref(text)
     comp = None
     if ref is not None and all(ref.repository.split("/")):
@@ -286,7 +409,7 @@ def _image(value: Marked, out: Collector, props: dict[str, str] | None = None) -
     return comp.id
 
 
-def _environment(env: Marked | None, out: Collector) -> dict[str, str]:
+def _environment(env: Marked | None, out: Collector, values: Values = _KNOWN) -> dict[str, str]:
     if env is None or env.value is None:
         return {}
     if not isinstance(env.value, MarkedMap):
@@ -295,7 +418,7 @@ def _environment(env: Marked | None, out: Collector) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     for key, value in env.value.items():
-        text = scalar_text(value.value) if value.is_scalar else ""
+        text = substitute(scalar_text(value.value), values) if value.is_scalar else ""
         if key.is_scalar and value.is_scalar and "${{" not in text:
             found[scalar_text(key.value)] = text
     return found
@@ -304,9 +427,8 @@ def _environment(env: Marked | None, out: Collector) -> dict[str, str]:
 # Steps ----------------------------------------------------------------------------------
 
 
-def _steps(
-    consumer: str, steps: Marked | None, env: dict[str, str], shell: str | None, out: Collector
-) -> None:
+def _steps(job: _Job, steps: Marked | None, out: Collector) -> None:
+    consumer = job.consumer
     if steps is None or steps.value is None:
         return
     if not isinstance(steps.value, tuple):
@@ -319,14 +441,26 @@ def _steps(
         uses = step.get("uses")
         run = step.get("run")
         if uses is not None:
-            _step_uses(consumer, step, uses, out)
+            _step_uses(consumer, step, uses, out, job.values)
         elif run is not None:
-            step_shell = _text(step, "shell") or shell
-            step_env = {**env, **_environment(step.get("env"), out)}
-            _run(consumer, run, step_env, step_shell, out)
+            step_env = {**job.env, **_environment(step.get("env"), out, job.values)}
+            directory = _text(step, "working-directory") or job.directory
+            if directory is not None:
+                directory = substitute(directory, job.values)
+            step_job = _Job(
+                consumer,
+                step_env,
+                _text(step, "shell") or job.shell,
+                directory,
+                {**job.values, **_env_values(step_env)},
+                job.seen,
+            )
+            _run(step_job, run, out)
 
 
-def _step_uses(consumer: str, step: Marked, uses: Marked, out: Collector) -> None:
+def _step_uses(
+    consumer: str, step: Marked, uses: Marked, out: Collector, values: Values = _KNOWN
+) -> None:
     ref = uses.text()
     if not uses.is_str or not ref:
         out.problem(uses.line, "parse-error", "step 'uses' must be a string")
@@ -342,11 +476,17 @@ def _step_uses(consumer: str, step: Marked, uses: Marked, out: Collector) -> Non
         return
     comp = _action_use(consumer, ref, uses.line, out)
     if comp is not None and comp.name.lower() == _BUILD_PUSH:
-        _build_push(step.get("with"), uses.line, out)
+        _build_push(consumer, step.get("with"), uses.line, out, values)
 
 
-def _build_push(inputs: Marked | None, line: int, out: Collector) -> None:
-    """docker/build-push-action: image (first tag) BUILT_FROM the in-repo Dockerfile."""
+def _build_push(
+    consumer: str, inputs: Marked | None, line: int, out: Collector, values: Values
+) -> None:
+    """docker/build-push-action: image (first tag) BUILT_FROM the in-repo Dockerfile.
+
+    ``tags:`` holding only a tag (``latest``) names no image: the image is the one the
+    Dockerfile's ``LABEL name`` names, and the job PUBLISHES that Dockerfile (the link
+    stage joins the label)."""
     tags = inputs.get("tags") if inputs is not None else None
     if tags is None or tags.value is None:
         return
@@ -356,13 +496,21 @@ def _build_push(inputs: Marked | None, line: int, out: Collector) -> None:
         return
     # `push: true` publishes the image: what is installed in it ships (the classify stage).
     push = _text(inputs, "push")
-    pushed = push is not None and push.strip().lower() == "true"
-    cid = _image(first, out, {"published": _BUILD_PUSH} if pushed else None)
-    if cid is None:
-        return
+    pushed = push is not None and substitute(push, values).strip().lower() == "true"
     file_input = _text(inputs, "file")
     context = _text(inputs, "context")
+    file_input = substitute(file_input, values) if file_input else file_input
+    context = substitute(context, values) if context else context
     dockerfile = _dockerfile_path(file_input, context)
+    tag_text = substitute(str(first.value), values)
+    if _only_a_tag(tag_text):
+        if pushed and dockerfile is not None:
+            how = f"{_BUILD_PUSH} push: true, tags: {tag_text} (the image is named by its LABEL)"
+            out.edge(consumer, dockerfile_id(dockerfile), Relation.PUBLISHES, first.line, how)
+        return
+    cid = _image(first, out, {"published": _BUILD_PUSH} if pushed else None, values)
+    if cid is None:
+        return
     if dockerfile is None:
         shown = file_input or context or ""
         out.problem(
@@ -370,6 +518,12 @@ def _build_push(inputs: Marked | None, line: int, out: Collector) -> None:
         )
         return
     out.edge(cid, dockerfile_id(dockerfile), Relation.BUILT_FROM, line, _BUILD_PUSH)
+
+
+def _only_a_tag(text: str) -> bool:
+    """``latest``, ``v1.2``: a tag without an image name (no ``/``, ``:`` or ``$``)."""
+    text = text.strip()
+    return bool(text) and not any(c in text for c in "/:$@")
 
 
 def _first_tag(tags: Marked) -> Marked | None:
@@ -403,18 +557,29 @@ def _dockerfile_path(file_input: str | None, context: str | None) -> str | None:
     return _clean_path(posixpath.join(ctx, "Dockerfile"))
 
 
-def _run(
-    consumer: str, run: Marked, env: dict[str, str], shell: str | None, out: Collector
-) -> None:
+def _run(job: _Job, run: Marked, out: Collector) -> None:
     from audit.shell import scan_script
 
     if not run.is_str:
         out.problem(run.line, "parse-error", "'run' must be a string")
         return
+    shell = job.shell
     if shell and shell.split()[0].rsplit("/", 1)[-1] not in _POSIX_SHELLS:
         return  # pwsh, python, cmd: not shell syntax
+    cwd = _clean_path(job.directory) if job.directory is not None else "."
+    if "$" in cwd or cwd.startswith(".."):
+        cwd_known: str | None = None
+    else:
+        cwd_known = cwd
+    script = substitute(run.value, job.values)
+    key = (run.line, script, cwd_known, tuple(sorted(job.env.items())))
+    if key in job.seen:
+        return
+    job.seen.add(key)
     out.scripts.append(
-        scan_script(run.value, out.source, run.content_line, consumer, NAME, env=env)
+        scan_script(
+            script, out.source, run.content_line, job.consumer, NAME, env=job.env, cwd=cwd_known
+        )
     )
 
 
@@ -442,7 +607,8 @@ def _action(doc: Marked, out: Collector) -> None:
         )
     )
     if using == "composite":
-        _steps(aid, runs.get("steps"), {}, None, out)
+        values = {**_KNOWN, **_defaults(doc.get("inputs"))}
+        _steps(_Job(aid, {}, None, None, values, set()), runs.get("steps"), out)
     elif using == "docker":
         image = runs.get("image")
         if image is None or not image.is_str:

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import posixpath
 
-from audit.components import ImageRef, dockerfile_id, image_component, parse_image_ref
-from audit.model import Edge, Relation
+from audit.components import (
+    ImageRef,
+    dockerfile_id,
+    image_component,
+    parse_image_ref,
+    partial_image_ref,
+)
+from audit.model import Component, Edge, Evidence, Relation
 from audit.shell.options import Arg, last, options, positionals
-from audit.shell.record import Recorder, norm_path
+from audit.shell.record import Recorder, in_cwd
 from audit.shell.words import short
 
 _GLOBAL_LONG = frozenset(
@@ -72,10 +78,25 @@ def docker(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
     elif sub == "push":
         opts = options(rest, "", {"--platform"}, stop=True)
         for arg in positionals(opts)[:1]:
-            ref = _image_ref(rec, arg, full)
-            if ref is not None:
-                ev = rec.evidence(arg.line)
-                rec.components.append(image_component(ref, (ev,), {"published": "docker push"}))
+            comp = _image(rec, arg, full, {"published": "docker push"})
+            if comp is not None:
+                rec.components.append(comp)
+
+
+def _image(
+    rec: Recorder, arg: Arg, full: list[Arg], props: dict[str, str] | None = None
+) -> Component | None:
+    """The image ``arg`` names, also when only its tag is unknown (the tag stays unresolved,
+    the image is known); None (and a problem) when which image it is cannot be read."""
+    ev = rec.evidence(arg.line)
+    if arg.value is None:
+        partial = partial_image_ref(arg.partial)
+        if partial is None:
+            rec.unresolved(arg, full)
+            return None
+        return image_component(partial[0], (ev,), props, unresolved_tag=partial[1])
+    ref = _image_ref(rec, arg, full)
+    return image_component(ref, (ev,), props) if ref is not None else None
 
 
 def _image_ref(rec: Recorder, arg: Arg, full: list[Arg]) -> ImageRef | None:
@@ -91,10 +112,9 @@ def _image_ref(rec: Recorder, arg: Arg, full: list[Arg]) -> ImageRef | None:
 
 def _runs_in(rec: Recorder, images: list[Arg], full: list[Arg]) -> None:
     for arg in images:
-        ref = _image_ref(rec, arg, full)
-        if ref is not None:
-            ev = rec.evidence(arg.line)
-            rec.emit(image_component(ref, (ev,)), Relation.RUNS_IN, ev)
+        comp = _image(rec, arg, full)
+        if comp is not None:
+            rec.emit(comp, Relation.RUNS_IN, comp.evidence[0])
 
 
 def _build(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
@@ -108,24 +128,32 @@ def _build(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
         if file_opt.value.value is None:
             rec.unresolved(file_opt.value, full)
         elif file_opt.value.value != "-":
-            dockerfile = norm_path(file_opt.value.value)
+            dockerfile = in_cwd(rec, file_opt.value.value)
     elif context is not None:
         if context.value is None:
             rec.unresolved(context, full)
         elif context.value != "-" and "://" not in context.value:
-            dockerfile = norm_path(posixpath.join(context.value, "Dockerfile"))
+            dockerfile = in_cwd(rec, posixpath.join(context.value, "Dockerfile"))
+    pushed = any(o.flag == "--push" or (o.flag == "--output" and _pushes(o.value)) for o in opts)
+    props = {"built-by": "docker build"}
+    if pushed:
+        props["published"] = "docker buildx build --push"
     for o in opts:
         if o.flag not in ("-t", "--tag") or o.value is None:
             continue
-        tag = o.value
-        ref = _image_ref(rec, tag, full)
-        if ref is None:
+        comp = _image(rec, o.value, full, props)
+        if comp is None:
             continue
-        ev = rec.evidence(tag.line)
-        comp = image_component(ref, (ev,), {"built-by": "docker build"})
         rec.components.append(comp)
         if dockerfile is not None:
+            ev: Evidence = comp.evidence[0]
             edge = Edge(
                 comp.id, dockerfile_id(dockerfile), Relation.BUILT_FROM, ev, "docker build -t"
             )
             rec.edges.append(edge)
+
+
+def _pushes(value: Arg | None) -> bool:
+    """``--output type=registry`` (or ``push=true``) pushes the image it builds."""
+    text = (value.value or "") if value is not None else ""
+    return "type=registry" in text or "push=true" in text

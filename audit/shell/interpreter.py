@@ -19,7 +19,7 @@ from audit.shell.commands import handler_for
 from audit.shell.lexer import Word
 from audit.shell.options import Arg, options, positionals
 from audit.shell.parse import MAX_NESTING, parse
-from audit.shell.record import Recorder
+from audit.shell.record import ARCHITECTURES, Recorder
 from audit.shell.scope import Scope
 from audit.shell.words import expand_text, expand_word
 
@@ -38,6 +38,13 @@ _DECLARE = frozenset({"export", "readonly", "declare", "local", "typeset"})
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
 _VERBS = frozenset({"install", "add", "clone", "pull", "run", "build", "get"})
 _MAX_WRAPPERS = 8
+
+_MACHINE_WORDS = ("$(uname -m)", "`uname -m`", "$(uname --machine)", "$(arch)")
+"""Command substitutions that print the machine name (``x86_64``)."""
+_GOARCH_WORDS = ("$(dpkg --print-architecture)", "$(go env GOARCH)")
+"""Command substitutions that print the Go/Debian architecture name (``amd64``)."""
+_ARCH_VARIABLES = frozenset({"TARGETARCH", "BUILDARCH"})
+"""BuildKit's automatic platform arguments (Go names)."""
 
 # Wrappers that run the command after their own options: (short value flags, long value
 # flags, positional arguments of their own before the command).
@@ -117,7 +124,14 @@ class Interpreter:
                 if not w.raw.startswith("-"):
                     self.env.pop(w.raw, None)
             return
-        self.dispatch(self.expand_all(rest, line_of), depth)
+        args = self.expand_all(rest, line_of)
+        if self.rec.arch is None and _depends_on_arch(args):
+            for machine, goarch in ARCHITECTURES:
+                self.rec.arch = machine
+                self.dispatch(self.expand_all(rest, line_of, (machine, goarch)), depth)
+            self.rec.arch = None
+            return
+        self.dispatch(args, depth)
 
     def assign(self, raw: str) -> None:
         name, _, value_raw = raw.partition("=")
@@ -129,13 +143,23 @@ class Interpreter:
             return
         self.env[name] = (self.env.get(name, "") + value) if append else value
 
-    def expand_all(self, words: Sequence[Word], line_of: LineOf) -> list[Arg]:
+    def expand_all(
+        self, words: Sequence[Word], line_of: LineOf, arch: tuple[str, str] | None = None
+    ) -> list[Arg]:
+        """The command's words expanded; with ``arch`` (machine, Go name), as on that
+        machine (``$(uname -m)``, ``$TARGETARCH``)."""
+        env: Mapping[str, str] = self.env
+        if arch is not None:
+            env = Scope(self.env)
+            for name in _ARCH_VARIABLES:
+                env.setdefault(name, arch[1])
         args: list[Arg] = []
         for w in words:
-            exp = expand_word(w.raw, self.env)
+            raw = w.raw if arch is None else _on_machine(w.raw, *arch)
+            exp = expand_word(raw, env)
             line = line_of(w.start)
             if exp.missing:
-                args.append(Arg(None, w.raw, line, exp.missing))
+                args.append(Arg(None, w.raw, line, exp.missing, " ".join(exp.fields)))
             else:
                 args.extend(Arg(f, w.raw, line) for f in exp.fields)
         return args
@@ -163,11 +187,25 @@ class Interpreter:
         if not args or args[0].value is None:
             return
         name = posixpath.basename(args[0].value)
+        if name in ("cd", "pushd"):
+            self.change_directory(args[1:])
+            return
         handler = handler_for(name)
         if handler is not None:
             handler(self.rec, args[1:], full)
         elif name in _SHELLS:
             self.shell(args[1:], full, depth)
+
+    def change_directory(self, args: list[Arg]) -> None:
+        """``cd DIR``: later relative paths are read from DIR while it stays in the root."""
+        pos = [a for a in args if a.value is None or not a.value.startswith("-")]
+        target = pos[0].value if pos else None
+        cwd = self.rec.cwd
+        if target is None or cwd is None or target.startswith(("/", "~")) or target == "-":
+            self.rec.cwd = None
+            return
+        joined = posixpath.normpath(posixpath.join(cwd, target))
+        self.rec.cwd = None if joined == ".." or joined.startswith("../") else joined
 
     def shell(self, args: list[Arg], full: list[Arg], depth: int) -> None:
         """``sh -c 'script'``: the script is read with lines counted from the argument's."""
@@ -200,6 +238,27 @@ class Interpreter:
         self.run_script(arg.value, line_of, depth + 1)
 
 
+def _arch_word(missing: str) -> bool:
+    return missing in _ARCH_VARIABLES or missing in _MACHINE_WORDS or missing in _GOARCH_WORDS
+
+
+def _depends_on_arch(args: Sequence[Arg]) -> bool:
+    """Some word needs the machine architecture, and nothing else that is unknown."""
+    missing = [m for a in args if a.value is None for m in a.missing]
+    return bool(missing) and all(_arch_word(m) for m in missing)
+
+
+def _on_machine(raw: str, machine: str, goarch: str) -> str:
+    """``raw`` with the substitutions that print the architecture replaced by their output."""
+    if "$" not in raw and "`" not in raw:
+        return raw
+    for word in _MACHINE_WORDS:
+        raw = raw.replace(word, machine)
+    for word in _GOARCH_WORDS:
+        raw = raw.replace(word, goarch)
+    return raw
+
+
 def _line_starts(text: str) -> list[int]:
     starts = [0]
     pos = text.find("\n")
@@ -219,9 +278,13 @@ def scan_script(
     line_map: Sequence[int] | None = None,
     env: Mapping[str, str] | None = None,
     os_hint: str | None = None,
+    cwd: str | None = ".",
 ) -> ScanResult:
-    """Components, edges and problems of the commands in ``script`` (see :mod:`audit.shell`)."""
-    rec = Recorder(source, consumer, scanner, os_hint)
+    """Components, edges and problems of the commands in ``script`` (see :mod:`audit.shell`).
+
+    ``cwd`` is the script's working directory relative to the scanned root (a CI step's
+    ``working-directory``), None when unknown."""
+    rec = Recorder(source, consumer, scanner, os_hint, cwd)
     interp = Interpreter(rec, env)
     starts = _line_starts(script) if len(script) <= MAX_SCRIPT_CHARS else [0]
     mapping = list(line_map) if line_map else []

@@ -18,6 +18,9 @@ class Arg:
     """File line of the word."""
     missing: tuple[str, ...] = ()
     """What the word needs that is not known (see :class:`audit.shell.words.Expansion`)."""
+    partial: str = ""
+    """When ``value`` is None: the word expanded as far as known, its unknown parts as
+    written (``docker.io/falcosecurity/falco:x86_64-${{ inputs.tag }}``)."""
 
 
 @dataclass(frozen=True)

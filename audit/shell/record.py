@@ -5,17 +5,28 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 
-from audit.model import Component, Edge, Evidence, Problem, Relation, ScanResult
+from audit.components import for_architecture
+from audit.model import Component, ComponentKind, Edge, Evidence, Problem, Relation, ScanResult
 from audit.scanners.base import SourceFile
 from audit.shell.options import Arg
 from audit.shell.words import short
+
+ARCHITECTURES: tuple[tuple[str, str], ...] = (("x86_64", "amd64"), ("aarch64", "arm64"))
+"""The architectures a command whose words depend on the machine is read for, as
+``(uname -m, Go/Debian name)``: Linux on amd64 and arm64, what every repository of the
+corpus builds (docs/what-ships.md)."""
 
 
 class Recorder:
     """Components, edges and problems found in one script, in the order found."""
 
     def __init__(
-        self, source: SourceFile, consumer: str, scanner: str, os_hint: str | None
+        self,
+        source: SourceFile,
+        consumer: str,
+        scanner: str,
+        os_hint: str | None,
+        cwd: str | None = ".",
     ) -> None:
         self.source = source
         self.consumer = consumer
@@ -23,6 +34,13 @@ class Recorder:
         self.scanner = scanner
         self.os_hint = os_hint
         """Distro of the base image, the namespace of OS package ids."""
+        self.cwd = cwd
+        """The script's working directory relative to the scanned root (``cd``, a CI step's
+        ``working-directory``); None once it has left the repository or is unknown."""
+        self.arch: str | None = None
+        """The machine architecture the current command is read for (``x86_64``,
+        ``aarch64``) when its words depend on it; downloads are one component per
+        architecture."""
         self.components: list[Component] = []
         self.edges: list[Edge] = []
         self.problems: list[Problem] = []
@@ -43,6 +61,10 @@ class Recorder:
 
     def emit(self, comp: Component, relation: Relation, ev: Evidence, how: str = "") -> None:
         """Record ``comp`` and the edge from the consumer to it."""
+        if self.arch is not None and comp.kind == ComponentKind.DOWNLOAD:
+            names = next((pair for pair in ARCHITECTURES if pair[0] == self.arch), (self.arch,))
+            if not any(name in comp.id for name in names):
+                comp = for_architecture(comp, self.arch)  # the id must tell them apart
         self.components.append(comp)
         self.edges.append(Edge(self.consumer, comp.id, relation, ev, how))
 
@@ -56,6 +78,15 @@ class Recorder:
             f"`{short(arg.raw, 80)}` in `{text}` needs {names}, which is not known here;"
             " nothing recorded for it",
         )
+
+
+def in_cwd(rec: Recorder, path: str) -> str:
+    """``path`` named on a command line, relative to the scanned root when the script's
+    working directory is known (``cd docker/falco && docker build .``)."""
+    path = path.replace("\\", "/")
+    if rec.cwd is None or path.startswith("/"):
+        return norm_path(path)
+    return norm_path(posixpath.join(rec.cwd, path))
 
 
 def norm_path(path: str) -> str:
