@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from audit import __version__
 from audit.errors import InputError
+from audit.gcpause import tuned
 from audit.policy.policy import CONTEXTS, DISTRIBUTIONS
 
 if TYPE_CHECKING:
@@ -436,7 +437,8 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     root = _root(args.path)
     pairs = _outputs(args, "json", INVENTORY_FORMATS)
     config = _config(args, root)
-    run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
+    with tuned():
+        run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
     index = GraphIndex.build(run.inventory)
     removals = {}
     for c in run.inventory.components:
@@ -505,7 +507,7 @@ def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, 
     client = None
     if args.timeout is not None:
         client = _http_client(cache, args.offline, args.timeout, endpoints)
-    with scan_progress():  # a bar on stderr for long scans, when it is a terminal
+    with scan_progress(), tuned():  # a bar on stderr for long scans, when it is a terminal
         report = run_audit(
             tree or root, config, options, display_root=str(args.path), client=client
         )

@@ -6,7 +6,6 @@ stage logic lives here. The CLI calls these.
 
 from __future__ import annotations
 
-import gc
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
 from audit.errors import ConfigError
-from audit.gcpause import paused
 from audit.gitindex import pin_submodules
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
@@ -62,13 +60,11 @@ def build_inventory(
     """
     from audit.bundled import follow_bundled
 
-    with paused():
-        run = _build_tree(root, config, display_root=display_root)
-        inventory, findings = follow_bundled(
-            run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
-            client=client, files=run.files,
-        )  # fmt: skip
-        _settle()
+    run = _build_tree(root, config, display_root=display_root)
+    inventory, findings = follow_bundled(
+        run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
+        client=client, files=run.files,
+    )  # fmt: skip
     return InventoryRun(inventory, findings)
 
 
@@ -93,20 +89,6 @@ def inventory_report(
         repository=repository,
         created=created_time(root, None, os.environ),
     )
-
-
-def _settle() -> None:
-    """Take what a stage built while collection was paused out of the collector's sight.
-
-    Resumed as is, the cyclic collector would walk every object built during the pause
-    (hundreds of thousands after a 100,000-file tree) in the young generation, then in the
-    middle one, then in full collections, the last one at exit: about 0.6 s of a warm
-    100,000-file audit, for objects that are acyclic and that the result keeps.
-    :func:`gc.freeze` moves them to the permanent generation: each is still freed as usual
-    when nothing refers to it any more; only a reference cycle among them would never be
-    collected, and the stages make almost none (see audit.gcpause).
-    """
-    gc.freeze()
 
 
 def _build_tree(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
@@ -188,15 +170,13 @@ def run_audit(
     client: HttpClient | None = None,
 ) -> Report:
     """The full audit of one tree: inventory, licenses, classification, verdicts, actions."""
-    with paused():
-        if client is not None:
-            report = _audit(root, config, options, display_root=display_root, http=client)
-        else:
-            with HttpClient(
-                options.cache_path, offline=options.offline, endpoints=options.endpoints
-            ) as http:
-                report = _audit(root, config, options, display_root=display_root, http=http)
-        _settle()
+    if client is not None:
+        report = _audit(root, config, options, display_root=display_root, http=client)
+    else:
+        with HttpClient(
+            options.cache_path, offline=options.offline, endpoints=options.endpoints
+        ) as http:
+            report = _audit(root, config, options, display_root=display_root, http=http)
     return report
 
 

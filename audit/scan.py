@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 
 from audit import scancache
 from audit.discover import Candidate, Discovery
-from audit.gcpause import paused
 from audit.model import Problem, ScanResult, SkippedFile
 from audit.scanners import Scanner, select
 from audit.scanners.base import SourceFile
@@ -363,10 +362,9 @@ def scan(
 
         progress = current()
     # Results are acyclic: collecting while they pile up (here, or while a pool's results
-    # are unpickled) would walk every one of them again and again for nothing. What is
-    # only needed on the way (outcomes, the cache) is freed before collection resumes.
-    with paused():
-        return _scan_tree(discovery, selector, settings, progress)
+    # are unpickled) would walk every one of them again and again for nothing; the command
+    # line pauses the collector around the pipeline (audit.gcpause.tuned).
+    return _scan_tree(discovery, selector, settings, progress)
 
 
 def _scan_tree(

@@ -19,7 +19,7 @@ from audit.components import (
 )
 from audit.http import Endpoints, HttpClient
 from audit.licenses.curations import find_curations, load_curations, parse_curations
-from audit.licenses.resolve import ResolveResult, is_failure, resolve
+from audit.licenses.resolve import SOURCES, Ask, ResolveResult, is_failure, resolve
 from audit.model import (
     Component,
     ComponentKind,
@@ -528,3 +528,38 @@ def test_images_built_here_take_their_dockerfile_label(tmp_path: Path) -> None:
         "built from docker/tester/Dockerfile in this repository: its license is that of its "
         "contents (base image and what it installs)"
     )
+
+
+def test_the_resolver_walks_one_list_of_sources() -> None:
+    """Which sources cover a component, in the order they are asked (resolve.SOURCES)."""
+    ev = [Evidence("requirements.txt", 1, "x", "requirements")]
+    action = action_component("actions/checkout@v4", ev)
+    assert action is not None
+    cases = {
+        "pypi pinned": package_component("pypi", "requests", "2.31.0", ev),
+        "pypi unpinned": package_component("pypi", "requests", None, ev),
+        "npm pinned": package_component("npm", "left-pad", "1.3.0", ev),
+        "deb": package_component("deb", "curl", "8.0", ev),
+        "action": action,
+        "image": image("alpine:3.19"),
+    }
+
+    def covering(ask: Ask) -> dict[str, list[str]]:
+        return {k: [s.name for s in SOURCES if s.covers(c, ask)] for k, c in cases.items()}
+
+    assert [s.name for s in SOURCES] == [
+        "oci-label",
+        "pypi",
+        "deps.dev",
+        "clearlydefined",
+        "github",
+    ]
+    assert covering(Ask()) == {
+        "pypi pinned": ["pypi", "deps.dev", "clearlydefined"],
+        "pypi unpinned": ["pypi"],
+        "npm pinned": ["deps.dev", "clearlydefined"],
+        "deb": [],
+        "action": ["github"],
+        "image": [],
+    }
+    assert covering(Ask(registry_labels=True))["image"] == ["oci-label"]

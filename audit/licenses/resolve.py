@@ -22,7 +22,7 @@ with a reason saying what would settle them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
 
 from audit.http import OFFLINE_MISS, Endpoints, HttpClient
@@ -36,6 +36,73 @@ IdentifyText = Callable[[str], "str | None"]
 SCANNER = "resolve"
 IN_REPO = "in-repo"
 _OS_ECOSYSTEMS = frozenset({"deb", "rpm", "apk"})
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a resolve run lets its sources use besides the component."""
+
+    identify_text: IdentifyText | None = None
+    registry_labels: bool = False
+
+
+@dataclass(frozen=True)
+class LicenseSource:
+    """A registry the resolve stage may ask about a component's license.
+
+    ``covers`` says (with no network) whether it applies to the component; ``lookup``
+    asks it: a :class:`LicenseInfo` (with an expression, or unknown with the reason, or
+    ``confidence=0.0`` when it could not answer), or ``None`` when it has nothing to say.
+    """
+
+    name: str
+    covers: Callable[[Component, Ask], bool]
+    lookup: Callable[[Component, HttpClient, Endpoints, Ask], LicenseInfo | None]
+
+
+def _package(component: Component, ecosystems: Container[str]) -> bool:
+    """A pinned package of one of ``ecosystems``."""
+    return (
+        component.kind == ComponentKind.PACKAGE
+        and (component.ecosystem or "") in ecosystems
+        and bool(component.version)
+    )
+
+
+SOURCES: tuple[LicenseSource, ...] = (
+    LicenseSource(
+        "oci-label",
+        lambda c, ask: c.kind == ComponentKind.IMAGE and ask.registry_labels,
+        lambda c, client, endpoints, ask: oci.lookup(c, client, endpoints, registry_labels=True),
+    ),
+    LicenseSource(
+        "pypi",
+        lambda c, ask: c.kind == ComponentKind.PACKAGE and c.ecosystem == "pypi",
+        lambda c, client, endpoints, ask: pypi.lookup(
+            c, client, endpoints, identify_text=ask.identify_text
+        ),
+    ),
+    LicenseSource(
+        "deps.dev",
+        lambda c, ask: _package(c, depsdev.SYSTEMS),
+        lambda c, client, endpoints, ask: depsdev.lookup(c, client, endpoints),
+    ),
+    LicenseSource(
+        "clearlydefined",
+        lambda c, ask: _package(c, clearlydefined.COORDINATES),
+        lambda c, client, endpoints, ask: clearlydefined.lookup(c, client, endpoints),
+    ),
+    LicenseSource(
+        "github",
+        lambda c, ask: (
+            c.kind not in (ComponentKind.IMAGE, ComponentKind.PACKAGE)
+            and github.repository(c) is not None
+        ),
+        lambda c, client, endpoints, ask: github.lookup(c, client, endpoints),
+    ),
+)
+"""The license sources, in the order they are asked: the first expression wins. Adding a
+registry is one module with a ``lookup`` and one entry here."""
 
 
 @dataclass(frozen=True)
@@ -169,21 +236,17 @@ def _in_repo(component: Component, stated: str) -> LicenseInfo:
 def _network_sources(
     component: Component, identify_text: IdentifyText | None, registry_labels: bool
 ) -> list[Source]:
-    if component.kind == ComponentKind.IMAGE:
-        return [functools.partial(oci.lookup, registry_labels=True)] if registry_labels else []
-    if component.kind == ComponentKind.PACKAGE:
-        ecosystem = component.ecosystem or ""
-        sources: list[Source] = []
-        if ecosystem == "pypi":
-            sources.append(functools.partial(pypi.lookup, identify_text=identify_text))
-        if ecosystem in depsdev.SYSTEMS and component.version:
-            sources.append(depsdev.lookup)
-        if ecosystem in clearlydefined.COORDINATES and component.version:
-            sources.append(clearlydefined.lookup)
-        return sources
-    if github.repository(component) is not None:
-        return [github.lookup]
-    return []
+    """The lookups of the :data:`SOURCES` that cover ``component``, in order."""
+    ask = Ask(identify_text, registry_labels)
+    return [
+        functools.partial(_ask, source, ask) for source in SOURCES if source.covers(component, ask)
+    ]
+
+
+def _ask(
+    source: LicenseSource, ask: Ask, component: Component, client: HttpClient, endpoints: Endpoints
+) -> LicenseInfo | None:
+    return source.lookup(component, client, endpoints, ask)
 
 
 def _no_source(component: Component) -> LicenseInfo:

@@ -252,7 +252,8 @@ def _job(
     job_dir = _text(_at(body, "defaults", "run"), "working-directory")
     seen: set[tuple[object, ...]] = set()
     for combo in _matrix(body.get("strategy"), out):
-        known = {**values, **combo}
+        # matrix entries may hold expressions themselves (``LABEL: ${{ inputs.imageTag }}``)
+        known = {**values, **{k: substitute(v, values) for k, v in combo.items()}}
         _container(jid, body.get("container"), out, known)
         _services(jid, body.get("services"), out, known)
         job_env = {**env, **_environment(body.get("env"), out, known)}
