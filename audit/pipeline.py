@@ -188,7 +188,7 @@ def _audit(
     display_root: str | None,
     http: HttpClient,
 ) -> Report:
-    from audit.actions import plan, waive_reviews
+    from audit.actions import plan, waive_findings
     from audit.context import Classifier
     from audit.graph import GraphIndex
     from audit.licenses.curations import Curations, find_curations, load_curations
@@ -259,8 +259,8 @@ def _audit(
             ComponentResult(comp.id, info, cls.context, cls.distribution, cls.reasons, verdict)
         )
     incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
-    actions = plan(inventory, results, run.findings, incomplete, config, index)
-    actions, waived = waive_reviews(actions, waivers, as_of=as_of, project=project)
+    planned = plan(inventory, results, run.findings, incomplete, config, index)
+    actions, waived = waive_findings(planned.actions, waivers, as_of=as_of, project=project)
     warnings = [*config.warnings, *registry.warnings]
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
@@ -288,6 +288,7 @@ def _audit(
         created=created_time(
             root, options.as_of.isoformat() if options.as_of else None, os.environ
         ),
+        notes=planned.notes,
     )
 
 

@@ -1,9 +1,9 @@
-"""Waivers for findings and reviews, and unused waivers (issue 16, item 7).
+"""Waivers for findings, and unused waivers (issue 16, item 7).
 
-The tree: driver/main.c:1 says ``SPDX-License-Identifier: GPL-2.0-only OR MIT`` and
-driver/main.c:3 ``MODULE_LICENSE("GPL")``: a ``license-conflict`` review of
-``source:driver``; requirements.txt:1 pins requests, whose license is unknown offline: an
-``unknown-license`` review.
+The tree: src/a.c says ``SPDX-License-Identifier: MIT`` on line 1 and a GPL-2.0 header on
+lines 2-6: a ``license-conflict`` finding and its ``fix-notice`` decision for ``source:.``.
+CMakeLists.txt:2 downloads zlib from zlib.net, a distributed third-party download whose
+license nothing states: an ``add-curation`` decision (``unknown-license``).
 """
 
 from __future__ import annotations
@@ -13,23 +13,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tree_helpers import write
 
 from audit.cli import main
 from audit.errors import ConfigError
 from audit.policy.waivers import parse_waivers
 
-DRIVER_C = (
-    "// SPDX-License-Identifier: GPL-2.0-only OR MIT\n"
-    "#include <linux/module.h>\n"
-    'MODULE_LICENSE("GPL");\n'
+A_C = (
+    "// SPDX-License-Identifier: MIT\n"
+    "/*\n"
+    " * This program is free software; you can redistribute it and/or modify it\n"
+    " * under the terms of the GNU General Public License version 2 as published by\n"
+    " * the Free Software Foundation.\n"
+    " */\n"
+    "int x;\n"
 )
+CMAKE = 'ExternalProject_Add(zlib\n  URL "https://zlib.net/zlib-1.3.tar.gz")\n'
+ZLIB = "download:zlib.net/zlib-1.3.tar.gz"
 
 FINDING_WAIVER = """
 [[waiver]]
-id = "driver-marker"
+id = "header-conflict"
 finding = "license-conflict"
-subject = "source:driver*"
-reason = "MODULE_LICENSE(\\"GPL\\") is the kernel's marker; the header is the license"
+subject = "source:*"
+reason = "the GPL header is an old copy; the SPDX tag is what the authors chose"
 approved-by = "maintainers, 2024-05-02"
 expires = 2099-12-31
 """
@@ -45,70 +52,71 @@ expires = 2099-12-31
 
 
 def _scan(tmp_path: Path, waivers: str) -> dict[str, Any]:
-    root = tmp_path / "tree"
-    (root / "driver").mkdir(parents=True)
-    (root / "driver" / "main.c").write_text(DRIVER_C, encoding="utf-8")
-    (root / "requirements.txt").write_text("requests==2.31.0\n", encoding="utf-8")
+    root = write(tmp_path / "tree", {"src/a.c": A_C, "CMakeLists.txt": CMAKE})
     path = tmp_path / "waivers.toml"
     path.write_text(waivers, encoding="utf-8")
     out = tmp_path / "report.json"
     argv = ["scan", str(root), "--offline", "--waivers", str(path), "-o", str(out)]
-    argv += ["--as-of", "2024-06-01"]
-    assert main(argv) in (0, 1)
+    assert main([*argv, "--as-of", "2024-06-01"]) in (0, 1)
     doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return doc
 
 
-def _reviews(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        (a["target"], a["properties"]["review"]) for a in doc["actions"] if a["kind"] == "review"
-    ]
+def _decisions(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(a["kind"], a["target"]) for a in doc["actions"]]
 
 
-def test_without_waivers_both_reviews_are_actions(tmp_path: Path) -> None:
+def test_without_waivers_both_are_decisions(tmp_path: Path) -> None:
     doc = _scan(tmp_path, "")
-    assert _reviews(doc) == [
-        ("pypi:requests@2.31.0", "unknown-license"),
-        ("source:driver", "license-conflict"),
-    ]
+    assert _decisions(doc) == [("add-curation", ZLIB), ("fix-notice", "source:.")]
     assert doc["warnings"] == []
 
 
-def test_a_finding_waiver_silences_the_review(tmp_path: Path) -> None:
+def test_a_finding_waiver_takes_the_decision_off(tmp_path: Path) -> None:
     doc = _scan(tmp_path, FINDING_WAIVER)
-    assert _reviews(doc) == [("pypi:requests@2.31.0", "unknown-license")]
+    assert _decisions(doc) == [("add-curation", ZLIB)]
     # the finding itself stays in the report, with its evidence
     assert [(f["kind"], f["subject"]) for f in doc["findings"]] == [
-        ("license-conflict", "source:driver")
+        ("license-conflict", "source:.")
     ]
     assert doc["warnings"] == []
 
 
 @pytest.mark.parametrize(
-    ("finding", "subject", "silenced"),
+    ("finding", "subject", "left"),
     [
-        ("unknown-license", "pypi:requests@*", ["pypi:requests@2.31.0"]),
-        ("*", "", ["pypi:requests@2.31.0", "source:driver"]),
-        ("license-*", "source:*", ["source:driver"]),
+        ("unknown-license", "download:zlib.net/*", [("fix-notice", "source:.")]),
+        ("*", "", []),
+        ("license-*", "source:*", [("add-curation", ZLIB)]),
+        ("license-conflict", "pypi:*", [("add-curation", ZLIB), ("fix-notice", "source:.")]),
     ],
 )
 def test_kind_and_subject_patterns(
-    tmp_path: Path, finding: str, subject: str, silenced: list[str]
+    tmp_path: Path, finding: str, subject: str, left: list[tuple[str, str]]
 ) -> None:
     waiver = FINDING_WAIVER.replace('"license-conflict"', f'"{finding}"').replace(
-        '"source:driver*"', f'"{subject}"'
+        '"source:*"', f'"{subject}"'
     )
-    doc = _scan(tmp_path, waiver)
-    left = {t for t, _ in _reviews(doc)}
-    assert left == {"pypi:requests@2.31.0", "source:driver"} - set(silenced)
+    assert _decisions(_scan(tmp_path, waiver)) == left
 
 
-def test_an_expired_finding_waiver_silences_nothing(tmp_path: Path) -> None:
+def test_a_waived_unknown_no_longer_fails_the_run(tmp_path: Path) -> None:
+    waiver = FINDING_WAIVER.replace('"license-conflict"', '"unknown-license"').replace(
+        '"source:*"', '"download:*"'
+    )
+    root = write(tmp_path / "tree", {"src/a.c": A_C, "CMakeLists.txt": CMAKE})
+    (tmp_path / "w.toml").write_text(waiver, encoding="utf-8")
+    argv = ["scan", str(root), "--offline", "--fail-on", "unknown", "--as-of", "2024-06-01"]
+    assert main(argv) == 1
+    assert main([*argv, "--waivers", str(tmp_path / "w.toml")]) == 0
+
+
+def test_an_expired_finding_waiver_takes_nothing_off(tmp_path: Path) -> None:
     doc = _scan(tmp_path, FINDING_WAIVER.replace("2099-12-31", "2024-01-31"))
-    assert ("source:driver", "license-conflict") in _reviews(doc)
+    assert ("fix-notice", "source:.") in _decisions(doc)
     assert doc["warnings"] == [
-        'waiver expired on 2024-01-31: MODULE_LICENSE("GPL") is the kernel\'s marker; the header'
-        " is the license; approved by maintainers, 2024-05-02, expires 2024-01-31"
+        "waiver expired on 2024-01-31: the GPL header is an old copy; the SPDX tag is what the"
+        " authors chose; approved by maintainers, 2024-05-02, expires 2024-01-31"
     ]
 
 

@@ -15,18 +15,20 @@ A waiver names a component (glob on id, name or purl), a license (an SPDX expres
 matched by equivalence, or a glob), or both. An expired waiver no longer counts; the
 verdict says so.
 
-A waiver may instead silence review actions — findings a team has looked at::
+A waiver may instead take a decision that a finding makes off the report — a finding the
+team has looked at (a ``fix-notice`` for a ``license-conflict``, an ``add-curation`` for an
+``unknown-license``)::
 
     [[waiver]]
     id = "driver-marker"
-    finding = "license-conflict"        # glob on the review's kind
+    finding = "license-conflict"        # glob on the finding's kind
     subject = "source:driver*"          # glob on what it is about (component id or path)
     reason = "MODULE_LICENSE(\"GPL\") is the kernel's marker; the header is the license"
     approved-by = "maintainers"
     expires = 2026-12-31
 
-The finding stays in the report; its review action goes. A waiver that matches nothing in
-an audit is a warning in the report.
+The finding stays in the report; its action goes (and no longer counts for the exit code). A
+waiver that matches nothing in an audit is a warning in the report.
 """
 
 from __future__ import annotations
@@ -62,10 +64,11 @@ class Waiver:
     approved: datetime.date | None = None
     path: str = ""
     finding: str = ""
-    """Glob on the kind of a review (``license-conflict``, ``unknown-license``...): the
-    waiver silences matching reviews instead of covering a license."""
+    """Glob on a finding's kind (``license-conflict``, ``missing-license-file``,
+    ``unknown-license``): the waiver takes the decision it makes (``fix-notice``,
+    ``add-curation``) off the report instead of covering a license."""
     subject: str = ""
-    """Glob on what a review is about (component id or path); empty for any."""
+    """Glob on what the decision is about (component id or path); empty for any."""
 
     def expired(self, as_of: datetime.date | None) -> bool:
         return as_of is not None and as_of > self.expires
@@ -81,7 +84,8 @@ class Waiver:
         )
 
     def covers_review(self, kinds: Iterable[str], subject: str) -> bool:
-        """Whether this finding waiver covers a review of all of ``kinds`` about ``subject``."""
+        """Whether this finding waiver covers a decision about ``subject`` that carries all
+        of ``kinds`` (see :func:`audit.actions.finding_kinds`)."""
         if not self.finding:
             return False
         kinds = tuple(kinds)
@@ -145,7 +149,7 @@ def _waiver(t: Fields, index: int, path: str) -> Waiver:
             "component", "a finding waiver names what it covers with `subject`, not `component`"
         )
     if subject and not finding:
-        raise t.error("subject", "`subject` needs `finding` (the kind of review it silences)")
+        raise t.error("subject", "`subject` needs `finding` (the kind of finding it covers)")
     if not component and not license_text and not finding:
         raise ConfigError(
             "a waiver needs a component, a license or a finding", path=path, key=t.prefix
