@@ -386,24 +386,25 @@ def test_history_database_lives_outside_the_checkout(
 
 
 def test_base_input_gates_a_pull_request(tmp_path: Path) -> None:
-    """The Audit step passes `base` on as --base: the base's own debt does not fail."""
+    """The Audit step passes `base` on as --base: the base's own debt does not fail.
+
+    A download whose license nothing states is an add-curation decision (unknown)."""
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.org"}
     env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e.org")
     tree = tmp_path / "svc"
     tree.mkdir()
-    (tree / "requirements.txt").write_text("left-pad==1.0\n", encoding="utf-8")
+    zlib = 'ExternalProject_Add(zlib URL "https://zlib.net/zlib-1.3.tar.gz")\n'
+    (tree / "CMakeLists.txt").write_text(zlib, encoding="utf-8")
     for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env, capture_output=True)
     unknown = {"fail-on": "unknown", "offline": "true", "path": "svc"}
     code, outputs, _ = _run_audit_step(tmp_path, **unknown)
-    assert (code, outputs["exit-code"]) == (
-        0,
-        "1",
-    )  # no base outside a pull request: the debt fails
+    assert (code, outputs["exit-code"]) == (0, "1")  # no base outside a pull request
     code, outputs, out_dir = _run_audit_step(tmp_path, base="HEAD", **unknown)
     assert (code, outputs["exit-code"]) == (0, "0")
     assert "depaudit scan --base HEAD: " in (out_dir / "depaudit.md").read_text(encoding="utf-8")
-    (tree / "requirements.txt").write_text("left-pad==1.0\nright-pad==2.0\n", encoding="utf-8")
+    curl = 'ExternalProject_Add(curl URL "https://curl.se/download/curl-8.5.0.tar.gz")\n'
+    (tree / "CMakeLists.txt").write_text(zlib + curl, encoding="utf-8")
     code, outputs, _ = _run_audit_step(tmp_path, base="HEAD", **unknown)
     assert (code, outputs["exit-code"]) == (0, "1")
     code, outputs, _ = _run_audit_step(tmp_path, base="none", **unknown)
