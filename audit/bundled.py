@@ -68,6 +68,7 @@ from audit.model import (
     Node,
     Notice,
     Problem,
+    ProblemKind,
     Relation,
     SkippedFile,
 )
@@ -604,9 +605,9 @@ def _only(components: Sequence[Component]) -> Inventory:
 class SourceError(Exception):
     """The source of a bundled tree could not be obtained (becomes a Problem)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: ProblemKind, message: str) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind: ProblemKind = kind
 
 
 def verify_hash(data: bytes, expected: str) -> str:
@@ -732,7 +733,7 @@ class _Walk:
     trees: dict[str, TreeFiles] = field(default_factory=dict)
     """label -> the files of that tree (``""``: the root), to find the line of a pin."""
 
-    def problem(self, comp: Component, kind: str, message: str) -> None:
+    def problem(self, comp: Component, kind: ProblemKind, message: str) -> None:
         ev = comp.evidence[0] if comp.evidence else None
         self.problems.append(
             Problem(ev.path if ev else "", ev.line if ev else 0, kind, message, NAME)

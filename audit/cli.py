@@ -353,8 +353,11 @@ def _emit(pairs: Sequence[tuple[str, str | None]], render: Callable[[str], str])
 def _emit_each(pairs: Sequence[tuple[str, str | None]], render: Callable[[str, bool], str]) -> None:
     """:func:`_emit` for renderers that need to know whether they write to a file."""
     for fmt, out in pairs:
-        to_file = out is not None and out != "-"
-        _emit([(fmt, out)], lambda f, to_file=to_file: render(f, to_file))
+
+        def one(f: str, to_file: bool = out is not None and out != "-") -> str:
+            return render(f, to_file)
+
+        _emit([(fmt, out)], one)
 
 
 def _cmd_inventory(args: argparse.Namespace) -> int:

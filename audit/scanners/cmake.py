@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from audit.components import build_file_id, download_component, git_component, github_release
-from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
+from audit.model import Component, Edge, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
 
 NAME = "cmake"
@@ -395,7 +395,7 @@ class _Out:
         self.components.append(comp)
         self.edges.append(Edge(self.node, comp.id, Relation.BUNDLES, comp.evidence[0]))
 
-    def problem(self, line: int, kind: str, message: str) -> None:
+    def problem(self, line: int, kind: ProblemKind, message: str) -> None:
         self.problems.append(self.source.problem(line, kind, message, NAME))
 
 
