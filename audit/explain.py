@@ -10,6 +10,7 @@ from typing import Any
 from audit.graph import GraphIndex
 from audit.licenses.sources import file_licenses
 from audit.model import Notice, Report, to_jsonable
+from audit.report.text import clean
 
 
 def _chains(report: Report, cid: str) -> list[list[str]]:
@@ -115,4 +116,6 @@ def explain_text(report: Report, cid: str) -> str:
             lines.append(f"    {where}: {f['expression'] or 'unknown'} [{f['kind']}]{rule}")
     for a in doc["actions"]:
         lines.append(f"  action: {a['kind']}: {a['because']}")
-    return "\n".join(lines) + "\n"
+    # Registry answers and scanned files reach these lines: no escape sequence may reach
+    # the terminal, no newline may forge a line.
+    return "\n".join(clean(line) for line in lines) + "\n"
