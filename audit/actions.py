@@ -1,40 +1,47 @@
-"""Plan stage: verdicts + graph -> the actions a maintainer must take.
+"""Plan stage: verdicts + graph -> the decisions a maintainer must take, and the notes.
 
 One pure function, :func:`plan`, turns the evaluated components, the first-party findings and
-the scan problems into :class:`~audit.model.Action` values. The rules, in the order they
-claim a component (a component gets at most one of remove, replace or request-exception):
+the scan problems into a :class:`Plan`: :class:`~audit.model.Action` values (decisions,
+each with a :class:`~audit.model.Severity`) and :class:`~audit.model.Note` values (what is
+not a decision, grouped by cause). The rules, in the order they claim a component (a
+component gets at most one of remove, replace, request-exception or add-curation):
 
-``remove``
+``remove`` (severity of the verdict: ``denied`` for a denied license)
     A component the policy denies (no exception can allow it), or one that the configuration
     names in ``remove`` (by name, id, or id without version: a clean-up the team decided).
     ``removable`` lists what goes with it (:func:`audit.graph.removable`): CI jobs, images,
     Dockerfiles, manifests, plugins; ``evidence`` holds the target's lines and the lines of
     every removable item, i.e. what to delete. Upstream jobs that would then feed only
     removed jobs are *not* removed: their ids are in the property ``review`` and the
-    ``because`` says why, so the one action carries the whole decision (a separate review
-    action would ask about a job whose question only arises if the removal is done).
+    ``because`` says why, so the one action carries the whole decision.
     Components removed with another one get no action of their own.
-``replace``
+``replace`` (severity of the base image's verdict)
     A base image (``FROM`` of a Dockerfile whose image ships) under a license the policy
     does not allow (needs-exception, denied, or unknown with a ``LicenseRef-``). The
     property ``alternatives`` holds what the configuration's ``[replace]`` table offers.
-``request-exception``
+``request-exception`` (``needs-exception``)
     Components that need an exception, one action per group of the same license
     expression, context and distribution model (the answers of one request form). The
     target is the group's first id; properties ``components`` (all ids), ``request_file``
     (where to write the request body), ``license``, ``context``, ``distribution``.
-``review``
-    Unknown licenses (with the reason), first-party findings (conflicting notices, missing
-    license file...), files with unresolved variables or parse errors, and ``remove``
-    entries of the configuration that match nothing. One review action per target: the
-    reasons for one target are joined.
-``elect``
-    An ``OR`` expression allowed through one alternative: properties ``election``,
-    ``where`` (``NOTICE or README``) and ``text``, the sentence to write there.
+``add-curation`` (``unknown``)
+    A distributed third-party component whose license is unknown although every lookup
+    was made: its verdict decides the exit code under ``--fail-on unknown``. An unknown
+    that comes from a lookup not made (``--offline``, a network fault) is a note.
+``fix-notice`` (``hygiene``)
+    First-party files whose notices contradict each other (``license-conflict``) or point
+    to a license file that does not exist (``missing-license-file``); one per component.
+``elect`` (``hygiene``)
+    Third-party code (never the project's own) allowed through one alternative of an
+    ``OR``: properties ``election``, ``where`` (``NOTICE or README``) and ``text``.
 
-Actions come ordered by kind (remove, replace, request-exception, review, elect), then by
-the severity of the target's verdict (denied first), then by target. Multi-valued
-properties are joined with ``", "``.
+Everything else is a note (:class:`~audit.model.NoteCause`): lookups not made, unknown
+licenses of what does not ship, values not expanded, downloads a default build does not
+fetch, source files without notices (one item per component, never vendored trees), notice
+details that contradict nothing, parse problems, configuration entries that match nothing.
+
+Actions come in priority order (:func:`priority`): severity (denied first), then kind (as
+listed above), then target. Multi-valued properties are joined with ``", "``.
 """
 
 from __future__ import annotations
@@ -43,22 +50,31 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from audit.components import normalize_pypi_name, parse_image_ref
 from audit.config import Config
 from audit.graph import GraphIndex, Removal, removable
+from audit.http import OFFLINE_MISS
 from audit.model import (
+    SEVERITY_RANK,
     STATUS_SEVERITY,
     Action,
     ActionKind,
     Component,
     ComponentKind,
     ComponentResult,
+    Distribution,
     Evidence,
     Finding,
     Inventory,
+    LicenseInfo,
+    Note,
+    NoteCause,
+    NoteItem,
     Problem,
     Relation,
+    Severity,
     Status,
 )
 
@@ -66,15 +82,39 @@ KIND_ORDER: dict[ActionKind, int] = {
     ActionKind.REMOVE: 0,
     ActionKind.REPLACE: 1,
     ActionKind.REQUEST_EXCEPTION: 2,
-    ActionKind.REVIEW: 3,
-    ActionKind.ELECT: 4,
+    ActionKind.ADD_CURATION: 3,
+    ActionKind.FIX_NOTICE: 4,
+    ActionKind.ELECT: 5,
 }
-"""Action order in a report: what frees the most first, elections last."""
+"""Order of kinds within one severity: what frees the most first, elections last."""
 
-REVIEW_PROBLEM_KINDS = frozenset({"parse-error"})
-"""Problem kinds that become review actions (the others are listed as incomplete only).
-A value not known here (``unresolved``: an architecture, a tag, a workflow input, a name)
-is a note in the incomplete list, never a decision to take."""
+FIX_NOTICE_FINDINGS = frozenset({"license-conflict", "missing-license-file"})
+"""Finding kinds that are decisions (first-party notices to put right)."""
+
+NOTE_FINDINGS: dict[str, NoteCause] = {
+    "uncovered-files": NoteCause.FILES_WITHOUT_NOTICE,
+    "conditional-download": NoteCause.NOT_FETCHED_BY_DEFAULT,
+}
+"""Finding kinds that are notes of their own cause; any other kind is a notice detail."""
+
+PROBLEM_NOTES: dict[str, NoteCause] = {
+    "unresolved": NoteCause.UNEXPANDED_VALUE,
+    "network": NoteCause.LOOKUP_NOT_MADE,
+    "config": NoteCause.CONFIGURATION,
+}
+"""Problem kinds by note cause; any other kind (parse-error, unreadable...) is a parse problem."""
+
+NOTE_TITLES: dict[NoteCause, str] = {
+    NoteCause.LOOKUP_NOT_MADE: "License lookups not made (offline or failed): license unknown",
+    NoteCause.UNKNOWN_NOT_DECIDING: "Unknown licenses of what does not ship",
+    NoteCause.UNEXPANDED_VALUE: "Values not expanded (variables the repository does not set)",
+    NoteCause.NOT_FETCHED_BY_DEFAULT: "Downloads a default build does not fetch",
+    NoteCause.FILES_WITHOUT_NOTICE: "Source files without a license notice (they inherit one)",
+    NoteCause.NOTICE_DETAIL: "License notices worth a look (no contradiction)",
+    NoteCause.PARSE_PROBLEM: "Files not read or parsed completely",
+    NoteCause.CONFIGURATION: "Configuration entries that match nothing",
+}
+"""Note causes in report order, with the title each group is shown under."""
 
 ELECTION_WHERE = "NOTICE or README"
 REQUEST_DIR = "exception-requests"
@@ -168,6 +208,14 @@ def matches_name(component: Component, wanted: str) -> bool:
 # The plan --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the plan stage concludes: decisions in priority order, and the grouped notes."""
+
+    actions: tuple[Action, ...]
+    notes: tuple[Note, ...]
+
+
 def plan(
     inventory: Inventory,
     results: Sequence[ComponentResult],
@@ -175,8 +223,9 @@ def plan(
     problems: Sequence[Problem],
     config: Config,
     index: GraphIndex | None = None,
-) -> tuple[Action, ...]:
-    """The actions for one audit, ordered and deduplicated (see the module docstring)."""
+) -> Plan:
+    """The actions and notes of one audit, ordered and deduplicated (see the module
+    docstring)."""
     index = index or GraphIndex.build(inventory)
     by_id = {r.component_id: r for r in results}
     components = {c.id: c for c in inventory.components}
@@ -198,11 +247,11 @@ def plan(
     removal_reasons = _removal_targets(
         inventory, by_id, config, replaceable | {p for ps in riders.values() for p in ps}
     )
-    order = sorted(removal_reasons, key=lambda cid: (-_severity(by_id.get(cid)), cid))
+    order = sorted(removal_reasons, key=lambda cid: (-_rank(by_id.get(cid)), cid))
     for cid in order:
         if cid in covered:
             continue
-        action = _remove(index, components[cid], removal_reasons[cid])
+        action = _remove(index, components[cid], removal_reasons[cid], by_id.get(cid))
         actions.append(action)
         covered.update((cid, *action.removable))
 
@@ -217,35 +266,110 @@ def plan(
     for key in sorted(groups):
         actions.append(_request(components, sorted(groups[key], key=lambda r: r.component_id)))
 
-    reviews: list[Action] = []
+    notes: dict[NoteCause, list[NoteItem]] = defaultdict(list)
+    to_curate: dict[tuple[str, str, str], list[tuple[Component, ComponentResult]]] = defaultdict(
+        list
+    )
     for r in results:
-        if r.verdict.status == Status.UNKNOWN and r.component_id not in covered:
-            reviews.append(_review_unknown(components.get(r.component_id), r))
-    reviews.extend(_review_finding(f) for f in findings)
-    reviews.extend(_review_problems(problems))
-    reviews.extend(_review_unmatched_removals(inventory, config))
-    actions.extend(_merge_reviews(reviews))
+        comp = components.get(r.component_id)
+        if r.verdict.status != Status.UNKNOWN or r.component_id in covered or comp is None:
+            continue
+        if lookup_not_made(r.license):
+            notes[NoteCause.LOOKUP_NOT_MADE].append(_unknown_item(comp, r))
+        elif decides(comp, r):
+            to_curate[curation_group(comp)].append((comp, r))
+        else:
+            notes[NoteCause.UNKNOWN_NOT_DECIDING].append(_unknown_item(comp, r))
+    for key in sorted(to_curate):
+        actions.append(_curate(sorted(to_curate[key], key=lambda cr: cr[0].id)))
+
+    actions.extend(_fix_notices(findings, components))
+    for f in findings:
+        third_party = _third_party(components.get(f.subject))
+        if f.kind in FIX_NOTICE_FINDINGS and not third_party:
+            continue  # a fix-notice action carries it
+        if f.kind == "uncovered-files" and third_party:
+            continue  # a vendored tree's files are its authors' business
+        cause = NOTE_FINDINGS.get(f.kind, NoteCause.NOTICE_DETAIL)
+        notes[cause].append(NoteItem(f.subject, f"{f.message} ({f.kind})", f.evidence))
+    _problem_notes(problems, notes)
+    notes[NoteCause.CONFIGURATION].extend(_unmatched_removals(inventory, config))
 
     for r in results:
         comp = components.get(r.component_id)
-        if r.verdict.election and comp is not None and r.component_id not in covered:
+        if r.verdict.election and _third_party(comp) and r.component_id not in covered:
+            assert comp is not None
             actions.append(_elect(comp, r))
 
-    unique = set(actions)
-    return tuple(sorted(unique, key=lambda a: _order(a, by_id)))
+    return Plan(
+        tuple(sorted(set(actions), key=priority)),
+        tuple(
+            Note(cause, NOTE_TITLES[cause], tuple(sorted(set(notes[cause]), key=_item_key)))
+            for cause in NOTE_TITLES
+            if notes.get(cause)
+        ),
+    )
 
 
-def _severity(result: ComponentResult | None) -> int:
+def priority(action: Action) -> tuple[int, int, str, str]:
+    """Sort key of the report order: what blocks a release first (denied), then what needs
+    an exception, then unknowns that decide, then hygiene; by kind, then target within."""
+    return (-SEVERITY_RANK[action.severity], KIND_ORDER[action.kind], action.target, action.because)
+
+
+def lookup_not_made(info: LicenseInfo) -> bool:
+    """Whether a license is unknown only because a lookup was not made or failed."""
+    return info.expression is None and (info.confidence == 0.0 or OFFLINE_MISS in info.reason)
+
+
+def _third_party(comp: Component | None) -> bool:
+    """Third-party code: anything but the project's own source (vendored source is not)."""
+    if comp is None:
+        return False
+    return comp.kind != ComponentKind.SOURCE or comp.prop("vendored") == "true"
+
+
+def decides(comp: Component, result: ComponentResult) -> bool:
+    """Whether an unknown license decides the outcome: third-party code that is distributed."""
+    return _third_party(comp) and result.distribution == Distribution.DISTRIBUTED.value
+
+
+def undecided(inventory: Inventory, results: Sequence[ComponentResult]) -> tuple[str, ...]:
+    """Distributed third-party components whose license is unknown because a lookup was not
+    made: they decide a ``--strict`` run (see :func:`audit.baseline.gate`)."""
+    components = {c.id: c for c in inventory.components}
+    return tuple(
+        sorted(
+            r.component_id
+            for r in results
+            if r.verdict.status == Status.UNKNOWN
+            and lookup_not_made(r.license)
+            and (comp := components.get(r.component_id)) is not None
+            and decides(comp, r)
+        )
+    )
+
+
+def _rank(result: ComponentResult | None) -> int:
     return STATUS_SEVERITY[result.verdict.status] if result is not None else -1
 
 
-def _order(action: Action, by_id: dict[str, ComponentResult]) -> tuple[int, int, str, str]:
-    return (
-        KIND_ORDER[action.kind],
-        -_severity(by_id.get(action.target)),
-        action.target,
-        action.because,
-    )
+_STATUS_TO_SEVERITY = {
+    Status.DENIED: Severity.DENIED,
+    Status.NEEDS_EXCEPTION: Severity.NEEDS_EXCEPTION,
+    Status.UNKNOWN: Severity.UNKNOWN,
+}
+
+
+def verdict_severity(result: ComponentResult | None) -> Severity:
+    """The severity a verdict gives an action about its component: hygiene when it passes."""
+    if result is None:
+        return Severity.HYGIENE
+    return _STATUS_TO_SEVERITY.get(result.verdict.status, Severity.HYGIENE)
+
+
+def _item_key(item: NoteItem) -> tuple[str, str]:
+    return (item.subject, item.message)
 
 
 def _evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
@@ -325,7 +449,9 @@ def _count_phrase(index: GraphIndex, ids: Sequence[str]) -> str:
     return parts[0] if parts else ""
 
 
-def _remove(index: GraphIndex, comp: Component, reasons: list[str]) -> Action:
+def _remove(
+    index: GraphIndex, comp: Component, reasons: list[str], result: ComponentResult | None
+) -> Action:
     removal: Removal = removable(index, comp.id)
     ids = tuple(i.id for i in removal.removable)
     parts = list(reasons)
@@ -340,7 +466,16 @@ def _remove(index: GraphIndex, comp: Component, reasons: list[str]) -> Action:
         removable=ids,
         evidence=_evidence(comp.evidence, *(i.evidence for i in removal.removable)),
         properties=_props(review=JOIN.join(i.id for i in removal.review)),
+        severity=_severity_of(comp, result),
     )
+
+
+def _severity_of(comp: Component, result: ComponentResult | None) -> Severity:
+    """The verdict's severity; an unknown license weighs only where it decides."""
+    severity = verdict_severity(result)
+    if severity == Severity.UNKNOWN and (result is None or not decides(comp, result)):
+        return Severity.HYGIENE
+    return severity
 
 
 # replace ---------------------------------------------------------------------------------
@@ -465,6 +600,7 @@ def _replace(
         properties=_props(
             alternatives=JOIN.join(alternatives), license=lic, license_url=result.license.url
         ),
+        severity=verdict_severity(result),
     )
 
 
@@ -510,104 +646,113 @@ def _request(components: dict[str, Component], members: list[ComponentResult]) -
             context=context,
             distribution=distribution,
         ),
+        severity=Severity.NEEDS_EXCEPTION,
     )
 
 
-# review ----------------------------------------------------------------------------------
+# add-curation ----------------------------------------------------------------------------
 
 
-def _review_unknown(comp: Component | None, result: ComponentResult) -> Action:
-    name = component_label(comp) if comp is not None else result.component_id
+def curation_group(comp: Component) -> tuple[str, str, str]:
+    """What one curation decision covers: components of one kind from one place (the
+    directory of their id, e.g. ``download:download.falco.org/dependencies``) declared in
+    one file: the Debian packages a Dockerfile downloads from one mirror are one decision."""
+    where = comp.evidence[0].path if comp.evidence else ""
+    return (comp.kind.value, comp.id.rsplit("/", 1)[0] if "/" in comp.id else comp.id, where)
+
+
+CURATION_NAMES = 5
+"""Components named in a grouped curation's reason; ``components`` lists them all."""
+
+
+def _curate(members: list[tuple[Component, ComponentResult]]) -> Action:
+    comp, result = members[0]
     why = result.license.reason or "no source stated a license"
-    parts = [f"The license of {name} is unknown: {why}", *result.verdict.reasons]
+    if len(members) == 1:
+        head = f"{component_label(comp)} is distributed and its license is unknown: {why}"
+    else:
+        names = [component_label(c) for c, _ in members[:CURATION_NAMES]]
+        more = len(members) - len(names)
+        listed = ", ".join(names) + (f" and {more} more" if more else "")
+        head = (
+            f"{len(members)} distributed components from "
+            f"{curation_group(comp)[1].split(':', 1)[-1]} have an unknown license: {listed} "
+            f"({why})"
+        )
+    parts = [
+        head,
+        "State the license of each in a curation (.depaudit/curations.toml), with where it is "
+        "written",
+    ]
+    ids = [c.id for c, _ in members]
     return Action(
-        kind=ActionKind.REVIEW,
-        target=result.component_id,
+        kind=ActionKind.ADD_CURATION,
+        target=comp.id,
         because=_sentences(parts),
-        evidence=_evidence(comp.evidence if comp else (), result.license.evidence),
-        properties=_props(review="unknown-license"),
+        evidence=_evidence(
+            *(c.evidence for c, _ in members), *(r.license.evidence for _, r in members)
+        ),
+        properties=_props(components=JOIN.join(ids) if len(ids) > 1 else ""),
+        severity=Severity.UNKNOWN,
     )
 
 
-def _review_finding(finding: Finding) -> Action:
-    return Action(
-        kind=ActionKind.REVIEW,
-        target=finding.subject,
-        because=_sentences([f"{finding.message} ({finding.kind})"]),
-        evidence=_evidence(finding.evidence),
-        properties=_props(review=finding.kind),
-    )
+# fix-notice ------------------------------------------------------------------------------
 
 
-def _review_problems(problems: Sequence[Problem]) -> list[Action]:
-    by_path: dict[str, list[Problem]] = defaultdict(list)
-    for p in problems:
-        if p.kind in REVIEW_PROBLEM_KINDS:
-            by_path[p.path].append(p)
+def _fix_notices(findings: Sequence[Finding], components: dict[str, Component]) -> list[Action]:
+    """One fix-notice action per first-party subject with a real contradiction or a broken
+    reference; its reasons, evidence and finding kinds joined."""
+    by_subject: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.kind in FIX_NOTICE_FINDINGS and not _third_party(components.get(f.subject)):
+            by_subject[f.subject].append(f)
     out = []
-    for path, group in sorted(by_path.items()):
-        group = sorted(set(group))
-        lines = [
-            f"line {p.line}: {p.message} ({p.kind})" if p.line else f"{p.message} ({p.kind})"
-            for p in group
-        ]
+    for subject, group in sorted(by_subject.items()):
+        group = sorted(set(group), key=lambda f: (f.kind, f.message))
         out.append(
             Action(
-                kind=ActionKind.REVIEW,
-                target=path,
-                because=_sentences(
-                    [f"{path} could not be read completely; check by hand: " + "; ".join(lines)]
-                ),
-                evidence=_evidence(Evidence(p.path, p.line, "", p.scanner) for p in group),
-                properties=_props(review=JOIN.join(sorted({p.kind for p in group}))),
+                kind=ActionKind.FIX_NOTICE,
+                target=subject,
+                because=_sentences(f"{f.message} ({f.kind})" for f in group),
+                evidence=_evidence(*(f.evidence for f in group)),
+                properties=_props(notice=JOIN.join(sorted({f.kind for f in group}))),
             )
         )
     return out
 
 
-def _review_unmatched_removals(inventory: Inventory, config: Config) -> list[Action]:
+# notes -----------------------------------------------------------------------------------
+
+
+def _unknown_item(comp: Component, result: ComponentResult) -> NoteItem:
+    why = result.license.reason or "no source stated a license"
+    return NoteItem(
+        comp.id,
+        f"{component_label(comp)} ({result.context}, {result.distribution}): {why}",
+        _evidence(comp.evidence[:1]),
+    )
+
+
+def _problem_notes(problems: Sequence[Problem], notes: dict[NoteCause, list[NoteItem]]) -> None:
+    """Each problem as a note item. A failed lookup is already an item when its component's
+    license stayed unknown (its message starts with the component id)."""
+    listed = {i.subject for i in notes.get(NoteCause.LOOKUP_NOT_MADE, ())}
+    for p in sorted(set(problems)):
+        cause = PROBLEM_NOTES.get(p.kind, NoteCause.PARSE_PROBLEM)
+        if cause == NoteCause.LOOKUP_NOT_MADE and p.message.split(": ", 1)[0] in listed:
+            continue
+        loc = Evidence(p.path, p.line, "", p.scanner)
+        notes[cause].append(NoteItem(p.path, f"{p.message} ({p.kind})", (loc,)))
+
+
+def _unmatched_removals(inventory: Inventory, config: Config) -> list[NoteItem]:
     where = config.path or "the configuration"
-    out = []
-    for name in config.remove:
-        if not any(matches_name(c, name) for c in inventory.components):
-            out.append(
-                Action(
-                    kind=ActionKind.REVIEW,
-                    target=where,
-                    because=_sentences(
-                        [f"remove = {name!r} matches no component: already gone, or misspelled"]
-                    ),
-                    properties=_props(review="config"),
-                )
-            )
-    return out
-
-
-def _merge_reviews(reviews: Sequence[Action]) -> list[Action]:
-    """One review action per target: reasons, evidence and review kinds joined."""
-    by_target: dict[str, list[Action]] = defaultdict(list)
-    for a in reviews:
-        by_target[a.target].append(a)
-    out = []
-    for target, group in sorted(by_target.items()):
-        becauses: list[str] = []
-        kinds: list[str] = []
-        for a in group:
-            if a.because not in becauses:
-                becauses.append(a.because)
-            for k in (a.prop("review") or "").split(JOIN):
-                if k and k not in kinds:
-                    kinds.append(k)
-        out.append(
-            Action(
-                kind=ActionKind.REVIEW,
-                target=target,
-                because=" ".join(becauses),
-                evidence=_evidence(*(a.evidence for a in group)),
-                properties=_props(review=JOIN.join(sorted(kinds))),
-            )
-        )
-    return out
+    return [
+        NoteItem(where, f"remove = {name!r} matches no component: already gone, or misspelled")
+        for name in config.remove
+        if not any(matches_name(c, name) for c in inventory.components)
+    ]
 
 
 # elect -----------------------------------------------------------------------------------

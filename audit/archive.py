@@ -16,6 +16,11 @@ written is data only, under one destination directory:
   skipped members are still decompressed to reach the next one) and the ratio of that sum
   to the compressed size. Bytes are counted as they are written, so a zip header that lies
   about a size is caught too;
+- tar extended headers (PAX records, GNU long names and links) are sized before they are
+  read: one over ``max_header_bytes``, or all of them together over ``max_total_bytes``,
+  refuses the archive (tarfile reads each one whole into memory: 1.5 GiB from a few
+  megabytes of gzip). A zip's central directory is counted before it is parsed (zipfile
+  builds an object per entry: 3 million directory entries took 2 GB before any limit);
 - files are written ``0o644`` and directories ``0o755``: nothing extracted is executable,
   and no owner, time or mode is taken from the archive.
 """
@@ -53,6 +58,8 @@ class Limits:
     """Largest declared-size / archive-size ratio, checked above ``ratio_floor`` bytes."""
     ratio_floor: int = 32 * 1024 * 1024
     max_name_chars: int = 1024
+    max_header_bytes: int = 1024 * 1024
+    """Largest tar extended header (PAX, GNU long name or link): refused before it is read."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,56 @@ def _check_plan(members: list[_Member], compressed: int, limits: Limits) -> None
             f"members declare {declared} bytes from {compressed} compressed bytes: "
             f"a ratio over {limits.max_ratio} looks like an archive bomb"
         )
+
+
+_TAR_HEADERS = frozenset({b"L", b"K", b"x", b"g", b"X"})
+"""tar member types whose data is a header for the next member, read whole by tarfile."""
+
+
+def _tarinfo(limits: Limits) -> type[tarfile.TarInfo]:
+    """A TarInfo that sizes each extended header against ``limits`` before tarfile reads it."""
+    seen = [0]
+
+    class Sized(tarfile.TarInfo):
+        def _proc_member(self, tar: tarfile.TarFile) -> tarfile.TarInfo:
+            if self.type in _TAR_HEADERS:
+                if self.size > limits.max_header_bytes:
+                    raise ArchiveError(
+                        f"an extended tar header of {self.size} bytes, over the "
+                        f"{limits.max_header_bytes}-byte limit"
+                    )
+                seen[0] += self.size
+                if seen[0] > limits.max_total_bytes:
+                    raise ArchiveError(
+                        f"extended tar headers of more than {limits.max_total_bytes} bytes"
+                    )
+            member: tarfile.TarInfo = super()._proc_member(tar)  # type: ignore[misc]
+            return member
+
+    return Sized
+
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_EOCD64 = b"PK\x06\x06"
+_CENTRAL = b"PK\x01\x02"
+
+
+def zip_directory_entries(data: bytes) -> int:
+    """How many entries a zip's central directory holds at most (counted by their
+    signature in the bytes the directory occupies, as zipfile will parse them); 0 when no
+    end record is found (zipfile then refuses the archive)."""
+    end = data.rfind(_EOCD, max(0, len(data) - 22 - 65535))
+    if end < 0 or len(data) < end + 22:
+        return 0
+    size = int.from_bytes(data[end + 12 : end + 16], "little")
+    locator = end - 20
+    if locator >= 0 and data[locator : locator + 4] == _EOCD64_LOCATOR:
+        record = data.rfind(_EOCD64, 0, locator)
+        if record >= 0 and len(data) >= record + 56:
+            size = int.from_bytes(data[record + 40 : record + 48], "little")
+            end = record
+    return data.count(_CENTRAL, max(0, end - size), end)
 
 
 def _tar_members(tar: tarfile.TarFile, limits: Limits) -> list[tuple[_Member, tarfile.TarInfo]]:
@@ -323,6 +380,12 @@ def extract_archive(data: bytes, dest: Path, *, limits: Limits | None = None) ->
 
 
 def _extract_zip(data: bytes, writer: _Writer, links: list[_Member], names: list[str]) -> None:
+    entries = zip_directory_entries(data)
+    if entries > writer.limits.max_members:
+        raise ArchiveError(
+            f"a central directory of {entries} entries, over the limit of "
+            f"{writer.limits.max_members} members"
+        )
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         planned = _zip_members(zf, writer.limits)
         _check_plan([m for m, _ in planned], len(data), writer.limits)
@@ -334,7 +397,8 @@ def _extract_zip(data: bytes, writer: _Writer, links: list[_Member], names: list
 
 
 def _extract_tar(data: bytes, writer: _Writer, links: list[_Member], names: list[str]) -> None:
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+    sized = _tarinfo(writer.limits)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*", tarinfo=sized) as tar:
         planned = _tar_members(tar, writer.limits)
         _check_plan([m for m, _ in planned], len(data), writer.limits)
         for member, info in planned:
@@ -377,4 +441,11 @@ def _admit(writer: _Writer, member: _Member, links: list[_Member]) -> bool:
     return True
 
 
-__all__ = ["ArchiveError", "Extracted", "Limits", "extract_archive", "safe_name"]
+__all__ = [
+    "ArchiveError",
+    "Extracted",
+    "Limits",
+    "extract_archive",
+    "safe_name",
+    "zip_directory_entries",
+]

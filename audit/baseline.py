@@ -5,7 +5,7 @@ by a stable key, ``f"{kind}:{target}"`` (e.g. ``remove:pypi:avocado-framework@69
 the key survives changes of wording, evidence lines and removable sets, so an action stays
 "unchanged" until what it is about changes.
 
-:func:`gate` turns the verdicts into the process exit code (0 clean, 1 findings); usage
+:func:`gate` turns the actions into the process exit code (0 clean, 1 findings); usage
 and input errors (exit 2) are raised as :class:`~audit.errors.InputError` elsewhere.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
-from audit.model import STATUS_SEVERITY, Action, ComponentResult, Status
+from audit.model import SEVERITY_RANK, STATUS_SEVERITY, Action, Outcome, Status
 
 REPORT_SCHEMA_PREFIX = "depaudit/report/"
 EXIT_CLEAN = 0
@@ -133,34 +133,63 @@ def concerned(action: Action) -> frozenset[str]:
     return frozenset(ids)
 
 
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def gate(
     actions: Sequence[Action],
-    results: Sequence[ComponentResult],
-    fail_on: Status,
-    new_only: set[str] | None = None,
+    fail_on: str,
+    new_keys: Iterable[str] | None = None,
     *,
     strict: bool = False,
-    incomplete: bool = False,
-) -> int:
-    """The exit code of an audit: 1 (findings) or 0 (clean).
+    undecided: Sequence[str] = (),
+) -> Outcome:
+    """The exit code of an audit: 1 (findings) or 0 (clean), decided by the actions.
 
-    - 1 when some component's verdict is at or above ``fail_on`` in
-      :data:`~audit.model.STATUS_SEVERITY` (unknown < needs-exception < denied; e.g.
-      ``fail_on=needs-exception`` fails on needs-exception and denied, not on unknown).
-    - With a baseline, ``new_only`` is the set of new action keys (:attr:`BaselineDiff.new`):
-      only components concerned by a new action count (see :func:`concerned`), so a known
-      debt does not fail every run. A verdict with no action at all cannot be new.
-    - ``strict``: also 1 when the report is ``incomplete`` (unreadable files, unresolved
-      variables, failed lookups), whatever the verdicts.
+    - 1 when an action's severity is at or above ``fail_on`` (``denied``,
+      ``needs-exception``, ``unknown``; ``never`` always passes). Severities rank as the
+      verdicts do (:data:`~audit.model.SEVERITY_RANK`): hygiene actions never fail a run,
+      ``add-curation`` (unknown) fails only with ``fail_on="unknown"``.
+    - With a baseline, ``new_keys`` are the action keys not in it: only new actions count,
+      so a known debt does not fail every run.
+    - ``strict``: unknowns decide too — actions of severity ``unknown``, and ``undecided``,
+      the distributed third-party components whose license is unknown because a lookup was
+      not made (offline, network): a strict run wants a complete answer.
+
+    ``reason`` names the count and kinds of what failed the run, or why it passed.
     """
-    if strict and incomplete:
-        return EXIT_FINDINGS
-    threshold = STATUS_SEVERITY[fail_on]
-    failing = {r.component_id for r in results if STATUS_SEVERITY[r.verdict.status] >= threshold}
-    if new_only is not None:
-        fresh: set[str] = set()
-        for a in actions:
-            if action_key(a) in new_only:
-                fresh |= concerned(a)
-        failing &= fresh
-    return EXIT_FINDINGS if failing else EXIT_CLEAN
+    if fail_on == "never":
+        return Outcome(EXIT_CLEAN, "exit 0: --fail-on never")
+    threshold = STATUS_SEVERITY[Status(fail_on)]
+    if strict:
+        threshold = min(threshold, STATUS_SEVERITY[Status.UNKNOWN])
+    counted = list(actions)
+    fresh = ""
+    if new_keys is not None:
+        new = set(new_keys)
+        counted = [a for a in counted if action_key(a) in new]
+        fresh = " new since the baseline"
+    failing = [a for a in counted if SEVERITY_RANK[a.severity] >= threshold]
+    level = Status.UNKNOWN.value if strict else fail_on
+    flag = " (--strict)" if strict else ""
+    if failing:
+        kinds: dict[str, int] = {}
+        for a in failing:
+            kinds[a.kind.value] = kinds.get(a.kind.value, 0) + 1
+        detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        return Outcome(
+            EXIT_FINDINGS,
+            f"exit 1{flag}: {_plural(len(failing), 'decision')}{fresh} at or above {level} "
+            f"({detail})",
+        )
+    if strict and undecided:
+        return Outcome(
+            EXIT_FINDINGS,
+            f"exit 1 (--strict): {_plural(len(undecided), 'distributed component')} with a "
+            "license unknown because a lookup was not made (first: "
+            f"{sorted(undecided)[0]})",
+        )
+    below = len(counted) - len(failing)
+    tail = f"; {_plural(below, 'decision')}{fresh} below it" if below else ""
+    return Outcome(EXIT_CLEAN, f"exit 0{flag}: no decision{fresh} at or above {level}{tail}")

@@ -7,6 +7,7 @@ error (one line on stderr; ``--debug`` shows the traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -55,6 +56,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="write to FILE instead of stdout (repeatable, one per --format)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar on stderr (it is drawn only on a terminal, for large trees)",
+    )
 
 
 def _path_arg(p: argparse.ArgumentParser) -> None:
@@ -117,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on",
         choices=FAIL_ON,
         default=None,
-        help="lowest verdict that fails the run (default: needs-exception)",
+        help="lowest action severity that fails the run (default: needs-exception)",
     )
     scan.add_argument(
         "--baseline",
@@ -128,7 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--strict",
         action="store_true",
-        help="an incomplete audit (unreadable files, failed lookups) fails the run",
+        help="unknowns decide: a distributed component whose license is unknown (a curation "
+        "to add, or a lookup not made) fails the run",
+    )
+    scan.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="text format: only the summary and one line per decision (CI logs, pre-commit)",
     )
     scan.add_argument(
         "--history",
@@ -337,6 +350,13 @@ def _emit(pairs: Sequence[tuple[str, str | None]], render: Callable[[str], str])
                 raise InputError(f"cannot write: {exc.strerror}", path=out) from None
 
 
+def _emit_each(pairs: Sequence[tuple[str, str | None]], render: Callable[[str, bool], str]) -> None:
+    """:func:`_emit` for renderers that need to know whether they write to a file."""
+    for fmt, out in pairs:
+        to_file = out is not None and out != "-"
+        _emit([(fmt, out)], lambda f, to_file=to_file: render(f, to_file))
+
+
 def _cmd_inventory(args: argparse.Namespace) -> int:
     from audit.graph import GraphIndex, removable
     from audit.model import ComponentKind
@@ -402,50 +422,75 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
 
     # without --timeout, run_audit makes its own client (the library's defaults)
     client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
-    with scan_progress(), tuned():  # a bar on stderr for long scans, when it is a terminal
+    # a bar on stderr for long scans, when it is a terminal
+    with scan_progress(enabled=not getattr(args, "no_progress", False)), tuned():
         report = run_audit(root, config, options, display_root=str(args.path), client=client)
     return config, report
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from audit.baseline import compare, gate, load_baseline, mark_new
-    from audit.model import Status
+    from dataclasses import replace
+
+    from audit.actions import undecided
+    from audit.baseline import action_key, compare, gate, load_baseline, mark_new
     from audit.report.registry import FORMATS, render
 
     default = "text"
     pairs = _outputs(args, default, tuple(FORMATS))
     config, report = _audit(args)
     history = _record_history(args, report)
-    new_only: set[str] | None = None
+    new_keys: set[str] | None = None
     if args.baseline is not None:
-        from dataclasses import replace
-
-        from audit.baseline import action_key, concerned
-
         diff = compare([action_key(a) for a in report.actions], load_baseline(args.baseline))
         report = replace(report, actions=mark_new(report.actions, diff))
         new_keys = set(diff.new)
-        new_only = {
-            cid for a in report.actions if action_key(a) in new_keys for cid in concerned(a)
-        }
     fail_on = args.fail_on or config.fail_on or "needs-exception"
     if fail_on not in FAIL_ON:
         raise InputError(f"fail_on must be one of {', '.join(FAIL_ON)}", path=config.path)
-
-    def render_fmt(fmt: str) -> str:
-        return render(fmt, report, color=sys.stdout.isatty(), history=history)
-
-    _emit(pairs, render_fmt)
-    if fail_on == "never":
-        return EXIT_CLEAN
-    return gate(
+    outcome = gate(
         report.actions,
-        report.results,
-        Status(fail_on),
-        new_only,
+        fail_on,
+        new_keys,
         strict=args.strict,
-        incomplete=bool(report.incomplete),
+        undecided=undecided(report.inventory, report.results) if args.strict else (),
     )
+    report = replace(report, outcome=outcome)
+
+    def render_fmt(fmt: str, to_file: bool) -> str:
+        tty = not to_file and sys.stdout.isatty()
+        return render(
+            fmt,
+            report,
+            color=tty and not os.environ.get("NO_COLOR"),
+            width=_text_width(tty),
+            quiet=args.quiet,
+            history=history,
+        )
+
+    _emit_each(pairs, render_fmt)
+    files = [out for _fmt, out in pairs if out not in (None, "-")]
+    if files:
+        from audit.report.text import decisions_line, summary_line
+
+        print(
+            f"depaudit: {summary_line(report)}; {decisions_line(report)}; {outcome.reason}; "
+            f"report in {', '.join(str(f) for f in files)}",
+            file=sys.stderr,
+        )
+    return outcome.code
+
+
+def _text_width(tty: bool) -> int | None:
+    """Columns of the text report: ``COLUMNS`` when set, else the terminal's, else the
+    renderer's default (a file, a pipe, a CI log)."""
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if tty:
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _cmd_license(args: argparse.Namespace) -> int:

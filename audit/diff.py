@@ -82,15 +82,24 @@ class RunDiff:
         )
 
 
+def _items(value: Any) -> list[Any]:
+    """A stored list (a history database may hold anything: it can come with a checkout)."""
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _components(doc: Mapping[str, Any]) -> dict[str, ComponentRef]:
     out: dict[str, ComponentRef] = {}
-    for c in doc.get("components", []):
+    for c in _items(doc.get("components")):
         if not isinstance(c, Mapping) or not isinstance(c.get("id"), str):
             continue
         lic = v if isinstance(v := c.get("license"), Mapping) else {}
         verdict = v if isinstance(v := c.get("verdict"), Mapping) else {}
         out[c["id"]] = ComponentRef(
-            c["id"], c.get("kind"), lic.get("expression"), verdict.get("status")
+            c["id"], _str(c.get("kind")), _str(lic.get("expression")), _str(verdict.get("status"))
         )
     return out
 
@@ -98,7 +107,7 @@ def _components(doc: Mapping[str, Any]) -> dict[str, ComponentRef]:
 def _nodes(doc: Mapping[str, Any]) -> dict[str, NodeRef]:
     graph = v if isinstance(v := doc.get("graph"), Mapping) else {}
     out: dict[str, NodeRef] = {}
-    for n in graph.get("nodes", []):
+    for n in _items(graph.get("nodes")):
         if isinstance(n, Mapping) and isinstance(n.get("id"), str):
             out[n["id"]] = NodeRef(n["id"], str(n.get("kind") or ""), str(n.get("name") or ""))
     return out
@@ -106,7 +115,7 @@ def _nodes(doc: Mapping[str, Any]) -> dict[str, NodeRef]:
 
 def _actions(doc: Mapping[str, Any]) -> dict[str, ActionRef]:
     out: dict[str, ActionRef] = {}
-    for a in doc.get("actions", []):
+    for a in _items(doc.get("actions")):
         if not isinstance(a, Mapping):
             continue
         kind, target = a.get("kind"), a.get("target")

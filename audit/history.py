@@ -30,6 +30,7 @@ from typing import Any
 from audit import __version__
 from audit.errors import InputError
 from audit.model import Report
+from audit.safefile import depth_exceeds
 
 DEFAULT_DB = Path(".depaudit") / "history.sqlite"
 """Where ``depaudit history`` and ``depaudit diff`` look without ``--db``."""
@@ -357,37 +358,65 @@ def record_document(
 
 # Reading -------------------------------------------------------------------------------
 
+MAX_SUMMARY_BYTES = 1024 * 1024
+"""A stored summary longer than this is read as missing (it is a few hundred bytes)."""
+MAX_STORED_DEPTH = 100
+"""Stored JSON nested deeper than this is damaged (a report nests about 10 levels)."""
 _RUN_COLUMNS = (
     "id, recorded_at, root, project, commit_sha, commit_date, remote, tool_version, "
-    "policy_name, policy_read_on, as_of, worst, summary"
+    "policy_name, policy_read_on, as_of, worst, "
+    f"CASE WHEN length(summary) <= {MAX_SUMMARY_BYTES} THEN summary END"
 )
 
 
-def _info(row: Sequence[Any]) -> RunInfo:
+def _json_table(text: Any) -> dict[str, Any] | None:
+    """A JSON object stored in the database, or None when it is not one: the database may
+    come with the scanned checkout, so a value can be of any type, malformed, or nested
+    100,000 deep (``RecursionError`` in the decoder)."""
+    if not isinstance(text, (str, bytes)):
+        return None
     try:
-        summary = json.loads(row[12])
-    except ValueError:
-        summary = {}
-    if not isinstance(summary, dict):
-        summary = {}
-    by_status = summary.get("by_status") or {}
-    by_action = summary.get("by_action") or {}
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or depth_exceeds(data, MAX_STORED_DEPTH):
+        return None
+    return data
+
+
+def _count(value: Any) -> int:
+    """A stored count, 0 when it is not a non-negative integer."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _counts(value: Any) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple((str(k), _count(v)) for k, v in value.items())
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _info(row: Sequence[Any]) -> RunInfo:
+    summary = _json_table(row[12]) or {}
     return RunInfo(
-        id=int(row[0]),
-        recorded_at=row[1],
-        root=row[2],
-        project=row[3],
-        commit=row[4],
-        commit_date=row[5],
-        remote=row[6],
-        tool_version=row[7],
-        policy=row[8],
-        policy_read_on=row[9],
-        as_of=row[10],
-        worst=row[11],
-        components=int(summary.get("components") or 0),
-        by_status=tuple((str(k), int(v)) for k, v in by_status.items()),
-        by_action=tuple((str(k), int(v)) for k, v in by_action.items()),
+        id=_count(row[0]),
+        recorded_at=_text(row[1]) or "",
+        root=_text(row[2]) or "",
+        project=_text(row[3]),
+        commit=_text(row[4]),
+        commit_date=_text(row[5]),
+        remote=_text(row[6]),
+        tool_version=_text(row[7]) or "",
+        policy=_text(row[8]) or "",
+        policy_read_on=_text(row[9]) or "",
+        as_of=_text(row[10]),
+        worst=_text(row[11]),
+        components=_count(summary.get("components")),
+        by_status=_counts(summary.get("by_status")),
+        by_action=_counts(summary.get("by_action")),
     )
 
 
@@ -410,10 +439,9 @@ def load_run(conn: sqlite3.Connection, run_id: int) -> StoredRun:
     ).fetchone()
     if row is None:
         raise InputError(f"no run {run_id} in the history (see `depaudit history`)")
-    try:
-        document = json.loads(row[13])
-    except ValueError:
-        raise InputError(f"run {run_id} holds a damaged report document") from None
+    document = _json_table(row[13])
+    if document is None:
+        raise InputError(f"run {run_id} holds a damaged report document")
     return StoredRun(_info(row), document)
 
 

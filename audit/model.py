@@ -181,7 +181,8 @@ class Notice:
 class Finding:
     """A fact a human must look at, citing every line involved (e.g. two notices that disagree).
 
-    The plan stage turns findings into ``review`` actions.
+    The plan stage turns a real contradiction or a broken reference in first-party notices
+    into a ``fix-notice`` action, the other findings into notes.
     """
 
     kind: str
@@ -295,18 +296,46 @@ class Verdict:
 
 
 class ActionKind(str, enum.Enum):
+    """A decision someone must take (see DESIGN.md, "Actions are decisions")."""
+
     REMOVE = "remove"
     REPLACE = "replace"
-    ELECT = "elect"
     REQUEST_EXCEPTION = "request-exception"
-    REVIEW = "review"
+    ADD_CURATION = "add-curation"
+    """A distributed third-party component whose license is unknown: state it."""
+    FIX_NOTICE = "fix-notice"
+    """First-party files whose notices contradict each other or point to a missing file."""
+    ELECT = "elect"
+    """Third-party code offered under a choice of licenses: record the one used."""
+
+
+class Severity(str, enum.Enum):
+    """How much an action weighs: what blocks a release first, hygiene last."""
+
+    DENIED = "denied"
+    """The policy denies what ships or is used: no exception can allow it."""
+    NEEDS_EXCEPTION = "needs-exception"
+    """Not allowed without a foundation exception."""
+    UNKNOWN = "unknown"
+    """A distributed component's license is unknown: it decides with ``--fail-on unknown``."""
+    HYGIENE = "hygiene"
+    """Notices and records to put right; never fails a run by itself."""
+
+
+SEVERITY_RANK: dict[Severity, int] = {
+    Severity.DENIED: STATUS_SEVERITY[Status.DENIED],
+    Severity.NEEDS_EXCEPTION: STATUS_SEVERITY[Status.NEEDS_EXCEPTION],
+    Severity.UNKNOWN: STATUS_SEVERITY[Status.UNKNOWN],
+    Severity.HYGIENE: STATUS_SEVERITY[Status.ALLOWED],
+}
+"""On the scale of :data:`STATUS_SEVERITY`, so that ``--fail-on STATUS`` compares both."""
 
 
 @dataclass(frozen=True)
 class Action:
     kind: ActionKind
     target: str
-    """Component id (or path for file-level reviews)."""
+    """Component id (or path for file-level decisions)."""
     because: str
     removable: tuple[str, ...] = ()
     """Graph ids that go with the target when nothing else needs them."""
@@ -314,9 +343,54 @@ class Action:
     properties: tuple[tuple[str, str], ...] = ()
     """Extra facts as sorted pairs: alternatives (replace), election and where to declare it
     (elect), request file (request-exception), new (baseline)..."""
+    severity: Severity = Severity.HYGIENE
+    """What the action weighs; ``--fail-on`` compares it (see :data:`SEVERITY_RANK`)."""
 
     def prop(self, key: str) -> str | None:
         return lookup(self.properties, key)
+
+
+class NoteCause(str, enum.Enum):
+    """Why an item is a note of the report's incomplete section rather than an action."""
+
+    LOOKUP_NOT_MADE = "lookup-not-made"
+    """A registry lookup was not made or failed (``--offline``, network): license unknown."""
+    UNKNOWN_NOT_DECIDING = "unknown-not-deciding"
+    """License unknown for a component that does not ship (CI, build, system images)."""
+    UNEXPANDED_VALUE = "unexpanded-value"
+    """A value built from variables the repository does not supply."""
+    NOT_FETCHED_BY_DEFAULT = "not-fetched-by-default"
+    """A download a default build does not fetch."""
+    FILES_WITHOUT_NOTICE = "files-without-notice"
+    """First-party source files without a license notice (they inherit their directory's)."""
+    NOTICE_DETAIL = "notice-detail"
+    """First-party notices worth a look that contradict nothing (run-time markers, several
+    licenses named in one header, third-party files among first-party ones)."""
+    PARSE_PROBLEM = "parse-problem"
+    """A file that could not be read or parsed completely."""
+    CONFIGURATION = "configuration"
+    """Configuration entries that match nothing."""
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    """One item of a note: what it is about, why, and where."""
+
+    subject: str
+    """A component id or a path."""
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Note:
+    """Items of one cause, grouped: the report shows the count and a few examples, the JSON
+    every item."""
+
+    cause: NoteCause
+    title: str
+    """What the items have in common, e.g. ``Registry lookups not made``."""
+    items: tuple[NoteItem, ...]
 
 
 @dataclass(frozen=True)
@@ -351,6 +425,14 @@ class PolicyInfo:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """The exit code of an audit and the one line that says why (see audit.baseline.gate)."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Report:
     """One audit: the inventory and every conclusion drawn from it. No timestamps, so that
     two runs over the same tree are identical."""
@@ -370,6 +452,11 @@ class Report:
     repository: RepoInfo = RepoInfo()
     warnings: tuple[str, ...] = ()
     """Non-fatal notes, e.g. exception records skipped."""
+    outcome: Outcome | None = None
+    """The exit code and why, once the command line has applied ``--fail-on``."""
+    notes: tuple[Note, ...] = ()
+    """What is not a decision, grouped by cause (every item of ``incomplete`` and every
+    finding that no action carries is in one)."""
 
     def result(self, component_id: str) -> ComponentResult | None:
         for r in self.results:
@@ -399,6 +486,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 __all__ = [
+    "SEVERITY_RANK",
     "STATUS_SEVERITY",
     "Action",
     "ActionKind",
@@ -411,13 +499,18 @@ __all__ = [
     "Inventory",
     "LicenseInfo",
     "Node",
+    "Note",
+    "NoteCause",
+    "NoteItem",
     "Notice",
+    "Outcome",
     "PolicyInfo",
     "Problem",
     "Relation",
     "RepoInfo",
     "Report",
     "ScanResult",
+    "Severity",
     "SkippedFile",
     "Status",
     "Verdict",

@@ -223,7 +223,7 @@ def _audit(
             ComponentResult(comp.id, info, cls.context, cls.distribution, cls.reasons, verdict)
         )
     incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
-    actions = plan(inventory, results, run.findings, incomplete, config, index)
+    planned = plan(inventory, results, run.findings, incomplete, config, index)
     warnings = [*config.warnings, *registry.warnings]
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
@@ -234,11 +234,12 @@ def _audit(
         policy=policy.info(),
         inventory=inventory,
         results=tuple(results),
-        actions=actions,
+        actions=planned.actions,
         findings=run.findings,
         incomplete=incomplete,
         repository=repo_info(root),
         warnings=tuple(warnings),
+        notes=planned.notes,
     )
 
 

@@ -76,7 +76,7 @@ class ScanBar:
         self.close()
         console = Console(file=self.stream, force_terminal=True, highlight=False)
         self._progress = Progress(
-            TextColumn("scanning"),
+            TextColumn("[1/3] scanning files"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("files"),
@@ -105,14 +105,15 @@ def _is_tty(stream: TextIO) -> bool:
 
 @contextmanager
 def scan_progress(
-    stream: TextIO | None = None, threshold: int = THRESHOLD
+    stream: TextIO | None = None, threshold: int = THRESHOLD, *, enabled: bool = True
 ) -> Iterator[ScanBar | None]:
     """A :class:`ScanBar` on ``stream`` (default: stderr) for the scans inside the block,
-    when ``stream`` is a terminal; nothing otherwise."""
+    when ``stream`` is a terminal and ``enabled`` (``--no-progress`` turns it off); nothing
+    otherwise."""
     import sys
 
     out = stream if stream is not None else sys.stderr
-    if not _is_tty(out):
+    if not enabled or not _is_tty(out):
         yield None
         return
     bar = ScanBar(out, threshold)

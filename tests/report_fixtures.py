@@ -23,11 +23,15 @@ from audit.model import (
     Inventory,
     LicenseInfo,
     Node,
+    Note,
+    NoteCause,
+    NoteItem,
     PolicyInfo,
     Problem,
     Relation,
     RepoInfo,
     Report,
+    Severity,
     Status,
     Verdict,
 )
@@ -398,6 +402,7 @@ def _actions() -> tuple[Action, ...]:
             removable=("dockerfile:docker/ubi/Dockerfile",),
             evidence=(E_UBI_FROM,),
             properties=(("alternatives", "debian:bookworm-slim, gcr.io/distroless/cc-debian12"),),
+            severity=Severity.NEEDS_EXCEPTION,
         ),
         Action(
             ActionKind.REQUEST_EXCEPTION,
@@ -405,6 +410,7 @@ def _actions() -> tuple[Action, ...]:
             request_because,
             evidence=(E_DRIVER,),
             properties=(("request", "exceptions/driver.md"),),
+            severity=Severity.NEEDS_EXCEPTION,
         ),
         Action(
             ActionKind.REQUEST_EXCEPTION,
@@ -412,6 +418,7 @@ def _actions() -> tuple[Action, ...]:
             request_because,
             evidence=(E_BPF_SECTION, E_BPF_SPDX),
             properties=(("request", "exceptions/driver-bpf.md"),),
+            severity=Severity.NEEDS_EXCEPTION,
         ),
         Action(
             ActionKind.ELECT,
@@ -421,11 +428,11 @@ def _actions() -> tuple[Action, ...]:
             properties=(("declare-in", "NOTICE"), ("election", "MIT")),
         ),
         Action(
-            ActionKind.REVIEW,
+            ActionKind.FIX_NOTICE,
             BPF,
             FINDING.message,
             evidence=FINDING.evidence,
-            properties=(("finding", "license-conflict"),),
+            properties=(("notice", "license-conflict"),),
         ),
     )
 
@@ -448,7 +455,24 @@ def falco_report(
         incomplete=(INCOMPLETE,),
         repository=repository if repository is not None else RepoInfo(REMOTE, COMMIT, ""),
         warnings=("exceptions.json: 1 record skipped: no approvedDate",),
+        notes=NOTES,
     )
+
+
+NOTES = (
+    Note(
+        NoteCause.UNEXPANDED_VALUE,
+        "Values not expanded (variables the repository does not set)",
+        (
+            NoteItem(
+                INCOMPLETE.path,
+                f"{INCOMPLETE.message} ({INCOMPLETE.kind})",
+                (Evidence(INCOMPLETE.path, INCOMPLETE.line, "", INCOMPLETE.scanner),),
+            ),
+        ),
+    ),
+)
+"""The falco report's notes: its one incomplete item, as the plan stage groups it."""
 
 
 def small_report() -> Report:

@@ -106,9 +106,17 @@ def test_audit_step_reports_findings_and_errors(tmp_path: Path) -> None:
     tree = tmp_path / "svc"
     tree.mkdir()
     (tree / "requirements.txt").write_text("left-pad==1.0\n", encoding="utf-8")
+    # The downloaded json's license is unknown only because --offline made no lookup: a
+    # note, which decides a --strict run only (it is distributed).
+    (tree / "CMakeLists.txt").write_text(
+        'ExternalProject_Add(njson URL "https://github.com/nlohmann/json/archive/v3.11.2.tar.gz")\n',
+        encoding="utf-8",
+    )
     code, outputs, _ = _run_audit_step(
         tmp_path, path="svc", offline="true", **{"fail-on": "unknown"}
     )
+    assert (code, outputs["exit-code"]) == (0, "0")
+    code, outputs, _ = _run_audit_step(tmp_path, path="svc", offline="true", args="--strict")
     assert (code, outputs["exit-code"]) == (0, "1")
     code, outputs, _ = _run_audit_step(tmp_path, path="missing", offline="true")
     assert (code, outputs["exit-code"]) == (0, "2")

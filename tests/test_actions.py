@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from audit.actions import plan, request_file
+from audit.actions import Plan, plan, request_file
 from audit.components import (
     dockerfile_id,
     image_component,
@@ -32,6 +32,7 @@ from audit.model import (
     Problem,
     Relation,
     ScanResult,
+    Severity,
     Status,
     Verdict,
 )
@@ -277,7 +278,12 @@ PROBLEMS = (
 
 
 def falco_plan(config: Config = CONFIG) -> tuple[Action, ...]:
-    return plan(falco_inventory(), falco_results(), [CONFLICT], PROBLEMS, config)
+    return plan(falco_inventory(), falco_results(), [CONFLICT], PROBLEMS, config).actions
+
+
+def falco_notes(config: Config = CONFIG) -> dict[str, list[tuple[str, str]]]:
+    notes = plan(falco_inventory(), falco_results(), [CONFLICT], PROBLEMS, config).notes
+    return {n.cause.value: [(i.subject, i.message) for i in n.items] for n in notes}
 
 
 def by_key(actions: tuple[Action, ...]) -> dict[tuple[str, str], Action]:
@@ -285,16 +291,16 @@ def by_key(actions: tuple[Action, ...]) -> dict[tuple[str, str], Action]:
 
 
 def test_kinds_targets_and_order() -> None:
-    assert [(a.kind.value, a.target) for a in falco_plan()] == [
-        ("remove", "image:mongo:6.0"),
-        ("remove", "pypi:avocado-framework@69.0"),
-        ("replace", "image:registry.access.redhat.com/ubi8/ubi:latest"),
-        ("request-exception", "source:driver"),
-        ("request-exception", "source:driver/bpf"),
-        ("review", "source:driver"),
-        ("review", "pypi:pathtools@0.1.2"),
-        ("review", "docker/ubi/Dockerfile"),
-        ("elect", "source:userspace/chisel"),
+    """Priority order: severity first (denied, needs-exception, unknown, hygiene), then kind.
+    No review: the unknown license of pathtools (CI tooling), the unresolved ARG and the
+    skipped file are notes; chisel is the project's own code (no election to record)."""
+    assert [(a.severity.value, a.kind.value, a.target) for a in falco_plan()] == [
+        ("denied", "remove", "image:mongo:6.0"),
+        ("needs-exception", "request-exception", "source:driver"),
+        ("needs-exception", "request-exception", "source:driver/bpf"),
+        ("unknown", "replace", "image:registry.access.redhat.com/ubi8/ubi:latest"),
+        ("hygiene", "remove", "pypi:avocado-framework@69.0"),
+        ("hygiene", "fix-notice", "source:driver"),
     ]
 
 
@@ -375,11 +381,11 @@ def test_config_remove_matches_name_id_or_unversioned_id(name: str) -> None:
     assert ("remove", "pypi:avocado-framework@69.0") in by_key(actions)
 
 
-def test_config_remove_matching_nothing_is_reviewed() -> None:
-    actions = falco_plan(replace(CONFIG, remove=("avocado-framework", "nosuch")))
-    action = by_key(actions)[("review", ".depaudit.toml")]
-    assert action.because == "remove = 'nosuch' matches no component: already gone, or misspelled."
-    assert action.properties == (("review", "config"),)
+def test_config_remove_matching_nothing_is_a_note() -> None:
+    notes = falco_notes(replace(CONFIG, remove=("avocado-framework", "nosuch")))
+    assert notes["configuration"] == [
+        (".depaudit.toml", "remove = 'nosuch' matches no component: already gone, or misspelled")
+    ]
 
 
 def test_removed_components_get_no_other_action() -> None:
@@ -390,9 +396,9 @@ def test_removed_components_get_no_other_action() -> None:
         else r
         for r in falco_results()
     ]
-    actions = plan(falco_inventory(), results, [], (), CONFIG)
+    actions = plan(falco_inventory(), results, [], (), CONFIG).actions
     assert [a.target for a in actions if "plugin" in a.target] == []
-    without = plan(falco_inventory(), results, [], (), replace(CONFIG, remove=()))
+    without = plan(falco_inventory(), results, [], (), replace(CONFIG, remove=())).actions
     assert ("request-exception", "pypi:avocado-framework-plugin-varianter-yaml-to-mux@69.0") in (
         by_key(without)
     )
@@ -442,7 +448,7 @@ def test_base_image_of_unshipped_dockerfile_is_not_replaced() -> None:
             "internal-tooling",
         ),
     ]
-    actions = plan(falco_inventory(), results, [], (), replace(CONFIG, remove=()))
+    actions = plan(falco_inventory(), results, [], (), replace(CONFIG, remove=())).actions
     assert ("replace", "image:fedora:31") not in by_key(actions)
     assert ("request-exception", "image:fedora:31") in by_key(actions)
 
@@ -474,60 +480,109 @@ def test_request_exception_groups_same_license_context_distribution() -> None:
     assert ebpf.prop("request_file") == "exception-requests/gpl-2.0-only-ebpf-distributed.md"
 
 
-def test_reviews_unknown_findings_and_problems() -> None:
-    actions = by_key(falco_plan())
-    unknown = actions[("review", "pypi:pathtools@0.1.2")]
-    assert unknown.because == "The license of pathtools 0.1.2 is unknown: PyPI states no license."
-    assert [e.location for e in unknown.evidence] == ["docker/tester/Dockerfile:13"]
-    conflict = actions[("review", "source:driver")]
-    assert conflict.because == (
+def test_what_is_not_a_decision_is_a_note_grouped_by_cause() -> None:
+    assert falco_notes() == {
+        "unknown-not-deciding": [
+            (
+                "pypi:pathtools@0.1.2",
+                "pathtools 0.1.2 (test, internal-tooling): PyPI states no license",
+            )
+        ],
+        "unexpanded-value": [
+            ("docker/ubi/Dockerfile", "ARG UBI_VERSION has no default; assumed latest (unresolved)")
+        ],
+        "parse-problem": [
+            (".circleci/config.yml", "too large (skipped)"),
+            ("docker/ubi/Dockerfile", "FROM without an image (parse-error)"),
+        ],
+    }
+
+
+def test_fix_notice_for_a_first_party_contradiction() -> None:
+    action = by_key(falco_plan())[("fix-notice", "source:driver")]
+    assert action.because == (
         "driver/main.c says GPL-2.0-only but driver/LICENSE says MIT (license-conflict)."
     )
-    assert conflict.properties == (("review", "license-conflict"),)
-    assert [e.location for e in conflict.evidence] == ["driver/LICENSE:1", "driver/main.c:40"]
-    problem = actions[("review", "docker/ubi/Dockerfile")]
-    assert problem.because == (
-        "docker/ubi/Dockerfile could not be read completely; check by hand: line 3: FROM "
-        "without an image (parse-error)."
-    )
-    assert [e.location for e in problem.evidence] == ["docker/ubi/Dockerfile:3"]
-    # "skipped" and "unresolved" problems (a value not known here) are listed as
-    # incomplete, not reviewed: they are notes, not decisions.
-    assert CFG not in {a.target for a in falco_plan()}
+    assert action.properties == (("notice", "license-conflict"),)
+    assert [e.location for e in action.evidence] == ["driver/LICENSE:1", "driver/main.c:40"]
 
 
-def test_reviews_of_one_target_are_merged() -> None:
+def test_fix_notices_of_one_target_are_merged() -> None:
     other = Finding("missing-license-file", "source:driver", "driver/ has no LICENSE file")
-    actions = plan(falco_inventory(), falco_results(), [CONFLICT, other], (), CONFIG)
-    reviews = [a for a in actions if a.kind == ActionKind.REVIEW and a.target == "source:driver"]
-    assert len(reviews) == 1
-    assert reviews[0].because == (
+    actions = plan(falco_inventory(), falco_results(), [CONFLICT, other], (), CONFIG).actions
+    fixes = [a for a in actions if a.kind == ActionKind.FIX_NOTICE]
+    assert [a.target for a in fixes] == ["source:driver"]
+    assert fixes[0].because == (
         "driver/main.c says GPL-2.0-only but driver/LICENSE says MIT (license-conflict). "
         "driver/ has no LICENSE file (missing-license-file)."
     )
-    assert reviews[0].prop("review") == "license-conflict, missing-license-file"
+    assert fixes[0].prop("notice") == "license-conflict, missing-license-file"
 
 
-def test_elect_records_the_alternative() -> None:
-    action = by_key(falco_plan())[("elect", "source:userspace/chisel")]
-    assert action.properties == (
-        ("election", "MIT"),
-        (
-            "text",
-            "userspace/chisel/ is used under the MIT license (elected from GPL-2.0-only OR MIT)",
+@pytest.mark.parametrize(
+    ("distribution", "reason", "confidence", "expected"),
+    [
+        # Distributed and no source states a license: the curation decides.
+        ("distributed", "PyPI states no license", 1.0, "add-curation"),
+        # Only a lookup not made: a note, whatever the distribution.
+        ("distributed", "offline: not in cache (pypi)", 0.0, "lookup-not-made"),
+        ("distributed", "offline: not in cache (pypi)", 1.0, "lookup-not-made"),
+        # Not shipped: the unknown license decides nothing.
+        ("internal-tooling", "PyPI states no license", 1.0, "unknown-not-deciding"),
+    ],
+)
+def test_unknown_license_is_a_curation_only_where_it_decides(
+    distribution: str, reason: str, confidence: float, expected: str
+) -> None:
+    results = [
+        replace(
+            r,
+            distribution=distribution,
+            license=replace(r.license, reason=reason, confidence=confidence),
+        )
+        if r.component_id == "pypi:pathtools@0.1.2"
+        else r
+        for r in falco_results()
+    ]
+    done = plan(falco_inventory(), results, [], (), CONFIG)
+    kinds = {a.kind.value for a in done.actions if a.target == "pypi:pathtools@0.1.2"}
+    causes = {
+        n.cause.value for n in done.notes for i in n.items if i.subject.endswith("pathtools@0.1.2")
+    }
+    assert (kinds | causes) == {expected}
+    if expected == "add-curation":
+        (action,) = [a for a in done.actions if a.kind == ActionKind.ADD_CURATION]
+        assert action.severity == Severity.UNKNOWN
+        assert action.because == (
+            "pathtools 0.1.2 is distributed and its license is unknown: PyPI states no license. "
+            "State the license of each in a curation (.depaudit/curations.toml), with where it is "
+            "written."
+        )
+
+
+def test_elect_only_for_third_party_code() -> None:
+    """The project's own dual-licensed code needs no election; vendored code does."""
+    assert ("elect", "source:userspace/chisel") not in by_key(falco_plan())
+    inv = falco_inventory()
+    vendored = replace(
+        inv,
+        components=tuple(
+            replace(c, properties=(*c.properties, ("vendored", "true")))
+            if c.id == "source:userspace/chisel"
+            else c
+            for c in inv.components
         ),
-        ("where", "NOTICE or README"),
     )
-    assert action.because == (
-        "userspace/chisel/ is offered under GPL-2.0-only OR MIT; the policy allows it through "
-        "MIT. Record the election in NOTICE or README."
-    )
+    actions = plan(vendored, falco_results(), [], (), CONFIG).actions
+    action = by_key(actions)[("elect", "source:userspace/chisel")]
+    assert action.severity == Severity.HYGIENE
+    assert action.prop("election") == "MIT"
     assert [e.location for e in action.evidence] == ["userspace/chisel/chisel.c:1"]
 
 
 def test_empty_inputs_give_no_actions() -> None:
     inv = link("empty", ScanResult())
-    assert plan(inv, [], [], [], Config()) == ()
+    assert plan(inv, [], [], [], Config()) == Plan((), ())
 
 
 @pytest.mark.parametrize(

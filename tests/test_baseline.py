@@ -21,6 +21,8 @@ from audit.model import (
     ActionKind,
     ComponentResult,
     LicenseInfo,
+    Outcome,
+    Severity,
     Status,
     Verdict,
 )
@@ -34,14 +36,15 @@ PATHTOOLS = "pypi:pathtools@0.1.2"
 
 ACTIONS = (
     Action(ActionKind.REMOVE, AVOCADO, "decided", removable=(PLUGIN, "ci-job:circleci/t")),
-    Action(ActionKind.REPLACE, UBI, "not allowed"),
+    Action(ActionKind.REPLACE, UBI, "not allowed", severity=Severity.DENIED),
     Action(
         ActionKind.REQUEST_EXCEPTION,
         DRIVER,
         "needs one",
         properties=(("components", f"{DRIVER}, {LEGACY}"),),
+        severity=Severity.NEEDS_EXCEPTION,
     ),
-    Action(ActionKind.REVIEW, PATHTOOLS, "unknown"),
+    Action(ActionKind.ADD_CURATION, PATHTOOLS, "unknown", severity=Severity.UNKNOWN),
 )
 KEYS = [action_key(a) for a in ACTIONS]
 
@@ -74,16 +77,16 @@ def test_action_keys() -> None:
         f"remove:{AVOCADO}",
         f"replace:{UBI}",
         f"request-exception:{DRIVER}",
-        f"review:{PATHTOOLS}",
+        f"add-curation:{PATHTOOLS}",
     ]
 
 
 def test_compare_new_resolved_unchanged() -> None:
-    doc = report_doc(("remove", AVOCADO), ("review", PATHTOOLS), ("elect", "source:chisel"))
+    doc = report_doc(("remove", AVOCADO), ("add-curation", PATHTOOLS), ("elect", "source:chisel"))
     assert compare(KEYS, doc) == BaselineDiff(
         new=(f"replace:{UBI}", f"request-exception:{DRIVER}"),
         resolved=("elect:source:chisel",),
-        unchanged=(f"remove:{AVOCADO}", f"review:{PATHTOOLS}"),
+        unchanged=(f"add-curation:{PATHTOOLS}", f"remove:{AVOCADO}"),
     )
 
 
@@ -141,59 +144,65 @@ def test_mark_new() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fail_on", "expected"),
+    ("fail_on", "code", "reason"),
     [
-        (Status.DENIED, 1),  # source:driver-legacy
-        (Status.NEEDS_EXCEPTION, 1),
-        (Status.UNKNOWN, 1),
-        (Status.ALLOWED, 1),
+        ("denied", 1, "exit 1: 1 decision at or above denied (1 replace)"),
+        (
+            "needs-exception",
+            1,
+            "exit 1: 2 decisions at or above needs-exception (1 replace, 1 request-exception)",
+        ),
+        (
+            "unknown",
+            1,
+            "exit 1: 3 decisions at or above unknown (1 replace, 1 request-exception, "
+            "1 add-curation)",
+        ),
+        ("never", 0, "exit 0: --fail-on never"),
     ],
 )
-def test_gate_any_verdict_at_or_above(fail_on: Status, expected: int) -> None:
-    assert gate(ACTIONS, RESULTS, fail_on) == expected
+def test_gate_fails_on_actions_at_or_above(fail_on: str, code: int, reason: str) -> None:
+    """The remove action is hygiene (the team's clean-up): it never fails a run by itself."""
+    assert gate(ACTIONS, fail_on) == Outcome(code, reason)
+
+
+def test_gate_passes_below_the_threshold_and_says_so() -> None:
+    hygiene = (ACTIONS[0], ACTIONS[3])
+    assert gate(hygiene, "needs-exception") == Outcome(
+        0, "exit 0: no decision at or above needs-exception; 2 decisions below it"
+    )
+    assert gate((), "needs-exception") == Outcome(
+        0, "exit 0: no decision at or above needs-exception"
+    )
 
 
 @pytest.mark.parametrize(
-    ("results", "fail_on", "expected"),
+    ("new", "fail_on", "code"),
     [
-        ((result(AVOCADO, Status.NOT_REQUIRED),), Status.NEEDS_EXCEPTION, 0),
-        ((result(UBI, Status.UNKNOWN),), Status.NEEDS_EXCEPTION, 0),
-        ((result(UBI, Status.UNKNOWN),), Status.UNKNOWN, 1),
-        ((result(DRIVER, Status.ALLOWED_BY_EXCEPTION),), Status.UNKNOWN, 0),
-        ((result(DRIVER, Status.ALLOWED_BY_EXCEPTION),), Status.ALLOWED_BY_EXCEPTION, 1),
-        ((), Status.ALLOWED, 0),
+        (set(), "unknown", 0),  # everything is known debt
+        ({f"add-curation:{PATHTOOLS}"}, "unknown", 1),
+        ({f"add-curation:{PATHTOOLS}"}, "needs-exception", 0),  # unknown < needs-exception
+        ({f"replace:{UBI}"}, "denied", 1),
+        ({f"request-exception:{DRIVER}"}, "denied", 0),
+        ({f"remove:{AVOCADO}"}, "unknown", 0),  # hygiene
     ],
 )
-def test_gate_thresholds(
-    results: tuple[ComponentResult, ...], fail_on: Status, expected: int
-) -> None:
-    assert gate((), results, fail_on) == expected
+def test_gate_with_baseline_counts_only_new(new: set[str], fail_on: str, code: int) -> None:
+    outcome = gate(ACTIONS, fail_on, new)
+    assert outcome.code == code
+    assert "new since the baseline" in outcome.reason
 
 
-@pytest.mark.parametrize(
-    ("new", "fail_on", "expected"),
-    [
-        (set(), Status.UNKNOWN, 0),  # everything is known debt
-        ({f"review:{PATHTOOLS}"}, Status.UNKNOWN, 1),
-        ({f"review:{PATHTOOLS}"}, Status.NEEDS_EXCEPTION, 0),  # unknown < needs-exception
-        ({f"replace:{UBI}"}, Status.NEEDS_EXCEPTION, 0),
-        # A grouped request: every component it lists counts (source:driver-legacy is denied).
-        ({f"request-exception:{DRIVER}"}, Status.DENIED, 1),
-        # What goes with a removal counts with it (the plugin needs an exception).
-        ({f"remove:{AVOCADO}"}, Status.NEEDS_EXCEPTION, 1),
-        ({f"remove:{AVOCADO}"}, Status.DENIED, 0),
-    ],
-)
-def test_gate_with_baseline_counts_only_new(new: set[str], fail_on: Status, expected: int) -> None:
-    assert gate(ACTIONS, RESULTS, fail_on, new) == expected
-
-
-@pytest.mark.parametrize(
-    ("strict", "incomplete", "expected"),
-    [(False, False, 0), (False, True, 0), (True, False, 0), (True, True, 1)],
-)
-def test_gate_strict_fails_on_incomplete(strict: bool, incomplete: bool, expected: int) -> None:
-    clean = (result(AVOCADO, Status.ALLOWED),)
-    assert gate((), clean, Status.NEEDS_EXCEPTION, strict=strict, incomplete=incomplete) == (
-        expected
+def test_gate_strict_lets_unknowns_decide() -> None:
+    curation = (ACTIONS[3],)
+    assert gate(curation, "needs-exception").code == 0
+    assert gate(curation, "needs-exception", strict=True) == Outcome(
+        1, "exit 1 (--strict): 1 decision at or above unknown (1 add-curation)"
+    )
+    # A distributed component whose lookup was not made decides a strict run only.
+    assert gate((), "needs-exception", undecided=(PATHTOOLS,)).code == 0
+    assert gate((), "needs-exception", strict=True, undecided=(PATHTOOLS,)) == Outcome(
+        1,
+        "exit 1 (--strict): 1 distributed component with a license unknown because a lookup "
+        f"was not made (first: {PATHTOOLS})",
     )

@@ -88,7 +88,7 @@ def _history() -> list[RunInfo]:
                 ("not-required", 2),
                 ("allowed", 3),
             ),
-            by_action=(("remove", 1), ("review", 1)),
+            by_action=(("remove", 1), ("fix-notice", 1)),
         )
 
     return [run(1, 4, 2), run(2, 4, 1), run(3, 3, 0)]
@@ -146,12 +146,12 @@ def test_page_renders_filters_sorts_and_is_captured(
     browser.get(page.as_uri())
     assert browser.title == "depaudit · falco"
     assert browser.find_element(By.TAG_NAME, "h1").text == "falco"
-    for section in ("summary", "actions", "findings", "graph", "components", "history"):
+    for section in ("summary", "actions", "graph", "components", "history", "problems"):
         element = browser.find_element(By.ID, section)
         assert element.is_displayed(), section
         assert element.size["height"] > 40, section
     cards = browser.find_elements(By.CSS_SELECTOR, "#summary .card .label")
-    assert [c.text for c in cards][:3] == ["worst verdict", "actions", "denied"]
+    assert [c.text for c in cards][:3] == ["worst verdict", "decisions", "denied"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "article.action")) == 6
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.graph g.node")) == 11
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart g.bar")) == 3

@@ -66,3 +66,42 @@ def test_request_golden(tree: Path, tmp_path: Path) -> None:
     )
     assert got == 0
     _check("request-2023-08-03.md", produced)
+
+
+def test_text_at_columns_100_and_quiet(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """COLUMNS=100: no line over 100 cells. --quiet: the summary, why the run failed and one
+    line per decision, at most 15 lines; the report in a file leaves one line on stderr."""
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "100")
+    args = ("scan", "falco-2023", "--offline", "--as-of", "2023-08-03")
+    code, full = _run(tree, tmp_path, *args)
+    assert code == 1
+    assert max(cell_len(line) for line in full.split("\n")) <= 100
+    assert capsys.readouterr().err == (
+        "depaudit: falco-2023: 43 components; 3 denied, 3 need an exception, 1 has an unknown "
+        "license, 22 not required, 14 allowed; 7 decisions: 1 denied, 2 needs-exception, "
+        "4 hygiene; 3 notes; exit 1: 3 decisions at or above needs-exception (1 replace, "
+        f"2 request-exception); report in {tmp_path / 'out'}\n"
+    )
+    code, quiet = _run(tree, tmp_path, *args, "--quiet")
+    assert code == 1
+    assert quiet.split("\n") == [
+        "falco-2023: 43 components; 3 denied, 3 need an exception, 1 has an unknown license, 22 "
+        "not required,",
+        "  14 allowed",
+        "policy cncf (read 2026-11-23), as of 2023-08-03, project Falco",
+        "exit 1: 3 decisions at or above needs-exception (1 replace, 2 request-exception)",
+        "7 decisions: 1 denied, 2 needs-exception, 4 hygiene; 3 notes",
+        "  1. [denied] replace image:registry.access.redhat.com/ubi8/ubi:latest",
+        "  2. [needs-exception] request an exception for source:driver",
+        "  3. [needs-exception] request an exception for source:driver/bpf",
+        "  4. [hygiene] remove pypi:avocado-framework@69.0",
+        "  5. [hygiene] fix the license notices of source:driver",
+        "  6. [hygiene] fix the license notices of source:driver/bpf",
+        "  7. [hygiene] fix the license notices of source:driver/modern_bpf",
+        "",
+    ]
+    assert len(quiet.split("\n")) - 1 <= 15

@@ -60,8 +60,9 @@ def test_record_and_read_back(tmp_path: Path) -> None:
             ("remove", 1),
             ("replace", 1),
             ("request-exception", 2),
+            ("add-curation", 0),
+            ("fix-notice", 1),
             ("elect", 1),
-            ("review", 1),
         ),
     )
     assert runs[0].actions == 6
@@ -111,12 +112,12 @@ def test_indexed_rows(tmp_path: Path) -> None:
         ("manifest:test/requirements.txt", "manifest"),
     ]
     assert actions == [
-        (0, "remove:pypi:avocado-framework@69.0"),
-        (1, "replace:image:registry.access.redhat.com/ubi8/ubi:latest"),
-        (2, "request-exception:source:driver"),
-        (3, "request-exception:source:driver/bpf"),
-        (4, "elect:download:github.com/falcosecurity/libs@0.11.3"),
-        (5, "review:source:driver/bpf"),
+        (0, "replace:image:registry.access.redhat.com/ubi8/ubi:latest"),
+        (1, "request-exception:source:driver"),
+        (2, "request-exception:source:driver/bpf"),
+        (3, "remove:pypi:avocado-framework@69.0"),
+        (4, "fix-notice:source:driver/bpf"),
+        (5, "elect:download:github.com/falcosecurity/libs@0.11.3"),
     ]
 
 

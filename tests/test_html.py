@@ -117,12 +117,22 @@ def test_self_contained() -> None:
 
 def test_sections() -> None:
     ids = _parse(html.render(falco_report())).ids
-    for section in ("summary", "actions", "findings", "graph", "components", "problems"):
+    for section in ("summary", "actions", "graph", "components", "problems"):
         assert section in ids
     assert "history" not in ids
     assert "history" in _parse(html.render(falco_report(), history=[run_info(1, (1, 0, 0, 0))])).ids
     small = _parse(html.render(small_report())).ids
-    assert "findings" not in small and "problems" not in small and "graph" in small
+    assert "problems" not in small and "graph" in small
+
+
+def test_decisions_open_notes_collapsed() -> None:
+    page = html.render(falco_report())
+    assert page.index('<section id="actions">') < page.index('<section id="problems">')
+    assert '<span class="tag sev sev-needs-exception">needs-exception</span>' in page
+    assert page.count('<article class="action ') == 6
+    # Notes are grouped by cause and closed until opened.
+    assert '<details class="note note-unexpanded-value">' in page
+    assert "<summary>Values not expanded (variables the repository does not set) " in page
 
 
 def test_component_rows() -> None:

@@ -21,13 +21,13 @@ from report_fixtures import (
 )
 
 from audit.baseline import action_key, baseline_keys
-from audit.model import ActionKind, Component, ComponentKind, Evidence
+from audit.model import ActionKind, Component, ComponentKind, Evidence, Outcome
 from audit.report.json_report import (
-    actions_by_kind,
     as_of_datetime,
     content_digest,
     dependency_map,
     document_uuid,
+    ordered_actions,
     project_name,
     render,
     report_document,
@@ -46,7 +46,9 @@ def test_top_level_keys_in_fixed_order() -> None:
         "policy",
         "repository",
         "summary",
+        "outcome",
         "actions",
+        "notes",
         "components",
         "findings",
         "incomplete",
@@ -86,11 +88,14 @@ def test_summary_counts_every_status_and_action_kind() -> None:
             "remove": 1,
             "replace": 1,
             "request-exception": 2,
+            "add-curation": 0,
+            "fix-notice": 1,
             "elect": 1,
-            "review": 1,
         },
+        "by_severity": {"denied": 0, "needs-exception": 3, "unknown": 0, "hygiene": 3},
         "findings": 1,
         "incomplete": 1,
+        "notes": {"unexpanded-value": 1},
         "warnings": 1,
     }
     small = report_document(small_report())["summary"]
@@ -101,23 +106,58 @@ def test_summary_counts_every_status_and_action_kind() -> None:
         "remove": 0,
         "replace": 0,
         "request-exception": 0,
+        "add-curation": 0,
+        "fix-notice": 0,
         "elect": 0,
-        "review": 0,
     }
 
 
-def test_actions_sorted_by_kind_then_target() -> None:
-    doc = report_document(falco_report())
-    assert [(a["kind"], a["target"]) for a in doc["actions"]] == [
-        ("remove", AVOCADO),
-        ("replace", UBI),
-        ("request-exception", DRIVER),
-        ("request-exception", BPF),
-        ("elect", LIBS),
-        ("review", BPF),
+def test_notes_list_every_item_and_the_outcome_is_recorded() -> None:
+    """Nothing is lost: the JSON notes hold every item, the text shows three."""
+    outcome = Outcome(1, "exit 1: 3 decisions at or above needs-exception")
+    doc = report_document(replace(falco_report(), outcome=outcome))
+    assert doc["outcome"] == {"code": 1, "reason": outcome.reason}
+    assert doc["notes"] == [
+        {
+            "cause": "unexpanded-value",
+            "title": "Values not expanded (variables the repository does not set)",
+            "count": 1,
+            "items": [
+                {
+                    "subject": ".circleci/config.yml",
+                    "message": "image reference ${BUILDER_IMAGE} holds a variable (unresolved)",
+                    "evidence": [
+                        {
+                            "path": ".circleci/config.yml",
+                            "line": 120,
+                            "text": "",
+                            "scanner": "circleci",
+                        }
+                    ],
+                }
+            ],
+        }
     ]
-    assert doc["actions"][0] == {
+    assert report_document(falco_report())["outcome"] is None
+
+
+PRIORITY = [
+    ("needs-exception", "replace", UBI),
+    ("needs-exception", "request-exception", DRIVER),
+    ("needs-exception", "request-exception", BPF),
+    ("hygiene", "remove", AVOCADO),
+    ("hygiene", "fix-notice", BPF),
+    ("hygiene", "elect", LIBS),
+]
+"""The falco report's actions in priority order: (severity, kind, target)."""
+
+
+def test_actions_in_priority_order() -> None:
+    doc = report_document(falco_report())
+    assert [(a["severity"], a["kind"], a["target"]) for a in doc["actions"]] == PRIORITY
+    assert doc["actions"][3] == {
         "kind": "remove",
+        "severity": "hygiene",
         "target": AVOCADO,
         "because": "listed under [plan] remove in .depaudit.toml: the integration tests are "
         "being rewritten in Go",
@@ -138,7 +178,7 @@ def test_actions_sorted_by_kind_then_target() -> None:
         ],
         "properties": {},
     }
-    assert doc["actions"][4]["properties"] == {"declare-in": "NOTICE", "election": "MIT"}
+    assert doc["actions"][5]["properties"] == {"declare-in": "NOTICE", "election": "MIT"}
 
 
 def test_component_entry_joins_inventory_and_result() -> None:
@@ -295,7 +335,7 @@ def test_baseline_reads_the_action_keys_back() -> None:
             "request-exception:source:driver",
             "request-exception:source:driver/bpf",
             "elect:download:github.com/falcosecurity/libs@0.11.3",
-            "review:source:driver/bpf",
+            "fix-notice:source:driver/bpf",
         }
     )
     after = replace(report, actions=tuple(a for a in report.actions if a.kind != ActionKind.REMOVE))
@@ -313,13 +353,10 @@ def test_status_counts_and_groups() -> None:
         "not-required",
         "allowed",
     ]
-    assert [(k.value, [a.target for a in g]) for k, g in actions_by_kind(report.actions)] == [
-        ("remove", [AVOCADO]),
-        ("replace", [UBI]),
-        ("request-exception", [DRIVER, BPF]),
-        ("elect", [LIBS]),
-        ("review", [BPF]),
-    ]
+    # Priority order: needs-exception first (by kind, then target), then hygiene.
+    assert [
+        (a.severity.value, a.kind.value, a.target) for a in ordered_actions(report.actions)
+    ] == PRIORITY
 
 
 def test_content_digest_and_uuid_follow_content() -> None:

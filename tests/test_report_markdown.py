@@ -13,9 +13,12 @@ from audit.model import (
     ComponentResult,
     Evidence,
     LicenseInfo,
+    NoteItem,
+    Outcome,
     Problem,
     RepoInfo,
     Report,
+    Severity,
     Status,
     Verdict,
 )
@@ -39,7 +42,7 @@ def test_title_and_summary_table() -> None:
         "",
         "policy [cncf](https://github.com/cncf/foundation/blob/main/policies-guidance/"
         "allowed-third-party-license-policy.md) · as of 2023-07-01 · commit `4f6ea9d1c3b2` · "
-        "8 components · 6 actions",
+        "8 components · 6 decisions: 3 needs-exception, 3 hygiene; 1 note",
         "",
         "| verdict | components |",
         "|:--|--:|",
@@ -52,7 +55,7 @@ def test_title_and_summary_table() -> None:
     assert small.split("\n")[:9] == [
         "## depaudit: `svc`",
         "",
-        "policy cncf · as of today · 2 components · 0 actions",
+        "policy cncf · as of today · 2 components · no decisions",
         "",
         "| verdict | components |",
         "|:--|--:|",
@@ -60,23 +63,33 @@ def test_title_and_summary_table() -> None:
         "| unknown | 1 |",
         "",
     ]
-    assert "No actions." in small.split("\n")
-
-
-def test_actions_by_kind_with_linked_evidence() -> None:
-    md = render(falco_report())
-    headings = [line for line in md.split("\n") if line.startswith("#### ")]
-    assert headings == [
-        "#### Remove (1)",
-        "#### Replace (1)",
-        "#### Request an exception (2)",
-        "#### Elect a license (1)",
-        "#### Review (1)",
+    assert "No decisions." in small.split("\n")
+    outcome = Outcome(1, "exit 1: 3 decisions at or above needs-exception")
+    assert render(replace(falco_report(), outcome=outcome)).split("\n")[2:4] == [
+        "**exit 1: 3 decisions at or above needs-exception**",
+        "",
     ]
-    assert block(md, "- **`pypi:avocado-framework@69.0`**: listed under \\[plan\\] remove in "
-                 ".depaudit.toml: the integration tests are being rewritten in Go") == [
-        "- **`pypi:avocado-framework@69.0`**: listed under \\[plan\\] remove in .depaudit.toml: "
-        "the integration tests are being rewritten in Go",
+
+
+def test_decisions_in_priority_order_with_linked_evidence() -> None:
+    md = render(falco_report())
+    assert [line for line in md.split("\n") if line.startswith("### ")] == [
+        "### Decisions (6), most urgent first"
+    ]
+    assert [line.split("**: ")[0] for line in md.split("\n") if line.startswith("- **[")] == [
+        "- **[needs-exception]** replace **`image:registry.access.redhat.com/ubi8/ubi:latest`",
+        "- **[needs-exception]** request an exception for **`source:driver`",
+        "- **[needs-exception]** request an exception for **`source:driver/bpf`",
+        "- **[hygiene]** remove **`pypi:avocado-framework@69.0`",
+        "- **[hygiene]** fix the license notices of **`source:driver/bpf`",
+        "- **[hygiene]** record the license elected for "
+        "**`download:github.com/falcosecurity/libs@0.11.3`",
+    ]
+    lines = md.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("- **[hygiene]** remove"))
+    assert lines[start : start + 8] == [
+        "- **[hygiene]** remove **`pypi:avocado-framework@69.0`**: listed under \\[plan\\] remove "
+        "in .depaudit.toml: the integration tests are being rewritten in Go",
         "  - evidence:",
         f"    - [`docker/tester/Dockerfile:11`]({BLOB}/docker/tester/Dockerfile#L11) "
         "`RUN pip install --user avocado-framework==69.0 \\`",
@@ -85,21 +98,9 @@ def test_actions_by_kind_with_linked_evidence() -> None:
         "  - goes with it:",
         "    - `manifest:test/requirements.txt`",
         "    - `pypi:avocado-framework-plugin-varianter-yaml-to-mux@69.0`",
-    ]  # fmt: skip
-    assert block(md, "#### Elect a license (1)")[0] == "#### Elect a license (1)"
-    elect = block(
-        md,
-        "- **`download:github.com/falcosecurity/libs@0.11.3`**: GPL-2.0-only OR "
-        "MIT: elect MIT for the userspace build of falcosecurity/libs",
-    )
-    assert elect[1:] == [
-        "  - declare-in: NOTICE",
-        "  - election: MIT",
-        "  - evidence:",
-        f"    - [`cmake/modules/falcosecurity-libs.cmake:11`]({BLOB}/cmake/modules/"
-        'falcosecurity-libs.cmake#L11) `URL "https://github.com/falcosecurity/libs/archive/'
-        '0.11.3.tar.gz"`',
-    ]  # fmt: skip
+        "- **[hygiene]** fix the license notices of **`source:driver/bpf`**: driver/bpf/probe.c "
+        'declares "GPL" in its license section; driver/bpf/types.h says GPL-2.0-only OR MIT',
+    ]
 
 
 def test_evidence_is_plain_without_remote_or_commit() -> None:
@@ -124,10 +125,12 @@ def test_long_sections_are_folded() -> None:
         "<details>\n<summary>Warnings (1)</summary>\n\n"
         "- exceptions.json: 1 record skipped: no approvedDate\n\n</details>\n"
     )
-    assert (
-        f"- [`.circleci/config.yml:120`]({BLOB}/.circleci/config.yml#L120) unresolved: image "
-        "reference ${BUILDER\\_IMAGE} holds a variable"
-    ) in md.split("\n")
+    notes = md.split("<summary>Notes (1): not decisions, by cause</summary>\n\n")[1]
+    assert notes.split("\n")[:2] == [
+        "- **Values not expanded (variables the repository does not set)** (1, unexpanded-value)",
+        "  - `.circleci/config.yml`: image reference ${BUILDER\\_IMAGE} holds a variable "
+        "(unresolved)",
+    ]
 
 
 def test_long_removable_list_is_folded() -> None:
@@ -147,14 +150,15 @@ def test_untrusted_text_is_escaped() -> None:
     report = falco_report()
     hostile = Evidence("a|b.txt", 3, "x`y | </details> <script>", "test")
     action = Action(
-        ActionKind.REVIEW,
+        ActionKind.FIX_NOTICE,
         "source:x|y",
         "close </details> and [click](https://evil.example) *now*",
         evidence=(hostile,),
     )
     md = render(replace(report, actions=(action,), repository=RepoInfo()))
     assert (
-        "- **`source:x|y`**: close &lt;/details&gt; and \\[click\\](https://evil.example) \\*now\\*"
+        "- **[hygiene]** fix the license notices of **`source:x|y`**: close &lt;/details&gt; and "
+        "\\[click\\](https://evil.example) \\*now\\*"
     ) in md.split("\n")
     assert "    - `a|b.txt:3` ``x`y | </details> <script>``" in md.split("\n")
     assert md.count("</details>") == md.count("<details>") + 1  # the one inside a code span
@@ -247,7 +251,7 @@ def big_report(
     )
     reviews_ = tuple(
         Action(
-            ActionKind.REVIEW,
+            ActionKind.FIX_NOTICE,
             f"source:module-{i:04d}",
             "two notices disagree",
             evidence=(Evidence(f"module-{i:04d}/a.c", 1, "// SPDX-License-Identifier: MIT", "n"),),
@@ -260,6 +264,15 @@ def big_report(
         results=(*base.results, *results),
         actions=(*base.actions, *reviews_),
         incomplete=(*base.incomplete, *incomplete),
+        notes=(
+            replace(
+                base.notes[0],
+                items=(
+                    *base.notes[0].items,
+                    *(NoteItem(p.path, f"{p.message} ({p.kind})") for p in incomplete),
+                ),
+            ),
+        ),
         warnings=(*base.warnings, *(f"warning number {i}" for i in range(warnings))),
     )
 
@@ -302,57 +315,52 @@ def test_sections_are_cut_in_order_each_only_when_needed() -> None:
     parts = [
         "the components table (1,508 components)",
         "the warnings (41)",
-        "the findings (1, each also under Review)",
-        "the incomplete list (301 items: the audit is incomplete)",
+        "the notes (301 items)",
         'the evidence and "goes with it" lists of the actions',
     ]
     got = [note(md) for md in outputs]
     limits = [int(n.split("fit in ")[1].split(" ")[0].replace(",", "")) for n in got]  # type: ignore[union-attr]
-    assert got[:5] == [
+    assert got[:4] == [
         lead.format(limits[0]) + parts[0] + ". " + FULL,
         lead.format(limits[1]) + parts[0] + " and " + parts[1] + ". " + FULL,
         lead.format(limits[2]) + ", ".join(parts[:2]) + " and " + parts[2] + ". " + FULL,
         lead.format(limits[3]) + ", ".join(parts[:3]) + " and " + parts[3] + ". " + FULL,
-        lead.format(limits[4]) + ", ".join(parts[:4]) + " and " + parts[4] + ". " + FULL,
     ]
     first = outputs[0].split("\n")
     assert "<summary>Components (1508)</summary>" not in first
     assert "<summary>Warnings (41)</summary>" in first
-    assert "### Findings (1)" in first
-    assert "### Findings (1)" not in outputs[2].split("\n")
-    assert "<summary>Incomplete (301)</summary>" in outputs[2].split("\n")
-    assert "<summary>Incomplete (301)</summary>" not in outputs[3].split("\n")
-    assert "  - evidence:" in outputs[3].split("\n")
-    assert "  - evidence:" not in outputs[4].split("\n")
-    # then actions go, the last first: Review (1), Elect (1), Request an exception (2)...
-    headings = [[line for line in md.split("\n") if line.startswith("#### ")] for md in outputs]
-    assert headings[5:] == [
-        ["#### Remove (1)", "#### Replace (1)", "#### Request an exception (2)",
-         "#### Elect a license (1)"],
-        ["#### Remove (1)", "#### Replace (1)", "#### Request an exception (2)"],
-        ["#### Remove (1)", "#### Replace (1)", "#### Request an exception (1 of 2)"],
-        ["#### Remove (1)", "#### Replace (1)"],
-        ["#### Remove (1)"],
-    ]  # fmt: skip
-    assert note(outputs[5]).endswith(  # type: ignore[union-attr]
-        "lists of the actions and the last 1 of 6 actions. " + FULL
+    assert "<summary>Notes (301): not decisions, by cause</summary>" in outputs[1].split("\n")
+    assert "<summary>Notes (301): not decisions, by cause</summary>" not in outputs[2].split("\n")
+    assert "  - evidence:" in outputs[2].split("\n")
+    assert "  - evidence:" not in outputs[3].split("\n")
+    # then decisions go, the least urgent first
+    headings = [[line for line in md.split("\n") if line.startswith("### ")] for md in outputs]
+    shown = [[f"### Decisions ({n} of 6), most urgent first"] for n in range(5, 0, -1)]
+    assert headings[4:] == [*shown, []]
+    assert note(outputs[4]).endswith(  # type: ignore[union-attr]
+        "lists of the actions and the last 1 of 6 decisions. " + FULL
+    )
+    assert note(outputs[-2]).endswith(  # type: ignore[union-attr]
+        "lists of the actions and the last 5 of 6 decisions. " + FULL
     )
     assert note(outputs[-1]).endswith(  # type: ignore[union-attr]
-        "lists of the actions and the last 5 of 6 actions. " + FULL
+        "lists of the actions and all 6 decisions. " + FULL
     )
 
 
 def test_all_actions_can_go() -> None:
     report = falco_report()
-    huge = Action(ActionKind.REMOVE, "pypi:a@1", "because " * 400)  # the first action
+    huge = Action(  # the first action
+        ActionKind.REMOVE, "pypi:a@1", "because " * 400, severity=Severity.DENIED
+    )
     md = render(replace(report, actions=(huge, *report.actions)), max_chars=2_000)
     assert len(md) <= 2_000
     assert note(md).endswith(  # type: ignore[union-attr]
-        "lists of the actions and all 7 actions. " + FULL
+        "lists of the actions and all 7 decisions. " + FULL
     )
     lines = md.split("\n")
-    assert "### Actions" not in lines
-    assert "No actions." not in lines
+    assert not [line for line in lines if line.startswith("### Decisions")]
+    assert "No decisions." not in lines
 
 
 def test_the_default_limit_keeps_the_first_actions_that_fit() -> None:
@@ -361,7 +369,9 @@ def test_the_default_limit_keeps_the_first_actions_that_fit() -> None:
     assert len(md) <= 65_536
     lines = md.split("\n")
     assert lines[0] == "## depaudit: falco (`examples/falco-2023`)"  # title and summary kept
-    assert lines[2].endswith("· 1508 components · 2006 actions")
+    assert lines[2].endswith(
+        "· 1508 components · 2006 decisions: 3 needs-exception, 2003 hygiene; 301 notes"
+    )
     assert lines[4:10] == [
         "| verdict | components |",
         "|:--|--:|",
@@ -370,22 +380,20 @@ def test_the_default_limit_keeps_the_first_actions_that_fit() -> None:
         "| allowed | 1503 |",
         "",
     ]
-    assert [line for line in lines if line.startswith("#### ")] == [
-        "#### Remove (1)",
-        "#### Replace (1)",
-        "#### Request an exception (2)",
-        "#### Elect a license (1)",
-        "#### Review (1297 of 2001)",
+    assert [line for line in lines if line.startswith("### ")] == [
+        "### Decisions (712 of 2006), most urgent first"
     ]
     assert note(md) == (
         "> **This report is shortened to fit in 65,536 characters.** Left out: the components "
-        "table (1,508 components), the warnings (41), the findings (1, each also under Review), "
-        'the incomplete list (301 items: the audit is incomplete), the evidence and "goes with '
-        'it" lists of the actions and the last 704 of 2,006 actions. ' + FULL
+        "table (1,508 components), the warnings (41), the notes (301 items), the evidence and "
+        '"goes with it" lists of the actions and the last 1,294 of 2,006 decisions. ' + FULL
     )
     assert lines[10:12] == [note(md), ""]
     # one more action would not fit
-    block = len("- **`source:module-0000`**: two notices disagree\n")
+    block = len(
+        "- **[hygiene]** fix the license notices of **`source:module-0000`**: two notices "
+        "disagree\n"
+    )
     assert len(md) + block > 65_536
     assert md.count("<details>") == md.count("</details>")
     assert render(report) == md  # deterministic

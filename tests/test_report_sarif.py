@@ -95,11 +95,11 @@ def test_rules() -> None:
         "https://github.com/depaudit/depaudit",
     )
     assert [(r["id"], r["name"], r["defaultConfiguration"]["level"]) for r in driver["rules"]] == [
-        ("DA001", "NeedsException", "error"),
-        ("DA002", "DeniedLicense", "error"),
-        ("DA003", "UnknownLicense", "warning"),
-        ("DA004", "ReviewNeeded", "warning"),
-        ("DA005", "RemovalPlanned", "note"),
+        ("DA001", "ExceptionToRequest", "error"),
+        ("DA002", "ImageToReplace", "error"),
+        ("DA003", "CurationToAdd", "warning"),
+        ("DA004", "NoticeToFix", "note"),
+        ("DA005", "ComponentToRemove", "error"),
         ("DA006", "ElectionToDeclare", "note"),
     ]
     assert len(RULES) == 6
@@ -129,29 +129,24 @@ def summary(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def test_results_at_evidence_lines() -> None:
+    """One result per decision, in the text report's order; the level follows the severity."""
     assert summary(sarif_document(falco_report())) == [
-        ("DA001", "error", UBI, "docker/ubi/Dockerfile", 2, []),
+        ("DA002", "error", UBI, "docker/ubi/Dockerfile", 2, []),
         ("DA001", "error", DRIVER, "driver/main.c", 2998, []),
         ("DA001", "error", BPF, "driver/bpf/probe.c", 20, [("driver/bpf/types.h", 1)]),
         ("DA005", "note", AVOCADO, "docker/tester/Dockerfile", 11, [("test/requirements.txt", 2)]),
+        ("DA004", "note", BPF, "driver/bpf/probe.c", 20, [("driver/bpf/types.h", 1)]),
         ("DA006", "note", LIBS, "cmake/modules/falcosecurity-libs.cmake", 11, []),
-        ("DA004", "warning", BPF, "driver/bpf/probe.c", 20, [("driver/bpf/types.h", 1)]),
     ]
-    assert summary(sarif_document(small_report())) == [
-        ("DA003", "warning", "download:example.org/tools/blob.tar.gz", "Makefile", 4, []),
-        ("DA002", "error", "pypi:mongo-proxy@1.0", "requirements.txt", 1, []),
-    ]
+    assert summary(sarif_document(small_report())) == []
 
 
 def test_result_message_and_properties() -> None:
     ubi = sarif_document(falco_report())["runs"][0]["results"][0]
     assert ubi["message"]["text"] == (
-        "image:registry.access.redhat.com/ubi8/ubi:latest: LicenseRef-RedHat-UBI-EULA needs an "
-        "exception under policy cncf (userspace, distributed). Why: LicenseRef-RedHat-UBI-EULA "
-        "is not on the CNCF allowlist; distributed: the base of published image "
-        "falcosecurity/falco-ubi; no exception covers registry.access.redhat.com/ubi8/ubi as of "
-        "2023-07-01. Action: replace: LicenseRef-RedHat-UBI-EULA needs an exception and the "
-        "image is distributed as the base of falcosecurity/falco-ubi."
+        "image:registry.access.redhat.com/ubi8/ubi:latest: replace (needs-exception): "
+        "LicenseRef-RedHat-UBI-EULA needs an exception and the image is distributed as the base "
+        "of falcosecurity/falco-ubi. Goes with it: dockerfile:docker/ubi/Dockerfile."
     )
     assert ubi["locations"][0]["physicalLocation"]["region"] == {
         "startLine": 2,
@@ -159,24 +154,18 @@ def test_result_message_and_properties() -> None:
     }
     assert ubi["properties"] == {
         "subject": UBI,
+        "action": "replace",
+        "severity": "needs-exception",
+        "alternatives": "debian:bookworm-slim, gcr.io/distroless/cc-debian12",
         "license": "LicenseRef-RedHat-UBI-EULA",
-        "context": "userspace",
-        "distribution": "distributed",
         "verdict": "needs-exception",
-        "rule": "not-allowlisted:LicenseRef-RedHat-UBI-EULA",
-        "actions": ["replace"],
+        "removable": ["dockerfile:docker/ubi/Dockerfile"],
     }
     remove = sarif_document(falco_report())["runs"][0]["results"][3]
     assert remove["message"]["text"] == (
-        "pypi:avocado-framework@69.0: remove: listed under [plan] remove in .depaudit.toml: the "
-        "integration tests are being rewritten in Go. Goes with it: "
+        "pypi:avocado-framework@69.0: remove (hygiene): listed under [plan] remove in "
+        ".depaudit.toml: the integration tests are being rewritten in Go. Goes with it: "
         "manifest:test/requirements.txt, pypi:avocado-framework-plugin-varianter-yaml-to-mux@69.0."
-    )
-    unknown = sarif_document(small_report())["runs"][0]["results"][0]
-    assert unknown["message"]["text"] == (
-        "download:example.org/tools/blob.tar.gz: the license is unknown under policy cncf "
-        "(userspace, distributed). Why: the license is unknown. License: no license metadata "
-        "found."
     )
 
 
@@ -194,10 +183,13 @@ def test_run_metadata_and_notifications() -> None:
             "executionSuccessful": True,
             "toolExecutionNotifications": [
                 {
-                    "level": "warning",
+                    "level": "note",
                     "message": {
-                        "text": "unresolved: image reference ${BUILDER_IMAGE} holds a variable"
+                        "text": "Values not expanded (variables the repository does not set) "
+                        "(1): .circleci/config.yml: image reference ${BUILDER_IMAGE} holds a "
+                        "variable (unresolved)"
                     },
+                    "properties": {"cause": "unexpanded-value", "count": 1},
                     "locations": [
                         {
                             "physicalLocation": {
@@ -209,7 +201,6 @@ def test_run_metadata_and_notifications() -> None:
                             }
                         }
                     ],
-                    "properties": {"scanner": "circleci"},
                 },
                 {
                     "level": "note",
@@ -231,10 +222,10 @@ def fingerprints(report: Report) -> list[str]:
 def test_fingerprints_survive_moved_lines() -> None:
     report = falco_report()
     moved = tuple(
-        replace(c, evidence=tuple(replace(e, line=e.line + 7) for e in c.evidence))
-        for c in report.inventory.components
+        replace(a, evidence=tuple(replace(e, line=e.line + 7) for e in a.evidence))
+        for a in report.actions
     )
-    shifted = replace(report, inventory=replace(report.inventory, components=moved))
+    shifted = replace(report, actions=moved)
     assert fingerprints(shifted) == fingerprints(report)
     prints = fingerprints(report)
     assert len(set(prints)) == len(prints) == 6
@@ -247,10 +238,8 @@ def test_prefix_and_whole_file_evidence() -> None:
     loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] == "deploy/falco/docker/ubi/Dockerfile"
     whole = Evidence("LICENSE file.txt", 0, "", "notices")
-    comps = tuple(
-        replace(c, evidence=(whole,)) if c.id == UBI else c for c in report.inventory.components
-    )
-    doc = sarif_document(replace(report, inventory=replace(report.inventory, components=comps)))
+    actions = tuple(replace(a, evidence=(whole,)) if a.target == UBI else a for a in report.actions)
+    doc = sarif_document(replace(report, actions=actions))
     loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert loc == {
         "artifactLocation": {"uri": "deploy/falco/LICENSE%20file.txt", "uriBaseId": "%SRCROOT%"}
@@ -265,16 +254,14 @@ def test_artifact_uri(path: str, uri: str) -> None:
     assert artifact_uri(falco_report(), path) == uri
 
 
-def test_finding_without_review_action_is_reported() -> None:
+def test_same_order_and_count_as_the_text_report() -> None:
+    from audit.report.json_report import ordered_actions
+
     report = falco_report()
-    report = replace(report, actions=tuple(a for a in report.actions if a.kind.value != "review"))
     results = sarif_document(report)["runs"][0]["results"]
-    assert [(r["ruleId"], r["properties"]["subject"]) for r in results][-1] == ("DA004", BPF)
-    assert results[-1]["properties"] == {"subject": BPF, "finding": "license-conflict"}
-    assert results[-1]["message"]["text"] == (
-        'source:driver/bpf: license-conflict: driver/bpf/probe.c declares "GPL" in its license '
-        "section; driver/bpf/types.h says GPL-2.0-only OR MIT."
-    )
+    assert [r["properties"]["subject"] for r in results] == [
+        a.target for a in ordered_actions(report.actions)
+    ]
 
 
 def test_deterministic() -> None:

@@ -47,12 +47,33 @@ def problems(result: ScanResult) -> list[tuple[int, str]]:
         ("Dockerfile.dockerignore", False),
         ("docs/Dockerfile.md", False),
         ("docker-compose.yml", False),
-        ("Dockerfiles/README", False),
+        ("Dockerfiles/README", True),  # read: its content decides (below)
+        ("docker/runners/rpm", False),  # the folder is "runners"
+        ("containers/base", True),
+        ("src/main", False),
     ],
 )
 def test_matches(path: str, expected: bool) -> None:
     assert SCANNER.matches(path) is expected
     assert SCANNER.name == "dockerfile"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("FROM fedora:40\nRUN dnf install -y jq\n", ["image:fedora:40", "rpm:fedora/jq"]),
+        ("# syntax=docker/dockerfile:1\nARG V=3.19\nFROM alpine:${V}\n", ["image:alpine:3.19"]),
+        ("# a comment\n\nfrom debian:12\n", ["image:debian:12"]),
+        ("Maintainers of this folder\nFROM the team\n", []),
+        ("#!/bin/sh\ndocker build .\n", []),
+    ],
+)
+def test_extensionless_file_in_a_docker_folder_is_read_by_content(
+    text: str, found: list[str]
+) -> None:
+    result = SCANNER.scan(SourceFile("docker/OWNERS", text))
+    assert [c.id for c in result.components] == found
+    assert result.problems == ()
 
 
 # Modeled on falcosecurity/falco docker/tester/Dockerfile (2023).

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.licenses.sources import SourceFacts, group_sources, source_context
-from audit.model import Component, ComponentKind, Evidence, Finding, Notice
+from audit.licenses.sources import SourceFacts, group_sources, needs_notice, source_context
+from audit.model import Component, ComponentKind, Evidence, Notice
 from audit.scanners.base import SourceFile
 from audit.scanners.notices import SCANNER
 
@@ -73,7 +73,7 @@ def test_example_components() -> None:
             "GPL-2.0-only OR MIT",
             "kernel-module",
             "4",
-            "1",
+            "0",
         ),
         (
             "source:driver/bpf",
@@ -115,7 +115,7 @@ def test_example_driver_component_detail() -> None:
         ),
         "directory": "driver",
         "files": "4",
-        "files_without_notice": "1",
+        "files_without_notice": "0",
         "license": "GPL-2.0-only OR MIT",
         "license_files": "driver/GPL2.txt=GPL-2.0-only, driver/MIT.txt=MIT",
         "license_from": "file notices",
@@ -174,15 +174,16 @@ def test_example_ebpf_components_cite_their_license_sections() -> None:
 
 def test_example_findings() -> None:
     findings = scan_example().findings
+    # MODULE_LICENSE("GPL") under a "GPL 2 or MIT" header only asks for GPL-only symbols:
+    # a run-time marker, no contradiction. driver/dkms.conf is no source code: no notice due.
     assert [(f.kind, f.subject) for f in findings] == [
-        ("license-conflict", "source:driver"),
-        ("license-conflict", "source:driver/bpf"),
         ("missing-license-file", "source:driver"),
         ("missing-license-file", "source:driver/bpf"),
         ("missing-license-file", "source:driver/modern_bpf"),
-        ("uncovered-files", "source:driver"),
+        ("runtime-marker", "source:driver"),
+        ("runtime-marker", "source:driver/bpf"),
     ]
-    conflict = findings[0]
+    conflict = findings[3]
     assert conflict.evidence == (
         Evidence(
             "driver/main.c",
@@ -197,7 +198,7 @@ def test_example_findings() -> None:
         "notice at driver/main.c:5 says GPL-2.0-only OR MIT; the component keeps "
         "GPL-2.0-only OR MIT"
     )
-    missing = findings[2]
+    missing = findings[0]
     assert missing.message == (
         "3 file(s) point to 'GPL.txt', which does not exist in driver or a parent directory; "
         "license files there: driver/GPL2.txt (GPL-2.0-only), driver/MIT.txt (MIT), "
@@ -208,13 +209,43 @@ def test_example_findings() -> None:
         "driver/main.c:6",
         "driver/ppm_events.c:6",
     ]
-    assert findings[5] == Finding(
-        "uncovered-files",
-        "source:driver",
-        "1 of 4 files in driver carry no license notice; they inherit GPL-2.0-only OR MIT "
-        "from the directory",
-        (Evidence("driver/dkms.conf", 0, "no license notice", "notices"),),
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("driver/main.c", True),
+        ("pkg/x/y.go", True),
+        ("scripts/build.sh", True),
+        ("driver/dkms.conf", False),  # configuration
+        (".github/workflows/ci.yaml", False),
+        ("docs/README.md", False),
+        ("pkg/testdata/sample.go", False),  # test data
+        ("vendor/github.com/x/y.go", False),  # vendored
+        ("third_party/lib/z.c", False),
+        ("api/v1/types.pb.go", False),  # generated
+        ("api/v1/zz_generated.deepcopy.go", False),
+    ],
+)
+def test_only_source_code_is_expected_to_carry_a_notice(path: str, expected: bool) -> None:
+    assert needs_notice(path) is expected
+
+
+def test_uncovered_files_count_source_code_only() -> None:
+    facts = scan_tree(
+        {
+            "app/main.go": APACHE + "package main\n",
+            "app/util.go": "package main\n",
+            "app/config.yaml": "a: 1\n",
+            "app/testdata/in.go": "package x\n",
+        }
     )
+    (finding,) = [f for f in facts.findings if f.kind == "uncovered-files"]
+    assert finding.message == (
+        "1 of 2 source files in app carry no license notice; they inherit Apache-2.0 from the "
+        "directory"
+    )
+    assert [e.path for e in finding.evidence] == ["app/util.go"]
 
 
 def test_example_context_and_membership_helpers() -> None:
@@ -264,7 +295,7 @@ def test_module_without_headers_takes_the_runtime_string() -> None:
         "run-time license strings",
         "kernel-module",
         "2",
-        "1",
+        "0",  # Kbuild is a build file: no notice due
     )
     assert by_id(facts)["source:app"].prop("context") == "userspace"
 
@@ -276,7 +307,7 @@ def test_runtime_only_file_under_header_licensed_directory_is_compared() -> None
             "drv/events.c": SPDX_DUAL + "int x;\n",
         }
     )
-    (finding,) = [f for f in facts.findings if f.kind == "license-conflict"]
+    (finding,) = [f for f in facts.findings if f.kind == "runtime-marker"]
     assert finding.subject == "source:drv"
     assert finding.evidence == (
         Evidence("drv/events.c", 1, SPDX_DUAL.strip(), "notices"),

@@ -187,6 +187,31 @@ def consistent_with(raw: str, expression: str) -> bool:
     return families == row.families
 
 
+_GPL_TAKES_IN = frozenset({"BSD", "MIT", "ISC", "Zlib"})
+"""Families whose code may be distributed under the GPL v2 (besides the LGPL ones)."""
+
+
+def marker_contradicts(raw: str, expression: str) -> bool:
+    """Whether a kernel license string that disagrees with the file's notice contradicts it.
+
+    It does not when it only asks the kernel for GPL-only symbols on code the GPL can take
+    in: every family it names besides GPL is one the notice offers, and the notice offers
+    GPL v2 or a license compatible with it (``"GPL"`` on a BSD-2-Clause file, ``"Dual
+    BSD/GPL"`` on ``LGPL-2.1-only OR BSD-2-Clause``). It does when it claims terms the
+    notice does not grant (``"Dual BSD/GPL"`` on a GPL-2.0-only file), is outside the
+    kernel's table, or the notice is not a plain choice.
+    """
+    row = lookup(raw)
+    offered = expression_families(expression)
+    if row is None or offered is None or not row.gpl_compatible:
+        return True
+    if row.families - offered - {_GPL}:
+        return True
+    if _GPL in offered:
+        return False
+    return not any(f in _GPL_TAKES_IN or f.startswith("LGPL-") for f in offered)
+
+
 __all__ = [
     "KERNEL_LICENSES",
     "KernelLicense",
@@ -195,4 +220,5 @@ __all__ = [
     "expression_for",
     "family",
     "lookup",
+    "marker_contradicts",
 ]

@@ -11,12 +11,14 @@ Per file
     string is ``MODULE_LICENSE("...")`` or the eBPF ``license`` section.
 
     When both exist and disagree (``MODULE_LICENSE("GPL")`` under a "dual licensed under
-    either the MIT or GPL 2" header) the header wins and a ``license-conflict`` finding
-    cites both lines. Why the header: it is the file-level statement of the terms the
-    authors grant, written for people; the run-time string is a marker for the kernel's
-    GPL-only-symbol check, with a fixed vocabulary that cannot say "GPL-2.0-only OR MIT"
-    precisely (the kernel's own rules say the exact license "can only be determined via
-    the license information in the corresponding source files").
+    either the MIT or GPL 2" header) the header wins and a finding cites both lines:
+    ``license-conflict`` when the string claims terms the notice does not grant, else
+    ``runtime-marker`` (it only asks for GPL-only symbols; see
+    :func:`audit.licenses.kernel.marker_contradicts`). Why the header: it is the file-level
+    statement of the terms the authors grant, written for people; the run-time string is a
+    marker for the kernel's GPL-only-symbol check, with a fixed vocabulary that cannot say
+    "GPL-2.0-only OR MIT" precisely (the kernel's own rules say the exact license "can only
+    be determined via the license information in the corresponding source files").
 
 Per directory
     Context markers: ``MODULE_LICENSE`` (strong) and ``obj-m`` in Kbuild/Makefile or a
@@ -120,6 +122,29 @@ def _is_code(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     dot = name.rfind(".")
     return dot > 0 and name[dot:].lower() in _CODE_EXTENSIONS
+
+
+_NOTICE_EXTENSIONS = _CODE_EXTENSIONS | frozenset(
+    {".h", ".hh", ".hpp", ".hxx", ".js", ".ts", ".java", ".kt", ".rb", ".sh", ".swift", ".cs"}
+)
+_NO_NOTICE_DIRS = frozenset(
+    {"testdata", "test-data", "fixtures", "vendor", "third_party", "third-party", "thirdparty",
+     "external", "deps", "node_modules", "generated"}
+)  # fmt: skip
+_GENERATED_MARKS = (".pb.go", ".pb.h", ".pb.cc", "_generated.", "zz_generated", ".gen.", "_gen.")
+
+
+def needs_notice(path: str) -> bool:
+    """Whether a first-party file is expected to carry its own license notice: source code
+    (not YAML, JSON, Markdown, CI or build files), outside test data, generated files and
+    vendored or third-party trees."""
+    parts = path.lower().split("/")
+    dot = parts[-1].rfind(".")
+    if dot <= 0 or parts[-1][dot:] not in _NOTICE_EXTENSIONS:
+        return False
+    if any(part in _NO_NOTICE_DIRS for part in parts[:-1]):
+        return False
+    return not any(mark in parts[-1] for mark in _GENERATED_MARKS)
 
 
 def _runtime_label(notice: Notice) -> str:
@@ -514,7 +539,9 @@ class _Builder:
             {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
         )
         # A file with a header or run-time license has a notice.
-        uncovered = [f for f in counted if not (f.header or f.runtime or f.has_notice)]
+        # Only source code is expected to carry a notice (see needs_notice).
+        code = [f for f in counted if needs_notice(f.path)]
+        uncovered = [f for f in code if not (f.header or f.runtime or f.has_notice)]
         self.owner.update(dict.fromkeys([f.path for f in counted], cid))
 
         props: dict[str, str] = {
@@ -558,7 +585,7 @@ class _Builder:
                 Finding(
                     "uncovered-files",
                     cid,
-                    f"{len(uncovered)} of {len(counted)} files in {directory} carry no "
+                    f"{len(uncovered)} of {len(code)} source files in {directory} carry no "
                     f"license notice; they inherit {license_expr} from the directory",
                     tuple(
                         Evidence(f.path, 0, "no license notice", NOTICES)
@@ -610,9 +637,11 @@ class _Builder:
                     if n.expression
                     else "is not in the kernel's license table"
                 )
+                # A marker that only asks for GPL-only symbols is a note, not a conflict.
+                real = kernel.marker_contradicts(n.raw, header)
                 self.findings.append(
                     Finding(
-                        "license-conflict",
+                        "license-conflict" if real else "runtime-marker",
                         cid,
                         f"{_runtime_label(n)} at {n.evidence.location} {meaning}, but the "
                         f"header notice at {header_notice.evidence.location} says {header}; "

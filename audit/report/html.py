@@ -34,20 +34,24 @@ from audit.model import (
 from audit.report.json_report import (
     ACTION_TITLE,
     STATUS_ORDER,
-    action_counts,
-    actions_by_kind,
     component_ids,
-    ordered_findings,
+    note_count,
+    ordered_actions,
     rows,
+    severity_counts,
     status_counts,
     worst_status,
 )
 from audit.report.markdown import blob_url
+from audit.report.text import decisions_line
 
 if TYPE_CHECKING:
     from audit.history import RunInfo
 
 TEMPLATE = "report.html.j2"
+
+NOTE_ITEMS_SHOWN = 50
+"""Items listed per note group (collapsed); the JSON report lists every one."""
 
 STATUS_LABEL: dict[Status, str] = {
     Status.DENIED: "denied",
@@ -115,6 +119,9 @@ class EvidenceView:
 @dataclass(frozen=True)
 class ActionView:
     kind: str
+    title: str
+    """What to do, in words: ``remove``, ``request an exception for``..."""
+    severity: str
     target: str
     target_anchor: str | None
     because: str
@@ -171,6 +178,8 @@ def _actions(
         new = a.prop("new")
         return ActionView(
             kind=a.kind.value,
+            title=ACTION_TITLE[a.kind],
+            severity=a.severity.value,
             target=a.target,
             target_anchor=anchor(a.target) if a.target in known else None,
             because=a.because,
@@ -181,10 +190,10 @@ def _actions(
             new=None if new is None else new == "yes",
         )
 
-    return tuple(
-        (kind.value, ACTION_TITLE[kind], tuple(view(a) for a in group))
-        for kind, group in actions_by_kind(report.actions)
-    )
+    ordered = ordered_actions(report.actions)
+    if not ordered:
+        return ()
+    return (("decisions", "Most urgent first", tuple(view(a) for a in ordered)),)
 
 
 def _cards(report: Report) -> tuple[Card, ...]:
@@ -199,20 +208,22 @@ def _cards(report: Report) -> tuple[Card, ...]:
             f"status-{worst.value}" if worst else "",
         ),
         Card(
-            "actions",
+            "decisions",
             str(len(report.actions)),
-            ", ".join(f"{v} {k}" for k, v in action_counts(report).items() if v) or "nothing to do",
+            ", ".join(f"{v} {k}" for k, v in severity_counts(report.actions).items() if v)
+            or "nothing to do",
             "actions",
         ),
     ]
     for s in STATUS_ORDER:
         cards.append(Card(STATUS_LABEL[s], str(counts[s.value]), "components", f"status-{s.value}"))
+    notes = note_count(report)
     cards.append(
         Card(
-            "incomplete",
-            str(len(report.incomplete)),
-            "unreadable files, failed lookups" if report.incomplete else "the audit is complete",
-            "incomplete" if report.incomplete else "",
+            "notes",
+            str(notes),
+            "lookups not made, values not expanded..." if notes else "the audit is complete",
+            "incomplete" if notes else "",
         )
     )
     return tuple(cards)
@@ -607,24 +618,23 @@ def page_context(report: Report, history: Sequence[RunInfo] | None = None) -> di
     graph = graph_view(report)
     flagged = {b.id for b in graph.boxes if b.focus} if graph else set()
     counts = status_counts(report)
-    findings = [
+    notes = [
         {
-            "kind": f.kind,
-            "subject": f.subject,
-            "anchor": anchor(f.subject) if f.subject in known else None,
-            "message": f.message,
-            "evidence": _evidence(report.repository, f.evidence),
+            "cause": n.cause.value,
+            "title": n.title,
+            "count": len(n.items),
+            "items": [
+                {
+                    "subject": i.subject,
+                    "anchor": anchor(i.subject) if i.subject in known else None,
+                    "message": i.message,
+                    "evidence": _evidence(report.repository, i.evidence[:1]),
+                }
+                for i in n.items[:NOTE_ITEMS_SHOWN]
+            ],
+            "more": max(len(n.items) - NOTE_ITEMS_SHOWN, 0),
         }
-        for f in ordered_findings(report.findings)
-    ]
-    incomplete = [
-        {
-            "location": Evidence(p.path, p.line, "", p.scanner).location,
-            "url": safe_url(blob_url(report.repository, p.path, p.line)),
-            "kind": p.kind,
-            "message": p.message,
-        }
-        for p in sorted(report.incomplete)
+        for n in report.notes
     ]
     repo = report.repository
     return {
@@ -641,7 +651,10 @@ def page_context(report: Report, history: Sequence[RunInfo] | None = None) -> di
         "cards": _cards(report),
         "action_groups": _actions(report, known),
         "action_total": len(report.actions),
-        "findings": findings,
+        "decisions_line": decisions_line(report),
+        "outcome": report.outcome.reason if report.outcome else "",
+        "notes": notes,
+        "note_total": note_count(report),
         "rows": _rows(report, flagged),
         "statuses": tuple(
             (s.value, STATUS_LABEL[s], counts[s.value]) for s in STATUS_ORDER if counts[s.value]
@@ -649,7 +662,6 @@ def page_context(report: Report, history: Sequence[RunInfo] | None = None) -> di
         "graph": graph,
         "chart": chart_view(history) if history is not None else None,
         "history": tuple(history[-MAX_CHART_RUNS:]) if history else (),
-        "incomplete": incomplete,
         "warnings": report.warnings,
         "chart_statuses": tuple(s.value for s in FINDING_STATUSES),
     }

@@ -18,7 +18,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from audit import __version__
+from audit.actions import KIND_ORDER, priority
 from audit.model import (
+    SEVERITY_RANK,
     STATUS_SEVERITY,
     Action,
     ActionKind,
@@ -26,7 +28,9 @@ from audit.model import (
     ComponentResult,
     Finding,
     Inventory,
+    Note,
     Report,
+    Severity,
     Status,
     to_jsonable,
 )
@@ -35,23 +39,22 @@ SCHEMA = "depaudit/report/1"
 TOOL_NAME = "depaudit"
 HOMEPAGE = "https://github.com/depaudit/depaudit"
 
-ACTION_ORDER: tuple[ActionKind, ...] = (
-    ActionKind.REMOVE,
-    ActionKind.REPLACE,
-    ActionKind.REQUEST_EXCEPTION,
-    ActionKind.ELECT,
-    ActionKind.REVIEW,
-)
-"""The order every renderer lists actions in: kind first, then target."""
+ACTION_ORDER: tuple[ActionKind, ...] = tuple(KIND_ORDER)
+"""Action kinds in the order the plan stage ranks them within one severity."""
+
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -SEVERITY_RANK[s]))
+"""Action severities, the one that blocks a release first."""
 
 ACTION_TITLE: dict[ActionKind, str] = {
-    ActionKind.REMOVE: "Remove",
-    ActionKind.REPLACE: "Replace",
-    ActionKind.REQUEST_EXCEPTION: "Request an exception",
-    ActionKind.ELECT: "Elect a license",
-    ActionKind.REVIEW: "Review",
+    ActionKind.REMOVE: "remove",
+    ActionKind.REPLACE: "replace",
+    ActionKind.REQUEST_EXCEPTION: "request an exception for",
+    ActionKind.ADD_CURATION: "add a curation for",
+    ActionKind.FIX_NOTICE: "fix the license notices of",
+    ActionKind.ELECT: "record the license elected for",
 }
-"""Section titles of the action kinds, in the text, Markdown and HTML reports."""
+"""How a decision names its kind in the text, Markdown and HTML reports:
+``remove pypi:avocado-framework@69.0``."""
 
 STATUS_ORDER: tuple[Status, ...] = tuple(
     sorted(Status, key=lambda s: (-STATUS_SEVERITY[s], s.value))
@@ -60,18 +63,21 @@ STATUS_ORDER: tuple[Status, ...] = tuple(
 
 
 def ordered_actions(actions: Iterable[Action]) -> tuple[Action, ...]:
-    rank = {k: i for i, k in enumerate(ACTION_ORDER)}
-    return tuple(sorted(actions, key=lambda a: (rank.get(a.kind, len(rank)), a.target, a.because)))
+    """Actions in priority order (:func:`audit.actions.priority`): every format lists them so."""
+    return tuple(sorted(actions, key=priority))
 
 
-def actions_by_kind(actions: Iterable[Action]) -> tuple[tuple[ActionKind, tuple[Action, ...]], ...]:
-    """Non-empty groups in :data:`ACTION_ORDER`, each sorted by target."""
-    ordered = ordered_actions(actions)
-    return tuple(
-        (kind, group)
-        for kind in ACTION_ORDER
-        if (group := tuple(a for a in ordered if a.kind == kind))
-    )
+def severity_counts(actions: Iterable[Action]) -> dict[str, int]:
+    """Actions per severity, every severity present (zeros too), worst first."""
+    counts = {s.value: 0 for s in SEVERITY_ORDER}
+    for a in actions:
+        counts[a.severity.value] += 1
+    return counts
+
+
+def note_count(report: Report) -> int:
+    """Items in the notes, all causes together."""
+    return sum(len(n.items) for n in report.notes)
 
 
 def ordered_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -135,11 +141,21 @@ def _component_json(
 def _action_json(action: Action) -> dict[str, Any]:
     return {
         "kind": action.kind.value,
+        "severity": action.severity.value,
         "target": action.target,
         "because": action.because,
         "removable": list(action.removable),
         "evidence": to_jsonable(action.evidence),
         "properties": dict(sorted(action.properties)),
+    }
+
+
+def _note_json(note: Note) -> dict[str, Any]:
+    return {
+        "cause": note.cause.value,
+        "title": note.title,
+        "count": len(note.items),
+        "items": to_jsonable(note.items),
     }
 
 
@@ -161,11 +177,15 @@ def report_document(report: Report) -> dict[str, Any]:
             "worst": worst.value if worst else None,
             "by_status": status_counts(report),
             "by_action": action_counts(report),
+            "by_severity": severity_counts(report.actions),
             "findings": len(report.findings),
             "incomplete": len(report.incomplete),
+            "notes": {n.cause.value: len(n.items) for n in report.notes},
             "warnings": len(report.warnings),
         },
+        "outcome": to_jsonable(report.outcome),
         "actions": [_action_json(a) for a in ordered_actions(report.actions)],
+        "notes": [_note_json(n) for n in report.notes],
         "components": [_component_json(cid, c, r) for cid, c, r in rows(report)],
         "findings": [to_jsonable(f) for f in ordered_findings(report.findings)],
         "incomplete": [to_jsonable(p) for p in sorted(report.incomplete)],

@@ -1,19 +1,19 @@
 """Render a Report as GitHub-flavoured Markdown, for a pull-request comment or an issue.
 
-A summary table, the actions by kind, then the long sections (components, incomplete,
-warnings, long removable lists) folded in ``<details>``. Evidence becomes ``path:line``
-links to the exact commit when the report knows the repository's web URL and commit.
+A summary (the exit code and why, a verdict table), the decisions in priority order (each
+with its severity, the order of every format), then the long sections (components, notes
+grouped by cause, warnings, long removable lists) folded in ``<details>``. Evidence becomes
+``path:line`` links to the exact commit when the report knows the repository's web URL and commit.
 
 Text that comes from the scanned repository (evidence lines, messages) is escaped: it can
 neither close a ``<details>`` nor break a table.
 
 GitHub refuses a comment over 65,536 characters, so the output is kept within ``max_chars``
 (:data:`MAX_CHARS` by default). When the whole report is longer, parts are left out in this
-order until it fits (:data:`CUT_ORDER`): the components table, the warnings, the findings
-(each also a *Review* action), the incomplete list, the evidence and "goes with it" lists of
-the actions, and then actions from the last one up (the order of the *Actions* section:
-*Review* goes first, *Remove* last); a kind shown in part says ``(2 of 5)``. A note under the
-summary says what was left out and how to get the full report.
+order until it fits (:data:`CUT_ORDER`): the components table, the warnings, the notes, the
+evidence and "goes with it" lists of the actions, and then decisions from the last (least
+urgent) one up; a list shown in part says ``(2 of 5)``. A note under the summary says what
+was left out and how to get the full report.
 """
 
 from __future__ import annotations
@@ -25,16 +25,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlsplit
 
-from audit.model import Action, ActionKind, Evidence, RepoInfo, Report
+from audit.model import Action, Evidence, RepoInfo, Report
 from audit.report.json_report import (
     ACTION_TITLE,
     STATUS_ORDER,
-    actions_by_kind,
     component_ids,
-    ordered_findings,
+    note_count,
+    ordered_actions,
     rows,
     status_counts,
 )
+from audit.report.text import NOTE_EXAMPLES, decisions_line
+
+DECISIONS = "Decisions ({}), most urgent first"
 
 FOLD_AFTER = 5
 """Lists of removable items longer than this are folded."""
@@ -45,7 +48,7 @@ MAX_CHARS = 65_536
 MIN_CHARS = 1_000
 """The smallest limit accepted: the title, the summary and the note must fit."""
 
-_SECTIONS_CUT = ("components", "warnings", "findings", "incomplete")
+_SECTIONS_CUT = ("components", "warnings", "notes")
 CUT_ORDER = (*_SECTIONS_CUT, "details", "actions")
 """What is left out first when the report is too long (module docstring)."""
 
@@ -142,7 +145,10 @@ class _Block:
 def _action(report: Report, action: Action) -> _Block:
     """One action: its line and properties, and the evidence and removable lists (which
     can be left out when the report is too long)."""
-    main = [f"- **{code(action.target)}**: {text(action.because)}"]
+    kind = ACTION_TITLE[action.kind]
+    main = [
+        f"- **[{action.severity.value}]** {kind} **{code(action.target)}**: {text(action.because)}"
+    ]
     for key, value in sorted(action.properties):
         main.append(f"  - {text(key)}: {text(value)}")
     out: list[str] = []
@@ -174,11 +180,12 @@ def _summary(report: Report) -> list[str]:
         facts.append(f"commit {code(report.repository.commit[:12])}")
     n = len(component_ids(report))
     facts.append(f"{n} component{'s' if n != 1 else ''}")
-    facts.append(f"{len(report.actions)} action{'s' if len(report.actions) != 1 else ''}")
+    facts.append(text(decisions_line(report)))
     counts = status_counts(report)
     table = ["| verdict | components |", "|:--|--:|"]
     table.extend(f"| {s.value} | {counts[s.value]} |" for s in STATUS_ORDER if counts[s.value])
-    return [" · ".join(facts), "", *table]
+    outcome = [f"**{text(report.outcome.reason)}**", ""] if report.outcome else []
+    return [*outcome, " · ".join(facts), "", *table]
 
 
 def _components(report: Report) -> list[str]:
@@ -208,9 +215,10 @@ class _Parts:
     """The report's sections, rendered once; :func:`_assemble` joins what is kept."""
 
     head: tuple[str, ...]
-    actions: tuple[tuple[ActionKind, tuple[_Block, ...]], ...]
+    actions: tuple[tuple[str, tuple[_Block, ...]], ...]
+    """(title, blocks): one group, the decisions in priority order."""
     optional: dict[str, tuple[str, ...]]
-    """components, warnings, findings, incomplete -> their lines (absent when empty)."""
+    """components, warnings, notes -> their lines (absent when empty)."""
     counts: dict[str, int]
 
     @property
@@ -234,29 +242,23 @@ def _parts(report: Report) -> _Parts:
     if report.project:
         head[0] += f" ({code(report.root)})"
     head.extend(_summary(report))
-    actions = tuple(
-        (kind, tuple(_action(report, a) for a in group))
-        for kind, group in actions_by_kind(report.actions)
-    )
+    ordered = ordered_actions(report.actions)
+    actions = ((DECISIONS, tuple(_action(report, a) for a in ordered)),) if ordered else ()
     optional: dict[str, tuple[str, ...]] = {}
     counts: dict[str, int] = {}
-    findings = ordered_findings(report.findings)
-    if findings:
-        lines = ["", f"### Findings ({len(findings)})", ""]
-        for f in findings:
-            lines.append(f"- **{code(f.subject)}** ({text(f.kind)}): {text(f.message)}")
-            lines.extend(_evidence_list(report.repository, f.evidence, "  "))
-        optional["findings"] = tuple(lines)
-        counts["findings"] = len(findings)
     optional["components"] = ("", *_components(report))
     counts["components"] = len(component_ids(report))
-    if report.incomplete:
+    if report.notes:
         body = []
-        for p in sorted(report.incomplete):
-            loc = Evidence(p.path, p.line, "", p.scanner)
-            body.append(f"- {location(report.repository, loc)} {text(p.kind)}: {text(p.message)}")
-        optional["incomplete"] = ("", *_details(f"Incomplete ({len(report.incomplete)})", body))
-        counts["incomplete"] = len(report.incomplete)
+        for note in report.notes:
+            body.append(f"- **{text(note.title)}** ({len(note.items)}, {text(note.cause.value)})")
+            for item in note.items[:NOTE_EXAMPLES]:
+                body.append(f"  - {code(item.subject)}: {text(item.message)}")
+            if len(note.items) > NOTE_EXAMPLES:
+                body.append(f"  - … {len(note.items) - NOTE_EXAMPLES} more in the JSON report")
+        title = f"Notes ({note_count(report)}): not decisions, by cause"
+        optional["notes"] = ("", *_details(title, body))
+        counts["notes"] = note_count(report)
     if report.warnings:
         body = [f"- {text(w)}" for w in report.warnings]
         optional["warnings"] = ("", *_details(f"Warnings ({len(report.warnings)})", body))
@@ -273,8 +275,7 @@ def _left_out(parts: _Parts, name: str) -> str:
     return {
         "components": f"the components table ({_plural(n, 'component')})",
         "warnings": f"the warnings ({n:,})",
-        "findings": f"the findings ({n:,}, each also under Review)",
-        "incomplete": f"the incomplete list ({_plural(n, 'item')}: the audit is incomplete)",
+        "notes": f"the notes ({_plural(n, 'item')})",
         "details": 'the evidence and "goes with it" lists of the actions',
     }[name]
 
@@ -286,8 +287,8 @@ def _note(parts: _Parts, cut: _Cut, limit: int, full_report: str) -> str:
     total = parts.action_count
     if cut.actions is not None and cut.actions < total:
         gone = total - cut.actions
-        last = f"the last {gone:,} of {total:,} actions"
-        phrases.append(f"all {total:,} actions" if cut.actions == 0 else last)
+        last = f"the last {gone:,} of {total:,} decisions"
+        phrases.append(f"all {total:,} decisions" if cut.actions == 0 else last)
     listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
     return (
         f"> **This report is shortened to fit in {limit:,} characters.** Left out: {listed}. "
@@ -300,12 +301,10 @@ def _assemble(parts: _Parts, cut: _Cut, limit: int, full_report: str) -> str:
     if cut.sections or cut.details or cut.actions is not None:
         out.extend(["", _note(parts, cut, limit, full_report)])
     if not parts.actions:
-        out.extend(["", "No actions."])
+        out.extend(["", "No decisions."])
     else:
         remaining = parts.action_count if cut.actions is None else cut.actions
-        if remaining:
-            out.extend(["", "### Actions"])
-        for kind, blocks in parts.actions:
+        for title, blocks in parts.actions:
             if remaining <= 0:
                 break
             shown = blocks[:remaining]
@@ -313,12 +312,12 @@ def _assemble(parts: _Parts, cut: _Cut, limit: int, full_report: str) -> str:
             count = (
                 f"{len(blocks)}" if len(shown) == len(blocks) else f"{len(shown)} of {len(blocks)}"
             )
-            out.extend(["", f"#### {ACTION_TITLE[kind]} ({count})", ""])
+            out.extend(["", "### " + title.format(count), ""])
             for block in shown:
                 out.extend(block.lines)
                 if not cut.details:
                     out.extend(block.details)
-    for name in ("findings", "components", "incomplete", "warnings"):
+    for name in ("components", "notes", "warnings"):
         if name in parts.optional and name not in cut.sections:
             out.extend(parts.optional[name])
     return "\n".join(out) + "\n"

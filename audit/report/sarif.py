@@ -1,25 +1,26 @@
 """Render a Report as SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
 
-One rule per kind of finding (see docs/report-format.md):
+One result per decision, in the report's priority order (the order and count of every
+format), one rule per kind of decision (see docs/report-format.md):
 
-====== ====================== ======= ==================================================
-rule   name                   level   one result per
-====== ====================== ======= ==================================================
-DA001  NeedsException         error   component whose verdict is ``needs-exception``
-DA002  DeniedLicense          error   component whose verdict is ``denied``
-DA003  UnknownLicense         warning component whose verdict is ``unknown``
-DA004  ReviewNeeded           warning ``review`` action, and finding no review action covers
-DA005  RemovalPlanned         note    ``remove`` action
-DA006  ElectionToDeclare      note    ``elect`` action
-====== ====================== ======= ==================================================
+====== ====================== ==================================================
+rule   name                   one result per
+====== ====================== ==================================================
+DA001  ExceptionToRequest     ``request-exception`` action
+DA002  ImageToReplace         ``replace`` action
+DA003  CurationToAdd          ``add-curation`` action
+DA004  NoticeToFix            ``fix-notice`` action
+DA005  ComponentToRemove      ``remove`` action
+DA006  ElectionToDeclare      ``elect`` action
+====== ====================== ==================================================
 
-``replace`` and ``request-exception`` actions are the answers to DA001/DA002 results and
-are written in those results' messages. A result is located at its first evidence line
+A result's level follows the action's severity: ``error`` for denied and needs-exception,
+``warning`` for unknown, ``note`` for hygiene. A result is located at its first evidence line
 (relative to the repository root: the report's ``repository.prefix`` is prepended, with
 ``uriBaseId`` ``%SRCROOT%``); further evidence lines are related locations. Its
 ``partialFingerprints["depaudit/v1"]`` hashes the rule and the subject (not the line), so
-a result keeps its identity when lines move. What made the report incomplete is written as
-tool execution notifications.
+a result keeps its identity when lines move. The notes (what is not a decision) are tool
+execution notifications, one per cause with its count and a few examples.
 """
 
 from __future__ import annotations
@@ -34,14 +35,9 @@ from typing import Any
 from urllib.parse import quote
 
 from audit import __version__
-from audit.model import Action, ActionKind, ComponentResult, Evidence, Report, Status
-from audit.report.json_report import (
-    HOMEPAGE,
-    TOOL_NAME,
-    ordered_actions,
-    ordered_findings,
-    rows,
-)
+from audit.model import ActionKind, Evidence, Report, Severity
+from audit.report.json_report import HOMEPAGE, TOOL_NAME, ordered_actions
+from audit.report.text import NOTE_EXAMPLES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -62,52 +58,64 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule(
         "DA001",
-        "NeedsException",
+        "ExceptionToRequest",
         "error",
         "License needs an exception",
-        "The component's license is not allowed by the policy for the way it is used and "
-        "distributed, and no exception covers it: replace it or request an exception.",
+        "The license is not allowed for the way the code is used and distributed without a "
+        "foundation exception: request one (depaudit request writes the body).",
     ),
     Rule(
         "DA002",
-        "DeniedLicense",
+        "ImageToReplace",
         "error",
-        "License denied",
-        "The policy denies the component's license: the component must go.",
+        "Base image to replace",
+        "A base image of a shipped image is under a license the policy does not allow: replace it.",
     ),
     Rule(
         "DA003",
-        "UnknownLicense",
+        "CurationToAdd",
         "warning",
-        "License unknown",
-        "No license could be concluded for the component: find it and add a curation.",
+        "Distributed component with an unknown license",
+        "No source states the license of a component that ships: find it and add a curation.",
     ),
     Rule(
         "DA004",
-        "ReviewNeeded",
-        "warning",
-        "License evidence to review",
-        "License statements that a human must reconcile, e.g. two notices that disagree.",
+        "NoticeToFix",
+        "note",
+        "License notice to fix",
+        "First-party notices contradict each other or point to a license file that does not exist.",
     ),
     Rule(
         "DA005",
-        "RemovalPlanned",
-        "note",
+        "ComponentToRemove",
+        "error",
         "Component to remove",
-        "The component is to be removed (by the project's plan or because it is not needed); "
-        "the related locations are what goes with it.",
+        "The policy denies the component's license, or the project decided to remove it; the "
+        "related locations are what goes with it.",
     ),
     Rule(
         "DA006",
         "ElectionToDeclare",
         "note",
         "License election to declare",
-        "The component is allowed under one side of an OR: declare the election.",
+        "Third-party code is allowed under one side of an OR: declare the election.",
     ),
 )
 RULE_INDEX = {r.id: i for i, r in enumerate(RULES)}
-STATUS_RULE = {Status.NEEDS_EXCEPTION: "DA001", Status.DENIED: "DA002", Status.UNKNOWN: "DA003"}
-ACTION_RULE = {ActionKind.REVIEW: "DA004", ActionKind.REMOVE: "DA005", ActionKind.ELECT: "DA006"}
+ACTION_RULE = {
+    ActionKind.REQUEST_EXCEPTION: "DA001",
+    ActionKind.REPLACE: "DA002",
+    ActionKind.ADD_CURATION: "DA003",
+    ActionKind.FIX_NOTICE: "DA004",
+    ActionKind.REMOVE: "DA005",
+    ActionKind.ELECT: "DA006",
+}
+SEVERITY_LEVEL = {
+    Severity.DENIED: "error",
+    Severity.NEEDS_EXCEPTION: "error",
+    Severity.UNKNOWN: "warning",
+    Severity.HYGIENE: "note",
+}
 
 
 def artifact_uri(report: Report, path: str) -> str:
@@ -186,104 +194,48 @@ def _result(
     return out
 
 
-def _verdict_message(report: Report, result: ComponentResult, answers: Sequence[Action]) -> str:
-    v = result.verdict
-    lic = result.license.expression or "unknown license"
-    head = {
-        Status.NEEDS_EXCEPTION: f"{result.component_id}: {lic} needs an exception",
-        Status.DENIED: f"{result.component_id}: {lic} is denied",
-        Status.UNKNOWN: f"{result.component_id}: the license is unknown",
-    }[v.status]
-    head += f" under policy {report.policy.name} ({result.context}, {result.distribution})."
-    parts = [head]
-    if v.reasons:
-        parts.append(_sentence("Why: " + "; ".join(v.reasons)))
-    if result.license.reason:
-        parts.append(_sentence(f"License: {result.license.reason}"))
-    for a in answers:
-        parts.append(_sentence(f"Action: {a.kind.value}: {a.because}"))
-    return " ".join(parts)
-
-
 def _results(report: Report) -> list[dict[str, Any]]:
-    actions = ordered_actions(report.actions)
     out: list[dict[str, Any]] = []
-    for cid, comp, result in rows(report):
-        if result is None or result.verdict.status not in STATUS_RULE:
-            continue
-        answers = [
-            a
-            for a in actions
-            if a.target == cid and a.kind in (ActionKind.REPLACE, ActionKind.REQUEST_EXCEPTION)
-        ]
-        evidence = comp.evidence if comp and comp.evidence else result.license.evidence
-        props: dict[str, Any] = {
-            "license": result.license.expression,
-            "context": result.context,
-            "distribution": result.distribution,
-            "verdict": result.verdict.status.value,
-        }
-        if result.verdict.rule:
-            props["rule"] = result.verdict.rule
-        if answers:
-            props["actions"] = [a.kind.value for a in answers]
-        out.append(
-            _result(
-                report,
-                STATUS_RULE[result.verdict.status],
-                _verdict_message(report, result, answers),
-                cid,
-                evidence,
-                props,
-            )
-        )
-    reviewed: set[str] = set()
-    for a in actions:
-        rule = ACTION_RULE.get(a.kind)
-        if rule is None:
-            continue
-        if a.kind == ActionKind.REVIEW:
-            reviewed.add(a.target)
-        msg = _sentence(f"{a.target}: {a.kind.value}: {a.because}")
+    for a in ordered_actions(report.actions):
+        rule = ACTION_RULE[a.kind]
+        msg = _sentence(f"{a.target}: {a.kind.value} ({a.severity.value}): {a.because}")
         if a.removable:
             msg += " Goes with it: " + ", ".join(a.removable) + "."
-        props = {"action": a.kind.value, **dict(sorted(a.properties))}
+        props: dict[str, Any] = {
+            "action": a.kind.value,
+            "severity": a.severity.value,
+            **dict(sorted(a.properties)),
+        }
+        result = report.result(a.target)
+        if result is not None:
+            props["license"] = result.license.expression
+            props["verdict"] = result.verdict.status.value
         if a.removable:
             props["removable"] = list(a.removable)
         evidence = a.evidence
         if not evidence:
             comp = report.inventory.component(a.target)
             evidence = comp.evidence if comp else ()
-        out.append(_result(report, rule, msg, a.target, evidence, props, a.because))
-    for f in ordered_findings(report.findings):
-        if f.subject in reviewed:
-            continue
-        out.append(
-            _result(
-                report,
-                "DA004",
-                _sentence(f"{f.subject}: {f.kind}: {f.message}"),
-                f.subject,
-                f.evidence,
-                {"finding": f.kind},
-                f.kind,
-            )
-        )
+        found = _result(report, rule, msg, a.target, evidence, props, a.because)
+        found["level"] = SEVERITY_LEVEL[a.severity]
+        out.append(found)
     return out
 
 
 def _notifications(report: Report) -> list[dict[str, Any]]:
     out = []
-    for p in sorted(report.incomplete):
+    for n in report.notes:
+        examples = "; ".join(f"{i.subject}: {i.message}" for i in n.items[:NOTE_EXAMPLES])
+        more = len(n.items) - NOTE_EXAMPLES
+        text = f"{n.title} ({len(n.items)}): {examples}" + (f"; … {more} more" if more > 0 else "")
         note: dict[str, Any] = {
-            "level": "warning",
-            "message": {"text": f"{p.kind}: {p.message}"},
-            "locations": [
-                {"physicalLocation": _physical(report, Evidence(p.path, p.line, "", p.scanner))}
-            ],
+            "level": "note",
+            "message": {"text": text},
+            "properties": {"cause": n.cause.value, "count": len(n.items)},
         }
-        if p.scanner:
-            note["properties"] = {"scanner": p.scanner}
+        first = next((i.evidence[0] for i in n.items if i.evidence), None)
+        if first is not None and not _BUNDLED_PATH.match(first.path):
+            note["locations"] = [{"physicalLocation": _physical(report, first)}]
         out.append(note)
     for w in report.warnings:
         out.append({"level": "note", "message": {"text": w}})

@@ -1,19 +1,24 @@
 """Render a Report as text for a terminal or a CI log.
 
-A summary line, the actions grouped by kind (each with its reason, the evidence lines and
-what goes with it), a component table, then findings, what left the report incomplete and
-warnings. Colors are off unless asked for, so that the output is the same on every machine;
-the CLI asks for colors when stdout is a TTY.
+A summary (components, the exit code and why, decisions and notes counted), the decisions in
+priority order (each with its severity, reason, evidence lines and what goes with it), a
+component table, then the notes grouped by cause (a count and a few examples each) and
+warnings. ``quiet`` keeps the summary and one line per decision (CI logs, pre-commit).
 
-The text is built with plain string formatting (rich only styles it), so a report of tens
-of thousands of lines renders in well under a second. It is a summary for a person: an
-action or finding shows at most :data:`LIST_LIMIT` evidence lines and removable items, and
-a value line at most :data:`LINE_LIMIT` characters; each cut says how much it left out and
-that ``--format json`` has everything.
+Everything fits ``width`` columns: prose is wrapped at spaces, the table is laid out by rich
+to the width, and ids and licenses are broken only after a ``/``, ``:``, ``@``, ``-`` or
+``_`` or at a space, never inside a word (a single word longer than its column is the only
+exception). Colors are off unless asked for, so that the output is the same on every
+machine; the CLI asks for colors when stdout is a TTY and ``NO_COLOR`` is not set, and
+passes the terminal's width. It is a summary for a person: an action shows at most
+:data:`LIST_LIMIT` evidence lines and removable items, a note :data:`NOTE_EXAMPLES`
+examples, a value at most :data:`LINE_LIMIT` characters; each cut says how much it left out
+and that ``--format json`` has everything.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 
@@ -21,16 +26,26 @@ from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.style import Style
 
-from audit.model import Action, ComponentResult, Evidence, Report, Status
+from audit.model import Action, ComponentResult, Evidence, Note, Report, Status
 from audit.report.json_report import (
     ACTION_TITLE,
     STATUS_ORDER,
-    actions_by_kind,
     component_ids,
-    ordered_findings,
+    note_count,
+    ordered_actions,
     rows,
+    severity_counts,
     status_counts,
 )
+
+DEFAULT_WIDTH = 100
+"""Columns when the caller names none (a file, a pipe, a CI log)."""
+
+MIN_WIDTH = 60
+"""The narrowest layout: below it lines are as wide as this."""
+
+NOTE_EXAMPLES = 3
+"""Examples shown per note group; the JSON report lists every item."""
 
 LIST_LIMIT = 10
 """Evidence lines (and removable items) shown per action or finding; the rest are counted."""
@@ -92,16 +107,32 @@ STATUS_STYLE: dict[Status, str] = {
     Status.ALLOWED: "green",
 }
 
-COLUMNS: tuple[tuple[str, int], ...] = (
-    # header, minimum width
-    ("component", 30),
-    ("license", 20),
-    ("context", 7),
-    ("distribution", 12),
-    ("verdict", 15),
-)
-GAP = "   "
-RULE = "─"
+SEVERITY_STYLE: dict[str, str] = {
+    "denied": "bold red",
+    "needs-exception": "red",
+    "unknown": "yellow",
+    "hygiene": "cyan",
+}
+
+COLUMNS: tuple[str, ...] = ("component", "license", "context", "distribution", "verdict")
+_COLUMN_GAP = 3
+"""Cells between two table columns (rich's padding and separator)."""
+
+_BREAK_AFTER = re.compile(r"(?<=[/:@ _-])")
+_HASH = re.compile(r"[0-9a-f]{21,}")
+HASH_PIECE = 20
+"""A commit hash or digest is not a word: it may be broken every this many characters."""
+
+
+def _words(value: str) -> list[str]:
+    """The pieces a cell may be broken into (see :func:`break_id`)."""
+    out: list[str] = []
+    for token in _BREAK_AFTER.split(value):
+        if len(token) > HASH_PIECE and _HASH.fullmatch(token.rstrip("/:@ _-")):
+            out.extend(token[i : i + HASH_PIECE] for i in range(0, len(token), HASH_PIECE))
+        else:
+            out.append(token)
+    return out
 
 
 def summary_line(report: Report) -> str:
@@ -133,19 +164,21 @@ def _context_line(report: Report) -> str:
     return ", ".join(bits)
 
 
-def _actions_line(report: Report) -> str:
-    groups = actions_by_kind(report.actions)
-    if not groups:
-        return "no actions"
-    total = sum(len(g) for _, g in groups)
-    detail = ", ".join(f"{len(g)} {kind.value}" for kind, g in groups)
-    return f"{total} action{'s' if total != 1 else ''}: {detail}"
+def decisions_line(report: Report) -> str:
+    """``5 decisions: 2 denied, 3 needs-exception; 14 notes`` (counts by severity)."""
+    total = len(report.actions)
+    notes = note_count(report)
+    tail = f"; {notes} note{'s' if notes != 1 else ''}" if notes else ""
+    if not total:
+        return "no decisions" + tail
+    detail = ", ".join(f"{n} {sev}" for sev, n in severity_counts(report.actions).items() if n)
+    return f"{total} decision{'s' if total != 1 else ''}: {detail}{tail}"
 
 
-def _more(total: int, indent: str, what: tuple[str, str]) -> list[str]:
-    """``… N more <what>: use --format json ...`` when ``total`` exceeds :data:`LIST_LIMIT`;
+def _more(total: int, indent: str, what: tuple[str, str], limit: int = LIST_LIMIT) -> list[str]:
+    """``… N more <what>: use --format json ...`` when ``total`` exceeds ``limit``;
     ``what`` is the noun (one, many)."""
-    more = total - LIST_LIMIT
+    more = total - limit
     if more <= 0:
         return []
     return [f"{indent}… {more} more {what[0] if more == 1 else what[1]}: {MORE}"]
@@ -161,36 +194,61 @@ def shortened(line: str) -> str:
     return f"{kept} … {len(line) - len(kept)} more characters: {MORE}"
 
 
-def _evidence_lines(evidence: Sequence[Evidence], indent: str) -> list[str]:
-    lines = [f"{indent}{e.location}  {e.text}".rstrip() for e in evidence[:LIST_LIMIT]]
-    return lines + _more(len(evidence), indent, ("evidence line", "evidence lines"))
-
-
-def _action_lines(action: Action) -> list[str]:
-    out = [shortened(f"    because: {action.because}")]
-    for key, value in sorted(action.properties):
-        out.append(shortened(f"    {key}: {value}"))
-    if action.evidence:
-        out.append("    evidence:")
-        out.extend(_evidence_lines(action.evidence, "      "))
-    if action.removable:
-        out.append("    goes with it:")
-        out.extend(f"      - {item}" for item in action.removable[:LIST_LIMIT])
-        out.extend(_more(len(action.removable), "      ", ("item", "items")))
-    return out
-
-
 def _license_cell(result: ComponentResult | None) -> str:
     if result is None:
         return "-"
     return result.license.expression or "unknown"
 
 
-class _Out:
-    """Lines of text, styled with ANSI codes when ``color`` is set."""
+def break_id(value: str, width: int) -> list[str]:
+    """``value`` in lines of at most ``width`` cells, broken only after ``/``, ``:``, ``@``,
+    ``-``, ``_`` or a space, and inside a commit hash: an id or a license is never cut
+    inside a word (a longer word stays whole)."""
+    if _width(value) <= width:
+        return [value]
+    lines: list[str] = []
+    current = ""
+    for token in _words(value):
+        if current and _width(current + token) > width:
+            lines.append(current.rstrip())
+            current = ""
+        current += token
+    if current:
+        lines.append(current.rstrip())
+    return lines
 
-    def __init__(self, color: bool) -> None:
+
+_WORDS = re.compile(r"( *)([^ ]+)")
+
+
+def wrap(text: str, width: int, indent: str, hang: str) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces; a word longer than a
+    line (a URL, a long id) is broken by :func:`break_id`, never inside a word."""
+    room = max(width - _width(hang), 1)
+    pieces: list[tuple[str, str]] = []  # (piece, the spaces before it)
+    for spaces, word in _WORDS.findall(text):
+        parts = break_id(word, room) if _width(word) > room else [word]
+        pieces.extend((part, spaces if i == 0 else "") for i, part in enumerate(parts))
+    lines: list[str] = []
+    current = indent
+    empty = True
+    for piece, spaces in pieces:
+        joined = current + ("" if empty else spaces) + piece
+        if not empty and _width(joined) > width:
+            lines.append(current.rstrip())
+            current, empty = hang + piece, False
+            continue
+        current, empty = joined, False
+    lines.append(current.rstrip())
+    return lines
+
+
+class _Out:
+    """Lines of text at most ``width`` cells wide, styled with ANSI codes when ``color``."""
+
+    def __init__(self, color: bool, width: int) -> None:
         self.color = color
+        self.width = max(width, MIN_WIDTH)
         self.lines: list[str] = []
         self._styles: dict[str, Style] = {}
 
@@ -202,8 +260,15 @@ class _Out:
             s = self._styles[style] = Style.parse(style)
         return s.render(text, color_system=ColorSystem.STANDARD)
 
-    def line(self, value: str, style: str = "") -> None:
-        self.lines.append(self.style(expand_tabs(clean(value)).rstrip(), style))
+    def line(self, value: str, style: str = "", indent: str = "", hang: str = "") -> None:
+        """``value`` wrapped at spaces to the width; continuation lines indented ``hang``
+        more than ``indent``."""
+        text = expand_tabs(clean(value)).rstrip()
+        if _width(indent + text) <= self.width:
+            self.lines.append(self.style(indent + text, style))
+            return
+        for part in wrap(text, self.width, indent, indent + (hang or "  ")):
+            self.lines.append(self.style(part, style))
 
     def heading(self, title: str) -> None:
         self.lines.append("")
@@ -213,74 +278,170 @@ class _Out:
         return "\n".join(self.lines) + "\n"
 
 
+def _evidence_lines(out: _Out, evidence: Sequence[Evidence], indent: str) -> None:
+    for e in evidence[:LIST_LIMIT]:
+        out.line(f"{e.location}  {e.text}", indent=indent, hang="    ")
+    for more in _more(len(evidence), indent, ("evidence line", "evidence lines")):
+        out.line(more)
+
+
+def decision_title(number: int, action: Action) -> str:
+    """``1. [denied] remove pypi:avocado-framework@69.0``."""
+    return f"{number}. [{action.severity.value}] {ACTION_TITLE[action.kind]} {action.target}"
+
+
+def _decision(out: _Out, number: int, action: Action) -> None:
+    sev = action.severity.value
+    title = decision_title(number, action)
+    head, _, rest = title.partition(f"[{sev}]")
+    if out.color and _width("  " + clean(title)) <= out.width:
+        head, rest = clean(head), clean(rest)
+        out.lines.append(
+            "  " + head + out.style(f"[{sev}]", SEVERITY_STYLE[sev]) + out.style(rest, "bold")
+        )
+    else:
+        out.line(title, indent="  ", hang="     ")
+    out.line(shortened(f"because: {action.because}"), indent="     ")
+    for key, value in sorted(action.properties):
+        out.line(shortened(f"{key}: {value}"), indent="     ")
+    if action.evidence:
+        out.line("evidence:", indent="     ")
+        _evidence_lines(out, action.evidence, "       ")
+    if action.removable:
+        out.line("goes with it:", indent="     ")
+        for item in action.removable[:LIST_LIMIT]:
+            out.line(f"- {item}", indent="       ")
+        for more in _more(len(action.removable), "       ", ("item", "items")):
+            out.line(more)
+
+
 def _table(out: _Out, report: Report) -> None:
-    """The component table: every column as wide as its widest cell (never wrapped), so
-    that ids and licenses stay whole and grep-able."""
-    table: list[tuple[list[str], str]] = []  # (cells, style of the verdict)
+    """The component table through rich, fitted to the width: the fixed columns (context,
+    distribution, verdict) as wide as their cells, the rest shared by component and
+    license; long ids and licenses go on several lines, broken by :func:`break_id`."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table_rows: list[tuple[list[str], str]] = []
     for cid, _comp, result in rows(report):
         if result is None:
-            table.append(([clean(cid), "-", "-", "-", "-"], ""))
+            table_rows.append(([clean(cid), "-", "-", "-", "-"], ""))
             continue
         v = result.verdict
         verdict = v.status.value + (f" ({clean(v.exception)})" if v.exception else "")
         cells = [cid, _license_cell(result), result.context, result.distribution]
-        table.append(([*map(clean, cells), verdict], STATUS_STYLE.get(v.status, "")))
-    widths = [max(minimum, _width(header)) for header, minimum in COLUMNS]
-    for cells, _style in table:
+        table_rows.append(
+            ([expand_tabs(c) for c in [*map(clean, cells), verdict]], STATUS_STYLE[v.status])
+        )
+    natural = [_width(h) for h in COLUMNS]
+    least = list(natural)
+    for cells, _style in table_rows:
         for i, cell in enumerate(cells):
-            cells[i] = cell = expand_tabs(cell)
-            widths[i] = max(widths[i], _width(cell))
+            natural[i] = max(natural[i], _width(cell))
+            least[i] = max(least[i], *(_width(t) for t in _words(cell)))
+    widths = _fit(natural, least, out.width - _COLUMN_GAP * (len(COLUMNS) - 1))
 
-    def padded(cells: Sequence[str]) -> list[str]:
-        return [c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)]
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), show_header=True
+    )
+    for header, width in zip(COLUMNS, widths, strict=True):
+        table.add_column(header, width=width, no_wrap=True, overflow="ignore", header_style="")
+    for cells, style in table_rows:
+        wrapped = ["\n".join(break_id(c, w)) for c, w in zip(cells, widths, strict=True)]
+        status, sep, rest_text = wrapped[-1].partition(" ")
+        verdict = Text(status, style=style if out.color else "")
+        verdict.append(sep + rest_text)
+        table.add_row(*(Text(c) for c in wrapped[:-1]), verdict)
+    console = Console(
+        file=io.StringIO(),
+        width=sum(widths) + _COLUMN_GAP * (len(COLUMNS) - 1),
+        color_system="standard" if out.color else None,
+        force_terminal=out.color,
+        no_color=not out.color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+        _environ={},
+    )
+    console.print(table)
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    out.lines.extend(line.rstrip() for line in printed.rstrip("\n").split("\n"))
 
-    out.lines.append(out.style(GAP.join(padded([h for h, _ in COLUMNS])).rstrip(), "bold"))
-    out.lines.append(RULE * (sum(widths) + len(GAP) * (len(widths) - 1)))
-    for cells, style in table:
-        line = padded(cells)
-        if out.color and style:
-            # Only the status word is colored; the exception name after it is not.
-            status, sep, rest = cells[-1].partition(" ")
-            line[-1] = f"{out.style(status, style)}{sep}{rest}"
-        out.lines.append(GAP.join(line).rstrip())
+
+_FILL_ORDER = (4, 2, 3, 1, 0)
+"""Columns in the order they get room beyond their longest word: verdict, context and
+distribution whole first, then the license (up to :data:`LICENSE_FIRST` cells), then the
+component id, then the license again."""
+
+LICENSE_FIRST = 20
+"""Cells the license column gets before the component column grows."""
 
 
-def render(report: Report, *, color: bool = False) -> str:
-    """The report as text; ``color`` adds ANSI styles (for a TTY)."""
-    out = _Out(color)
+def _fit(natural: list[int], least: list[int], available: int) -> list[int]:
+    """Column widths within ``available`` cells: each at least its longest word (``least``),
+    then grown toward its widest cell (``natural``) in :data:`_FILL_ORDER`. When even the
+    longest words do not fit, the table is as wide as they are."""
+    widths = list(least)
+    room = available - sum(widths)
+    for i in _FILL_ORDER:
+        share = room if i != 1 else LICENSE_FIRST - widths[i]
+        grow = max(0, min(natural[i] - widths[i], share, room))
+        widths[i] += grow
+        room -= grow
+    grow = max(0, min(natural[1] - widths[1], room))  # the license takes what is left
+    widths[1] += grow
+    return widths
+
+
+def _note(out: _Out, note: Note) -> None:
+    out.line(f"{note.title} ({len(note.items)}, {note.cause.value})", indent="  ")
+    for item in note.items[:NOTE_EXAMPLES]:
+        out.line(shortened(f"- {item.subject}: {item.message}"), indent="    ", hang="  ")
+    for more in _more(len(note.items), "    ", ("item", "items"), NOTE_EXAMPLES):
+        out.line(more)
+
+
+def render(
+    report: Report, *, color: bool = False, width: int | None = None, quiet: bool = False
+) -> str:
+    """The report as text ``width`` columns wide (default :data:`DEFAULT_WIDTH`); ``color``
+    adds ANSI styles (for a TTY); ``quiet`` keeps the summary and one line per decision."""
+    out = _Out(color, width or DEFAULT_WIDTH)
     out.line(summary_line(report), "bold")
     out.line(_context_line(report))
-    out.line(_actions_line(report))
+    if report.outcome is not None:
+        out.line(report.outcome.reason, "bold")
+    out.line(decisions_line(report))
+    actions = ordered_actions(report.actions)
+    if quiet:
+        for number, action in enumerate(actions, start=1):
+            out.line(decision_title(number, action), indent="  ", hang="     ")
+        return out.text()
 
-    for kind, group in actions_by_kind(report.actions):
-        out.heading(f"{ACTION_TITLE[kind]} ({len(group)})")
-        for action in group:
-            out.line(f"  {action.target}", "bold")
-            for text in _action_lines(action):
-                out.line(text)
+    if actions:
+        out.heading(f"Decisions ({len(actions)}), most urgent first")
+        for number, action in enumerate(actions, start=1):
+            _decision(out, number, action)
 
     ids = component_ids(report)
     out.heading(f"Components ({len(ids)})")
     if ids:
         _table(out, report)
 
-    findings = ordered_findings(report.findings)
-    if findings:
-        out.heading(f"Findings ({len(findings)})")
-        for f in findings:
-            out.line(shortened(f"  [{f.kind}] {f.subject}: {f.message}"))
-            for text in _evidence_lines(f.evidence, "      "):
-                out.line(text)
-
-    if report.incomplete:
-        out.heading(f"Incomplete ({len(report.incomplete)})")
-        for p in sorted(report.incomplete):
-            loc = f"{p.path}:{p.line}" if p.line else p.path
-            out.line(shortened(f"  {loc}: {p.kind}: {p.message}"))
+    if report.notes:
+        out.heading(
+            f"Notes ({note_count(report)}): not decisions; by cause, with "
+            f"{NOTE_EXAMPLES} examples each (--format json lists every item)"
+        )
+        for note in report.notes:
+            _note(out, note)
 
     if report.warnings:
         out.heading(f"Warnings ({len(report.warnings)})")
         for w in report.warnings:
-            out.line(shortened(f"  {w}"))
+            out.line(shortened(w), indent="  ", hang="  ")
 
     return out.text()

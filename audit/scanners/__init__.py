@@ -69,6 +69,8 @@ class _Index:
         self.exact: dict[str, int] = {}
         self.last: dict[str, int] = {}
         self.first: dict[str, int] = {}
+        self.undotted: list[tuple[int, tuple[str, ...]]] = []
+        """(bit, folder words) of scanners asked about undotted names in such folders."""
         for position, scanner in enumerate(scanners):
             bit = 1 << position
             names: Names | None = getattr(scanner, "names", None)
@@ -81,6 +83,9 @@ class _Index:
                 _add(self.last, _checked(suffix, scanner).rpartition(".")[2], bit)
             for prefix in names.prefixes:
                 _add(self.first, _checked(prefix, scanner).partition(".")[0], bit)
+            if names.undotted_in:
+                words = tuple(_checked(w, scanner, dotted=False) for w in names.undotted_in)
+                self.undotted.append((bit, words))
         self.groups: dict[int, tuple[Scanner, ...]] = {}
 
     def select(self, path: str) -> tuple[Scanner, ...]:
@@ -89,6 +94,11 @@ class _Index:
         dot = lower.rfind(".")
         if dot >= 0:
             mask |= self.last.get(lower[dot + 1 :], 0) | self.first.get(lower[: lower.find(".")], 0)
+        elif self.undotted:
+            folder = path[: path.rfind("/") + 1].lower().rstrip("/").rpartition("/")[2]
+            for bit, words in self.undotted:
+                if any(w in folder for w in words):
+                    mask |= bit
         group = self.groups.get(mask)
         if group is None:
             group = self.groups[mask] = tuple(

@@ -63,6 +63,10 @@ class Names:
     exact: frozenset[str] = frozenset()
     suffixes: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
+    undotted_in: tuple[str, ...] = ()
+    """Words (lowercase): base names without a dot whose folder's name holds one of them
+    (``docker/runner`` for ``docker``) are asked about too; the scanner then reads the
+    content to decide."""
 
 
 class Scanner(Protocol):

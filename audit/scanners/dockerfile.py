@@ -170,9 +170,15 @@ class _Builder:
         return min((s for s in found if s is not None), key=lambda s: s.index, default=None)
 
 
+_FOLDER_WORDS = ("docker", "container")
+"""Folders whose extensionless files may be Dockerfiles (``docker/``, ``containers/``)."""
+
+
 class DockerfileScanner:
     """Matches ``Dockerfile``, ``*.Dockerfile``, ``Dockerfile.*``, ``Containerfile``,
-    ``*.containerfile`` (by basename, case-insensitive)."""
+    ``*.containerfile`` (by basename, case-insensitive), and files without an extension in a
+    folder named like ``docker``/``container`` whose first instruction is ``FROM`` or
+    ``ARG`` (or that start with ``# syntax=``): those are read to decide."""
 
     name = NAME
 
@@ -180,21 +186,17 @@ class DockerfileScanner:
         exact=frozenset({"dockerfile", "containerfile"}),
         suffixes=(".dockerfile", ".containerfile"),
         prefixes=("dockerfile.", "containerfile."),
+        undotted_in=_FOLDER_WORDS,
     )
     """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
-        base = posixpath.basename(path).lower()
-        if base.endswith((".dockerignore", ".md")):
-            return False
-        return (
-            base in ("dockerfile", "containerfile")
-            or base.endswith((".dockerfile", ".containerfile"))
-            or base.startswith(("dockerfile.", "containerfile."))
-        )
+        return _named_like(path) or _undotted_in_docker_folder(path)
 
     def scan(self, source: SourceFile) -> ScanResult:
         if all(not ln.strip() or ln.lstrip().startswith("#") for ln in source.lines):
+            return ScanResult()
+        if not _named_like(source.path) and not _reads_like_a_dockerfile(source):
             return ScanResult()
         parsed = parse(source, NAME)
         if parsed.commands is None:
@@ -209,6 +211,38 @@ class DockerfileScanner:
 
 
 SCANNER = DockerfileScanner()
+
+
+def _named_like(path: str) -> bool:
+    base = posixpath.basename(path).lower()
+    if base.endswith((".dockerignore", ".md")):
+        return False
+    return (
+        base in ("dockerfile", "containerfile")
+        or base.endswith((".dockerfile", ".containerfile"))
+        or base.startswith(("dockerfile.", "containerfile."))
+    )
+
+
+def _undotted_in_docker_folder(path: str) -> bool:
+    base = posixpath.basename(path)
+    folder = posixpath.basename(posixpath.dirname(path)).lower()
+    return "." not in base and any(w in folder for w in _FOLDER_WORDS)
+
+
+_FIRST_INSTRUCTION = re.compile(r"(?i)(FROM|ARG)\s+\S")
+
+
+def _reads_like_a_dockerfile(source: SourceFile) -> bool:
+    """A ``# syntax=`` directive first, or a first instruction ``FROM``/``ARG``."""
+    for line in source.lines[:50]:
+        text = line.strip()
+        if text.lower().startswith("# syntax=") or text.lower().startswith("#syntax="):
+            return True
+        if not text or text.startswith("#"):
+            continue
+        return _FIRST_INSTRUCTION.match(text) is not None
+    return False
 
 
 def _error_line(source: SourceFile, message: str) -> int:
