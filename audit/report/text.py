@@ -351,9 +351,9 @@ def _table(out: _Out, report: Report) -> None:
     for cells, style in table_rows:
         wrapped = ["\n".join(break_id(c, w)) for c, w in zip(cells, widths, strict=True)]
         status, sep, rest_text = wrapped[-1].partition(" ")
-        verdict = Text(status, style=style if out.color else "")
-        verdict.append(sep + rest_text)
-        table.add_row(*(Text(c) for c in wrapped[:-1]), verdict)
+        verdict_cell = Text(status, style=style if out.color else "")
+        verdict_cell.append(sep + rest_text)
+        table.add_row(*(Text(c) for c in wrapped[:-1]), verdict_cell)
     console = Console(
         file=io.StringIO(),
         width=sum(widths) + _COLUMN_GAP * (len(COLUMNS) - 1),
