@@ -68,6 +68,7 @@ from audit.model import (
     Node,
     Notice,
     Problem,
+    ProblemKind,
     Relation,
     SkippedFile,
 )
@@ -488,15 +489,31 @@ def tree_files(root: Path, config: Config | None = None) -> TreeFiles:
     return TreeFiles(found.root, {c.path: c for c in found.files})
 
 
+@dataclass(frozen=True)
+class TreeAnalysis:
+    """One tree after the cross-file analyses."""
+
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    cmake: cmake_graph.Analysis
+
+
 def analyze_tree(
-    inventory: Inventory, findings: Sequence[Finding], files: TreeFiles, label: str = ""
-) -> tuple[Inventory, tuple[Finding, ...]]:
+    inventory: Inventory,
+    findings: Sequence[Finding],
+    files: TreeFiles,
+    label: str = "",
+    settings: Mapping[str, cmake_graph.OptionDef] | None = None,
+) -> TreeAnalysis:
     """The per-tree analyses that need several files: CMake reach, vendored code.
 
     A first-party ``source`` unit that is only vendored code (see
     :meth:`audit.vendored.VendoredFacts.supersedes`) gives way to the vendored component, with
     its findings. ``label`` names a bundled tree in messages (paths and ids are labelled
-    later)."""
+    later); ``settings`` are the cache variables the including build sets (see
+    :func:`audit.cmake_graph.cache_settings`). In a bundled tree, kernel code whose own
+    ``CMakeLists.txt`` the build does not reach is counted as userspace code
+    (:func:`_kernel_build_off`)."""
 
     def where(path: str) -> str:
         return f"{label}:{path}" if label else path
@@ -507,17 +524,19 @@ def analyze_tree(
             text = files.read(node.name)
             if text is not None:
                 texts[node.name] = text
-    analysis = cmake_graph.analyze(texts)
+    analysis = cmake_graph.analyze(texts, settings)
     inventory, cmake_findings = cmake_graph.apply(inventory, analysis, where)
+    if label:
+        inventory = _kernel_build_off(inventory, analysis, where)
     found = vendored.find_vendored(
         sorted(files.files),
-        lambda p: files.read(p, vendored.HEAD_CHARS),
+        lambda p: files.read(p, vendored.read_limit(p)),
         inventory.notices,
         where=where,
         project=label.split("@", 1)[0] if label else files.root.name,
     )
     if not found.components:
-        return inventory, (*findings, *cmake_findings)
+        return TreeAnalysis(inventory, (*findings, *cmake_findings), analysis)
     dropped = {c.id for c in inventory.components if found.supersedes(c)}
     inventory = replace(
         inventory,
@@ -526,7 +545,54 @@ def analyze_tree(
     )
     inventory = merge_inventories(inventory, [_only(found.components)])
     kept = tuple(f for f in findings if f.subject not in dropped)
-    return inventory, (*kept, *cmake_findings, *found.findings)
+    return TreeAnalysis(inventory, (*kept, *cmake_findings, *found.findings), analysis)
+
+
+_KERNEL_CONTEXTS = frozenset({"kernel-module", "ebpf"})
+
+
+def _kernel_build_off(
+    inventory: Inventory, analysis: cmake_graph.Analysis, where: Callable[[str], str]
+) -> Inventory:
+    """Kernel code (context ``kernel-module`` or ``ebpf``) of a bundled tree whose directory's
+    ``CMakeLists.txt`` the build does not reach (gated off, or included by nothing) is not
+    built into a kernel module or eBPF program by this build: Falco 0.35.1 sets
+    ``USE_BUNDLED_DRIVER OFF`` for its libs pin and takes the driver from its driver pin.
+    Such code is counted as userspace code of the tree (the userspace libraries compile some
+    of its files: libscap builds ``driver/event_table.c``), with the reason; the kernel
+    context it would have is kept in ``kernel_context``."""
+    out: list[Component] = []
+    for comp in inventory.components:
+        context = comp.prop("context")
+        directory = comp.prop("directory")
+        if comp.kind != ComponentKind.SOURCE or context not in _KERNEL_CONTEXTS or not directory:
+            out.append(comp)
+            continue
+        reach = cmake_graph.not_built(analysis, directory)
+        if reach is None:
+            out.append(comp)
+            continue
+        build = cmake_graph.ENTRY if directory == "." else f"{directory}/{cmake_graph.ENTRY}"
+        if reach.status == cmake_graph.GATED:
+            why = f"it is included only when {reach.via}"
+            opts = cmake_graph.option_text(analysis, reach.options, where)
+            why += f" ({opts})" if opts else ""
+        else:
+            why = "nothing the build reaches includes it"
+        reason = (
+            f"its {context} build ({where(build)}) is not part of this build: {why}; its files "
+            "count as userspace code of the tree"
+        )
+        props = dict(comp.properties)
+        props.update(
+            {
+                "context": "userspace",
+                "context_reason": reason,
+                "kernel_context": f"{context}: {comp.prop('context_reason') or ''}".rstrip(": "),
+            }
+        )
+        out.append(replace(comp, properties=tuple(sorted(props.items()))))
+    return replace(inventory, components=tuple(out))
 
 
 def _only(components: Sequence[Component]) -> Inventory:
@@ -539,9 +605,9 @@ def _only(components: Sequence[Component]) -> Inventory:
 class SourceError(Exception):
     """The source of a bundled tree could not be obtained (becomes a Problem)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: ProblemKind, message: str) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind: ProblemKind = kind
 
 
 def verify_hash(data: bytes, expected: str) -> str:
@@ -667,7 +733,7 @@ class _Walk:
     trees: dict[str, TreeFiles] = field(default_factory=dict)
     """label -> the files of that tree (``""``: the root), to find the line of a pin."""
 
-    def problem(self, comp: Component, kind: str, message: str) -> None:
+    def problem(self, comp: Component, kind: ProblemKind, message: str) -> None:
         ev = comp.evidence[0] if comp.evidence else None
         self.problems.append(
             Problem(ev.path if ev else "", ev.line if ev else 0, kind, message, NAME)
@@ -681,7 +747,15 @@ class _Walk:
         root = self.trees.get("")
         return root.read(path) if root is not None else None
 
-    def descend(self, inventory: Inventory, keys: tuple[str, ...], dirs: tuple[str, ...]) -> None:
+    def descend(
+        self,
+        inventory: Inventory,
+        keys: tuple[str, ...],
+        dirs: tuple[str, ...],
+        settings: Mapping[str, cmake_graph.OptionDef],
+    ) -> None:
+        """Follow the mapped pins of one tree; ``settings``: the cache variables in force in
+        its build (what it and the builds around it set), passed on to the trees it pins."""
         level = len(keys)
         pins = [
             c
@@ -705,7 +779,7 @@ class _Walk:
                     f"{spec.name}@VERSION=PATH",
                 )
                 continue
-            self._follow(comp, spec, keys, dirs, level)
+            self._follow(comp, spec, keys, dirs, level, settings)
 
     def _follow(
         self,
@@ -714,6 +788,7 @@ class _Walk:
         keys: tuple[str, ...],
         dirs: tuple[str, ...],
         level: int,
+        settings: Mapping[str, cmake_graph.OptionDef],
     ) -> None:
         key = tree_key(comp)
         what = f"{comp.name}@{comp.version}" if comp.version else comp.name
@@ -740,6 +815,7 @@ class _Walk:
         except SourceError as exc:
             self.problem(comp, exc.kind, f"{what}: {exc}")
             return
+        tree, how = _kept_subdir(comp, tree, how)
         real = os.path.realpath(tree)
         if real in dirs:
             self.problem(
@@ -751,8 +827,8 @@ class _Walk:
         listed = getattr(run, "files", ())
         files = TreeFiles(Path(real), {c.path: c for c in listed}) if listed else tree_files(tree)
         self.trees[label] = files
-        inventory, findings = analyze_tree(run.inventory, run.findings, files, label)
-        inventory, findings = prefix_tree(inventory, findings, label)
+        analyzed = analyze_tree(run.inventory, run.findings, files, label, settings)
+        inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
         parent_chain = self.chains.get(comp.id) or (
             comp.evidence[0].location if comp.evidence else comp.id
         )
@@ -764,7 +840,8 @@ class _Walk:
         self.parts.append(inventory)
         self.findings.extend(findings)
         self._link(comp, label, entries, how)
-        self.descend(inventory, (*keys, key), (*dirs, real))
+        inner = {**cmake_graph.cache_settings(analyzed.cmake, label), **settings}
+        self.descend(inventory, (*keys, key), (*dirs, real), inner)
 
     def _label(self, comp: Component, key: str) -> str:
         label = tree_label(comp)
@@ -840,6 +917,24 @@ class _Walk:
         return tree, f"archive {url}{checked}"
 
 
+def _kept_subdir(comp: Component, tree: Path, how: str) -> tuple[Path, str]:
+    """The part of a pinned tree the build keeps: a ``PATCH_COMMAND`` that keeps one
+    sub-directory (``source_subdir``, see :mod:`audit.scanners.cmake`) makes that
+    sub-directory the whole tree (Falco's driver pin keeps ``driver/`` of
+    ``falcosecurity/libs``). A tree without it (mapped to the sub-directory already) is used
+    as it is."""
+    subdir = comp.prop("source_subdir")
+    if not subdir:
+        return tree, how
+    sub = tree / subdir
+    real, top = os.path.realpath(sub), os.path.realpath(tree)
+    if not sub.is_dir() or not real.startswith(top + os.sep):
+        return tree, how
+    ev = comp.evidence[0] if comp.evidence else None
+    where = f" at {ev.path}:{comp.prop('source_subdir_line')}" if ev else ""
+    return sub, f"{how}; its {subdir}/ only (the PATCH_COMMAND{where} keeps only that)"
+
+
 def _entries(inventory: Inventory, label: str) -> tuple[str, ...]:
     """What a download's tree contributes to the build, with the evidence of each: its
     top-level build file (or, with none, the CMake files nothing includes) and its source
@@ -875,13 +970,15 @@ def follow_bundled(
     listed = (
         TreeFiles(root.resolve(), {c.path: c for c in files}) if files else tree_files(root, config)
     )
-    inventory, findings = analyze_tree(inventory, findings, listed)
+    analyzed = analyze_tree(inventory, findings, listed)
+    inventory, findings = analyzed.inventory, analyzed.findings
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:
         return inventory, tuple(findings)
     with tempfile.TemporaryDirectory(prefix="depaudit-bundled-") as work:
         walk = _Walk(specs, scan_tree, config, client, depth, Path(work), trees={"": listed})
-        walk.descend(inventory, (), (os.path.realpath(root),))
+        settings = cmake_graph.cache_settings(analyzed.cmake, ROOT_ORIGIN)
+        walk.descend(inventory, (), (os.path.realpath(root),), settings)
     for spec in specs:
         if spec.name not in walk.used:
             walk.problems.append(
@@ -911,6 +1008,7 @@ __all__ = [
     "FETCH",
     "SourceError",
     "SourceSpec",
+    "TreeAnalysis",
     "TreeFiles",
     "analyze_tree",
     "archive_url",

@@ -7,7 +7,6 @@ error (one line on stderr; ``--debug`` shows the traceback).
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import traceback
@@ -354,11 +353,11 @@ def _emit(pairs: Sequence[tuple[str, str | None]], render: Callable[[str], str])
 def _emit_each(pairs: Sequence[tuple[str, str | None]], render: Callable[[str, bool], str]) -> None:
     """:func:`_emit` for renderers that need to know whether they write to a file."""
     for fmt, out in pairs:
-        _emit([(fmt, out)], functools.partial(_render_to, render, out is not None and out != "-"))
 
+        def one(f: str, to_file: bool = out is not None and out != "-") -> str:
+            return render(f, to_file)
 
-def _render_to(render: Callable[[str, bool], str], to_file: bool, fmt: str) -> str:
-    return render(fmt, to_file)
+        _emit([(fmt, out)], one)
 
 
 def _cmd_inventory(args: argparse.Namespace) -> int:

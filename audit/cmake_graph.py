@@ -89,6 +89,11 @@ class OptionDef:
     default: str
     path: str
     line: int
+    cache: bool = False
+    """``set(... CACHE ...)``: a setting the file makes (for the builds it includes)."""
+    parent: str = ""
+    """Set by the build that includes this tree (its label, ``.`` for the scanned root):
+    ``path`` is then a path of that tree."""
 
 
 @dataclass(frozen=True)
@@ -350,7 +355,8 @@ def _set(
     cache = next((i for i, a in enumerate(rest) if not a.quoted and a.value == "CACHE"), None)
     if cache is not None:
         if cache >= 1:
-            options.append(OptionDef(name, expand(rest[0].value, variables)[0], path, cmd.line))
+            value = expand(rest[0].value, variables)[0]
+            options.append(OptionDef(name, value, path, cmd.line, cache=True))
         return
     if rest and not rest[-1].quoted and rest[-1].value == "PARENT_SCOPE":
         rest = rest[:-1]
@@ -597,10 +603,15 @@ class _Resolver:
         return (preferred or found), False
 
 
-def analyze(texts: Mapping[str, str]) -> Analysis:
-    """The include graph, reach and option defaults of one tree's CMake files."""
+def analyze(texts: Mapping[str, str], settings: Mapping[str, OptionDef] | None = None) -> Analysis:
+    """The include graph, reach and option defaults of one tree's CMake files.
+
+    ``settings``: cache variables the build that includes this tree sets before it does
+    (see :func:`cache_settings`); they win over the tree's own ``option()`` defaults, as an
+    ``option()`` never overrides a cache entry that exists."""
     files = {p: file_facts(p, t) for p, t in sorted(texts.items())}
     options = _collect_options(files)
+    options.update(settings or {})
     values = _option_values(options)
     resolver = _Resolver(files)
     links: list[Link] = []
@@ -648,6 +659,35 @@ def analyze(texts: Mapping[str, str]) -> Analysis:
     return Analysis(files, reach, tuple(links), options, values, True)
 
 
+def cache_settings(analysis: Analysis, parent: str) -> dict[str, OptionDef]:
+    """The ``set(NAME value CACHE ...)`` of the files a build reaches: what it decides for
+    the trees it includes (falco-0.35.1 cmake/modules/falcosecurity-libs.cmake:20
+    ``set(USE_BUNDLED_DRIVER OFF CACHE BOOL "")`` before it includes libs' modules).
+    ``parent`` labels the tree they come from. A value built from other variables stays as
+    written (its truth is unknown unless it names a setting)."""
+    out: dict[str, OptionDef] = {}
+    for opt in analysis.options.values():
+        if not opt.cache:
+            continue
+        reach = analysis.reach.get(opt.path)
+        if reach is None or reach.status not in (ENTRY_POINT, INCLUDED):
+            continue
+        out[opt.name] = replace(opt, parent=opt.parent or parent)
+    return out
+
+
+def not_built(analysis: Analysis, directory: str) -> Reach | None:
+    """The reach of ``directory/CMakeLists.txt`` when a build does not reach it: gated, or
+    unused where that can be told; None when it is built or there is no such file."""
+    path = f"{directory}/{ENTRY}" if directory not in ("", ".") else ENTRY
+    reach = analysis.reach.get(path)
+    if reach is None:
+        return None
+    if reach.status == GATED or (reach.status == UNUSED and analysis.judged):
+        return reach
+    return None
+
+
 # Applying it to a tree's inventory --------------------------------------------------------
 
 
@@ -663,13 +703,17 @@ def _same(path: str) -> str:
     return path
 
 
-def _option_text(analysis: Analysis, names: Sequence[str], where: Where) -> str:
+def option_text(analysis: Analysis, names: Sequence[str], where: Where) -> str:
     parts = []
     for name in names:
         opt = analysis.options[name]
         value = analysis.values.get(name)
         shown = "ON" if value is True else "OFF" if value is False else opt.default
-        parts.append(f"option {name} defaults to {shown} ({where(opt.path)}:{opt.line})")
+        if opt.parent:
+            at = opt.path if opt.parent == "." else f"{opt.parent}:{opt.path}"
+            parts.append(f"{name} is set to {shown} by the including build ({at}:{opt.line})")
+        else:
+            parts.append(f"option {name} defaults to {shown} ({where(opt.path)}:{opt.line})")
     return "; ".join(parts)
 
 
@@ -698,12 +742,12 @@ def _declaration(analysis: Analysis, edge: Edge, where: Where) -> _Decl:
         reason = f"declared in {where(facts.path)}, which nothing includes (an unused module)"
         return _Decl(edge, False, reason, condition, names, "unused")
     if reach.status == GATED:
-        opts = _option_text(analysis, reach.options, where)
+        opts = option_text(analysis, reach.options, where)
         reason = f"{where(facts.path)} is included only when {reach.via}"
         reason += f"; {opts}" if opts else ""
         return _Decl(edge, False, reason, reach.via, reach.options, "gated")
     if evaluate_condition(condition, analysis.values) is False:
-        opts = _option_text(analysis, names, where)
+        opts = option_text(analysis, names, where)
         reason = f"downloaded only when {condition}" + (f"; {opts}" if opts else "")
         return _Decl(edge, False, reason, condition, names, "condition")
     return _Decl(edge, True, "", condition, names, "active")
@@ -872,6 +916,8 @@ def _gated_finding(analysis: Analysis, comp: Component, gated: list[_Decl]) -> F
     evidence: set[Evidence] = {x.edge.evidence for x in gated if x.edge.evidence}
     for name in d.options:
         opt = analysis.options[name]
+        if opt.parent:
+            continue  # a line of another tree: named in the message
         facts = analysis.files.get(opt.path)
         evidence.add(Evidence(opt.path, opt.line, facts.line(opt.line) if facts else "", NAME))
     what = f"{comp.name} {comp.version}" if comp.version else comp.name
@@ -915,9 +961,12 @@ __all__ = [
     "SubBuild",
     "analyze",
     "apply",
+    "cache_settings",
     "condition_names",
     "evaluate_condition",
     "file_facts",
+    "not_built",
+    "option_text",
     "superbuilds",
     "truth",
 ]

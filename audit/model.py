@@ -12,7 +12,7 @@ import dataclasses
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 def lookup(properties: tuple[tuple[str, str], ...], key: str) -> str | None:
@@ -149,14 +149,20 @@ class Edge:
     """How the link was made, when it is inferred (e.g. ``label name``, ``docker build -t``)."""
 
 
+ProblemKind = Literal[
+    "skipped", "parse-error", "unreadable", "unresolved", "network", "config", "timeout"
+]
+"""What sort of incompleteness a :class:`Problem` is (mypy checks every use)."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """Something that made the scan incomplete or needs a human: the report lists these."""
 
     path: str
     line: int
-    kind: str
-    """skipped, parse-error, unreadable, unresolved, network, config."""
+    kind: ProblemKind
+    """skipped, parse-error, unreadable, unresolved, network, config, timeout."""
     message: str
     scanner: str = ""
 

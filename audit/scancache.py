@@ -266,6 +266,8 @@ def _decoder(tp: Any) -> Decoder:
         return _identity
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if origin is typing.Literal and all(isinstance(a, _SCALARS) for a in args):
+        return _identity  # e.g. model.ProblemKind: its words, as written
     if origin in (typing.Union, types.UnionType):
         real = [a for a in args if a is not type(None)]
         if len(real) == 1:

@@ -48,6 +48,17 @@ THIRD_PARTY_DIRS = frozenset(
 FOLDER = "third-party-folder"
 INTERMINGLED = "intermingled"
 HEAD_CHARS = 32 * 1024
+WHOLE_FILES = ("modules.txt",)
+"""Read whole, never by their head: a Go ``vendor/modules.txt`` lists hundreds of modules
+(kubernetes' is over 100 KiB)."""
+WHOLE_CHARS = 4 * 1024 * 1024
+
+
+def read_limit(path: str) -> int:
+    """How much of ``path`` :func:`find_vendored` needs: its head, or all of a listing."""
+    return WHOLE_CHARS if path.rsplit("/", 1)[-1] in WHOLE_FILES else HEAD_CHARS
+
+
 _VERSION = re.compile(r"[0-9][0-9A-Za-z.+\-]{0,40}")
 _LICENSE_KINDS = frozenset({"spdx-tag", "prose", "license-text"})
 _MAX_EVIDENCE = 6

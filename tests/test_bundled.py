@@ -1121,3 +1121,79 @@ def test_a_name_without_version_for_two_pins_is_ambiguous(tmp_path: Path) -> Non
             ("cmake/modules/falcosecurity-libs.cmake", "falcosecurity-libs@0.11.3"),
         ]
     ]
+
+
+DUAL = "// SPDX-License-Identifier: GPL-2.0-only OR MIT\n"
+DRIVER_TREE = {
+    "CMakeLists.txt": (
+        'option(USE_BUNDLED_DRIVER "driver" ON)\n'
+        "if(USE_BUNDLED_DRIVER)\n  add_subdirectory(driver)\nendif()\n"
+    ),
+    "driver/CMakeLists.txt": "add_subdirectory(bpf)\n",
+    "driver/main.c": DUAL + 'MODULE_LICENSE("GPL");\n',
+    "driver/bpf/CMakeLists.txt": "",
+    "driver/bpf/probe.c": DUAL + 'char __license[] __bpf_section("license") = "GPL";\n',
+    "driver/modern_bpf/CMakeLists.txt": "",
+    "driver/modern_bpf/x.bpf.c": DUAL + 'char LICENSE[] SEC("license") = "GPL";\n',
+}
+
+
+def test_the_pin_s_patch_command_keeps_one_sub_directory(tmp_path: Path) -> None:
+    """falco-0.35.1 cmake/modules/driver-repo/CMakeLists.txt:29 keeps only driver/."""
+    root, libs = tmp_path / "falco", tmp_path / "libs"
+    write(
+        root,
+        {
+            "CMakeLists.txt": "include(driver)\n",
+            "cmake/driver.cmake": (
+                "ExternalProject_Add(driver\n"
+                '  URL "https://github.com/falcosecurity/libs/archive/5.0.1+driver.tar.gz"\n'
+                '  PATCH_COMMAND sh -c "mv ./driver ../driver.tmp && rm -rf ./* && '
+                'mv ../driver.tmp/* ."\n)\n'
+            ),
+        },
+    )
+    write(libs, {**DRIVER_TREE, "userspace/libscap/scap.c": "int scap;\n"})
+    inventory = build_inventory(root, Config(), sources=(("libs", str(libs)),)).inventory
+    comps = {c.id: c for c in inventory.components}
+    pin = comps["download:github.com/falcosecurity/libs@5.0.1+driver"]
+    assert (pin.prop("source_subdir"), pin.prop("source_subdir_line")) == ("driver", "3")
+    assert pin.prop("bundled_source") == (
+        f"local checkout {libs}, commit not checked: not a git work tree; its driver/ only "
+        "(the PATCH_COMMAND at cmake/driver.cmake:3 keeps only that)"
+    )
+    sources = {c.id: c.prop("context") for c in comps.values() if c.kind.value == "source"}
+    assert sources == {
+        "source:libs@5.0.1+driver": "kernel-module",
+        "source:libs@5.0.1+driver/bpf": "ebpf",
+        # nothing in driver/ adds modern_bpf: it is not built by this pin
+        "source:libs@5.0.1+driver/modern_bpf": "userspace",
+    }
+
+
+def test_the_including_build_s_cache_settings_turn_kernel_code_off(tmp_path: Path) -> None:
+    """falco-0.35.1 cmake/modules/falcosecurity-libs.cmake:20 sets USE_BUNDLED_DRIVER OFF
+    for its libs pin, whose CMakeLists.txt builds driver/ only when it is on."""
+    root, libs = tmp_path / "falco", tmp_path / "libs"
+    files = falco("0.11.3")
+    files["cmake/modules/falcosecurity-libs.cmake"] = (
+        'set(USE_BUNDLED_DRIVER OFF CACHE BOOL "")\n'
+        + files["cmake/modules/falcosecurity-libs.cmake"]
+    )
+    write(root, files)
+    write(libs, DRIVER_TREE)
+    inventory = build_inventory(root, Config(), sources=(("libs", str(libs)),)).inventory
+    driver = next(c for c in inventory.components if c.id == "source:libs@0.11.3/driver")
+    assert driver.prop("context") == "userspace"
+    assert driver.prop("context_reason") == (
+        "its kernel-module build (libs@0.11.3:driver/CMakeLists.txt) is not part of this "
+        "build: it is included only when USE_BUNDLED_DRIVER (USE_BUNDLED_DRIVER is set to OFF "
+        "by the including build (cmake/modules/falcosecurity-libs.cmake:1)); its files count "
+        "as userspace code of the tree"
+    )
+    assert (driver.prop("kernel_context") or "").startswith("kernel-module: MODULE_LICENSE")
+    # without the setting, the tree's own default builds the driver
+    write(root, falco("0.11.3"))
+    inventory = build_inventory(root, Config(), sources=(("libs", str(libs)),)).inventory
+    driver = next(c for c in inventory.components if c.id == "source:libs@0.11.3/driver")
+    assert driver.prop("context") == "kernel-module"

@@ -51,7 +51,7 @@ def test_file_facts_keep_conditions_lines_and_options() -> None:
     assert facts.options == (
         OptionDef("A", "ON", "sub/CMakeLists.txt", 1),
         OptionDef("B", "${A}", "sub/CMakeLists.txt", 2),
-        OptionDef("X", "v", "sub/CMakeLists.txt", 3),
+        OptionDef("X", "v", "sub/CMakeLists.txt", 3, cache=True),
     )
     assert facts.downloads == (
         Download(11, 12, "(NOT WITH_CHISEL) AND MINIMAL_BUILD AND (NOT TARGET curl)"),

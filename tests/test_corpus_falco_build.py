@@ -18,17 +18,45 @@ Facts read from the trees (../shared/corpus; falco-0.35.1 at aa49db45, libs-0.11
   cmake/modules/driver-repo, whose URL is at cmake/modules/driver-repo/CMakeLists.txt:22.
 - cmake/modules/libyaml.cmake:20 downloads libyaml 0.2.5, but no ``include(libyaml)``
   exists in the tree: the module is unused.
+- cmake/modules/driver-repo/CMakeLists.txt:29 ``PATCH_COMMAND sh -c "mv ./driver
+  ../driver.tmp && rm -rf ./* && mv ../driver.tmp/* ."``: the driver pin is libs' driver/
+  only. Its driver/main.c:66 ``MODULE_LICENSE("GPL")`` under the dual GPL-2.0/MIT header
+  (main.c:5) is the kernel module; driver/CMakeLists.txt:169 ``add_subdirectory(bpf)`` builds
+  the legacy eBPF probe (bpf/probe.c:325 license section "GPL"); nothing in driver/ adds
+  modern_bpf/.
+- falcosecurity-libs.cmake:20 ``set(USE_BUNDLED_DRIVER OFF CACHE BOOL "")``; libs-0.11.3
+  CMakeLists.txt:70-78 builds driver/ only ``if(CMAKE_SYSTEM_NAME MATCHES "Linux" AND
+  USE_BUNDLED_DRIVER)``: the libs pin's driver/ is not the kernel module (libscap compiles its
+  tables into userspace: userspace/libscap/CMakeLists.txt:129-131); the modern eBPF probe
+  comes from the libs pin (userspace/libscap/engine/modern_bpf/CMakeLists.txt:23
+  ``add_subdirectory(${LIBSCAP_DIR}/driver/modern_bpf ...)``; license section "GPL" at
+  driver/modern_bpf/license/license.bpf.c:10).
+- libs-0.11.3 downloads curl 8.0.1 (cmake/modules/curl.cmake:46), OpenSSL 1.1.1t
+  (openssl.cmake:31) and elfutils 0.187 (libelf.cmake:32); it copies uthash
+  (userspace/libscap/uthash.h, BSD-1-Clause upstream) and the kernel's UAPI headers
+  (userspace/libscap/compat/bpf.h:1 ``SPDX-License-Identifier: GPL-2.0 WITH
+  Linux-syscall-note``).
+- falco-0.35.1 cmake/modules/GetGitRevisionDescription.cmake:30 "Distributed under the Boost
+  Software License, Version 1.0" (BSL-1.0).
+- The licenses of curl (curl), OpenSSL 1.1.1 (OpenSSL) and elfutils' libelf
+  (GPL-2.0-or-later OR LGPL-3.0-or-later) are in their archives, not in these trees: the
+  audit tests state them as curations, as a maintainer would.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import pytest
 from corpus import Corpus
 
 from audit.bundled import follow_bundled
 from audit.config import Config
-from audit.model import Inventory
-from audit.pipeline import build_inventory
+from audit.model import ComponentResult, Inventory, Report
+from audit.pipeline import AuditOptions, build_inventory, run_audit
 
 LIBS_PIN = "download:github.com/falcosecurity/libs@0.11.3"
 DRIVER_PIN = "download:github.com/falcosecurity/libs@5.0.1+driver"
@@ -134,3 +162,172 @@ def test_each_pin_is_audited_from_its_own_tree(falco_with_pins: Inventory) -> No
         f"{LIBS_REPO}:22 -> libs@0.11.3:cmake/modules/curl.cmake:46"
     )
     assert curl.evidence[0].path == "libs@0.11.3:cmake/modules/curl.cmake"
+
+
+CURL = "download:github.com/curl/curl@curl-8_0_1"
+OPENSSL = "download:github.com/openssl/openssl@OpenSSL_1_1_1t"
+ELFUTILS = "download:sourceware.org/elfutils/ftp/0.187/elfutils-0.187.tar.bz2"
+CURATIONS = f"""
+[[curation]]
+component = "{CURL}"
+license = "curl"
+comment = "curl-8.0.1/COPYING: the curl license"
+
+[[curation]]
+component = "{OPENSSL}"
+license = "OpenSSL"
+comment = "OpenSSL_1_1_1t/LICENSE: the OpenSSL and SSLeay licenses (OpenSSL 1.1.1)"
+
+[[curation]]
+component = "{ELFUTILS}"
+license = "GPL-2.0-or-later OR LGPL-3.0-or-later"
+comment = "elfutils-0.187/libelf: GPL-2.0-or-later OR LGPL-3.0-or-later"
+"""
+
+
+@dataclass(frozen=True)
+class Audited:
+    results: dict[str, ComponentResult]
+    evidence: dict[str, set[str]]
+    """Component id -> its evidence locations (path:line)."""
+
+    def __getitem__(self, cid: str) -> ComponentResult:
+        return self.results[cid]
+
+
+def audit(corpus: Corpus, tmp: Path, as_of: str) -> Audited:
+    curations = tmp / "curations.toml"
+    curations.write_text(CURATIONS)
+    options = AuditOptions(
+        offline=True,
+        cache_path=tmp / "http.sqlite",
+        as_of=date.fromisoformat(as_of),
+        curations=str(curations),
+        sources=both_pins(corpus),
+    )
+    report: Report = run_audit(corpus("falco-0.35.1"), Config(), options)
+    return Audited(
+        {r.component_id: r for r in report.results},
+        {c.id: {e.location for e in c.evidence} for c in report.inventory.components},
+    )
+
+
+@pytest.fixture(scope="module")
+def june_2023(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Audited:
+    return audit(corpus, tmp_path_factory.mktemp("june"), "2023-06-29")
+
+
+def verdict(results: Audited, cid: str) -> tuple[str, str, str]:
+    r = results[cid]
+    return (r.context, r.distribution, r.verdict.status.value)
+
+
+def test_the_kernel_module_and_both_ebpf_probes_need_an_exception(
+    june_2023: Audited,
+) -> None:
+    # the kernel module and the legacy probe: the driver pin (its driver/ only)
+    assert verdict(june_2023, "source:libs@5.0.1+driver") == (
+        "kernel-module",
+        "distributed",
+        "needs-exception",
+    )
+    assert verdict(june_2023, "source:libs@5.0.1+driver/bpf") == (
+        "ebpf",
+        "distributed",
+        "needs-exception",
+    )
+    # the modern probe: the libs pin
+    assert verdict(june_2023, "source:libs@0.11.3/driver/modern_bpf") == (
+        "ebpf",
+        "distributed",
+        "needs-exception",
+    )
+    bpf = june_2023["source:libs@5.0.1+driver/bpf"]
+    assert bpf.license.expression == "GPL-2.0-only OR MIT"
+    assert (
+        "exception blanket-ebpf-gpl (GPL-2.0-only, GPL-2.0-or-later) not counted: approved "
+        "2023-08-31, after the as-of date 2023-06-29"
+    ) in bpf.verdict.reasons
+    evidence = {(e.path, e.line) for e in bpf.license.evidence}
+    assert ("libs@5.0.1+driver:bpf/probe.c", 325) in evidence
+
+
+def test_the_libs_pin_driver_is_not_the_kernel_module(
+    june_2023: Audited,
+) -> None:
+    driver = june_2023["source:libs@0.11.3/driver"]
+    assert verdict(june_2023, "source:libs@0.11.3/driver") == (
+        "userspace",
+        "distributed",
+        "allowed",
+    )
+    assert driver.verdict.election == "MIT"
+    # nothing in the driver pin builds modern_bpf/: not the eBPF probe either
+    assert verdict(june_2023, "source:libs@5.0.1+driver/modern_bpf")[0] == "userspace"
+
+
+@pytest.mark.parametrize(
+    ("cid", "license", "line"),
+    [
+        (CURL, "curl", "libs@0.11.3:cmake/modules/curl.cmake:46"),
+        (OPENSSL, "OpenSSL", "libs@0.11.3:cmake/modules/openssl.cmake:31"),
+        (
+            ELFUTILS,
+            "GPL-2.0-or-later OR LGPL-3.0-or-later",
+            "libs@0.11.3:cmake/modules/libelf.cmake:32",
+        ),
+        ("source:libs@0.11.3/userspace/libscap/uthash.h", "BSD-1-Clause", None),
+        (
+            "source:libs@0.11.3/userspace/libscap/compat#GPL-2.0-only+WITH+Linux-syscall-note",
+            "GPL-2.0-only WITH Linux-syscall-note",
+            None,
+        ),
+        (
+            "source:cmake/modules#BSL-1.0",
+            "BSL-1.0",
+            "cmake/modules/GetGitRevisionDescription.cmake:30",
+        ),
+    ],
+)
+def test_what_libs_bundles_gets_the_policy_s_verdict(
+    june_2023: Audited, cid: str, license: str, line: str | None
+) -> None:
+    """As of 2023-06-29 none of these is on the CNCF allowlist (OpenSSL joined it on
+    2024-12-17), and all ship in userspace."""
+    r = june_2023[cid]
+    assert (r.license.expression, *verdict(june_2023, cid)) == (
+        license,
+        "userspace",
+        "distributed",
+        "needs-exception",
+    )
+    if line is not None:
+        assert line in june_2023.evidence[cid]
+
+
+def test_openssl_is_allowed_once_on_the_allowlist(corpus: Corpus, tmp_path: Path) -> None:
+    later = audit(corpus, tmp_path, "2025-01-01")
+    assert verdict(later, OPENSSL) == ("userspace", "distributed", "allowed")
+
+
+def test_the_pre_release_gate_fails_with_the_kernel_exception_requests(
+    corpus: Corpus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from audit.cli import main
+
+    args = ["scan", str(corpus("falco-0.35.1")), "--offline", "--as-of", "2023-06-29"]
+    for name, path in both_pins(corpus):
+        args += ["--source", f"{name}={path}"]
+    code = main([*args, "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    requests = {
+        (a["properties"]["context"], a["properties"]["components"])
+        for a in report["actions"]
+        if a["kind"] == "request-exception"
+    }
+    assert ("kernel-module", "source:libs@5.0.1+driver") in requests
+    assert (
+        "ebpf",
+        "source:libs@0.11.3/driver/modern_bpf, source:libs@5.0.1+driver/bpf",
+    ) in requests

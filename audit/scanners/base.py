@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
-from audit.model import Evidence, Problem, ScanResult
+from audit.model import Evidence, Problem, ProblemKind, ScanResult
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class SourceFile:
                 return n
         return start
 
-    def problem(self, line: int, kind: str, message: str, scanner: str) -> Problem:
+    def problem(self, line: int, kind: ProblemKind, message: str, scanner: str) -> Problem:
         return Problem(self.path, line, kind, message, scanner)
 
 

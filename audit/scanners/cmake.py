@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from audit.components import build_file_id, download_component, git_component, github_release
-from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
+from audit.model import Component, Edge, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
 
 NAME = "cmake"
@@ -395,7 +395,7 @@ class _Out:
         self.components.append(comp)
         self.edges.append(Edge(self.node, comp.id, Relation.BUNDLES, comp.evidence[0]))
 
-    def problem(self, line: int, kind: str, message: str) -> None:
+    def problem(self, line: int, kind: ProblemKind, message: str) -> None:
         self.problems.append(self.source.problem(line, kind, message, NAME))
 
 
@@ -429,6 +429,10 @@ def _fetch(state: _State, out: _Out, cmd: Command) -> None:
         "FetchContent_Declare" if cmd.name == "fetchcontent_declare" else "ExternalProject_Add"
     )
     props = {"cmake_name": name, "cmake_command": command}
+    patch = _patch_command(cmd.args)
+    if patch is not None:
+        props["source_subdir"] = patch[0]
+        props["source_subdir_line"] = str(patch[1])
     if "URL" in keys:
         found = _resolved(state, out, keys["URL"], "URL")
         if found is None:
@@ -460,6 +464,43 @@ def _fetch(state: _State, out: _Out, cmd: Command) -> None:
         props["overridable"] = _overridable(state, used)
         ev = (out.source.evidence(keys["GIT_REPOSITORY"].line, NAME),)
         out.component(git_component(url, ev, ref=ref or None, props=props))
+
+
+_KEEP_SUBDIR = re.compile(
+    r"mv\s+(?:\./)?(?P<dir>[A-Za-z0-9_.+-]+)/?\s+(?P<tmp>\.\./[A-Za-z0-9_.+-]+)/?\s*&&\s*"
+    r"rm\s+-r?fr?\s+\./\*\s*&&\s*mv\s+(?P=tmp)/\*\s+\./?\s*$"
+)
+_FETCH_KEYWORDS = frozenset(
+    {
+        "URL", "URL_HASH", "URL_MD5", "GIT_REPOSITORY", "GIT_TAG", "SOURCE_DIR", "BINARY_DIR",
+        "PREFIX", "DOWNLOAD_COMMAND", "UPDATE_COMMAND", "CONFIGURE_COMMAND", "BUILD_COMMAND",
+        "INSTALL_COMMAND", "TEST_COMMAND", "DEPENDS", "BUILD_IN_SOURCE", "LOG_DOWNLOAD",
+        "DOWNLOAD_EXTRACT_TIMESTAMP", "CMAKE_ARGS", "CMAKE_CACHE_ARGS", "SOURCE_SUBDIR",
+        "BUILD_BYPRODUCTS", "INSTALL_DIR", "DOWNLOAD_NAME", "DOWNLOAD_DIR", "TIMEOUT",
+    }
+)  # fmt: skip
+
+
+def _patch_command(args: Sequence[Arg]) -> tuple[str, int] | None:
+    """``(directory, line)`` for a ``PATCH_COMMAND`` that keeps one sub-directory of the
+    archive as the whole source tree (falco-0.35.1 cmake/modules/driver-repo/CMakeLists.txt:29:
+    ``sh -c "mv ./driver ../driver.tmp && rm -rf ./* && mv ../driver.tmp/* ."``). Any other
+    patch command is not read."""
+    for i, arg in enumerate(args):
+        if arg.quoted or arg.value != "PATCH_COMMAND":
+            continue
+        words: list[str] = []
+        for word in args[i + 1 :]:
+            if not word.quoted and word.value in _FETCH_KEYWORDS:
+                break
+            words.append(word.value)
+        text = " ".join(words)
+        if text.startswith(("sh -c ", "bash -c ")):
+            text = text.split(" ", 2)[2]
+        m = _KEEP_SUBDIR.fullmatch(text.strip())
+        if m and m["dir"] not in (".", ".."):
+            return m["dir"], arg.line
+    return None
 
 
 def _file_download(state: _State, out: _Out, cmd: Command) -> None:

@@ -11,7 +11,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from audit.model import Component, Edge, Evidence, Node, Notice, Problem, Relation, ScanResult
+from audit.model import (
+    Component,
+    Edge,
+    Evidence,
+    Node,
+    Notice,
+    Problem,
+    ProblemKind,
+    Relation,
+    ScanResult,
+)
 from audit.scanners.base import SourceFile
 
 
@@ -41,7 +51,7 @@ class Collector:
         # Duplicates are dropped in result(), keeping the first of each.
         self.edges.append(Edge(src, dst, relation, self.source.evidence(line, self.scanner), how))
 
-    def problem(self, line: int, kind: str, message: str) -> None:
+    def problem(self, line: int, kind: ProblemKind, message: str) -> None:
         problem = self.source.problem(line, kind, message, self.scanner)
         if problem not in self._problem_set:
             self._problem_set.add(problem)

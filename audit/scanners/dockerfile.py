@@ -28,7 +28,7 @@ from audit.components import (
     image_component,
     parse_image_ref,
 )
-from audit.model import Component, Edge, Evidence, Node, Problem, Relation, ScanResult
+from audit.model import Component, Edge, Evidence, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
 from audit.scanners.dockerfile_text import parse
 from audit.shell import expand_text, scan_script
@@ -129,7 +129,7 @@ class _Builder:
     def evidence(self, line: int) -> Evidence:
         return self.source.evidence(line, NAME)
 
-    def problem(self, line: int, kind: str, message: str) -> None:
+    def problem(self, line: int, kind: ProblemKind, message: str) -> None:
         self.problems.append(self.source.problem(line, kind, message, NAME))
 
     def own_env(self, stage: _Stage, line: int) -> dict[str, str]:

@@ -24,7 +24,7 @@ from audit.components import (
     normalize_pypi_name,
     package_component,
 )
-from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
+from audit.model import Component, Edge, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
 
 NAME = "requirements"
@@ -334,7 +334,7 @@ def parse_pip_line(line: str) -> PipLine:
 def _scan_line(source: SourceFile, number: int, line: str, out: Collector) -> None:
     parsed = parse_pip_line(line)
     for err in parsed.errors:
-        kind = "parse-error" if "needs a value" in err else "skipped"
+        kind: ProblemKind = "parse-error" if "needs a value" in err else "skipped"
         out.add(source.problem(number, kind, err, NAME), Relation.REQUIRES)
     hashes = sorted(v for k, v in parsed.options if k == "--hash")
     for option, value in parsed.options:

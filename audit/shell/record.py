@@ -6,7 +6,16 @@ import posixpath
 from collections.abc import Sequence
 
 from audit.components import for_architecture
-from audit.model import Component, ComponentKind, Edge, Evidence, Problem, Relation, ScanResult
+from audit.model import (
+    Component,
+    ComponentKind,
+    Edge,
+    Evidence,
+    Problem,
+    ProblemKind,
+    Relation,
+    ScanResult,
+)
 from audit.scanners.base import SourceFile
 from audit.shell.options import Arg
 from audit.shell.words import short
@@ -56,7 +65,7 @@ class Recorder:
     def evidence(self, line: int) -> Evidence:
         return self.source.evidence(line, self.scanner)
 
-    def problem(self, line: int, kind: str, message: str) -> None:
+    def problem(self, line: int, kind: ProblemKind, message: str) -> None:
         self.problems.append(Problem(self.source.path, line, kind, message, self.scanner))
 
     def emit(self, comp: Component, relation: Relation, ev: Evidence, how: str = "") -> None:
