@@ -222,14 +222,19 @@ def _first_party(comp: Component) -> bool:
     )
 
 
-def _in_tree(comp: Component) -> str | None:
-    """The directory of source, inside its pinned tree when it comes from one
-    (``libs@0.11.3:driver/bpf`` -> ``driver/bpf``)."""
+def _in_tree(comp: Component, pin: Component | None = None) -> str | None:
+    """The directory of source, inside its pinned repository when it comes from a pinned
+    tree (``libs@0.11.3:driver/bpf`` -> ``driver/bpf``; a tree that is the pin's
+    ``source_subdir`` ``driver`` gives ``driver`` for its top)."""
     directory = source_directory(comp)
     origin = comp.prop("origin")
-    if directory and origin and directory.startswith(f"{origin}:"):
-        return directory[len(origin) + 1 :] or None
-    return directory
+    if not (directory and origin) or (
+        directory != origin and not directory.startswith(f"{origin}:")
+    ):
+        return directory
+    inner = directory[len(origin) + 1 :]
+    subdir = (pin.prop("source_subdir") or "").strip("/") if pin is not None else ""
+    return posixpath.join(subdir, inner).strip("/") if subdir else (inner or None)
 
 
 def _table_name(comp: Component, pin: Component | None) -> str:
@@ -239,7 +244,7 @@ def _table_name(comp: Component, pin: Component | None) -> str:
     if comp.kind == ComponentKind.SOURCE:
         if comp.prop("vendored") == "true" and comp.prop("upstream"):
             return comp.prop("upstream") or comp.name
-        directory = _in_tree(comp) or comp.name
+        directory = _in_tree(comp, pin) or comp.name
         if pin is not None:
             return f"{pin.prop('repository') or pin.name}/{directory}"
         return directory
@@ -251,7 +256,9 @@ def _tree_url(pin: Component) -> str | None:
     repository = pin.prop("repository")
     if not repository or not pin.version or pin.ecosystem != "github":
         return None
-    return f"https://github.com/{repository}/blob/{quote(pin.version, safe='')}"
+    subdir = (pin.prop("source_subdir") or "").strip("/")
+    base = f"https://github.com/{repository}/blob/{quote(pin.version, safe='')}"
+    return f"{base}/{quote(subdir, safe='/')}" if subdir else base
 
 
 def _trees(
@@ -313,7 +320,7 @@ def _row(
         upstream_url=_upstream(repo, comp, pin),
         usage=(*pin.evidence[:1], *comp.evidence) if pin is not None else comp.evidence,
         license=lic.expression or lic.raw or "",
-        purpose=_purpose(comp, result),
+        purpose=_purpose(comp, result, pin),
         version=comp.version,
         inclusion=_inclusion(index, comp, result, pin),
         interaction=_interaction(comp, result),
@@ -331,11 +338,11 @@ def _upstream(repo: RepoInfo, comp: Component, pin: Component | None) -> str:
     return upstream_url(comp)
 
 
-def _purpose(comp: Component, r: ComponentResult) -> str:
+def _purpose(comp: Component, r: ComponentResult, pin: Component | None = None) -> str:
     stated = comp.prop("purpose") or comp.prop("description")
     if stated:
         return stated
-    where = _in_tree(comp) if comp.kind == ComponentKind.SOURCE else None
+    where = _in_tree(comp, pin) if comp.kind == ComponentKind.SOURCE else None
     built = f" built from {where}/" if where else ""
     if r.context == "kernel-module":
         return f"Linux kernel module{built}: the project's driver, loaded into the kernel"
