@@ -271,7 +271,7 @@ def find_vendored(
         components.append(comp)
         findings.append(_intermingled_finding(comp, m, where))
     for folder in sorted(go_vendor):
-        components.extend(_go_modules(folder, read))
+        components.extend(_go_modules(folder, read, notices))
     for unit in sorted(npm):
         package = _npm_package(unit, read)
         if package is not None:
@@ -402,12 +402,23 @@ def _intermingled_finding(comp: Component, m: Match, where: Callable[[str], str]
     )
 
 
-def _go_modules(folder: str, read: Reader) -> list[Component]:
-    """``vendor/modules.txt``: ``# module version`` lines (``=> replacement`` kept apart)."""
+def _go_modules(folder: str, read: Reader, notices: Sequence[Notice] = ()) -> list[Component]:
+    """``vendor/modules.txt``: ``# module version`` lines (``=> replacement`` kept apart).
+
+    The license texts found directly in a module's root, ``vendor/<module>/`` (LICENSE,
+    COPYING, NOTICE…, identified by their text), are that module's license (``license``,
+    several joined with AND), with their lines as evidence: the unit is the module root, so
+    ``vendor/github.com/o/a`` and ``vendor/github.com/o/a/v2`` each keep their own. A module
+    replaced by a local path (``=> ./x``) is the project's own code: it is not a
+    component."""
     path = f"{folder}/modules.txt"
     text = read(path)
     if text is None:
         return []
+    texts: dict[str, dict[str, Evidence]] = {}
+    for n in sorted(notices, key=lambda n: (n.path, n.line)):
+        if n.kind == "license-text" and n.expression and n.path.startswith(folder + "/"):
+            texts.setdefault(_dir(n.path), {}).setdefault(n.expression, n.evidence)
     out: list[Component] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.startswith("# "):
@@ -419,8 +430,17 @@ def _go_modules(folder: str, read: Reader) -> list[Component]:
         ev = Evidence(path, number, line, NAME)
         props = {"vendored": "true", "placement": FOLDER, "folder": folder}
         if "=>" in fields:
-            props["replaced_by"] = " ".join(fields[fields.index("=>") + 1 :])
-        out.append(package_component("golang", module, version, [ev], props))
+            target = " ".join(fields[fields.index("=>") + 1 :])
+            if target.startswith(("./", "../", "/")):
+                continue
+            props["replaced_by"] = target
+        found = texts.get(f"{folder}/{module}", {})
+        evidence = [ev]
+        if found:
+            props["license"] = " AND ".join(_paren(x) for x in sorted(found))
+            props["license_from"] = "license files of the vendored copy"
+            evidence.extend(found[k] for k in sorted(found))
+        out.append(package_component("golang", module, version, evidence, props))
     return out
 
 

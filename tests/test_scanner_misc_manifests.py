@@ -385,3 +385,19 @@ def test_parsers_never_raise(text: str) -> None:
     for scanner, path in ((gitmodules, ".gitmodules"), (gomod, "go.mod"), (npm, "package.json")):
         result = scanner.SCANNER.scan(SourceFile(path, text))
         assert result.nodes[0].id == f"manifest:{path}"
+
+
+def test_gomod_local_replace_of_the_own_repository_is_first_party() -> None:
+    """inspektor-gadget-2024-08 gadgets/trace_dns/go/go.mod:14
+    ``replace github.com/inspektor-gadget/inspektor-gadget => ../../../``."""
+    text = (
+        "module github.com/inspektor-gadget/inspektor-gadget/gadgets/trace_dns\n"
+        "require github.com/inspektor-gadget/inspektor-gadget v0.0.0\n"
+        "replace github.com/inspektor-gadget/inspektor-gadget => ../../../\n"
+    )
+    result = scan(gomod, "go.mod", text, Relation.REQUIRES)
+    assert comps(result) == []
+    (node,) = result.nodes
+    assert node.prop("local_replaces") == (
+        "github.com/inspektor-gadget/inspektor-gadget=>../../../"
+    )

@@ -314,3 +314,49 @@ def test_a_library_is_not_vendored_in_its_own_repository() -> None:
     assert find_vendored(["tinydir.h"], read, project="tinydir") == VendoredFacts((), ())
     (comp,) = find_vendored(["tinydir.h"], read, project="falco").components
     assert (comp.id, comp.prop("placement")) == ("source:tinydir.h", "intermingled")
+
+
+def test_go_module_license_from_its_own_root() -> None:
+    """Each vendored module takes the license texts in ``vendor/<module>/`` only: the unit
+    is the module root, not the directory (``o/a`` and ``o/a/v2`` are two modules)."""
+    files = {
+        "vendor/modules.txt": (
+            "# github.com/o/a v1.0.0\n"
+            "# github.com/o/a/v2 v2.0.0\n"
+            "# github.com/o/none v0.1.0\n"
+            "# example.com/local v0.0.0 => ./local\n"
+        ),
+        "vendor/github.com/o/a/LICENSE": "MIT text\n",
+        "vendor/github.com/o/a/v2/LICENSE": "BSD text\n",
+        "vendor/github.com/o/a/v2/LICENSE.other": "Apache text\n",
+        "vendor/github.com/o/none/x.go": "package none\n",
+    }
+
+    def text(path: str, line: int, expression: str) -> Notice:
+        ev = Evidence(path, line, "…", "notices")
+        return Notice(path, line, "license-text", expression, "…", ev)
+
+    notices = [
+        text("vendor/github.com/o/a/LICENSE", 1, "MIT"),
+        text("vendor/github.com/o/a/v2/LICENSE", 1, "BSD-3-Clause"),
+        text("vendor/github.com/o/a/v2/LICENSE.other", 1, "Apache-2.0"),
+    ]
+    read, _ = reader(files)
+    facts = find_vendored(sorted(files), read, notices)
+    got = {c.id: (c.prop("license"), [e.location for e in c.evidence]) for c in facts.components}
+    assert got == {
+        "golang:github.com/o/a@v1.0.0": (
+            "MIT",
+            ["vendor/modules.txt:1", "vendor/github.com/o/a/LICENSE:1"],
+        ),
+        "golang:github.com/o/a/v2@v2.0.0": (
+            "Apache-2.0 AND BSD-3-Clause",
+            [
+                "vendor/modules.txt:2",
+                "vendor/github.com/o/a/v2/LICENSE.other:1",
+                "vendor/github.com/o/a/v2/LICENSE:1",
+            ],
+        ),
+        "golang:github.com/o/none@v0.1.0": (None, ["vendor/modules.txt:3"]),
+        # example.com/local => ./local: the project's own code, not a component
+    }

@@ -4,7 +4,9 @@ Order, first answer wins:
 
 1. first-party ``source`` components keep their in-repo statement (property ``license``,
    evidence on the component); nothing outranks it;
-2. project curations (:mod:`audit.licenses.curations`);
+2. project curations (:mod:`audit.licenses.curations`), then the license files of a
+   vendored copy in the tree (a Go ``vendor/<module>/LICENSE``: property ``license`` of a
+   ``vendored`` package, see :mod:`audit.vendored`);
 3. images: the curated image table, then an in-repo Dockerfile's
    ``org.opencontainers.image.licenses`` label (:mod:`audit.licenses.oci`);
 4. registries, over the network through one cached :class:`~audit.http.HttpClient`,
@@ -208,6 +210,8 @@ def _local(component: Component, curations: Curations | None) -> LicenseInfo | N
     curated = curations.license_for(component) if curations else None
     if curated is not None:
         return curated
+    if component.prop("vendored") == "true" and component.prop("license"):
+        return _in_repo(component, str(component.prop("license")))
     if component.kind == ComponentKind.SOURCE:
         return LicenseInfo(
             None,

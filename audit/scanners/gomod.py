@@ -2,7 +2,10 @@
 
 Parsed by hand (single directives and ``( ... )`` blocks, quoted paths, ``//`` comments).
 The file's own ``module`` path is first-party. A replaced module keeps its component with
-``replaced_by``; a non-local replacement target becomes its own component (``replaces``).
+``replaced_by``; a non-local replacement target becomes its own component (``replaces``). A
+requirement of the file's own repository (same host/owner/name as its ``module``) replaced
+by a local directory (``=> ../../``, inspektor-gadget's gadgets) is the project's own code:
+no component, listed in the node's ``local_replaces``.
 """
 
 from __future__ import annotations
@@ -138,6 +141,18 @@ def _replace(d: Directive) -> Replace | None:
     )
 
 
+def _is_local(target: str) -> bool:
+    """A replacement by a directory of the file system (``./x``, ``../``, ``/abs``)."""
+    return target.startswith(("./", "../", "/")) or target in (".", "..")
+
+
+def _same_repository(path: str, module: str) -> bool:
+    """``github.com/o/r`` and ``github.com/o/r/gadgets/x``: one repository (host/owner/name).
+    A local copy of another module (``golang.org/x/sys => ../sys``) is not first-party."""
+    head = path.split("/")[:3]
+    return len(head) == 3 and head == module.split("/")[:3]
+
+
 def _replaced_by(replaces: Mapping[str, list[Replace]], path: str, version: str) -> str | None:
     for r in replaces.get(path, []):
         if r.old_version in (None, version):
@@ -180,6 +195,7 @@ class GoModScanner:
                     replaces.setdefault(r.old, []).append(r)
         components: list[Component] = []
         edges: list[Edge] = []
+        local: list[str] = []
 
         def add(comp: Component) -> None:
             components.append(comp)
@@ -198,6 +214,9 @@ class GoModScanner:
                 if d.comment.split(";", 1)[0].strip() == "indirect":
                     props["scope"] = "indirect"
                 replaced = _replaced_by(replaces, path, version)
+                if replaced and _is_local(replaced) and _same_repository(path, module):
+                    local.append(f"{path}=>{replaced}")
+                    continue  # the project's own code in this repository: not third-party
                 if replaced:
                     props["replaced_by"] = replaced
                 ev = (source.evidence(d.line, NAME),)
@@ -209,7 +228,12 @@ class GoModScanner:
                 ev = (source.evidence(d.line, NAME),)
                 props = {"replaces": f"{r.old}@{r.old_version}" if r.old_version else r.old}
                 add(package_component("golang", r.new, r.new_version, ev, props))
-        node_props = {"format": "go.mod", "module": module, "go": go_version}
+        node_props = {
+            "format": "go.mod",
+            "module": module,
+            "go": go_version,
+            "local_replaces": ",".join(local),
+        }
         node = Node(
             node_id,
             "manifest",
