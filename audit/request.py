@@ -44,6 +44,7 @@ from audit.model import (
     Status,
     to_jsonable,
 )
+from audit.weburl import link_target
 
 _T = TypeVar("_T")
 
@@ -566,7 +567,7 @@ def evidence_url(req: ExceptionRequest, evidence: Evidence) -> str | None:
 
 
 def _location(req: ExceptionRequest, evidence: Evidence) -> str:
-    url = evidence_url(req, evidence)
+    url = link_target(evidence_url(req, evidence))
     return f"[{evidence.location}]({url})" if url else evidence.location
 
 
