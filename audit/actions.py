@@ -51,6 +51,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from audit.components import normalize_pypi_name, parse_image_ref
 from audit.config import Config
@@ -77,6 +78,7 @@ from audit.model import (
     Severity,
     Status,
 )
+from audit.policy.waivers import Waiver
 
 KIND_ORDER: dict[ActionKind, int] = {
     ActionKind.REMOVE: 0,
@@ -775,3 +777,42 @@ def _elect(comp: Component, result: ComponentResult) -> Action:
         evidence=_evidence(comp.evidence),
         properties=_props(election=election, where=ELECTION_WHERE, text=text),
     )
+
+
+def finding_kinds(action: Action) -> tuple[str, ...]:
+    """What a finding waiver matches an action by: the finding kinds a ``fix-notice`` carries
+    (``license-conflict``, ``missing-license-file``), ``unknown-license`` for an
+    ``add-curation``; none for the other decisions (license waivers cover those)."""
+    if action.kind == ActionKind.FIX_NOTICE:
+        return tuple(k for k in (action.prop("notice") or "").split(JOIN) if k)
+    if action.kind == ActionKind.ADD_CURATION:
+        return ("unknown-license",)
+    return ()
+
+
+def waive_findings(
+    actions: Sequence[Action], waivers: Iterable[Waiver], *, as_of: date | None, project: str | None
+) -> tuple[tuple[Action, ...], frozenset[str]]:
+    """The actions without those a finding waiver in force covers (see
+    :mod:`audit.policy.waivers`), and the ids of the waivers that covered one."""
+    finding_waivers = [w for w in waivers if w.finding and w.in_force(as_of, project)]
+    if not finding_waivers:
+        return tuple(actions), frozenset()
+    kept: list[Action] = []
+    used: set[str] = set()
+    for action in actions:
+        kinds = finding_kinds(action)
+        targets = [action.target, *(action.prop("components") or "").split(JOIN)]
+        hit = next(
+            (
+                w
+                for w in finding_waivers
+                if kinds and all(w.covers_review(kinds, t) for t in targets if t)
+            ),
+            None,
+        )
+        if hit is not None:
+            used.add(hit.id)
+            continue
+        kept.append(action)
+    return tuple(kept), frozenset(used)

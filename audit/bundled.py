@@ -650,12 +650,18 @@ def _refs(version: str) -> list[str]:
 
 
 def git_archive(
-    mirror: Path, version: str, *, max_bytes: int = MAX_ARCHIVE_BYTES, shown: str | None = None
+    mirror: Path,
+    version: str,
+    *,
+    max_bytes: int = MAX_ARCHIVE_BYTES,
+    shown: str | None = None,
+    prefix: str = "",
 ) -> tuple[str, bytes]:
     """``(commit, tar bytes)`` of ``version`` read from a git repository, with the safe git
     of :mod:`audit.safegit` (no hook, fsmonitor, transport or filter driver runs).
 
-    ``shown`` names the mirror in messages (default: its path)."""
+    ``shown`` names the mirror in messages (default: its path); ``prefix`` (``dir/``) is put
+    before every path in the archive."""
     name = shown or str(mirror)
     if not mirror.is_dir():
         raise SourceError("config", f"git mirror {name} is not a directory")
@@ -676,7 +682,8 @@ def git_archive(
     if not commit or not _HEX.fullmatch(commit):
         raise SourceError("unresolved", f"{version} is not a commit of the git mirror {name}")
     try:
-        proc = popen_git(mirror, *filters, "archive", "--format=tar", commit)
+        options = (f"--prefix={prefix}",) if prefix else ()
+        proc = popen_git(mirror, *filters, "archive", "--format=tar", *options, commit)
     except OSError as exc:
         raise SourceError("unreadable", f"cannot run git: {exc}") from None
     assert proc.stdout is not None

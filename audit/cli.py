@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 from audit import __version__
 from audit.errors import InputError
 from audit.gcpause import tuned
+from audit.policy.policy import CONTEXTS, DISTRIBUTIONS
 
 if TYPE_CHECKING:
     from audit.config import Config
     from audit.history import RunInfo
-    from audit.http import HttpClient
+    from audit.http import Endpoints, HttpClient
     from audit.model import Report
     from audit.scan import ScanSettings
 
@@ -33,19 +34,26 @@ EXIT_ERROR = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        raise InputError(message)
+        # one line, as for every other error; the usage is one --help away
+        raise InputError(f"{message} (see `{self.prog} --help`)")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
     p.add_argument("--config", type=Path, help="configuration file (default: PATH/.depaudit.toml)")
+    _format_options(p, formats, default)
+
+
+def _format_options(p: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
+    """``--format`` (its choices listed in --help), ``--output`` and ``--debug``."""
+    p.set_defaults(format_choices=tuple(formats), default_format=default)
     p.add_argument(
         "--format",
         "-f",
         action="append",
         dest="formats",
         metavar="FORMAT",
-        help="output format (repeatable, paired with --output)",
+        help=f"output format: {', '.join(formats)} (default: {default}, or the one --output's"
+        " extension names; repeatable, paired with --output)",
     )
     p.add_argument(
         "--output",
@@ -53,9 +61,17 @@ def _common(p: argparse.ArgumentParser) -> None:
         action="append",
         dest="outputs",
         metavar="FILE",
-        help="write to FILE instead of stdout (repeatable, one per --format)",
+        help="write to FILE instead of stdout (repeatable, one per --format; checked writable"
+        " before the audit starts)",
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    _debug_option(p)
+
+
+def _debug_option(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a subcommand's own default must not undo `depaudit --debug COMMAND`
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors"
+    )
     p.add_argument(
         "--no-progress",
         action="store_true",
@@ -97,6 +113,15 @@ def _path_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _endpoint(text: str) -> tuple[str, str]:
+    from audit.endpoints import parse_arg
+
+    try:
+        return parse_arg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _source(text: str) -> tuple[str, str]:
     from audit.bundled import parse_source_arg
 
@@ -112,12 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dependency and license audit: inventory, policy, actions.",
     )
     parser.add_argument("--version", action="version", version=f"depaudit {__version__}")
+    _debug_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     scan = sub.add_parser("scan", help="the full audit (exit 0 clean, 1 findings, 2 error)")
     _path_arg(scan)
-    _common(scan)
+    _common(scan, report_formats(), "text")
     _audit_options(scan)
     scan.add_argument(
         "--fail-on",
@@ -130,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="REPORT",
         help="a previous JSON report: only new findings fail the run",
+    )
+    scan.add_argument(
+        "--base",
+        metavar="REF",
+        help="pull-request gate: also audit the tree at git REF (read with git archive, "
+        "nothing run from it); only what is new or worse here fails the run, and the text "
+        "and markdown reports end with what changed",
     )
     scan.add_argument(
         "--strict",
@@ -154,16 +187,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     inv = sub.add_parser("inventory", help="components and their graph (no network)")
     _path_arg(inv)
-    _common(inv)
+    _common(inv, INVENTORY_FORMATS, "json")
     inv.set_defaults(func=_cmd_inventory)
 
     lic = sub.add_parser("license", help="evaluate one license expression")
     lic.add_argument("expression", help="an SPDX license expression, e.g. 'GPL-2.0-only OR MIT'")
     lic.add_argument(
-        "--context", default="userspace", help="execution context (default: userspace)"
+        "--context",
+        default="userspace",
+        choices=CONTEXTS,
+        help=f"execution context: {', '.join(CONTEXTS)} (default: userspace)",
     )
     lic.add_argument(
-        "--distribution", default="distributed", help="distribution model (default: distributed)"
+        "--distribution",
+        default="distributed",
+        choices=DISTRIBUTIONS,
+        help=f"distribution model: {', '.join(DISTRIBUTIONS)} (default: distributed)",
     )
     lic.add_argument("--project", help="the project asking (exceptions can be per project)")
     lic.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
@@ -178,21 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     lic.add_argument("--waivers", metavar="FILE")
     lic.add_argument("--offline", action="store_true")
     _timeout_option(lic)
-    lic.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
-    lic.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
-    lic.add_argument("--debug", action="store_true")
+    _format_options(lic, ("text", "json"), "text")
     lic.set_defaults(func=_cmd_license)
 
     exp = sub.add_parser("explain", help="the evidence and reasons behind one verdict")
     exp.add_argument("id", help="a component id or name (e.g. avocado-framework)")
     _path_arg(exp)
-    _common(exp)
+    _common(exp, ("text", "json"), "text")
     _audit_options(exp)
     exp.set_defaults(func=_cmd_explain)
 
     req = sub.add_parser("request", help="license exception request bodies (Markdown/JSON)")
     _path_arg(req)
-    _common(req)
+    _common(req, ("markdown", "json"), "markdown")
     _audit_options(req)
     req.add_argument(
         "--component",
@@ -233,14 +270,25 @@ def _history_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     dif.add_argument("run_b", nargs="?", metavar="RUN_B", help="(default: the newest run)")
     dif.add_argument("--db", type=Path, metavar="DB", help=db_help)
-    for p, func in ((hist, _cmd_history), (dif, _cmd_diff)):
-        p.add_argument("--format", "-f", action="append", dest="formats", metavar="FORMAT")
-        p.add_argument("--output", "-o", action="append", dest="outputs", metavar="FILE")
-        p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    from audit.report.diff import FORMATS as DIFF_FORMATS
+    from audit.report.diff import HISTORY_FORMATS
+
+    for p, func, formats in (
+        (hist, _cmd_history, HISTORY_FORMATS),
+        (dif, _cmd_diff, DIFF_FORMATS),
+    ):
+        _format_options(p, formats, "text")
         p.set_defaults(func=func)
 
 
 FAIL_ON = ("unknown", "needs-exception", "denied", "never")
+INVENTORY_FORMATS = ("json", "text", "cyclonedx", "spdx")
+
+
+def report_formats() -> tuple[str, ...]:
+    from audit.report.registry import names
+
+    return names()
 
 
 def _date(text: str) -> date:
@@ -309,6 +357,22 @@ def _audit_options(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="HTTP cache directory (default: $DEPAUDIT_CACHE_DIR or ~/.cache/depaudit)",
     )
+    p.add_argument(
+        "--image-labels",
+        action="store_true",
+        help="read the org.opencontainers.image.licenses label of images from their registries"
+        " (anonymous pulls of manifest and config; off by default)",
+    )
+    p.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        type=_endpoint,
+        metavar="NAME=URL",
+        help="ask a mirror instead: NAME is pypi, depsdev, clearlydefined, github, docker_hub or "
+        "registry:HOST (repeatable; over $DEPAUDIT_ENDPOINT_<NAME>, [endpoints] in the "
+        "configuration and in ~/.config/depaudit/config.toml)",
+    )
     _timeout_option(p)
 
 
@@ -323,19 +387,46 @@ def _root(path: Path) -> Path:
 def _outputs(
     args: argparse.Namespace, default: str, allowed: Sequence[str]
 ) -> list[tuple[str, str | None]]:
-    formats = args.formats or [default]
+    """``--format``/``--output`` pairs; a format left out is the one the output's extension
+    names (``-o sbom.cdx.json``), else ``default``. Every output is checked writable now, so
+    that a bad path fails before the audit rather than after it."""
+    from audit.report.registry import infer_format
+
     outputs = args.outputs or []
+    formats = list(args.formats or [])
     for f in formats:
         if f not in allowed:
             raise InputError(f"unknown --format {f!r} (choose from {', '.join(allowed)})")
-    if len(outputs) > len(formats):
+    if formats and len(outputs) > len(formats):
         raise InputError("more --output than --format options")
+    if not formats:
+        formats = [infer_format(out, tuple(allowed)) or default for out in outputs] or [default]
     if len(formats) > 1 and len(outputs) < len(formats) - 1:
         raise InputError("several --format options need an --output for all but one")
     pairs: list[tuple[str, str | None]] = []
     for i, f in enumerate(formats):
         pairs.append((f, outputs[i] if i < len(outputs) else None))
+    for _, out in pairs:
+        if out is not None and out != "-":
+            _check_writable(Path(out))
     return pairs
+
+
+def _check_writable(path: Path) -> None:
+    """InputError naming ``path`` unless a file can be written there."""
+    import os
+
+    if path.is_dir():
+        raise InputError("cannot write: is a directory", path=str(path))
+    if path.exists():
+        ok = os.access(path, os.W_OK)
+    else:
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError("cannot write: no such directory", path=str(path))
+        ok = os.access(parent, os.W_OK | os.X_OK)
+    if not ok:
+        raise InputError("cannot write: permission denied", path=str(path))
 
 
 def _emit(pairs: Sequence[tuple[str, str | None]], render: Callable[[str], str]) -> None:
@@ -367,7 +458,7 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     from audit.report import inventory as render
 
     root = _root(args.path)
-    pairs = _outputs(args, "json", ("json", "text"))
+    pairs = _outputs(args, "json", INVENTORY_FORMATS)
     config = _config(args, root)
     with tuned():
         run = build_inventory(root, config, display_root=str(args.path), sources=tuple(args.source))
@@ -383,6 +474,12 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
     def render_fmt(fmt: str) -> str:
         if fmt == "text":
             return render.render_text(run.inventory, removals, run.findings)
+        if fmt in ("cyclonedx", "spdx"):
+            from audit.pipeline import inventory_report
+            from audit.report.registry import render as render_report
+
+            report = inventory_report(root, config, run, display_root=str(args.path))
+            return render_report(fmt, report)
         return render.render_json(render.inventory_document(run.inventory, removals, run.findings))
 
     _emit(pairs, render_fmt)
@@ -404,12 +501,16 @@ def _config(args: argparse.Namespace, root: Path) -> Config:
     return config
 
 
-def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
+def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, Report]:
+    """Audit PATH, or ``tree`` (the base of ``--base``) with PATH's configuration."""
     from audit.pipeline import AuditOptions, run_audit
 
     root = _root(args.path)
     config = _config(args, root)
     cache = args.cache_dir / "http.sqlite" if args.cache_dir else None
+    from audit.endpoints import resolve as resolve_endpoints
+
+    endpoints = resolve_endpoints(config.endpoints, args.endpoint)
     options = AuditOptions(
         policy=args.policy,
         exceptions=tuple(args.exceptions),
@@ -419,15 +520,21 @@ def _audit(args: argparse.Namespace) -> tuple[Config, Report]:
         as_of=args.as_of,
         offline=args.offline,
         cache_path=cache,
+        endpoints=endpoints,
+        registry_labels=args.image_labels,
         sources=tuple(args.source),
     )
     from audit.progress import scan_progress
 
     # without --timeout, run_audit makes its own client (the library's defaults)
-    client = None if args.timeout is None else _http_client(cache, args.offline, args.timeout)
+    client = None
+    if args.timeout is not None:
+        client = _http_client(cache, args.offline, args.timeout, endpoints)
     # a bar on stderr for long scans, when it is a terminal
     with scan_progress(enabled=not getattr(args, "no_progress", False)), tuned():
-        report = run_audit(root, config, options, display_root=str(args.path), client=client)
+        report = run_audit(
+            tree or root, config, options, display_root=str(args.path), client=client
+        )
     return config, report
 
 
@@ -440,11 +547,28 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     default = "text"
     pairs = _outputs(args, default, tuple(FORMATS))
+    if args.base is not None and args.baseline is not None:
+        raise InputError("--base and --baseline both say what is known: give one")
     config, report = _audit(args)
     history = _record_history(args, report)
     new_keys: set[str] | None = None
+    known: frozenset[str] | None = None
+    base_section: Callable[[str], str] | None = None
     if args.baseline is not None:
-        diff = compare([action_key(a) for a in report.actions], load_baseline(args.baseline))
+        known = load_baseline(args.baseline)
+    elif args.base is not None:
+        from audit.prgate import base_tree, render_base_diff
+
+        with base_tree(_root(args.path), args.base) as tree:
+            _, base_report = _audit(args, tree.root)
+        known = frozenset(action_key(a) for a in base_report.actions)
+        head = report
+
+        def base_section(fmt: str) -> str:
+            return render_base_diff(fmt, base_report, head, tree)
+
+    if known is not None:
+        diff = compare([action_key(a) for a in report.actions], known)
         report = replace(report, actions=mark_new(report.actions, diff))
         new_keys = set(diff.new)
     fail_on = args.fail_on or config.fail_on or "needs-exception"
@@ -461,7 +585,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     def render_fmt(fmt: str, to_file: bool) -> str:
         tty = not to_file and sys.stdout.isatty()
-        return render(
+        text = render(
             fmt,
             report,
             color=tty and not os.environ.get("NO_COLOR"),
@@ -469,6 +593,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             history=history,
         )
+        if base_section is not None and fmt in ("text", "markdown"):
+            text += "\n" + base_section(fmt)
+        return text
 
     _emit_each(pairs, render_fmt)
     files = [out for _fmt, out in pairs if out not in (None, "-")]
@@ -501,22 +628,20 @@ def _cmd_license(args: argparse.Namespace) -> int:
 
     from audit.model import STATUS_SEVERITY, Status, to_jsonable
     from audit.policy import (
-        CONTEXTS,
-        DISTRIBUTIONS,
         bundled_exceptions,
         evaluate,
         load_exceptions,
         load_policy,
         load_waivers,
     )
+    from audit.policy.expressions import parse_expression
 
     pairs = _outputs(args, "text", ("text", "json"))
-    if args.context not in CONTEXTS:
-        raise InputError(f"unknown --context {args.context!r} (choose from {', '.join(CONTEXTS)})")
-    if args.distribution not in DISTRIBUTIONS:
-        raise InputError(
-            f"unknown --distribution {args.distribution!r} (choose from {', '.join(DISTRIBUTIONS)})"
-        )
+    parsed = parse_expression(args.expression)
+    if parsed.problem and (
+        parsed.problem.startswith("cannot parse") or parsed.problem.startswith("empty")
+    ):
+        raise InputError(f"not an SPDX license expression: {args.expression!r} ({parsed.problem})")
     if args.policy and (args.policy.endswith(".toml") or "/" in args.policy):
         policy = load_policy(Path(args.policy))
     else:
@@ -563,13 +688,24 @@ def _cmd_license(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if bad else EXIT_CLEAN
 
 
-def _http_client(cache_path: Path | None, offline: bool, timeout: float | None) -> HttpClient:
+def _http_client(
+    cache_path: Path | None,
+    offline: bool,
+    timeout: float | None,
+    endpoints: Endpoints | None = None,
+) -> HttpClient:
     """An HTTP client; ``timeout`` (``--timeout``) is the connect and the read timeout."""
     from audit.http import HttpClient
 
     if timeout is None:
-        return HttpClient(cache_path, offline=offline)
-    return HttpClient(cache_path, offline=offline, connect_timeout=timeout, read_timeout=timeout)
+        return HttpClient(cache_path, offline=offline, endpoints=endpoints)
+    return HttpClient(
+        cache_path,
+        offline=offline,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        endpoints=endpoints,
+    )
 
 
 def _fetcher(offline: bool, timeout: float | None = None) -> Callable[[str], object]:

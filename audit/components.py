@@ -141,7 +141,7 @@ def image_component(
     namespace, _, name = repo.rpartition("/")
     qualifiers: dict[str, str] = {}
     if ref.registry:
-        qualifiers["repository_url"] = f"{ref.registry}/{repo}"
+        qualifiers["repository_url"] = ref.registry  # the registry host only (purl spec)
     if ref.tag and ref.digest:
         qualifiers["tag"] = ref.tag
     version = ref.digest or ref.tag or "latest"

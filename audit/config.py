@@ -41,6 +41,9 @@ class Config:
     fail_on: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     """Bundled component name -> local checkout path."""
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """``[endpoints]``: service name (``pypi``, ``registry:quay.io``…) -> base URL (see
+    :mod:`audit.endpoints`); a repository's own are used only with ``--allow-config-urls``."""
     from_repository: bool = False
     """True when the scanned repository supplied it (not ``--config``): see :func:`confine`."""
     confined: bool = False
@@ -51,7 +54,7 @@ class Config:
 
 _STR_LISTS = ("exclude", "exceptions", "remove", "published_images")
 _STRS = ("project", "policy", "waivers", "curations", "fail_on")
-_KNOWN = {*_STR_LISTS, *_STRS, "max_file_size", "replace", "sources"}
+_KNOWN = {*_STR_LISTS, *_STRS, "max_file_size", "replace", "sources", "endpoints"}
 
 
 def _expect(cond: bool, path: str, key: str, what: str) -> None:
@@ -109,6 +112,10 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
         for k, v in table.items():
             _expect(isinstance(v, str), path, f"sources.{k}", "a path string")
         kw["sources"] = dict(table)
+    if "endpoints" in data:
+        from audit.endpoints import parse_table
+
+        kw["endpoints"] = parse_table(data["endpoints"], path)
     return Config(**kw)
 
 
@@ -125,7 +132,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         return parse_config(data, str(explicit))
     own = root / CONFIG_NAME
     if own.is_file() and not own.is_symlink():
-        config = parse_config(_load_toml(own, CONFIG_NAME), f"{CONFIG_NAME}")
+        config = parse_config(_load_toml(own, CONFIG_NAME), CONFIG_NAME)
         return replace(config, from_repository=True)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file() and not pyproject.is_symlink():
@@ -154,8 +161,9 @@ def confine(
     - ``policy``, ``waivers``, ``curations``, file ``exceptions`` and ``[sources]`` paths
       must be relative and stay inside ``root`` once symlinks are resolved (ConfigError
       otherwise); they are returned absolute;
-    - ``exceptions`` URLs and ``@fetch`` sources are kept only with ``allow_urls`` (the
-      command line's ``--allow-config-urls``), else dropped with a warning;
+    - ``exceptions`` URLs, ``@fetch`` sources and ``[endpoints]`` are kept only with
+      ``allow_urls`` (the command line's ``--allow-config-urls``), else dropped with a
+      warning;
     - ``max_file_size`` may only lower ``max_file_size`` (the default limit): a higher
       value is ignored, with a warning.
     """
@@ -201,6 +209,12 @@ def confine(
         path, auto = (value[: -len("@auto")], "@auto") if value.endswith("@auto") else (value, "")
         sources[name] = str(inside_root(root, path, config=where, key=f"sources.{name}")) + auto
     changes["sources"] = sources
+    if config.endpoints and not allow_urls:
+        warnings.append(
+            f"{where}: [endpoints] not used: the repository's configuration may send "
+            f"depaudit's requests elsewhere only with {ALLOW_URLS_FLAG}"
+        )
+        changes["endpoints"] = {}
     if max_file_size is not None and (config.max_file_size or 0) > max_file_size:
         warnings.append(
             f"{where}: max_file_size = {config.max_file_size} ignored: the repository's "

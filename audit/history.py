@@ -491,11 +491,9 @@ def diff_pair(conn: sqlite3.Connection, a: str | None, b: str | None) -> tuple[i
 
 def commit_date(root: Path, commit: str | None) -> str | None:
     """The committer date (ISO 8601) of ``commit`` in the repository at ``root``, or None."""
-    if not commit:
-        return None
-    from audit.repo import _git
+    from audit import repo
 
-    return _git(root, "show", "-s", "--format=%cI", commit, "--")
+    return repo.commit_date(root, commit)
 
 
 def record_report(db: Path, report: Report, root: Path) -> tuple[RunInfo, ...]:

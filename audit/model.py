@@ -440,8 +440,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
-    """One audit: the inventory and every conclusion drawn from it. No timestamps, so that
-    two runs over the same tree are identical."""
+    """One audit: the inventory and every conclusion drawn from it. Its one timestamp,
+    ``created``, is reproducible wherever it can be (see the field)."""
 
     root: str
     project: str | None
@@ -458,6 +458,10 @@ class Report:
     repository: RepoInfo = RepoInfo()
     warnings: tuple[str, ...] = ()
     """Non-fatal notes, e.g. exception records skipped."""
+    created: str | None = None
+    """When the SBOMs say they were made (ISO 8601, UTC): ``SOURCE_DATE_EPOCH``, else the
+    as-of date, else the commit's date, else the time of the run. Not in the JSON report,
+    so that it does not change the report's digest."""
     outcome: Outcome | None = None
     """The exit code and why, once the command line has applied ``--fail-on``."""
     notes: tuple[Note, ...] = ()

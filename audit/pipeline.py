@@ -6,6 +6,7 @@ stage logic lives here. The CLI calls these.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,15 @@ from audit.gitindex import pin_submodules
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
 from audit.licenses.sources import group_sources
-from audit.model import ComponentResult, Finding, Inventory, Report, Status, Verdict
+from audit.model import (
+    ComponentResult,
+    Finding,
+    Inventory,
+    PolicyInfo,
+    Report,
+    Status,
+    Verdict,
+)
 from audit.scan import prestart, scan
 
 if TYPE_CHECKING:
@@ -59,6 +68,29 @@ def build_inventory(
     return InventoryRun(inventory, findings)
 
 
+def inventory_report(
+    root: Path, config: Config, run: InventoryRun, *, display_root: str | None = None
+) -> Report:
+    """The inventory alone as a Report, for the SBOM formats of ``depaudit inventory``: no
+    licenses resolved (only what components state themselves), no policy, no actions."""
+    from audit.repo import created_time, default_project_name, repo_info
+
+    repository = repo_info(root)
+    return Report(
+        root=display_root or str(root),
+        project=config.project or default_project_name(root, repository),
+        as_of=None,
+        policy=PolicyInfo(name=""),
+        inventory=run.inventory,
+        results=(),
+        actions=(),
+        findings=run.findings,
+        incomplete=tuple(sorted(run.inventory.problems)),
+        repository=repository,
+        created=created_time(root, None, os.environ),
+    )
+
+
 def _build_tree(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
     """Discover, scan and link one tree (no network)."""
     found = discover(
@@ -94,6 +126,8 @@ class AuditOptions:
     offline: bool = False
     cache_path: Path | None = None
     endpoints: Endpoints | None = None
+    registry_labels: bool = False
+    """Read images' license labels from their registries (``--image-labels``)."""
     sources: tuple[tuple[str, str], ...] = ()
     """``--source NAME=PATH[@auto]`` / ``NAME=@fetch`` mappings (see audit.bundled)."""
 
@@ -154,7 +188,7 @@ def _audit(
     display_root: str | None,
     http: HttpClient,
 ) -> Report:
-    from audit.actions import plan
+    from audit.actions import plan, waive_findings
     from audit.context import Classifier
     from audit.graph import GraphIndex
     from audit.licenses.curations import Curations, find_curations, load_curations
@@ -164,8 +198,9 @@ def _audit(
         expired_waivers,
         load_exceptions,
         load_waivers,
+        unused_waivers,
     )
-    from audit.repo import repo_info
+    from audit.repo import created_time, default_project_name, repo_info
 
     policy = _policy(options, config, root)
     as_of = options.as_of or date.today()
@@ -197,6 +232,7 @@ def _audit(
         client=http,
         offline=options.offline,
         inventory=inventory,
+        registry_labels=options.registry_labels,
     )
     classifier = Classifier.build(index, config.published_images)
     project = options.project or config.project
@@ -224,21 +260,34 @@ def _audit(
         )
     incomplete = tuple(sorted({*inventory.problems, *resolved.problems}))
     planned = plan(inventory, results, run.findings, incomplete, config, index)
+    actions, waived = waive_findings(planned.actions, waivers, as_of=as_of, project=project)
     warnings = [*config.warnings, *registry.warnings]
     for w in expired_waivers(waivers, as_of):
         warnings.append(f"waiver expired on {w.expires}: {w.describe()}")
+    covering = {x.strip() for r in results for x in r.verdict.exception.split(",") if x.strip()}
+    for w in unused_waivers(waivers, covering | waived, as_of):
+        warnings.append(
+            f"waiver {w.id} ({w.path}) matched nothing in this audit: remove it, or fix its"
+            " component, license or finding pattern"
+        )
+    repository = repo_info(root)
     return Report(
         root=display_root or str(root),
-        project=project,
+        # only an explicit project name selects per-project exceptions (above); the default
+        # name (the repository's, or the folder's) only names the report
+        project=project or default_project_name(root, repository),
         as_of=options.as_of.isoformat() if options.as_of else None,
         policy=policy.info(),
         inventory=inventory,
         results=tuple(results),
-        actions=planned.actions,
+        actions=actions,
         findings=run.findings,
         incomplete=incomplete,
-        repository=repo_info(root),
+        repository=repository,
         warnings=tuple(warnings),
+        created=created_time(
+            root, options.as_of.isoformat() if options.as_of else None, os.environ
+        ),
         notes=planned.notes,
     )
 

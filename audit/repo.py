@@ -8,6 +8,8 @@ the scanned repository runs. Any failure gives ``RepoInfo()`` (unknown), never a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
 from audit.model import RepoInfo
@@ -51,3 +53,47 @@ def repo_info(root: Path) -> RepoInfo:
         commit=commit,
         prefix="" if prefix == "." else prefix,
     )
+
+
+def default_project_name(root: Path, repo: RepoInfo) -> str:
+    """The name a report gives a project without ``--project`` or ``project =`` in the config.
+
+    The repository's name from its remote when ``root`` is the repository's top, else the
+    scanned folder's own name; never a path (so no home directory ends up in a report).
+    """
+    if repo.remote and not repo.prefix:
+        name = repo.remote.rstrip("/").rsplit("/", 1)[-1]
+        if name:
+            return name
+    return Path(root).resolve().name or "project"
+
+
+def commit_date(root: Path, commit: str | None) -> str | None:
+    """The committer date (ISO 8601) of ``commit`` in the repository at ``root``, or None."""
+    if not commit:
+        return None
+    return _git(root, "show", "-s", "--format=%cI", commit, "--")
+
+
+def created_time(root: Path, as_of: str | None, environ: Mapping[str, str]) -> str:
+    """The time SBOMs carry, in UTC: ``SOURCE_DATE_EPOCH`` (reproducible builds), else the
+    as-of date at 00:00, else HEAD's commit date, else now."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return _utc(datetime.fromtimestamp(int(epoch), tz=timezone.utc))
+        except (OverflowError, OSError, ValueError):
+            pass
+    if as_of:
+        return f"{as_of[:10]}T00:00:00Z"
+    committed = commit_date(root, "HEAD")
+    if committed:
+        try:
+            return _utc(datetime.fromisoformat(committed))
+        except ValueError:
+            pass
+    return _utc(datetime.now(timezone.utc))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -116,7 +116,7 @@ def _components() -> tuple[Component, ...]:
             name="registry.access.redhat.com/ubi8/ubi",
             version="latest",
             ecosystem="docker",
-            purl="pkg:docker/ubi8/ubi@latest?repository_url=registry.access.redhat.com/ubi8/ubi",
+            purl="pkg:docker/ubi8/ubi@latest?repository_url=registry.access.redhat.com",
             evidence=(E_UBI_FROM,),
         ),
         Component(

@@ -75,5 +75,6 @@ def test_timeout_must_be_a_positive_number(
     assert main([command, target, "--offline", f"--timeout={value}"]) == 2
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == (
-        f"depaudit: error: argument --timeout: expected a positive number of seconds, got {value!r}"
+        "depaudit: error: argument --timeout: expected a positive number of seconds, got"
+        f" {value!r} (see `depaudit {command} --help`)"
     )

@@ -193,7 +193,7 @@ def test_component_waiver_needs_the_component(waivers: tuple[Waiver, ...]) -> No
         ('[[waiver]]\nlicense = "MIT"\nreason = "r"\napproved-by = "a"\nexpires = "soon"\n',
          "waiver[0].expires", "expected a date (YYYY-MM-DD), got 'soon'"),
         ('[[waiver]]\nreason = "r"\napproved-by = "a"\nexpires = 2025-01-01\n',
-         "waiver[0]", "a waiver needs a component or a license (or both)"),
+         "waiver[0]", "a waiver needs a component, a license or a finding"),
         ('[[waiver]]\nlicense = "MIT"\napproved-by = "a"\nexpires = 2025-01-01\n',
          "waiver[0].reason", "missing required key"),
         ('[[waiver]]\nlicense = "Nope-1"\nreason = "r"\napproved-by = "a"\n'
@@ -210,7 +210,7 @@ def test_component_waiver_needs_the_component(waivers: tuple[Waiver, ...]) -> No
         ('[[waiver]]\nlicense = "MIT"\nreason = "r"\napproved-by = "a"\nexpires = 2025-01-01\n'
          'expiry = 2025-01-01\n', "waiver[0].expiry",
          "unknown key; expected one of: approved, approved-by, component, context, expires, "
-         "id, license, project, reason"),
+         "finding, id, license, project, reason, subject"),
         ('[[waiver]]\nid = "x"\nlicense = "MIT"\nreason = "r"\napproved-by = "a"\n'
          'expires = 2025-01-01\n[[waiver]]\nid = "x"\nlicense = "ISC"\nreason = "r"\n'
          'approved-by = "a"\nexpires = 2025-01-01\n',

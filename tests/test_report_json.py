@@ -200,7 +200,7 @@ def test_component_entry_joins_inventory_and_result() -> None:
         "name": "registry.access.redhat.com/ubi8/ubi",
         "version": "latest",
         "ecosystem": "docker",
-        "purl": "pkg:docker/ubi8/ubi@latest?repository_url=registry.access.redhat.com/ubi8/ubi",
+        "purl": "pkg:docker/ubi8/ubi@latest?repository_url=registry.access.redhat.com",
         "evidence": [
             {
                 "path": "docker/ubi/Dockerfile",

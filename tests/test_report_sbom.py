@@ -106,23 +106,38 @@ def test_cyclonedx_metadata() -> None:
     }
 
 
+def _lic(ack: str, **kw: str) -> dict[str, Any]:
+    return {"license": {"acknowledgement": ack, **kw}}
+
+
 @pytest.mark.parametrize(
-    ("ref", "cdx_type", "scope", "licenses"),
+    ("ref", "cdx_type", "scope", "licenses", "evidence_licenses"),
     [
+        # the image table concludes; the image itself states nothing
         (UBI, "container", "required",
-         [{"acknowledgement": "concluded", "expression": "LicenseRef-RedHat-UBI-EULA"}]),
+         [{"acknowledgement": "concluded", "expression": "LicenseRef-RedHat-UBI-EULA"}], None),
+        # PyPI's license field says "GPLv2+": declared as a name next to the concluded id
         (AVOCADO, "library", "excluded",
-         [{"license": {"acknowledgement": "concluded", "id": "GPL-2.0-or-later"}}]),
+         [_lic("concluded", id="GPL-2.0-or-later"), _lic("declared", name="GPLv2+")], None),
+        # MODULE_LICENSE("Dual MIT/GPL"): the concluded expression must stand alone in
+        # `licenses`, so the declared text goes to evidence.licenses
         (DRIVER, "library", "required",
-         [{"acknowledgement": "concluded", "expression": "GPL-2.0-only OR MIT"}]),
+         [{"acknowledgement": "concluded", "expression": "GPL-2.0-only OR MIT"}],
+         [_lic("declared", name="Dual MIT/GPL")]),
+        # GitHub declares Apache-2.0; depaudit concluded more from the tree's own notices
         (LIBS, "library", "required",
-         [{"acknowledgement": "concluded", "expression": "Apache-2.0 AND (GPL-2.0-only OR MIT)"}]),
+         [{"acknowledgement": "concluded", "expression": "Apache-2.0 AND (GPL-2.0-only OR MIT)"}],
+         [_lic("declared", id="Apache-2.0")]),
         (TESTER_IMAGE, "container", "excluded",
-         [{"license": {"acknowledgement": "concluded", "id": "Apache-2.0"}}]),
+         [_lic("concluded", id="Apache-2.0"), _lic("declared", id="Apache-2.0")], None),
     ],
 )  # fmt: skip
 def test_cyclonedx_components(
-    ref: str, cdx_type: str, scope: str, licenses: list[dict[str, Any]]
+    ref: str,
+    cdx_type: str,
+    scope: str,
+    licenses: list[dict[str, Any]],
+    evidence_licenses: list[dict[str, Any]] | None,
 ) -> None:
     component = cdx_component(cdx(falco_report()), ref)
     assert (component["type"], component["scope"], component["licenses"]) == (
@@ -130,6 +145,7 @@ def test_cyclonedx_components(
         scope,
         licenses,
     )
+    assert component.get("evidence", {}).get("licenses") == evidence_licenses
 
 
 def test_cyclonedx_component_facts_and_evidence() -> None:
@@ -138,9 +154,7 @@ def test_cyclonedx_component_facts_and_evidence() -> None:
         [LIBS, TESTER_IMAGE, UBI, PLUGIN, AVOCADO, DRIVER, BPF, USERSPACE]
     )
     ubi = cdx_component(doc, UBI)
-    assert ubi["purl"] == (
-        "pkg:docker/ubi8/ubi@latest?repository_url=registry.access.redhat.com/ubi8/ubi"
-    )
+    assert ubi["purl"] == ("pkg:docker/ubi8/ubi@latest?repository_url=registry.access.redhat.com")
     assert props(ubi) == {
         "depaudit:classification": "base of docker/ubi/Dockerfile "
         "(published image falcosecurity/falco-ubi)",

@@ -41,7 +41,8 @@ def _report(text: str) -> str | None:
 
 
 def _declared(text: str) -> str | None:
-    return report_spdx.declared_expression(LicenseInfo(None, "pypi", raw=text))
+    stated = report_spdx.declared_text(None, LicenseInfo(None, "pypi", raw=text))
+    return report_spdx.declared_expression(stated)
 
 
 PATHS: dict[str, Callable[[str], str | None]] = {

@@ -40,7 +40,13 @@ from audit.policy.policy import (
     load_policy,
     parse_policy,
 )
-from audit.policy.waivers import Waiver, expired_waivers, load_waivers, parse_waivers
+from audit.policy.waivers import (
+    Waiver,
+    expired_waivers,
+    load_waivers,
+    parse_waivers,
+    unused_waivers,
+)
 from audit.resources import data_dir
 
 BUNDLED_EXCEPTIONS = "cncf-exceptions.json"
@@ -80,4 +86,5 @@ __all__ = [
     "parse_policy",
     "parse_waivers",
     "scope_contexts",
+    "unused_waivers",
 ]

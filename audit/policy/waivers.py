@@ -14,6 +14,21 @@ Format (TOML, documented in docs/policy-format.md)::
 A waiver names a component (glob on id, name or purl), a license (an SPDX expression,
 matched by equivalence, or a glob), or both. An expired waiver no longer counts; the
 verdict says so.
+
+A waiver may instead take a decision that a finding makes off the report — a finding the
+team has looked at (a ``fix-notice`` for a ``license-conflict``, an ``add-curation`` for an
+``unknown-license``)::
+
+    [[waiver]]
+    id = "driver-marker"
+    finding = "license-conflict"        # glob on the finding's kind
+    subject = "source:driver*"          # glob on what it is about (component id or path)
+    reason = "MODULE_LICENSE(\"GPL\") is the kernel's marker; the header is the license"
+    approved-by = "maintainers"
+    expires = 2026-12-31
+
+The finding stays in the report; its action goes (and no longer counts for the exit code). A
+waiver that matches nothing in an audit is a warning in the report.
 """
 
 from __future__ import annotations
@@ -48,9 +63,35 @@ class Waiver:
     project: str = ""
     approved: datetime.date | None = None
     path: str = ""
+    finding: str = ""
+    """Glob on a finding's kind (``license-conflict``, ``missing-license-file``,
+    ``unknown-license``): the waiver takes the decision it makes (``fix-notice``,
+    ``add-curation``) off the report instead of covering a license."""
+    subject: str = ""
+    """Glob on what the decision is about (component id or path); empty for any."""
 
     def expired(self, as_of: datetime.date | None) -> bool:
         return as_of is not None and as_of > self.expires
+
+    def in_force(self, as_of: datetime.date | None, project: str | None) -> bool:
+        """Not expired, approved by ``as_of``, and for this project if it names one."""
+        if self.expired(as_of):
+            return False
+        if as_of is not None and self.approved is not None and self.approved > as_of:
+            return False
+        return not self.project or (
+            project is not None and self.project.casefold() == project.casefold()
+        )
+
+    def covers_review(self, kinds: Iterable[str], subject: str) -> bool:
+        """Whether this finding waiver covers a decision about ``subject`` that carries all
+        of ``kinds`` (see :func:`audit.actions.finding_kinds`)."""
+        if not self.finding:
+            return False
+        kinds = tuple(kinds)
+        if not kinds or not all(fnmatch.fnmatchcase(k, self.finding) for k in kinds):
+            return False
+        return not self.subject or fnmatch.fnmatchcase(subject.casefold(), self.subject.casefold())
 
     def describe(self) -> str:
         return f"{self.reason}; approved by {self.approved_by}, expires {self.expires.isoformat()}"
@@ -93,13 +134,25 @@ def _waiver(t: Fields, index: int, path: str) -> Waiver:
             "approved-by",
             "approved",
             "expires",
+            "finding",
+            "subject",
         )
     )
     component = t.string("component").strip()
     license_text = t.string("license").strip()
-    if not component and not license_text:
+    finding = t.string("finding").strip()
+    subject = t.string("subject").strip()
+    if finding and license_text:
+        raise t.error("finding", "a waiver names a finding or a license, not both")
+    if finding and component:
+        raise t.error(
+            "component", "a finding waiver names what it covers with `subject`, not `component`"
+        )
+    if subject and not finding:
+        raise t.error("subject", "`subject` needs `finding` (the kind of finding it covers)")
+    if not component and not license_text and not finding:
         raise ConfigError(
-            "a waiver needs a component or a license (or both)", path=path, key=t.prefix
+            "a waiver needs a component, a license or a finding", path=path, key=t.prefix
         )
     normalized = None
     if license_text and not any(ch in license_text for ch in "*?["):
@@ -124,12 +177,23 @@ def _waiver(t: Fields, index: int, path: str) -> Waiver:
         project=t.string("project").strip(),
         approved=t.date("approved"),
         path=path,
+        finding=finding,
+        subject=subject,
     )
 
 
 def expired_waivers(waivers: Iterable[Waiver], as_of: datetime.date | None) -> tuple[Waiver, ...]:
     """The waivers that no longer count on ``as_of`` (for a report's own list)."""
     return tuple(w for w in waivers if w.expired(as_of))
+
+
+def unused_waivers(
+    waivers: Iterable[Waiver], used: Iterable[str], as_of: datetime.date | None
+) -> tuple[Waiver, ...]:
+    """The waivers in force that nothing in an audit used (ids in ``used`` were). Expired
+    ones are reported as expired instead."""
+    taken = set(used)
+    return tuple(w for w in waivers if w.id not in taken and not w.expired(as_of))
 
 
 def _component_matches(pattern: str, component: Component | None) -> bool:
@@ -170,6 +234,8 @@ def match_waivers(
     granted: list[Waiver] = []
     notes: list[str] = []
     for w in waivers:
+        if w.finding:
+            continue  # silences reviews, covers no license
         if w.component and not _component_matches(w.component, component):
             continue
         if w.license:

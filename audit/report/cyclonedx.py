@@ -1,7 +1,9 @@
 """Render a Report as a CycloneDX 1.6 JSON SBOM (through cyclonedx-python-lib).
 
 Each component becomes a CycloneDX component whose ``bom-ref`` is the depaudit id. The
-concluded license is its ``licenses`` entry (acknowledgement ``concluded``); what depaudit
+concluded license (acknowledgement ``concluded``) and the declared one (``declared``: what
+the component itself states) are its ``licenses`` entries (the declared one moves to
+``evidence.licenses`` when either is an expression); its digests are ``hashes``; what depaudit
 concluded about it (context, distribution model, verdict, license source, declared text)
 is written as ``depaudit:*`` properties, and its evidence lines as
 ``evidence.occurrences``. Dependencies follow the graph: a component depends on the
@@ -9,7 +11,8 @@ components that its consumers (Dockerfiles, manifests, build files) pull in; the
 (``metadata.component``) depends on what is reached from consumers no component owns.
 
 The output is deterministic: the serial number is a UUIDv5 of the JSON report's digest
-and the timestamp is the report's ``as_of`` date at 00:00 UTC (1970-01-01 without one).
+and the timestamp is the report's ``created`` time (SOURCE_DATE_EPOCH, else the as-of
+date, else the commit date, else the run's time).
 The mapping is documented in docs/report-format.md.
 """
 
@@ -25,12 +28,13 @@ from audit.report.json_report import (
     HOMEPAGE,
     TOOL_NAME,
     as_of_datetime,
+    component_digests,
     dependency_map,
     document_uuid,
     project_name,
     rows,
 )
-from audit.report.spdx import parse_expression
+from audit.report.spdx import declared_texts, parse_expression
 
 if TYPE_CHECKING:  # pragma: no cover
     from cyclonedx.model.bom import Bom
@@ -80,25 +84,67 @@ def _properties(comp: Component | None, result: ComponentResult | None) -> list[
     return [Property(name=k, value=val) for k, val in pairs if val]
 
 
-def _licenses(result: ComponentResult | None) -> list[Any]:
-    """The concluded license: an SPDX id, else an SPDX expression, else a license name."""
+def _license(text: str, acknowledgement: Any) -> Any:
+    """One license entry: an SPDX id, else an SPDX expression, else a license name."""
     from cyclonedx.contrib.license.exceptions import InvalidSpdxLicenseException
     from cyclonedx.contrib.license.factories import LicenseFactory
-    from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+    from cyclonedx.model.license import LicenseExpression
 
-    if result is None or not result.license.expression:
-        return []
-    expression = result.license.expression
-    concluded = LicenseAcknowledgement.CONCLUDED
     factory = LicenseFactory()
     try:
-        return [factory.make_with_id(expression, acknowledgement=concluded)]
+        return factory.make_with_id(text, acknowledgement=acknowledgement)
     except InvalidSpdxLicenseException:
         pass
-    parsed = parse_expression(expression)
+    parsed = parse_expression(text)
     if parsed is not None:
-        return [LicenseExpression(parsed.render(), acknowledgement=concluded)]
-    return [factory.make_with_name(expression, acknowledgement=concluded)]
+        return LicenseExpression(parsed.render(), acknowledgement=acknowledgement)
+    return factory.make_with_name(text, acknowledgement=acknowledgement)
+
+
+def _licenses(result: ComponentResult | None, stated: str | None) -> tuple[list[Any], list[Any]]:
+    """``(licenses, evidence licenses)``: the concluded license (acknowledgement
+    ``concluded``) and the declared one (``declared``: what the component itself states).
+
+    Both go in ``licenses`` when each is one license; CycloneDX 1.6 allows an expression
+    only alone there, so when either is an expression the declared one goes in
+    ``evidence.licenses`` instead.
+    """
+    from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+
+    concluded: Any = None
+    if result is not None and result.license.expression:
+        concluded = _license(result.license.expression, LicenseAcknowledgement.CONCLUDED)
+    declared = _license(stated, LicenseAcknowledgement.DECLARED) if stated else None
+    if concluded is None:
+        return ([declared] if declared is not None else []), []
+    if declared is None:
+        return [concluded], []
+    if isinstance(concluded, LicenseExpression) or isinstance(declared, LicenseExpression):
+        return [concluded], [declared]
+    return [concluded, declared], []
+
+
+_HASH_ALGORITHMS = {
+    "MD5": "MD5",
+    "SHA1": "SHA_1",
+    "SHA256": "SHA_256",
+    "SHA384": "SHA_384",
+    "SHA512": "SHA_512",
+    "SHA3_256": "SHA3_256",
+    "SHA3_384": "SHA3_384",
+    "SHA3_512": "SHA3_512",
+}
+
+
+def _hashes(comp: Component | None) -> list[Any]:
+    """The component's digests (CMake ``URL_HASH``, image digest) that CycloneDX names."""
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    return [
+        HashType(alg=getattr(HashAlgorithm, _HASH_ALGORITHMS[algo]), content=hexdigest)
+        for algo, hexdigest in component_digests(comp)
+        if algo in _HASH_ALGORITHMS
+    ]
 
 
 def _purl(value: str | None) -> Any:
@@ -126,12 +172,13 @@ def _reference(kind: str, url: str | None) -> list[Any]:
     return [ExternalReference(type=ExternalReferenceType(kind), url=uri)]
 
 
-def _evidence(comp: Component | None) -> Any:
-    """Occurrences, one per evidence location. Each gets the bom-ref ``<id>#<path>:<line>``:
-    the library orders occurrences by bom-ref, and without one their order would vary."""
+def _evidence(comp: Component | None, licenses: list[Any]) -> Any:
+    """Occurrences, one per evidence location, and the declared license when it cannot sit
+    in ``licenses``. Each occurrence gets the bom-ref ``<id>#<path>:<line>``: the library
+    orders occurrences by bom-ref, and without one their order would vary."""
     from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 
-    if comp is None or not comp.evidence:
+    if comp is None or not (comp.evidence or licenses):
         return None
     by_location = {e.location: e for e in reversed(comp.evidence)}
     return ComponentEvidence(
@@ -143,7 +190,8 @@ def _evidence(comp: Component | None) -> Any:
                 additional_context=e.text or None,
             )
             for loc, e in sorted(by_location.items())
-        ]
+        ],
+        licenses=licenses,
     )
 
 
@@ -167,8 +215,10 @@ def build_bom(report: Report) -> Bom:
     from cyclonedx.model.component import ComponentType
 
     components: dict[str, CdxComponent] = {}
+    stated = declared_texts(report)
     for cid, comp, result in rows(report):
         kind = _TYPE.get(comp.kind, "LIBRARY") if comp else "LIBRARY"
+        licenses, evidence_licenses = _licenses(result, stated.get(cid))
         components[cid] = CdxComponent(
             name=comp.name if comp else cid,
             version=comp.version if comp else None,
@@ -176,10 +226,11 @@ def build_bom(report: Report) -> Bom:
             bom_ref=cid,
             purl=_purl(comp.purl if comp else None),
             scope=_scope(result),
-            licenses=_licenses(result),
+            licenses=licenses,
+            hashes=_hashes(comp),
             properties=_properties(comp, result),
             external_references=_reference("distribution", comp.prop("url") if comp else None),
-            evidence=_evidence(comp),
+            evidence=_evidence(comp, evidence_licenses),
         )
 
     repo = report.repository

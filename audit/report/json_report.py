@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -233,17 +234,39 @@ def document_uuid(report: Report) -> uuid.UUID:
 
 
 def as_of_datetime(report: Report) -> datetime:
-    """``as_of`` at 00:00 UTC, or 1970-01-01T00:00:00Z when the report has no as-of date.
-
-    SBOMs carry this instead of the wall clock, so that they are reproducible.
-    """
-    if report.as_of:
+    """When the SBOMs say they were made: the report's ``created`` time (see
+    :attr:`Report.created`), else ``as_of`` at 00:00 UTC, else 1970-01-01T00:00:00Z."""
+    for text in (report.created, report.as_of[:10] if report.as_of else None):
+        if not text:
+            continue
         try:
-            day = datetime.strptime(report.as_of[:10], "%Y-%m-%d")
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            return EPOCH
-        return day.replace(tzinfo=timezone.utc)
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
     return EPOCH
+
+
+_HEX = re.compile(r"[0-9a-f]{32,128}")
+
+
+def component_digests(comp: Component | None) -> tuple[tuple[str, str], ...]:
+    """The digests a component is pinned by, as ``(ALGORITHM, hex)``: CMake's ``URL_HASH``
+    (``SHA256=…``, ``MD5=…``) and an image's ``sha256:…`` digest. Algorithm names are
+    SPDX's (``SHA256``, ``SHA3_256``, ``MD5``)."""
+    if comp is None:
+        return ()
+    out: set[tuple[str, str]] = set()
+    for value, sep in ((comp.prop("url_hash"), "="), (comp.prop("digest"), ":")):
+        if not value or sep not in value:
+            continue
+        algo, _, hexdigest = value.partition(sep)
+        algo, hexdigest = algo.strip().upper().replace("-", "_"), hexdigest.strip().lower()
+        if _HEX.fullmatch(hexdigest):
+            out.add((algo, hexdigest))
+    return tuple(sorted(out))
 
 
 def project_name(report: Report) -> str:

@@ -237,9 +237,13 @@ class _Cut:
 
 
 def _parts(report: Report) -> _Parts:
-    title = text(report.project) if report.project else code(report.root)
+    # a project named after its folder is titled by the folder alone
+    named = (
+        report.project if report.project != posixpath.basename(report.root.rstrip("/")) else None
+    )
+    title = text(named) if named else code(report.root)
     head = [f"## depaudit: {title}", ""]
-    if report.project:
+    if named:
         head[0] += f" ({code(report.root)})"
     head.extend(_summary(report))
     ordered = ordered_actions(report.actions)

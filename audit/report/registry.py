@@ -77,3 +77,20 @@ def render(name: str, report: Report, **options: Any) -> str:
     taken = {k: v for k, v in options.items() if k in fmt.options}
     text: str = module.render(report, **taken)
     return text
+
+
+def infer_format(path: str, allowed: tuple[str, ...]) -> str | None:
+    """The format that ``path``'s extension names (``a.cdx.json`` -> cyclonedx), among ``allowed``.
+
+    The longest matching extension wins, so ``.spdx.json`` is SPDX and ``.json`` is JSON; None
+    when no format in ``allowed`` has the extension.
+    """
+    lower = path.lower()
+    candidates = sorted(
+        (f for f in FORMATS.values() if f.name in allowed),
+        key=lambda f: -len(f.extension),
+    )
+    for f in candidates:
+        if lower.endswith(f".{f.extension}"):
+            return f.name
+    return None

@@ -5,14 +5,17 @@ package per component, ``DEPENDS_ON`` relationships follow the graph as in the C
 output. Concluded and declared licenses are kept apart:
 
 - ``licenseConcluded`` is depaudit's resolved expression, ``NOASSERTION`` when unknown;
-- ``licenseDeclared`` is what the component's own metadata or notice says
-  (``LicenseInfo.raw``) when that is a valid SPDX expression; when ``raw`` is empty and the
-  license came from the component itself (anything but a curation), the resolved
-  expression; otherwise ``NOASSERTION``, and the raw text is quoted in ``licenseComments``.
+- ``licenseDeclared`` is what the component itself states (its metadata, its files, its
+  image label: :func:`declared_text`) when that is a valid SPDX expression; ``NOASSERTION``
+  when it states nothing or only curations and depaudit's tables speak for it; text that is
+  not SPDX is quoted in ``licenseComments``.
+
+Digests (CMake ``URL_HASH``, image digests) are package ``checksums``.
 
 Every ``LicenseRef-*`` used gets an ``hasExtractedLicensingInfos`` entry. The output is
-deterministic: ``created`` is the report's as-of date at 00:00 UTC (1970-01-01T00:00:00Z
-without one) and ``documentNamespace`` is derived from the JSON report's digest.
+reproducible: ``created`` is the report's ``created`` time (SOURCE_DATE_EPOCH, else the as-of
+date, else the commit date, else the run's time) and ``documentNamespace`` is derived from
+the JSON report's digest.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from audit.model import Component, ComponentKind, ComponentResult, LicenseInfo, 
 from audit.report.json_report import (
     TOOL_NAME,
     as_of_datetime,
+    component_digests,
     dependency_map,
     document_uuid,
     project_name,
@@ -79,15 +83,57 @@ def license_refs(expression: LicenseExpression | None) -> list[str]:
     )
 
 
-def declared_expression(lic: LicenseInfo) -> str | None:
-    """The declared license as an SPDX expression string, or None (NOASSERTION)."""
-    if lic.raw.strip():
-        parsed = parse_expression(lic.raw)
-        return parsed.render() if parsed is not None else None
-    if lic.expression and lic.source != "curation":
-        parsed = parse_expression(lic.expression)
-        return parsed.render() if parsed is not None else None
-    return None
+# Sources that report what the component itself states (its metadata, its files, its image
+# label). Curations and depaudit's own tables are conclusions, never declarations.
+_OWN_STATEMENT = frozenset({"in-repo", "pypi", "deps.dev", "clearlydefined", "github", "oci-label"})
+_NO_STATEMENT = frozenset({"", "UNKNOWN", "NOASSERTION", "NONE"})
+
+
+def declared_text(comp: Component | None, lic: LicenseInfo | None) -> str | None:
+    """What the component itself says its license is, as written; None when it says nothing.
+
+    The license source's raw text when the source reports the component's own statement
+    (PyPI metadata, a LICENSE file, an image label...); else the statement the scan found on
+    the component (a source file's SPDX tag, a Dockerfile's license label), which a curation
+    may have overruled. Never a curation or one of depaudit's own tables: those conclude.
+    """
+    from audit.licenses.oci import PROPERTY as LABEL_PROPERTY
+
+    text = ""
+    if lic is not None and lic.source in _OWN_STATEMENT:
+        text = lic.raw.strip() or (lic.expression or "")
+    if not text and comp is not None:
+        if comp.kind == ComponentKind.SOURCE:
+            text = comp.prop("license") or ""
+        elif comp.kind == ComponentKind.IMAGE:
+            text = comp.prop(LABEL_PROPERTY) or ""
+    text = text.strip()
+    return None if text.upper() in _NO_STATEMENT else text
+
+
+def declared_texts(report: Report) -> dict[str, str]:
+    """:func:`declared_text` of every component that states a license, by id; images built
+    from an in-repo Dockerfile state what its license label says."""
+    from audit.licenses.resolve import with_dockerfile_labels
+
+    results = {r.component_id: r.license for r in report.results}
+    out: dict[str, str] = {}
+    for comp in with_dockerfile_labels(report.inventory.components, report.inventory):
+        text = declared_text(comp, results.get(comp.id))
+        if text:
+            out[comp.id] = text
+    for cid, lic in results.items():  # results without a component in the inventory
+        if cid not in out:
+            text = declared_text(None, lic)
+            if text:
+                out[cid] = text
+    return out
+
+
+def declared_expression(text: str | None) -> str | None:
+    """The declared license ``text`` as an SPDX expression string, or None (NOASSERTION)."""
+    parsed = parse_expression(text) if text else None
+    return parsed.render() if parsed is not None else None
 
 
 def _spdx_ids(ids: Iterable[str]) -> dict[str, str]:
@@ -118,7 +164,9 @@ def _valid_reference(ref: Any, spdx_id: str) -> bool:
     return not validate_external_package_ref(ref, spdx_id, SPDX_VERSION)
 
 
-def _license_comment(result: ComponentResult, declared: str | None) -> str | None:
+def _license_comment(
+    result: ComponentResult, declared: str | None, stated: str | None
+) -> str | None:
     lic = result.license
     if lic.expression:
         bits = [f"Concluded by depaudit from {lic.source}"]
@@ -128,8 +176,8 @@ def _license_comment(result: ComponentResult, declared: str | None) -> str | Non
         bits[0] += f" ({lic.url})"
     if lic.expression and parse_expression(lic.expression) is None:
         bits.append(f"concluded {lic.expression!r} is not a valid SPDX expression")
-    if lic.raw and declared is None:
-        bits.append(f"declared as {lic.raw!r}")
+    if stated and declared is None:
+        bits.append(f"declared as {stated!r}")
     if result.verdict.election:
         bits.append(f"elected {result.verdict.election}")
     if lic.reason:
@@ -155,10 +203,16 @@ def _comment(comp: Component | None, result: ComponentResult | None) -> str | No
 
 
 def _package(
-    spdx_id: str, cid: str, comp: Component | None, result: ComponentResult | None
+    spdx_id: str,
+    cid: str,
+    comp: Component | None,
+    result: ComponentResult | None,
+    stated: str | None,
 ) -> tuple[Any, list[str]]:
     """The package and the LicenseRefs it uses."""
     from spdx_tools.spdx.model import (
+        Checksum,
+        ChecksumAlgorithm,
         ExternalPackageRef,
         ExternalPackageRefCategory,
         Package,
@@ -166,14 +220,12 @@ def _package(
         SpdxNoAssertion,
     )
 
-    concluded = declared = None
-    refs: list[str] = []
-    if result is not None:
-        if result.license.expression:
-            concluded = parse_expression(result.license.expression)
-        decl = declared_expression(result.license)
-        declared = parse_expression(decl) if decl else None
-        refs = sorted(set(license_refs(concluded)) | set(license_refs(declared)))
+    concluded = None
+    if result is not None and result.license.expression:
+        concluded = parse_expression(result.license.expression)
+    decl = declared_expression(stated)
+    declared = parse_expression(decl) if decl else None
+    refs = sorted(set(license_refs(concluded)) | set(license_refs(declared)))
     url = comp.prop("url") if comp else None
     external = []
     if comp is not None and comp.purl:
@@ -181,15 +233,21 @@ def _package(
         if _valid_reference(ref, spdx_id):
             external.append(ref)
     purpose = _PURPOSE.get(comp.kind) if comp else None
+    checksums = [
+        Checksum(getattr(ChecksumAlgorithm, algo), hexdigest)
+        for algo, hexdigest in component_digests(comp)
+        if hasattr(ChecksumAlgorithm, algo)
+    ]
     package = Package(
         spdx_id=spdx_id,
         name=comp.name if comp else cid,
         download_location=url if url and _valid_location(url) else SpdxNoAssertion(),
         version=comp.version if comp else None,
         files_analyzed=False,
+        checksums=checksums,
         license_concluded=concluded if concluded is not None else SpdxNoAssertion(),
         license_declared=declared if declared is not None else SpdxNoAssertion(),
-        license_comment=_license_comment(result, decl) if result else None,
+        license_comment=(_license_comment(result, decl, stated) if result else None),
         copyright_text=SpdxNoAssertion(),
         external_references=external,
         primary_package_purpose=getattr(PackagePurpose, purpose) if purpose else None,
@@ -238,12 +296,14 @@ def build_document(report: Report) -> Document:
     ids = _spdx_ids(cid for cid, _c, _r in table)
     packages: list[Any] = []
     refs: dict[str, list[LicenseInfo]] = {}
+    stated = declared_texts(report)
     for cid, comp, result in table:
-        package, used = _package(ids[cid], cid, comp, result)
+        package, used = _package(ids[cid], cid, comp, result, stated.get(cid))
         packages.append(package)
-        if result is not None:
-            for ref in used:
-                refs.setdefault(ref, []).append(result.license)
+        for ref in used:
+            refs.setdefault(ref, []).append(
+                result.license if result is not None else LicenseInfo(None, "", raw=ref)
+            )
 
     repo = report.repository
     location: Any = SpdxNoAssertion()
@@ -276,7 +336,7 @@ def build_document(report: Report) -> Document:
             if d in ids
         )
 
-    policy = f"policy {report.policy.name}"
+    policy = f"policy {report.policy.name}" if report.policy.name else "no policy (inventory)"
     if report.policy.source_url:
         policy += f" ({report.policy.source_url})"
     creation = CreationInfo(
@@ -288,7 +348,8 @@ def build_document(report: Report) -> Document:
         created=as_of_datetime(report),
         creator_comment=(
             f"Audited with {policy} as of {report.as_of or 'the run date'}. The created date "
-            "is the as-of date (1970-01-01 when none), so that the document is reproducible."
+            "is SOURCE_DATE_EPOCH, else the as-of date, else the commit date, so that the "
+            "document is reproducible."
         ),
     )
     return Document(
