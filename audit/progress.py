@@ -76,7 +76,7 @@ class ScanBar:
         self.close()
         console = Console(file=self.stream, force_terminal=True, highlight=False)
         self._progress = Progress(
-            TextColumn("[1/3] scanning files"),
+            TextColumn("scanning files"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("files"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +33,16 @@ def corpus() -> Callable[[str], Path]:
     from corpus import corpus_tree
 
     return corpus_tree
+
+
+@pytest.fixture
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Headless Chromium with JavaScript (tests/test_browser.py says how it is found)."""
+    from test_browser import _driver
+
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not download anything
+    driver = _driver(tmp_path / "profile", javascript=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()

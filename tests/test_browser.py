@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,16 +117,6 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("html") / "report.html"
     path.write_text(html.render(falco_report(), history=_history()), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not download anything
-    driver = _driver(tmp_path / "profile", javascript=True)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _visible_rows(driver: Any) -> list[str]:

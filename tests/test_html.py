@@ -331,3 +331,18 @@ def test_history_reaches_html_through_the_registry_only() -> None:
     )
     assert render("html", falco_report(), history=history) != render("html", falco_report())
     assert render("json", falco_report(), history=history) == render("json", falco_report())
+
+
+def test_graph_filters_by_decision() -> None:
+    """The graph draws what the decisions are about; a select shows what leads to one."""
+    page = html.render(falco_report())
+    assert '<select id="graph-filter">' in page
+    assert (
+        '<option value="image:registry.access.redhat.com/ubi8/ubi:latest">needs-exception: '
+        "replace image:registry.access.redhat.com/ubi8/ubi:latest</option>"
+    ) in page
+    view = html.graph_view(falco_report())
+    assert view is not None
+    boxes = {b.id: b for b in view.boxes}
+    assert boxes[AVOCADO].leads == (AVOCADO,)
+    assert f'data-id="{AVOCADO}" data-for="{AVOCADO}"' in page

@@ -70,8 +70,9 @@ FINDING_STATUSES: tuple[Status, ...] = (
 )
 """The verdicts the history chart stacks (worst at the bottom)."""
 
-GRAPH_FOCUS: frozenset[Status] = frozenset({Status.DENIED, Status.NEEDS_EXCEPTION, Status.UNKNOWN})
-"""Components with these verdicts (and every action target) are drawn in the graph."""
+GRAPH_FOCUS: frozenset[Status] = frozenset({Status.DENIED, Status.NEEDS_EXCEPTION})
+"""Without decisions, components with these verdicts are drawn in the graph (with decisions,
+their targets and the components they name)."""
 
 MAX_GRAPH_NODES = 120
 MAX_CHART_RUNS = 52
@@ -322,6 +323,8 @@ class Box:
     """The component's verdict status, '' for consumer nodes."""
     focus: bool
     href: str | None
+    leads: tuple[str, ...] = ()
+    """The decision targets this box leads to (itself included): the graph's filter."""
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,12 @@ def _severity(status: Status | None) -> int:
     return -1 if status is None else STATUS_SEVERITY.get(status, -1)
 
 
+def _decided(action: Action) -> frozenset[str]:
+    """The components a decision is about: its target and, for a group, its members."""
+    members = (action.prop("components") or "").split(", ")
+    return frozenset({action.target, *(m for m in members if m)})
+
+
 def graph_view(report: Report) -> GraphView | None:
     """The upstream graph of the components with findings, laid out in columns.
 
@@ -375,8 +384,9 @@ def graph_view(report: Report) -> GraphView | None:
     comps = {c.id: c for c in inv.components}
     nodes = {n.id: n for n in inv.nodes}
     statuses = {r.component_id: r.verdict.status for r in report.results}
-    focus = {cid for cid, s in statuses.items() if s in GRAPH_FOCUS and cid in comps}
-    focus |= {a.target for a in report.actions if a.target in comps}
+    focus = {cid for a in report.actions for cid in _decided(a) if cid in comps}
+    if not focus:
+        focus = {cid for cid, s in statuses.items() if s in GRAPH_FOCUS and cid in comps}
     if not focus:
         return None
 
@@ -431,6 +441,25 @@ def graph_view(report: Report) -> GraphView | None:
 
     for gid in sorted(keep):
         measure(gid, set())
+    targets = {a.target: _decided(a) for a in report.actions}
+    reaches: dict[str, frozenset[str]] = {}
+
+    def reach(gid: str, stack: set[str]) -> frozenset[str]:
+        if gid in reaches:
+            return reaches[gid]
+        stack.add(gid)
+        found = {gid} if gid in focus else set()
+        for c in children.get(gid, ()):
+            if c not in stack:
+                found |= reach(c, stack)
+        stack.discard(gid)
+        reaches[gid] = frozenset(found)
+        return reaches[gid]
+
+    def leads(gid: str) -> tuple[str, ...]:
+        got = reach(gid, set())
+        return tuple(sorted(t for t, ids in targets.items() if got & ids))
+
     depth = max(height.values())
     columns: list[list[str]] = [[] for _ in range(depth + 1)]
     for gid in sorted(keep):
@@ -483,6 +512,7 @@ def graph_view(report: Report) -> GraphView | None:
                 status=status.value if status else "",
                 focus=gid in focus,
                 href=f"#{anchor(gid)}" if gid in comps else None,
+                leads=leads(gid),
             )
         x += w + COL_GAP
     lines = []
@@ -660,6 +690,11 @@ def page_context(report: Report, history: Sequence[RunInfo] | None = None) -> di
             (s.value, STATUS_LABEL[s], counts[s.value]) for s in STATUS_ORDER if counts[s.value]
         ),
         "graph": graph,
+        "graph_choices": tuple(
+            (a.target, f"{a.severity.value}: {ACTION_TITLE[a.kind]} {a.target}")
+            for a in ordered_actions(report.actions)
+            if graph is not None and any(a.target in b.leads for b in graph.boxes)
+        ),
         "chart": chart_view(history) if history is not None else None,
         "history": tuple(history[-MAX_CHART_RUNS:]) if history else (),
         "warnings": report.warnings,
