@@ -9,6 +9,7 @@ from typing import Any
 
 from audit.graph import GraphIndex
 from audit.model import Report, to_jsonable
+from audit.report.text import clean
 
 
 def _chains(report: Report, cid: str) -> list[list[str]]:
@@ -83,4 +84,6 @@ def explain_text(report: Report, cid: str) -> str:
         lines.extend(f"    - {r}" for r in verdict["reasons"])
     for a in doc["actions"]:
         lines.append(f"  action: {a['kind']}: {a['because']}")
-    return "\n".join(lines) + "\n"
+    # Registry answers and scanned files reach these lines: no escape sequence may reach
+    # the terminal, no newline may forge a line.
+    return "\n".join(clean(line) for line in lines) + "\n"

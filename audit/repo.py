@@ -23,19 +23,30 @@ def _git(root: Path, *args: str) -> str | None:
     return out.stdout.decode("utf-8", "replace").strip() or None
 
 
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+_PATH = r"[A-Za-z0-9_.~-]+(?:/[A-Za-z0-9_.~-]+)*"
+
+
 def web_url(remote: str) -> str | None:
     """``git@github.com:o/r.git`` or ``https://user@github.com/o/r`` -> ``https://github.com/o/r``.
 
-    Credentials in a remote URL are dropped so that no token is ever printed.
+    Credentials in a remote URL are dropped so that no token is ever printed. The remote is
+    the scanned repository's to choose and ends up in every report's links: only a plain
+    host name and a path of plain segments (letters, digits, ``_.~-``; no ``.``/``..``)
+    make a URL, anything else (``)``, quotes, spaces, ``javascript:``) gives None.
     """
     remote = remote.strip()
-    m = re.match(r"^(?:ssh://)?git@([^/:]+)[:/](.+?)(?:\.git)?/?$", remote)
-    if m:
-        return f"https://{m[1]}/{m[2]}"
-    m = re.match(r"^(?:https?|git)://(?:[^@/]+@)?([^/]+)/(.+?)(?:\.git)?/?$", remote)
-    if m:
-        return f"https://{m[1]}/{m[2]}"
-    return None
+    m = re.fullmatch(rf"(?:ssh://)?git@({_HOST})[:/]({_PATH})/?", remote)
+    if m is None:
+        m = re.fullmatch(
+            rf"(?:https?|git)://(?:[^@/\s]+@)?({_HOST}(?::[0-9]{{1,5}})?)/({_PATH})/?", remote
+        )
+    if m is None:
+        return None
+    path = m[2].removesuffix(".git")
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return None
+    return f"https://{m[1]}/{path}"
 
 
 def repo_info(root: Path) -> RepoInfo:

@@ -43,6 +43,7 @@ from audit.model import (
     Status,
     to_jsonable,
 )
+from audit.weburl import link_target
 
 SCHEMA = "depaudit/exception-request/2"
 TODO = "TODO:"
@@ -428,7 +429,7 @@ def _cell(text: str) -> str:
 
 
 def _location(repo: RepoInfo, evidence: Evidence) -> str:
-    url = usage_url(repo, evidence)
+    url = link_target(usage_url(repo, evidence))
     return f"[{evidence.location}]({url})" if url else evidence.location
 
 

@@ -44,6 +44,7 @@ from audit.report.json_report import (
 )
 from audit.report.markdown import blob_url
 from audit.report.text import decisions_line
+from audit.weburl import link_target
 
 if TYPE_CHECKING:
     from audit.history import RunInfo
@@ -89,13 +90,9 @@ def anchor(component_id: str) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """``url`` when it is http(s) with a host, else None: nothing else becomes a link."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        return None
-    return url.strip()
+    """``url`` when it is http(s) with a plain host, percent-encoded so that it cannot end
+    its attribute early; else None: nothing else becomes a link (see audit.weburl)."""
+    return link_target(url)
 
 
 def commit_url(repo: RepoInfo) -> str | None:

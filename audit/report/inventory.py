@@ -18,6 +18,7 @@ from typing import Any
 from audit import __version__
 from audit.graph import GraphIndex, RemovableItem, Removal
 from audit.model import Finding, Inventory, to_jsonable
+from audit.report.text import clean
 
 SCHEMA = "depaudit/inventory/2"
 
@@ -134,4 +135,4 @@ def render_text(
             lines.append(f"  {loc}: {p.kind}: {p.message}")
         for s in inventory.skipped:
             lines.append(f"  {s.path}: skipped: {s.reason}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(clean(line) for line in lines) + "\n"

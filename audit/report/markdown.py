@@ -36,6 +36,7 @@ from audit.report.json_report import (
     status_counts,
 )
 from audit.report.text import NOTE_EXAMPLES, decisions_line
+from audit.weburl import link_target
 
 DECISIONS = "Decisions ({}), most urgent first"
 
@@ -115,7 +116,7 @@ def blob_url(repo: RepoInfo, path: str, line: int) -> str | None:
 def location(repo: RepoInfo, evidence: Evidence) -> str:
     """``[`path:line`](url)`` when a URL can be built, else ``path:line`` in code."""
     label = code(evidence.location)
-    url = blob_url(repo, evidence.path, evidence.line)
+    url = link_target(blob_url(repo, evidence.path, evidence.line))
     return f"[{label}]({url})" if url else label
 
 
@@ -172,8 +173,9 @@ def _action(report: Report, action: Action) -> _Block:
 
 def _summary(report: Report) -> list[str]:
     policy = text(report.policy.name)
-    if report.policy.source_url:
-        policy = f"[{policy}]({report.policy.source_url})"
+    policy_url = link_target(report.policy.source_url)
+    if policy_url:
+        policy = f"[{policy}]({policy_url})"
     facts = [f"policy {policy}"]
     facts.append(f"as of {text(report.as_of)}" if report.as_of else "as of today")
     if report.repository.commit:
