@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from bounds import MIB, run_depaudit
+from local_server import serving
 
 SECRET = "leaked-outside-the-root"
 WAIVERS = f'[[waiver]]\nid = "{SECRET}"\ncomponent = "x"\nreason = "r"\n'
@@ -190,18 +190,8 @@ class _CountingServer(ThreadingHTTPServer):
 def _counting_server() -> Iterator[_CountingServer]:
     server = _CountingServer(("127.0.0.1", 0), _Counter)
     server.hits = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    stop = threading.Timer(60, server.shutdown)  # stops by itself
-    stop.daemon = True
-    stop.start()
-    try:
-        yield server
-    finally:
-        stop.cancel()
-        server.shutdown()
-        server.server_close()
+    with serving(server) as running:
+        yield running
 
 
 @pytest.mark.parametrize("allowed", [False, True], ids=["by-default", "with-the-flag"])

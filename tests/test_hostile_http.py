@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -22,11 +21,11 @@ from pathlib import Path
 
 import pytest
 from bounds import MIB, bounded
+from local_server import LIFETIME, serving
 
 from audit.http import OFFLINE_MISS, Endpoints, HttpClient
 from audit.httpguard import LATE, is_public
 
-LIFETIME = 60.0
 TOKEN = "ghp_TOPSECRETtoken0123456789abcdefABCDEF"
 
 
@@ -67,18 +66,8 @@ def _serve(routes: dict[str, Callable[[_Handler], None]]) -> Iterator[_Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.routes = routes
     server.hits = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    stop = threading.Timer(LIFETIME, server.shutdown)  # stops by itself
-    stop.daemon = True
-    stop.start()
-    try:
-        yield server
-    finally:
-        stop.cancel()
-        server.shutdown()
-        server.server_close()
+    with serving(server, LIFETIME) as running:
+        yield running
 
 
 def _base(server: _Server) -> str:

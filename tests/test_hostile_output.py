@@ -14,13 +14,13 @@ import json
 import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from bounds import bounded, run_depaudit
+from local_server import serving
 
 from audit.config import Config
 from audit.explain import explain_text
@@ -175,18 +175,8 @@ class _Registry(BaseHTTPRequestHandler):
 def _registry() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    stop = threading.Timer(60, server.shutdown)  # stops by itself
-    stop.daemon = True
-    stop.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        stop.cancel()
-        server.shutdown()
-        server.server_close()
 
 
 def test_escape_sequences_from_a_registry_never_reach_the_terminal(tmp_path: Path) -> None:
