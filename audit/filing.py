@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 from audit.issueform import IssueForm
 from audit.model import Component, ComponentResult, Status
 from audit.policy.engine import Evaluator
-from audit.policy.exceptions import ExceptionRegistry
+from audit.policy.exceptions import ExceptionRecord, ExceptionRegistry
 from audit.request import ExceptionRequest, prefill
 
 MAX_URL = 8000
@@ -97,24 +97,35 @@ def coverage(
     out = []
     for req in requests:
         for row in req.components:
-            covered: tuple[str, ...] = ()
-            result = results.get(row.id)
-            if result is not None:
-                info = result.license
-                verdict = evaluate(
-                    info.expression if info.expression is not None else (info.raw or None),
-                    context=result.context,
-                    distribution=result.distribution,
-                    component=components.get(row.id),
-                )
-                if verdict.status == Status.ALLOWED_BY_EXCEPTION and verdict.exception:
-                    known = records.get(verdict.exception)
-                    about = f" ({known.describe()})" if known else ""
-                    covered = (f"{verdict.exception}{about}",)
-            dups = tuple(sorted(packages.get(_triage_key(row.name), ())))
-            if covered or dups:
-                out.append(Coverage(row.id, row.name, covered, dups))
+            for cid in row.ids:
+                covered = _covered(records, evaluate, results.get(cid), components.get(cid))
+                dups = tuple(sorted(packages.get(_triage_key(row.name), ())))
+                if covered or dups:
+                    out.append(Coverage(cid, row.name, covered, dups))
     return tuple(out)
+
+
+def _covered(
+    records: dict[str, ExceptionRecord],
+    evaluate: Evaluator,
+    result: ComponentResult | None,
+    component: Component | None,
+) -> tuple[str, ...]:
+    """``id (facts)`` of the record that allows the component today; ``()`` if none."""
+    if result is None:
+        return ()
+    info = result.license
+    verdict = evaluate(
+        info.expression if info.expression is not None else (info.raw or None),
+        context=result.context,
+        distribution=result.distribution,
+        component=component,
+    )
+    if verdict.status != Status.ALLOWED_BY_EXCEPTION or not verdict.exception:
+        return ()
+    known = records.get(verdict.exception)
+    about = f" ({known.describe()})" if known else ""
+    return (f"{verdict.exception}{about}",)
 
 
 __all__ = ["MAX_URL", "Coverage", "coverage", "gh_command", "new_issue_url"]

@@ -20,7 +20,8 @@ import json
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from audit.actions import (
@@ -44,6 +45,8 @@ from audit.model import (
     to_jsonable,
 )
 from audit.weburl import link_target
+
+_T = TypeVar("_T")
 
 SCHEMA = "depaudit/exception-request/2"
 TODO = "TODO:"
@@ -104,6 +107,13 @@ class RequestComponent:
     """``"GPL" (module-license) in 2 files`` for each license string its files carry."""
     policy: tuple[str, ...] = ()
     """The policy's reasons (including prior exceptions that did not count)."""
+    merged: tuple[str, ...] = ()
+    """Further components this row stands for: the same code under the same name and
+    license from another pinned tree (two pins of one repository)."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.merged)
 
     @property
     def answers_key(self) -> tuple[str, str, str]:
@@ -123,6 +133,9 @@ class ExceptionRequest:
     context: str
     distribution: str
     components: tuple[RequestComponent, ...]
+    trees: tuple[tuple[str, str], ...] = ()
+    """``(tree, blob URL)`` of each pinned tree the rows' evidence comes from
+    (``libs@0.11.3`` -> ``https://github.com/falcosecurity/libs/blob/0.11.3``)."""
 
     @property
     def title(self) -> str:
@@ -145,6 +158,11 @@ def build_requests(
         chosen = _select(report, components, component_ids)
     index = GraphIndex.build(report.inventory)
     notices = {(n.path, n.line): n for n in report.inventory.notices}
+    pins = {
+        c.prop("bundled_tree") or "": c
+        for c in report.inventory.components
+        if c.prop("bundled_tree")
+    }
     name = project or report.project
     groups: dict[tuple[str, str, str], list[RequestComponent]] = defaultdict(list)
     first: dict[tuple[str, str, str], ComponentResult] = {}
@@ -153,7 +171,8 @@ def build_requests(
             r.component_id, ComponentKind.PACKAGE, r.component_id
         )
         key = exception_group(r)
-        groups[key].append(_row(report.repository, index, notices, comp, r))
+        pin = pins.get(comp.prop("origin") or "")
+        groups[key].append(_row(report.repository, index, notices, comp, r, pin))
         first.setdefault(key, r)
     out = []
     for key in sorted(groups):
@@ -171,7 +190,8 @@ def build_requests(
                     license=lic,
                     context=context,
                     distribution=distribution,
-                    components=tuple(by_answers[answers]),
+                    components=_merge_rows(by_answers[answers]),
+                    trees=_trees(by_answers[answers], pins),
                 )
             )
     return tuple(out)
@@ -194,18 +214,95 @@ def _select(
 
 
 def _first_party(comp: Component) -> bool:
-    """Source the project wrote itself (vendored third-party copies are source too)."""
-    return comp.kind == ComponentKind.SOURCE and comp.prop("vendored") != "true"
+    """Source the project wrote itself (vendored third-party copies are source too, and so
+    is the source of a pinned tree the build fetches, ``origin``)."""
+    return (
+        comp.kind == ComponentKind.SOURCE
+        and comp.prop("vendored") != "true"
+        and not comp.prop("origin")
+    )
 
 
-def _table_name(comp: Component) -> str:
-    """A plain name: the directory of first-party source, the upstream of a vendored copy,
-    the package (image, action...) name otherwise — no version, id or remark."""
+def _in_tree(comp: Component, pin: Component | None = None) -> str | None:
+    """The directory of source, inside its pinned repository when it comes from a pinned
+    tree (``libs@0.11.3:driver/bpf`` -> ``driver/bpf``; a tree that is the pin's
+    ``source_subdir`` ``driver`` gives ``driver`` for its top)."""
+    directory = source_directory(comp)
+    origin = comp.prop("origin")
+    if not (directory and origin) or (
+        directory != origin and not directory.startswith(f"{origin}:")
+    ):
+        return directory
+    inner = directory[len(origin) + 1 :]
+    subdir = (pin.prop("source_subdir") or "").strip("/") if pin is not None else ""
+    return posixpath.join(subdir, inner).strip("/") if subdir else (inner or None)
+
+
+def _table_name(comp: Component, pin: Component | None) -> str:
+    """A plain name: the directory of first-party source (``repository/directory`` for the
+    source of a pinned tree), the upstream of a vendored copy, the package (image,
+    action...) name otherwise — no version, id or remark."""
     if comp.kind == ComponentKind.SOURCE:
         if comp.prop("vendored") == "true" and comp.prop("upstream"):
             return comp.prop("upstream") or comp.name
-        return source_directory(comp) or comp.name
+        directory = _in_tree(comp, pin) or comp.name
+        if pin is not None:
+            return f"{pin.prop('repository') or pin.name}/{directory}"
+        return directory
     return comp.name
+
+
+def _tree_url(pin: Component) -> str | None:
+    """Where a pinned GitHub tree's files are shown at the pinned version."""
+    repository = pin.prop("repository")
+    if not repository or not pin.version or pin.ecosystem != "github":
+        return None
+    subdir = (pin.prop("source_subdir") or "").strip("/")
+    base = f"https://github.com/{repository}/blob/{quote(pin.version, safe='')}"
+    return f"{base}/{quote(subdir, safe='/')}" if subdir else base
+
+
+def _trees(
+    rows: Sequence[RequestComponent], pins: dict[str, Component]
+) -> tuple[tuple[str, str], ...]:
+    out = {}
+    for tree, pin in pins.items():
+        url = _tree_url(pin)
+        if url and any(e.path.startswith(f"{tree}:") for row in rows for e in row.usage):
+            out[tree] = url
+    return tuple(sorted(out.items()))
+
+
+def _union(*parts: Sequence[_T]) -> tuple[_T, ...]:
+    return tuple(dict.fromkeys(x for part in parts for x in part))
+
+
+def _merge_rows(rows: Sequence[RequestComponent]) -> tuple[RequestComponent, ...]:
+    """One row per name, license and purpose: the same code from two pins is one record."""
+    merged: dict[tuple[str, str, str], RequestComponent] = {}
+    for row in rows:
+        key = (row.name, row.license, row.purpose)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = row
+            continue
+        merged[key] = replace(
+            seen,
+            usage=_union(seen.usage, row.usage),
+            version=", ".join(_union([seen.version or ""], [row.version or ""])).strip(", ")
+            or None,
+            inclusion=_merge_answer(seen.inclusion, row.inclusion),
+            interaction=_merge_answer(seen.interaction, row.interaction),
+            modified=_merge_answer(seen.modified, row.modified),
+            license_evidence=_union(seen.license_evidence, row.license_evidence),
+            policy=_union(seen.policy, row.policy),
+            merged=(*seen.merged, row.id),
+        )
+    return tuple(merged.values())
+
+
+def _merge_answer(a: Answer, b: Answer) -> Answer:
+    return Answer(a.choice, _union(a.explanation, b.explanation), _union(a.evidence, b.evidence))
 
 
 def _row(
@@ -214,30 +311,39 @@ def _row(
     notices: dict[tuple[str, int], Notice],
     comp: Component,
     result: ComponentResult,
+    pin: Component | None = None,
 ) -> RequestComponent:
     lic = result.license
     policy = (f"verdict: {result.verdict.status.value}", *result.verdict.reasons)
     return RequestComponent(
         id=comp.id,
-        name=_table_name(comp),
-        upstream_url=(repo.remote or "") if _first_party(comp) else upstream_url(comp),
-        usage=comp.evidence,
+        name=_table_name(comp, pin),
+        upstream_url=_upstream(repo, comp, pin),
+        usage=(*pin.evidence[:1], *comp.evidence) if pin is not None else comp.evidence,
         license=lic.expression or lic.raw or "",
-        purpose=_purpose(comp, result),
+        purpose=_purpose(comp, result, pin),
         version=comp.version,
-        inclusion=_inclusion(index, comp, result),
+        inclusion=_inclusion(index, comp, result, pin),
         interaction=_interaction(comp, result),
-        modified=_modified(comp),
+        modified=_modified(comp, pin),
         license_evidence=_license_strings(notices, comp),
         policy=policy,
     )
 
 
-def _purpose(comp: Component, r: ComponentResult) -> str:
+def _upstream(repo: RepoInfo, comp: Component, pin: Component | None) -> str:
+    if _first_party(comp):
+        return repo.remote or ""
+    if pin is not None and comp.prop("vendored") != "true":
+        return upstream_url(pin)
+    return upstream_url(comp)
+
+
+def _purpose(comp: Component, r: ComponentResult, pin: Component | None = None) -> str:
     stated = comp.prop("purpose") or comp.prop("description")
     if stated:
         return stated
-    where = source_directory(comp) if comp.kind == ComponentKind.SOURCE else None
+    where = _in_tree(comp, pin) if comp.kind == ComponentKind.SOURCE else None
     built = f" built from {where}/" if where else ""
     if r.context == "kernel-module":
         return f"Linux kernel module{built}: the project's driver, loaded into the kernel"
@@ -257,9 +363,26 @@ _BY_DISTRIBUTION = {
 }
 
 
-def _inclusion(index: GraphIndex, comp: Component, r: ComponentResult) -> Answer:
+def _fetched(pin: Component) -> str:
+    """``falcosecurity/libs 0.11.3, fetched by the build from URL (checked against H)``."""
+    pinned = pin.prop("url_hash") or pin.prop("digest")
+    check = f", checked against {pinned}" if pinned else ""
+    name = pin.prop("repository") or pin.name
+    version = f" {pin.version}" if pin.version else ""
+    return f"{name}{version}, fetched by the build from {pin.prop('url') or 'upstream'}{check}"
+
+
+def _inclusion(
+    index: GraphIndex, comp: Component, r: ComponentResult, pin: Component | None = None
+) -> Answer:
     why = tuple(r.classification)
     evidence = _consumer_evidence(index, comp.id) or comp.evidence
+    if pin is not None and r.distribution == "distributed" and comp.prop("vendored") != "true":
+        return Answer(
+            BUILD_TIME,
+            (f"Part of {_fetched(pin)}, and built into the release.", *why),
+            (*pin.evidence, *comp.evidence),
+        )
     if r.distribution in _BY_DISTRIBUTION:
         return Answer(_BY_DISTRIBUTION[r.distribution], why, evidence)
     if r.distribution != "distributed":
@@ -319,7 +442,13 @@ _PUBLISHED = frozenset(
 )
 
 
-def _modified(comp: Component) -> Answer:
+def _modified(comp: Component, pin: Component | None = None) -> Answer:
+    if pin is not None and comp.prop("vendored") != "true":
+        return Answer(
+            "",
+            (f"Part of {_fetched(pin)}.", f"{TODO} say whether the build patches it"),
+            pin.evidence,
+        )
     if _first_party(comp):
         return Answer(
             NO, ("First-party code written by the project, not a copy of a third-party one.",)
@@ -428,19 +557,28 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("|", "/").split())
 
 
-def _location(repo: RepoInfo, evidence: Evidence) -> str:
-    url = link_target(usage_url(repo, evidence))
+def evidence_url(req: ExceptionRequest, evidence: Evidence) -> str | None:
+    """The exact line, in this repository or in the pinned tree the evidence comes from."""
+    for tree, base in req.trees:
+        if evidence.path.startswith(f"{tree}:"):
+            path = quote(evidence.path[len(tree) + 1 :], safe="/")
+            return f"{base}/{path}" + (f"#L{evidence.line}" if evidence.line else "")
+    return usage_url(req.repository, evidence)
+
+
+def _location(req: ExceptionRequest, evidence: Evidence) -> str:
+    url = link_target(evidence_url(req, evidence))
     return f"[{evidence.location}]({url})" if url else evidence.location
 
 
 def _usage_cell(req: ExceptionRequest, comp: RequestComponent) -> str:
-    shown = [_location(req.repository, e) for e in comp.usage[:MAX_USAGE]]
+    shown = [_location(req, e) for e in comp.usage[:MAX_USAGE]]
     if not shown:
         return f"{TODO} where the project uses it"
     more = len(comp.usage) - MAX_USAGE
     if more > 0:
         shown.append(f"and {more} more")
-    if usage_url(req.repository, comp.usage[0]) is None:
+    if evidence_url(req, comp.usage[0]) is None:
         shown.append(f"{TODO} links (no web URL or commit known)")
     return " ".join(shown)
 
@@ -472,7 +610,7 @@ def _evidence_lines(req: ExceptionRequest, evidence: Sequence[Evidence]) -> list
     lines = []
     for e in unique[:MAX_EVIDENCE]:
         text = f" `{e.text.replace('`', chr(39))}`" if e.text else ""
-        lines.append(f"- {_location(req.repository, e)}{text}")
+        lines.append(f"- {_location(req, e)}{text}")
     if len(unique) > MAX_EVIDENCE:
         lines.append(f"- and {len(unique) - MAX_EVIDENCE} more (see the JSON form)")
     return lines

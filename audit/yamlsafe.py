@@ -424,7 +424,8 @@ def _error(exc: Exception, text: str, max_depth: int) -> YamlError:
             opened = context_mark.line + 1 if context_mark is not None else last
             line = min(opened, last)
     elif isinstance(getattr(exc, "position", None), int):
-        line = text.count("\n", 0, exc.position) + 1  # type: ignore[attr-defined]
+        # the reader's position may count encoded units, not characters: stay in the file
+        line = min(text.count("\n", 0, exc.position) + 1, _last_line(text))  # type: ignore[attr-defined]
     else:
         line = 0
     problem = getattr(exc, "problem", None)

@@ -440,3 +440,10 @@ def test_empty_last_document_is_on_the_last_line(text: str, lines: list[int]) ->
     docs, problems = load_all(text, PATH, "test")
     assert problems == ()
     assert [d.line for d in docs] == lines
+
+
+def test_reader_error_after_a_wide_character_stays_in_the_file() -> None:
+    """Found by tests/test_adversarial.py: the reader's position counts encoded units, so a
+    control character after a 3-byte character was put on a line past the file's end."""
+    _, problems = load("\u0800\x08\n", "x.yml")
+    assert [(p.line, p.kind) for p in problems] == [(1, "parse-error")]
