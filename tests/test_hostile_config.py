@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from bounds import MIB, run_depaudit
-from local_server import serving
+from local_server import send_json, serving
 
 SECRET = "leaked-outside-the-root"
 WAIVERS = f'[[waiver]]\nid = "{SECRET}"\ncomponent = "x"\nreason = "r"\n'
@@ -174,11 +174,7 @@ class _Counter(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.hits.append(self.path)
         body = json.dumps({"blanketExceptions": [], "exceptions": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, 200, body)
 
 
 class _CountingServer(ThreadingHTTPServer):

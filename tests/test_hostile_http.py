@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from bounds import MIB, bounded
-from local_server import LIFETIME, serving
+from local_server import LIFETIME, send_json, serving
 
 from audit.http import OFFLINE_MISS, Endpoints, HttpClient
 from audit.httpguard import LATE, is_public
@@ -46,13 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
             route(self)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, status, body, headers)
 
 
 class _Server(ThreadingHTTPServer):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from bounds import bounded, run_depaudit
-from local_server import serving
+from local_server import send_json, serving
 
 from audit.config import Config
 from audit.explain import explain_text
@@ -164,11 +164,7 @@ class _Registry(BaseHTTPRequestHandler):
             status = 200
         else:
             body, status = b'{"error": "not found"}', 404
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, status, body)
 
 
 @contextlib.contextmanager
