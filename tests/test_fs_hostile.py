@@ -5,13 +5,13 @@ the root, and says what it could not read."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tree_helpers import git
 
 from audit.discover import discover
 from audit.model import Problem, SkippedFile
@@ -95,26 +95,15 @@ def test_symlink_loops_and_links_out_of_the_root(
     assert not [p for p in opened if p.startswith(str(outside))]
 
 
-def _git(root: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
-
-
 def test_tracked_directory_replaced_by_a_link_out_is_not_read(
     tmp_path: Path, outside: Path, opened: list[str]
 ) -> None:
     """The index says ``deps/requirements.txt``; the work tree made ``deps`` a symlink out."""
     root = tmp_path / "root"
     _write(root, {"deps/requirements.txt": "flask==2.3.3\n", "requirements.txt": "x==1\n"})
-    _git(root, "init", "-q")
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "init")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "init")
     (root / "deps" / "requirements.txt").unlink()
     (root / "deps").rmdir()
     os.symlink(outside, root / "deps")

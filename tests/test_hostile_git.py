@@ -17,25 +17,12 @@ from pathlib import Path
 
 import pytest
 from bounds import bounded, run_depaudit
+from tree_helpers import git
 
 from audit.discover import discover, is_tree_path
 from audit.safegit import run_git
 
 TRAP = '#!/bin/sh\necho ran "$@" >> {marker}\nexit 1\n'
-GIT_ID = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.org",
-}
-
-
-def _git(root: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    done = subprocess.run(
-        ["git", "-C", str(root), *args], check=True, env={**env, **GIT_ID}, capture_output=True
-    )
-    return done.stdout.decode().strip()
 
 
 def _trap(where: Path) -> tuple[Path, Path]:
@@ -59,10 +46,10 @@ def partial_clone(tmp_path: Path) -> tuple[Path, Path]:
     (tree / "sub" / ".gitignore").write_text("*.log\n")
     (tree / "sub" / "tracked.txt").write_text("x\n")
     (tree / "requirements.txt").write_text("requests==2.31.0\n")
-    _git(tree, "init", "-q")
-    _git(tree, "add", ".")
-    _git(tree, "commit", "-qm", "one")
-    blob = _git(tree, "rev-parse", "HEAD:sub/.gitignore")
+    git(tree, "init", "-q")
+    git(tree, "add", ".")
+    git(tree, "commit", "-qm", "one")
+    blob = git(tree, "rev-parse", "HEAD:sub/.gitignore")
     for key, value in (
         ("core.repositoryformatversion", "1"),
         ("extensions.partialClone", "origin"),
@@ -70,8 +57,8 @@ def partial_clone(tmp_path: Path) -> tuple[Path, Path]:
         ("remote.origin.promisor", "true"),
         ("core.sshCommand", str(script)),
     ):
-        _git(tree, "config", key, value)
-    _git(tree, "update-index", "--skip-worktree", "sub/.gitignore")
+        git(tree, "config", key, value)
+    git(tree, "update-index", "--skip-worktree", "sub/.gitignore")
     (tree / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     (tree / "sub" / ".gitignore").unlink()
     (tree / "sub" / "untracked.txt").write_text("y\n")  # makes git consult sub/.gitignore
@@ -134,11 +121,11 @@ def test_programs_in_the_repository_config_never_run(tmp_path: Path, key: str) -
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "requirements.txt").write_text("requests==2.31.0\n")
-    _git(tree, "init", "-q")
-    _git(tree, "add", ".")
-    _git(tree, "commit", "-qm", "one")
-    _git(tree, "config", key, str(script))
-    _git(tree, "config", "remote.origin.url", "ssh://attacker.invalid/x.git")
+    git(tree, "init", "-q")
+    git(tree, "add", ".")
+    git(tree, "commit", "-qm", "one")
+    git(tree, "config", key, str(script))
+    git(tree, "config", "remote.origin.url", "ssh://attacker.invalid/x.git")
     with bounded(seconds=60, megabytes=64):
         found = discover(tree)
         for args in (("ls-files", "-z"), ("fetch", "origin"), ("log", "-1"), ("push", "origin")):
@@ -155,13 +142,13 @@ def test_callers_git_variables_never_reach_git(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "elsewhere.txt").write_text("x\n")
-    _git(other, "init", "-q")
-    _git(other, "add", ".")
+    git(other, "init", "-q")
+    git(other, "add", ".")
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "requirements.txt").write_text("requests==2.31.0\n")
-    _git(tree, "init", "-q")
-    _git(tree, "add", ".")
+    git(tree, "init", "-q")
+    git(tree, "add", ".")
     ran = run_depaudit(
         ["inventory", "--no-cache", str(tree)], cwd=tmp_path, seconds=120, megabytes=1536,
         env={
@@ -210,7 +197,7 @@ def test_index_paths_outside_the_root_are_never_read(tmp_path: Path) -> None:
     (tree / "a").mkdir(parents=True)
     (tree / "sub").mkdir()
     (tree / "requirements.txt").write_text("requests==2.31.0\n")
-    _git(tree, "init", "-q")
+    git(tree, "init", "-q")
     absolute = str(outside / "requirements.txt")
     _write_index(tree, [*ESCAPES, absolute, "requirements.txt"])
     listed = run_git(tree, "ls-files", "-z").stdout.split(b"\0")

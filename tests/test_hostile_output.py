@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 from bounds import bounded, run_depaudit
 from local_server import send_json, serving
+from tree_helpers import git
 
 from audit.config import Config
 from audit.explain import explain_text
@@ -80,22 +79,15 @@ def test_link_targets(url: str, target: str | None) -> None:
     assert link_target(url) == target
 
 
-def _git(root: Path, *args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org")
-    env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
-    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
-
-
 def _repo(tmp_path: Path, remote: str) -> Path:
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "Dockerfile").write_text("FROM registry.access.redhat.com/ubi8/ubi:8.9\n")
     (tree / "requirements.txt").write_text("x==1\n")
-    _git(tree, "init", "-q")
-    _git(tree, "add", ".")
-    _git(tree, "commit", "-qm", "one")
-    _git(tree, "config", "remote.origin.url", remote)
+    git(tree, "init", "-q")
+    git(tree, "add", ".")
+    git(tree, "commit", "-qm", "one")
+    git(tree, "config", "remote.origin.url", remote)
     return tree
 
 

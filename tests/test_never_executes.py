@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tree_helpers import git
 
 from audit.cli import main
 
@@ -31,17 +32,6 @@ def _script(path: Path, marker: Path) -> Path:
     path.write_text(TRAP_SH.format(marker=marker))
     path.chmod(0o755)
     return path
-
-
-def _git(root: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
 
 
 @pytest.fixture
@@ -61,9 +51,9 @@ def trapped(tmp_path: Path) -> tuple[Path, Path]:
     )
     (tree / "Makefile").write_text(f"all:\n\techo ran > {markers / 'make'}\n")
     (tree / ".gitattributes").write_text("* filter=trap diff=trap\n")
-    _git(tree, "init", "-q")
-    _git(tree, "add", "requirements.txt")
-    _git(tree, "commit", "-q", "-m", "init")
+    git(tree, "init", "-q")
+    git(tree, "add", "requirements.txt")
+    git(tree, "commit", "-q", "-m", "init")
     scripts = tmp_path / "scripts"
     scripts.mkdir()
     for key in (
@@ -71,7 +61,7 @@ def trapped(tmp_path: Path) -> tuple[Path, Path]:
         "filter.trap.clean", "filter.trap.smudge", "filter.trap.process", "diff.trap.textconv",
         "core.alternateRefsCommand", "credential.helper",
     ):  # fmt: skip
-        _git(tree, "config", key, str(_script(scripts / key, markers / key)))
+        git(tree, "config", key, str(_script(scripts / key, markers / key)))
     hooks = tree / ".git" / "hooks"
     for hook in HOOKS:
         _script(hooks / hook, markers / f"hook-{hook}")
@@ -79,7 +69,7 @@ def trapped(tmp_path: Path) -> tuple[Path, Path]:
     custom.mkdir()
     for hook in HOOKS:
         _script(custom / hook, markers / f"hooksPath-{hook}")
-    _git(tree, "config", "core.hooksPath", str(custom))
+    git(tree, "config", "core.hooksPath", str(custom))
     (tree / "requirements.txt").write_text("requests==2.31.0\nflask==2.3.3\n")  # dirty tree
     return tree, markers
 
@@ -103,7 +93,7 @@ def _env(tmp: Path) -> dict[str, str]:
 def test_the_traps_are_armed(trapped: tuple[Path, Path]) -> None:
     """Control: the traps do fire when the tree's git configuration or code is used."""
     tree, markers = trapped
-    _git(tree, "status")  # runs core.fsmonitor
+    git(tree, "status")  # runs core.fsmonitor
     subprocess.run(
         [sys.executable, "-c", "import yaml"], cwd=tree, env=_env(tree.parent),
         capture_output=True, timeout=60,

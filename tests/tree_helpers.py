@@ -14,18 +14,20 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def git(root: Path, *args: str, when: str | None = None) -> None:
-    """Run ``git -C root ARGS`` as a fixed author (committing at ``when``, ISO 8601, if given)."""
+def git(root: Path, *args: str, when: str | None = None) -> str:
+    """Run ``git -C root ARGS`` as a fixed author (committing at ``when``, ISO 8601, if given),
+    without the caller's ``GIT_*`` variables; return what it printed, stripped."""
     import os
     import subprocess
 
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.org",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.org",
+    )
     if when is not None:
         env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
-    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
+    done = subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
+    return done.stdout.decode().strip()
