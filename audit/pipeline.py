@@ -25,13 +25,17 @@ from audit.model import (
     Inventory,
     PolicyInfo,
     Report,
+    ScanResult,
     Status,
     Verdict,
 )
-from audit.scan import prestart, scan
+from audit.scan import prestart, scan, scan_file
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from audit.policy import Policy
+    from audit.scanners.base import Scanner
 
 
 @dataclass(frozen=True)
@@ -99,16 +103,32 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
         progress=prestart,  # large trees: the scan's worker pool boots during the walk
     )
+    from audit.ci_follow import follow
+
     out = scan(found)
-    facts = group_sources(out.result.notices, [c.path for c in found.files])
+    result = follow(found.root, found.files, out.result, _read_one, lambda: _own_names(root))
+    facts = group_sources(result.notices, [c.path for c in found.files])
     inventory = link(
         display_root or str(root),
-        pin_submodules(found.root, out.result),
+        pin_submodules(found.root, result),
         skipped=out.skipped,
         files_scanned=out.files_scanned,
         extra_components=tuple(facts.components),
     )
     return InventoryRun(inventory, tuple(facts.findings), found.files, found.root)
+
+
+def _read_one(root: Path, cand: Candidate, scanners: Sequence[Scanner]) -> ScanResult:
+    return scan_file(root, cand, scanners)[0]
+
+
+def _own_names(root: Path) -> frozenset[str]:
+    """``owner/name`` of the repository, from its git remote (audit/repo.py)."""
+    from audit.repo import repo_info
+
+    remote = repo_info(root).remote or ""
+    prefix = "https://github.com/"
+    return frozenset({remote[len(prefix) :]} if remote.startswith(prefix) else ())
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,47 @@ def test_falco_target_arch_downloads_one_per_architecture(falco: Report) -> None
         assert "docker/falco/Dockerfile:53" in evidence(falco, cid)
 
 
+DEPS = "download:download.falco.org/dependencies/"
+
+
+@pytest.mark.parametrize(
+    ("name", "amd64", "arm64", "line"),
+    [
+        # :52 `if [ "$TARGETARCH" = "amd64" ]; then curl ... libcilkrts5_6.3.0-18_...; fi`
+        ("libcilkrts5_6.3.0-18", True, False, 52),
+        # :71 `if [ "$TARGETARCH" = "amd64" ]; then curl ... libmpx0_5.5.0-12_...; fi`
+        ("libmpx0_5.5.0-12", True, False, 71),
+        # :114-118 `if [ "$TARGETARCH" = "amd64" ] ; then curl ... binutils-x86-64-linux-gnu
+        # ...; else curl ... binutils-aarch64-linux-gnu ...; fi`
+        ("binutils-x86-64-linux-gnu_2.30-22", True, False, 115),
+        ("binutils-aarch64-linux-gnu_2.30-22", False, True, 117),
+        # :53, unconditional
+        ("cpp-6_6.3.0-18", True, True, 53),
+    ],
+)
+def test_falco_architecture_tests_decide_which_downloads_run(
+    falco: Report, name: str, amd64: bool, arm64: bool, line: int
+) -> None:
+    """docker/falco/Dockerfile: ``$TARGETARCH`` tests in ``if`` are evaluated per
+    architecture, so the amd64-only packages are not fetched for arm64 (and the else
+    branch only for arm64)."""
+    ids = {c.id for c in falco.inventory.components}
+    for arch, expected in (("amd64", amd64), ("arm64", arm64)):
+        cid = f"{DEPS}{name}_{arch}.deb"
+        assert (cid in ids) is expected, cid
+        if expected:
+            assert f"docker/falco/Dockerfile:{line}" in evidence(falco, cid)
+
+
+def test_falco_version_test_picks_the_then_branch(falco: Report) -> None:
+    """docker/falco/Dockerfile:95 ``if [ "$FALCO_VERSION" = "latest" ]; then apt-get install
+    ... falco; else apt-get install ... falco=${FALCO_VERSION}; fi`` with ``ARG
+    FALCO_VERSION=latest`` (:10): only the then branch runs."""
+    ids = {c.id for c in falco.inventory.components}
+    assert "deb:debian/falco" in ids
+    assert "deb:debian/falco@latest" not in ids
+
+
 def test_falco_unresolved_values_are_notes_not_actions(falco: Report) -> None:
     """docker/ubi/Dockerfile:39 ``falco-${FALCO_VERSION}-$(uname -m).tar.gz``: the version is
     a build argument without a default (:4): a note in the incomplete list, no action."""
@@ -263,6 +304,64 @@ def test_falco_unresolved_values_are_notes_not_actions(falco: Report) -> None:
     assert ("docker/ubi/Dockerfile", 39) in notes
     assert not [a for a in falco.actions if "unresolved" in a.because]
     assert not [a for a in falco.actions if a.target.startswith((".github/", "docker/"))]
+
+
+@pytest.mark.parametrize(
+    ("arch", "caller", "built", "pushed"),
+    [("x86_64", 58, 53, 70), ("aarch64", 68, 53, 69)],
+)
+def test_falco_master_callers_publish_the_flagship_image_tagged_master(
+    falco: Report, arch: str, caller: int, built: int, pushed: int
+) -> None:
+    """master.yaml:58-65 (``build-dev-docker``: ``arch: x86_64``, ``tag: master``) and
+    :68-75 (``build-dev-docker-arm64``: ``arch: aarch64``) call reusable_build_docker.yaml,
+    which builds ``docker.io/falcosecurity/falco:${{ inputs.arch }}-${{ inputs.tag }}`` in
+    docker/falco/ (:52-53); master.yaml:78-82 (``publish-dev-docker``: ``tag: master``) calls
+    reusable_publish_docker.yaml, which pushes ``...falco:x86_64-${{ inputs.tag }}`` (:70)
+    and ``...:aarch64-...`` (:69). Each caller's ``with:`` is one reading of the called file."""
+    cid = f"image:falcosecurity/falco:{arch}-master"
+    comp = next(c for c in falco.inventory.components if c.id == cid)
+    assert (comp.version, comp.prop("published")) == (f"{arch}-master", "docker push")
+    assert evidence(falco, cid) == [
+        f".github/workflows/master.yaml:{caller}",
+        ".github/workflows/master.yaml:78",
+        f".github/workflows/reusable_build_docker.yaml:{built}",
+        f".github/workflows/reusable_publish_docker.yaml:{pushed}",
+    ]
+    assert [where(e) for e in edges(falco, src=cid)] == [
+        (
+            "built-from",
+            ".github/workflows/reusable_build_docker.yaml:53",
+            "dockerfile:docker/falco/Dockerfile",
+            "docker build -t",
+        )
+    ]
+    assert shipped(falco, cid)[:2] == ("userspace", "distributed")
+
+
+def test_falco_caller_inputs_are_recorded_per_job(falco: Report) -> None:
+    """master.yaml:58-65: the job's ``with:`` as the called workflow's inputs (the version
+    comes from another job's output and stays an expression); ci.yml:19-22 calls
+    reusable_build_packages.yaml with ``arch: x86_64``."""
+    nodes = {n.id: n for n in falco.inventory.nodes}
+    job = nodes["ci-job:github/master.yaml/build-dev-docker"]
+    assert job.prop("calls") == "./.github/workflows/reusable_build_docker.yaml"
+    assert job.prop("call_inputs") == (
+        '[{"inputs.arch": "x86_64", "inputs.bucket_suffix": "-dev", "inputs.tag": "master", '
+        '"inputs.version": "${{ needs.fetch-version.outputs.version }}"}]'
+    )
+    ci = nodes["ci-job:github/ci.yml/build-dev-packages"]
+    assert ci.prop("call_inputs") == (
+        '[{"inputs.arch": "x86_64", "inputs.version": '
+        '"${{ needs.fetch-version.outputs.version }}"}]'
+    )
+    uses = [where(e) for e in edges(falco, src="ci-job:github/ci.yml/build-dev-packages")]
+    assert (
+        "uses",
+        ".github/workflows/ci.yml:19",
+        "ci-workflow:github/reusable_build_packages.yaml",
+        "",
+    ) in uses
 
 
 GIT_REVISION = "source:cmake/modules/GetGitRevisionDescription.cmake"
@@ -351,10 +450,35 @@ def test_kepler_image_from_the_matrix_is_published(kepler: Report) -> None:
 
 
 def test_kepler_matrix_tags_dcgm_and_habana(kepler: Report) -> None:
-    """image.yml:37 ``LABEL: ${{ inputs.imageTag }}-dcgm`` and :44 ``...-habana``."""
+    """image.yml:38 ``LABEL: ${{ inputs.imageTag }}-dcgm`` and :45 ``...-habana``, with the
+    input's default ``latest`` (:6-7)."""
     ids = {c.id for c in kepler.inventory.components}
     assert {f"{KEPLER}-dcgm", f"{KEPLER}-habana"} <= ids
-    assert "image:quay.io/sustainable_computing_io/kepler" not in ids
+
+
+def test_kepler_release_caller_publishes_the_image_with_its_tag_unknown(kepler: Report) -> None:
+    """release.yml:107-109 calls image.yml with ``imageTag: ${{ github.event.inputs.release
+    }}`` (a value typed in when the release is started): the release image is published
+    (image.yml:81 ``push: ${{ inputs.pushImage }}``, default true, :10), its tag unknown;
+    the caller's job (release.yml:104) is evidence of it."""
+    cid = "image:quay.io/sustainable_computing_io/kepler"
+    comp = next(c for c in kepler.inventory.components if c.id == cid)
+    assert comp.prop("published") == "docker/build-push-action"
+    assert comp.prop("tag-unresolved") == "${{ github.event.inputs.release }}"
+    assert evidence(kepler, cid) == [
+        ".github/workflows/image.yml:83",
+        ".github/workflows/release.yml:104",
+    ]
+    assert shipped(kepler, cid)[:2] == ("userspace", "distributed")
+
+
+def test_kepler_pull_request_caller_does_not_push(kepler: Report) -> None:
+    """pull_request.yml:48-50 calls image.yml with ``pushImage: false``: that reading builds
+    but does not publish; the images stay published by the other callers."""
+    job = "ci-job:github/pull_request.yml/image"
+    node = next(n for n in kepler.inventory.nodes if n.id == job)
+    assert node.prop("call_inputs") == '[{"inputs.pushImage": "false"}]'
+    assert result(kepler, f"{KEPLER}-dcgm").distribution == "distributed"
 
 
 def test_kepler_final_stage_packages_ride_with_ubi9(kepler: Report) -> None:
@@ -385,6 +509,45 @@ def test_kepler_matrix_image_is_not_left_unresolved(kepler: Report) -> None:
     assert not [
         p for p in kepler.incomplete if p.path == ".github/workflows/image.yml" and p.line == 83
     ]
+
+
+def test_kepler_make_target_ci_runs_installs_ginkgo(kepler: Report) -> None:
+    """unit_test.yml:27 ``make ginkgo-set`` -> Makefile:242 ``go install -mod=mod
+    github.com/onsi/ginkgo/v2/ginkgo@v2.15.0``: the job installs it (internal tooling), and
+    the evidence is the chain, CI step then recipe line."""
+    cid = "golang:github.com/onsi/ginkgo/v2@v2.15.0"
+    assert ".github/workflows/unit_test.yml:27" in evidence(kepler, cid)
+    assert "Makefile:242" in evidence(kepler, cid)
+    assert ("installs", "Makefile:242", cid, "") in [
+        where(e) for e in edges(kepler, src="ci-job:github/unit_test.yml/unit_test")
+    ]
+    assert shipped(kepler, cid)[1] == "internal-tooling"
+
+
+def test_kepler_make_push_to_the_kind_registry_is_not_publishing(kepler: Report) -> None:
+    """platform-validation.yml:146 ``make push-image`` with ``IMAGE_REPO: localhost:5001``,
+    ``IMAGE_TAG: platform-validation`` (:148-150) -> Makefile:150 ``$(CTR_CMD) push
+    $(CTR_CMD_PUSH_OPTIONS) $(IMAGE_REPO)/$(IMAGE_NAME):$(IMAGE_TAG)``: a push to the local
+    kind registry on the runner, not a publication."""
+    cid = "image:localhost:5001/kepler:platform-validation"
+    comp = next(c for c in kepler.inventory.components if c.id == cid)
+    assert (comp.prop("pushed-locally"), comp.prop("published")) == ("docker push", None)
+    assert evidence(kepler, cid) == [
+        ".github/workflows/platform-validation.yml:146",
+        "Makefile:150",
+    ]
+
+
+def test_kepler_make_build_image_links_the_dockerfile(kepler: Report) -> None:
+    """integration_test.yml:26 ``make build_image`` -> Makefile:103-107 ``$(CTR_CMD) build -t
+    $(IMAGE_REPO)/$(IMAGE_NAME):$(IMAGE_BUILD_TAG) -f $(DOCKERFILE)`` with ``DOCKERFILE :=
+    $(SRC_ROOT)/build/Dockerfile`` (:63) and ``SRC_ROOT := $(shell pwd)`` (:25): the test
+    image is built from build/Dockerfile; its tag (``git describe``) is not known here."""
+    cid = "image:localhost:5001/kepler"
+    assert ("built-from", "Makefile:103", "dockerfile:build/Dockerfile", "docker build -t") in [
+        where(e) for e in edges(kepler, src=cid)
+    ]
+    assert ".github/workflows/integration_test.yml:26" in evidence(kepler, cid)
 
 
 # inspektor-gadget-2024-08 -----------------------------------------------------------------
@@ -453,3 +616,31 @@ def test_gadget_unknown_names_are_notes_not_actions(gadget: Report) -> None:
     lines = {p.line for p in gadget.incomplete if p.path.endswith("inspektor-gadget.yml")}
     assert {502, 520, 644} <= lines
     assert not [a for a in gadget.actions if a.target.startswith(".github/")]
+
+
+def test_gadget_script_ci_runs_clones_btfhub(gadget: Report) -> None:
+    """inspektor-gadget.yml:307 ``./tools/getbtfhub.sh`` (job btfgen, :279) ->
+    tools/getbtfhub.sh:9 ``git clone --depth 1 https://github.com/aquasecurity/btfhub-archive/
+    $HOME/btfhub-archive/``: the job fetches it (internal tooling)."""
+    cid = "git:github.com/aquasecurity/btfhub-archive"
+    assert evidence(gadget, cid) == [
+        ".github/workflows/inspektor-gadget.yml:307",
+        "tools/getbtfhub.sh:9",
+    ]
+    assert [where(e) for e in edges(gadget, dst=cid)] == [
+        ("installs", "tools/getbtfhub.sh:9", cid, "")
+    ]
+    assert shipped(gadget, cid)[:2] == ("ci", "internal-tooling")
+
+
+def test_gadget_nested_make_runs_the_ebpf_builder(gadget: Report) -> None:
+    """inspektor-gadget.yml:187 ``make testdata`` -> Makefile:390 ``$(MAKE) -C testdata/``
+    -> testdata/Makefile:44 ``docker run ... $(EBPF_BUILDER)``: the CI job runs in the
+    ebpf-builder image; the evidence is the whole chain."""
+    cid = "image:ghcr.io/inspektor-gadget/ebpf-builder:latest"
+    assert evidence(gadget, cid) == [
+        ".github/workflows/inspektor-gadget.yml:187",
+        "Makefile:390",
+        "testdata/Makefile:44",
+    ]
+    assert shipped(gadget, cid)[1] == "internal-tooling"

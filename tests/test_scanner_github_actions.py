@@ -151,8 +151,31 @@ def test_workflow_nodes(calls: list[Call]) -> None:
             1,
             (("file", ".github/workflows/ci.yml"),),
         ),
-        (job + "build-dev-packages", "ci-job", "build-dev-packages", 8, (("workflow", "ci.yml"),)),
-        (job + "build-local", "ci-job", "build-local", 12, (("workflow", "ci.yml"),)),
+        (
+            job + "build-dev-packages",
+            "ci-job",
+            "build-dev-packages",
+            8,
+            (
+                ("call_inputs", '[{"inputs.arch": "x86_64"}]'),
+                (
+                    "calls",
+                    "falcosecurity/falco/.github/workflows/reusable_build_packages.yaml@master",
+                ),
+                ("workflow", "ci.yml"),
+            ),
+        ),
+        (
+            job + "build-local",
+            "ci-job",
+            "build-local",
+            12,
+            (
+                ("call_inputs", "[{}]"),
+                ("calls", "./.github/workflows/reusable_build_packages.yaml"),
+                ("workflow", "ci.yml"),
+            ),
+        ),
         (
             job + "build-docker",
             "ci-job",
@@ -299,6 +322,17 @@ def test_workflow_run_steps(calls: list[Call]) -> None:
         ("context: '{{defaultContext}}:docker/tester'", "dockerfile:docker/tester/Dockerfile"),
         ("push: true", "dockerfile:Dockerfile"),
         ("context: ./docker/../tools/", "dockerfile:tools/Dockerfile"),
+        # the hosted runner's checkout path is the scanned root (inspektor-gadget.yml:499-500)
+        (
+            "file: /home/runner/work/inspektor-gadget/inspektor-gadget/"
+            "Dockerfiles/gadget.Dockerfile",
+            "dockerfile:Dockerfiles/gadget.Dockerfile",
+        ),
+        ("context: /home/runner/work/app/app/", "dockerfile:Dockerfile"),
+        (
+            "context: /home/runner/work/app/other/x",
+            "dockerfile:home/runner/work/app/other/x/Dockerfile",
+        ),
     ],
 )
 def test_build_push_dockerfile(inputs: str, dockerfile: str, calls: list[Call]) -> None:

@@ -13,6 +13,7 @@ unresolved, never guessed.
 from __future__ import annotations
 
 import itertools
+import json
 import posixpath
 import re
 from collections.abc import Mapping
@@ -91,8 +92,20 @@ def local_action_id(path: str) -> str:
     return f"action-local:{_clean_path(path)}"
 
 
+_RUNNER_WORKSPACE = re.compile(r"/home/runner/work/([^/]+)/\1(?:/|$)")
+"""The checkout on a GitHub-hosted runner: ``/home/runner/work/REPO/REPO/`` (the value of
+``github.workspace`` there)."""
+
+
 def _clean_path(path: str) -> str:
-    clean = posixpath.normpath(path.strip().lstrip("/")) if path.strip() else "."
+    """A root-relative path; the hosted runner's workspace path is the scanned root
+    (inspektor-gadget.yml:500 ``file: /home/runner/work/inspektor-gadget/inspektor-gadget/
+    Dockerfiles/gadget.Dockerfile``)."""
+    path = path.strip()
+    m = _RUNNER_WORKSPACE.match(path)
+    if m is not None:
+        path = path[m.end() :]
+    clean = posixpath.normpath(path.lstrip("/")) if path else "."
     return clean
 
 
@@ -106,8 +119,10 @@ def _collector(source: SourceFile) -> Collector:
 # Scanning -------------------------------------------------------------------------------
 
 
-def scan(source: SourceFile) -> ScanResult:
-    """Scan one workflow file or one action metadata file."""
+def scan(source: SourceFile, inputs: Values | None = None) -> ScanResult:
+    """Scan one workflow file or one action metadata file; ``inputs`` (``inputs.NAME`` ->
+    value) are what one caller of a reusable workflow passes in ``with:`` (audit/ci_follow.py
+    reads the file once per caller)."""
     out = _collector(source)
     doc, problems = load(source.text, source.path, NAME)
     out.problems.extend(problems)
@@ -119,20 +134,26 @@ def scan(source: SourceFile) -> ScanResult:
     if posixpath.basename(source.path) in ("action.yml", "action.yaml"):
         _action(doc, out)
     else:
-        _workflow(doc, out)
+        _workflow(doc, out, inputs or {})
     return out.result()
 
 
-def _workflow(doc: Marked, out: Collector) -> None:
+def _workflow(doc: Marked, out: Collector, inputs: Values) -> None:
     file_name = posixpath.basename(out.source.path)
     title = _text(doc, "name") or file_name
+    props = {"file": out.source.path}
+    if _triggers(doc) == ["workflow_call"]:
+        props["workflow_call_only"] = "true"
+    named = sorted(set(_REPOSITORY_TEST.findall(out.source.text)))
+    if named:
+        props["repository_named"] = ",".join(named)
     out.nodes.append(
         Node(
             workflow_id(file_name),
             "ci-workflow",
             title,
             (out.source.evidence(1, NAME),),
-            (("file", out.source.path),),
+            tuple(sorted((k, v) for k, v in props.items() if v)),
         )
     )
     jobs = doc.get("jobs")
@@ -144,12 +165,32 @@ def _workflow(doc: Marked, out: Collector) -> None:
     if not isinstance(jobs.value, MarkedMap):
         out.problem(jobs.line, "parse-error", "'jobs' must be a mapping")
         return
-    values = {**_KNOWN, **_input_defaults(doc)}
+    values = {**_KNOWN, **_input_defaults(doc), **inputs}
     env = _environment(doc.get("env"), out, values)
     shell = _text(_at(doc, "defaults", "run"), "shell")
     names = {scalar_text(k.value) for k, _ in jobs.value.items()}
     for key, body in jobs.value.items():
         _job(file_name, scalar_text(key.value), key, body, names, env, shell, values, out)
+
+
+_REPOSITORY_TEST = re.compile(
+    r"github\.repository\s*==\s*['\"]([A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+)['\"]"
+)
+"""``if: github.repository == 'owner/name'``: a workflow naming the repository it runs in."""
+
+
+def _triggers(doc: Marked) -> list[str]:
+    """The events that start a workflow (``on:`` as a name, a list or a mapping)."""
+    on = doc.get("on") or doc.get(True)
+    if on is None:
+        return []
+    if on.is_scalar:
+        return [scalar_text(on.value)]
+    if isinstance(on.value, tuple):
+        return sorted(scalar_text(v.value) for v in on.value if v.is_scalar)
+    if isinstance(on.value, MarkedMap):
+        return sorted(scalar_text(k.value) for k, _ in on.value.items() if k.is_scalar)
+    return []
 
 
 def _input_defaults(doc: Marked) -> dict[str, str]:
@@ -235,6 +276,10 @@ def _job(
     display = _text(body, "name")
     if display:
         props["name"] = display
+    uses = body.get("uses")
+    if uses is not None and uses.is_str and uses.value.strip():
+        props["calls"] = uses.value.strip()
+        props["call_inputs"] = json.dumps(_call_inputs(body, values, out), sort_keys=True)
     out.nodes.append(
         Node(
             jid,
@@ -245,7 +290,6 @@ def _job(
         )
     )
     _needs(jid, file_name, name, body.get("needs"), names, out)
-    uses = body.get("uses")
     if uses is not None:
         _reusable_workflow(jid, uses, out)
     job_shell = _text(_at(body, "defaults", "run"), "shell") or shell
@@ -259,6 +303,26 @@ def _job(
         job_env = {**env, **_environment(body.get("env"), out, known)}
         job = _Job(jid, job_env, job_shell, job_dir, {**known, **_env_values(job_env)}, seen)
         _steps(job, body.get("steps"), out)
+
+
+def _call_inputs(body: Marked, values: Values, out: Collector) -> list[dict[str, str]]:
+    """What a job that calls a reusable workflow passes in ``with:``, once per combination
+    of its matrix: ``inputs.NAME`` -> the value, with what this file knows substituted (an
+    expression it does not know stays as written, so the callee does not take its default
+    for it)."""
+    given = body.get("with")
+    if given is None or not isinstance(given.value, MarkedMap):
+        return [{}]
+    found: dict[str, dict[str, str]] = {}
+    for combo in _matrix(body.get("strategy"), out):
+        known = {**values, **{k: substitute(v, values) for k, v in combo.items()}}
+        one = {
+            f"inputs.{scalar_text(k.value)}": substitute(scalar_text(v.value), known)
+            for k, v in given.value.items()
+            if k.is_scalar and v.is_scalar and v.value is not None
+        }
+        found.setdefault(json.dumps(one, sort_keys=True), one)
+    return [found[k] for k in sorted(found)]
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,11 @@ Modules: ``words`` (quote removal and expansion), ``spans`` (where quotes and gr
 ``lexer`` (the fallback tokenizer), ``parse`` (bashlex and the fallback choice),
 ``interpreter`` (assignments, wrappers, nested shells; :func:`scan_script`), ``options``
 (arguments and GNU option parsing), ``record`` (what handlers record), ``commands`` (command
-name → handler), and one module per family of commands: ``pip``, ``os_packages``, ``npm``,
-``go``, ``gem``, ``cargo``, ``fetch`` (curl, wget, git clone), ``docker``.
+name → handler), ``conditions`` (which branch of ``if``/``&&``/``||`` runs), ``makefile``
+(the Makefiles CI runs, read by audit/ci_follow.py), and one module per family of commands:
+``pip``, ``os_packages``, ``npm``, ``go``, ``gem``, ``cargo``, ``fetch`` (curl, wget, git
+clone), ``docker``. ``make`` and the repository's scripts a CI step runs are recorded as
+``ci-run`` nodes for audit/ci_follow.py.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ nerdctl. A pushed image is marked ``published`` (the classify stage: what is in 
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 from audit.components import (
     ImageRef,
@@ -79,8 +80,26 @@ def docker(rec: Recorder, args: list[Arg], full: list[Arg]) -> None:
         opts = options(rest, "", {"--platform"}, stop=True)
         for arg in positionals(opts)[:1]:
             comp = _image(rec, arg, full, {"published": "docker push"})
+            if comp is not None and _local_registry(comp.name):
+                # a registry on the CI machine itself (kind's localhost:5001): not published
+                comp = image_component_local(comp)
             if comp is not None:
                 rec.components.append(comp)
+
+
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
+
+
+def _local_registry(name: str) -> bool:
+    """The image lives in a registry on the machine that pushes it (``localhost:5001/x``)."""
+    host = name.split("/", 1)[0] if "/" in name else ""
+    return host.split(":", 1)[0] in _LOCAL_HOSTS or host.startswith("[::1]")
+
+
+def image_component_local(comp: Component) -> Component:
+    """``comp`` pushed to a local registry: marked ``pushed-locally``, not ``published``."""
+    props = tuple((k, v) for k, v in comp.properties if k != "published")
+    return replace(comp, properties=tuple(sorted((*props, ("pushed-locally", "docker push")))))
 
 
 def _image(

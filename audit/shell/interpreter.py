@@ -16,10 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from audit.model import ScanResult
 from audit.scanners.base import SourceFile
 from audit.shell.commands import handler_for
+from audit.shell.conditions import evaluate
 from audit.shell.lexer import Word
 from audit.shell.options import Arg, options, positionals
-from audit.shell.parse import MAX_NESTING, parse
-from audit.shell.record import ARCHITECTURES, Recorder
+from audit.shell.parse import MAX_NESTING, Guard, parse
+from audit.shell.record import ARCHITECTURES, Recorder, in_cwd
 from audit.shell.scope import Scope
 from audit.shell.words import expand_text, expand_word
 
@@ -38,6 +39,11 @@ _DECLARE = frozenset({"export", "readonly", "declare", "local", "typeset"})
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
 _VERBS = frozenset({"install", "add", "clone", "pull", "run", "build", "get"})
 _MAX_WRAPPERS = 8
+
+_MAKES = frozenset({"make", "gmake"})
+_MAKE_LONG = frozenset({"--directory", "--file", "--makefile", "--jobs", "--load-average"})
+_SCRIPT_RE = re.compile(r"\.{0,2}/?(?:[\w.\-]+/)*[\w.\-]+\.(?:sh|bash)|\./[\w.\-/]+")
+"""A command naming a script file: ``./x``, ``hack/build.sh``."""
 
 _MACHINE_WORDS = ("$(uname -m)", "`uname -m`", "$(uname --machine)", "$(arch)")
 """Command substitutions that print the machine name (``x86_64``)."""
@@ -73,6 +79,10 @@ class Interpreter:
     def __init__(self, rec: Recorder, env: Mapping[str, str] | None) -> None:
         self.rec = rec
         self.env = Scope(env)
+        self.inherited = frozenset(env or ())
+        """What the caller exports (a CI step's ``env:``)."""
+        self.exported: set[str] = set()
+        """Names the script exports itself."""
 
     def run_script(self, script: str, line_of: LineOf, depth: int) -> None:
         if len(script) > MAX_SCRIPT_CHARS:
@@ -90,10 +100,12 @@ class Interpreter:
                 "parse-error",
                 f"shell: {message}; the rest of this command is not read",
             )
-        for command in parsed.commands:
-            self.command(command, line_of, depth)
+        for command, guard in parsed.guarded():
+            self.command(command, line_of, depth, guard)
 
-    def command(self, words: Sequence[Word], line_of: LineOf, depth: int) -> None:
+    def command(
+        self, words: Sequence[Word], line_of: LineOf, depth: int, guard: Guard = ()
+    ) -> None:
         i = 0
         while i < len(words) and _ASSIGN_RE.match(words[i].raw):
             i += 1
@@ -104,7 +116,7 @@ class Interpreter:
             return
         first = rest[0].raw
         if first in _RESERVED_PREFIX:
-            self.command(rest[1:], line_of, depth)
+            self.command(rest[1:], line_of, depth, guard)
             return
         if first in _RESERVED_SKIP:
             if first in ("for", "select") and len(rest) > 1:
@@ -114,6 +126,8 @@ class Interpreter:
             for w in rest[1:]:
                 if _ASSIGN_RE.match(w.raw):
                     self.assign(w.raw)
+                if first == "export":
+                    self.exported.add(w.raw.split("=", 1)[0].rstrip("+"))
             return
         if first == "unset":
             for w in rest[1:]:
@@ -127,11 +141,34 @@ class Interpreter:
         args = self.expand_all(rest, line_of)
         if self.rec.arch is None and _depends_on_arch(args):
             for machine, goarch in ARCHITECTURES:
+                if not self.holds(guard, line_of, (machine, goarch)):
+                    continue  # `if [ "$TARGETARCH" = amd64 ]` on arm64
                 self.rec.arch = machine
                 self.dispatch(self.expand_all(rest, line_of, (machine, goarch)), depth)
             self.rec.arch = None
             return
+        if guard and not self.runs(guard, line_of):
+            return
         self.dispatch(args, depth)
+
+    def runs(self, guard: Guard, line_of: LineOf) -> bool:
+        """The command under ``guard`` may run: no condition is known to go the other way,
+        on the machine being read or, when that is open, on some architecture built."""
+        if self.rec.arch is not None:
+            pair = next((a for a in ARCHITECTURES if a[0] == self.rec.arch), None)
+            return self.holds(guard, line_of, pair)
+        return self.holds(guard, line_of, None) and any(
+            self.holds(guard, line_of, pair) for pair in ARCHITECTURES
+        )
+
+    def holds(self, guard: Guard, line_of: LineOf, arch: tuple[str, str] | None) -> bool:
+        """False when a condition of ``guard`` is known to go the other way (on ``arch``);
+        an undecided one holds (:mod:`audit.shell.conditions`)."""
+        for words, expected in guard:
+            result = evaluate([a.value for a in self.expand_all(words, line_of, arch)])
+            if result is not None and result != expected:
+                return False
+        return True
 
     def assign(self, raw: str) -> None:
         name, _, value_raw = raw.partition("=")
@@ -190,11 +227,50 @@ class Interpreter:
         if name in ("cd", "pushd"):
             self.change_directory(args[1:])
             return
+        if name in _MAKES:
+            self.make(args[1:], args[0].line)
+            return
         handler = handler_for(name)
         if handler is not None:
             handler(self.rec, args[1:], full)
         elif name in _SHELLS:
             self.shell(args[1:], full, depth)
+        elif _SCRIPT_RE.fullmatch(args[0].value):
+            self.script(args[:1])
+
+    def child_env(self) -> dict[str, str]:
+        """What a program the script starts sees: the caller's exports and the script's."""
+        return {k: v for k, v in self.env.items() if k in self.inherited or k in self.exported}
+
+    def make(self, args: list[Arg], line: int) -> None:
+        """``make [-C DIR] [-f FILE] [NAME=value...] [TARGET...]``: recorded for
+        audit/ci_follow.py, which reads the Makefile's recipes."""
+        opts = options(args, "CfoWIjl", _MAKE_LONG)
+        directory = "."
+        makefile = "Makefile"
+        for o in opts:
+            if o.flag not in ("-C", "--directory", "-f", "--file", "--makefile"):
+                continue
+            value = o.value.value if o.value is not None else None
+            if value is None:
+                return  # which Makefile is not known
+            if o.flag in ("-C", "--directory"):
+                directory = posixpath.join(directory, value)
+            else:
+                makefile = value
+        rest = [a.value for a in positionals(opts)]
+        if any(v is None for v in rest):
+            return
+        words = [v for v in rest if v is not None and not v.isdigit()]
+        path = in_cwd(self.rec, posixpath.join(directory, makefile))
+        self.rec.run("make", path, line, [directory, *words], self.child_env())
+
+    def script(self, args: list[Arg]) -> None:
+        """``./hack/build.sh``, ``bash scripts/x.sh``: recorded for audit/ci_follow.py."""
+        if not args or args[0].value is None or args[0].value.startswith(("-", "/", "~")):
+            return
+        path = in_cwd(self.rec, args[0].value)
+        self.rec.run("script", path, args[0].line, [], self.child_env())
 
     def change_directory(self, args: list[Arg]) -> None:
         """``cd DIR``: later relative paths are read from DIR while it stays in the root."""
@@ -208,7 +284,8 @@ class Interpreter:
         self.rec.cwd = None if joined == ".." or joined.startswith("../") else joined
 
     def shell(self, args: list[Arg], full: list[Arg], depth: int) -> None:
-        """``sh -c 'script'``: the script is read with lines counted from the argument's."""
+        """``sh -c 'script'``: the script is read with lines counted from the argument's;
+        ``bash FILE`` runs a file of the repository (:meth:`script`)."""
         has_c = False
         i = 0
         while i < len(args):
@@ -223,7 +300,10 @@ class Interpreter:
                 i += 1
                 continue
             break
-        if not has_c or i >= len(args) or depth >= MAX_NESTING:
+        if not has_c:
+            self.script(args[i : i + 1])
+            return
+        if i >= len(args) or depth >= MAX_NESTING:
             return
         arg = args[i]
         if arg.value is None:

@@ -3,12 +3,19 @@
 bashlex reads the whole script if it can, else one top-level line at a time; a line it
 cannot read (or one past the size budget) is read by :func:`audit.shell.lexer.lex`, with
 the ``$(...)``/backtick bodies in it read the same way up to :data:`MAX_NESTING` deep.
+
+Where bashlex reads a script, each command also carries its :data:`Guard`: the conditions
+it runs under (``if C; then X; elif D; then Y; else Z; fi`` gives X ``C``, Y ``not C, D``
+and Z ``not C, not D``; ``C && X`` gives X ``C``; ``C || X`` gives X ``not C``). A
+condition is kept only when it is one simple command (``[ "$TARGETARCH" = amd64 ]``); the
+interpreter decides which it can evaluate. Commands the tokenizer reads have no guard.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from audit.shell.lexer import Command, Word, lex
@@ -21,6 +28,12 @@ MAX_NESTING = 3
 """How deep ``$(...)`` and ``sh -c '...'`` are followed."""
 
 
+Condition = tuple[Command, bool]
+"""A simple command, and whether it must succeed (True) or fail (False)."""
+Guard = tuple[Condition, ...]
+"""The conditions a command runs under, outermost first (empty: it always runs)."""
+
+
 @dataclass(frozen=True)
 class Parsed:
     """The commands of one script and what could not be read."""
@@ -28,15 +41,28 @@ class Parsed:
     commands: tuple[Command, ...]
     errors: tuple[tuple[int, str], ...]
     """``(offset, message)``: the rest of the command at that offset was not read."""
+    guards: tuple[Guard, ...] = ()
+    """The guard of each command (same order); shorter when the rest have none."""
+
+    def guarded(self) -> list[tuple[Command, Guard]]:
+        """Each command with its guard."""
+        return [
+            (c, self.guards[i] if i < len(self.guards) else ()) for i, c in enumerate(self.commands)
+        ]
 
 
+@lru_cache(maxsize=512)
 def parse(script: str, base: int = 0, depth: int = 0) -> Parsed:
-    """The script's commands in source order: bashlex where it can, the tokenizer elsewhere."""
+    """The script's commands in source order: bashlex where it can, the tokenizer elsewhere.
+
+    Cached: a script CI runs is read once per environment it is run with (a Makefile
+    target from several steps, a matrix), and the same text parses the same way."""
     whole = _bashlex_commands(script, base)
     if whole is not None:
-        return Parsed(tuple(whole), ())
+        return Parsed(tuple(c for c, _ in whole), (), tuple(g for _, g in whole))
     lexed = lex(script, base)
     commands: list[Command] = []
+    guards: list[Guard] = []
     errors: list[tuple[int, str]] = []
     budget = MAX_BASHLEX_TOTAL - min(len(script), MAX_BASHLEX_CHARS)
     bounds = [base, *lexed.breaks, base + len(script)]
@@ -51,7 +77,9 @@ def parse(script: str, base: int = 0, depth: int = 0) -> Parsed:
         parsed = _bashlex_commands(chunk, a) if budget > 0 else None
         budget -= len(chunk)
         if parsed is not None:
-            commands.extend(parsed)
+            guards.extend([()] * (len(commands) - len(guards)))
+            commands.extend(c for c, _ in parsed)
+            guards.extend(g for _, g in parsed)
             continue
         lo = bisect_right(starts, a - 1)
         hi = bisect_right(starts, b - 1)
@@ -64,59 +92,149 @@ def parse(script: str, base: int = 0, depth: int = 0) -> Parsed:
         commands.extend(inner)
         commands.extend(lexed_cmds[lo:hi])
         errors.extend(e for e in lexed.errors if a <= e[0] < b)
-    return Parsed(tuple(commands), tuple(errors))
+    return Parsed(tuple(commands), tuple(errors), tuple(guards))
 
 
 def _is_blank(text: str) -> bool:
     return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines())
 
 
-def _bashlex_commands(text: str, base: int) -> list[Command] | None:
-    """Commands of ``text`` by bashlex, or None when bashlex cannot parse it."""
+def _bashlex_commands(text: str, base: int) -> list[tuple[Command, Guard]] | None:
+    """Commands of ``text`` with their guards by bashlex, or None when bashlex cannot parse
+    it."""
     if len(text) > MAX_BASHLEX_CHARS:
         return None
     try:
         import bashlex
 
         trees = bashlex.parse(text)
-        out: list[Command] = []
+        walker = _Walker(text, base, bashlex.ast.node)
         for tree in trees:
-            _walk(tree, text, base, out, bashlex.ast.node)
-        return out
+            walker.walk(tree, ())
+        return walker.out
     except Exception:  # bashlex raises its own errors, and RecursionError on deep input
         return None
 
 
-def _walk(node: object, text: str, base: int, out: list[Command], node_type: type) -> None:
-    """Append the simple commands under ``node``, substitutions before their command."""
-    kind = getattr(node, "kind", None)
-    if kind == "command":
+_SEPARATORS = frozenset({";", "&", "\n"})
+
+
+class _Walker:
+    """The simple commands under a bashlex tree, substitutions before their command, each
+    with the conditions it runs under."""
+
+    def __init__(self, text: str, base: int, node_type: type) -> None:
+        self.text = text
+        self.base = base
+        self.node_type = node_type
+        self.out: list[tuple[Command, Guard]] = []
+
+    def walk(self, node: object, guard: Guard) -> None:
+        kind = getattr(node, "kind", None)
+        if kind == "command":
+            words = self.words(node, guard)
+            if words:
+                self.out.append((words, guard))
+            return
+        if kind in ("commandsubstitution", "processsubstitution"):
+            self.walk(getattr(node, "command", None), guard)
+            return
+        if kind in ("word", "assignment"):
+            self.children(getattr(node, "parts", None), guard)
+            return
+        if kind == "if":
+            self.if_node(getattr(node, "parts", None) or [], guard)
+            return
+        if kind == "list":
+            self.list_node(getattr(node, "parts", None) or [], guard)
+            return
+        for attr in ("parts", "list"):
+            self.children(getattr(node, attr, None), guard)
+
+    def children(self, children: object, guard: Guard) -> None:
+        if isinstance(children, list):
+            for child in children:
+                if isinstance(child, self.node_type):
+                    self.walk(child, guard)
+
+    def words(self, node: object, guard: Guard) -> Command:
+        """The words of a command node (substitutions in them are walked first)."""
         words: list[Word] = []
         for part in getattr(node, "parts", ()):
             pkind = getattr(part, "kind", None)
             if pkind in ("word", "assignment"):
-                for sub in getattr(part, "parts", ()) or ():
-                    _walk(sub, text, base, out, node_type)
+                self.children(getattr(part, "parts", None), guard)
                 a, b = part.pos
-                words.append(Word(text[a:b], base + a))
+                words.append(Word(self.text[a:b], self.base + a))
             elif pkind == "redirect":
                 target = getattr(part, "output", None)
-                if isinstance(target, node_type):
-                    for sub in getattr(target, "parts", ()) or ():
-                        _walk(sub, text, base, out, node_type)
-        if words:
-            out.append(tuple(words))
-        return
-    if kind in ("commandsubstitution", "processsubstitution"):
-        _walk(getattr(node, "command", None), text, base, out, node_type)
-        return
-    if kind in ("word", "assignment"):
-        for sub in getattr(node, "parts", ()) or ():
-            _walk(sub, text, base, out, node_type)
-        return
-    for attr in ("parts", "list"):
-        children = getattr(node, attr, None)
-        if isinstance(children, list):
-            for child in children:
-                if isinstance(child, node_type):
-                    _walk(child, text, base, out, node_type)
+                if isinstance(target, self.node_type):
+                    self.children(getattr(target, "parts", None), guard)
+        return tuple(words)
+
+    def if_node(self, parts: list[object], guard: Guard) -> None:
+        """``if C; then X; [elif D; then Y;] [else Z;] fi``."""
+        negated: list[Condition] = []  # earlier conditions that failed
+        condition: Command | None = None
+        expect = ""
+        for part in parts:
+            if getattr(part, "kind", None) == "reservedword":
+                expect = getattr(part, "word", "")
+                continue
+            here = (*guard, *negated)
+            if expect in ("if", "elif"):
+                self.walk(part, here)
+                condition = _single_command(part, self.text, self.base)
+            elif expect == "then":
+                self.walk(part, (*here, (condition, True)) if condition else here)
+                if condition:
+                    negated.append((condition, False))
+                condition = None
+            else:  # else
+                self.walk(part, here)
+
+    def list_node(self, parts: list[object], guard: Guard) -> None:
+        """``A && B``: B runs when A succeeds; ``A || B``: when A fails; ``;`` and newlines
+        end the chain."""
+        chain: Guard = ()
+        previous: Command | None = None
+        for part in parts:
+            if getattr(part, "kind", None) == "operator":
+                op = getattr(part, "op", "")
+                if op == "&&":
+                    chain = (*chain, (previous, True)) if previous else chain
+                elif op == "||":
+                    chain = ((previous, False),) if previous and not chain else ()
+                elif op in _SEPARATORS:
+                    chain = ()
+                previous = None
+                continue
+            self.walk(part, (*guard, *chain))
+            previous = _single_command(part, self.text, self.base)
+
+
+def _single_command(node: object, text: str, base: int) -> Command | None:
+    """The words of ``node`` when it is one simple command (a condition), else None."""
+    kind = getattr(node, "kind", None)
+    if kind == "list":
+        parts = [p for p in getattr(node, "parts", ()) if getattr(p, "kind", None) != "operator"]
+        ops = [
+            getattr(p, "op", "")
+            for p in getattr(node, "parts", ())
+            if getattr(p, "kind", None) == "operator"
+        ]
+        if len(parts) != 1 or any(op not in _SEPARATORS for op in ops):
+            return None
+        node = parts[0]
+        kind = getattr(node, "kind", None)
+    if kind != "command":
+        return None
+    words = []
+    for part in getattr(node, "parts", ()):
+        pkind = getattr(part, "kind", None)
+        if pkind == "word":
+            a, b = part.pos
+            words.append(Word(text[a:b], base + a))
+        elif pkind != "redirect":
+            return None
+    return tuple(words) or None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from audit.model import (
     ComponentKind,
     Edge,
     Evidence,
+    Node,
     Problem,
     ProblemKind,
     Relation,
@@ -24,6 +26,10 @@ ARCHITECTURES: tuple[tuple[str, str], ...] = (("x86_64", "amd64"), ("aarch64", "
 """The architectures a command whose words depend on the machine is read for, as
 ``(uname -m, Go/Debian name)``: Linux on amd64 and arm64, what every repository of the
 corpus builds (docs/what-ships.md)."""
+
+
+RUN_KIND = "run"
+"""Property of a ``ci-run`` node: ``make`` or ``script``."""
 
 
 class Recorder:
@@ -53,14 +59,39 @@ class Recorder:
         self.components: list[Component] = []
         self.edges: list[Edge] = []
         self.problems: list[Problem] = []
+        self.runs: list[Node] = []
+        """Makefile targets and scripts of the repository a CI step runs (read by
+        audit/ci_follow.py after the scan)."""
 
     def result(self) -> ScanResult:
         """What was recorded, each item once, in first-found order."""
         return ScanResult(
             components=tuple(dict.fromkeys(self.components)),
+            nodes=tuple(dict.fromkeys(self.runs)),
             edges=tuple(dict.fromkeys(self.edges)),
             problems=tuple(dict.fromkeys(self.problems)),
         )
+
+    def run(
+        self, kind: str, path: str, line: int, args: Sequence[str], env: dict[str, str]
+    ) -> None:
+        """A CI step runs ``make`` (``kind`` ``make``: ``path`` the Makefile, ``args`` its
+        targets and ``NAME=value``s) or a script of the repository (``script``); ``env`` is
+        what the step exports. Only a CI job's scripts are followed."""
+        if not self.consumer.startswith("ci-job:") or self.cwd is None:
+            return
+        props = {
+            RUN_KIND: kind,
+            "file": path,
+            "consumer": self.consumer,
+            "cwd": self.cwd,
+            "args": json.dumps(list(args)),
+            "env": json.dumps(env, sort_keys=True),
+            "scanner": self.scanner,
+        }
+        ev = self.evidence(line)
+        nid = f"ci-run:{self.consumer}:{ev.location}:{len(self.runs)}"
+        self.runs.append(Node(nid, "ci-run", path, (ev,), tuple(sorted(props.items()))))
 
     def evidence(self, line: int) -> Evidence:
         return self.source.evidence(line, self.scanner)
