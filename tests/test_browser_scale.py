@@ -65,6 +65,9 @@ def test_page_height_with_notes_collapsed(browser: Any, kepler_page: Path) -> No
     assert [n.get_attribute("class") for n in notes] == [
         "note note-lookup-not-made",
         "note note-unknown-not-deciding",
+        # Makefile:204 `$(CTR_CMD) run` (rpm.yml:29 `make containerized_build_container_rpm`):
+        # the container command is `$(or $(shell podman ...), $(shell docker ...))`
+        "note note-unexpanded-value",
         "note note-files-without-notice",
     ]
     assert all(not n.get_property("open") for n in notes)

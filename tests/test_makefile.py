@@ -43,7 +43,7 @@ def _run(targets: list[str], overrides: dict[str, str] | None = None, **env: str
 
 def test_default_target_runs_prerequisites_first() -> None:
     assert _run([]) == [
-        (19, "check", "@echo checking check $HOME ${COND} -a -b"),
+        (19, "check", "echo checking check $HOME ${COND} -a -b"),
         (
             16,
             "build",
@@ -67,7 +67,7 @@ def test_default_target_runs_prerequisites_first() -> None:
 def test_variable_precedence(overrides: dict[str, str], env: dict[str, str], pushed: str) -> None:
     lines = _run(["push"], overrides, **env)
     assert [t for t in lines if t[1] == "push"] == [
-        (22, "push", "-" + pushed),
+        (22, "push", pushed),
         (23, "push", "make -C sub other"),
     ]
 

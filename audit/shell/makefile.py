@@ -155,7 +155,8 @@ def recipes(mk: Makefile, targets: Sequence[str], ctx: Context) -> list[tuple[in
         if ready:
             if rule is not None:
                 for line, text in rule.recipe:
-                    out.append((line, target, expand(mk, text, ctx, target)))
+                    text = expand(mk, text, ctx, target).lstrip(" \t@-+")  # echo, errors
+                    out.append((line, target, text))
             continue
         if target in seen:
             continue
