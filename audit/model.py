@@ -38,6 +38,11 @@ class ComponentKind(str, enum.Enum):
     SOURCE = "source"
 
 
+ROOT_ORIGIN = "."
+"""The scanned root, in an ``origin`` list of a component found there and in a bundled tree
+(``origin`` is set by audit/bundled.py)."""
+
+
 class Relation(str, enum.Enum):
     """Edge relations of the inventory graph (see DESIGN.md)."""
 
