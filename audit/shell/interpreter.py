@@ -79,7 +79,7 @@ class Interpreter:
     def __init__(self, rec: Recorder, env: Mapping[str, str] | None) -> None:
         self.rec = rec
         self.env = Scope(env)
-        self.inherited = frozenset(env or ())
+        self.inherited: Mapping[str, str] = env if env is not None else {}
         """What the caller exports (a CI step's ``env:``)."""
         self.exported: set[str] = set()
         """Names the script exports itself."""
