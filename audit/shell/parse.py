@@ -1,21 +1,28 @@
 """A script to its simple commands in source order: bashlex where it can, the tokenizer elsewhere.
 
-bashlex reads the whole script if it can, else one top-level line at a time; a line it
-cannot read (or one past the size budget) is read by :func:`audit.shell.lexer.lex`, with
-the ``$(...)``/backtick bodies in it read the same way up to :data:`MAX_NESTING` deep.
+A script of simple commands only (no control flow, substitution, redirection or grouping:
+most CI steps and ``RUN`` lines) is read by :func:`audit.shell.lexer.lex` alone, which
+gives the same commands as bashlex there at a fraction of the cost. Otherwise bashlex reads
+the whole script if it can, else one top-level line at a time; a line it cannot read (or
+one past the size budget) is read by the tokenizer, with the ``$(...)``/backtick bodies in
+it read the same way up to :data:`MAX_NESTING` deep. Results are remembered by script text
+for the run (one process), so that a step repeated across workflows is read once.
 
 Where bashlex reads a script, each command also carries its :data:`Guard`: the conditions
 it runs under (``if C; then X; elif D; then Y; else Z; fi`` gives X ``C``, Y ``not C, D``
 and Z ``not C, not D``; ``C && X`` gives X ``C``; ``C || X`` gives X ``not C``). A
-condition is kept only when it is one simple command (``[ "$TARGETARCH" = amd64 ]``); the
-interpreter decides which it can evaluate. Commands the tokenizer reads have no guard.
+condition is kept only when it is one test command (``[ "$TARGETARCH" = amd64 ]``,
+``test``, ``[[``); the interpreter decides which it can evaluate. Commands the tokenizer
+reads have no guard, so a script with a test command (``[``, ``test``) is never read by the
+tokenizer alone.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 
 from audit.shell.lexer import Command, Word, lex
@@ -26,6 +33,7 @@ MAX_BASHLEX_TOTAL = 100_000
 """Past this many characters of one script, bashlex is not tried on further lines."""
 MAX_NESTING = 3
 """How deep ``$(...)`` and ``sh -c '...'`` are followed."""
+_ASSIGN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
 Condition = tuple[Command, bool]
@@ -51,15 +59,55 @@ class Parsed:
         ]
 
 
-@lru_cache(maxsize=512)
-def parse(script: str, base: int = 0, depth: int = 0) -> Parsed:
-    """The script's commands in source order: bashlex where it can, the tokenizer elsewhere.
+_NOT_SIMPLE_CHARS = frozenset("()<>`\r")
+"""Characters of grouping, substitution, redirection (here-documents too) and carriage
+returns: a script holding one anywhere, even quoted, is not read by the tokenizer alone."""
+_NOT_SIMPLE_WORDS = frozenset(
+    {"if", "then", "elif", "else", "fi", "for", "while", "until", "do", "done", "case",
+     "esac", "select", "function", "coproc", "time", "in", "!", "{", "}", "[[", "]]",
+     "[", "test"}
+)  # fmt: skip
+"""Words that make a command compound (or not a plain command) when they begin it; a test
+(``[``, ``test``) may guard what follows it (``[ "$X" = a ] && curl ...``), which only the
+full reading sees."""
 
-    Cached: a script CI runs is read once per environment it is run with (a Makefile
-    target from several steps, a matrix), and the same text parses the same way."""
+
+@functools.lru_cache(maxsize=2048)
+def parse(script: str, base: int = 0, depth: int = 0) -> Parsed:
+    """The script's commands in source order: the tokenizer alone for a script of simple
+    commands (:func:`simple_commands`), else bashlex where it can and the tokenizer
+    elsewhere (:func:`parse_compound`). Remembered by its arguments (the result is
+    immutable)."""
+    simple = simple_commands(script, base)
+    if simple is not None:
+        return Parsed(simple, ())
+    return parse_compound(script, base, depth)
+
+
+def simple_commands(script: str, base: int = 0) -> tuple[Command, ...] | None:
+    """The commands of ``script`` when it is a list of simple commands joined by newlines,
+    ``;``, ``&&``, ``||``, ``|`` or ``&`` (words quoted or not, ``$VAR``, ``${VAR...}``,
+    comments), else None. None as well for anything the tokenizer would report (an
+    unterminated quote), so that the full reading decides those."""
+    if _NOT_SIMPLE_CHARS.intersection(script) or "$(" in script or script.endswith("\\"):
+        return None
+    lexed = lex(script, base)
+    if lexed.errors or lexed.nested:
+        return None
+    for command in lexed.commands:
+        for word in command:
+            if not _ASSIGN_WORD.match(word.raw):
+                if word.raw in _NOT_SIMPLE_WORDS:
+                    return None
+                break
+    return tuple(lexed.commands)
+
+
+def parse_compound(script: str, base: int = 0, depth: int = 0) -> Parsed:
+    """The script's commands in source order: bashlex where it can, the tokenizer elsewhere."""
     whole = _bashlex_commands(script, base)
     if whole is not None:
-        return Parsed(tuple(c for c, _ in whole), (), tuple(g for _, g in whole))
+        return Parsed(tuple(c for c, _ in whole), (), _trimmed([g for _, g in whole]))
     lexed = lex(script, base)
     commands: list[Command] = []
     guards: list[Guard] = []
@@ -92,7 +140,14 @@ def parse(script: str, base: int = 0, depth: int = 0) -> Parsed:
         commands.extend(inner)
         commands.extend(lexed_cmds[lo:hi])
         errors.extend(e for e in lexed.errors if a <= e[0] < b)
-    return Parsed(tuple(commands), tuple(errors), tuple(guards))
+    return Parsed(tuple(commands), tuple(errors), _trimmed(guards))
+
+
+def _trimmed(guards: list[Guard]) -> tuple[Guard, ...]:
+    """Guards without the trailing empty ones (a script without conditions has none)."""
+    while guards and not guards[-1]:
+        guards = guards[:-1]
+    return tuple(guards)
 
 
 def _is_blank(text: str) -> bool:
@@ -213,8 +268,13 @@ class _Walker:
             previous = _single_command(part, self.text, self.base)
 
 
+_TESTS = frozenset({"[", "test", "[["})
+"""Commands a condition is kept for: tests of values (audit/shell/conditions.py); any
+other command's outcome is not known here, so it guards nothing."""
+
+
 def _single_command(node: object, text: str, base: int) -> Command | None:
-    """The words of ``node`` when it is one simple command (a condition), else None."""
+    """The words of ``node`` when it is one test command (a condition), else None."""
     kind = getattr(node, "kind", None)
     if kind == "list":
         parts = [p for p in getattr(node, "parts", ()) if getattr(p, "kind", None) != "operator"]
@@ -237,4 +297,4 @@ def _single_command(node: object, text: str, base: int) -> Command | None:
             words.append(Word(text[a:b], base + a))
         elif pkind != "redirect":
             return None
-    return tuple(words) or None
+    return tuple(words) if words and words[0].raw in _TESTS else None
