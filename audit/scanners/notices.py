@@ -475,15 +475,19 @@ class _Head:
         # Most heads need only the first step of _clean: whitespace and leading markers
         # stripped. Lines so stripped tell whether any needs more (a word marker at its
         # start, a closer at its end, whitespace to collapse): then every line is cleaned.
-        parts = [line.strip().lstrip(_MARKER_CHARS).lstrip() for line in self.lines]
+        parts = list(
+            map(str.lstrip, map(str.lstrip, map(str.strip, self.lines), repeat(_MARKER_CHARS)))
+        )
         if (
             any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
             or any(map(str.endswith, parts, repeat(_CLOSERS)))
             or not all(map(str.isprintable, parts))
         ):
             return "\n".join([_clean(line) for line in self.lines])
+        # Printable lines hold no whitespace but the plain space: collapsing runs of it is
+        # what _clean does to them (and no run spans a line end).
         text = "\n".join(parts)
-        return text if "  " not in text else "\n".join([_clean(line) for line in self.lines])
+        return text if "  " not in text else _SPACES.sub(" ", text)
 
     @cached_property
     def joined(self) -> str:
@@ -502,6 +506,9 @@ class _Head:
     def evidence(self, path: str, line: int) -> Evidence:
         text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
         return Evidence(path, line, text, NAME)
+
+
+_SPACES = re.compile(" {2,}")
 
 
 def _clean(line: str) -> str:
@@ -833,7 +840,7 @@ matched (a license file always is). The generated test set (tests/test_notices_d
 measures what this leaves out."""
 
 
-_NEGATIONS = ("not", "no", "never")
+_NEGATIONS = frozenset({"not", "no", "never"})
 """A match right after one of these words is not a statement (``not in the public domain``)."""
 _SHORT = 8
 """Matches of rules shorter than this many tokens count only outside code lines."""
@@ -865,23 +872,51 @@ def _database(source: SourceFile, whole: bool) -> list[Notice]:
         return _db_notices(m, source, _db_region(source, texts.MAX_CHARS, 0), whole=True)
     short = _db_region(source, HEAD_CHARS, HEAD_LINES)
     found: list[Notice] = []
-    if _has_any(short.lower(), _DB_GATES):
+    low = short.lower()
+    if _has_any(low, _DB_GATES):
+        # Fast path: the leading comments alone, when the code after them holds no gate
+        # word (in source files nearly every notice is there, and the code is most of the
+        # head). Exact matches only: where they name a license, matching the whole head
+        # adds nothing (no match holds a word it does not have; approximate matching runs
+        # only where nothing matched exactly).
+        cut = _leading_comments(short)
+        if cut < len(short) and not _has_any(low[cut:], _DB_GATES):
+            found = _db_notices(m, source, short[:cut], whole=False, approximate=False)
+            if any(n.expression for n in found):
+                return found
         found = _db_notices(m, source, short, whole=False)
         if any(n.expression for n in found):
             return found
+    if len(source.text) <= len(short):
+        return found  # the short head is the whole file
     longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
     if len(longer) > len(short) and _has_any(longer[len(short) - 200 :].lower(), _DB_GATES):
         return _db_notices(m, source, longer, whole=False) or found
     return found
 
 
-def _db_notices(m: Matcher, source: SourceFile, region: str, whole: bool) -> list[Notice]:
-    toks = m.tokens(region)
-    negations = {m.index.vocabulary.get(w) for w in _NEGATIONS} - {None}
+def _leading_comments(text: str) -> int:
+    """Where the first line that looks like code (:func:`_code_line`) starts in ``text``."""
+    pos, size = 0, len(text)
+    while pos < size:
+        end = text.find("\n", pos)
+        if end < 0:
+            end = size
+        if _code_line(text[pos:end]):
+            return pos
+        pos = end + 1
+    return size
+
+
+def _db_notices(
+    m: Matcher, source: SourceFile, region: str, whole: bool, approximate: bool = True
+) -> list[Notice]:
     # License files: exact matches only (audit.licenses.texts compares whole texts).
+    toks, matches = m.find(region, approximate=approximate and not whole)
+    negations = _chars(m, _NEGATIONS)
     found = [
         x
-        for x in m.match_tokens(toks, approximate=not whole)
+        for x in matches
         if not (x.start and toks.chars[x.start - 1] in negations)
         and (len(x.rule.tokens) >= _SHORT or not _code_line(source.line(x.start_line)))
     ]
@@ -896,6 +931,13 @@ def _db_notices(m: Matcher, source: SourceFile, region: str, whole: bool) -> lis
         for x in found[:3]:
             notices.append(_db_notice(source, _PARTIAL, None, x, x, [x]))
     return notices
+
+
+@lru_cache(maxsize=8)
+def _chars(m: Matcher, words: frozenset[str]) -> frozenset[str]:
+    """The token characters of those of ``words`` the database knows."""
+    vocab = m.index.vocabulary
+    return frozenset(vocab[w] for w in words if w in vocab)
 
 
 def _db_notice(
@@ -935,9 +977,8 @@ def _combined(
 ) -> list[tuple[str | None, list[RuleMatch]]]:
     """Consecutive matches merged: an exception after a license becomes ``WITH``; two
     licenses joined only by "or"-words become ``OR``; the rest stay apart."""
-    vocab = m.index.vocabulary
-    words = {vocab[w] for w in _ALTERNATIVE if w in vocab}
-    or_char = vocab.get("or")
+    words = _chars(m, _ALTERNATIVE)
+    or_char = m.index.vocabulary.get("or")
     exceptions = m.index.exceptions
     out: list[tuple[str, list[RuleMatch]]] = []
     for x in matches:
@@ -1100,6 +1141,18 @@ def _result(found: list[Notice | Problem]) -> ScanResult:
     notices = sorted((n for n in found if isinstance(n, Notice)), key=_order)
     problems = sorted(p for p in found if isinstance(p, Problem))
     return ScanResult(notices=tuple(notices), problems=tuple(problems))
+
+
+def forget() -> None:
+    """Drop what this process remembers of texts read before (the license database's
+    matches, identified license texts): for benchmarks, so that each run counts as a
+    first one."""
+    from audit.licenses import matcher as db
+
+    texts.forget()
+    m = db.default_matcher()
+    if m is not None:
+        m.forget()
 
 
 class NoticesScanner:
