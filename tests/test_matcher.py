@@ -8,23 +8,11 @@ comparison of every rule of the opening).
 
 from __future__ import annotations
 
-from functools import cache
-
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from licensedb import licensedb_matcher
 
-from audit.licenses import matcher as db
 from audit.licenses.ruledb import UNKNOWN, tokenize
-
-
-@cache
-def _matcher() -> db.Matcher:
-    m = db.default_matcher()
-    if m is None:
-        pytest.skip("licensedcode-data is not installed (pip install 'depaudit[licensedb]')")
-    return m
-
 
 PIECES = [*"ab +-.\n\t/*#c©é\u3000", "gpl", "2.0", "licence", "MIT", "++"]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
@@ -33,7 +21,7 @@ TEXT = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 @given(TEXT)
 @settings(max_examples=300, deadline=None)
 def test_tokens_are_the_rules_tokenization(text: str) -> None:
-    m = _matcher()
+    m = licensedb_matcher()
     toks = m.tokens(text)
     vocabulary = m.index.vocabulary
     assert toks.chars == "".join(vocabulary.get(w, UNKNOWN) for w in tokenize(text))
@@ -43,7 +31,7 @@ def test_tokens_are_the_rules_tokenization(text: str) -> None:
 
 
 def test_prefixes_are_every_rule_of_the_opening_found_whole() -> None:
-    m = _matcher()
+    m = licensedb_matcher()
     # Openings shared by many rules (BSD and Apache texts, GNU notices...).
     buckets = sorted(m._buckets, key=lambda b: -len(b.keys))[:5]
     for bucket in buckets:
@@ -60,7 +48,7 @@ def test_prefixes_are_every_rule_of_the_opening_found_whole() -> None:
 
 
 def test_spelled_openings_are_found_only_where_a_token_starts() -> None:
-    m = _matcher()
+    m = licensedb_matcher()
     text = "Licensed under the Apache License, Version 2.0"
     toks = m.tokens(text)
     found = m.match_tokens(toks)
