@@ -34,7 +34,8 @@ whole-text similarity runs on license files only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import cached_property, lru_cache
 from itertools import repeat
 
@@ -722,19 +723,25 @@ def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozense
     return found, frozenset(copies)
 
 
-def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts."""
+def _permission_texts(source: SourceFile, head: _Head) -> list[Notice]:
+    """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts.
+
+    Several licenses open with MIT's words ("Permission is hereby granted, free of charge":
+    BSL-1.0, JSON, X11, ICU...): where the license database matches a whole license over
+    the line a paragraph starts on, its reading replaces depaudit's; a paragraph that only
+    shares MIT's opening sentence is no MIT text: it gets a ``partial`` notice (no license)
+    naming the candidates, never MIT by default."""
     if not _raw_has(head, _TEXT_KEYWORDS):
-        return
+        return []
     low = head.lower
     if not any(k in low for k in _TEXT_KEYWORDS):
-        return
+        return []
     mit = _MIT_PERMISSION.search(head.joined) if _may_be_mit(head) else None
     if not mit and not (_may_trigger(head) and _TEXT_TRIGGERS.search(head.joined)):
-        return
+        return []
     found = texts.identify("\n".join(head.lines))
-    for match in found:
-        yield Notice(
+    notices = [
+        Notice(
             source.path,
             match.line,
             "prose",
@@ -743,16 +750,95 @@ def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
             head.evidence(source.path, match.line),
             confidence=match.similarity,
         )
+        for match in found
+    ]
+    opening = None
     if mit and not any(m.license_id in ("MIT", "MIT-0") for m in found):
-        line = head.line_of(mit.start())
-        yield Notice(
-            source.path,
-            line,
-            "prose",
-            "MIT",
-            _sentence(head.joined, mit.start()),
-            head.evidence(source.path, line),
-        )
+        opening = head.line_of(mit.start())
+    if opening is None and not any(n.expression in _MIT_FAMILY for n in notices):
+        return notices  # BSD, ISC, Zlib... texts: no other license opens with their words
+    db = _database(source, whole=False)
+    out = [_database_reading(n, db, _differs) or n for n in notices]
+    if mit is not None and opening is not None:
+        line = opening
+        here = Notice(source.path, line, "prose", None, "", head.evidence(source.path, line))
+        reading = _database_reading(here, db, _differs)
+        out.extend([reading] if reading else _opening_only(source, head, line, mit, db))
+    return out
+
+
+_MIT_FAMILY = frozenset({"MIT", "MIT-0"})
+"""Readings other licenses share their opening words with (JSON, X11: MIT's text and more)."""
+
+
+def _differs(built_in: str | None, database: str) -> bool:
+    return built_in != database
+
+
+def _wider(built_in: str | None, database: str) -> bool:
+    """Whether the database's reading names every license the built-in one does, and more,
+    as alternatives (the paragraph states an alternative the built-in wording left out)."""
+    return " OR " in database and _keys(built_in or "") < _keys(database)
+
+
+def _keys(expression: str) -> frozenset[str]:
+    words = expression.replace("(", " ").replace(")", " ").split()
+    return frozenset(w for w in words if w not in ("AND", "OR", "WITH"))
+
+
+def _database_reading(
+    notice: Notice, db: list[Notice], better: Callable[[str | None, str], bool]
+) -> Notice | None:
+    """The database's reading of the paragraph ``notice`` starts in, as a prose notice,
+    when ``better`` than ``notice``'s (``None``: no reading there, or not better)."""
+    for n in db:
+        if n.expression and n.line <= notice.line <= (n.end_line or n.line):
+            return replace(n, kind="prose") if better(notice.expression, n.expression) else None
+    return None
+
+
+def _opening_only(
+    source: SourceFile, head: _Head, line: int, mit: re.Match[str], db: list[Notice]
+) -> list[Notice]:
+    """A permission paragraph that shares only MIT's opening sentence: no license, the
+    database's partial matches (else MIT) named as candidates."""
+    partial = [n for n in db if n.kind == _PARTIAL]
+    if partial:
+        return partial
+    sentence = _sentence(head.joined, mit.start())
+    raw = f"MIT? only its opening sentence matched: {sentence}"[:300]
+    return [Notice(source.path, line, _PARTIAL, None, raw, head.evidence(source.path, line))]
+
+
+_ALTERNATIVE_WORDS = ("alternativ", "at your option", "dual")
+
+
+def _alternatives(source: SourceFile, head: _Head, found: list[Notice | Problem]) -> None:
+    """Built-in readings that leave out an alternative their paragraph states ("... the GNU
+    General Public License version 2 ... Alternatively, this software may be distributed
+    under the terms of BSD license"): the database's reading of the paragraph replaces one
+    (in ``found``) when it names every license the built-in one does, and more, joined by
+    OR. Only heads with a word that states alternatives are read again."""
+    if not _has_any(head.raw_lower, _ALTERNATIVE_WORDS):
+        return
+    single = [
+        i
+        for i, n in enumerate(found)
+        if isinstance(n, Notice)
+        and n.kind == "prose"
+        and n.expression
+        and not n.rule
+        and " OR " not in n.expression
+    ]
+    if not single:
+        return
+    db = _database(source, whole=False)
+    for i in single:
+        n = found[i]
+        assert isinstance(n, Notice)
+        reading = _database_reading(n, db, _wider)
+        if reading is not None:
+            found[i] = reading
 
 
 def _blank_urls(text: str) -> str:
@@ -812,9 +898,9 @@ def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 MATCHED = "matched"
 """A license notice the database matched in a file the finders above read nothing in.
-Shown per file (explain, JSON ``license_files``) but not yet one of the header kinds that
-decide a source component's license: promoting it splits components on real trees (libs'
-driver/ppm_syscall.h reads as GPL-2.0-only), a decision for the grouping, not the scanner."""
+Shown per file (explain, JSON ``license_files``), not one of the header kinds that decide
+a source component's license: docs/license-notices.md ("Decision") says why, and which
+readings should decide next."""
 
 _RUNTIME_LINE = re.compile(r"^.*(?:MODULE_LICENSE|\"license\"\s*\)).*$", re.MULTILINE)
 _PARTIAL = "partial"
@@ -1123,6 +1209,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
         found.extend(_permission_texts(source, head))
         stated, copies = _statements(source, head)
         found.extend(stated)
+        _alternatives(source, head, found)
         found.extend(r for r in _references(source, head) if r.raw not in copies)
         if not _db_decided(found) and (license_file or _anything(path)):
             found.extend(from_db if from_db is not None else _database(source, whole=False))
