@@ -252,3 +252,77 @@ def test_dask_cluster_audits_as_scan_and_retries_a_killed_workers_repository(
     stored = _stored(db)
     for name, path in trees.items():
         assert stored[name] == _scan_json(str(path), tmp_path / f"{name}.json"), name
+
+
+def test_org_report_lists_the_ebpf_gpl_blanket_candidate(
+    corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As of 2023-06-29 (before the CNCF's blanket exception of 2023-08-31), the in-kernel
+    eBPF GPL code of two projects is a blanket-exception candidate, with each project's
+    evidence lines:
+
+    - libs-5.0.1-driver driver/bpf/probe.c:325 `char __license[] __bpf_section("license") =
+      "GPL";` and driver/bpf/CMakeLists.txt:4 (dual MIT or GPL 2: GPL-2.0-only OR MIT,
+      whose GPL alternative must pass in kernel code);
+    - inspektor-gadget-2024-08 gadgets/trace_open/program.bpf.c:1 `SPDX-License-Identifier:
+      GPL-2.0` and :195 `char LICENSE[] SEC("license") = "GPL";`.
+
+    The blanket record itself is shown, approved after the as-of date."""
+    trees = [corpus("libs-5.0.1-driver"), corpus("inspektor-gadget-2024-08")]
+    db = tmp_path / "h.sqlite"
+    listing = _listing(tmp_path, [str(p) for p in trees])
+    assert _org(str(listing), "--history", str(db), "--scan", *SCAN) == 1
+    capsys.readouterr()
+    assert _org("report", "--history", str(db), "--format", "json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "depaudit/org-report/1"
+    assert doc["as_of"] == "2023-06-29"
+    ebpf = next(
+        c for c in doc["candidates"] if (c["license"], c["context"]) == ("GPL-2.0-only", "ebpf")
+    )
+    assert ebpf["projects"] == ["inspektor-gadget-2024-08", "libs-5.0.1-driver"]
+    blanket = next(g for g in ebpf["granted"] if g["id"] == "blanket-ebpf-gpl")
+    assert (blanket["approved"], blanket["after_as_of"]) == ("2023-08-31", True)
+    needs = {(n["repository"], n["component_id"]): n for n in ebpf["needs"]}
+    libs = needs[("libs-5.0.1-driver", "source:driver/bpf")]
+    assert libs["expression"] == "GPL-2.0-only OR MIT"
+    assert [(e["path"], e["line"], e["text"]) for e in libs["evidence"]] == [
+        (
+            "driver/bpf/CMakeLists.txt",
+            4,
+            "# This file is dual licensed under either the MIT or GPL 2. See",
+        ),
+        ("driver/bpf/probe.c", 325, 'char __license[] __bpf_section("license") = "GPL";'),
+    ]
+    ig = needs[("inspektor-gadget-2024-08", "source:gadgets/trace_open")]
+    assert [(e["path"], e["line"]) for e in ig["evidence"]] == [
+        ("gadgets/trace_open/program.bpf.c", 1),
+        ("gadgets/trace_open/program.bpf.c", 195),
+    ]
+    form = [(f["label"], f["answer"]) for f in ebpf["request_form"]]
+    assert form[0] == (
+        "For which CNCF project are you requesting exceptions?",
+        "Blanket exception for 2 projects: inspektor-gadget-2024-08, libs-5.0.1-driver",
+    )
+    answers = "\n".join(answer for _, answer in form)
+    assert '- driver/bpf/probe.c:325 `char __license[] __bpf_section("license")' in answers
+    assert "| libs-5.0.1-driver: driver/bpf | TODO:" in answers  # the component table
+    # the kernel module: Falco's own exception (approved 2024-02-27) is one for another project
+    module = next(
+        n
+        for n in doc["needs"]
+        if (n["repository"], n["component_id"]) == ("libs-5.0.1-driver", "source:driver")
+    )
+    assert (module["license"], module["context"]) == ("GPL-2.0-only", "kernel-module")
+    assert "exc-2024-02-27-001" in [g["id"] for g in module["granted_to_others"]]
+    checkout = next(
+        r for r in doc["recurring"] if (r["kind"], r["name"]) == ("action", "actions/checkout")
+    )
+    assert checkout["repositories"] == ["inspektor-gadget-2024-08", "libs-5.0.1-driver"]
+    assert [r["status"] for r in doc["repositories"]] == ["audited", "audited"]
+    assert _org("report", "--history", str(db), "--format", "markdown") == 0
+    markdown = capsys.readouterr().out
+    assert "### GPL-2.0-only in `ebpf`: 2 projects" in markdown
+    out = tmp_path / "org.html"
+    assert _org("report", "--history", str(db), "--output", str(out)) == 0
+    assert "<h3>GPL-2.0-only in ebpf: 2 projects</h3>" in out.read_text(encoding="utf-8")

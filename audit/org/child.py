@@ -36,7 +36,6 @@ def input_digest(options_digest: str, tree: str) -> str:
 
 
 def run(spec: dict[str, Any]) -> int:
-    from audit import cli
     from audit.org.treedigest import tree_digest
 
     work = Path(spec["work"])
@@ -61,6 +60,8 @@ def run(spec: dict[str, Any]) -> int:
     if digest == spec.get("known_digest"):
         result["skipped"] = True
     else:
+        from audit import cli
+
         report = work / "report.json"
         argv = ["scan", path, "--format", "json", "--output", str(report), "--no-progress",
                 "--jobs", "1", *scan_args]  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any
 from audit.errors import InputError
 
 RUN_FORMATS = ("text", "json")
+REPORT_FORMATS = ("markdown", "html")
 REFUSED_SCAN_OPTIONS = (
     "--format", "-f", "--output", "-o", "--history", "--baseline", "--base", "--project",
     "--jobs", "-j", "--quiet", "-q", "--no-progress", "--debug",
@@ -86,7 +87,21 @@ def add_parsers(sub: Any) -> None:
         metavar="MIB",
         help=f"address space one repository's audit may use (default: {DEFAULT_MEMORY_MB})",
     )
-    cli._format_options(org, RUN_FORMATS, "text")
+    org.add_argument(
+        "--min-projects",
+        type=cli._jobs,
+        default=2,
+        metavar="N",
+        help="report: a license needed in one context by N or more projects is a "
+        "blanket-exception candidate (default: 2)",
+    )
+    org.add_argument(
+        "--org-run",
+        type=cli._jobs,
+        metavar="ID",
+        help="report: the org run to report on (default: the newest)",
+    )
+    cli._format_options(org, (*RUN_FORMATS, *REPORT_FORMATS), "text (run), markdown (report)")
     org.set_defaults(func=cmd_org)
 
 
@@ -115,7 +130,7 @@ def _scan_options(scan_args: list[str]) -> argparse.Namespace:
 
 def cmd_org(args: argparse.Namespace) -> int:
     if args.target == "report":
-        raise InputError("`depaudit org report` comes with the cross-project report (not yet)")
+        return cmd_report(args)
     from audit import cli
     from audit.history import DEFAULT_DB
     from audit.org.executors import ExecutorSpec
@@ -160,3 +175,40 @@ def _row_line(row: Any) -> str:
         return f"{row.repository}: failed: {row.error}"
     code = f", exit {row.exit_code}" if row.exit_code is not None else ""
     return f"{row.repository}: {row.status}{code} ({row.seconds:.1f} s)"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``depaudit org report``: the cross-project report of an org run."""
+    import json
+    from datetime import date
+
+    from audit import cli
+    from audit.config import Config
+    from audit.history import DEFAULT_DB, open_history
+    from audit.issueform import load_form
+    from audit.org.crossreport import Judge, build_report, newest_org_run
+    from audit.pipeline import AuditOptions, audit_policy, exception_sources
+    from audit.policy import load_exceptions
+    from audit.report.registry import ORG_FORMATS, render_org
+
+    pairs = cli._outputs(args, "markdown", tuple(ORG_FORMATS))
+    with open_history(args.history or DEFAULT_DB) as conn:
+        org_run = args.org_run or newest_org_run(conn)
+        row = conn.execute(
+            "SELECT options, recorded_at FROM org_runs WHERE id = ?", (org_run,)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"no org run {org_run} in the history")
+        scan_args = [str(a) for a in json.loads(row[0]).get("scan_args", [])]
+        scan = _scan_options(scan_args)
+        options = AuditOptions(policy=scan.policy, exceptions=tuple(scan.exceptions))
+        registry = load_exceptions(
+            list(exception_sources(options, Config())),
+            fetch_json=cli._fetcher(scan.offline, scan.timeout),
+        )
+        as_of = scan.as_of or date.fromisoformat(str(row[1])[:10])
+        judge = Judge(audit_policy(options, Config(), Path.cwd()), registry, as_of)
+        report = build_report(conn, org_run, judge, min_projects=args.min_projects)
+    form = load_form(None, as_of=None)
+    cli._emit(pairs, lambda fmt: render_org(fmt, report, form=form))
+    return 0
