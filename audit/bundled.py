@@ -59,6 +59,7 @@ from audit.checkout import check_checkout, pin_location
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
 from audit.model import (
+    ROOT_ORIGIN,
     Component,
     ComponentKind,
     Edge,
@@ -379,10 +380,6 @@ def prefix_tree(
 
 
 # Merging ----------------------------------------------------------------------------------
-
-
-ROOT_ORIGIN = "."
-"""The scanned root, in an ``origin`` list of a component found there and in a bundled tree."""
 
 
 def _merge_props(a: Props, b: Props, *, origins: bool = False) -> Props:

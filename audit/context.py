@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from audit.components import in_build_stage, parse_image_ref
 from audit.graph import GraphIndex
-from audit.model import Component, ComponentKind, Node, Relation
+from audit.model import ROOT_ORIGIN, Component, ComponentKind, Node, Relation
 
 _TEST_WORD = re.compile(r"(^|[/:_.\-])(tests?|testing|e2e|integration|spec)([/_.\-]|$)", re.I)
 
@@ -48,6 +48,17 @@ class Classification:
 
 def _is_test(name: str) -> bool:
     return bool(_TEST_WORD.search(name))
+
+
+_BUILD_SCRIPT = re.compile(
+    r"(^|/)(CMakeLists\.txt|[^/]+\.cmake(\.in)?|(GNU)?[Mm]akefile|[^/]+\.mk|meson\.build)$"
+)
+
+
+def is_build_script(path: str) -> bool:
+    """A file the build tool runs rather than compiles: CMake scripts and modules
+    (``CMakeLists.txt``, ``*.cmake``, ``*.cmake.in``), Makefiles (``*.mk``), meson.build."""
+    return bool(_BUILD_SCRIPT.search(path))
 
 
 _NAME_LABELS = ("name", "org.opencontainers.image.ref.name", "org.opencontainers.image.title")
@@ -270,6 +281,8 @@ class Classifier:
         return self._tooling(component)
 
     def _source(self, component: Component) -> Classification:
+        if is_build_script(component.name):
+            return self._build_script(component)
         context = component.prop("context") or "userspace"
         reasons = []
         if component.prop("context_reason"):
@@ -285,6 +298,40 @@ class Classifier:
         else:
             reasons.append(f"{what}: ships with the project")
         return Classification(context, "distributed", tuple(reasons))
+
+    def _build_script(self, component: Component) -> Classification:
+        """A build script kept as source (a vendored CMake module): context ``build``. It
+        ships when this repository stores it (every source release carries it), though it
+        is not compiled into the binaries; a build script of a tree the build only fetches
+        (``--source``) is neither stored here nor compiled in: internal tooling."""
+        path = component.name
+        includers = sorted(
+            e.evidence.location
+            for e in self.index.consumers(f"build-file:{path}")
+            if e.relation == Relation.INCLUDES and e.evidence is not None
+        )
+        runs = f" (included by {', '.join(includers[:3])})" if includers else ""
+        reasons = [
+            f"context build: {path} is a build script{runs}: it runs while the project is "
+            "built and is not compiled into what ships"
+        ]
+        vendored = component.prop("vendored") == "true"
+        what = "vendored third-party code" if vendored else "first-party source"
+        origins = (component.prop("origin") or ROOT_ORIGIN).split(",")
+        if ROOT_ORIGIN not in origins:
+            reasons.append(
+                f"{what} of a tree the build fetches ({', '.join(origins)}): not stored in "
+                "this repository and not compiled in: never shipped"
+            )
+            return Classification("build", "internal-tooling", tuple(reasons))
+        if _is_test(path):
+            reasons.append(f"{what} under a test directory: not shipped")
+            return Classification("test", "internal-tooling", tuple(reasons))
+        reasons.append(
+            f"{what} stored in this repository: it ships with the project's source (every "
+            "source release carries it)"
+        )
+        return Classification("build", "distributed", tuple(reasons))
 
     def _tooling(self, component: Component) -> Classification:
         inactive = component.prop("inactive")

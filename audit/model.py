@@ -52,6 +52,11 @@ class Context(str, enum.Enum):
     """Documentation content (the CC-BY-4.0 rule)."""
 
 
+ROOT_ORIGIN = "."
+"""The scanned root, in an ``origin`` list of a component found there and in a bundled tree
+(``origin`` is set by audit/bundled.py)."""
+
+
 class Distribution(str, enum.Enum):
     """How a component reaches users: the distribution models, in the CNCF license
     exception request form's words (plain strings in records, as for :class:`Context`)."""

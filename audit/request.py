@@ -428,6 +428,14 @@ def _interaction(comp: Component, r: ComponentResult) -> Answer:
             OTHER,
             ("Used only while building or testing: it does not run with what ships.",),
         )
+    if r.context == "build":
+        return Answer(
+            OTHER,
+            (
+                "A build script kept in the source tree: the build tool runs it while the "
+                "project is built; it is not linked into or run with what ships.",
+            ),
+        )
     return Answer(
         "",
         (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from audit.components import (
     build_file_id,
     dockerfile_id,
@@ -12,7 +14,7 @@ from audit.components import (
     package_component,
     parse_image_ref,
 )
-from audit.context import Classification, Classifier
+from audit.context import Classification, Classifier, is_build_script
 from audit.graph import GraphIndex, link
 from audit.model import Component, ComponentKind, Edge, Evidence, Node, Relation, ScanResult
 from audit.scanners.base import SourceFile
@@ -249,6 +251,72 @@ def test_source_components() -> None:
         "userspace",
         "distributed",
         ("vendored third-party code (intermingled): ships with the project",),
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("cmake/modules/GetGitRevisionDescription.cmake", True),
+        ("cmake/modules/GetGitRevisionDescription.cmake.in", True),
+        ("CMakeLists.txt", True),
+        ("src/CMakeLists.txt", True),
+        ("Makefile", True),
+        ("build/rules.mk", True),
+        ("meson.build", True),
+        ("cmake/modules", False),
+        ("lib/uthash.h", False),
+        ("scripts/build.sh", False),
+        ("docs/cmake.md", False),
+    ],
+)
+def test_is_build_script(path: str, expected: bool) -> None:
+    assert is_build_script(path) is expected
+
+
+def _vendored_module(name: str, *props: tuple[str, str]) -> Component:
+    return Component(
+        f"source:{name}",
+        ComponentKind.SOURCE,
+        name,
+        properties=(("placement", "intermingled"), ("vendored", "true"), *props),
+    )
+
+
+def test_vendored_build_script_is_build_context_and_ships_with_the_source() -> None:
+    """A CMake module copied into the tree runs at configure time (context build); the
+    repository stores it, so each source release carries it (distributed). One kept only in
+    a tree the build fetches (``origin`` without ``.``) is neither stored here nor compiled
+    in: internal tooling."""
+    here = _vendored_module("cmake/GetGit.cmake", ("origin", ".,libs@0.11.3"))
+    fetched = _vendored_module("libs@0.11.3/cmake/GetGit.cmake", ("origin", "libs@0.11.3"))
+    includer = Node(build_file_id("CMakeLists.txt"), "build-file", "CMakeLists.txt")
+    module = Node(build_file_id("cmake/GetGit.cmake"), "build-file", "cmake/GetGit.cmake")
+    include = Edge(includer.id, module.id, Relation.INCLUDES, ev("CMakeLists.txt", 7))
+    inv = link("r", ScanResult((here, fetched), (includer, module), (include,)))
+    c = Classifier.build(GraphIndex.build(inv), ())
+    built = (
+        "context build: cmake/GetGit.cmake is a build script (included by CMakeLists.txt:7): "
+        "it runs while the project is built and is not compiled into what ships"
+    )
+    assert c.classify(here) == Classification(
+        "build",
+        "distributed",
+        (
+            built,
+            "vendored third-party code stored in this repository: it ships with the "
+            "project's source (every source release carries it)",
+        ),
+    )
+    assert c.classify(fetched) == Classification(
+        "build",
+        "internal-tooling",
+        (
+            "context build: libs@0.11.3/cmake/GetGit.cmake is a build script: it runs while "
+            "the project is built and is not compiled into what ships",
+            "vendored third-party code of a tree the build fetches (libs@0.11.3): not stored "
+            "in this repository and not compiled in: never shipped",
+        ),
     )
 
 

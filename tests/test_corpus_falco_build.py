@@ -282,11 +282,6 @@ def test_the_libs_pin_driver_is_not_the_kernel_module(
             "GPL-2.0-only WITH Linux-syscall-note",
             None,
         ),
-        (
-            "source:cmake/modules#BSL-1.0",
-            "BSL-1.0",
-            "cmake/modules/GetGitRevisionDescription.cmake:30",
-        ),
     ],
 )
 def test_what_libs_bundles_gets_the_policy_s_verdict(

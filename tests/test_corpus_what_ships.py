@@ -265,6 +265,48 @@ def test_falco_unresolved_values_are_notes_not_actions(falco: Report) -> None:
     assert not [a for a in falco.actions if a.target.startswith((".github/", "docker/"))]
 
 
+GIT_REVISION = "source:cmake/modules/GetGitRevisionDescription.cmake"
+
+
+def test_falco_vendored_cmake_module_is_build_context_and_ships_in_the_source(
+    falco: Report,
+) -> None:
+    """cmake/modules/GetGitRevisionDescription.cmake:27 ``Original Author: 2009-2010 Ryan
+    Pavlik`` and :30 ``Copyright Iowa State University 2009-2010. Distributed under the Boost
+    Software License``: third-party code (upstream rpavlik/cmake-modules) copied among Falco's
+    own modules. CMake runs it at configure time (cmake/modules/GetFalcoVersion.cmake:15
+    ``include(GetGitRevisionDescription)``, reached from CMakeLists.txt:121): context build,
+    not compiled into the binaries. It is kept in the repository, so every source release
+    carries it: distributed. BSL-1.0 is not on the CNCF allowlist (policies/cncf.toml) and
+    data/cncf-exceptions.json holds no exception for it: request an exception. (Falco
+    0.36.0 replaced it with the Apache-2.0 GetVersionFromGit.cmake of libs 0.13.)"""
+    context, distribution, status, reasons = shipped(falco, GIT_REVISION)
+    assert (context, distribution, status) == ("build", "distributed", "needs-exception")
+    assert reasons == (
+        "context build: cmake/modules/GetGitRevisionDescription.cmake is a build script "
+        "(included by cmake/modules/GetFalcoVersion.cmake:15): it runs while the project is "
+        "built and is not compiled into what ships",
+        "vendored third-party code stored in this repository: it ships with the project's "
+        "source (every source release carries it)",
+    )
+    comp = next(c for c in falco.inventory.components if c.id == GIT_REVISION)
+    assert (comp.prop("license"), comp.prop("url"), comp.prop("placement")) == (
+        "BSL-1.0",
+        "https://github.com/rpavlik/cmake-modules",
+        "intermingled",
+    )
+    assert evidence(falco, GIT_REVISION) == [
+        "cmake/modules/GetGitRevisionDescription.cmake:27",
+        "cmake/modules/GetGitRevisionDescription.cmake:30",
+    ]
+    request = action(falco, "request-exception", GIT_REVISION)
+    assert request.prop("context") == "build"
+    assert request.prop("components") == (
+        f"{GIT_REVISION}, source:cmake/modules/GetGitRevisionDescription.cmake.in"
+    )
+    assert "source:cmake/modules#BSL-1.0" not in {c.id for c in falco.inventory.components}
+
+
 # kepler-0.7.11 ----------------------------------------------------------------------------
 
 UBI9 = "image:registry.access.redhat.com/ubi9:latest"
