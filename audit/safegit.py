@@ -110,10 +110,14 @@ def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
 
 def run_git(cwd: Path, *args: str, timeout: float = TIMEOUT) -> GitOutput:
     """``git <args>`` in ``cwd`` with the safe configuration and environment."""
+    return _run(git_argv(*args), cwd, git_env(), timeout)
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> GitOutput:
     try:
         done = subprocess.run(
-            git_argv(*args), cwd=cwd, env=git_env(), capture_output=True,
-            timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+            argv, cwd=cwd, env=env, capture_output=True, timeout=timeout, check=False,
+            stdin=subprocess.DEVNULL,
         )  # fmt: skip
     except FileNotFoundError:
         return GitOutput(-1, b"", "git is not installed")
@@ -141,20 +145,7 @@ def fetch_ref(
     allow = [x for name in allowed for x in ("-c", f"protocol.{name}.allow=always")]
     argv = git_argv(*allow, "fetch", "--quiet", "--depth=1", "--no-tags",
                     "--no-recurse-submodules", "--end-of-options", url, ref)  # fmt: skip
-    env = {**git_env(), "GIT_ALLOW_PROTOCOL": ":".join(allowed)}
-    try:
-        done = subprocess.run(
-            argv, cwd=bare, env=env, capture_output=True, timeout=timeout, check=False,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    except FileNotFoundError:
-        return GitOutput(-1, b"", "git is not installed")
-    except subprocess.TimeoutExpired:
-        return GitOutput(-1, b"", f"git fetch did not finish within {timeout:g} s")
-    except OSError as exc:
-        return GitOutput(-1, b"", f"cannot run git: {exc.strerror or type(exc).__name__}")
-    lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    return GitOutput(done.returncode, done.stdout, lines[-1] if lines else "")
+    return _run(argv, bare, {**git_env(), "GIT_ALLOW_PROTOCOL": ":".join(allowed)}, timeout)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def run(spec: dict[str, Any]) -> int:
         path = spec["name"]
         digest = input_digest(spec["options_digest"], f"commit:{commit}")
     else:
-        path = location
+        path = location if not location.startswith("-") else f"./{location}"  # not an option
         digest = input_digest(spec["options_digest"], tree_digest(Path(location)))
     result: dict[str, Any] = {"digest": digest, "commit": commit}
     if digest == spec.get("known_digest"):

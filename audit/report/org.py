@@ -71,6 +71,24 @@ def _candidate_md(c: Candidate, form: IssueForm) -> list[str]:
     return out
 
 
+REPO_HEAD = ("repository", "project", "status", "worst", "components", "decisions", "note")
+
+
+def _repo_rows(report: OrgReport) -> list[tuple[object, ...]]:
+    return [
+        (
+            r.repository,
+            r.project or "-",
+            r.status,
+            r.worst or "-",
+            r.components,
+            ", ".join(f"{k} {t}" for k, t in r.decisions) or "-",
+            r.error or "",
+        )
+        for r in report.repositories
+    ]
+
+
 def _need_row(n: Need) -> tuple[object, ...]:
     others = "; ".join(_grant(g) for g in n.granted_to_others) or "-"
     return (n.component, n.license, n.expression, n.context, others)
@@ -83,21 +101,7 @@ def render_markdown(report: OrgReport, form: IssueForm) -> str:
         f"{report.policy}; {_counts(report)}."
     )
     out += ["", "## Repositories", ""]
-    out += _table(
-        ("repository", "project", "status", "worst", "components", "decisions", "note"),
-        [
-            (
-                r.repository,
-                r.project or "-",
-                r.status,
-                r.worst or "-",
-                r.components,
-                ", ".join(f"{k} {t}" for k, t in r.decisions) or "-",
-                r.error or "",
-            )
-            for r in report.repositories
-        ],
-    )
+    out += _table(REPO_HEAD, _repo_rows(report))
     out += [
         "",
         f"## Blanket-exception candidates (needed by {report.min_projects} or more projects)",
@@ -155,21 +159,7 @@ def render_html(report: OrgReport, form: IssueForm) -> str:
         f"<p>Recorded {e(report.recorded_at)}; as of {e(report.as_of or 'the run date')}; "
         f"policy {e(report.policy)}; {e(_counts(report))}.</p>",
         "<h2>Repositories</h2>",
-        table(
-            ("repository", "project", "status", "worst", "components", "decisions", "note"),
-            [
-                (
-                    r.repository,
-                    r.project or "-",
-                    r.status,
-                    r.worst or "-",
-                    r.components,
-                    ", ".join(f"{k} {t}" for k, t in r.decisions) or "-",
-                    r.error or "",
-                )
-                for r in report.repositories
-            ],
-        ),
+        table(REPO_HEAD, _repo_rows(report)),
         f"<h2>Blanket-exception candidates (needed by {report.min_projects} or more projects)</h2>",
     ]
     if not report.candidates:
