@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 import responses
-from tree_helpers import write
+from tree_helpers import git, write
 
 from audit.bundled import (
     SourceError,
@@ -474,17 +472,6 @@ def test_an_inactive_download_is_not_descended(tmp_path: Path) -> None:
 
 
 # A git mirror ---------------------------------------------------------------------------------
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(repo.parent)}
-    out = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        capture_output=True,
-        check=True,
-        env=env,
-    )
-    return out.stdout.decode().strip()
 
 
 def test_git_mirror_at_the_pinned_commit_never_runs_hooks(tmp_path: Path) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from tree_helpers import write
+from tree_helpers import git, write
 
 from audit.discover import discover
 from audit.gitindex import IndexEntry, parse_ls_files, pin_submodules
@@ -34,18 +33,6 @@ URL_LIBS = Evidence(
 URL_PLUGINS = Evidence(
     ".gitmodules", 6, "url = git@github.com:falcosecurity/plugins.git", "gitmodules"
 )
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | {
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(repo.parent),
-    }
-    out = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        capture_output=True, check=True, env=env,
-    )  # fmt: skip
-    return out.stdout.decode().strip()
 
 
 def gitlink(repo: Path, sha: str, path: str) -> None:

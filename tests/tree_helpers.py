@@ -16,7 +16,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def git(root: Path, *args: str, when: str | None = None) -> str:
     """Run ``git -C root ARGS`` as a fixed author (committing at ``when``, ISO 8601, if given),
-    without the caller's ``GIT_*`` variables; return what it printed, stripped."""
+    without the caller's ``GIT_*`` variables or system and global git configuration; return
+    what it printed, stripped."""
     import os
     import subprocess
 
@@ -26,6 +27,8 @@ def git(root: Path, *args: str, when: str | None = None) -> str:
         GIT_AUTHOR_EMAIL="t@example.org",
         GIT_COMMITTER_NAME="t",
         GIT_COMMITTER_EMAIL="t@example.org",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
     )
     if when is not None:
         env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
