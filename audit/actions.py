@@ -174,6 +174,8 @@ def source_directory(component: Component) -> str | None:
 def component_label(component: Component) -> str:
     """How a sentence names a component: ``driver/`` for source, else ``name version``."""
     if component.kind == ComponentKind.SOURCE:
+        if component.prop("system_headers"):
+            return component.name  # linux-uapi-headers: no directory of the tree
         upstream = component.prop("upstream")
         if component.prop("vendored") == "true" and upstream:
             return f"{upstream} ({component.name})"

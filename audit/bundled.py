@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from audit import cmake_graph, vendored
+from audit import cmake_graph, uapi, vendored
 from audit.archive import ArchiveError, Limits, extract_archive
 from audit.checkout import check_checkout, pin_location
 from audit.config import Config
@@ -502,7 +502,8 @@ def analyze_tree(
     label: str = "",
     settings: Mapping[str, cmake_graph.OptionDef] | None = None,
 ) -> TreeAnalysis:
-    """The per-tree analyses that need several files: CMake reach, vendored code.
+    """The per-tree analyses that need several files: CMake reach, the kernel's UAPI
+    headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), vendored code.
 
     A first-party ``source`` unit that is only vendored code (see
     :meth:`audit.vendored.VendoredFacts.supersedes`) gives way to the vendored component, with
@@ -523,6 +524,7 @@ def analyze_tree(
                 texts[node.name] = text
     analysis = cmake_graph.analyze(texts, settings)
     inventory, cmake_findings = cmake_graph.apply(inventory, analysis, where)
+    inventory = uapi.linux_uapi_headers(inventory, files.files)
     if label:
         inventory = _kernel_build_off(inventory, analysis, where)
     found = vendored.find_vendored(

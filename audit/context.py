@@ -50,6 +50,11 @@ def _is_test(name: str) -> bool:
     return bool(_TEST_WORD.search(name))
 
 
+def is_test_path(path: str) -> bool:
+    """Whether a path (or id) lies under a test directory or names a test file."""
+    return _is_test(path)
+
+
 _BUILD_SCRIPT = re.compile(
     r"(^|/)(CMakeLists\.txt|[^/]+\.cmake(\.in)?|(GNU)?[Mm]akefile|[^/]+\.mk|meson\.build)$"
 )
@@ -289,8 +294,11 @@ class Classifier:
             reasons.append(f"context {context}: {component.prop('context_reason')}")
         vendored = component.prop("vendored") == "true"
         what = "vendored third-party code" if vendored else "first-party source"
-        if _is_test(component.name):
-            reasons.append(f"{what} under a test directory: not shipped")
+        if component.prop("system_headers"):
+            what = "system headers compiled into the project's code"
+        if _is_test(component.name) or context == "test":
+            where = "under a test directory" if _is_test(component.name) else "used by tests only"
+            reasons.append(f"{what} {where}: not shipped")
             return Classification("test", "internal-tooling", tuple(reasons))
         if vendored:
             placement = component.prop("placement") or "unknown placement"

@@ -220,6 +220,7 @@ def _first_party(comp: Component) -> bool:
         comp.kind == ComponentKind.SOURCE
         and comp.prop("vendored") != "true"
         and not comp.prop("origin")
+        and not comp.prop("system_headers")
     )
 
 
@@ -244,6 +245,8 @@ def _table_name(comp: Component, pin: Component | None) -> str:
     action...) name otherwise — no version, id or remark."""
     if comp.kind == ComponentKind.SOURCE:
         if comp.prop("vendored") == "true" and comp.prop("upstream"):
+            return comp.prop("upstream") or comp.name
+        if comp.prop("system_headers"):
             return comp.prop("upstream") or comp.name
         directory = _in_tree(comp, pin) or comp.name
         if pin is not None:
@@ -334,7 +337,7 @@ def _row(
 def _upstream(repo: RepoInfo, comp: Component, pin: Component | None) -> str:
     if _first_party(comp):
         return repo.remote or ""
-    if pin is not None and comp.prop("vendored") != "true":
+    if pin is not None and comp.prop("vendored") != "true" and not comp.prop("system_headers"):
         return upstream_url(pin)
     return upstream_url(comp)
 
@@ -377,6 +380,17 @@ def _inclusion(
 ) -> Answer:
     why = tuple(r.classification)
     evidence = _consumer_evidence(index, comp.id) or comp.evidence
+    if comp.prop("system_headers"):
+        return Answer(
+            BUILD_TIME,
+            (
+                "Headers installed on the build machine (its kernel headers package) and "
+                "compiled into the project's code by `#include <linux/...>`; the project "
+                "keeps no copy.",
+                *why,
+            ),
+            comp.evidence,
+        )
     if pin is not None and r.distribution == "distributed" and comp.prop("vendored") != "true":
         return Answer(
             BUILD_TIME,
@@ -406,6 +420,15 @@ def _inclusion(
 
 
 def _interaction(comp: Component, r: ComponentResult) -> Answer:
+    if comp.prop("system_headers") and r.distribution != "internal-tooling":
+        return Answer(
+            STATIC,
+            (
+                "Compiled together with the project's code: the headers' constants, structures "
+                "and inline definitions become part of its binaries, which use the kernel "
+                "through system calls (the Linux-syscall-note).",
+            ),
+        )
     if r.context == "kernel-module":
         return Answer(
             OTHER,
@@ -451,6 +474,8 @@ _PUBLISHED = frozenset(
 
 
 def _modified(comp: Component, pin: Component | None = None) -> Answer:
+    if comp.prop("system_headers"):
+        return Answer(NO, ("Used as the build machine's kernel headers package installs them.",))
     if pin is not None and comp.prop("vendored") != "true":
         return Answer(
             "",

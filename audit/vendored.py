@@ -186,6 +186,8 @@ class VendoredFacts:
         files than the vendored ones under its directory."""
         if component.kind != ComponentKind.SOURCE or component.prop("vendored"):
             return False
+        if component.prop("system_headers"):
+            return False  # headers of the build machine, not code of this tree
         if any(c.id == component.id for c in self.components):
             return False
         directory = component.prop("directory") or ""

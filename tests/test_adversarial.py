@@ -559,6 +559,7 @@ SCANNER_PATHS = {
     "go.mod": "go.mod",
     "npm": "package.json",
     "notices": "src/x.c",
+    "uapi-includes": "src/x.c",
 }
 
 # Pieces of each format, shuffled together: enough structure to get past the first parse.
@@ -700,7 +701,7 @@ FAMILY = {
     "circleci": "yaml", "github-actions": "yaml", "gitlab": "yaml", "dockerfile": "dockerfile",
     "requirements": "ini", "setup.cfg": "ini", "pipfile": "ini", "gitmodules": "ini",
     "pyproject": "ini", "setup.py": "code", "cmake": "code", "go.mod": "code", "npm": "code",
-    "notices": "code",
+    "notices": "code", "uapi-includes": "code",
 }  # fmt: skip
 
 

@@ -35,7 +35,9 @@ Facts read from the trees (../shared/corpus; falco-0.35.1 at aa49db45, libs-0.11
   (openssl.cmake:31) and elfutils 0.187 (libelf.cmake:32); it copies uthash
   (userspace/libscap/uthash.h, BSD-1-Clause upstream) and the kernel's UAPI headers
   (userspace/libscap/compat/bpf.h:1 ``SPDX-License-Identifier: GPL-2.0 WITH
-  Linux-syscall-note``).
+  Linux-syscall-note``); its userspace includes the kernel's UAPI headers from the build
+  machine (userspace/common/types.h:29 ``#include <linux/types.h>``,
+  userspace/libscap/linux/scap_fds.c:47 ``#include <linux/netlink.h>``, 3 more lines).
 - falco-0.35.1 cmake/modules/GetGitRevisionDescription.cmake:30 "Distributed under the Boost
   Software License, Version 1.0" (BSL-1.0).
 - The licenses of curl (curl), OpenSSL 1.1.1 (OpenSSL) and elfutils' libelf
@@ -282,6 +284,11 @@ def test_the_libs_pin_driver_is_not_the_kernel_module(
             "GPL-2.0-only WITH Linux-syscall-note",
             None,
         ),
+        (
+            "source:libs@0.11.3/linux-uapi-headers",
+            "GPL-2.0-only WITH Linux-syscall-note",
+            "libs@0.11.3:userspace/libscap/linux/scap_fds.c:47",
+        ),
     ],
 )
 def test_what_libs_bundles_gets_the_policy_s_verdict(
@@ -325,4 +332,11 @@ def test_the_pre_release_gate_fails_with_the_kernel_exception_requests(
     assert (
         "ebpf",
         "source:libs@0.11.3/driver/modern_bpf, source:libs@5.0.1+driver/bpf",
+    ) in requests
+    # the kernel's UAPI headers libs' userspace includes join the request for the UAPI
+    # copies in userspace/libscap/compat/: one decision, not a second action
+    assert (
+        "userspace",
+        "source:libs@0.11.3/linux-uapi-headers, "
+        "source:libs@0.11.3/userspace/libscap/compat#GPL-2.0-only+WITH+Linux-syscall-note",
     ) in requests

@@ -12,7 +12,8 @@ libs-5.0.1-driver at 1f5feef4):
   ``char __license[] __bpf_section("license") = "GPL";``; the modern probe:
   driver/modern_bpf/license/license.bpf.c:10 ``SEC("license") = "GPL"``;
   userspace/libscap/compat/bpf.h:1 ``GPL-2.0 WITH Linux-syscall-note``; uthash vendored
-  in userspace/libscap/uthash.h.
+  in userspace/libscap/uthash.h; libs' userspace includes the kernel's UAPI headers
+  (userspace/common/types.h:29 ``#include <linux/types.h>`` and 4 more lines).
 
 On 2023-08-03 (before the eBPF blanket exception of 2023-08-31 and Falco's kernel-module
 exception of 2024-02-27) each of these needs a request. The kernel module and the bpf probe
@@ -74,6 +75,7 @@ def test_one_record_per_component_with_clean_name_license_and_scope(
     # build script neither stored in falco nor compiled in: no request for it.
     assert sorted(records) == [
         "GetGitRevisionDescription",
+        "Linux kernel UAPI headers",
         "falcosecurity/libs/driver",
         "falcosecurity/libs/driver/bpf",
         "falcosecurity/libs/driver/modern_bpf",
@@ -101,6 +103,16 @@ def test_one_record_per_component_with_clean_name_license_and_scope(
     )
     compat = records["falcosecurity/libs/userspace/libscap/compat"]
     assert compat.license == "GPL-2.0-only WITH Linux-syscall-note"
+    uapi = records["Linux kernel UAPI headers"]
+    assert (uapi.package_url, uapi.license) == (
+        "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/include/uapi/linux",
+        "GPL-2.0-only WITH Linux-syscall-note",
+    )
+    assert uapi.scope == (
+        "The Linux kernel's user-space API headers (linux/bpf.h, linux/netlink.h, "
+        "linux/rtnetlink.h, linux/types.h, linux/un.h): constants and structures of the system "
+        f"calls the code makes (used at: {BLOB}/userspace/common/types.h#L29)"
+    )
     uthash = records["uthash"]
     assert (uthash.package_url, uthash.license) == (
         "https://troydhanson.github.io/uthash/",

@@ -170,13 +170,11 @@ LIBS_0_11_3 = [
     # driver/: GPL-2.0-only OR MIT kernel module (MODULE_LICENSE in driver/main.c, the
     # dual-license headers): the CNCF allowlist does not cover it in the kernel.
     ("needs-exception", "request-exception", "source:driver"),
-    # userspace/libscap/compat/: GPL-2.0-only WITH Linux-syscall-note headers copied from
-    # the kernel, linked into userspace.
-    (
-        "needs-exception",
-        "request-exception",
-        "source:userspace/libscap/compat#GPL-2.0-only+WITH+Linux-syscall-note",
-    ),
+    # GPL-2.0-only WITH Linux-syscall-note in userspace, one request for both: the kernel's
+    # UAPI headers userspace code includes (userspace/common/types.h:29 <linux/types.h> and
+    # 4 more lines; the action's target is the group's first id) and the headers copied from
+    # the kernel into userspace/libscap/compat/.
+    ("needs-exception", "request-exception", "source:linux-uapi-headers"),
     # userspace/libscap/uthash.h: BSD-1-Clause (uthash), not on the allowlist.
     ("needs-exception", "request-exception", "source:userspace/libscap/uthash.h"),
     # Bundled downloads that ship in the static build, whose archives state no license
@@ -212,11 +210,8 @@ def test_libs_0_13_1(corpus: Corpus) -> None:
     base64.h from istio/proxy likewise."""
     assert actions(audit(corpus, "libs-0.13.1")) == [
         ("needs-exception", "request-exception", "source:driver"),
-        (
-            "needs-exception",
-            "request-exception",
-            "source:userspace/libscap/compat#GPL-2.0-only+WITH+Linux-syscall-note",
-        ),
+        # the UAPI headers userspace includes and the compat/ copies: one request
+        ("needs-exception", "request-exception", "source:linux-uapi-headers"),
         ("unknown", "add-curation", "download:c-ares.haxx.se/download/c-ares-1.19.1.tar.gz"),
         ("unknown", "add-curation", "download:download.falco.org/dependencies/jq-1.6.tar.gz"),
         (

@@ -64,7 +64,8 @@ def test_index_on_any_text(path: str) -> None:
 @pytest.mark.parametrize(
     ("path", "names"),
     [
-        ("src/main.c", ("notices",)),
+        ("src/main.c", ("notices", "uapi-includes")),
+        ("cmd/main.go", ("notices", "uapi-includes")),
         ("images/logo.png", ()),
         # every text file but documentation, data and manifests may state its license
         ("Dockerfile", ("dockerfile", "notices")),

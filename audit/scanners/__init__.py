@@ -29,6 +29,7 @@ MODULES: tuple[str, ...] = (
     "audit.scanners.gomod",
     "audit.scanners.npm",
     "audit.scanners.notices",
+    "audit.scanners.uapi",
 )
 
 

@@ -1,0 +1,97 @@
+"""``#include <linux/…>`` in C, C++ and cgo: the Linux kernel's UAPI headers a build uses.
+
+Userspace code that includes ``<linux/netlink.h>`` compiles the kernel's UAPI headers
+(``include/uapi/linux/`` of the kernel, installed by the build system's kernel headers
+package) into the project's binaries. The headers are GPL-2.0 WITH Linux-syscall-note.
+
+This scanner only records the include lines, one :data:`COMPONENT_ID` component per file
+with every include line as evidence (the link stage unites them); which of them count —
+not kernel or eBPF code, not a header the tree has itself — is decided for the whole tree
+by :func:`audit.uapi.linux_uapi_headers`. In a Go file, only the cgo preamble of a file
+that says ``import "C"`` and is not excluded from every build (``//go:build ignore``)
+counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audit.model import Component, ComponentKind, ScanResult
+from audit.scanners.base import Names, SourceFile
+from audit.scanners.notices import C_EXTENSIONS
+
+NAME = "uapi-includes"
+COMPONENT_ID = "source:linux-uapi-headers"
+"""The id the scanner gives its per-file finds (refined per tree by :mod:`audit.uapi`)."""
+MAX_PER_FILE = 100
+"""Include lines kept per file (a file that includes more is generated code)."""
+
+_C_INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*<(linux/[A-Za-z0-9_.+/-]+)>", re.M)
+_CGO_INCLUDE = re.compile(
+    r"^[ \t]*(?://[ \t]*)?#[ \t]*include[ \t]*<(linux/[A-Za-z0-9_.+/-]+)>", re.M
+)
+_IMPORT_C = re.compile(r'^[ \t]*import[ \t]+"C"[ \t]*(?://.*)?$', re.M)
+_GO_IGNORED = re.compile(r"^//(?:go:build|[ \t]*\+build)[ \t]+ignore[ \t]*$", re.M)
+
+
+def _ext(path: str) -> str:
+    name = path.rsplit("/", 1)[-1].lower()
+    dot = name.rfind(".")
+    return name[dot:] if dot > 0 else ""
+
+
+def includes(path: str, text: str) -> list[tuple[int, str]]:
+    """(1-based line, ``linux/….h``) of every ``<linux/…>`` include the file compiles."""
+    if "<linux/" not in text:
+        return []
+    if _ext(path) == ".go":
+        imported = _IMPORT_C.search(text)
+        if imported is None or _GO_IGNORED.search(text, 0, imported.start()):
+            return []
+        pattern, end = _CGO_INCLUDE, imported.start()
+    else:
+        pattern, end = _C_INCLUDE, len(text)
+    found: list[tuple[int, str]] = []
+    line, last = 1, 0
+    for m in pattern.finditer(text, 0, end):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        found.append((line, m.group(1)))
+        if len(found) >= MAX_PER_FILE:
+            break
+    return found
+
+
+@dataclass(frozen=True)
+class UapiScanner:
+    name: str = NAME
+    names = Names(suffixes=(*sorted(C_EXTENSIONS), ".go"))
+
+    def matches(self, path: str) -> bool:
+        ext = _ext(path)
+        return ext in C_EXTENSIONS or ext == ".go"
+
+    def text_only(self, path: str) -> bool:
+        return True
+
+    def scan(self, source: SourceFile) -> ScanResult:
+        found = includes(source.path, source.text)
+        if not found:
+            return ScanResult()
+        evidence = tuple(source.evidence(line, NAME) for line, _ in found)
+        component = Component(
+            id=COMPONENT_ID,
+            kind=ComponentKind.SOURCE,
+            name="linux-uapi-headers",
+            version=None,
+            ecosystem=None,
+            purl=None,
+            evidence=evidence,
+        )
+        return ScanResult(components=(component,))
+
+
+SCANNER = UapiScanner()
+
+__all__ = ["COMPONENT_ID", "NAME", "SCANNER", "UapiScanner", "includes"]
