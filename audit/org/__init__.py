@@ -12,3 +12,8 @@ audits it, and the cross-project report built from their recorded runs.
 - :mod:`audit.org.run` — the run: tasks out, outcomes recorded in the history database.
 - :mod:`audit.org.crossreport` — the cross-project report (``depaudit org report``).
 """
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds one repository may take (fetch and audit), by default (``--repo-timeout``)."""
+DEFAULT_MEMORY_MB = 4096
+"""Address space one repository's audit may use, by default (MiB, ``--memory``)."""

@@ -26,7 +26,7 @@ REFUSED_SCAN_OPTIONS = (
 def add_parsers(sub: Any) -> None:
     """Add ``org`` to the command line's subcommands."""
     from audit import cli
-    from audit.org.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+    from audit.org import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
     org = sub.add_parser(
         "org",

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from audit import __version__
 from audit.history import open_history
+from audit.org import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from audit.org.executors import ExecutorSpec, run_tasks
 from audit.org.store import RepoRow, newest_runs, record_outcome, start_org_run
 from audit.org.targets import Target
-from audit.org.task import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, RepoOutcome, RepoTask
+from audit.org.task import RepoOutcome, RepoTask
 
 LOCAL = ExecutorSpec("local")
 

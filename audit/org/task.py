@@ -25,10 +25,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TIMEOUT = 600.0
-"""Seconds one repository may take (fetch and audit), by default."""
-DEFAULT_MEMORY_MB = 4096
-"""Address space one repository's audit may use, by default (MiB)."""
+from audit.org import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+
 MAX_ERROR_CHARS = 500
 """An error recorded for a repository is its last stderr line, cut to this length."""
 
