@@ -713,7 +713,9 @@ class FileLicenses:
     the directories above each file."""
 
     def __init__(self, components: Sequence[Component], notices: Sequence[Notice]) -> None:
-        self.notices = sorted((n for n in notices if n.kind in _FILE_KINDS), key=_PATH_LINE)
+        wanted = (n for n in notices if n.kind in _FILE_KINDS)
+        # a total order: the report is the same every run
+        self.notices = sorted(wanted, key=_file_license_order)
         self.paths = [n.path for n in self.notices]
         self.directories = frozenset(
             d
@@ -761,6 +763,10 @@ class FileLicenses:
             if at < 0:
                 return False
             at = path.find("/", at + 1)
+
+
+def _file_license_order(n: Notice) -> tuple[str, int, int, str, str, str, str]:
+    return (n.path, n.line, n.end_line, n.kind, n.expression or "", n.rule, n.raw)
 
 
 def group_sources(notices: Sequence[Notice], files: Sequence[str]) -> SourceFacts:
