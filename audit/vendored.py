@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -259,9 +260,10 @@ def find_vendored(
 
     components: list[Component] = []
     findings: list[Finding] = []
+    licensed = _LicenseNotices(notices)
     for unit, members in sorted(units.items()):
         matches = [m for m in (_match(p, read, table) for p in members) if m is not None]
-        components.append(_folder_component(unit, folders[unit], members, matches, notices, where))
+        components.append(_folder_component(unit, folders[unit], members, matches, licensed, where))
     known_files = {f for lib in table for f in lib.files}
     for path in loose:
         if path.rsplit("/", 1)[-1].lower() not in known_files:
@@ -269,7 +271,7 @@ def find_vendored(
         m = _match(path, read, table)
         if m is None:
             continue
-        comp = _intermingled_component(m, notices, where)
+        comp = _intermingled_component(m, licensed, where)
         components.append(comp)
         findings.append(_intermingled_finding(comp, m, where))
     for folder in sorted(go_vendor):
@@ -299,11 +301,28 @@ def _match(path: str, read: Reader, table: Sequence[KnownLibrary]) -> Match | No
     return match_file(path, text, table) if text is not None else None
 
 
-def _notice_licenses(unit: str, notices: Sequence[Notice]) -> tuple[list[str], list[Evidence]]:
+class _LicenseNotices:
+    """The notices that state a license, sorted by path and line once for the whole tree,
+    so that each unit finds its own by bisection (a unit's paths are contiguous)."""
+
+    def __init__(self, notices: Sequence[Notice]) -> None:
+        wanted = (n for n in notices if n.kind in _LICENSE_KINDS and n.expression)
+        self.notices = sorted(wanted, key=lambda n: (n.path, n.line))
+        self.paths = [n.path for n in self.notices]
+
+    def under(self, unit: str) -> list[Notice]:
+        """The notices of file ``unit`` and of the files under it, by path and line."""
+        paths = self.paths
+        exact = self.notices[bisect_left(paths, unit) : bisect_right(paths, unit)]
+        # "unit/" .. "unit0": every path with the prefix "unit/" ("0" follows "/")
+        below = self.notices[bisect_left(paths, unit + "/") : bisect_left(paths, unit + "0")]
+        return exact + below
+
+
+def _notice_licenses(unit: str, notices: _LicenseNotices) -> tuple[list[str], list[Evidence]]:
     found: dict[str, Evidence] = {}
-    for n in sorted(notices, key=lambda n: (n.path, n.line)):
-        inside = n.path == unit or n.path.startswith(unit + "/")
-        if inside and n.kind in _LICENSE_KINDS and n.expression:
+    for n in notices.under(unit):
+        if n.expression:
             found.setdefault(n.expression, n.evidence)
     return sorted(found), [found[k] for k in sorted(found)]
 
@@ -317,7 +336,7 @@ def _folder_component(
     folder: str,
     members: Sequence[str],
     matches: Sequence[Match],
-    notices: Sequence[Notice],
+    notices: _LicenseNotices,
     where: Callable[[str], str],
 ) -> Component:
     licenses, license_evidence = _notice_licenses(unit, notices)
@@ -361,7 +380,7 @@ def _paren(expr: str) -> str:
 
 
 def _intermingled_component(
-    m: Match, notices: Sequence[Notice], where: Callable[[str], str]
+    m: Match, notices: _LicenseNotices, where: Callable[[str], str]
 ) -> Component:
     licenses, license_evidence = _notice_licenses(m.path, notices)
     lib = m.library
