@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from audit import cmake_graph, uapi, vendored
+from audit import cmake_graph, lockfiles, uapi, vendored
 from audit.archive import ArchiveError, Limits, extract_archive
 from audit.checkout import check_checkout, pin_location
 from audit.config import Config
@@ -503,7 +503,9 @@ def analyze_tree(
     settings: Mapping[str, cmake_graph.OptionDef] | None = None,
 ) -> TreeAnalysis:
     """The per-tree analyses that need several files: CMake reach, the kernel's UAPI
-    headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), vendored code.
+    headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), lockfiles
+    joined to the manifest lines they pin (:func:`audit.lockfiles.apply_locks`), vendored
+    code.
 
     A first-party ``source`` unit that is only vendored code (see
     :meth:`audit.vendored.VendoredFacts.supersedes`) gives way to the vendored component, with
@@ -525,6 +527,7 @@ def analyze_tree(
     analysis = cmake_graph.analyze(texts, settings)
     inventory, cmake_findings = cmake_graph.apply(inventory, analysis, where)
     inventory = uapi.linux_uapi_headers(inventory, files.files)
+    inventory = lockfiles.apply_locks(inventory)
     if label:
         inventory = _kernel_build_off(inventory, analysis, where)
     found = vendored.find_vendored(
