@@ -16,7 +16,9 @@ Bounds: the discovery's file size limit, and :data:`MAX_PACKAGES` packages per l
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from audit.components import manifest_id, package_component
 from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
@@ -82,6 +84,20 @@ class Locked:
             ecosystem, name, version, (self.source.evidence(line, self.scanner),), props
         )
         self.components.setdefault(comp.id, comp)
+
+    def json_object(self, expected: str) -> dict[str, Any] | None:
+        """The lockfile as a JSON object (a parse-error Problem and None when it is not)."""
+        try:
+            data = json.loads(self.source.text)
+        except (ValueError, RecursionError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else "invalid JSON"
+            line = min(getattr(exc, "lineno", 1), max(len(self.source.lines), 1))
+            self.problem(line, f"not JSON: {first}")
+            return None
+        if not isinstance(data, dict):
+            self.problem(1, f"expected a JSON object with {expected}")
+            return None
+        return data
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(self.source.problem(line, "parse-error", message, self.scanner))

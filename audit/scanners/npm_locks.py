@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,13 +46,8 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 
 def _package_lock(source: SourceFile, out: Locked) -> None:
-    try:
-        data = json.loads(source.text)
-    except (ValueError, RecursionError) as exc:
-        out.problem(getattr(exc, "lineno", 1), f"not JSON: {str(exc).splitlines()[0]}")
-        return
-    if not isinstance(data, dict):
-        out.problem(1, "expected a JSON object")
+    data = out.json_object("packages or dependencies")
+    if data is None:
         return
     lines = key_lines(source.text)
     packages = data.get("packages")

@@ -13,7 +13,6 @@ to ``{"version": "==1.2.3", "hashes": [...]}``; entries without a ``==`` version
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,13 +73,8 @@ def _toml(source: SourceFile, out: Locked) -> None:
 
 
 def _pipfile_lock(source: SourceFile, out: Locked) -> None:
-    try:
-        data = json.loads(source.text)
-    except (ValueError, RecursionError) as exc:
-        out.problem(getattr(exc, "lineno", 1), f"not JSON: {str(exc).splitlines()[0]}")
-        return
-    if not isinstance(data, dict):
-        out.problem(1, "expected a JSON object with default and develop")
+    data = out.json_object("default and develop")
+    if data is None:
         return
     lines = key_lines(source.text)
     for section, scope in (("default", ""), ("develop", "dev")):
