@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from audit import __version__
 from audit.errors import InputError
 from audit.gcpause import tuned
-from audit.policy.policy import CONTEXTS, DISTRIBUTIONS
+from audit.vocabulary import CONTEXTS, DISTRIBUTIONS
 
 if TYPE_CHECKING:
     from audit.config import Config
@@ -80,6 +80,7 @@ def _debug_option(p: argparse.ArgumentParser) -> None:
 
 
 def _path_arg(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(scans=True)  # main() sets up the scan settings for these commands only
     p.add_argument("path", nargs="?", default=".", type=Path, help="repository root (default: .)")
     p.add_argument(
         "--no-cache",
@@ -270,8 +271,7 @@ def _history_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     dif.add_argument("run_b", nargs="?", metavar="RUN_B", help="(default: the newest run)")
     dif.add_argument("--db", type=Path, metavar="DB", help=db_help)
-    from audit.report.diff import FORMATS as DIFF_FORMATS
-    from audit.report.diff import HISTORY_FORMATS
+    from audit.report.registry import DIFF_FORMATS, HISTORY_FORMATS
 
     for p, func, formats in (
         (hist, _cmd_history, HISTORY_FORMATS),
@@ -844,7 +844,8 @@ def _record_history(args: argparse.Namespace, report: Report) -> tuple[RunInfo, 
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from audit.history import DEFAULT_DB, open_history, runs
-    from audit.report.diff import HISTORY_FORMATS, render_history
+    from audit.report.diff import render_history
+    from audit.report.registry import HISTORY_FORMATS
 
     pairs = _outputs(args, "text", HISTORY_FORMATS)
     with open_history(args.db or DEFAULT_DB) as conn:
@@ -856,8 +857,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from audit.diff import diff_runs
     from audit.history import DEFAULT_DB, diff_pair, load_run, open_history
-    from audit.report.diff import FORMATS as DIFF_FORMATS
     from audit.report.diff import render as render_diff
+    from audit.report.registry import DIFF_FORMATS
 
     pairs = _outputs(args, "text", DIFF_FORMATS)
     with open_history(args.db or DEFAULT_DB) as conn:
@@ -895,6 +896,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
+        if not getattr(args, "scans", False):
+            return int(args.func(args))
         from audit.scan import scan_settings
 
         with scan_settings(_scan_settings(args)):

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from audit.vocabulary import Context as Context
+from audit.vocabulary import Distribution as Distribution
+
 
 def lookup(properties: tuple[tuple[str, str], ...], key: str) -> str | None:
     """The value of ``key`` in sorted (key, value) pairs, or None."""
@@ -35,36 +38,9 @@ class ComponentKind(str, enum.Enum):
     SOURCE = "source"
 
 
-class Context(str, enum.Enum):
-    """Where a component's code runs (the policy's execution contexts).
-
-    Stages keep plain strings in their records (``.value``), so JSON and text output do
-    not change; this enum is the one list of the words.
-    """
-
-    KERNEL_MODULE = "kernel-module"
-    EBPF = "ebpf"
-    USERSPACE = "userspace"
-    BUILD = "build"
-    TEST = "test"
-    CI = "ci"
-    DOCUMENTATION = "documentation"
-    """Documentation content (the CC-BY-4.0 rule)."""
-
-
 ROOT_ORIGIN = "."
 """The scanned root, in an ``origin`` list of a component found there and in a bundled tree
 (``origin`` is set by audit/bundled.py)."""
-
-
-class Distribution(str, enum.Enum):
-    """How a component reaches users: the distribution models, in the CNCF license
-    exception request form's words (plain strings in records, as for :class:`Context`)."""
-
-    DISTRIBUTED = "distributed"
-    USER_FETCHED = "user-fetched"
-    SYSTEM_COMPONENT = "system-component"
-    INTERNAL_TOOLING = "internal-tooling"
 
 
 class Relation(str, enum.Enum):

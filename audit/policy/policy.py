@@ -15,18 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.errors import ConfigError
-from audit.model import Context, Distribution, PolicyInfo
+from audit.model import Context, PolicyInfo
 from audit.policy import expressions
 from audit.policy._fields import Fields, read_toml
 from audit.resources import policies_dir
-
-CONTEXTS: tuple[str, ...] = tuple(c.value for c in Context)
-"""Execution contexts (:class:`audit.model.Context`), in their order."""
+from audit.vocabulary import CONTEXTS as CONTEXTS
+from audit.vocabulary import DISTRIBUTIONS as DISTRIBUTIONS
 
 KERNEL_CONTEXTS: frozenset[str] = frozenset({Context.KERNEL_MODULE.value, Context.EBPF.value})
-
-DISTRIBUTIONS: tuple[str, ...] = tuple(d.value for d in Distribution)
-"""Distribution models (:class:`audit.model.Distribution`), in their order."""
 
 DEFAULT_POLICY = "cncf"
 

@@ -17,7 +17,6 @@ from audit.report import markdown as md
 from audit.report.text import clean
 
 SCHEMA = "depaudit/diff/1"
-FORMATS = ("text", "json", "markdown")
 
 
 def run_json(info: RunInfo) -> dict[str, Any]:
@@ -234,7 +233,7 @@ def render_markdown(diff: RunDiff) -> str:
 
 
 def render(fmt: str, diff: RunDiff) -> str:
-    """``diff`` in one of :data:`FORMATS`."""
+    """``diff`` in one of :data:`audit.report.registry.DIFF_FORMATS`."""
     if fmt == "json":
         return render_json(diff)
     if fmt == "markdown":
@@ -243,8 +242,6 @@ def render(fmt: str, diff: RunDiff) -> str:
 
 
 # depaudit history -----------------------------------------------------------------------
-
-HISTORY_FORMATS = ("text", "json")
 
 
 def render_history(runs: tuple[RunInfo, ...], fmt: str = "text") -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audit.model import Report
+if TYPE_CHECKING:
+    from audit.model import Report
 
-Renderer = Callable[[Report], str]
+Renderer = Callable[["Report"], str]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ FORMATS: dict[str, Format] = {
         ),
     )
 }
+
+
+DIFF_FORMATS = ("text", "json", "markdown")
+"""Formats of ``depaudit diff`` (:func:`audit.report.diff.render`)."""
+HISTORY_FORMATS = ("text", "json")
+"""Formats of ``depaudit history`` (:func:`audit.report.diff.render_history`)."""
 
 
 def names() -> tuple[str, ...]:

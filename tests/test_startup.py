@@ -1,0 +1,82 @@
+"""What each command imports before it does its work (start-up cost), pinned by module name.
+
+Each case runs the command line's ``main`` in a fresh interpreter and reads ``sys.modules``
+afterwards; no time is measured (bench/run.py does that). ``--version`` must not load the
+data model, the policy, the pipeline or any parser; ``license`` loads the policy and the
+SPDX machinery but nothing that scans a tree.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+_PROBE = """
+import json, sys
+from audit.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+VERSION_AUDIT_MODULES = {
+    "audit",
+    "audit.cli",
+    "audit.errors",
+    "audit.gcpause",
+    "audit.report",
+    "audit.report.registry",
+    "audit.vocabulary",
+}
+"""Every depaudit module that ``depaudit --version`` loads: the command line, its error
+type, and the word lists its option parser offers (formats, contexts, distributions)."""
+
+NEVER_FOR_LICENSE = {
+    "audit.pipeline",
+    "audit.scan",
+    "audit.scanners",
+    "audit.shell",
+    "audit.bundled",
+    "audit.cmake_graph",
+    "audit.http",
+    "audit.actions",
+    "audit.report.diff",
+    "audit.report.markdown",
+    "bashlex",
+    "yaml",
+    "requests",
+}
+"""Packages that evaluating one expression has no use for."""
+
+
+def _imported(*argv: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True
+    )
+    modules: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return set(modules)
+
+
+def _top(modules: set[str], names: set[str]) -> set[str]:
+    """Those of ``names`` that ``modules`` holds, or holds a submodule of."""
+    return {n for n in names if any(m == n or m.startswith(n + ".") for m in modules)}
+
+
+def test_version_loads_only_the_command_line() -> None:
+    modules = _imported("--version")
+    assert {m for m in modules if m == "audit" or m.startswith("audit.")} == VERSION_AUDIT_MODULES
+    assert (
+        _top(modules, {"license_expression", "bashlex", "yaml", "requests", "packaging"}) == set()
+    )
+
+
+@pytest.mark.parametrize("argv", [("license", "MIT"), ("license", "GPL-2.0-only OR MIT")])
+def test_license_loads_the_policy_and_nothing_that_scans(argv: tuple[str, ...]) -> None:
+    modules = _imported(*argv)
+    assert {"audit.policy.engine", "audit.spdx", "license_expression"} <= modules
+    assert _top(modules, NEVER_FOR_LICENSE) == set()
