@@ -543,10 +543,18 @@ def test_permission_text_headers(path: str, header: str, line: int, expression: 
     assert [(n.line, n.kind, n.expression) for n in notices] == [(line, "prose", expression)]
 
 
-def test_mit_phrase_alone_is_mit() -> None:
+def test_mit_phrase_alone_is_no_license() -> None:
+    """MIT's opening sentence alone is no MIT text (BSL-1.0, JSON and X11 open alike):
+    a partial notice names the candidate (tests/test_notices_permission.py)."""
     text = "// Permission is hereby granted, free of charge, to use this file.\n"
     assert facts("short.go", text) == [
-        (1, "prose", "MIT", "Permission is hereby granted, free of charge, to use this file.")
+        (
+            1,
+            "partial",
+            None,
+            "MIT? only its opening sentence matched: "
+            "Permission is hereby granted, free of charge, to use this file.",
+        )
     ]
 
 

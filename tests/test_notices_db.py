@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from functools import cache
 
-import pytest
+from licensedb import licensedb_matcher
 
 from audit.licenses import matcher as db
 from audit.licenses.ruledb import Rule
@@ -59,14 +58,6 @@ LANGUAGES: tuple[tuple[str, Callable[[str], str], str], ...] = (
     ("cmake/x.cmake", _lines("# "), "set(X ON)\n"),
     ("Makefile", _lines("# "), "all:\n\t@echo x\n"),
 )
-
-
-@cache
-def _matcher() -> db.Matcher:
-    m = db.default_matcher()
-    if m is None:
-        pytest.skip("licensedcode-data is not installed (pip install 'depaudit[licensedb]')")
-    return m
 
 
 def _expected(rule: Rule) -> str | None:
@@ -126,7 +117,7 @@ def _score(cases: list[tuple[str, str, str]]) -> tuple[float, float, list[str]]:
 
 
 def _notice_cases() -> list[tuple[str, str, str]]:
-    m = _matcher()
+    m = licensedb_matcher()
     cases = []
     for i, rule in enumerate(_eligible(m)[::STEP]):
         path, wrap, code = LANGUAGES[i % len(LANGUAGES)]
@@ -138,7 +129,7 @@ def _notice_cases() -> list[tuple[str, str, str]]:
 
 
 def _text_cases() -> list[tuple[str, str, str]]:
-    m = _matcher()
+    m = licensedb_matcher()
     texts = sorted(
         (r for r in m.rules if r.kind == "text" and r.name.endswith(".LICENSE")),
         key=lambda r: r.name,
@@ -206,7 +197,7 @@ def _control_cases() -> list[tuple[str, str]]:
 
 
 def test_control_set_gives_no_license() -> None:
-    _matcher()
+    licensedb_matcher()
     wrong = [
         f"{path}: {sorted(found)}"
         for path, text in _control_cases()

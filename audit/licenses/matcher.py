@@ -20,9 +20,12 @@ How a text is matched, precision first:
 from __future__ import annotations
 
 import difflib
+import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import accumulate, repeat
 from typing import Any
 
 from audit.licenses.ruledb import (
@@ -47,6 +50,8 @@ MAX_APPROXIMATE = 4
 MAX_APPROXIMATE_TOKENS = 400
 """Longer rules (whole license texts) are matched exactly only; license files also go
 through :mod:`audit.licenses.texts`."""
+REMEMBERED = 256
+REMEMBERED_CHARS = 32768
 _LONG = 20
 """An exact match this long hides the rule openings inside it (they would lose to it)."""
 _KIND_ORDER = {"text": 0, "notice": 1, "reference": 2, "tag": 3}
@@ -85,18 +90,21 @@ class Tokens:
     chars: str
     """Token string (see :func:`audit.licenses.ruledb.encode`)."""
     separated: str
-    """The folded text with separators made spaces, line ends kept."""
+    """The folded text with separators made spaces, line ends kept: its words are the
+    tokens (a ``+`` that ends a word is followed by a space, any other is a space)."""
 
     @cached_property
-    def lines(self) -> tuple[int, ...]:
-        """The 1-based line of each token."""
-        out: list[int] = []
-        for number, line in enumerate(self.separated.split("\n"), start=1):
-            words = line.split()
-            if "+" in line:
-                words = [w for w in words if w != "+"]
-            out.extend([number] * len(words))
-        return tuple(out)
+    def _ends(self) -> list[int]:
+        """The number of tokens up to the end of each line."""
+        return list(accumulate(map(len, map(str.split, self.separated.split("\n")))))
+
+    def line(self, token: int) -> int:
+        """The 1-based line of token number ``token``."""
+        return bisect_right(self._ends, token) + 1
+
+
+_LONE_PLUS = re.compile(r"(?<![^\s+])\+")
+"""A ``+`` after a separator or another ``+``: no part of a word."""
 
 
 class Matcher:
@@ -112,14 +120,18 @@ class Matcher:
         anchors: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             anchors.setdefault(rule.tokens[:ANCHOR], []).append(i)
+        self._spell = _Spelling(index.vocabulary)
+        buckets: list[_Bucket] = []
         automaton: Any = ahocorasick.Automaton()
         for anchor, ids in anchors.items():
-            automaton.add_word(anchor, (len(anchor), tuple(ids)))
+            automaton.add_word(self._spell.encode(anchor), (len(anchor), len(buckets)))
+            buckets.append(_Bucket.of(self.rules, ids))
         automaton.make_automaton()
         self.automaton = automaton
+        self._buckets = tuple(buckets)
         self.unknown = UNKNOWN
-        self._char = _Vocabulary(index.vocabulary)
-        """Word -> its character, :data:`UNKNOWN` for any other word."""
+        self._get = index.vocabulary.get
+        self._seen: dict[tuple[str, bool], tuple[Tokens, tuple[RuleMatch, ...]]] = {}
 
     def words(self, chars: str) -> list[str]:
         """The words of a token string (for explanations and tests)."""
@@ -130,10 +142,31 @@ class Matcher:
     def tokens(self, text: str) -> Tokens:
         """``text`` tokenized as the rules were."""
         separated = fold(text).translate(SEPARATORS_NEWLINE)
-        words = separated.split()
         if "+" in separated:
-            words = [w for w in words if w != "+"]
-        return Tokens("".join(map(self._char.__getitem__, words)), separated)
+            # A "+" ends the word it follows; alone it is no word.
+            separated = _LONE_PLUS.sub(" ", separated).replace("+", "+ ")
+        words = separated.split()
+        return Tokens("".join(map(self._get, words, repeat(UNKNOWN))), separated)
+
+    def find(self, text: str, approximate: bool = True) -> tuple[Tokens, tuple[RuleMatch, ...]]:
+        """``text`` tokenized and matched (:meth:`match_tokens`). The last
+        :data:`REMEMBERED` texts (up to :data:`REMEMBERED_CHARS` long) are remembered:
+        vendored trees repeat the same license files and headers many times."""
+        key = (text, approximate)
+        seen = self._seen.get(key)
+        if seen is not None:
+            return seen
+        toks = self.tokens(text)
+        seen = (toks, self.match_tokens(toks, approximate))
+        if len(text) <= REMEMBERED_CHARS:
+            if len(self._seen) >= REMEMBERED:
+                del self._seen[next(iter(self._seen))]  # the oldest
+            self._seen[key] = seen
+        return seen
+
+    def forget(self) -> None:
+        """Drop the remembered texts (benchmarks: each run as a first one)."""
+        self._seen.clear()
 
     def match(self, text: str) -> tuple[RuleMatch, ...]:
         """The rules found in ``text``, in text order (see the module docstring)."""
@@ -146,23 +179,32 @@ class Matcher:
         if not hay:
             return ()
         rules = self.rules
+        buckets = self._buckets
         found: list[tuple[int, int, float, Rule]] = []
-        near: list[tuple[int, Rule]] = []
+        openings: list[tuple[int, _Bucket, tuple[int, ...]]] = []
         covered = -1  # the end of the long exact matches so far: openings inside are skipped
-        for end, (size, ids) in self.automaton.iter(hay):
-            start = end - size + 1
+        width = self._spell.width
+        for end, (size, b) in self.automaton.iter(self._spell.encode(hay)):
+            start = end // width - size + 1
             if start < covered:
                 continue
-            for i in ids:
+            bucket = buckets[b]
+            exact = bucket.prefixes(hay, start)
+            for i in exact:
                 rule = rules[i]
                 size = len(rule.tokens)
-                if hay.startswith(rule.tokens, start):
-                    found.append((start, start + size, 1.0, rule))
-                    if size >= _LONG:
-                        covered = max(covered, start + size)
-                elif ANCHOR < size <= MAX_APPROXIMATE_TOKENS and rule.min_coverage < 100:
-                    near.append((start, rule))
-        if near and approximate and not found:  # only where nothing matched exactly
+                found.append((start, start + size, 1.0, rule))
+                if size >= _LONG:
+                    covered = max(covered, start + size)
+            if approximate:
+                openings.append((start, bucket, exact))
+        if openings and not found:  # approximate only where nothing matched exactly
+            near = [
+                (start, rules[i])
+                for start, bucket, exact in openings
+                for i in bucket.near
+                if i not in exact
+            ]
             found.extend(self._approximate(hay, near, found))
         return self._choose(found, toks)
 
@@ -216,14 +258,104 @@ class Matcher:
             taken.append((start, end))
             if rule.false_positive:
                 continue
-            lines = toks.lines
-            out.append(RuleMatch(rule, lines[start], lines[end - 1], coverage, start, end))
+            line = toks.line
+            out.append(RuleMatch(rule, line(start), line(end - 1), coverage, start, end))
         return tuple(sorted(out, key=lambda m: (m.start, m.rule.name)))
 
 
-class _Vocabulary(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return UNKNOWN
+@dataclass(frozen=True)
+class _Bucket:
+    """The rules that share one opening (:data:`ANCHOR` tokens)."""
+
+    keys: tuple[str, ...]
+    """Their distinct token strings, sorted."""
+    ids: tuple[tuple[int, ...], ...]
+    """The rules (indices) of each key."""
+    longest: int
+    near: tuple[int, ...]
+    """The rules an approximate match may be tried with (long enough, not exact-only)."""
+
+    @classmethod
+    def of(cls, rules: tuple[Rule, ...], ids: list[int]) -> _Bucket:
+        by_key: dict[str, list[int]] = {}
+        for i in ids:
+            by_key.setdefault(rules[i].tokens, []).append(i)
+        keys = tuple(sorted(by_key))
+        near = tuple(
+            i
+            for i in ids
+            if ANCHOR < len(rules[i].tokens) <= MAX_APPROXIMATE_TOKENS
+            and rules[i].min_coverage < 100
+        )
+        return cls(keys, tuple(tuple(by_key[k]) for k in keys), max(map(len, keys)), near)
+
+    def prefixes(self, hay: str, start: int) -> tuple[int, ...]:
+        """The rules whose whole token string is in ``hay`` at ``start``.
+
+        The keys that are prefixes of the text are nested; each step takes the largest key
+        not after the text left to explain: a prefix of it is found, else the text is cut to
+        what they share (no longer key can be a prefix)."""
+        keys = self.keys
+        text = hay[start : start + self.longest]
+        out: tuple[int, ...] = ()
+        while text:
+            p = bisect_right(keys, text)
+            if not p:
+                break
+            key = keys[p - 1]
+            if text.startswith(key):
+                out += self.ids[p - 1]
+                text = key[:-1]
+            else:
+                text = text[: _common(key, text)]
+        return out
+
+
+def _common(a: str, b: str) -> int:
+    """The length of the common prefix of ``a`` and ``b`` (which differ)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class _Spelling:
+    """Token strings spelled for the automaton: each token as three characters (its index in
+    base :attr:`base`, one alphabet per digit), so that every node of the automaton has at
+    most :attr:`base` children. pyahocorasick looks a node's children up one by one: over
+    one character per token the root would have thousands (every rule's first word)."""
+
+    width = 3
+
+    def __init__(self, vocabulary: dict[str, str]) -> None:
+        size = len(vocabulary) + 1
+        base = 2
+        while base**3 < size:
+            base += 1
+        self.base = base
+        table: dict[int, str] = {}
+        for i, char in enumerate(sorted(vocabulary.values())):
+            table[ord(char)] = self._digits(i)
+        table[ord(UNKNOWN)] = self._digits(size - 1)
+        self._table = table
+
+    def _digits(self, i: int) -> str:
+        b = self.base
+        return (
+            chr(_DIGITS[0] + i // (b * b)) + chr(_DIGITS[1] + i // b % b) + chr(_DIGITS[2] + i % b)
+        )
+
+    def encode(self, chars: str) -> str:
+        return chars.translate(self._table)
+
+
+_DIGITS = (0xE000, 0xE100, 0xE200)
+"""Where each digit's alphabet starts (private use characters, disjoint: a spelled anchor
+is found only where a token starts)."""
 
 
 def _bag_overlap(rule: str, window: str) -> int:

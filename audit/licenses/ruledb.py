@@ -57,8 +57,9 @@ def _separators() -> dict[int, str]:
 
 
 _SEPARATORS = _separators()
-SEPARATORS_NEWLINE = {**_SEPARATORS, ord("\n"): "\n"}
-"""The separators, line ends kept (to tokenize line by line)."""
+SEPARATORS_NEWLINE = {**_SEPARATORS, ord("\n"): "\n", ord("+"): "+"}
+"""The separators, line ends kept (to tokenize line by line) and ``+`` too: one character
+for one (:meth:`str.translate` is then fastest); the caller puts a space after each ``+``."""
 _EQUIVALENT = (("licenc", "licens"), ("acknowledgement", "acknowledgment"), ("https", "http"))
 """Spellings folded before splitting (``licence`` -> ``license``)."""
 

@@ -723,8 +723,12 @@ def file_licenses(
         and not any(n.path.startswith(d) or n.path + "/" == d for d in deeper)
         and (not keyed or n.expression == own)
     ]
-    out.sort(key=_PATH_LINE)
+    out.sort(key=_file_license_order)  # a total order: the report is the same every run
     return tuple(out[:MAX_FILE_LICENSES])
+
+
+def _file_license_order(n: Notice) -> tuple[str, int, int, str, str, str, str]:
+    return (n.path, n.line, n.end_line, n.kind, n.expression or "", n.rule, n.raw)
 
 
 def group_sources(notices: Sequence[Notice], files: Sequence[str]) -> SourceFacts:

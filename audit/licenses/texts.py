@@ -288,6 +288,8 @@ def _regions(
     """
     need = minimum * len(ref.shingles)
     out: list[_Region] = []
+    if len(mine) < need:
+        return out  # no run holds more positions than there are
     for run in _runs(mine):
         if len(run) < need:
             continue
@@ -315,8 +317,31 @@ def identify(
 
     A license copied twice is reported once, at its first copy.
     """
+    text = text[:MAX_CHARS]
+    if references is None and len(text) <= _REMEMBERED_CHARS:
+        return _identify_bundled(text, minimum)
     refs = bundled_references() if references is None else references
-    tokens = _tokens(text[:MAX_CHARS])
+    return _identify(text, refs, minimum)
+
+
+_REMEMBERED_CHARS = 65536
+"""Texts up to this long are remembered (at most 256 of them: a bounded memory)."""
+
+
+@lru_cache(maxsize=256)
+def _identify_bundled(text: str, minimum: float) -> tuple[TextMatch, ...]:
+    """:func:`identify` with the bundled texts, remembered: vendored trees repeat the same
+    license files and headers many times."""
+    return _identify(text, bundled_references(), minimum)
+
+
+def forget() -> None:
+    """Drop the remembered texts (benchmarks: each run as a first one)."""
+    _identify_bundled.cache_clear()
+
+
+def _identify(text: str, refs: References, minimum: float) -> tuple[TextMatch, ...]:
+    tokens = _tokens(text)
     index = refs.index
     shingle_at: dict[int, str] = {}
     per_ref: dict[int, list[int]] = {}

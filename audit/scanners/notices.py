@@ -34,7 +34,8 @@ whole-text similarity runs on license files only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import cached_property, lru_cache
 from itertools import repeat
 
@@ -475,15 +476,19 @@ class _Head:
         # Most heads need only the first step of _clean: whitespace and leading markers
         # stripped. Lines so stripped tell whether any needs more (a word marker at its
         # start, a closer at its end, whitespace to collapse): then every line is cleaned.
-        parts = [line.strip().lstrip(_MARKER_CHARS).lstrip() for line in self.lines]
+        parts = list(
+            map(str.lstrip, map(str.lstrip, map(str.strip, self.lines), repeat(_MARKER_CHARS)))
+        )
         if (
             any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
             or any(map(str.endswith, parts, repeat(_CLOSERS)))
             or not all(map(str.isprintable, parts))
         ):
             return "\n".join([_clean(line) for line in self.lines])
+        # Printable lines hold no whitespace but the plain space: collapsing runs of it is
+        # what _clean does to them (and no run spans a line end).
         text = "\n".join(parts)
-        return text if "  " not in text else "\n".join([_clean(line) for line in self.lines])
+        return text if "  " not in text else _SPACES.sub(" ", text)
 
     @cached_property
     def joined(self) -> str:
@@ -502,6 +507,9 @@ class _Head:
     def evidence(self, path: str, line: int) -> Evidence:
         text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
         return Evidence(path, line, text, NAME)
+
+
+_SPACES = re.compile(" {2,}")
 
 
 def _clean(line: str) -> str:
@@ -715,19 +723,25 @@ def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozense
     return found, frozenset(copies)
 
 
-def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts."""
+def _permission_texts(source: SourceFile, head: _Head) -> list[Notice]:
+    """MIT, BSD, ISC, Zlib... permission paragraphs, identified like license texts.
+
+    Several licenses open with MIT's words ("Permission is hereby granted, free of charge":
+    BSL-1.0, JSON, X11, ICU...): where the license database matches a whole license over
+    the line a paragraph starts on, its reading replaces depaudit's; a paragraph that only
+    shares MIT's opening sentence is no MIT text: it gets a ``partial`` notice (no license)
+    naming the candidates, never MIT by default."""
     if not _raw_has(head, _TEXT_KEYWORDS):
-        return
+        return []
     low = head.lower
     if not any(k in low for k in _TEXT_KEYWORDS):
-        return
+        return []
     mit = _MIT_PERMISSION.search(head.joined) if _may_be_mit(head) else None
     if not mit and not (_may_trigger(head) and _TEXT_TRIGGERS.search(head.joined)):
-        return
+        return []
     found = texts.identify("\n".join(head.lines))
-    for match in found:
-        yield Notice(
+    notices = [
+        Notice(
             source.path,
             match.line,
             "prose",
@@ -736,16 +750,95 @@ def _permission_texts(source: SourceFile, head: _Head) -> Iterator[Notice]:
             head.evidence(source.path, match.line),
             confidence=match.similarity,
         )
+        for match in found
+    ]
+    opening = None
     if mit and not any(m.license_id in ("MIT", "MIT-0") for m in found):
-        line = head.line_of(mit.start())
-        yield Notice(
-            source.path,
-            line,
-            "prose",
-            "MIT",
-            _sentence(head.joined, mit.start()),
-            head.evidence(source.path, line),
-        )
+        opening = head.line_of(mit.start())
+    if opening is None and not any(n.expression in _MIT_FAMILY for n in notices):
+        return notices  # BSD, ISC, Zlib... texts: no other license opens with their words
+    db = _database(source, whole=False)
+    out = [_database_reading(n, db, _differs) or n for n in notices]
+    if mit is not None and opening is not None:
+        line = opening
+        here = Notice(source.path, line, "prose", None, "", head.evidence(source.path, line))
+        reading = _database_reading(here, db, _differs)
+        out.extend([reading] if reading else _opening_only(source, head, line, mit, db))
+    return out
+
+
+_MIT_FAMILY = frozenset({"MIT", "MIT-0"})
+"""Readings other licenses share their opening words with (JSON, X11: MIT's text and more)."""
+
+
+def _differs(built_in: str | None, database: str) -> bool:
+    return built_in != database
+
+
+def _wider(built_in: str | None, database: str) -> bool:
+    """Whether the database's reading names every license the built-in one does, and more,
+    as alternatives (the paragraph states an alternative the built-in wording left out)."""
+    return " OR " in database and _keys(built_in or "") < _keys(database)
+
+
+def _keys(expression: str) -> frozenset[str]:
+    words = expression.replace("(", " ").replace(")", " ").split()
+    return frozenset(w for w in words if w not in ("AND", "OR", "WITH"))
+
+
+def _database_reading(
+    notice: Notice, db: list[Notice], better: Callable[[str | None, str], bool]
+) -> Notice | None:
+    """The database's reading of the paragraph ``notice`` starts in, as a prose notice,
+    when ``better`` than ``notice``'s (``None``: no reading there, or not better)."""
+    for n in db:
+        if n.expression and n.line <= notice.line <= (n.end_line or n.line):
+            return replace(n, kind="prose") if better(notice.expression, n.expression) else None
+    return None
+
+
+def _opening_only(
+    source: SourceFile, head: _Head, line: int, mit: re.Match[str], db: list[Notice]
+) -> list[Notice]:
+    """A permission paragraph that shares only MIT's opening sentence: no license, the
+    database's partial matches (else MIT) named as candidates."""
+    partial = [n for n in db if n.kind == _PARTIAL]
+    if partial:
+        return partial
+    sentence = _sentence(head.joined, mit.start())
+    raw = f"MIT? only its opening sentence matched: {sentence}"[:300]
+    return [Notice(source.path, line, _PARTIAL, None, raw, head.evidence(source.path, line))]
+
+
+_ALTERNATIVE_WORDS = ("alternativ", "at your option", "dual")
+
+
+def _alternatives(source: SourceFile, head: _Head, found: list[Notice | Problem]) -> None:
+    """Built-in readings that leave out an alternative their paragraph states ("... the GNU
+    General Public License version 2 ... Alternatively, this software may be distributed
+    under the terms of BSD license"): the database's reading of the paragraph replaces one
+    (in ``found``) when it names every license the built-in one does, and more, joined by
+    OR. Only heads with a word that states alternatives are read again."""
+    if not _has_any(head.raw_lower, _ALTERNATIVE_WORDS):
+        return
+    single = [
+        i
+        for i, n in enumerate(found)
+        if isinstance(n, Notice)
+        and n.kind == "prose"
+        and n.expression
+        and not n.rule
+        and " OR " not in n.expression
+    ]
+    if not single:
+        return
+    db = _database(source, whole=False)
+    for i in single:
+        n = found[i]
+        assert isinstance(n, Notice)
+        reading = _database_reading(n, db, _wider)
+        if reading is not None:
+            found[i] = reading
 
 
 def _blank_urls(text: str) -> str:
@@ -805,9 +898,9 @@ def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 MATCHED = "matched"
 """A license notice the database matched in a file the finders above read nothing in.
-Shown per file (explain, JSON ``license_files``) but not yet one of the header kinds that
-decide a source component's license: promoting it splits components on real trees (libs'
-driver/ppm_syscall.h reads as GPL-2.0-only), a decision for the grouping, not the scanner."""
+Shown per file (explain, JSON ``license_files``), not one of the header kinds that decide
+a source component's license: docs/license-notices.md ("Decision") says why, and which
+readings should decide next."""
 
 _RUNTIME_LINE = re.compile(r"^.*(?:MODULE_LICENSE|\"license\"\s*\)).*$", re.MULTILINE)
 _PARTIAL = "partial"
@@ -833,7 +926,7 @@ matched (a license file always is). The generated test set (tests/test_notices_d
 measures what this leaves out."""
 
 
-_NEGATIONS = ("not", "no", "never")
+_NEGATIONS = frozenset({"not", "no", "never"})
 """A match right after one of these words is not a statement (``not in the public domain``)."""
 _SHORT = 8
 """Matches of rules shorter than this many tokens count only outside code lines."""
@@ -865,23 +958,51 @@ def _database(source: SourceFile, whole: bool) -> list[Notice]:
         return _db_notices(m, source, _db_region(source, texts.MAX_CHARS, 0), whole=True)
     short = _db_region(source, HEAD_CHARS, HEAD_LINES)
     found: list[Notice] = []
-    if _has_any(short.lower(), _DB_GATES):
+    low = short.lower()
+    if _has_any(low, _DB_GATES):
+        # Fast path: the leading comments alone, when the code after them holds no gate
+        # word (in source files nearly every notice is there, and the code is most of the
+        # head). Exact matches only: where they name a license, matching the whole head
+        # adds nothing (no match holds a word it does not have; approximate matching runs
+        # only where nothing matched exactly).
+        cut = _leading_comments(short)
+        if cut < len(short) and not _has_any(low[cut:], _DB_GATES):
+            found = _db_notices(m, source, short[:cut], whole=False, approximate=False)
+            if any(n.expression for n in found):
+                return found
         found = _db_notices(m, source, short, whole=False)
         if any(n.expression for n in found):
             return found
+    if len(source.text) <= len(short):
+        return found  # the short head is the whole file
     longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
     if len(longer) > len(short) and _has_any(longer[len(short) - 200 :].lower(), _DB_GATES):
         return _db_notices(m, source, longer, whole=False) or found
     return found
 
 
-def _db_notices(m: Matcher, source: SourceFile, region: str, whole: bool) -> list[Notice]:
-    toks = m.tokens(region)
-    negations = {m.index.vocabulary.get(w) for w in _NEGATIONS} - {None}
+def _leading_comments(text: str) -> int:
+    """Where the first line that looks like code (:func:`_code_line`) starts in ``text``."""
+    pos, size = 0, len(text)
+    while pos < size:
+        end = text.find("\n", pos)
+        if end < 0:
+            end = size
+        if _code_line(text[pos:end]):
+            return pos
+        pos = end + 1
+    return size
+
+
+def _db_notices(
+    m: Matcher, source: SourceFile, region: str, whole: bool, approximate: bool = True
+) -> list[Notice]:
     # License files: exact matches only (audit.licenses.texts compares whole texts).
+    toks, matches = m.find(region, approximate=approximate and not whole)
+    negations = _chars(m, _NEGATIONS)
     found = [
         x
-        for x in m.match_tokens(toks, approximate=not whole)
+        for x in matches
         if not (x.start and toks.chars[x.start - 1] in negations)
         and (len(x.rule.tokens) >= _SHORT or not _code_line(source.line(x.start_line)))
     ]
@@ -896,6 +1017,13 @@ def _db_notices(m: Matcher, source: SourceFile, region: str, whole: bool) -> lis
         for x in found[:3]:
             notices.append(_db_notice(source, _PARTIAL, None, x, x, [x]))
     return notices
+
+
+@lru_cache(maxsize=8)
+def _chars(m: Matcher, words: frozenset[str]) -> frozenset[str]:
+    """The token characters of those of ``words`` the database knows."""
+    vocab = m.index.vocabulary
+    return frozenset(vocab[w] for w in words if w in vocab)
 
 
 def _db_notice(
@@ -935,9 +1063,8 @@ def _combined(
 ) -> list[tuple[str | None, list[RuleMatch]]]:
     """Consecutive matches merged: an exception after a license becomes ``WITH``; two
     licenses joined only by "or"-words become ``OR``; the rest stay apart."""
-    vocab = m.index.vocabulary
-    words = {vocab[w] for w in _ALTERNATIVE if w in vocab}
-    or_char = vocab.get("or")
+    words = _chars(m, _ALTERNATIVE)
+    or_char = m.index.vocabulary.get("or")
     exceptions = m.index.exceptions
     out: list[tuple[str, list[RuleMatch]]] = []
     for x in matches:
@@ -1082,6 +1209,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
         found.extend(_permission_texts(source, head))
         stated, copies = _statements(source, head)
         found.extend(stated)
+        _alternatives(source, head, found)
         found.extend(r for r in _references(source, head) if r.raw not in copies)
         if not _db_decided(found) and (license_file or _anything(path)):
             found.extend(from_db if from_db is not None else _database(source, whole=False))
@@ -1100,6 +1228,18 @@ def _result(found: list[Notice | Problem]) -> ScanResult:
     notices = sorted((n for n in found if isinstance(n, Notice)), key=_order)
     problems = sorted(p for p in found if isinstance(p, Problem))
     return ScanResult(notices=tuple(notices), problems=tuple(problems))
+
+
+def forget() -> None:
+    """Drop what this process remembers of texts read before (the license database's
+    matches, identified license texts): for benchmarks, so that each run counts as a
+    first one."""
+    from audit.licenses import matcher as db
+
+    texts.forget()
+    m = db.default_matcher()
+    if m is not None:
+        m.forget()
 
 
 class NoticesScanner:
