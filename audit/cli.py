@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     req.set_defaults(func=_cmd_request)
     _history_parsers(sub)
+    from audit.org.command import add_parsers as add_org_parsers
+
+    add_org_parsers(sub)
     return parser
 
 
@@ -277,6 +280,9 @@ def _history_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         (hist, _cmd_history, HISTORY_FORMATS),
         (dif, _cmd_diff, DIFF_FORMATS),
     ):
+        p.add_argument(
+            "--repository", metavar="NAME", help="only the runs `depaudit org` recorded for NAME"
+        )
         _format_options(p, formats, "text")
         p.set_defaults(func=func)
 
@@ -849,7 +855,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
     pairs = _outputs(args, "text", HISTORY_FORMATS)
     with open_history(args.db or DEFAULT_DB) as conn:
-        found = runs(conn, limit=args.limit)
+        found = runs(conn, limit=args.limit, repository=args.repository)
     _emit(pairs, lambda fmt: render_history(found, fmt))
     return EXIT_CLEAN
 
@@ -862,7 +868,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     pairs = _outputs(args, "text", DIFF_FORMATS)
     with open_history(args.db or DEFAULT_DB) as conn:
-        a, b = diff_pair(conn, args.run_a, args.run_b)
+        a, b = diff_pair(conn, args.run_a, args.run_b, args.repository)
         diff = diff_runs(load_run(conn, a), load_run(conn, b))
     _emit(pairs, lambda fmt: render_diff(fmt, diff))
     return EXIT_CLEAN

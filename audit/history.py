@@ -95,6 +95,36 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX run_actions_key ON run_actions (action_key)",
         ),
     ),
+    (
+        2,
+        (
+            # `depaudit org`: the repository a run audited (its key across an organisation)
+            # and the digest of what went into it (tree or commit, configuration, options),
+            # so that an unchanged repository is not audited again
+            "ALTER TABLE runs ADD COLUMN repository TEXT",
+            "ALTER TABLE runs ADD COLUMN input_digest TEXT",
+            "CREATE INDEX runs_repository ON runs (repository, id)",
+            """CREATE TABLE org_runs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                recorded_at TEXT NOT NULL,
+                options TEXT NOT NULL
+            )""",
+            """CREATE TABLE org_repositories (
+                org_run_id INTEGER NOT NULL REFERENCES org_runs (id) ON DELETE CASCADE,
+                repository TEXT NOT NULL,
+                location TEXT NOT NULL,
+                status TEXT NOT NULL,
+                run_id INTEGER REFERENCES runs (id),
+                input_digest TEXT,
+                commit_sha TEXT,
+                exit_code INTEGER,
+                error TEXT,
+                seconds REAL NOT NULL DEFAULT 0,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                PRIMARY KEY (org_run_id, repository)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 """(version, statements) in order; each migration runs once, in the transaction that opens
 the database, and the highest version applied is stored in ``schema_version``."""
@@ -129,6 +159,8 @@ class RunInfo:
     """Components per verdict status, worst first (as in the report's summary)."""
     by_action: tuple[tuple[str, int], ...]
     """Actions per kind, in the report's order."""
+    repository: str | None = None
+    """The repository's key when ``depaudit org`` recorded the run (None for ``scan``)."""
 
     @property
     def actions(self) -> int:
@@ -284,8 +316,11 @@ def record_document(
     *,
     recorded_at: str,
     commit_date: str | None = None,
+    repository: str | None = None,
+    input_digest: str | None = None,
 ) -> int:
-    """Store a report document (``text`` is its JSON) as one run, in one transaction."""
+    """Store a report document (``text`` is its JSON) as one run, in one transaction;
+    ``repository`` and ``input_digest`` key a run of ``depaudit org``."""
     repo = doc.get("repository") or {}
     policy = doc.get("policy") or {}
     summary = doc.get("summary") or {}
@@ -294,8 +329,8 @@ def record_document(
         cur = conn.execute(
             """INSERT INTO runs (recorded_at, root, project, commit_sha, commit_date, remote,
                 prefix, tool_version, report_schema, policy_name, policy_source,
-                policy_read_on, as_of, worst, summary, document)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                policy_read_on, as_of, worst, summary, document, repository, input_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 recorded_at,
                 doc.get("root") or "",
@@ -313,6 +348,8 @@ def record_document(
                 summary.get("worst"),
                 json.dumps(summary),
                 text,
+                repository,
+                input_digest,
             ),
         )
         run_id = int(cur.lastrowid or 0)
@@ -365,7 +402,7 @@ MAX_STORED_DEPTH = 100
 _RUN_COLUMNS = (
     "id, recorded_at, root, project, commit_sha, commit_date, remote, tool_version, "
     "policy_name, policy_read_on, as_of, worst, "
-    f"CASE WHEN length(summary) <= {MAX_SUMMARY_BYTES} THEN summary END"
+    f"CASE WHEN length(summary) <= {MAX_SUMMARY_BYTES} THEN summary END, repository"
 )
 
 
@@ -417,19 +454,34 @@ def _info(row: Sequence[Any]) -> RunInfo:
         components=_count(summary.get("components")),
         by_status=_counts(summary.get("by_status")),
         by_action=_counts(summary.get("by_action")),
+        repository=_text(row[13]),
     )
 
 
-def runs(conn: sqlite3.Connection, *, limit: int | None = None) -> tuple[RunInfo, ...]:
-    """The recorded runs, oldest first; with ``limit``, only the newest ``limit``."""
+def _of(repository: str | None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its parameters) selecting one repository's runs, or all."""
+    if repository is None:
+        return "", ()
+    return "WHERE repository = ?", (repository,)
+
+
+def runs(
+    conn: sqlite3.Connection, *, limit: int | None = None, repository: str | None = None
+) -> tuple[RunInfo, ...]:
+    """The recorded runs, oldest first; with ``limit``, only the newest ``limit``; with
+    ``repository``, only the runs ``depaudit org`` recorded for that repository."""
+    where, params = _of(repository)
     if limit is None:
-        rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id").fetchall()
+        rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY id", params)
     else:
         rows = conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (max(limit, 0),)
-        ).fetchall()
-        rows.reverse()
-    return tuple(_info(r) for r in rows)
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY id DESC LIMIT ?",
+            (*params, max(limit, 0)),
+        )
+    found = rows.fetchall()
+    if limit is not None:
+        found.reverse()
+    return tuple(_info(r) for r in found)
 
 
 def load_run(conn: sqlite3.Connection, run_id: int) -> StoredRun:
@@ -439,27 +491,28 @@ def load_run(conn: sqlite3.Connection, run_id: int) -> StoredRun:
     ).fetchone()
     if row is None:
         raise InputError(f"no run {run_id} in the history (see `depaudit history`)")
-    document = _json_table(row[13])
+    document = _json_table(row[14])
     if document is None:
         raise InputError(f"run {run_id} holds a damaged report document")
     return StoredRun(_info(row), document)
 
 
-def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
+def resolve_ref(conn: sqlite3.Connection, ref: str, repository: str | None = None) -> int:
     """A run reference as the command line gives it, to a run id.
 
     ``7`` is run 7; ``-1`` (or ``latest``) is the newest run, ``-2`` (or ``previous``) the
-    one before it, and so on.
+    one before it, and so on (among ``repository``'s runs when it is given).
     """
+    where, params = _of(repository)
     text = ref.strip().lower()
     text = {"latest": "-1", "last": "-1", "previous": "-2"}.get(text, text)
     if text.startswith("-") and text[1:].isdigit() and int(text[1:]) > 0:
         back = int(text[1:])
         row = conn.execute(
-            "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", (back - 1,)
+            f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT 1 OFFSET ?", (*params, back - 1)
         ).fetchone()
         if row is None:
-            total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            total = conn.execute(f"SELECT COUNT(*) FROM runs {where}", params).fetchone()[0]
             raise InputError(f"run {ref}: the history holds {total} run(s)")
         return int(row[0])
     if text.isdigit():
@@ -470,20 +523,28 @@ def resolve_ref(conn: sqlite3.Connection, ref: str) -> int:
     raise InputError(f"expected a run id (7), or -N counting back from the newest; got {ref!r}")
 
 
-def diff_pair(conn: sqlite3.Connection, a: str | None, b: str | None) -> tuple[int, int]:
-    """The two run ids ``depaudit diff [A] [B]`` compares.
+def diff_pair(
+    conn: sqlite3.Connection, a: str | None, b: str | None, repository: str | None = None
+) -> tuple[int, int]:
+    """The two run ids ``depaudit diff [A] [B]`` compares (``-N`` counting among
+    ``repository``'s runs when it is given).
 
     Neither given: the two newest runs. Only ``A``: ``A`` against the newest.
     """
+    where, params = _of(repository)
     if a is None:
-        newest = conn.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 2").fetchall()
+        newest = conn.execute(
+            f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT 2", params
+        ).fetchall()
         if len(newest) < 2:
             raise InputError(
                 f"the history holds {len(newest)} run(s): a diff needs two "
                 "(record another with `depaudit scan --history DB`)"
             )
         return int(newest[1][0]), int(newest[0][0])
-    return resolve_ref(conn, a), resolve_ref(conn, b if b is not None else "-1")
+    return resolve_ref(conn, a, repository), resolve_ref(
+        conn, b if b is not None else "-1", repository
+    )
 
 
 # The repository ------------------------------------------------------------------------

@@ -110,10 +110,14 @@ def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
 
 def run_git(cwd: Path, *args: str, timeout: float = TIMEOUT) -> GitOutput:
     """``git <args>`` in ``cwd`` with the safe configuration and environment."""
+    return _run(git_argv(*args), cwd, git_env(), timeout)
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> GitOutput:
     try:
         done = subprocess.run(
-            git_argv(*args), cwd=cwd, env=git_env(), capture_output=True,
-            timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+            argv, cwd=cwd, env=env, capture_output=True, timeout=timeout, check=False,
+            stdin=subprocess.DEVNULL,
         )  # fmt: skip
     except FileNotFoundError:
         return GitOutput(-1, b"", "git is not installed")
@@ -123,6 +127,25 @@ def run_git(cwd: Path, *args: str, timeout: float = TIMEOUT) -> GitOutput:
         return GitOutput(-1, b"", f"cannot run git: {exc.strerror or type(exc).__name__}")
     lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
     return GitOutput(done.returncode, done.stdout, lines[0] if lines else "")
+
+
+FETCH_PROTOCOLS = frozenset({"https", "file"})
+"""The only transports :func:`fetch_ref` may be allowed (no ssh, git:// or plain http)."""
+
+
+def fetch_ref(
+    bare: Path, url: str, ref: str, *, protocols: frozenset[str], timeout: float = TIMEOUT
+) -> GitOutput:
+    """``git fetch --depth=1 URL REF`` into ``bare`` (a bare repository depaudit made, so its
+    configuration is depaudit's), with the safe configuration and environment except that
+    ``protocols`` (a subset of :data:`FETCH_PROTOCOLS`) are allowed: no hook, no credential
+    helper or askpass (``GIT_TERMINAL_PROMPT=0``: a private URL fails instead of asking),
+    no ssh, no tags, no submodules. The fetched commit is ``FETCH_HEAD``."""
+    allowed = sorted(protocols & FETCH_PROTOCOLS)
+    allow = [x for name in allowed for x in ("-c", f"protocol.{name}.allow=always")]
+    argv = git_argv(*allow, "fetch", "--quiet", "--depth=1", "--no-tags",
+                    "--no-recurse-submodules", "--end-of-options", url, ref)  # fmt: skip
+    return _run(argv, bare, {**git_env(), "GIT_ALLOW_PROTOCOL": ":".join(allowed)}, timeout)
 
 
 @dataclass(frozen=True)

@@ -124,12 +124,12 @@ def test_indexed_rows(tmp_path: Path) -> None:
 def test_schema_wal_and_busy_timeout(tmp_path: Path) -> None:
     db = _db(tmp_path)
     with history.open_history(db, create=True) as conn:
-        assert history.schema_version(conn) == history.SCHEMA_VERSION == 1
+        assert history.schema_version(conn) == history.SCHEMA_VERSION == 2
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     with history.open_history(db) as conn:  # reopening migrates nothing twice
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
 def test_migrations_run_in_order_and_keep_runs(
@@ -138,11 +138,11 @@ def test_migrations_run_in_order_and_keep_runs(
     db = _db(tmp_path)
     with history.open_history(db, create=True) as conn:
         history.record(conn, small_report(), recorded_at=T1)
-    v2 = (2, ("ALTER TABLE runs ADD COLUMN duration_ms INTEGER",))
-    monkeypatch.setattr(history, "MIGRATIONS", (*history.MIGRATIONS, v2))
-    monkeypatch.setattr(history, "SCHEMA_VERSION", 2)
+    v3 = (3, ("ALTER TABLE runs ADD COLUMN duration_ms INTEGER",))
+    monkeypatch.setattr(history, "MIGRATIONS", (*history.MIGRATIONS, v3))
+    monkeypatch.setattr(history, "SCHEMA_VERSION", 3)
     with history.open_history(db) as conn:
-        assert history.schema_version(conn) == 2
+        assert history.schema_version(conn) == 3
         assert conn.execute("SELECT id, duration_ms FROM runs").fetchall() == [(1, None)]
         assert [r.id for r in history.runs(conn)] == [1]
 
@@ -157,7 +157,7 @@ def test_migrations_run_in_order_and_keep_runs(
         (
             "newer",
             True,
-            "history schema 9 was written by a newer depaudit (this one reads up to 1)",
+            "history schema 9 was written by a newer depaudit (this one reads up to 2)",
         ),
     ],
 )
@@ -300,7 +300,7 @@ def test_two_writers_at_once_both_land(tmp_path: Path) -> None:
     assert [p.exitcode for p in procs] == [0, 0]
     with history.open_history(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
         assert [r.id for r in history.runs(conn)] == list(range(1, 2 * RUNS_PER_WRITER + 1))
         per_run = conn.execute(
             "SELECT run_id, COUNT(*) FROM run_components GROUP BY run_id ORDER BY run_id"

@@ -29,12 +29,15 @@ VERSION_AUDIT_MODULES = {
     "audit.cli",
     "audit.errors",
     "audit.gcpause",
+    "audit.org",
+    "audit.org.command",
     "audit.report",
     "audit.report.registry",
     "audit.vocabulary",
 }
 """Every depaudit module that ``depaudit --version`` loads: the command line, its error
-type, and the word lists its option parser offers (formats, contexts, distributions)."""
+type, the word lists its option parser offers (formats, contexts, distributions), and the
+options of ``depaudit org`` (``audit.org.command``, which imports nothing heavy)."""
 
 NEVER_FOR_LICENSE = {
     "audit.pipeline",

@@ -30,6 +30,8 @@ class Format:
     description: str
     options: tuple[str, ...] = ()
     """Keyword arguments its ``render`` takes besides the report."""
+    function: str = "render"
+    """The module's function that renders (a module may hold several formats)."""
 
 
 FORMATS: dict[str, Format] = {
@@ -55,6 +57,29 @@ FORMATS: dict[str, Format] = {
         ),
     )
 }
+
+
+ORG_FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("markdown", "org", "text/markdown", "md", "the cross-project report",
+               options=("form",), function="render_markdown"),
+        Format("html", "org", "text/html", "html", "the cross-project report, one page",
+               options=("form",), function="render_html"),
+        Format("json", "org", "application/json", "json", "depaudit/org-report/1",
+               options=("form",), function="render_json"),
+    )
+}  # fmt: skip
+"""The formats of ``depaudit org report`` (an :class:`audit.org.crossreport.OrgReport`)."""
+
+
+def render_org(name: str, report: Any, **options: Any) -> str:
+    """Render a cross-project report in format ``name`` (:data:`ORG_FORMATS`)."""
+    fmt = ORG_FORMATS[name]
+    module = importlib.import_module(f"audit.report.{fmt.module}")
+    taken = {k: v for k, v in options.items() if k in fmt.options}
+    text: str = getattr(module, fmt.function)(report, **taken)
+    return text
 
 
 DIFF_FORMATS = ("text", "json", "markdown")
