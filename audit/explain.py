@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from audit.graph import GraphIndex
-from audit.licenses.sources import file_licenses
-from audit.model import Notice, Report, to_jsonable
+from audit.licenses.sources import FileLicenses
+from audit.model import Component, Notice, Report, to_jsonable
 from audit.report.text import clean
 
 
@@ -50,12 +50,17 @@ def explain_document(report: Report, cid: str) -> dict[str, Any]:
 
 def license_files_json(report: Report, cid: str) -> list[dict[str, Any]]:
     """For a ``source`` component: which files gave which license, with the matched rule
-    and lines (:func:`audit.licenses.sources.file_licenses`)."""
+    and lines (:class:`audit.licenses.sources.FileLicenses`)."""
     comp = report.inventory.component(cid)
     if comp is None:
         return []
     inv = report.inventory
-    return [_file_json(n) for n in file_licenses(comp, inv.components, inv.notices)]
+    return files_json(FileLicenses(inv.components, inv.notices), comp)
+
+
+def files_json(index: FileLicenses, comp: Component) -> list[dict[str, Any]]:
+    """:func:`license_files_json` of one component, from an index built once per report."""
+    return [_file_json(n) for n in index.of(comp)]
 
 
 def _file_json(n: Notice) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -260,9 +261,10 @@ def find_vendored(
 
     components: list[Component] = []
     findings: list[Finding] = []
+    licensed = _LicenseNotices(notices)
     for unit, members in sorted(units.items()):
         matches = [m for m in (_match(p, read, table) for p in members) if m is not None]
-        components.append(_folder_component(unit, folders[unit], members, matches, notices, where))
+        components.append(_folder_component(unit, folders[unit], members, matches, licensed, where))
     known_files = {f for lib in table for f in lib.files}
     for path in loose:
         if path.rsplit("/", 1)[-1].lower() not in known_files:
@@ -270,13 +272,13 @@ def find_vendored(
         m = _match(path, read, table)
         if m is None:
             continue
-        comp = _intermingled_component(m, notices, where)
+        comp = _intermingled_component(m, licensed, where)
         components.append(comp)
         findings.append(_intermingled_finding(comp, m, where))
     for folder in sorted(go_vendor):
         components.extend(_go_modules(folder, read, notices))
     for unit in sorted(npm):
-        package = _npm_package(unit, read, notices)
+        package = _npm_package(unit, read, licensed)
         if package is not None:
             components.append(package)
     merged: dict[str, Component] = {}
@@ -300,27 +302,42 @@ def _match(path: str, read: Reader, table: Sequence[KnownLibrary]) -> Match | No
     return match_file(path, text, table) if text is not None else None
 
 
+class _LicenseNotices:
+    """The notices that state a license, sorted by path and line once for the whole tree,
+    so that each unit finds its own by bisection (a unit's paths are contiguous)."""
+
+    def __init__(self, notices: Sequence[Notice]) -> None:
+        wanted = (n for n in notices if n.kind in _LICENSE_KINDS and n.expression)
+        self.notices = sorted(wanted, key=lambda n: (n.path, n.line))
+        self.paths = [n.path for n in self.notices]
+
+    def under(self, unit: str) -> list[Notice]:
+        """The notices of file ``unit`` and of the files under it, by path and line."""
+        paths = self.paths
+        exact = self.notices[bisect_left(paths, unit) : bisect_right(paths, unit)]
+        # "unit/" .. "unit0": every path with the prefix "unit/" ("0" follows "/")
+        below = self.notices[bisect_left(paths, unit + "/") : bisect_left(paths, unit + "0")]
+        return exact + below
+
+
 def _notice_licenses(
-    unit: str, notices: Sequence[Notice], members: Sequence[str] | None = None
+    unit: str, notices: _LicenseNotices, members: Sequence[str] | None = None
 ) -> tuple[list[str], list[Evidence]]:
     """The licenses the notices inside ``unit`` state (only those of ``members`` when
     given), with the first line of each."""
     found: dict[str, Evidence] = {}
     wanted = frozenset(members) if members is not None else None
-    for n in sorted(notices, key=lambda n: (n.path, n.line)):
-        inside = n.path == unit or n.path.startswith(unit + "/")
-        if wanted is not None:
-            inside = n.path in wanted
-        if inside and n.kind in _LICENSE_KINDS and n.expression:
+    for n in notices.under(unit):
+        if n.expression and (wanted is None or n.path in wanted):
             found.setdefault(n.expression, n.evidence)
     return sorted(found), [found[k] for k in sorted(found)]
 
 
-def _root_texts(root: str, notices: Sequence[Notice]) -> tuple[list[str], list[Evidence]]:
+def _root_texts(root: str, notices: _LicenseNotices) -> tuple[list[str], list[Evidence]]:
     """The license texts directly in ``root`` (``LICENSE``, ``COPYING``… identified by their
     text): the license of the code the directory roots."""
     found: dict[str, Evidence] = {}
-    for n in sorted(notices, key=lambda n: (n.path, n.line)):
+    for n in notices.under(root):
         if n.kind == "license-text" and n.expression and _dir(n.path) == root:
             found.setdefault(n.expression, n.evidence)
     return sorted(found), [found[k] for k in sorted(found)]
@@ -379,7 +396,7 @@ def _folder_component(
     folder: str,
     members: Sequence[str],
     matches: Sequence[Match],
-    notices: Sequence[Notice],
+    notices: _LicenseNotices,
     where: Callable[[str], str],
 ) -> Component:
     rooted, license_evidence = _root_texts(unit, notices)
@@ -432,7 +449,7 @@ def _paren(expr: str) -> str:
 
 
 def _intermingled_component(
-    m: Match, notices: Sequence[Notice], where: Callable[[str], str]
+    m: Match, notices: _LicenseNotices, where: Callable[[str], str]
 ) -> Component:
     licenses, license_evidence = _notice_licenses(m.path, notices)
     lib = m.library
@@ -517,7 +534,7 @@ def _go_modules(folder: str, read: Reader, notices: Sequence[Notice] = ()) -> li
     return out
 
 
-def _npm_package(unit: str, read: Reader, notices: Sequence[Notice] = ()) -> Component | None:
+def _npm_package(unit: str, read: Reader, notices: _LicenseNotices) -> Component | None:
     """``node_modules/<pkg>/package.json``: the npm package, its license the license texts
     directly in ``node_modules/<pkg>/`` (several joined with AND, their lines as evidence),
     else the ``license`` its package.json states."""

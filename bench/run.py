@@ -1,24 +1,31 @@
-"""Time depaudit on synthetic trees (and real ones), against the read-every-file floor.
+"""Time depaudit on real and synthetic trees, against the read-every-file floor and `reuse lint`.
 
 Run by hand, never in CI::
 
     python bench/run.py                       # the 10k and 100k synthetic trees
     python bench/run.py --sizes 10000 ~/src/falcosecurity-libs   # plus a real tree
-    python bench/run.py --repeat 5 --markdown # a table for docs/performance.md
+    python bench/run.py --sizes '' --corpus --copies libs-0.13.1:5,20 --repeat 5 --markdown
+                                              # the corpus trees, libs x5 and x20
 
-For each tree it measures, as separate processes (whole-process wall time, median of
-``--repeat`` runs, page cache warm):
+For each tree it runs, as separate processes and *paired*: round after round, the floor,
+``depaudit scan`` cold, warm (and ``inventory``) and ``reuse lint`` one after the other, so
+that the ratios (cold ÷ floor, cold ÷ reuse...) are taken within a round and a busy moment
+of a shared machine weighs on both sides of a ratio alike. Reported are medians over
+``--repeat`` rounds of:
 
 - ``floor``: a plain Python pass that walks the tree and reads every file once;
 - ``scan cold``: ``depaudit scan --offline --no-cache``;
 - ``scan warm``: ``depaudit scan --offline`` with the scan cache filled by a previous run;
-- ``inventory``: ``depaudit inventory --no-cache``;
-- ``reuse lint`` and ``scancode --license`` when they are installed (scancode only on trees
-  under ``--scancode-max`` files: it needs about a second per file).
+- ``inventory``: ``depaudit inventory --no-cache`` (unless ``--no-inventory``);
+- ``reuse lint`` and ``scancode --license`` when they are installed (on ``PATH`` or next to
+  this interpreter; scancode once, only on trees under ``--scancode-max`` files);
 
-It prints files per second, the peak memory of the process tree (the sum of the resident
-sizes of the process and its children, sampled every 20 ms) and the ratio to the floor.
-Synthetic trees are built once under ``--work`` (see ``bench/synth.py``).
+each as wall seconds, CPU seconds (user + system of the process and of the workers it
+waited for, which a loaded machine inflates far less than wall time), files per second, the
+peak memory of the process tree (the sum of the resident sizes of the process and its
+children, sampled every 20 ms) and the ratios. Synthetic trees are built once under
+``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` builds a tree of N copies of the
+corpus tree NAME there.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from pathlib import Path
 
 import synth  # bench/synth.py: run as a script, bench/ is on sys.path
 
+HERE = Path(__file__).resolve().parent
+
 FLOOR = """
 import os, sys
 total = 0
@@ -53,18 +62,22 @@ print(total)
 
 
 @dataclass(frozen=True)
-class Timing:
-    label: str
+class Run:
+    """One run of one command."""
+
     wall: float
-    """Median wall time, seconds."""
-    peak_mb: float
-    """Largest process-tree resident size seen over the runs, MiB."""
+    """Wall time, seconds."""
+    cpu: float
+    """User + system CPU seconds of the process and of the children it waited for."""
+    peak: int
+    """Largest process-tree resident size seen, bytes."""
     code: int
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc; 0 elsewhere)."""
-    children: dict[int, list[int]] = {}
+def _tree_rss(pid: int, children: set[int] | None = None) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux /proc; 0 elsewhere); the
+    pids of its direct children are added to ``children``."""
+    tree: dict[int, list[int]] = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -78,13 +91,15 @@ def _tree_rss(pid: int) -> int:
         except OSError:
             continue
         ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
+        tree.setdefault(ppid, []).append(int(entry))
+    if children is not None:
+        children.update(tree.get(pid, ()))
     total = 0
     todo = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
     while todo:
         p = todo.pop()
-        todo.extend(children.get(p, ()))
+        todo.extend(tree.get(p, ()))
         try:
             with open(f"/proc/{p}/statm", "rb") as fh:
                 total += int(fh.read().split()[1]) * page
@@ -93,25 +108,55 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def _run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """``(wall seconds, peak tree RSS bytes, exit code)`` of one run."""
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """``(parent pid, own CPU seconds, CPU seconds of the children it reaped)`` of ``pid``
+    from /proc (a zombie's too), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    utime, stime, cutime, cstime = (int(x) / tick for x in fields[11:15])
+    return int(fields[1]), utime + stime, cutime + cstime
+
+
+def _run_once(argv: list[str], env: dict[str, str]) -> Run:
+    """Run ``argv`` once, sampling the memory of its process tree.
+
+    Its CPU time counts the process, every child it reaped (pool workers included), and
+    the children still alive when it exits (the pool's fork server, which reaps the
+    workers it forked), read from /proc while the process is a zombie and the others at
+    that moment."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = 0
+    children: set[int] = set()
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, _tree_rss(proc.pid, children))
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
+    cpu = 0.0
+    own = _stat(proc.pid)
+    if own is not None:
+        cpu = own[1] + own[2]
+    for child in children:  # not reaped by the process: alive after it (reparented)
+        st = _stat(child)
+        if st is not None:
+            cpu += st[1] + st[2]
+    _, status, usage = os.wait4(proc.pid, 0)
+    if own is None:
+        cpu = usage.ru_utime + usage.ru_stime
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.stderr is not None:
         err = proc.stderr.read().decode(errors="replace")
@@ -119,17 +164,13 @@ def _run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
         if proc.returncode not in (0, 1):
             print(f"  ! {' '.join(argv[:3])}... exited {proc.returncode}: {err[-500:]}")
     peak = max(peak, usage.ru_maxrss * 1024)  # the largest single process, at least
-    return wall, peak, proc.returncode
+    return Run(wall, cpu, peak, proc.returncode)
 
 
-def measure(label: str, argv: list[str], env: dict[str, str], repeat: int) -> Timing:
-    runs = [_run_once(argv, env) for _ in range(repeat)]
-    return Timing(
-        label,
-        statistics.median(r[0] for r in runs),
-        max(r[1] for r in runs) / 2**20,
-        runs[-1][2],
-    )
+def _tool(name: str) -> str | None:
+    """``name`` next to this interpreter (a venv's bin/), else on PATH."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
 
 
 def depaudit_command() -> list[str]:
@@ -148,44 +189,143 @@ def count_files(root: Path) -> int:
     return n
 
 
-def bench_tree(root: Path, args: argparse.Namespace) -> list[Timing]:
+def bench_tree(root: Path, args: argparse.Namespace) -> dict[str, list[Run]]:
     files = count_files(root)
     cache = Path(tempfile.mkdtemp(prefix="depaudit-bench-cache-"))
     env = {**os.environ, "DEPAUDIT_CACHE_DIR": str(cache)}
     dep = depaudit_command()
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    scan = [*dep, "scan", str(root), "--offline", "--fail-on", "never", "-o", os.devnull, *jobs]
-    timings = [measure("floor (read every file)", [sys.executable, "-c", FLOOR, str(root)], env,
-                       args.repeat)]  # fmt: skip
-    timings.append(measure("depaudit scan --offline, cold", [*scan, "--no-cache"], env,
-                           args.repeat))  # fmt: skip
+    scan = [
+        *dep,
+        "scan",
+        str(root),
+        "--offline",
+        "--fail-on",
+        "never",
+        "-o",
+        os.devnull,
+        *jobs,
+    ]
+    commands: dict[str, list[str]] = {
+        "floor": [sys.executable, "-c", FLOOR, str(root)],
+        "scan cold": [*scan, "--no-cache"],
+        "scan warm": scan,
+    }
+    if not args.no_inventory:
+        commands["inventory"] = [*dep, "inventory", str(root), "-o", os.devnull, "--no-cache",
+                                 *jobs]  # fmt: skip
+    reuse = None if args.no_reuse else _tool("reuse")
+    if reuse:
+        commands["reuse lint"] = [reuse, "--root", str(root), "lint"]
+    envs = {label: env for label in commands}
+    if args.before is not None:
+        # the same scans by another checkout's audit package, in the same rounds
+        before = {
+            **env,
+            "PYTHONPATH": str(args.before),
+            "DEPAUDIT_CACHE_DIR": str(cache / "b"),
+        }
+        for label in ("scan cold", "scan warm"):
+            commands[f"{label} (before)"] = commands[label]
+            envs[f"{label} (before)"] = before
+        _run_once(scan, before)
     _run_once(scan, env)  # fill the scan cache
-    timings.append(measure("depaudit scan --offline, warm cache", scan, env, args.repeat))
-    inventory = [*dep, "inventory", str(root), "-o", os.devnull, "--no-cache", *jobs]
-    timings.append(measure("depaudit inventory, cold", inventory, env, args.repeat))
-    if shutil.which("reuse"):
-        timings.append(measure("reuse lint", ["reuse", "--root", str(root), "lint"], env, 1))
-    if shutil.which("scancode") and files <= args.scancode_max:
+    runs: dict[str, list[Run]] = {label: [] for label in commands}
+    for _ in range(args.repeat):
+        for label, argv in commands.items():
+            runs[label].append(_run_once(argv, envs[label]))
+    scancode = _tool("scancode")
+    if scancode and files <= args.scancode_max:
         out = cache / "scancode.json"
-        argv = ["scancode", "--license", "-n", str(os.cpu_count() or 1), "--json", str(out)]
-        timings.append(measure("scancode --license", [*argv, str(root)], env, 1))
+        argv = [
+            scancode,
+            "--license",
+            "-n",
+            str(os.cpu_count() or 1),
+            "--json",
+            str(out),
+        ]
+        runs["scancode --license"] = [_run_once([*argv, str(root)], env)]
     shutil.rmtree(cache, ignore_errors=True)
-    floor = timings[0].wall
+    _print_tree(root, files, runs, args.markdown)
+    return runs
+
+
+def _ratio(runs: dict[str, list[Run]], top: str, bottom: str, cpu: bool = False) -> float | None:
+    """Median over the rounds of ``top`` ÷ ``bottom`` (wall, or CPU), paired run by run."""
+    if top not in runs or bottom not in runs:
+        return None
+    pairs = list(zip(runs[top], runs[bottom], strict=False))
+    if not pairs:
+        return None
+    return statistics.median((a.cpu / b.cpu if cpu else a.wall / b.wall) for a, b in pairs)
+
+
+def _print_tree(root: Path, files: int, runs: dict[str, list[Run]], markdown: bool) -> None:
     print(f"\n{root}: {files} files")
-    print(f"  {'command':40} {'wall s':>8} {'files/s':>9} {'peak MiB':>9} {'x floor':>8}")
-    for t in timings:
-        rate = files / t.wall if t.wall else 0.0
-        print(f"  {t.label:40} {t.wall:8.2f} {rate:9.0f} {t.peak_mb:9.0f} {t.wall / floor:8.1f}")
-    if args.markdown:
-        print(f"\n| {root.name} ({files} files) | wall | files/s | peak memory | × floor |")
-        print("|---|---|---|---|---|")
-        for t in timings:
-            rate = files / t.wall if t.wall else 0.0
-            print(
-                f"| {t.label} | {t.wall:.2f} s | {rate:,.0f} | {t.peak_mb:.0f} MiB "
-                f"| {t.wall / floor:.1f} |"
-            )
-    return timings
+    print(f"  {'command':20} {'wall s':>8} {'cpu s':>8} {'files/s':>9} {'peak MiB':>9}"
+          f" {'x floor':>8} {'cpu x floor':>11}")  # fmt: skip
+    for label, rs in runs.items():
+        wall = statistics.median(r.wall for r in rs)
+        cpu = statistics.median(r.cpu for r in rs)
+        peak = max(r.peak for r in rs) / 2**20
+        rate = files / wall if wall else 0.0
+        ratio = _ratio(runs, label, "floor") or 0.0
+        cpu_ratio = _ratio(runs, label, "floor", cpu=True) or 0.0
+        print(f"  {label:20} {wall:8.3f} {cpu:8.3f} {rate:9.0f} {peak:9.0f} {ratio:8.1f}"
+              f" {cpu_ratio:11.1f}")  # fmt: skip
+    vs_reuse = _ratio(runs, "scan cold", "reuse lint")
+    if vs_reuse is not None:
+        print(f"  scan cold ÷ reuse lint, paired run by run: {vs_reuse:.2f}")
+    for label in ("scan cold", "scan warm"):
+        was = _ratio(runs, label, f"{label} (before)", cpu=True)
+        if was is not None:
+            print(f"  {label} CPU ÷ before, paired run by run: {was:.2f}")
+    if not markdown:
+        return
+
+    def cell(label: str) -> str:
+        if label not in runs:
+            return "–"
+        return f"{statistics.median(r.wall for r in runs[label]):.3f} s"
+
+    cold = _ratio(runs, "scan cold", "floor") or 0.0
+    warm = _ratio(runs, "scan warm", "floor") or 0.0
+    peak = max(r.peak for label in ("scan cold", "scan warm") for r in runs[label]) / 2**20
+    reuse = f"{vs_reuse:.2f}" if vs_reuse is not None else "–"
+    print("\n| tree | files | floor | scan cold | scan warm | reuse lint | cold ÷ floor "
+          "| warm ÷ floor | cold ÷ reuse | peak memory (scan) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {root.name} | {files:,} | {cell('floor')} | {cell('scan cold')} "
+        f"| {cell('scan warm')} | {cell('reuse lint')} | {cold:.1f}× | {warm:.1f}× "
+        f"| {reuse} | {peak:.0f} MiB |"
+    )
+
+
+def _corpus_dir(given: Path | None) -> Path | None:
+    if given is not None and str(given) != "auto":
+        return given
+    for candidate in (
+        Path("/tmp/depaudit-corpus"),
+        HERE.parent.parent / "shared" / "corpus",
+    ):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _copies(tree: Path, n: int, work: Path) -> Path:
+    """A tree holding ``n`` copies of ``tree`` side by side (built once under ``work``)."""
+    root = work / f"{tree.name}-x{n}"
+    if not root.exists():
+        print(f"building {root} ...", flush=True)
+        tmp = work / f".building-{tree.name}-x{n}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for i in range(1, n + 1):
+            shutil.copytree(tree, tmp / f"{tree.name}-{i}", symlinks=True)
+        tmp.rename(root)
+    return root
 
 
 def machine() -> str:
@@ -217,9 +357,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--jobs", type=int, default=0, help="pass --jobs N to depaudit")
     p.add_argument("--scancode-max", type=int, default=2000)
+    p.add_argument(
+        "--before",
+        type=Path,
+        metavar="SRC",
+        help="also scan with the audit package of checkout SRC (PYTHONPATH=SRC) in the same"
+        " rounds: before/after figures of a change",
+    )
+    p.add_argument("--no-reuse", action="store_true", help="skip the reuse lint runs")
+    p.add_argument("--no-inventory", action="store_true", help="skip the inventory runs")
+    p.add_argument(
+        "--corpus",
+        nargs="?",
+        const=Path("auto"),
+        type=Path,
+        help="also every tree of this corpus directory (default: /tmp/depaudit-corpus or"
+        " ../shared/corpus)",
+    )
+    p.add_argument(
+        "--copies",
+        action="append",
+        default=[],
+        metavar="NAME:N[,N]",
+        help="also trees of N copies of corpus tree NAME side by side (built once under --work)",
+    )
     p.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     args = p.parse_args(argv)
     print(machine())
+    print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     trees: list[Path] = []
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         root = args.work / f"synthetic-{size}"
@@ -230,6 +395,15 @@ def main(argv: list[str] | None = None) -> int:
             synth.build(tmp, size)
             tmp.rename(root)
         trees.append(root)
+    corpus = _corpus_dir(args.corpus) if args.corpus or args.copies else None
+    if args.corpus and corpus is not None:
+        trees += sorted(p for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for spec in args.copies:
+        name, _, counts = spec.partition(":")
+        if corpus is None:
+            raise SystemExit("--copies needs the corpus (see --corpus)")
+        for n in [int(c) for c in counts.split(",") if c.strip()]:
+            trees.append(_copies(corpus / name, n, args.work))
     trees += [t.resolve() for t in args.trees]
     for root in trees:
         bench_tree(root, args)

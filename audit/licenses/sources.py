@@ -36,6 +36,7 @@ Per directory
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -696,35 +697,72 @@ _FILE_KINDS = frozenset({*HEADER_KINDS, *RUNTIME_KINDS, "license-text", "matched
 def file_licenses(
     component: Component, components: Sequence[Component], notices: Sequence[Notice]
 ) -> tuple[Notice, ...]:
-    """Which files of a ``source`` component gave which license: the license notices of
-    the files under its directory that no deeper source component holds (for one of
-    several components of a directory, those naming its license), by path and line, at
-    most :data:`MAX_FILE_LICENSES`. Each notice carries its line, last line and, from the
-    license database, the rule that matched."""
-    if component.kind != ComponentKind.SOURCE:
-        return ()
-    directory = component.prop("directory") or "."
-    root = "" if directory == "." else directory + "/"
-    deeper = [
-        d + "/"
-        for c in components
-        if c.kind == ComponentKind.SOURCE
-        and (d := c.prop("directory") or ".") != directory
-        and d != "."
-        and (d + "/").startswith(root)
-    ]
-    keyed = "#" in component.id
-    own = component.prop("license")
-    out = [
-        n
-        for n in notices
-        if n.kind in _FILE_KINDS
-        and (n.path.startswith(root) or n.path == directory)
-        and not any(n.path.startswith(d) or n.path + "/" == d for d in deeper)
-        and (not keyed or n.expression == own)
-    ]
-    out.sort(key=_file_license_order)  # a total order: the report is the same every run
-    return tuple(out[:MAX_FILE_LICENSES])
+    """Which files of a ``source`` component gave which license (see :class:`FileLicenses`;
+    build one of those to ask about many components)."""
+    return FileLicenses(components, notices).of(component)
+
+
+class FileLicenses:
+    """Per ``source`` component, the license notices of the files under its directory that
+    no deeper source component holds (for one of several components of a directory, those
+    naming its license), by path and line, at most :data:`MAX_FILE_LICENSES`. Each notice
+    carries its line, last line and, from the license database, the rule that matched.
+
+    Built once for an inventory: the notices are sorted by path and line once, so that a
+    component's are found by bisection and the ones a deeper component holds by looking up
+    the directories above each file."""
+
+    def __init__(self, components: Sequence[Component], notices: Sequence[Notice]) -> None:
+        wanted = (n for n in notices if n.kind in _FILE_KINDS)
+        # a total order: the report is the same every run
+        self.notices = sorted(wanted, key=_file_license_order)
+        self.paths = [n.path for n in self.notices]
+        self.directories = frozenset(
+            d
+            for c in components
+            if c.kind == ComponentKind.SOURCE and (d := c.prop("directory") or ".") != "."
+        )
+
+    def of(self, component: Component) -> tuple[Notice, ...]:
+        if component.kind != ComponentKind.SOURCE:
+            return ()
+        directory = component.prop("directory") or "."
+        if directory == ".":
+            root = ""
+            candidates = self.notices
+        else:
+            root = directory + "/"
+            paths = self.paths
+            # the file named like the directory, then every path under "directory/" ("0"
+            # is the character after "/")
+            exact = slice(bisect_left(paths, directory), bisect_right(paths, directory))
+            below = slice(bisect_left(paths, root), bisect_left(paths, directory + "0"))
+            candidates = self.notices[exact] + self.notices[below]
+        keyed = "#" in component.id
+        own = component.prop("license")
+        out: list[Notice] = []
+        for n in candidates:
+            if keyed and n.expression != own:
+                continue
+            if self._held_deeper(n.path, directory, root):
+                continue
+            out.append(n)
+            if len(out) == MAX_FILE_LICENSES:
+                break
+        return tuple(out)
+
+    def _held_deeper(self, path: str, directory: str, root: str) -> bool:
+        """Whether ``path`` is, or lies under, another source component's directory below
+        ``directory``."""
+        held = self.directories
+        at = path.find("/")
+        while True:
+            above = path if at < 0 else path[:at]
+            if above != directory and above in held and (above + "/").startswith(root):
+                return True
+            if at < 0:
+                return False
+            at = path.find("/", at + 1)
 
 
 def _file_license_order(n: Notice) -> tuple[str, int, int, str, str, str, str]:
@@ -740,6 +778,7 @@ __all__ = [
     "EBPF",
     "KERNEL_MODULE",
     "USERSPACE",
+    "FileLicenses",
     "SourceFacts",
     "file_licenses",
     "group_sources",

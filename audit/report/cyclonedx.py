@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from audit import __version__
 from audit.model import Component, ComponentKind, ComponentResult, Report
+from audit.report import jsontext
 from audit.report.json_report import (
     HOMEPAGE,
     TOOL_NAME,
@@ -305,4 +306,4 @@ def render(report: Report) -> str:
     with BomRefDiscriminator.from_bom(bom), BomDependencyGraphFlatMerger(bom):
         document: dict[str, Any] = json.loads(bom.as_json(view_=SchemaVersion1Dot6))  # type: ignore[attr-defined]
     document.update(_JSON_CORE)
-    return json.dumps(document, indent=2) + "\n"
+    return jsontext.dumps(document) + "\n"

@@ -10,7 +10,6 @@ writes those Dockerfiles once, not 130 times.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from audit import __version__
 from audit.graph import GraphIndex, RemovableItem, Removal
 from audit.model import Finding, Inventory, to_jsonable
+from audit.report import jsontext
 from audit.report.text import clean
 
 SCHEMA = "depaudit/inventory/2"
@@ -82,7 +82,7 @@ def inventory_document(
 
 
 def render_json(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
 
 def render_text(

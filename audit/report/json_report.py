@@ -9,7 +9,6 @@ every format lists things alike.
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import re
 import uuid
@@ -35,6 +34,7 @@ from audit.model import (
     Status,
     to_jsonable,
 )
+from audit.report import jsontext
 
 SCHEMA = "depaudit/report/1"
 TOOL_NAME = "depaudit"
@@ -139,14 +139,26 @@ def _component_json(
     }
 
 
-def _with_files(report: Report, entry: dict[str, Any]) -> dict[str, Any]:
-    """A ``source`` component's entry with ``license_files``: which files gave which
-    license, with the matched rule and lines."""
-    if entry["kind"] == "source":
-        from audit.explain import license_files_json
+def _component_entries(report: Report) -> list[dict[str, Any]]:
+    """Every component's entry; a ``source`` component's with ``license_files``: which
+    files gave which license, with the matched rule and lines."""
+    from audit.explain import files_json
+    from audit.licenses.sources import FileLicenses
 
-        entry["license_files"] = license_files_json(report, entry["id"])
-    return entry
+    inv = report.inventory
+    files: FileLicenses | None = None
+    first: dict[str, Component] = {}
+    for comp in inv.components:
+        first.setdefault(comp.id, comp)
+    entries = []
+    for cid, c, r in rows(report):
+        entry = _component_json(cid, c, r)
+        if entry["kind"] == "source":
+            if files is None:
+                files = FileLicenses(inv.components, inv.notices)
+            entry["license_files"] = files_json(files, first[cid])
+        entries.append(entry)
+    return entries
 
 
 def _action_json(action: Action) -> dict[str, Any]:
@@ -197,9 +209,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "outcome": to_jsonable(report.outcome),
         "actions": [_action_json(a) for a in ordered_actions(report.actions)],
         "notes": [_note_json(n) for n in report.notes],
-        "components": [
-            _with_files(report, _component_json(cid, c, r)) for cid, c, r in rows(report)
-        ],
+        "components": _component_entries(report),
         "findings": [to_jsonable(f) for f in ordered_findings(report.findings)],
         "incomplete": [to_jsonable(p) for p in sorted(report.incomplete)],
         "warnings": list(report.warnings),
@@ -216,7 +226,8 @@ def _edge_sort_key(e: Any) -> tuple[str, str, str, str, int]:
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """``doc`` as JSON text indented by two spaces, non-ASCII kept, with a final newline."""
+    return jsontext.dumps(doc, ensure_ascii=False) + "\n"
 
 
 def render(report: Report) -> str:

@@ -26,7 +26,6 @@ execution notifications, one per cause with its count and a few examples.
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import re
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from urllib.parse import quote
 
 from audit import __version__
 from audit.model import ActionKind, Evidence, Report, Severity
+from audit.report import jsontext
 from audit.report.json_report import HOMEPAGE, TOOL_NAME, ordered_actions
 from audit.report.text import NOTE_EXAMPLES
 
@@ -297,4 +297,4 @@ def sarif_document(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     """The report as SARIF 2.1.0 JSON text."""
-    return json.dumps(sarif_document(report), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(sarif_document(report), ensure_ascii=False) + "\n"
