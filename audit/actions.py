@@ -315,10 +315,23 @@ def plan(
     )
 
 
-def priority(action: Action) -> tuple[int, int, str, str]:
+def priority(action: Action) -> tuple[object, ...]:
     """Sort key of the report order: what blocks a release first (denied), then what needs
-    an exception, then unknowns that decide, then hygiene; by kind, then target within."""
-    return (-SEVERITY_RANK[action.severity], KIND_ORDER[action.kind], action.target, action.because)
+    an exception, then unknowns that decide, then hygiene; by kind, then target within (the
+    rest of the action breaks ties, so the order never depends on how a set iterated)."""
+    return (
+        -SEVERITY_RANK[action.severity],
+        KIND_ORDER[action.kind],
+        action.target,
+        action.because,
+        action.removable,
+        _evidence_key(action.evidence),
+        action.properties,
+    )
+
+
+def _evidence_key(evidence: Iterable[Evidence]) -> tuple[tuple[str, int, str, str], ...]:
+    return tuple((e.path, e.line, e.text, e.scanner) for e in evidence)
 
 
 def lookup_not_made(info: LicenseInfo) -> bool:
@@ -372,8 +385,10 @@ def verdict_severity(result: ComponentResult | None) -> Severity:
     return _STATUS_TO_SEVERITY.get(result.verdict.status, Severity.HYGIENE)
 
 
-def _item_key(item: NoteItem) -> tuple[str, str]:
-    return (item.subject, item.message)
+def _item_key(item: NoteItem) -> tuple[object, ...]:
+    """Subject, message, then the evidence lines: two items that differ only in where they
+    were found keep one order whatever the hash seed."""
+    return (item.subject, item.message, _evidence_key(item.evidence))
 
 
 def _evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from audit import cmake_graph, uapi, vendored
+from audit import cmake_cli, cmake_graph, lockfiles, uapi, vendored
 from audit.archive import ArchiveError, Limits, extract_archive
 from audit.checkout import check_checkout, pin_location
 from audit.config import Config
@@ -501,9 +501,13 @@ def analyze_tree(
     files: TreeFiles,
     label: str = "",
     settings: Mapping[str, cmake_graph.OptionDef] | None = None,
+    builds: Sequence[cmake_cli.BuildConfig] = (),
 ) -> TreeAnalysis:
     """The per-tree analyses that need several files: CMake reach, the kernel's UAPI
-    headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), vendored code.
+    headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), lockfiles
+    joined to the manifest lines they pin (:func:`audit.lockfiles.apply_locks`), vendored
+    code. ``builds``: the scanned root's cmake command lines (CI steps, Dockerfiles), in
+    force in every tree of the build (:mod:`audit.cmake_cli`).
 
     A first-party ``source`` unit that is only vendored code (see
     :meth:`audit.vendored.VendoredFacts.supersedes`) gives way to the vendored component, with
@@ -522,9 +526,10 @@ def analyze_tree(
             text = files.read(node.name)
             if text is not None:
                 texts[node.name] = text
-    analysis = cmake_graph.analyze(texts, settings)
+    analysis = cmake_graph.analyze(texts, settings, builds)
     inventory, cmake_findings = cmake_graph.apply(inventory, analysis, where)
     inventory = uapi.linux_uapi_headers(inventory, files.files)
+    inventory = lockfiles.apply_locks(inventory)
     if label:
         inventory = _kernel_build_off(inventory, analysis, where)
     found = vendored.find_vendored(
@@ -738,6 +743,8 @@ class _Walk:
     """component id -> its origin chain."""
     trees: dict[str, TreeFiles] = field(default_factory=dict)
     """label -> the files of that tree (``""``: the root), to find the line of a pin."""
+    builds: tuple[cmake_cli.BuildConfig, ...] = ()
+    """The root's cmake command lines: in force in every tree the build pulls in."""
 
     def problem(self, comp: Component, kind: ProblemKind, message: str) -> None:
         ev = comp.evidence[0] if comp.evidence else None
@@ -833,7 +840,7 @@ class _Walk:
         listed = getattr(run, "files", ())
         files = TreeFiles(Path(real), {c.path: c for c in listed}) if listed else tree_files(tree)
         self.trees[label] = files
-        analyzed = analyze_tree(run.inventory, run.findings, files, label, settings)
+        analyzed = analyze_tree(run.inventory, run.findings, files, label, settings, self.builds)
         inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
         parent_chain = self.chains.get(comp.id) or (
             comp.evidence[0].location if comp.evidence else comp.id
@@ -976,13 +983,16 @@ def follow_bundled(
     listed = (
         TreeFiles(root.resolve(), {c.path: c for c in files}) if files else tree_files(root, config)
     )
-    analyzed = analyze_tree(inventory, findings, listed)
+    builds = cmake_cli.build_configs(listed.files, listed.read)
+    analyzed = analyze_tree(inventory, findings, listed, builds=builds)
     inventory, findings = analyzed.inventory, analyzed.findings
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:
         return inventory, tuple(findings)
     with tempfile.TemporaryDirectory(prefix="depaudit-bundled-") as work:
-        walk = _Walk(specs, scan_tree, config, client, depth, Path(work), trees={"": listed})
+        walk = _Walk(
+            specs, scan_tree, config, client, depth, Path(work), trees={"": listed}, builds=builds
+        )
         settings = cmake_graph.cache_settings(analyzed.cmake, ROOT_ORIGIN)
         walk.descend(inventory, (), (os.path.realpath(root),), settings)
     for spec in specs:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from audit.cmake_cli import BuildConfig
 from audit.model import Component, Edge, Evidence, Finding, Inventory, Node, Relation
 from audit.scanners.cmake import Arg, Command, expand, parse_cmake, unresolved_names
 
@@ -527,6 +528,53 @@ class Analysis:
     judged: bool
     """False when unused files cannot be told (no top-level file, opaque include)."""
     reason: str = ""
+    builds: tuple[tuple[BuildConfig, Mapping[str, bool | None]], ...] = ()
+    """The repository's cmake command lines (CI steps, Dockerfiles) with each option's truth
+    in that configuration (see :mod:`audit.cmake_cli`)."""
+
+    def active(self, condition: str) -> bool | None:
+        """A condition over every configuration: true when the defaults or any command
+        line make it true (the union), false when all make it false, else unknown."""
+        return active_in(condition, self.values, self.builds)
+
+    def enabled_by(self, condition: str) -> BuildConfig | None:
+        """The first command line that makes a condition the defaults leave false true."""
+        if evaluate_condition(condition, self.values) is not False:
+            return None
+        return next((b for b, v in self.builds if evaluate_condition(condition, v)), None)
+
+
+def active_in(
+    condition: str,
+    values: Mapping[str, bool | None],
+    builds: Sequence[tuple[BuildConfig, Mapping[str, bool | None]]],
+) -> bool | None:
+    """:meth:`Analysis.active` before there is an analysis."""
+    found = evaluate_condition(condition, values)
+    if found is True or not builds:
+        return found
+    for _, build_values in builds:
+        got = evaluate_condition(condition, build_values)
+        if got is True:
+            return True
+        if got is None:
+            found = None
+    return found
+
+
+def _build_values(
+    options: Mapping[str, OptionDef], builds: Sequence[BuildConfig]
+) -> tuple[tuple[BuildConfig, Mapping[str, bool | None]], ...]:
+    """Each command line's option truths: its ``-D`` values over the defaults (a ``-D``
+    sets the cache entry first, so neither ``option()`` nor a ``set(... CACHE ...)``
+    without FORCE changes it)."""
+    out = []
+    for b in builds:
+        merged = dict(options)
+        for name, value in b.defines:
+            merged[name] = OptionDef(name, value, b.path, b.line)
+        out.append((b, _option_values(merged)))
+    return tuple(out)
 
 
 def _option_values(options: Mapping[str, OptionDef]) -> dict[str, bool | None]:
@@ -603,16 +651,22 @@ class _Resolver:
         return (preferred or found), False
 
 
-def analyze(texts: Mapping[str, str], settings: Mapping[str, OptionDef] | None = None) -> Analysis:
+def analyze(
+    texts: Mapping[str, str],
+    settings: Mapping[str, OptionDef] | None = None,
+    builds: Sequence[BuildConfig] = (),
+) -> Analysis:
     """The include graph, reach and option defaults of one tree's CMake files.
 
     ``settings``: cache variables the build that includes this tree sets before it does
     (see :func:`cache_settings`); they win over the tree's own ``option()`` defaults, as an
-    ``option()`` never overrides a cache entry that exists."""
+    ``option()`` never overrides a cache entry that exists. ``builds``: the repository's
+    cmake command lines; a call any of them (or the defaults) makes is made (the union)."""
     files = {p: file_facts(p, t) for p, t in sorted(texts.items())}
     options = _collect_options(files)
     options.update(settings or {})
     values = _option_values(options)
+    configs = _build_values(options, builds)
     resolver = _Resolver(files)
     links: list[Link] = []
     opaque: list[str] = []
@@ -621,11 +675,13 @@ def analyze(texts: Mapping[str, str], settings: Mapping[str, OptionDef] | None =
             paths, dark = resolver.targets(src, call)
             if dark:
                 opaque.append(f"{src}:{call.line}")
-            active = evaluate_condition(call.condition, values)
+            active = active_in(call.condition, values, configs)
             links.extend(Link(src, dst, call, active) for dst in paths if dst != src)
     if ENTRY not in files:
         included = {p: Reach(INCLUDED) for p in files}
-        return Analysis(files, included, tuple(links), options, values, False, "no top-level file")
+        return Analysis(
+            files, included, tuple(links), options, values, False, "no top-level file", configs
+        )
     reach: dict[str, Reach] = {ENTRY: Reach(ENTRY_POINT)}
     out: dict[str, list[Link]] = {}
     for link in links:
@@ -655,8 +711,8 @@ def analyze(texts: Mapping[str, str], settings: Mapping[str, OptionDef] | None =
             if r.status == UNUSED:
                 reach[p] = Reach(INCLUDED, "unknown: an include could not be resolved")
         reason = "includes that cannot be resolved: " + ", ".join(unresolved[:3])
-        return Analysis(files, reach, tuple(links), options, values, False, reason)
-    return Analysis(files, reach, tuple(links), options, values, True)
+        return Analysis(files, reach, tuple(links), options, values, False, reason, configs)
+    return Analysis(files, reach, tuple(links), options, values, True, "", configs)
 
 
 def cache_settings(analysis: Analysis, parent: str) -> dict[str, OptionDef]:
@@ -726,6 +782,8 @@ class _Decl:
     options: tuple[str, ...]
     kind: str
     """active, unused, gated or condition."""
+    enabled_by: BuildConfig | None = None
+    """The command line that makes an otherwise gated download (union of builds)."""
 
 
 def _declaration(analysis: Analysis, edge: Edge, where: Where) -> _Decl:
@@ -746,11 +804,12 @@ def _declaration(analysis: Analysis, edge: Edge, where: Where) -> _Decl:
         reason = f"{where(facts.path)} is included only when {reach.via}"
         reason += f"; {opts}" if opts else ""
         return _Decl(edge, False, reason, reach.via, reach.options, "gated")
-    if evaluate_condition(condition, analysis.values) is False:
+    if analysis.active(condition) is False:
         opts = option_text(analysis, names, where)
         reason = f"downloaded only when {condition}" + (f"; {opts}" if opts else "")
         return _Decl(edge, False, reason, condition, names, "condition")
-    return _Decl(edge, True, "", condition, names, "active")
+    enabled = analysis.enabled_by(condition)
+    return _Decl(edge, True, "", condition, names, "active", enabled)
 
 
 def apply(
@@ -806,6 +865,18 @@ def apply(
         edges.extend(d.edge for d in active)
         if not active:
             props["inactive"] = "; ".join(dict.fromkeys(d.reason for d in items))
+        built_by = [d.enabled_by for d in active if d.enabled_by is not None]
+        if built_by and len(built_by) == len(active):
+            b = built_by[0]
+            wanted = [f"{n}={v}" for n, v in b.defines if n in {*names}] or [
+                f"{n}={v}" for n, v in b.defines
+            ]
+            # the command lines are the scanned root's (a pinned tree shows their path as is;
+            # only the root's own downloads take the line as evidence)
+            props["cmake_enabled_by"] = f"{' '.join(wanted)} ({b.location})"
+            if where(b.path) == b.path:
+                line = Evidence(b.path, b.line, b.text, NAME)
+                comp = replace(comp, evidence=tuple(sorted({*comp.evidence, line})))
         for d in items:
             if d.kind == "unused" and not active:
                 unused_downloads.setdefault(d.edge.src, []).append(d)

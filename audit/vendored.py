@@ -33,6 +33,7 @@ from pathlib import Path
 from audit.components import package_component
 from audit.model import Component, ComponentKind, Evidence, Finding, Notice
 from audit.resources import data_dir
+from audit.scanners.notices import is_license_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -246,10 +247,9 @@ def find_vendored(
         parts = path.split("/")
         folder = "/".join(parts[: i + 1])
         if parts[i] == "node_modules":
-            scoped = len(parts) > i + 3 and parts[i + 1].startswith("@")
-            depth = i + 3 if scoped else i + 2
-            if len(parts) > depth:
-                npm.setdefault("/".join(parts[:depth]), []).append(path)
+            unit = _npm_unit(parts)
+            if unit:
+                npm.setdefault(unit, []).append(path)
             continue
         if parts[i] == "vendor" and f"{folder}/modules.txt" in listed:
             go_vendor.add(folder)
@@ -257,6 +257,7 @@ def find_vendored(
         unit = path if len(parts) == i + 2 else "/".join(parts[: i + 2])
         units.setdefault(unit, []).append(path)
         folders[unit] = folder
+    units, folders = _license_roots(units, folders)
 
     components: list[Component] = []
     findings: list[Finding] = []
@@ -277,7 +278,7 @@ def find_vendored(
     for folder in sorted(go_vendor):
         components.extend(_go_modules(folder, read, notices))
     for unit in sorted(npm):
-        package = _npm_package(unit, read)
+        package = _npm_package(unit, read, licensed)
         if package is not None:
             components.append(package)
     merged: dict[str, Component] = {}
@@ -319,12 +320,71 @@ class _LicenseNotices:
         return exact + below
 
 
-def _notice_licenses(unit: str, notices: _LicenseNotices) -> tuple[list[str], list[Evidence]]:
+def _notice_licenses(
+    unit: str, notices: _LicenseNotices, members: Sequence[str] | None = None
+) -> tuple[list[str], list[Evidence]]:
+    """The licenses the notices inside ``unit`` state (only those of ``members`` when
+    given), with the first line of each."""
     found: dict[str, Evidence] = {}
+    wanted = frozenset(members) if members is not None else None
     for n in notices.under(unit):
-        if n.expression:
+        if n.expression and (wanted is None or n.path in wanted):
             found.setdefault(n.expression, n.evidence)
     return sorted(found), [found[k] for k in sorted(found)]
+
+
+def _root_texts(root: str, notices: _LicenseNotices) -> tuple[list[str], list[Evidence]]:
+    """The license texts directly in ``root`` (``LICENSE``, ``COPYING``… identified by their
+    text): the license of the code the directory roots."""
+    found: dict[str, Evidence] = {}
+    for n in notices.under(root):
+        if n.kind == "license-text" and n.expression and _dir(n.path) == root:
+            found.setdefault(n.expression, n.evidence)
+    return sorted(found), [found[k] for k in sorted(found)]
+
+
+def _license_roots(
+    units: dict[str, list[str]], folders: dict[str, str]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each directory below a third-party folder that holds a license file (``LICENSE``,
+    ``COPYING``…) roots a unit of its own: ``third_party/github.com/o/a`` and
+    ``third_party/github.com/o/b`` are two components, not one ``third_party/github.com``.
+    A file belongs to the deepest root above it; files under no root stay in their
+    first-level unit."""
+    roots = {
+        _dir(p)
+        for unit, members in units.items()
+        for p in members
+        if p != unit and is_license_file(p) and _dir(p) != folders[unit]
+    }
+    if not roots:
+        return units, folders
+    out: dict[str, list[str]] = {}
+    out_folders: dict[str, str] = {}
+    for unit, members in units.items():
+        for p in members:
+            d, owner = _dir(p), unit
+            while d.startswith(unit + "/") or d == unit:
+                if d in roots:
+                    owner = d
+                    break
+                d = _dir(d)
+            out.setdefault(owner, []).append(p)
+            out_folders[owner] = folders[unit]
+    return out, out_folders
+
+
+def _npm_unit(parts: Sequence[str]) -> str | None:
+    """The package directory a ``node_modules`` path belongs to: after its last
+    ``node_modules`` (``a/node_modules/@s/b/node_modules/c/index.js`` -> ``…/node_modules/c``)."""
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] != "node_modules":
+            continue
+        scoped = len(parts) > i + 3 and parts[i + 1].startswith("@")
+        depth = i + 3 if scoped else i + 2
+        if len(parts) > depth:
+            return "/".join(parts[:depth])
+    return None
 
 
 def _dir(path: str) -> str:
@@ -339,7 +399,11 @@ def _folder_component(
     notices: _LicenseNotices,
     where: Callable[[str], str],
 ) -> Component:
-    licenses, license_evidence = _notice_licenses(unit, notices)
+    rooted, license_evidence = _root_texts(unit, notices)
+    seen, seen_evidence = _notice_licenses(unit, notices, members)
+    licenses = rooted or seen
+    if not rooted:
+        license_evidence = seen_evidence
     lib = matches[0] if matches else None
     props = {
         "vendored": "true",
@@ -348,7 +412,12 @@ def _folder_component(
         "files": str(len(members)),
         "context": "userspace",
     }
-    if licenses:
+    if rooted:
+        props["license"] = " AND ".join(_paren(x) for x in rooted)
+        props["license_from"] = "license files of the vendored copy"
+        if set(seen) - set(rooted):
+            props["licenses_seen"] = " | ".join(seen)
+    elif licenses:
         props["license"] = " AND ".join(_paren(x) for x in licenses)
         props["license_from"] = "notices in the vendored code"
     elif lib is not None:
@@ -465,7 +534,10 @@ def _go_modules(folder: str, read: Reader, notices: Sequence[Notice] = ()) -> li
     return out
 
 
-def _npm_package(unit: str, read: Reader) -> Component | None:
+def _npm_package(unit: str, read: Reader, notices: _LicenseNotices) -> Component | None:
+    """``node_modules/<pkg>/package.json``: the npm package, its license the license texts
+    directly in ``node_modules/<pkg>/`` (several joined with AND, their lines as evidence),
+    else the ``license`` its package.json states."""
     path = f"{unit}/package.json"
     text = read(path)
     if text is None:
@@ -479,9 +551,22 @@ def _npm_package(unit: str, read: Reader) -> Component | None:
     version = data.get("version") if isinstance(data.get("version"), str) else None
     line = next((i for i, ln in enumerate(text.splitlines(), 1) if '"name"' in ln), 1)
     ev = Evidence(path, line, text.splitlines()[line - 1] if text else "", NAME)
-    folder = unit[: unit.index("node_modules") + len("node_modules")]
+    folder = unit[: unit.rindex("node_modules") + len("node_modules")]
     props = {"vendored": "true", "placement": FOLDER, "folder": folder}
-    return package_component("npm", data["name"], version, [ev], props)
+    evidence = [ev]
+    licenses, found = _root_texts(unit, notices)
+    stated = data.get("license")
+    if licenses:
+        props["license"] = " AND ".join(_paren(x) for x in licenses)
+        props["license_from"] = "license files of the vendored copy"
+        evidence.extend(found)
+    elif isinstance(stated, str) and stated.strip():
+        at = next((i for i, ln in enumerate(text.splitlines(), 1) if '"license"' in ln), 0)
+        props["license"] = stated.strip()
+        props["license_from"] = "the package.json of the vendored copy"
+        if at:
+            evidence.append(Evidence(path, at, text.splitlines()[at - 1].strip(), NAME))
+    return package_component("npm", data["name"], version, evidence, props)
 
 
 __all__ = [

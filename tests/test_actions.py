@@ -604,3 +604,22 @@ def test_empty_inputs_give_no_actions() -> None:
 )
 def test_request_file_slug(result_: ComponentResult, expected: str) -> None:
     assert request_file(result_) == expected
+
+
+def test_note_items_that_differ_only_in_their_line_come_in_line_order() -> None:
+    """inspektor-gadget-2024-08 has one unresolved image expression at five lines of
+    .github/workflows/inspektor-gadget.yml; their order in the notes followed the hash seed
+    (the items were sorted by subject and message only, out of a set)."""
+    message = "image '${{ steps.x.outputs.repo }}' holds an expression; not resolved"
+    wf = ".github/workflows/inspektor-gadget.yml"
+    problems = tuple(
+        Problem(wf, line, "unresolved", message, "github-actions") for line in (944, 502, 663, 20)
+    )
+    notes = plan(falco_inventory(), falco_results(), [], problems, CONFIG).notes
+    items = [i for n in notes for i in n.items if i.subject == wf]
+    assert [(i.message, [e.line for e in i.evidence]) for i in items] == [
+        (f"{message} (unresolved)", [20]),
+        (f"{message} (unresolved)", [502]),
+        (f"{message} (unresolved)", [663]),
+        (f"{message} (unresolved)", [944]),
+    ]

@@ -560,6 +560,8 @@ SCANNER_PATHS = {
     "npm": "package.json",
     "notices": "src/x.c",
     "uapi-includes": "src/x.c",
+    "python-lock": "poetry.lock",
+    "npm-lock": "package-lock.json",
 }
 
 # Pieces of each format, shuffled together: enough structure to get past the first parse.
@@ -659,6 +661,10 @@ TOKENS: dict[str, list[str]] = {
         "url = https://github.com/a/b\n",
         "path = p\n",
         "file: r.txt\n",
+        "[[package]]\n",
+        'name = "x"\n',
+        'version = "1.0"\n',
+        'source = { editable = "." }\n',
     ],
     "code": [
         "setup(",
@@ -686,6 +692,8 @@ TOKENS: dict[str, list[str]] = {
         '{"name": "x"',
         '"dependencies": {',
         '"a": "1.0.0"',
+        '"packages": {',
+        '"node_modules/a": {"version": "1.0.0", "dev": true}',
         "}",
         "// SPDX-License-Identifier: MIT\n",
         'MODULE_LICENSE("GPL");\n',
@@ -701,7 +709,7 @@ FAMILY = {
     "circleci": "yaml", "github-actions": "yaml", "gitlab": "yaml", "dockerfile": "dockerfile",
     "requirements": "ini", "setup.cfg": "ini", "pipfile": "ini", "gitmodules": "ini",
     "pyproject": "ini", "setup.py": "code", "cmake": "code", "go.mod": "code", "npm": "code",
-    "notices": "code", "uapi-includes": "code",
+    "notices": "code", "uapi-includes": "code", "python-lock": "ini", "npm-lock": "code",
 }  # fmt: skip
 
 

@@ -84,6 +84,10 @@ def test_index_on_any_text(path: str) -> None:
         ("web/package.json", ("npm",)),
         (".gitmodules", ("gitmodules",)),
         ("go.mod", ("go.mod",)),
+        ("poetry.lock", ("python-lock",)),
+        ("web/pnpm-lock.yaml", ("npm-lock", "notices")),
+        ("web/yarn.lock", ("npm-lock",)),
+        ("Pipfile.lock", ("python-lock",)),
     ],
 )
 def test_known_paths(path: str, names: tuple[str, ...]) -> None:

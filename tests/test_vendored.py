@@ -120,7 +120,7 @@ def test_folder_units_and_an_intermingled_file() -> None:
             ("files", "2"),
             ("folder", "userspace/libsinsp/third-party"),
             ("license", "MIT"),
-            ("license_from", "notices in the vendored code"),
+            ("license_from", "license files of the vendored copy"),
             ("placement", "third-party-folder"),
             ("vendored", "true"),
         ),

@@ -28,6 +28,8 @@ MODULES: tuple[str, ...] = (
     "audit.scanners.gitmodules",
     "audit.scanners.gomod",
     "audit.scanners.npm",
+    "audit.scanners.python_locks",
+    "audit.scanners.npm_locks",
     "audit.scanners.notices",
     "audit.scanners.uapi",
 )
