@@ -874,14 +874,23 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of processes, got {text!r}")
-    return value
+def whole_number(minimum: int, expected: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``, else the one-line error
+    "expected EXPECTED, got 'TEXT'"."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+_jobs = whole_number(1, "a positive number of processes")
 
 
 def _scan_settings(args: argparse.Namespace) -> ScanSettings:

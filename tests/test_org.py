@@ -326,3 +326,28 @@ def test_org_report_lists_the_ebpf_gpl_blanket_candidate(
     out = tmp_path / "org.html"
     assert _org("report", "--history", str(db), "--output", str(out)) == 0
     assert "<h3>GPL-2.0-only in ebpf: 2 projects</h3>" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--jobs", "0", "argument --jobs/-j: expected a positive number of processes, got '0'"),
+        ("--memory", "63", "argument --memory: expected MiB, at least 64, got '63'"),
+        (
+            "--min-projects",
+            "x",
+            "argument --min-projects: expected a positive number of projects, got 'x'",
+        ),
+        (
+            "--org-run",
+            "0",
+            "argument --org-run: expected an org run id (a positive number), got '0'",
+        ),
+    ],
+)
+def test_a_bad_number_names_the_option_and_what_it_expects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    """Each option says what it counts (--min-projects used to say "processes")."""
+    assert _org(str(tmp_path), option, value) == 2
+    assert message in capsys.readouterr().err

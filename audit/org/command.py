@@ -82,14 +82,14 @@ def add_parsers(sub: Any) -> None:
     )
     org.add_argument(
         "--memory",
-        type=_megabytes,
+        type=cli.whole_number(64, "MiB, at least 64"),
         default=DEFAULT_MEMORY_MB,
         metavar="MIB",
         help=f"address space one repository's audit may use (default: {DEFAULT_MEMORY_MB})",
     )
     org.add_argument(
         "--min-projects",
-        type=cli._jobs,
+        type=cli.whole_number(1, "a positive number of projects"),
         default=2,
         metavar="N",
         help="report: a license needed in one context by N or more projects is a "
@@ -97,22 +97,12 @@ def add_parsers(sub: Any) -> None:
     )
     org.add_argument(
         "--org-run",
-        type=cli._jobs,
+        type=cli.whole_number(1, "an org run id (a positive number)"),
         metavar="ID",
         help="report: the org run to report on (default: the newest)",
     )
     cli._format_options(org, (*RUN_FORMATS, *REPORT_FORMATS), "text (run), markdown (report)")
     org.set_defaults(func=cmd_org)
-
-
-def _megabytes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 64:
-        raise argparse.ArgumentTypeError(f"expected MiB, at least 64, got {text!r}")
-    return value
 
 
 def _scan_options(scan_args: list[str]) -> argparse.Namespace:
