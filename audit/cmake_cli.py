@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from audit.scanners import select
 
 _CI_SCANNERS = frozenset({"github-actions", "gitlab", "circleci", "dockerfile"})
-_DEFINE = re.compile(r"-D([A-Za-z_][A-Za-z0-9_.+-]*)(?::[A-Za-z]+)?=(.*)", re.S)
+DEFINE = re.compile(r"-D([A-Za-z_][A-Za-z0-9_.+-]*)(?::[A-Za-z]+)?=(.*)", re.S)
+"""A cmake command line's ``-DNAME=VALUE`` / ``-DNAME:TYPE=VALUE`` word: name, value."""
+NO_CONFIGURE = frozenset({"--build", "-E", "-P", "--install", "--open", "--help", "--version"})
+"""cmake options that make a command line configure nothing."""
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
-_NO_CONFIGURE = frozenset({"--build", "-E", "-P", "--install", "--open", "--help", "--version"})
 _EXPANSION = re.compile(r"\$[{(A-Za-z_]")
 MAX_BUILDS = 64
 """Configurations kept per tree (the first ones by path and line)."""
@@ -95,7 +97,7 @@ def command_lines(path: str, text: str) -> list[BuildConfig]:
             for arg in words[i + 1 :]:
                 if arg in _SEPARATORS:
                     break
-                if arg in _NO_CONFIGURE:
+                if arg in NO_CONFIGURE:
                     configures = False
                     break
                 if pending:
@@ -103,7 +105,7 @@ def command_lines(path: str, text: str) -> list[BuildConfig]:
                 elif arg == "-D":
                     pending = True
                     continue
-                m = _DEFINE.fullmatch(arg)
+                m = DEFINE.fullmatch(arg)
                 if m and not _EXPANSION.search(m[2]):
                     defines.append((m[1], m[2]))
             if configures and defines:
@@ -128,4 +130,4 @@ def build_configs(
     return tuple(out[:MAX_BUILDS])
 
 
-__all__ = ["MAX_BUILDS", "BuildConfig", "build_configs", "command_lines"]
+__all__ = ["DEFINE", "MAX_BUILDS", "NO_CONFIGURE", "BuildConfig", "build_configs", "command_lines"]

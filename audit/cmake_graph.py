@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from audit.cmake_cli import BuildConfig
+from audit.cmake_cli import DEFINE, NO_CONFIGURE, BuildConfig
 from audit.model import Component, Edge, Evidence, Finding, Inventory, Node, Relation
 from audit.scanners.cmake import Arg, Command, expand, parse_cmake, unresolved_names
 
@@ -268,7 +268,6 @@ _EXECUTE_KEYWORDS = frozenset(
         "ECHO_ERROR_VARIABLE", "COMMAND_ERROR_IS_FATAL",
     }
 )  # fmt: skip
-_DEFINE = re.compile(r"-D([A-Za-z_][A-Za-z0-9_.+-]*)(?::[A-Za-z]+)?=(.*)", re.S)
 _VALUE_OPTIONS = frozenset({"-G", "-T", "-A", "-C", "-U", "-B", "--toolchain", "--preset"})
 
 
@@ -318,12 +317,12 @@ def _cmake_command_line(
                 pending = None
                 continue
             pending = None
-        if text in ("--build", "-E", "-P", "--install", "--open"):
+        if text in NO_CONFIGURE:
             return None
         if text in ("-D", "-S") or text in _VALUE_OPTIONS:
             pending = text
             continue
-        m = _DEFINE.fullmatch(text)
+        m = DEFINE.fullmatch(text)
         if m:
             raw = m[2]
             if len(raw) >= 2 and raw[0] == raw[-1] == '"':
