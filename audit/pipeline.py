@@ -124,11 +124,10 @@ def _read_one(root: Path, cand: Candidate, scanners: Sequence[Scanner]) -> ScanR
 
 def _own_names(root: Path) -> frozenset[str]:
     """``owner/name`` of the repository, from its git remote (audit/repo.py)."""
-    from audit.repo import repo_info
+    from audit.repo import github_name, repo_info
 
-    remote = repo_info(root).remote or ""
-    prefix = "https://github.com/"
-    return frozenset({remote[len(prefix) :]} if remote.startswith(prefix) else ())
+    name = github_name(repo_info(root).remote)
+    return frozenset({name} if name else ())
 
 
 @dataclass(frozen=True)

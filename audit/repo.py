@@ -49,6 +49,12 @@ def web_url(remote: str) -> str | None:
     return f"https://{m[1]}/{path}"
 
 
+def github_name(remote: str | None) -> str | None:
+    """``owner/name`` of a GitHub web URL as :func:`web_url` gives it, else None."""
+    prefix = "https://github.com/"
+    return remote[len(prefix) :] if remote and remote.startswith(prefix) else None
+
+
 def repo_info(root: Path) -> RepoInfo:
     top = _git(root, "rev-parse", "--show-toplevel")
     if top is None:
