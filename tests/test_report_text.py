@@ -376,3 +376,31 @@ def test_wide_characters_are_padded_by_cells() -> None:
     row = next(line for line in table if line.startswith("source:日本"))
     other = next(line for line in table if line.startswith("source:driver "))
     assert cell_len(row.split("Apache-2.0")[0]) == cell_len(other.split("GPL-2.0-only")[0])
+
+
+def test_table_layout_cuts_at_the_column_edge_and_styles_the_whole_verdict() -> None:
+    """Columns are padded by cells and three cells apart; a word wider than its column is
+    cut at the edge (an 11-cell column holds five two-cell ideographs and a space); in
+    color the header is bold and every line of a verdict carries its status's style."""
+    from audit.report.text import _laid_out, _Out
+
+    rows = [
+        (["abcdefghijklmn", "MIT", "ci", "internal-tooling", "not-required"], "dim"),
+        (["日本語日本語", "Apache-2.0 OR MIT", "", "distributed", "allowed (exc-1)"], "green"),
+    ]
+    widths = [11, 8, 7, 12, 12]
+    assert _laid_out(_Out(False, 100), rows, widths) == [
+        "component     license    context   distribution   verdict",
+        "─" * 62,
+        "abcdefghijk   MIT        ci        internal-      not-required",
+        "                                   tooling",
+        "日本語日本    Apache-              distributed    allowed",
+        "              2.0 OR                              (exc-1)",
+        "              MIT",
+    ]
+    colored = _laid_out(_Out(True, 100), rows, widths)
+    assert colored[0] == "\x1b[1mcomponent     license    context   distribution   verdict\x1b[0m"
+    assert colored[2].endswith("   \x1b[2mnot-required\x1b[0m")
+    assert colored[4].endswith("   \x1b[32mallowed\x1b[0m")
+    assert colored[5].endswith("   \x1b[32m(exc-1)\x1b[0m")
+    assert colored[6] == "              MIT"

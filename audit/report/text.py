@@ -5,8 +5,8 @@ priority order (each with its severity, reason, evidence lines and what goes wit
 component table, then the notes grouped by cause (a count and a few examples each) and
 warnings. ``quiet`` keeps the summary and one line per decision (CI logs, pre-commit).
 
-Everything fits ``width`` columns: prose is wrapped at spaces, the table is laid out by rich
-to the width, and ids and licenses are broken only after a ``/``, ``:``, ``@``, ``-`` or
+Everything fits ``width`` columns: prose is wrapped at spaces, the table is laid out to the
+width, and ids and licenses are broken only after a ``/``, ``:``, ``@``, ``-`` or
 ``_`` or at a space, never inside a word (a single word longer than its column is the only
 exception). Colors are off unless asked for, so that the output is the same on every
 machine; the CLI asks for colors when stdout is a TTY and ``NO_COLOR`` is not set, and
@@ -18,7 +18,6 @@ and that ``--format json`` has everything.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 
@@ -116,7 +115,7 @@ SEVERITY_STYLE: dict[str, str] = {
 
 COLUMNS: tuple[str, ...] = ("component", "license", "context", "distribution", "verdict")
 _COLUMN_GAP = 3
-"""Cells between two table columns (rich's padding and separator)."""
+"""Cells between two table columns."""
 
 _BREAK_AFTER = re.compile(r"(?<=[/:@ _-])")
 _HASH = re.compile(r"[0-9a-f]{21,}")
@@ -316,14 +315,10 @@ def _decision(out: _Out, number: int, action: Action) -> None:
 
 
 def _table(out: _Out, report: Report) -> None:
-    """The component table through rich, fitted to the width: the fixed columns (context,
-    distribution, verdict) as wide as their cells, the rest shared by component and
-    license; long ids and licenses go on several lines, broken by :func:`break_id`."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
+    """The component table, fitted to the width: the fixed columns (context, distribution,
+    verdict) as wide as their cells, the rest shared by component and license; long ids and
+    licenses go on several lines, broken by :func:`break_id` (a word wider than its column
+    is cut at the column's edge); columns are :data:`_COLUMN_GAP` cells apart."""
     table_rows: list[tuple[list[str], str]] = []
     for cid, _comp, result in rows(report):
         if result is None:
@@ -342,33 +337,53 @@ def _table(out: _Out, report: Report) -> None:
             natural[i] = max(natural[i], _width(cell))
             least[i] = max(least[i], *(_width(t) for t in _words(cell)))
     widths = _fit(natural, least, out.width - _COLUMN_GAP * (len(COLUMNS) - 1))
+    out.lines.extend(_laid_out(out, table_rows, widths))
 
-    table = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), show_header=True
-    )
-    for header, width in zip(COLUMNS, widths, strict=True):
-        table.add_column(header, width=width, no_wrap=True, overflow="ignore", header_style="")
+
+_GAP = " " * _COLUMN_GAP
+_RULE = "\u2500"
+"""The line under the header (box drawing, light horizontal)."""
+
+
+def _laid_out(
+    out: _Out, table_rows: Sequence[tuple[list[str], str]], widths: Sequence[int]
+) -> list[str]:
+    """The table's lines: the header, a rule, then each row's cells broken into lines
+    (:func:`break_id`) and cut or padded to their column; a row's verdict is styled."""
+    lines: list[str] = []
+    header = _GAP.join(_fitted(h, w) for h, w in zip(COLUMNS, widths, strict=True)).rstrip()
+    lines.append(out.style(header, "bold"))
+    lines.append(_RULE * (sum(widths) + _COLUMN_GAP * (len(COLUMNS) - 1)))
     for cells, style in table_rows:
-        wrapped = ["\n".join(break_id(c, w)) for c, w in zip(cells, widths, strict=True)]
-        status, sep, rest_text = wrapped[-1].partition(" ")
-        verdict_cell = Text(status, style=style if out.color else "")
-        verdict_cell.append(sep + rest_text)
-        table.add_row(*(Text(c) for c in wrapped[:-1]), verdict_cell)
-    console = Console(
-        file=io.StringIO(),
-        width=sum(widths) + _COLUMN_GAP * (len(COLUMNS) - 1),
-        color_system="standard" if out.color else None,
-        force_terminal=out.color,
-        no_color=not out.color,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        legacy_windows=False,
-        _environ={},
-    )
-    console.print(table)
-    printed = console.file.getvalue()  # type: ignore[attr-defined]
-    out.lines.extend(line.rstrip() for line in printed.rstrip("\n").split("\n"))
+        wrapped = [break_id(c, w) for c, w in zip(cells, widths, strict=True)]
+        *fixed, verdict = wrapped
+        for k in range(max(map(len, wrapped))):
+            parts = [
+                _fitted(cell[k] if k < len(cell) else "", w)
+                for cell, w in zip(fixed, widths[:-1], strict=True)
+            ]
+            last = (
+                out.style(_fitted(verdict[k], widths[-1]).rstrip(), style)
+                if k < len(verdict)
+                else ""
+            )
+            lines.append(_GAP.join([*parts, last]).rstrip())
+    return lines
+
+
+def _fitted(value: str, width: int) -> str:
+    """``value`` cut or padded to exactly ``width`` terminal cells (a wide character that
+    would straddle the edge is left out and its cell padded)."""
+    if value.isascii():
+        return value[:width].ljust(width)
+    cells = 0
+    for i, char in enumerate(value):
+        w = cell_len(char)
+        if cells + w > width:
+            value = value[:i]
+            break
+        cells += w
+    return value + " " * (width - cells)
 
 
 _FILL_ORDER = (4, 2, 3, 1, 0)
