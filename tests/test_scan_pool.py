@@ -38,9 +38,11 @@ def test_discover_tells_progress_every_step(tmp_path: Path) -> None:
 class _Started:
     def __init__(self) -> None:
         self.count = 0
+        self.licenses: list[bool] = []
 
-    def start(self) -> None:
+    def start(self, licenses: bool = True) -> None:
         self.count += 1
+        self.licenses.append(licenses)
 
 
 @pytest.mark.parametrize(
