@@ -70,9 +70,7 @@ def test_among_selects_what_every_scanner_of_those_names_would(path: str) -> Non
 def test_among_asks_only_the_named_scanners() -> None:
     assert [s.name for s in select(".github/workflows/ci.yml", among=_CI)] == ["github-actions"]
     assert [s.name for s in select("src/main.c", among=_CI)] == []
-    assert [s.name for s in select("CMakeLists.txt", among=frozenset({"notices"}))] == [
-        "notices"
-    ]
+    assert [s.name for s in select("CMakeLists.txt", among=frozenset({"notices"}))] == ["notices"]
 
 
 @settings(max_examples=1000, deadline=None)
