@@ -29,7 +29,7 @@ from audit.model import (
     Status,
     Verdict,
 )
-from audit.scan import prestart, scan, scan_file
+from audit.scan import prestarter, scan, scan_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -101,7 +101,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         root,
         excludes=config.exclude,
         max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
-        progress=prestart,  # large trees: the scan's worker pool boots during the walk
+        progress=prestarter(root),  # large trees: the scan's worker pool boots during the walk
     )
     from audit.ci_follow import follow
 

@@ -657,6 +657,22 @@ def prestart(found: int, settings: ScanSettings | None = None) -> None:
         log.debug("scan fork server did not start ahead (%s)", exc)
 
 
+def prestarter(root: Path) -> Callable[[int], None] | None:
+    """:func:`prestart` as the ``progress`` of discovering ``root``, or ``None`` when the
+    scan cache (of the enclosing :func:`scan_settings` block) already holds results for
+    ``root``: such a run reads only the files that changed, most often far fewer than a
+    pool needs, and booting the server for nothing costs a core a few tenths of a second
+    and its memory. When many files did change, the scan starts the pool itself."""
+    settings = _SETTINGS.get(ScanSettings())
+    if settings.cache_dir is not None:
+        try:
+            if scancache.cache_file(settings.cache_dir, root.resolve()).is_file():
+                return None
+        except OSError:
+            pass
+    return prestart
+
+
 # The cache ------------------------------------------------------------------------------
 
 
@@ -759,6 +775,7 @@ __all__ = [
     "default_jobs",
     "is_binary",
     "prestart",
+    "prestarter",
     "scan",
     "scan_file",
     "scan_settings",
