@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ from audit.model import (
     Status,
     Verdict,
 )
-from audit.scan import prestarter, scan, scan_file
+from audit.scan import prestart, scan, scan_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -101,7 +102,8 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         root,
         excludes=config.exclude,
         max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
-        progress=prestarter(root),  # large trees: the scan's worker pool boots during the walk
+        # large trees: the scan's worker pool boots during the walk
+        progress=partial(prestart, root=root),
     )
     from audit.ci_follow import follow
 

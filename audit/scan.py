@@ -580,10 +580,11 @@ def _failed(path: str, reason: str) -> _Outcome:
     return _Outcome(True, ScanResult(problems=(Problem(path, 0, "unreadable", reason),)))
 
 
-def _context() -> BaseContext:
+def _context(licenses: bool = True) -> BaseContext:
     """A fresh-process start method, never ``fork``: the ``dockerfile`` parser is a Go
     library whose runtime threads do not survive a fork (the child hangs). The fork server
-    starts once, with the scanner modules imported, and forks the workers."""
+    starts once, with the scanner modules imported and, with ``licenses``, the license data
+    loaded (:data:`PRELOAD`), and forks the workers: they inherit both."""
     import multiprocessing
 
     from audit.scanners import MODULES
@@ -592,8 +593,15 @@ def _context() -> BaseContext:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     # Pure-Python or thread-free libraries only (bashlex builds its parser tables on import).
-    ctx.set_forkserver_preload(["audit.scan", *MODULES, "bashlex", "yaml"])
+    preload = ["audit.scan", *MODULES, "bashlex", "yaml"]
+    ctx.set_forkserver_preload([*preload, PRELOAD] if licenses else preload)
     return ctx
+
+
+PRELOAD = "audit.licenses.preloaded"
+"""The module the fork server imports last when it loads the license data for its workers
+(the license database's matcher, the bundled license texts: a few tenths of a second that
+each worker would otherwise spend)."""
 
 
 class _Server:
@@ -605,12 +613,13 @@ class _Server:
         self.ready = threading.Event()
         """Set once the server has imported the scanners (it forks workers at once)."""
 
-    def start(self) -> None:
+    def start(self, licenses: bool = True) -> None:
+        """Boot the server (once per process), loading the license data when ``licenses``."""
         with self.lock:
             if self.started:
                 return
             self.started = True
-        ctx = _context()
+        ctx = _context(licenses)
         if ctx.get_start_method() != "forkserver":
             return
         threading.Thread(target=self._boot, args=(ctx,), daemon=True).start()
@@ -636,7 +645,7 @@ def _nothing() -> None:
     """The fork server's first child (see :class:`_Server`)."""
 
 
-def prestart(found: int, settings: ScanSettings | None = None) -> None:
+def prestart(found: int, settings: ScanSettings | None = None, root: Path | None = None) -> None:
     """Start booting the fork server of the scan's worker pool, in the background, once
     ``found`` files make a pool likely: ``settings.jobs`` > 1 and at least
     ``settings.pool_min_files`` found (the settings default to those of the enclosing
@@ -644,33 +653,39 @@ def prestart(found: int, settings: ScanSettings | None = None) -> None:
     ``progress``.
 
     Booting takes up to a second (the server imports every scanner and its libraries):
-    so it happens while the tree is walked. The server is started once per process and
-    stays for later scans; if no scan uses it, it ends with this process. Never raises;
-    without this call the scan starts the server itself.
+    so it happens while the tree is walked. The server also loads the license data its
+    workers inherit when the scan is likely to read the tree's files (:func:`_cold`); when
+    the scan cache already holds ``root``'s results, it is not started at all. The
+    server is started once per process and stays for later scans; if no scan uses it, it
+    ends with this process. Never raises; without this call the scan starts the server
+    itself (loading the license data: a pool is then needed).
     """
     settings = settings or _SETTINGS.get(ScanSettings())
     if settings.jobs <= 1 or found < settings.pool_min_files:
         return
+    cold = _cold(settings, root)
+    if root is not None and not cold:
+        # The cache holds results for this root: the scan reads only the files that
+        # changed, most often far fewer than a pool needs; booting the server for nothing
+        # costs a core a few tenths of a second and its memory. When many files did
+        # change, the scan starts the pool itself.
+        return
     try:
-        _SERVER.start()
+        _SERVER.start(licenses=cold)
     except Exception as exc:  # the pool will meet (and report) the same trouble
         log.debug("scan fork server did not start ahead (%s)", exc)
 
 
-def prestarter(root: Path) -> Callable[[int], None] | None:
-    """:func:`prestart` as the ``progress`` of discovering ``root``, or ``None`` when the
-    scan cache (of the enclosing :func:`scan_settings` block) already holds results for
-    ``root``: such a run reads only the files that changed, most often far fewer than a
-    pool needs, and booting the server for nothing costs a core a few tenths of a second
-    and its memory. When many files did change, the scan starts the pool itself."""
-    settings = _SETTINGS.get(ScanSettings())
-    if settings.cache_dir is not None:
-        try:
-            if scancache.cache_file(settings.cache_dir, root.resolve()).is_file():
-                return None
-        except OSError:
-            pass
-    return prestart
+def _cold(settings: ScanSettings, root: Path | None) -> bool:
+    """Whether a scan of ``root`` will read its files, as far as can be told before the
+    walk ends: no result cache, or none of ``root`` yet (``root`` unknown: it may be
+    warm). A warm scan's cache answers for most files: loading the license data ahead for
+    workers it may never start would be time spent for nothing."""
+    if settings.cache_dir is None:
+        return True
+    if root is None:
+        return False
+    return not scancache.cache_file(settings.cache_dir, root.resolve()).exists()
 
 
 # The cache ------------------------------------------------------------------------------
@@ -775,7 +790,6 @@ __all__ = [
     "default_jobs",
     "is_binary",
     "prestart",
-    "prestarter",
     "scan",
     "scan_file",
     "scan_settings",

@@ -33,7 +33,7 @@ def test_tokens_are_the_rules_tokenization(text: str) -> None:
 def test_prefixes_are_every_rule_of_the_opening_found_whole() -> None:
     m = licensedb_matcher()
     # Openings shared by many rules (BSD and Apache texts, GNU notices...).
-    buckets = sorted(m._buckets, key=lambda b: -len(b.keys))[:5]
+    buckets = sorted(map(m.bucket, range(m.openings)), key=lambda b: -len(b.keys))[:5]
     for bucket in buckets:
         for key in bucket.keys[:: max(1, len(bucket.keys) // 20)]:
             for cut in (len(key), len(key) - 1, len(key) + 3):

@@ -38,9 +38,11 @@ def test_discover_tells_progress_every_step(tmp_path: Path) -> None:
 class _Started:
     def __init__(self) -> None:
         self.count = 0
+        self.licenses: list[bool] = []
 
-    def start(self) -> None:
+    def start(self, licenses: bool = True) -> None:
         self.count += 1
+        self.licenses.append(licenses)
 
 
 @pytest.mark.parametrize(
@@ -77,20 +79,20 @@ def test_no_prestart_where_the_scan_cache_holds_the_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run with the tree's results cached (a warm run) reads only what changed: the pool
-    is not booted ahead; without a cache file, or without a cache, it is."""
+    is not booted ahead; without a cache file of this root, or without a cache, it is."""
     root = _tree(tmp_path / "t", 3)
     cache_dir = tmp_path / "cache"
     server = _Started()
     monkeypatch.setattr(scan_module, "_SERVER", server)
     with scan_module.scan_settings(ScanSettings(jobs=2, cache_dir=cache_dir)):
-        assert scan_module.prestarter(root) is prestart  # nothing cached yet
+        prestart(5_000, root=root)  # nothing cached yet: started
         scan(discover(root, use_git=False))
         assert scancache.cache_file(cache_dir, root.resolve()).is_file()
-        assert scan_module.prestarter(root) is None
-        assert scan_module.prestarter(tmp_path / "other") is prestart
+        prestart(5_000, root=root)  # warm: not started
+        prestart(5_000, root=tmp_path / "other")  # another tree: started
     with scan_module.scan_settings(ScanSettings(jobs=2)):
-        assert scan_module.prestarter(root) is prestart
-    assert server.count == 0
+        prestart(5_000, root=root)  # no cache: started
+    assert server.count == 3
 
 
 def test_ready_server_pool_takes_every_chunk(tmp_path: Path) -> None:

@@ -23,9 +23,10 @@ import difflib
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import accumulate, repeat
+from itertools import accumulate, product, repeat
 from typing import Any
 
 from audit.licenses.ruledb import (
@@ -121,17 +122,31 @@ class Matcher:
         for i, rule in enumerate(self.rules):
             anchors.setdefault(rule.tokens[:ANCHOR], []).append(i)
         self._spell = _Spelling(index.vocabulary)
-        buckets: list[_Bucket] = []
         automaton: Any = ahocorasick.Automaton()
-        for anchor, ids in anchors.items():
-            automaton.add_word(self._spell.encode(anchor), (len(anchor), len(buckets)))
-            buckets.append(_Bucket.of(self.rules, ids))
+        encode = self._spell.encode
+        for b, anchor in enumerate(anchors):
+            automaton.add_word(encode(anchor), (len(anchor), b))
         automaton.make_automaton()
         self.automaton = automaton
-        self._buckets = tuple(buckets)
+        self._anchored = tuple(anchors.values())
+        """The rules (indices) of each opening, in the automaton's order."""
+        self._buckets: list[_Bucket | None] = [None] * len(self._anchored)
+        """Each opening's bucket, made the first time the opening is found (most never are)."""
         self.unknown = UNKNOWN
         self._get = index.vocabulary.get
         self._seen: dict[tuple[str, bool], tuple[Tokens, tuple[RuleMatch, ...]]] = {}
+
+    def bucket(self, b: int) -> _Bucket:
+        """The bucket of opening number ``b`` (see :class:`_Bucket`)."""
+        bucket = self._buckets[b]
+        if bucket is None:
+            bucket = self._buckets[b] = _Bucket.of(self.rules, self._anchored[b])
+        return bucket
+
+    @property
+    def openings(self) -> int:
+        """The number of distinct openings (buckets)."""
+        return len(self._anchored)
 
     def words(self, chars: str) -> list[str]:
         """The words of a token string (for explanations and tests)."""
@@ -188,7 +203,7 @@ class Matcher:
             start = end // width - size + 1
             if start < covered:
                 continue
-            bucket = buckets[b]
+            bucket = buckets[b] or self.bucket(b)
             exact = bucket.prefixes(hay, start)
             for i in exact:
                 rule = rules[i]
@@ -276,7 +291,7 @@ class _Bucket:
     """The rules an approximate match may be tried with (long enough, not exact-only)."""
 
     @classmethod
-    def of(cls, rules: tuple[Rule, ...], ids: list[int]) -> _Bucket:
+    def of(cls, rules: tuple[Rule, ...], ids: Sequence[int]) -> _Bucket:
         by_key: dict[str, list[int]] = {}
         for i in ids:
             by_key.setdefault(rules[i].tokens, []).append(i)
@@ -337,9 +352,11 @@ class _Spelling:
         while base**3 < size:
             base += 1
         self.base = base
-        table: dict[int, str] = {}
-        for i, char in enumerate(sorted(vocabulary.values())):
-            table[ord(char)] = self._digits(i)
+        # The spellings of 0, 1, 2... in order: base-``base`` counting is the product order.
+        alphabets = [[chr(start + d) for d in range(base)] for start in _DIGITS]
+        spelled = map("".join, product(*alphabets))
+        # (base**3 spellings, at least one more than the tokens: UNKNOWN's comes last)
+        table = dict(zip(map(ord, sorted(vocabulary.values())), spelled, strict=False))
         table[ord(UNKNOWN)] = self._digits(size - 1)
         self._table = table
 
