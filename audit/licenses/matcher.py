@@ -115,17 +115,20 @@ class Matcher:
         import ahocorasick
 
         self.index = index
-        self.rules = tuple(
-            r for r in index.rules if r.relevance >= MIN_RELEVANCE or r.false_positive
-        )
+        self.rules = index.rules
+        """Every rule of the index; those the automaton holds are relevant enough
+        (:data:`MIN_RELEVANCE`) or false positives."""
         anchors: dict[str, list[int]] = {}
-        for i, rule in enumerate(self.rules):
-            anchors.setdefault(rule.tokens[:ANCHOR], []).append(i)
+        openings = self.rules.openings(ANCHOR)
+        for i, row in enumerate(self.rules.rows):
+            if row[5] >= MIN_RELEVANCE or row[4]:  # relevance, false positive
+                anchors.setdefault(openings[i], []).append(i)
         self._spell = _Spelling(index.vocabulary)
         automaton: Any = ahocorasick.Automaton()
-        encode = self._spell.encode
-        for b, anchor in enumerate(anchors):
-            automaton.add_word(encode(anchor), (len(anchor), b))
+        # All openings spelled at once ("\n" is no token character and spells as itself).
+        spelled = self._spell.encode("\n".join(anchors)).split("\n")
+        for b, (anchor, word) in enumerate(zip(anchors, spelled, strict=True)):
+            automaton.add_word(word, (len(anchor), b))
         automaton.make_automaton()
         self.automaton = automaton
         self._anchored = tuple(anchors.values())
@@ -291,7 +294,7 @@ class _Bucket:
     """The rules an approximate match may be tried with (long enough, not exact-only)."""
 
     @classmethod
-    def of(cls, rules: tuple[Rule, ...], ids: Sequence[int]) -> _Bucket:
+    def of(cls, rules: Sequence[Rule], ids: Sequence[int]) -> _Bucket:
         by_key: dict[str, list[int]] = {}
         for i in ids:
             by_key.setdefault(rules[i].tokens, []).append(i)

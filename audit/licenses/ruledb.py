@@ -9,8 +9,11 @@ not list), its kind and its token string.
 
 The compiled index is cached in the depaudit cache directory (``license-index/``), named by
 the hash of the data package's ``RECORD`` (the hashes of every data file) and of
-:data:`FORMAT`: built once at first use, rebuilt when either changes. It is stored with
-:mod:`marshal` (plain values only: nothing in it can run code).
+:data:`FORMAT`: built once at first use, rebuilt when either changes or the file does not
+check (its CRC-32, its format). It is stored with :mod:`marshal` (plain values only:
+nothing in it can run code), every rule's tokens in one UTF-16 string: loading it takes a
+few hundredths of a second, and each :class:`Rule` is made only when a scan asks for it
+(:class:`RuleTable`).
 
 Tokens: lower-case words of letters and digits, a trailing ``+`` kept (``gpl-2.0+`` is
 ``gpl 2 0+``), British spellings folded (``licence``). Each distinct token is given one
@@ -28,14 +31,16 @@ import logging
 import marshal
 import os
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 log = logging.getLogger(__name__)
 
-FORMAT = "depaudit/license-index/1"
+FORMAT = "depaudit/license-index/2"
 DISTRIBUTION = "licensedcode-data"
 ATTRIBUTION = (
     "License data: ScanCode LicenseDB (licensedcode-data), copyright nexB Inc. and others, "
@@ -109,6 +114,90 @@ class Rule:
     proportionally less below (a one-word rule says little)."""
 
 
+_Row = tuple[str, str, str, int, bool, int]
+"""A rule but its tokens: name, expression, kind, min_coverage, false_positive, relevance."""
+
+
+class RuleTable(Sequence[Rule]):
+    """The rules of an index: each :class:`Rule` is made the first time it is asked for
+    (a scan meets a few hundred of the 33,000); the other fields a matcher needs of every
+    rule (:meth:`relevance`, :meth:`false_positive`, :meth:`opening`) are read without
+    making it."""
+
+    def __init__(self, rows: list[_Row], tokens: str, ends: list[int]) -> None:
+        if len(rows) != len(ends) or (ends and ends[-1] != len(tokens)):
+            raise ValueError("rule table: rows, token string and ends do not agree")
+        self._rows = rows
+        self._tokens = tokens
+        """Every rule's token string, one after the other."""
+        self._ends = ends
+        """Where each rule's tokens end in :attr:`_tokens`."""
+        self._made: list[Rule | None] = [None] * len(rows)
+
+    @classmethod
+    def of(cls, rules: Iterable[Rule]) -> RuleTable:
+        rows: list[_Row] = []
+        tokens: list[str] = []
+        ends: list[int] = []
+        end = 0
+        for r in rules:
+            rows.append(
+                (r.name, r.expression, r.kind, r.min_coverage, r.false_positive, r.relevance)
+            )
+            tokens.append(r.tokens)
+            end += len(r.tokens)
+            ends.append(end)
+        return cls(rows, "".join(tokens), ends)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Rule: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Rule, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Rule | tuple[Rule, ...]:
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        rule = self._made[i]
+        if rule is None:
+            name, expression, kind, coverage, false_positive, relevance = self._rows[i]
+            rule = Rule(name, expression, kind, self.tokens(i), coverage, false_positive, relevance)
+            self._made[i] = rule
+        return rule
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuleTable):
+            return NotImplemented
+        return (self._rows, self._tokens, self._ends) == (other._rows, other._tokens, other._ends)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _start(self, i: int) -> int:
+        return self._ends[i - 1] if i > 0 else 0
+
+    def tokens(self, i: int) -> str:
+        """Rule ``i``'s token string."""
+        return self._tokens[self._start(i) : self._ends[i]]
+
+    @property
+    def rows(self) -> Sequence[_Row]:
+        """Every rule but its tokens, as ``(name, expression, kind, min_coverage,
+        false_positive, relevance)``."""
+        return self._rows
+
+    def openings(self, size: int) -> list[str]:
+        """The first ``size`` tokens of every rule (all of them when it has fewer)."""
+        tokens = self._tokens
+        starts = [0, *self._ends[:-1]]
+        return [tokens[a : min(a + size, b)] for a, b in zip(starts, self._ends, strict=True)]
+
+    def _parts(self) -> tuple[list[_Row], str, list[int]]:
+        return self._rows, self._tokens, self._ends
+
+
 @dataclass(frozen=True)
 class LicenseIndex:
     """The compiled database."""
@@ -116,7 +205,7 @@ class LicenseIndex:
     data_version: str
     vocabulary: dict[str, str]
     """Token -> its character."""
-    rules: tuple[Rule, ...]
+    rules: RuleTable
     exceptions: frozenset[str] = frozenset()
     """SPDX ids (or LicenseRefs) of the database's license exceptions."""
 
@@ -277,7 +366,7 @@ def build(root: Path, data_version: str = "") -> LicenseIndex:
             kept.append((name, mapped, kind, coverage, false_positive, relevance, tokens))
     vocabulary = _vocabulary(sorted(words))
     char = vocabulary.__getitem__
-    rules = tuple(
+    rules = RuleTable.of(
         Rule(name, mapped, kind, "".join(map(char, tokens)), coverage, false_positive, relevance)
         for name, mapped, kind, coverage, false_positive, relevance, tokens in kept
     )
@@ -297,24 +386,33 @@ def _vocabulary(words: list[str]) -> dict[str, str]:
 # -- the cache ----------------------------------------------------------------------------
 
 
+_CODEC = "utf-16-le"
+"""How the token string is stored: decoded far faster than marshal's UTF-8 (the tokens are
+characters from U+0100 on)."""
+
+
 def _dump(index: LicenseIndex) -> bytes:
-    rules = [
-        (r.name, r.expression, r.kind, r.tokens, r.min_coverage, r.false_positive, r.relevance)
-        for r in index.rules
-    ]
+    """The cache file's bytes: ``(FORMAT, CRC-32 of the payload, payload)``, marshalled."""
+    rows, tokens, ends = index.rules._parts()
     exceptions = sorted(index.exceptions)
-    return marshal.dumps((FORMAT, index.data_version, list(index.vocabulary), rules, exceptions))
+    words = list(index.vocabulary)
+    payload = marshal.dumps(
+        (index.data_version, words, rows, tokens.encode(_CODEC), ends, exceptions)
+    )
+    return marshal.dumps((FORMAT, zlib.crc32(payload), payload))
 
 
 def _load(data: bytes) -> LicenseIndex | None:
+    """The index a cache file holds, or ``None`` when it is not one of :data:`FORMAT`,
+    or damaged (its payload does not match its CRC-32, or does not hold together)."""
     try:
-        value = marshal.loads(data)
-        fmt, version, words, rules, exceptions = value
-        if fmt != FORMAT:
+        fmt, crc, payload = marshal.loads(data)
+        if fmt != FORMAT or not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
             return None
-        rules = tuple(Rule(*r) for r in rules)
+        version, words, rows, tokens, ends, exceptions = marshal.loads(payload)
+        rules = RuleTable(rows, tokens.decode(_CODEC), ends)
         return LicenseIndex(version, _vocabulary(words), rules, frozenset(exceptions))
-    except (ValueError, TypeError, EOFError):
+    except (ValueError, TypeError, EOFError, AttributeError):
         return None
 
 
@@ -388,6 +486,7 @@ __all__ = [
     "FORMAT",
     "LicenseIndex",
     "Rule",
+    "RuleTable",
     "build",
     "data_digest",
     "data_root",
