@@ -120,7 +120,7 @@ def build_configs(
     by path and line (at most :data:`MAX_BUILDS`)."""
     out: list[BuildConfig] = []
     for path in sorted(paths):
-        if not any(s.name in _CI_SCANNERS for s in select(path)):
+        if not select(path, among=_CI_SCANNERS):
             continue
         text = read(path)
         if text and "cmake" in text:

@@ -654,7 +654,8 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
 
     Booting takes up to a second (the server imports every scanner and its libraries):
     so it happens while the tree is walked. The server also loads the license data its
-    workers inherit when the scan is likely to read the tree's files (:func:`_cold`). The
+    workers inherit when the scan is likely to read the tree's files (:func:`_cold`); when
+    the scan cache already holds ``root``'s results, it is not started at all. The
     server is started once per process and stays for later scans; if no scan uses it, it
     ends with this process. Never raises; without this call the scan starts the server
     itself (loading the license data: a pool is then needed).
@@ -662,8 +663,15 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
     settings = settings or _SETTINGS.get(ScanSettings())
     if settings.jobs <= 1 or found < settings.pool_min_files:
         return
+    cold = _cold(settings, root)
+    if root is not None and not cold:
+        # The cache holds results for this root: the scan reads only the files that
+        # changed, most often far fewer than a pool needs; booting the server for nothing
+        # costs a core a few tenths of a second and its memory. When many files did
+        # change, the scan starts the pool itself.
+        return
     try:
-        _SERVER.start(licenses=_cold(settings, root))
+        _SERVER.start(licenses=cold)
     except Exception as exc:  # the pool will meet (and report) the same trouble
         log.debug("scan fork server did not start ahead (%s)", exc)
 

@@ -23,9 +23,10 @@ of a shared machine weighs on both sides of a ratio alike. Reported are medians 
 each as wall seconds, CPU seconds (user + system of the process and of the workers it
 waited for, which a loaded machine inflates far less than wall time), files per second, the
 peak memory of the process tree (the sum of the resident sizes of the process and its
-children, sampled every 20 ms) and the ratios. Synthetic trees are built once under
-``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` builds a tree of N copies of the
-corpus tree NAME there.
+children, sampled every 20 ms; and the sum of their proportional set sizes, which counts a
+page the processes share once, as the machine holds it) and the ratios. Synthetic trees
+are built once under ``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` builds a
+tree of N copies of the corpus tree NAME there.
 """
 
 from __future__ import annotations
@@ -71,10 +72,14 @@ class Run:
     """User + system CPU seconds of the process and of the children it waited for."""
     peak: int
     """Largest process-tree resident size seen, bytes."""
+    peak_pss: int
+    """Largest process-tree proportional set size seen, bytes: each page shared by several
+    of the processes (a fork server's copy-on-write memory in its workers) counted once
+    over them all, as the machine holds it."""
     code: int
 
 
-def _tree_rss(pid: int, children: set[int] | None = None) -> int:
+def _tree_rss(pid: int, children: set[int] | None = None) -> tuple[int, int]:
     """Resident bytes of ``pid`` and all its descendants (Linux /proc; 0 elsewhere); the
     pids of its direct children are added to ``children``."""
     tree: dict[int, list[int]] = {}
@@ -94,7 +99,7 @@ def _tree_rss(pid: int, children: set[int] | None = None) -> int:
         tree.setdefault(ppid, []).append(int(entry))
     if children is not None:
         children.update(tree.get(pid, ()))
-    total = 0
+    total = pss = 0
     todo = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
     while todo:
@@ -103,9 +108,14 @@ def _tree_rss(pid: int, children: set[int] | None = None) -> int:
         try:
             with open(f"/proc/{p}/statm", "rb") as fh:
                 total += int(fh.read().split()[1]) * page
+            with open(f"/proc/{p}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
         except OSError:
             continue
-    return total
+    return total, pss
 
 
 def _stat(pid: int) -> tuple[int, float, float] | None:
@@ -130,14 +140,15 @@ def _run_once(argv: list[str], env: dict[str, str]) -> Run:
     that moment."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    peak = 0
+    peak = peak_pss = 0
     children: set[int] = set()
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid, children))
+            rss, pss = _tree_rss(proc.pid, children)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -164,7 +175,7 @@ def _run_once(argv: list[str], env: dict[str, str]) -> Run:
         if proc.returncode not in (0, 1):
             print(f"  ! {' '.join(argv[:3])}... exited {proc.returncode}: {err[-500:]}")
     peak = max(peak, usage.ru_maxrss * 1024)  # the largest single process, at least
-    return Run(wall, cpu, peak, proc.returncode)
+    return Run(wall, cpu, peak, peak_pss, proc.returncode)
 
 
 def _tool(name: str) -> str | None:
@@ -264,16 +275,17 @@ def _ratio(runs: dict[str, list[Run]], top: str, bottom: str, cpu: bool = False)
 def _print_tree(root: Path, files: int, runs: dict[str, list[Run]], markdown: bool) -> None:
     print(f"\n{root}: {files} files")
     print(f"  {'command':20} {'wall s':>8} {'cpu s':>8} {'files/s':>9} {'peak MiB':>9}"
-          f" {'x floor':>8} {'cpu x floor':>11}")  # fmt: skip
+          f" {'PSS MiB':>8} {'x floor':>8} {'cpu x floor':>11}")  # fmt: skip
     for label, rs in runs.items():
         wall = statistics.median(r.wall for r in rs)
         cpu = statistics.median(r.cpu for r in rs)
         peak = max(r.peak for r in rs) / 2**20
+        pss = max(r.peak_pss for r in rs) / 2**20
         rate = files / wall if wall else 0.0
         ratio = _ratio(runs, label, "floor") or 0.0
         cpu_ratio = _ratio(runs, label, "floor", cpu=True) or 0.0
-        print(f"  {label:20} {wall:8.3f} {cpu:8.3f} {rate:9.0f} {peak:9.0f} {ratio:8.1f}"
-              f" {cpu_ratio:11.1f}")  # fmt: skip
+        print(f"  {label:20} {wall:8.3f} {cpu:8.3f} {rate:9.0f} {peak:9.0f} {pss:8.0f}"
+              f" {ratio:8.1f} {cpu_ratio:11.1f}")  # fmt: skip
     vs_reuse = _ratio(runs, "scan cold", "reuse lint")
     if vs_reuse is not None:
         print(f"  scan cold ÷ reuse lint, paired run by run: {vs_reuse:.2f}")
@@ -292,14 +304,15 @@ def _print_tree(root: Path, files: int, runs: dict[str, list[Run]], markdown: bo
     cold = _ratio(runs, "scan cold", "floor") or 0.0
     warm = _ratio(runs, "scan warm", "floor") or 0.0
     peak = max(r.peak for label in ("scan cold", "scan warm") for r in runs[label]) / 2**20
+    pss = max(r.peak_pss for label in ("scan cold", "scan warm") for r in runs[label]) / 2**20
     reuse = f"{vs_reuse:.2f}" if vs_reuse is not None else "–"
     print("\n| tree | files | floor | scan cold | scan warm | reuse lint | cold ÷ floor "
-          "| warm ÷ floor | cold ÷ reuse | peak memory (scan) |")  # fmt: skip
+          "| warm ÷ floor | cold ÷ reuse | peak memory (scan), RSS / PSS |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(
         f"| {root.name} | {files:,} | {cell('floor')} | {cell('scan cold')} "
         f"| {cell('scan warm')} | {cell('reuse lint')} | {cold:.1f}× | {warm:.1f}× "
-        f"| {reuse} | {peak:.0f} MiB |"
+        f"| {reuse} | {peak:.0f} / {pss:.0f} MiB |"
     )
 
 

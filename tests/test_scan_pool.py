@@ -75,6 +75,26 @@ def test_prestart_takes_the_settings_of_the_enclosing_block(
     assert server.count == 1
 
 
+def test_no_prestart_where_the_scan_cache_holds_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with the tree's results cached (a warm run) reads only what changed: the pool
+    is not booted ahead; without a cache file of this root, or without a cache, it is."""
+    root = _tree(tmp_path / "t", 3)
+    cache_dir = tmp_path / "cache"
+    server = _Started()
+    monkeypatch.setattr(scan_module, "_SERVER", server)
+    with scan_module.scan_settings(ScanSettings(jobs=2, cache_dir=cache_dir)):
+        prestart(5_000, root=root)  # nothing cached yet: started
+        scan(discover(root, use_git=False))
+        assert scancache.cache_file(cache_dir, root.resolve()).is_file()
+        prestart(5_000, root=root)  # warm: not started
+        prestart(5_000, root=tmp_path / "other")  # another tree: started
+    with scan_module.scan_settings(ScanSettings(jobs=2)):
+        prestart(5_000, root=root)  # no cache: started
+    assert server.count == 3
+
+
 def test_ready_server_pool_takes_every_chunk(tmp_path: Path) -> None:
     root = _tree(tmp_path / "t", 60)
     plain = scan(discover(root, use_git=False))

@@ -55,6 +55,24 @@ def test_index_selects_what_every_scanner_would(path: str) -> None:
     assert _selected(path) == _every(path)
 
 
+_CI = frozenset({"github-actions", "circleci", "dockerfile", "cmake"})
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_paths)
+def test_among_selects_what_every_scanner_of_those_names_would(path: str) -> None:
+    """``among`` restricts the answer to the named scanners, in registry order, and never
+    changes it for them."""
+    among = tuple(s.name for s in select(path, among=_CI))
+    assert among == tuple(n for n in _every(path) if n in _CI)
+
+
+def test_among_asks_only_the_named_scanners() -> None:
+    assert [s.name for s in select(".github/workflows/ci.yml", among=_CI)] == ["github-actions"]
+    assert [s.name for s in select("src/main.c", among=_CI)] == []
+    assert [s.name for s in select("CMakeLists.txt", among=frozenset({"notices"}))] == ["notices"]
+
+
 @settings(max_examples=1000, deadline=None)
 @given(st.text(min_size=1, max_size=40).filter(lambda p: not p.startswith("/")))
 def test_index_on_any_text(path: str) -> None:

@@ -50,10 +50,13 @@ def all_scanners() -> tuple[Scanner, ...]:
     return tuple(found)
 
 
-def select(path: str) -> tuple[Scanner, ...]:
+def select(path: str, among: frozenset[str] | None = None) -> tuple[Scanner, ...]:
     """The scanners that want this root-relative path, by name alone, in registry order:
-    those whose ``matches`` says so, asked only when their ``names`` allow the path."""
-    return _index().select(path)
+    those whose ``matches`` says so, asked only when their ``names`` allow the path.
+    ``among``: only the scanners of these names are asked (the others' ``matches`` is not
+    run: a caller that needs only the CI scanners does not pay for the notices scanner's
+    test of every path)."""
+    return _index().select(path, among)
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +94,7 @@ class _Index:
                 self.undotted.append((bit, words))
         self.groups: dict[int, tuple[Scanner, ...]] = {}
 
-    def select(self, path: str) -> tuple[Scanner, ...]:
+    def select(self, path: str, among: frozenset[str] | None = None) -> tuple[Scanner, ...]:
         lower = path[path.rfind("/") + 1 :].lower()
         mask = self.always | self.exact.get(lower, 0)
         dot = lower.rfind(".")
@@ -107,6 +110,8 @@ class _Index:
             group = self.groups[mask] = tuple(
                 s for i, s in enumerate(self.scanners) if mask >> i & 1
             )
+        if among is not None:
+            return tuple([s for s in group if s.name in among and s.matches(path)])
         if len(group) == 1:  # most paths: only the scanners asked about every path
             return group if group[0].matches(path) else ()
         return tuple([s for s in group if s.matches(path)])
