@@ -22,6 +22,11 @@ The method is meant to be fast and explainable:
    loses, and a file holding several licenses (MIT then GPL-2.0) yields one match per
    license.
 
+The bundled references are shingled once and cached in the depaudit cache directory
+(``license-texts/``, :mod:`marshal`, named by the hash of :data:`FORMAT` and of every text's
+bytes, checked by a CRC-32): a run loads them instead of shingling every text again; a
+file that does not check is rebuilt.
+
 Nothing below the threshold is reported: a file that matches nothing well yields no match
 rather than a guess. Known limit: a license that is a bundled text plus extra terms
 (e.g. the JSON license, MIT plus one sentence) contains the bundled text; the known cases
@@ -33,13 +38,22 @@ file notices that point at it decide the version clause.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import logging
+import marshal
+import os
 import re
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 from audit.resources import data_dir
 
+log = logging.getLogger(__name__)
+
+FORMAT = "depaudit/license-texts/1"
+"""Format of the cached references (with :data:`SHINGLE` and the tokenization)."""
 SHINGLE = 4
 """Words per shingle."""
 MIN_SIMILARITY = 0.80
@@ -107,10 +121,16 @@ class References:
     """A set of reference texts, with the union of their shingles for a quick first pass."""
 
     items: tuple[Reference, ...]
+    known_index: dict[str, tuple[int, ...]] | None = field(
+        default=None, compare=False, hash=False, repr=False
+    )
+    """:attr:`index` as loaded from the cache (``None``: built on first use)."""
 
     @cached_property
     def index(self) -> dict[str, tuple[int, ...]]:
         """Shingle -> indexes (in ``items``) of the references that hold it."""
+        if self.known_index is not None:
+            return self.known_index
         out: dict[str, list[int]] = {}
         for i, ref in enumerate(self.items):
             for shingle in ref.shingles:
@@ -186,8 +206,68 @@ def load_references(directory: Path) -> References:
 
 @lru_cache(maxsize=1)
 def bundled_references() -> References:
-    """The reference texts shipped in ``data/license-texts/``."""
-    return load_references(data_dir() / "license-texts")
+    """The reference texts shipped in ``data/license-texts/``, from the cache directory
+    when they were shingled before (:func:`cached_references`)."""
+    from audit.scancache import default_cache_dir
+
+    return cached_references(data_dir() / "license-texts", default_cache_dir())
+
+
+def cached_references(directory: Path, cache_dir: Path) -> References:
+    """:func:`load_references` of ``directory``, cached under ``cache_dir`` by the hash
+    of the texts' bytes: loaded when a cached file of that hash checks, else built and
+    written (a cache that cannot be written is only logged)."""
+    digest = _texts_digest(directory)
+    path = cache_dir / "license-texts" / f"{digest}.marshal"
+    try:
+        refs = _load_references(path.read_bytes())
+    except OSError:
+        refs = None
+    if refs is not None:
+        return refs
+    refs = load_references(directory)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(_dump_references(refs))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot cache the license texts in %s: %s", path.parent, exc)
+    return refs
+
+
+def _texts_digest(directory: Path) -> str:
+    """Hash of :data:`FORMAT` and of the name and bytes of every text in ``directory``."""
+    h = hashlib.sha256(FORMAT.encode())
+    for path in sorted(directory.glob("*.txt")):
+        data = path.read_bytes()
+        h.update(f"\0{path.name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()[:32]
+
+
+def _dump_references(refs: References) -> bytes:
+    """``(FORMAT, CRC-32 of the payload, payload)``, marshalled; the payload holds each
+    reference's id and sorted shingles, and the shingle index."""
+    items = [(r.license_id, sorted(r.shingles)) for r in refs.items]
+    payload = marshal.dumps((items, refs.index))
+    return marshal.dumps((FORMAT, zlib.crc32(payload), payload))
+
+
+def _load_references(data: bytes) -> References | None:
+    """The references a cache file holds, or ``None`` when it is not one of
+    :data:`FORMAT` or is damaged."""
+    try:
+        fmt, crc, payload = marshal.loads(data)
+        if fmt != FORMAT or not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
+            return None
+        items, index = marshal.loads(payload)
+        refs = tuple(Reference(lid, frozenset(shingles)) for lid, shingles in items)
+        if not isinstance(index, dict):
+            return None
+        return References(refs, index)
+    except (ValueError, TypeError, EOFError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -387,6 +467,7 @@ __all__ = [
     "References",
     "TextMatch",
     "bundled_references",
+    "cached_references",
     "identify",
     "load_references",
     "normalize",

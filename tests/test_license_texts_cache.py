@@ -1,0 +1,98 @@
+"""The license references shingled once and cached (audit.licenses.texts.cached_references):
+what is loaded is what was built, a damaged or foreign file is rebuilt, a changed text
+makes another cache file, and a cache that cannot be written is no error."""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+
+import pytest
+
+from audit.licenses import texts
+from audit.licenses.texts import cached_references, load_references
+
+_TEXTS = {
+    "MIT-like.txt": "Permission is hereby granted, free of charge, to any person obtaining\n"
+    "a copy of this software, to deal in the Software without restriction.\n",
+    "Short.txt": "Copyright (c) 2020 <<holder>>\nDo what you want with it.\n",
+}
+
+
+def _texts(root: Path) -> Path:
+    root.mkdir()
+    for name, text in _TEXTS.items():
+        (root / name).write_text(text)
+    return root
+
+
+def _no_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(directory: Path) -> texts.References:
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(texts, "load_references", fail)
+
+
+def test_cached_references_load_as_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = _texts(tmp_path / "texts")
+    cache = tmp_path / "cache"
+    built = load_references(directory)
+    first = cached_references(directory, cache)
+    assert first == built
+    assert first.index == built.index
+    (path,) = (cache / "license-texts").iterdir()
+    assert path.suffix == ".marshal"
+    _no_building(monkeypatch)
+    loaded = cached_references(directory, cache)
+    assert loaded == built
+    assert loaded.ids == ("MIT-like", "Short")
+    assert loaded.index == built.index
+    assert sorted(loaded.items[1].shingles) == [
+        "do what you want",
+        "what you want with",
+        "you want with it",
+    ]
+    assert loaded.index["you want with it"] == (1,)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: data[:-20] + bytes(20),
+        lambda data: marshal.dumps(("depaudit/license-texts/0", *marshal.loads(data)[1:])),
+        lambda data: b"",
+    ],
+    ids=["truncated", "zeroed tail", "another format", "empty"],
+)
+def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, damage: object) -> None:
+    directory = _texts(tmp_path / "texts")
+    cache = tmp_path / "cache"
+    built = cached_references(directory, cache)
+    (path,) = (cache / "license-texts").iterdir()
+    assert callable(damage)
+    path.write_bytes(damage(path.read_bytes()))
+    assert texts._load_references(path.read_bytes()) is None
+    assert cached_references(directory, cache) == built
+    assert texts._load_references(path.read_bytes()) == built  # written again
+
+
+def test_a_changed_text_is_shingled_again(tmp_path: Path) -> None:
+    directory = _texts(tmp_path / "texts")
+    cache = tmp_path / "cache"
+    cached_references(directory, cache)
+    (directory / "Short.txt").write_text("Do what you like with it.\n")
+    changed = cached_references(directory, cache)
+    assert sorted(changed.items[1].shingles) == [
+        "do what you like",
+        "what you like with",
+        "you like with it",
+    ]
+    assert len(list((cache / "license-texts").iterdir())) == 2
+
+
+def test_an_unwritable_cache_is_no_error(tmp_path: Path) -> None:
+    directory = _texts(tmp_path / "texts")
+    cache = tmp_path / "cache"
+    cache.write_text("a file where the directory should be")
+    assert cached_references(directory, cache) == load_references(directory)
