@@ -24,6 +24,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from audit.shell import reader
 from audit.shell.lexer import Command, Word, lex
@@ -178,8 +179,7 @@ def _by_bashlex(text: str, base: int) -> list[tuple[Command, Guard]] | None:
     if len(text) > MAX_BASHLEX_CHARS:
         return None
     try:
-        import bashlex
-
+        bashlex = _bashlex()
         trees = bashlex.parse(text)
         walker = _Walker(text, base, bashlex.ast.node)
         for tree in trees:
@@ -187,6 +187,24 @@ def _by_bashlex(text: str, base: int) -> list[tuple[Command, Guard]] | None:
         return walker.out
     except Exception:  # bashlex raises its own errors, and RecursionError on deep input
         return None
+
+
+@functools.cache
+def _bashlex() -> Any:
+    """bashlex, with its parameter expansion guarded: bashlex 0.18 loops for ever, growing a
+    string until memory runs out, on a word holding ``${`` without a ``}`` after it (such
+    as ``'${a'``, valid shell); the guard raises bashlex's own parsing error instead."""
+    import bashlex
+
+    expand = bashlex.subst._paramexpand
+
+    def guarded(parser: object, string: str, index: int) -> object:
+        if string.startswith("${", index) and string.find("}", index + 2) < 0:
+            raise bashlex.errors.ParsingError("unclosed ${", string, index)
+        return expand(parser, string, index)
+
+    bashlex.subst._paramexpand = guarded
+    return bashlex
 
 
 _SEPARATORS = frozenset({";", "&", "\n"})

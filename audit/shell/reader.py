@@ -111,6 +111,8 @@ class _Reader:
         self.n = len(text)
         self.i = 0
         self.depth = 0
+        self.continuations: list[int] = []
+        """Offsets of the line continuations inside double quotes of the word being read."""
         self.heredocs: list[str] = []
         """Delimiters of the here-documents whose bodies begin after this line."""
 
@@ -233,8 +235,8 @@ class _Reader:
                 continue
             if closing and c == closing:
                 break
-            if top and c == ")" and self.depth == 0:
-                raise _Fails  # `-h|--help)`: a line of a `case` read alone
+            if c == ")":
+                raise _Fails  # `-h|--help)` (a line of a `case` read alone), `if a)`
             raise _Unsure  # `(`, `)` or something else after a command
         end = parts[-1].pos[1]
         return Node("list", (start, end), parts)
@@ -384,11 +386,20 @@ class _Reader:
 
     def word(self) -> Node:
         """One word with the substitutions in it (parts, in order)."""
+        if self.text.startswith("'", self.i):
+            try:
+                return self.plain_word()
+            except _Fails:
+                raise _Unsure from None  # bashlex may not expand this word at all
+        return self.plain_word()
+
+    def plain_word(self) -> Node:
         text, n = self.text, self.n
         start = self.i
         subs: list[Node] = []
         i = start
-        single = False  # a '...' part
+        quoted_expansion = False  # a '...' part holding `$(`, `${`, backticks...
+        outer, self.continuations = self.continuations, []
         while i < n:
             c = text[i]
             if c in _META:
@@ -401,8 +412,8 @@ class _Reader:
                 k = text.find("'", i + 1)
                 if k < 0:
                     raise _Unsure
+                quoted_expansion = quoted_expansion or _EXPANDS.search(text, i + 1, k) is not None
                 i = k + 1
-                single = True
             elif c == '"':
                 i = self.dquote(i, subs)
             elif c == "`":
@@ -414,10 +425,13 @@ class _Reader:
         if i == start:
             raise _Unsure
         raw = text[start:i]
-        if single and ("$(" in raw or "`" in raw):
-            raise _Unsure  # bashlex finds substitutions in `'a'$(b)'c'` its own way
-        if len(raw) > 2 and raw[0] in "'\"" and raw[-1] == raw[0] and _quote_end(raw) != len(raw):
-            raise _Unsure  # bashlex reads `"a"'$(b)'"c"` as one quoted string
+        if raw[0] == "'" and raw[-1] == "'" and len(raw) > 1:
+            subs = []  # bashlex expands nothing in a word that begins and ends with '
+        elif quoted_expansion:
+            raise _Unsure  # elsewhere it skips single quotes: it expands `$(x)` in `a'$(x)'`
+        if subs and self.continuations:
+            subs = _after_continuations(subs, self.continuations)
+        self.continuations = outer
         self.i = i
         kind = "assignment" if _is_assignment(raw) else "word"
         return Node(kind, (start, i), subs)
@@ -431,8 +445,10 @@ class _Reader:
             if c == '"':
                 return i + 1
             if c == "\\":
-                if i + 1 >= n or text[i + 1] in "\n\r":
+                if i + 1 >= n or text[i + 1] == "\r":
                     raise _Unsure
+                if text[i + 1] == "\n":
+                    self.continuations.append(i)
                 i += 2
             elif c == "`":
                 i = self.backtick(i, subs)
@@ -451,31 +467,46 @@ class _Reader:
                 raise _Fails  # arithmetic: not implemented in bashlex
             return self.substitution(i, subs)
         if nxt == "{":
-            k = i + 2
-            depth = 1
-            quote = ""
-            while k < self.n:
-                ch = text[k]
-                if ch in "`\\\n" or text.startswith(("$(", "${"), k):
-                    raise _Unsure  # substitutions, escapes, lines inside ${...}
-                if quote:
-                    if ch == quote:
-                        quote = ""
-                    elif ch in "{}":
-                        raise _Unsure
-                elif ch in "'\"":
-                    quote = ch
-                elif ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                    if depth == 0:
-                        return k + 1
-                k += 1
-            raise _Unsure
+            end = self.braces(i)
+            # bashlex ends the parameter at the first `}` and reads on from there
+            first = text.find("}", i + 2)
+            if _EXPANDS.search(text, first + 1, end):
+                raise _Unsure
+            return end
         if nxt in ("'", '"'):
             raise _Unsure  # $'...' and $"..."
         return i + 1
+
+    def braces(self, i: int) -> int:
+        """Offset after the ``${...}`` at ``i`` (nested braces and quotes in it)."""
+        text = self.text
+        k = i + 2
+        depth = 1
+        quote = ""
+        while k < self.n:
+            ch = text[k]
+            if ch in "`\n" or text.startswith("$(", k):
+                raise _Unsure  # substitutions and lines inside ${...}
+            if ch == "\\":
+                if text[k + 1 : k + 2] in ("", "\n", "\r"):
+                    raise _Unsure
+                k += 2
+                continue
+            if quote:
+                if ch == quote:
+                    quote = ""
+                elif ch in "{}$":
+                    raise _Unsure
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    return k + 1
+            k += 1
+        raise _Unsure
 
     def substitution(self, i: int, subs: list[Node]) -> int:
         """``$(list)`` at ``i``: its tree is added to ``subs``; the offset after it."""
@@ -490,7 +521,10 @@ class _Reader:
         try:
             tree = self.list_(closing=")")
         except _Fails:
-            raise _Unsure from None  # bashlex may stop reading the body at its first newline
+            line_end = self.text.find("\n", i)
+            if 0 <= line_end <= self.i:
+                raise _Unsure from None  # bashlex may stop reading the body at its first newline
+            raise
         self.newlines()
         if self.i >= self.n or self.text[self.i] != ")":
             raise _Unsure
@@ -572,7 +606,7 @@ class _Reader:
     def subshell(self) -> Node:
         """``( L )``."""
         start = self.i
-        if self.text.startswith("((", self.i) or self.depth >= MAX_DEPTH:
+        if self.depth >= MAX_DEPTH:  # `((n++))` is two subshells to bashlex
             raise _Unsure
         self.i += 1
         self.depth += 1
@@ -661,17 +695,32 @@ class _Reader:
         return Node("for", (start, self.i), parts)
 
 
+_EXPANDS = re.compile(r"\$[({\[]|`|[<>]\(")
+"""What bashlex would expand inside single quotes (it skips the quote characters only)."""
 _ARRAY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
-def _quote_end(raw: str) -> int:
-    """Offset after the quoted string that begins ``raw``."""
-    if raw[0] == "'":
-        return raw.index("'", 1) + 1
-    i = 1
-    while raw[i] != '"':
-        i += 2 if raw[i] == "\\" else 1
-    return i + 1
+def _after_continuations(subs: list[Node], continuations: list[int]) -> list[Node]:
+    """The substitutions of a word with line continuations in double quotes where bashlex
+    puts them: it drops each ``\\<newline>`` from the word before placing what is in it,
+    so what follows one is placed 2 characters early (and read from there)."""
+    for sub in subs:
+        a, b = sub.pos
+        if any(a <= k < b for k in continuations):
+            raise _Unsure
+        _shift(sub, -2 * sum(1 for k in continuations if k < a))
+    return subs
+
+
+def _shift(node: Node, by: int) -> None:
+    node.pos = (node.pos[0] + by, node.pos[1] + by)
+    for part in node.parts:
+        _shift(part, by)
+    for child in (node.command, node.output):
+        if isinstance(child, Node):
+            _shift(child, by)
+    for child in node.list or ():
+        _shift(child, by)
 
 
 def _is_assignment(raw: str) -> bool:
