@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -230,10 +231,16 @@ class Inventory:
     files_scanned: int = 0
 
     def component(self, cid: str) -> Component | None:
+        """The component with id ``cid`` (the first one listed), or None."""
+        return self._by_id.get(cid)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Component]:
+        """Components by id, built on the first look-up (callers look up in loops)."""
+        out: dict[str, Component] = {}
         for c in self.components:
-            if c.id == cid:
-                return c
-        return None
+            out.setdefault(c.id, c)
+        return out
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 
+from audit.shell import reader
 from audit.shell.lexer import Command, Word, lex
 
 MAX_BASHLEX_CHARS = 64_000
@@ -155,6 +156,23 @@ def _is_blank(text: str) -> bool:
 
 
 def _bashlex_commands(text: str, base: int) -> list[tuple[Command, Guard]] | None:
+    """Commands of ``text`` with their guards as bashlex reads them, or None when bashlex
+    cannot parse it: by :func:`audit.shell.reader.read` where that knows the answer, else by
+    bashlex itself."""
+    if len(text) > MAX_BASHLEX_CHARS:
+        return None
+    trees = reader.read(text)
+    if trees is reader.FAILS:
+        return None
+    if isinstance(trees, list):
+        walker = _Walker(text, base, reader.Node)
+        for tree in trees:
+            walker.walk(tree, ())
+        return walker.out
+    return _by_bashlex(text, base)
+
+
+def _by_bashlex(text: str, base: int) -> list[tuple[Command, Guard]] | None:
     """Commands of ``text`` with their guards by bashlex, or None when bashlex cannot parse
     it."""
     if len(text) > MAX_BASHLEX_CHARS:
