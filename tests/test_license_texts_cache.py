@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.licenses import texts
+from audit.licenses import cachefile, texts
 from audit.licenses.texts import cached_references, load_references
 
 _TEXTS = {
@@ -72,9 +72,9 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, damage: object) -> None
     (path,) = (cache / "license-texts").iterdir()
     assert callable(damage)
     path.write_bytes(damage(path.read_bytes()))
-    assert texts._load_references(path.read_bytes()) is None
+    assert cachefile.read(texts.FORMAT, path) is None
     assert cached_references(directory, cache) == built
-    assert texts._load_references(path.read_bytes()) == built  # written again
+    assert texts._load_references(cachefile.read(texts.FORMAT, path)) == built  # written again
 
 
 def test_a_changed_text_is_shingled_again(tmp_path: Path) -> None:

@@ -10,10 +10,9 @@ not list), its kind and its token string.
 The compiled index is cached in the depaudit cache directory (``license-index/``), named by
 the hash of the data package's ``RECORD`` (the hashes of every data file) and of
 :data:`FORMAT`: built once at first use, rebuilt when either changes or the file does not
-check (its CRC-32, its format). It is stored with :mod:`marshal` (plain values only:
-nothing in it can run code), every rule's tokens in one UTF-16 string: loading it takes a
-few hundredths of a second, and each :class:`Rule` is made only when a scan asks for it
-(:class:`RuleTable`).
+check (:mod:`audit.licenses.cachefile`: marshal, plain values only, nothing in it can run
+code), every rule's tokens in one UTF-16 string: loading it takes a few hundredths of a
+second, and each :class:`Rule` is made only when a scan asks for it (:class:`RuleTable`).
 
 Tokens: lower-case words of letters and digits, a trailing ``+`` kept (``gpl-2.0+`` is
 ``gpl 2 0+``), British spellings folded (``licence``). Each distinct token is given one
@@ -27,18 +26,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
-import logging
-import marshal
 import os
 import re
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import overload
 
-log = logging.getLogger(__name__)
+from audit.licenses import cachefile
 
 FORMAT = "depaudit/license-index/2"
 DISTRIBUTION = "licensedcode-data"
@@ -392,27 +388,22 @@ characters from U+0100 on)."""
 
 
 def _dump(index: LicenseIndex) -> bytes:
-    """The cache file's bytes: ``(FORMAT, CRC-32 of the payload, payload)``, marshalled."""
+    """The cache file's bytes (:func:`audit.licenses.cachefile.dump` of :data:`FORMAT`)."""
     rows, tokens, ends = index.rules._parts()
-    exceptions = sorted(index.exceptions)
     words = list(index.vocabulary)
-    payload = marshal.dumps(
-        (index.data_version, words, rows, tokens.encode(_CODEC), ends, exceptions)
-    )
-    return marshal.dumps((FORMAT, zlib.crc32(payload), payload))
+    value = (index.data_version, words, rows, tokens.encode(_CODEC), ends, sorted(index.exceptions))
+    return cachefile.dump(FORMAT, value)
 
 
 def _load(data: bytes) -> LicenseIndex | None:
     """The index a cache file holds, or ``None`` when it is not one of :data:`FORMAT`,
-    or damaged (its payload does not match its CRC-32, or does not hold together)."""
+    or damaged (it does not check, or does not hold together)."""
+    value = cachefile.load(FORMAT, data)
     try:
-        fmt, crc, payload = marshal.loads(data)
-        if fmt != FORMAT or not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
-            return None
-        version, words, rows, tokens, ends, exceptions = marshal.loads(payload)
+        version, words, rows, tokens, ends, exceptions = value
         rules = RuleTable(rows, tokens.decode(_CODEC), ends)
         return LicenseIndex(version, _vocabulary(words), rules, frozenset(exceptions))
-    except (ValueError, TypeError, EOFError, AttributeError):
+    except (ValueError, TypeError, AttributeError):
         return None
 
 
@@ -436,12 +427,7 @@ def load_or_build(cache_dir: Path) -> LicenseIndex | None:
         if index is not None:
             return index
         index = build(root, importlib.metadata.version(DISTRIBUTION))
-        try:
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(_dump(index))
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.warning("cannot cache the license index in %s: %s", path.parent, exc)
+        cachefile.write(path, _dump(index))
     return index
 
 

@@ -39,18 +39,14 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import logging
-import marshal
-import os
 import re
-import zlib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
+from audit.licenses import cachefile
 from audit.resources import data_dir
-
-log = logging.getLogger(__name__)
 
 FORMAT = "depaudit/license-texts/1"
 """Format of the cached references (with :data:`SHINGLE` and the tokenization)."""
@@ -215,24 +211,13 @@ def bundled_references() -> References:
 
 def cached_references(directory: Path, cache_dir: Path) -> References:
     """:func:`load_references` of ``directory``, cached under ``cache_dir`` by the hash
-    of the texts' bytes: loaded when a cached file of that hash checks, else built and
-    written (a cache that cannot be written is only logged)."""
-    digest = _texts_digest(directory)
-    path = cache_dir / "license-texts" / f"{digest}.marshal"
-    try:
-        refs = _load_references(path.read_bytes())
-    except OSError:
-        refs = None
-    if refs is not None:
-        return refs
-    refs = load_references(directory)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(_dump_references(refs))
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot cache the license texts in %s: %s", path.parent, exc)
+    of the texts' bytes (:mod:`audit.licenses.cachefile`): loaded when a cached file of
+    that hash checks, else built and written."""
+    path = cache_dir / "license-texts" / f"{_texts_digest(directory)}.marshal"
+    refs = _load_references(cachefile.read(FORMAT, path))
+    if refs is None:
+        refs = load_references(directory)
+        cachefile.write(path, _dump_references(refs))
     return refs
 
 
@@ -247,27 +232,20 @@ def _texts_digest(directory: Path) -> str:
 
 
 def _dump_references(refs: References) -> bytes:
-    """``(FORMAT, CRC-32 of the payload, payload)``, marshalled; the payload holds each
-    reference's id and sorted shingles, and the shingle index."""
+    """A cache file of each reference's id and sorted shingles, and the shingle index."""
     items = [(r.license_id, sorted(r.shingles)) for r in refs.items]
-    payload = marshal.dumps((items, refs.index))
-    return marshal.dumps((FORMAT, zlib.crc32(payload), payload))
+    return cachefile.dump(FORMAT, (items, refs.index))
 
 
-def _load_references(data: bytes) -> References | None:
-    """The references a cache file holds, or ``None`` when it is not one of
-    :data:`FORMAT` or is damaged."""
+def _load_references(value: Any) -> References | None:
+    """The references a cache file's value holds (:func:`audit.licenses.cachefile.read`),
+    or ``None``."""
     try:
-        fmt, crc, payload = marshal.loads(data)
-        if fmt != FORMAT or not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
-            return None
-        items, index = marshal.loads(payload)
+        items, index = value
         refs = tuple(Reference(lid, frozenset(shingles)) for lid, shingles in items)
-        if not isinstance(index, dict):
-            return None
-        return References(refs, index)
-    except (ValueError, TypeError, EOFError):
+    except (ValueError, TypeError):
         return None
+    return References(refs, index) if isinstance(index, dict) else None
 
 
 @dataclass(frozen=True)
