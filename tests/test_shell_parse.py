@@ -64,6 +64,9 @@ def test_a_simple_script_is_its_commands_with_offsets() -> None:
         "pip install 'unterminated",
         "pip install x \\",
         "A=1 time pip install x",
+        "pip install ${V:-{a} b}",  # bashlex ends ${ at the first }: two words
+        "pip install $${ ",  # an unclosed ${
+        "pip install ${V:-'}'}",
     ],
 )
 def test_what_is_not_simple_goes_the_full_way(script: str) -> None:

@@ -93,6 +93,8 @@ def simple_commands(script: str, base: int = 0) -> tuple[Command, ...] | None:
     unterminated quote), so that the full reading decides those."""
     if _NOT_SIMPLE_CHARS.intersection(script) or "$(" in script or script.endswith("\\"):
         return None
+    if "${" in script and not _plain_parameters(script):
+        return None
     lexed = lex(script, base)
     if lexed.errors or lexed.nested:
         return None
@@ -103,6 +105,18 @@ def simple_commands(script: str, base: int = 0) -> tuple[Command, ...] | None:
                     return None
                 break
     return tuple(lexed.commands)
+
+
+def _plain_parameters(script: str) -> bool:
+    """Every ``${`` has a ``}`` after it with no brace or quote between: where the tokenizer
+    and bashlex agree on where the word ends (bashlex ends ``${`` at its first ``}``)."""
+    start = script.find("${")
+    while start >= 0:
+        end = script.find("}", start + 2)
+        if end < 0 or any(c in "{'\"" for c in script[start + 2 : end]):
+            return False
+        start = script.find("${", end)
+    return True
 
 
 def parse_compound(script: str, base: int = 0, depth: int = 0) -> Parsed:

@@ -87,7 +87,7 @@ _UNEXPECTED = frozenset({"then", "elif", "else", "fi", "do", "done", "esac"})
 _UNREAD = frozenset({"[[", "case", "time", "select"})
 """Commands bashlex 0.18 cannot read: ``[[ ... ]]`` and ``case`` (not implemented),
 ``time`` and ``select``."""
-_OTHER_RESERVED = frozenset({"coproc", "in", "]]", "((", "))", "function"})
+_OTHER_RESERVED = frozenset({"coproc", "in", "]]", "((", "))"})
 """Words that begin a command this reader leaves to bashlex."""
 _LIST_ENDS = frozenset({"then", "elif", "else", "fi", "do", "done", "}"})
 
@@ -290,7 +290,7 @@ class _Reader:
             return self.compound(self.subshell())
         if self.text[self.i] in "){}":
             raise _Unsure
-        if word and self.text.startswith("()", self.after_word(word)):
+        if word == "function" or (word and self.text.startswith("()", self.after_word(word))):
             return self.function(word)
         return self.simple()
 
@@ -374,8 +374,9 @@ class _Reader:
         self.blanks()
         delimiter = self.peek_word()
         if not delimiter:
-            if self.text.startswith(("'", '"'), self.i):
-                raise _Fails  # bashlex 0.18 never finds the end of <<'EOF'
+            quoted = _QUOTED_DELIMITER.match(self.text, self.i)
+            if quoted and f"\n{quoted[0]}\n" not in f"{self.text[self.i :]}\n":
+                raise _Fails  # bashlex 0.18 looks for a line `'EOF'`, quotes included
             raise _Unsure
         if not delimiter.replace("_", "a").isalnum() or not delimiter.isascii():
             raise _Unsure
@@ -467,21 +468,18 @@ class _Reader:
                 raise _Fails  # arithmetic: not implemented in bashlex
             return self.substitution(i, subs)
         if nxt == "{":
-            end = self.braces(i)
-            # bashlex ends the parameter at the first `}` and reads on from there
-            first = text.find("}", i + 2)
-            if _EXPANDS.search(text, first + 1, end):
-                raise _Unsure
-            return end
+            return self.braces(i)
+        if nxt == "[":
+            raise _Fails  # $[...]: not implemented in bashlex
         if nxt in ("'", '"'):
             raise _Unsure  # $'...' and $"..."
         return i + 1
 
     def braces(self, i: int) -> int:
-        """Offset after the ``${...}`` at ``i`` (nested braces and quotes in it)."""
+        """Offset after the ``${...}`` at ``i`` as bashlex reads it: to its first ``}`` (not
+        the one matching, as bash does), after which the word reads on as usual."""
         text = self.text
         k = i + 2
-        depth = 1
         quote = ""
         while k < self.n:
             ch = text[k]
@@ -495,16 +493,12 @@ class _Reader:
             if quote:
                 if ch == quote:
                     quote = ""
-                elif ch in "{}$":
+                elif ch in "{}" or text.startswith("${", k):
                     raise _Unsure
             elif ch in "'\"":
                 quote = ch
-            elif ch == "{":
-                depth += 1
             elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return k + 1
+                return k + 1
             k += 1
         raise _Unsure
 
@@ -622,11 +616,20 @@ class _Reader:
         return Node("subshell", (start, self.i), [body])
 
     def function(self, name: str) -> Node:
-        """``NAME() { L; }``: the body's commands are walked where the function is defined."""
+        """``NAME() { L; }``, ``function NAME [()] { L; }``: the body's commands are walked
+        where the function is defined."""
         start = self.i
-        if not (name.isidentifier() and name.isascii()):
+        keyword = name == "function"
+        if keyword:
+            self.i = self.after_word(name)
+            name = self.peek_word()
+        if not _FUNCTION_NAME.fullmatch(name):
             raise _Unsure
-        self.i = self.after_word(name) + 2
+        self.i = self.after_word(name)
+        if self.text.startswith("()", self.i):
+            self.i += 2
+        elif not keyword or self.text.startswith("(", self.i):
+            raise _Unsure
         self.newlines()
         if self.peek_word() != "{":
             raise _Unsure
@@ -638,7 +641,9 @@ class _Reader:
         start = self.i
         parts = [self.reserved(word), self.body()]
         if parts[-1].parts[-1].op not in (";", "&"):
-            raise _Unsure  # bashlex raises on `while L` + newline + `do`, bash does not
+            if len(parts[-1].parts) == 2:
+                raise _Fails  # bashlex raises on `while C` + newline + `do`, bash does not
+            raise _Unsure
         parts += [self.reserved("do"), self.body(), self.reserved("done")]
         return Node(word, (start, self.i), parts)
 
@@ -697,6 +702,8 @@ class _Reader:
 
 _EXPANDS = re.compile(r"\$[({\[]|`|[<>]\(")
 """What bashlex would expand inside single quotes (it skips the quote characters only)."""
+_QUOTED_DELIMITER = re.compile(r"""('[A-Za-z0-9_]*'|"[A-Za-z0-9_]*")(?=[\s;&|<>()]|$)""")
+_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _ARRAY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
