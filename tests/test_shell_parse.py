@@ -99,12 +99,14 @@ def test_the_short_reading_agrees_with_the_full_one(parts: list[tuple[str, str]]
         assert parse_compound(script) == Parsed(simple, ())
 
 
-def test_a_simple_script_does_not_load_bashlex() -> None:
+def test_simple_and_common_compound_scripts_do_not_load_bashlex() -> None:
+    """The tokenizer reads the first; audit/shell/reader.py the second."""
     probe = (
         "import sys\n"
         "from audit.shell.parse import parse\n"
-        "parse('apt-get update && apt-get install -y curl # tools')\n"
-        "print('bashlex' in sys.modules)\n"
+        "a = parse('apt-get update && apt-get install -y curl # tools')\n"
+        "b = parse('if [ -f x ]; then\\n  V=$(curl -s u) pip install x > log 2>&1\\nfi')\n"
+        "print(len(a.commands), len(b.commands), 'bashlex' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["False"]
+    assert done.stdout.split() == ["2", "3", "False"]

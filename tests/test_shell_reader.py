@@ -253,17 +253,6 @@ def test_deep_nesting_is_left_to_bashlex_and_its_limits() -> None:
     assert shell_parse._bashlex_commands(deep, 0) is None  # bashlex: RecursionError, caught
 
 
-def test_a_compound_script_does_not_load_bashlex() -> None:
-    probe = (
-        "import sys\n"
-        "from audit.shell.parse import parse\n"
-        "p = parse('if [ -f x ]; then\\n  V=$(curl -s u) pip install x > log 2>&1\\nfi')\n"
-        "print(len(p.commands), 'bashlex' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["3", "False"]
-
-
 # -- generated scripts ------------------------------------------------------------------
 
 _TOKENS = st.sampled_from(

@@ -417,10 +417,8 @@ class _Reader:
                 i = k + 1
             elif c == '"':
                 i = self.dquote(i, subs)
-            elif c == "`":
-                i = self.backtick(i, subs)
-            elif c == "$":
-                i = self.dollar(i, subs)
+            elif c in "`$":
+                i = self.expansion(i, subs)
             else:
                 i += 1
         if i == start:
@@ -451,13 +449,17 @@ class _Reader:
                 if text[i + 1] == "\n":
                     self.continuations.append(i)
                 i += 2
-            elif c == "`":
-                i = self.backtick(i, subs)
-            elif c == "$":
-                i = self.dollar(i, subs)
+            elif c in "`$":
+                i = self.expansion(i, subs)
             else:
                 i += 1
         raise _Unsure  # unterminated
+
+    def expansion(self, i: int, subs: list[Node]) -> int:
+        """Offset after the backtick substitution or the ``$`` expansion at ``i``."""
+        if self.text[i] == "`":
+            return self.backtick(i, subs)
+        return self.dollar(i, subs)
 
     def dollar(self, i: int, subs: list[Node]) -> int:
         """Offset after the expansion at ``i`` (``$NAME``, ``${...}``, ``$(...)``)."""
