@@ -27,6 +27,7 @@ its existing limits).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Final
 
 MAX_DEPTH: Final = 24
@@ -131,7 +132,7 @@ class _Reader:
                     raise _Unsure  # bashlex raises on a continuation at the end, bash does not
                 i += 2
             elif c == "#":
-                k = text.find("\n", i)
+                k = text.find("\n", i, n)
                 i = n if k < 0 else k
             else:
                 break
@@ -410,7 +411,7 @@ class _Reader:
                     raise _Unsure
                 i += 2
             elif c == "'":
-                k = text.find("'", i + 1)
+                k = text.find("'", i + 1, n)
                 if k < 0:
                     raise _Unsure
                 quoted_expansion = quoted_expansion or _EXPANDS.search(text, i + 1, k) is not None
@@ -538,7 +539,8 @@ class _Reader:
             raise _Unsure
         if self.depth >= MAX_DEPTH:
             raise _Unsure
-        inner = _Reader(self.text[:k])
+        inner = _Reader(self.text)
+        inner.n = k  # the body ends at the closing backtick
         inner.i = i + 1
         inner.depth = self.depth + 1
         inner.newlines()
@@ -715,9 +717,10 @@ def _after_continuations(subs: list[Node], continuations: list[int]) -> list[Nod
     so what follows one is placed 2 characters early (and read from there)."""
     for sub in subs:
         a, b = sub.pos
-        if any(a <= k < b for k in continuations):
+        before = bisect_left(continuations, a)  # they are in order
+        if bisect_left(continuations, b) > before:
             raise _Unsure
-        _shift(sub, -2 * sum(1 for k in continuations if k < a))
+        _shift(sub, -2 * before)
     return subs
 
 
