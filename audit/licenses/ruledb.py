@@ -231,21 +231,30 @@ def encode(tokens: list[str], vocabulary: dict[str, str]) -> str:
 # -- reading the data package -------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _distribution() -> importlib.metadata.Distribution | None:
+    """The installed ``licensedcode-data``, looked up once per process."""
+    try:
+        return importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def data_root() -> Path | None:
     """``licensedcode/data`` of the installed ``licensedcode-data``, or ``None``."""
-    try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
+    dist = _distribution()
+    if dist is None:
         return None
     root = Path(str(dist.locate_file("licensedcode/data")))
     return root if (root / "rules").is_dir() and (root / "licenses").is_dir() else None
 
 
+@lru_cache(maxsize=1)
 def data_digest() -> str | None:
-    """Hash of :data:`FORMAT` and the data package's RECORD (every data file's hash)."""
-    try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
+    """Hash of :data:`FORMAT` and the data package's RECORD (every data file's hash);
+    worked out once per process (the scan cache's fingerprint and the index both ask)."""
+    dist = _distribution()
+    if dist is None:
         return None
     record = dist.read_text("RECORD") or ""
     text = f"{FORMAT}\n{dist.version}\n{record}"
