@@ -467,3 +467,15 @@ def test_matches(path: str, expected: bool) -> None:
 def test_never_raises(text: str) -> None:
     result = cmake.SCANNER.scan(SourceFile("CMakeLists.txt", text))
     assert result.nodes[0].id == "build-file:CMakeLists.txt"
+
+
+def test_a_cmake_file_is_tokenized_once_per_process() -> None:
+    """The scan and the include graph read the same CMake file: the second reading is the
+    first one's result (immutable); a text over the size bound is tokenized every time."""
+    text = 'project(x)\nadd_subdirectory("sub")\n'
+    first = cmake.parse_cmake(text)
+    assert cmake.parse_cmake(text) is first
+    assert [(c.name, c.line) for c in first.commands] == [("project", 1), ("add_subdirectory", 2)]
+    big = "set(A 1)\n" * (cmake._REMEMBERED_CHARS // 9 + 1)
+    assert cmake.parse_cmake(big) is not cmake.parse_cmake(big)
+    assert cmake.parse_cmake(big) == cmake.parse_cmake(big)
