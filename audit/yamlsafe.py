@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from audit.model import Problem
@@ -189,7 +190,29 @@ def load_all(
     """Load every document of ``text``; never raises.
 
     On a fatal error the documents read so far are returned with a ``parse-error``.
+    A text of at most :data:`_REMEMBERED_CHARS` characters is loaded once per process for
+    the same path, scanner and limits (the last :data:`_REMEMBERED`; the result is
+    immutable): a reusable workflow is read by the scan and again for each of its callers.
     """
+    if len(text) <= _REMEMBERED_CHARS:
+        return _load_remembered(text, path, scanner, limits)
+    return _load_all(text, path, scanner, limits)
+
+
+_REMEMBERED = 32
+_REMEMBERED_CHARS = 65536
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _load_remembered(
+    text: str, path: str, scanner: str, limits: Limits
+) -> tuple[tuple[Marked, ...], tuple[Problem, ...]]:
+    return _load_all(text, path, scanner, limits)
+
+
+def _load_all(
+    text: str, path: str, scanner: str, limits: Limits
+) -> tuple[tuple[Marked, ...], tuple[Problem, ...]]:
     builder = _Builder(path, scanner, limits)
     try:
         builder.run(text)

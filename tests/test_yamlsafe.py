@@ -447,3 +447,21 @@ def test_reader_error_after_a_wide_character_stays_in_the_file() -> None:
     control character after a 3-byte character was put on a line past the file's end."""
     _, problems = load("\u0800\x08\n", "x.yml")
     assert [(p.line, p.kind) for p in problems] == [(1, "parse-error")]
+
+
+def test_a_text_is_loaded_once_per_path_scanner_and_limits() -> None:
+    """A reusable workflow is read by the scan and again for each caller: the same text,
+    path, scanner and limits give the first reading back (immutable); another path or
+    limits read again; a text over the size bound is read every time."""
+    text = "name: w\njobs:\n  a:\n    runs-on: x\n"
+    first = load_all(text, "w.yml", "github-actions")
+    assert load_all(text, "w.yml", "github-actions") is first
+    assert first[0][0].line == 1 and to_plain(first[0][0]) == {
+        "name": "w",
+        "jobs": {"a": {"runs-on": "x"}},
+    }
+    assert load_all(text, "v.yml", "github-actions") is not first
+    assert load_all(text, "w.yml", "github-actions", Limits(max_depth=5)) is not first
+    big = "a: " + "x" * 70_000 + "\n"
+    assert load_all(big, "b.yml") is not load_all(big, "b.yml")
+    assert load_all(big, "b.yml") == load_all(big, "b.yml")
