@@ -68,6 +68,10 @@ class _Reader:
     def scan(self, source: SourceFile) -> ScanResult:
         return github_actions.scan(source, self.inputs)
 
+    def cache_key(self) -> str:
+        """Everything the reading depends on besides the file: the inputs."""
+        return json.dumps(["workflow", self.name, sorted(self.inputs.items())])
+
 
 @dataclass(frozen=True)
 class _Call:
@@ -181,6 +185,14 @@ class _RunReader:
 
     def matches(self, path: str) -> bool:
         return True
+
+    def cache_key(self) -> str:
+        """Everything the reading depends on besides the file: the node's properties
+        :meth:`scan` reads (a Makefile is read alone: ``include`` is not followed)."""
+        props = {
+            k: self.node.prop(k) for k in (RUN_KIND, "consumer", "scanner", "cwd", "env", "args")
+        }
+        return json.dumps(["run", self.name, props], sort_keys=True)
 
     def scan(self, source: SourceFile) -> ScanResult:
         from audit.shell import makefile, scan_script

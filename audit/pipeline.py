@@ -26,17 +26,13 @@ from audit.model import (
     Inventory,
     PolicyInfo,
     Report,
-    ScanResult,
     Status,
     Verdict,
 )
-from audit.scan import prestart, scan, scan_file
+from audit.scan import Remembered, prestart, scan
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from audit.policy import Policy
-    from audit.scanners.base import Scanner
 
 
 @dataclass(frozen=True)
@@ -108,7 +104,9 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
     from audit.ci_follow import follow
 
     out = scan(found)
-    result = follow(found.root, found.files, out.result, _read_one, lambda: _own_names(root))
+    readings = Remembered.open(found.root)
+    result = follow(found.root, found.files, out.result, readings.read, lambda: _own_names(root))
+    readings.save()
     facts = group_sources(result.notices, [c.path for c in found.files])
     inventory = link(
         display_root or str(root),
@@ -118,10 +116,6 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         extra_components=tuple(facts.components),
     )
     return InventoryRun(inventory, tuple(facts.findings), found.files, found.root)
-
-
-def _read_one(root: Path, cand: Candidate, scanners: Sequence[Scanner]) -> ScanResult:
-    return scan_file(root, cand, scanners)[0]
 
 
 def _own_names(root: Path) -> frozenset[str]:

@@ -783,9 +783,56 @@ class _Cache:
             scancache.save(self.path, self.root, self.files, self.written)
 
 
+class Remembered:
+    """Readings of files by one particular reader object — the follow stage's readings of
+    called workflows with a caller's inputs, and of Makefiles and scripts with a CI step's
+    environment (audit/ci_follow.py) — kept between runs next to the scan cache
+    (``<cache dir>/follow/``, the scan cache's format, checks and stat rule), keyed by the
+    file and the reader's ``cache_key()`` (everything the reading depends on besides the
+    file's bytes and depaudit's own code). A file whose stat key is unchanged and trusted
+    is not read again; a reader without ``cache_key``, or a run without the scan cache,
+    reads every time. :meth:`save` writes what this run used."""
+
+    def __init__(self, root: Path, cache_dir: Path | None) -> None:
+        self.cache: _Cache | None = None
+        if cache_dir is not None:
+            scan_file_path = scancache.cache_file(cache_dir, root)
+            path = scan_file_path.parent.parent / "follow" / scan_file_path.name
+            self.cache = _Cache(path, root, scancache.load(path, root))
+        self.used: set[str] = set()
+
+    @classmethod
+    def open(cls, root: Path) -> Remembered:
+        """For ``root``, with the cache of the enclosing :func:`scan_settings` block."""
+        return cls(root, _SETTINGS.get(ScanSettings()).cache_dir)
+
+    def read(self, root: Path, cand: Candidate, scanners: Sequence[Scanner]) -> ScanResult:
+        """What ``scanners`` find in ``cand`` (as :func:`scan_file`), from the cache when
+        it holds this reading of this version of the file."""
+        keys = [getattr(s, "cache_key", None) for s in scanners]
+        if self.cache is None or not keys or any(k is None for k in keys):
+            return scan_file(root, cand, scanners)[0]
+        key = "\n".join([cand.path, *(k() for k in keys if k is not None)])
+        keyed = dataclasses.replace(cand, path=key)
+        self.used.add(key)
+        hit = self.cache.by_stat(keyed)
+        if hit is not None and hit.wanted:
+            return hit.result
+        outcome, entry = _scan_one(root, cand, scanners, want_hash=True)
+        self.cache.record(keyed, outcome)
+        if entry is not None:
+            self.cache.written.append(scancache.members({key: entry}))
+        return outcome.result
+
+    def save(self) -> None:
+        if self.cache is not None:
+            self.cache.save(self.used)
+
+
 __all__ = [
     "MAX_PROBLEMS_PER_FILE",
     "Decoded",
+    "Remembered",
     "ScanOutput",
     "ScanSettings",
     "decode",
