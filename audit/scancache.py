@@ -27,7 +27,6 @@ import json
 import logging
 import operator
 import os
-import tempfile
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from audit import __version__
+from audit import __version__, atomicfile
 from audit.model import ScanResult
 
 log = logging.getLogger(__name__)
@@ -134,16 +133,7 @@ def save(path: Path, root: Path, files: dict[str, RawEntry], written: Sequence[s
         "sha256": hashlib.sha256(body).hexdigest(),
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(json.dumps(header).encode() + b"\n" + body)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomicfile.write(path, json.dumps(header).encode() + b"\n" + body)
     except OSError as exc:
         log.warning("scan cache %s not written (%s)", path, exc.strerror or exc)
         return

@@ -5,7 +5,7 @@ The license index (:mod:`audit.licenses.ruledb`) and the shingled license texts
 values only: nothing in them can run code). Each file is ``(format, CRC-32 of the payload,
 payload)``, marshalled, the payload itself marshalled: a file of another format, truncated
 or damaged is never used (the caller compiles its data again and writes it anew). Files
-are written atomically (a temporary file renamed over the old one); a cache that cannot be
+are written atomically (:mod:`audit.atomicfile`); a cache that cannot be
 written is logged, never an error.
 """
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import marshal
-import os
 import zlib
 from pathlib import Path
 from typing import Any
+
+from audit import atomicfile
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,7 @@ def read(fmt: str, path: Path) -> Any:
 def write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; a failure is logged, never raised."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        atomicfile.write(path, data)
     except OSError as exc:
         log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
 
