@@ -796,8 +796,7 @@ class Remembered:
     def __init__(self, root: Path, cache_dir: Path | None) -> None:
         self.cache: _Cache | None = None
         if cache_dir is not None:
-            scan_file_path = scancache.cache_file(cache_dir, root)
-            path = scan_file_path.parent.parent / "follow" / scan_file_path.name
+            path = scancache.cache_file(cache_dir, root, "follow")
             self.cache = _Cache(path, root, scancache.load(path, root))
         self.used: set[str] = set()
 

@@ -59,10 +59,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "depaudit"
 
 
-def cache_file(cache_dir: Path, root: Path) -> Path:
-    """The cache file of one scanned root."""
+def cache_file(cache_dir: Path, root: Path, section: str = "scan") -> Path:
+    """The cache file of one scanned root: its scan results (``scan/``), or the follow
+    stage's readings (``follow/``, :class:`audit.scan.Remembered`)."""
     digest = hashlib.sha256(os.fsencode(str(root))).hexdigest()[:32]
-    return cache_dir / "scan" / f"{digest}.json"
+    return cache_dir / section / f"{digest}.json"
 
 
 @lru_cache(maxsize=1)
