@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+from audit import memo
 from audit.model import Problem
 
 _CORE = "tag:yaml.org,2002:"
@@ -184,6 +184,11 @@ def load(
     return (docs[0] if docs else None), problems
 
 
+_REMEMBERED = 32
+_REMEMBERED_CHARS = memo.MAX_CHARS
+
+
+@memo.per_text(_REMEMBERED, _REMEMBERED_CHARS)
 def load_all(
     text: str, path: str, scanner: str = "", limits: Limits = DEFAULT_LIMITS
 ) -> tuple[tuple[Marked, ...], tuple[Problem, ...]]:
@@ -194,25 +199,6 @@ def load_all(
     the same path, scanner and limits (the last :data:`_REMEMBERED`; the result is
     immutable): a reusable workflow is read by the scan and again for each of its callers.
     """
-    if len(text) <= _REMEMBERED_CHARS:
-        return _load_remembered(text, path, scanner, limits)
-    return _load_all(text, path, scanner, limits)
-
-
-_REMEMBERED = 32
-_REMEMBERED_CHARS = 65536
-
-
-@lru_cache(maxsize=_REMEMBERED)
-def _load_remembered(
-    text: str, path: str, scanner: str, limits: Limits
-) -> tuple[tuple[Marked, ...], tuple[Problem, ...]]:
-    return _load_all(text, path, scanner, limits)
-
-
-def _load_all(
-    text: str, path: str, scanner: str, limits: Limits
-) -> tuple[tuple[Marked, ...], tuple[Problem, ...]]:
     builder = _Builder(path, scanner, limits)
     try:
         builder.run(text)

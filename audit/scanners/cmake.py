@@ -15,8 +15,8 @@ import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from audit import memo
 from audit.components import build_file_id, download_component, git_component, github_release
 from audit.model import Component, Edge, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
@@ -227,23 +227,17 @@ class _Lexer:
         return Parsed(tuple(commands), tuple(errors))
 
 
+_REMEMBERED = 256
+_REMEMBERED_CHARS = memo.MAX_CHARS
+
+
+@memo.per_text(_REMEMBERED, _REMEMBERED_CHARS)
 def parse_cmake(text: str) -> Parsed:
     """Tokenize a CMake file into commands; never raises.
 
     The scan and the include graph (:mod:`audit.cmake_graph`) both read each CMake file:
     a file of at most :data:`_REMEMBERED_CHARS` characters is tokenized once per process
     (the last :data:`_REMEMBERED` such texts are kept; the result is immutable)."""
-    if len(text) <= _REMEMBERED_CHARS:
-        return _parse_remembered(text)
-    return _Lexer(text).run()
-
-
-_REMEMBERED = 256
-_REMEMBERED_CHARS = 65536
-
-
-@lru_cache(maxsize=_REMEMBERED)
-def _parse_remembered(text: str) -> Parsed:
     return _Lexer(text).run()
 
 
