@@ -140,6 +140,14 @@ def test_the_package_is_found_beside_its_metadata(
     assert beside is None or beside.root != data
 
 
+def test_other_installs_are_asked_of_importlib_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ruledb, "_beside_package", lambda: None)
+    monkeypatch.setattr(ruledb, "DISTRIBUTION", "depaudit-no-such-distribution")
+    assert ruledb.installed.__wrapped__() is None
+    monkeypatch.setattr(ruledb, "DISTRIBUTION", "depaudit")  # installed, but holds no data
+    assert ruledb.installed.__wrapped__() is None
+
+
 def _no_building(root: Path, data_version: str = "") -> ruledb.LicenseIndex:
     raise AssertionError("built again")
 

@@ -381,7 +381,7 @@ def _beside_package() -> Installed | None:
 
 def _from_metadata() -> Installed | None:
     """Found by :mod:`importlib.metadata` (any other kind of install)."""
-    import importlib.util
+    import importlib.metadata
 
     try:
         dist = importlib.metadata.distribution(DISTRIBUTION)
