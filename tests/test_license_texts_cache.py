@@ -41,7 +41,7 @@ def test_cached_references_load_as_built(tmp_path: Path, monkeypatch: pytest.Mon
     assert first == built
     assert first.index == built.index
     (path,) = (cache / "license-texts").iterdir()
-    assert path.suffix == ".marshal"
+    assert path.suffix == ".bin"
     _no_building(monkeypatch)
     loaded = cached_references(directory, cache)
     assert loaded == built
@@ -55,26 +55,49 @@ def test_cached_references_load_as_built(tmp_path: Path, monkeypatch: pytest.Mon
     assert loaded.index["you want with it"] == (1,)
 
 
+def _refile(
+    data: bytes, key: str, fmt: str = texts.FORMAT, other: str = "", blobs: int = 3
+) -> bytes:
+    """The file made from ``key`` written again as another file: of another format, made
+    from ``other`` texts, or with fewer blobs."""
+    loaded = cachefile.load(texts.FORMAT, key, data)
+    assert loaded is not None
+    parts = [bytes(b) for b in loaded.blobs][:blobs]
+    return cachefile.dump(fmt, other or key, loaded.value, parts)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda data: data[: len(data) // 2],
-        lambda data: data[:-20] + bytes(20),
-        lambda data: marshal.dumps(("depaudit/license-texts/0", *marshal.loads(data)[1:])),
-        lambda data: b"",
+        lambda data, key: data[: len(data) // 2],
+        lambda data, key: data[:-20] + bytes(20),
+        lambda data, key: _refile(data, key, fmt="depaudit/license-texts/0"),
+        lambda data, key: _refile(data, key, other="0" * 32),
+        lambda data, key: _refile(data, key, blobs=2),
+        lambda data, key: marshal.dumps(("depaudit/license-texts/1", 0, b"")),
+        lambda data, key: b"",
     ],
-    ids=["truncated", "zeroed tail", "another format", "empty"],
+    ids=[
+        "truncated",
+        "zeroed tail",
+        "another format",
+        "other texts",
+        "a part missing",
+        "the old format",
+        "empty",
+    ],
 )
 def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, damage: object) -> None:
     directory = _texts(tmp_path / "texts")
     cache = tmp_path / "cache"
     built = cached_references(directory, cache)
     (path,) = (cache / "license-texts").iterdir()
+    digest = texts._texts_digest(directory)
     assert callable(damage)
-    path.write_bytes(damage(path.read_bytes()))
-    assert cachefile.read(texts.FORMAT, path) is None
+    path.write_bytes(damage(path.read_bytes(), digest))
+    assert texts._load_references(cachefile.read(texts.FORMAT, digest, path)) is None
     assert cached_references(directory, cache) == built
-    assert texts._load_references(cachefile.read(texts.FORMAT, path)) == built  # written again
+    assert texts._load_references(cachefile.read(texts.FORMAT, digest, path)) == built
 
 
 def test_a_changed_text_is_shingled_again(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The license index cached on disk (audit.licenses.ruledb): what is loaded is what was
-built; a file that is damaged, truncated or of another format is never used but rebuilt.
+built; a file that is damaged, truncated, of another format or made from another database
+is never used but rebuilt.
 
 The data tree here is a tiny stand-in for licensedcode-data (three licenses, four rules),
 written by the test: the facts checked are depaudit's own reading of it.
@@ -8,12 +9,11 @@ written by the test: the facts checked are depaudit's own reading of it.
 from __future__ import annotations
 
 import marshal
-import zlib
 from pathlib import Path
 
 import pytest
 
-from audit.licenses import ruledb
+from audit.licenses import cachefile, ruledb
 from audit.licenses.ruledb import FORMAT, Rule, RuleTable, _dump, _load, build
 
 _FILES = {
@@ -44,7 +44,7 @@ def _data(root: Path) -> Path:
 
 def test_the_cached_index_loads_as_built(tmp_path: Path) -> None:
     index = build(_data(tmp_path / "data"), "32.1.0")
-    loaded = _load(_dump(index))
+    loaded = _load(_dump(index, "d" * 32), "d" * 32)
     assert loaded == index
     assert loaded is not None
     assert loaded.data_version == "32.1.0"
@@ -74,22 +74,62 @@ def test_the_cached_index_loads_as_built(tmp_path: Path) -> None:
     assert loaded.rules[-2:] == (rules[5], rules[6])
 
 
+def _blobs_of(data: bytes, digest: str = "") -> tuple[object, list[bytes]]:
+    loaded = cachefile.load(FORMAT, digest, data)
+    assert loaded is not None
+    return loaded.value, [bytes(b) for b in loaded.blobs]
+
+
 def test_a_damaged_or_foreign_file_is_not_loaded(tmp_path: Path) -> None:
-    data = _dump(build(_data(tmp_path / "data"), "32.1.0"))
-    fmt, crc, payload = marshal.loads(data)
-    flipped = bytearray(payload)
-    flipped[len(payload) // 2] ^= 0x01
-    old_format = marshal.dumps(("depaudit/license-index/1", "32.1.0", [], [], []))
-    for bad in (
-        b"",
-        data[: len(data) // 2],  # truncated
-        marshal.dumps((fmt, crc, bytes(flipped))),  # a bit changed in the payload
-        marshal.dumps((fmt, zlib.crc32(b"x"), b"x")),  # checks, but holds no index
-        marshal.dumps(("depaudit/license-index/9", crc, payload)),  # another format
-        old_format,
-        b"\x00" * 64,
+    data = _dump(build(_data(tmp_path / "data"), "32.1.0"), "d" * 32)
+    assert _load(data, "d" * 32) is not None
+    value, blobs = _blobs_of(data, "d" * 32)
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x01
+    short_kinds = [*blobs[:3], blobs[3][:-1], *blobs[4:]]  # one rule's kind missing
+    old_format = marshal.dumps(("depaudit/license-index/2", 0, marshal.dumps(("32.1.0",))))
+    for bad, digest in (
+        (b"", "d" * 32),
+        (data[: len(data) // 2], "d" * 32),  # truncated
+        (data[:-1], "d" * 32),  # the last byte missing
+        (bytes(flipped), "d" * 32),  # a bit changed
+        (data, "e" * 32),  # made from another database
+        (cachefile.dump("depaudit/license-index/9", "d" * 32, value, blobs), "d" * 32),
+        (cachefile.dump(FORMAT, "d" * 32, ("x",), []), "d" * 32),  # checks, holds no index
+        (cachefile.dump(FORMAT, "d" * 32, value, short_kinds), "d" * 32),  # does not agree
+        (old_format, "d" * 32),
+        (b"\x00" * 64, "d" * 32),
     ):
-        assert _load(bad) is None
+        assert _load(bad, digest) is None
+
+
+def test_the_database_is_named_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest changes with the package's version and when a file is added to (or
+    removed from) its rules, as installing or upgrading it does; nothing is read."""
+    data = _data(tmp_path / "data")
+
+    class Dist:
+        version = "32.1.0"
+
+    monkeypatch.setattr(ruledb, "data_root", lambda: data)
+    monkeypatch.setattr(ruledb, "_distribution", lambda: Dist)
+    digest = ruledb.data_digest.__wrapped__
+    first = digest()
+    assert first is not None and len(first) == 32
+    assert digest() == first
+    Dist.version = "32.2.0"
+    second = digest()
+    assert second != first
+    (data / "rules" / "new_1.RULE").write_text("---\nlicense_expression: mit\n---\nMIT\n")
+    assert digest() not in (first, second)
+    monkeypatch.setattr(ruledb, "data_root", lambda: None)
+    assert digest() is None
+
+
+def _no_building(root: Path, data_version: str = "") -> ruledb.LicenseIndex:
+    raise AssertionError("built again")
 
 
 def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,13 +140,19 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Mon
     cache = tmp_path / "cache"
     built = ruledb.load_or_build(cache)
     path = ruledb.cache_path(cache, "d" * 32)
-    assert path.name == "d" * 32 + ".marshal"
-    assert _load(path.read_bytes()) == built
+    assert path.name == "d" * 32 + ".bin"
+    assert _load(path.read_bytes(), "d" * 32) == built
     assert built is not None
+    monkeypatch.setattr(ruledb, "build", _no_building)
+    assert ruledb.load_or_build(cache) == built  # loaded, not built
+    monkeypatch.undo()
+    monkeypatch.setattr(ruledb, "data_root", lambda: data)
+    monkeypatch.setattr(ruledb, "data_digest", lambda: "d" * 32)
+    monkeypatch.setattr(ruledb.importlib.metadata, "version", lambda name: "32.1.0")
     path.write_bytes(path.read_bytes()[:100])  # damaged: rebuilt and written again
     again = ruledb.load_or_build(cache)
     assert again == built
-    assert _load(path.read_bytes()) == built
+    assert _load(path.read_bytes(), "d" * 32) == built
 
 
 def test_a_rule_table_holds_together() -> None:
@@ -119,4 +165,4 @@ def test_a_rule_table_holds_together() -> None:
     assert table.openings(1) == ["\u0100", ""]
     with pytest.raises(ValueError, match="do not agree"):
         RuleTable([("a", "MIT", "tag", 0, False, 11)], "\u0100", [2])
-    assert FORMAT == "depaudit/license-index/2"
+    assert FORMAT == "depaudit/license-index/3"

@@ -1,52 +1,118 @@
 """Checked files of compiled license data in the depaudit cache directory.
 
-The license index (:mod:`audit.licenses.ruledb`) and the shingled license texts
-(:mod:`audit.licenses.texts`) are compiled once and kept as :mod:`marshal` files (plain
-values only: nothing in them can run code). Each file is ``(format, CRC-32 of the payload,
-payload)``, marshalled, the payload itself marshalled: a file of another format, truncated
-or damaged is never used (the caller compiles its data again and writes it anew). Files
-are written atomically (:mod:`audit.atomicfile`); a cache that cannot be
-written is logged, never an error.
+The license index (:mod:`audit.licenses.ruledb`), the matcher's automaton
+(:mod:`audit.licenses.matcher`) and the shingled license texts (:mod:`audit.licenses.texts`)
+are compiled once and kept in files of this layout:
+
+- a fixed head (:data:`_HEAD`): a magic string, the CRC-32 of everything after the head,
+  the length of the value's bytes, the number of blobs and the length of each;
+- the value: ``(format, key, byte order, value)``, :mod:`marshal`-led (plain values only:
+  nothing in it can run code; never :mod:`pickle`), read only once the whole file checks;
+- the blobs: raw bytes (token strings, integer arrays, the automaton's nodes), one after
+  the other, handed back as :class:`memoryview` slices of the file (no copy is made);
+  integer arrays are stored as they are in memory (this machine's byte order).
+
+A file is used only when it is whole (lengths), checks (CRC-32), is of the format asked
+for and was made from the data asked for (``key``, e.g. the hash of the license database
+it was compiled from); otherwise the caller compiles its data again and writes the file
+anew. The caller still checks the shape of what it loaded (a file of the right format can
+only be damaged past its CRC, or planted; a file whose parts go to a library that cannot
+check them all, the matcher's automaton, is read only when it is the user's own:
+:func:`private`). Files are written atomically
+(:mod:`audit.atomicfile`: a new file replaces the old, which is never changed in place, so
+that a mapped file stays whole); a cache that cannot be written is logged, never an error.
 """
 
 from __future__ import annotations
 
 import logging
 import marshal
+import mmap
+import os
+import struct
+import sys
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit import atomicfile
 
 log = logging.getLogger(__name__)
 
+_MAGIC = b"depaudit"
+_HEAD = struct.Struct("<8sIQI")
+"""Magic, CRC-32 of the rest, length of the marshalled value, number of blobs; then the
+length of each blob (:data:`_SIZE`), the value and the blobs."""
+_SIZE = struct.Struct("<Q")
 
-def dump(fmt: str, value: Any) -> bytes:
-    """The bytes of a file of format ``fmt`` holding ``value`` (plain values only)."""
-    payload = marshal.dumps(value)
-    return marshal.dumps((fmt, zlib.crc32(payload), payload))
+
+class Loaded(NamedTuple):
+    """What a checked file holds."""
+
+    value: Any
+    blobs: tuple[memoryview, ...]
 
 
-def load(fmt: str, data: bytes) -> Any:
-    """The value a file's bytes hold, or ``None`` when they are not a file of format
-    ``fmt`` or do not check."""
+def dump(fmt: str, key: str, value: Any, blobs: Sequence[bytes] = ()) -> bytes:
+    """The bytes of a file of format ``fmt`` made from the data ``key`` names, holding
+    ``value`` (plain values only) and the raw ``blobs``."""
+    meta = marshal.dumps((fmt, key, sys.byteorder, value))
+    rest = b"".join([*(_SIZE.pack(len(b)) for b in blobs), meta, *blobs])
+    return _HEAD.pack(_MAGIC, zlib.crc32(rest), len(meta), len(blobs)) + rest
+
+
+def load(fmt: str, key: str, data: bytes | mmap.mmap) -> Loaded | None:
+    """What a file's bytes hold, or ``None`` when they are not a whole file of format
+    ``fmt`` made from ``key``, or do not check. The blobs are slices of ``data``."""
+    view = memoryview(data)
     try:
-        found, crc, payload = marshal.loads(data)
-        if found != fmt or not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
-            return None
-        return marshal.loads(payload)
+        magic, crc, meta_size, count = _HEAD.unpack_from(view)
+    except struct.error:
+        return None
+    start = _HEAD.size + count * _SIZE.size
+    if magic != _MAGIC or start > len(view):
+        return None
+    sizes = [n for (n,) in _SIZE.iter_unpack(view[_HEAD.size : start])]
+    if start + meta_size + sum(sizes) != len(view) or zlib.crc32(view[_HEAD.size :]) != crc:
+        return None
+    try:
+        found, found_key, order, value = marshal.loads(view[start : start + meta_size])
     except (ValueError, TypeError, EOFError):
         return None
-
-
-def read(fmt: str, path: Path) -> Any:
-    """:func:`load` of the file at ``path`` (``None`` too when it cannot be read)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
+    if (found, found_key, order) != (fmt, key, sys.byteorder):
         return None
-    return load(fmt, data)
+    blobs: list[memoryview] = []
+    at = start + meta_size
+    for n in sizes:
+        blobs.append(view[at : at + n])
+        at += n
+    return Loaded(value, tuple(blobs))
+
+
+def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
+    """:func:`load` of the file at ``path`` (``None`` too when it cannot be read).
+
+    The file is mapped into memory rather than read: only the CRC-32 reads it whole, from
+    the page cache, and the blobs are slices of the mapping (shared by every process that
+    maps it, the scan's workers too). ``mine``: only a file this user owns and no one else
+    may write (:func:`private`)."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if (mine and not private(st)) or st.st_size < _HEAD.size:
+                return None
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    return load(fmt, key, data)
+
+
+def private(st: os.stat_result) -> bool:
+    """Whether a file is this user's own and writable by no one else (never where there
+    are no user ids to tell: it cannot be known)."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is not None and st.st_uid == getuid() and not st.st_mode & 0o022
 
 
 def write(path: Path, data: bytes) -> None:
@@ -57,4 +123,4 @@ def write(path: Path, data: bytes) -> None:
         log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
 
 
-__all__ = ["dump", "load", "read", "write"]
+__all__ = ["Loaded", "dump", "load", "private", "read", "write"]

@@ -8,11 +8,12 @@ its license expression mapped to SPDX (``LicenseRef-scancode-<key>`` for license
 not list), its kind and its token string.
 
 The compiled index is cached in the depaudit cache directory (``license-index/``), named by
-the hash of the data package's ``RECORD`` (the hashes of every data file) and of
-:data:`FORMAT`: built once at first use, rebuilt when either changes or the file does not
-check (:mod:`audit.licenses.cachefile`: marshal, plain values only, nothing in it can run
-code), every rule's tokens in one UTF-16 string: loading it takes a few hundredths of a
-second, and each :class:`Rule` is made only when a scan asks for it (:class:`RuleTable`).
+:func:`data_digest` (the data package's version, place and install time, and :data:`FORMAT`,
+worked out without reading the data): built once at first use, rebuilt when either changes
+or the file does not check (:mod:`audit.licenses.cachefile`: plain values and raw arrays,
+nothing in it can run code). Every rule field is a column (an array of integers, or one
+string) and every rule's tokens one UTF-16 string, each rule's part decoded when the rule
+is made (:class:`RuleTable`): loading it takes about a hundredth of a second.
 
 Tokens: lower-case words of letters and digits, a trailing ``+`` kept (``gpl-2.0+`` is
 ``gpl 2 0+``), British spellings folded (``licence``). Each distinct token is given one
@@ -28,15 +29,17 @@ import hashlib
 import importlib.metadata
 import os
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import overload
 
 from audit.licenses import cachefile
 
-FORMAT = "depaudit/license-index/2"
+FORMAT = "depaudit/license-index/3"
 DISTRIBUTION = "licensedcode-data"
 ATTRIBUTION = (
     "License data: ScanCode LicenseDB (licensedcode-data), copyright nexB Inc. and others, "
@@ -114,20 +117,105 @@ _Row = tuple[str, str, str, int, bool, int]
 """A rule but its tokens: name, expression, kind, min_coverage, false_positive, relevance."""
 
 
+class _Columns(Sequence[_Row]):
+    """Every rule but its tokens, column by column as the cache file holds them (each
+    row is made when asked for)."""
+
+    def __init__(
+        self,
+        names: bytes | memoryview,
+        expressions: list[str],
+        expression_ids: Sequence[int],
+        kinds: bytes,
+        coverage: Sequence[int],
+        false_positive: bytes,
+        relevance: Sequence[int],
+    ) -> None:
+        size = len(expression_ids)
+        columns = (kinds, coverage, false_positive, relevance)
+        if any(len(c) != size for c in columns) or not all(isinstance(e, str) for e in expressions):
+            raise ValueError("rule columns do not agree")
+        if size and (max(expression_ids) >= len(expressions) or max(kinds) >= len(KINDS)):
+            raise ValueError("rule columns do not agree")
+        self._names_utf8 = names
+        self._names: list[str] | None = None
+        self._expressions = expressions
+        self._expression_ids = expression_ids
+        self._kinds = kinds
+        self._coverage = coverage
+        self._false_positive = false_positive
+        self._relevance = relevance
+
+    @staticmethod
+    def parts(rows: Sequence[_Row]) -> tuple[list[bytes], list[str]]:
+        """The columns of ``rows`` (the blobs, in :meth:`__init__`'s order, and the
+        distinct expressions)."""
+        expressions: dict[str, int] = {}
+        ids = array("I", [expressions.setdefault(r[1], len(expressions)) for r in rows])
+        kind = {k: i for i, k in enumerate(KINDS)}
+        blobs = [
+            "\n".join(r[0] for r in rows).encode(),
+            ids.tobytes(),
+            bytes(kind[r[2]] for r in rows),
+            array("i", [r[3] for r in rows]).tobytes(),
+            bytes(r[4] for r in rows),
+            array("i", [r[5] for r in rows]).tobytes(),
+        ]
+        return blobs, list(expressions)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    @overload
+    def __getitem__(self, i: int) -> _Row: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[_Row]: ...
+
+    def __getitem__(self, i: int | slice) -> _Row | list[_Row]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        names = self._names
+        if names is None:
+            names = self._names = str(self._names_utf8, "utf-8", "replace").split("\n")
+            if len(names) != len(self):
+                raise ValueError("rule columns do not agree")
+        return (
+            names[i],
+            self._expressions[self._expression_ids[i]],
+            KINDS[self._kinds[i]],
+            self._coverage[i],
+            bool(self._false_positive[i]),
+            self._relevance[i],
+        )
+
+
 class RuleTable(Sequence[Rule]):
     """The rules of an index: each :class:`Rule` is made the first time it is asked for
     (a scan meets a few hundred of the 33,000); the other fields a matcher needs of every
-    rule (:meth:`relevance`, :meth:`false_positive`, :meth:`opening`) are read without
-    making it."""
+    rule (:attr:`rows`, :meth:`openings`) are read without making it.
 
-    def __init__(self, rows: list[_Row], tokens: str, ends: list[int]) -> None:
-        if len(rows) != len(ends) or (ends and ends[-1] != len(tokens)):
+    The token strings are one string, or (loaded from the cache) its bytes in UTF-16-LE
+    (or UTF-32-LE) of which each rule's part is decoded when the rule is made."""
+
+    def __init__(
+        self, rows: Sequence[_Row], tokens: str | memoryview, ends: Sequence[int], width: int = 2
+    ) -> None:
+        length = len(tokens) if isinstance(tokens, str) else len(tokens) // width
+        if (
+            len(rows) != len(ends)
+            or (ends and ends[-1] != length)
+            or (not ends and length)
+            or (not isinstance(tokens, str) and (width not in _CODECS or len(tokens) % width))
+        ):
             raise ValueError("rule table: rows, token string and ends do not agree")
         self._rows = rows
-        self._tokens = tokens
-        """Every rule's token string, one after the other."""
+        self._text = tokens if isinstance(tokens, str) else None
+        """Every rule's token string, one after the other (``None``: not decoded yet)."""
+        self._bytes = tokens if isinstance(tokens, memoryview) else None
+        self._width = width
         self._ends = ends
-        """Where each rule's tokens end in :attr:`_tokens`."""
+        """Where each rule's tokens end in the token string."""
         self._made: list[Rule | None] = [None] * len(rows)
 
     @classmethod
@@ -167,7 +255,11 @@ class RuleTable(Sequence[Rule]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RuleTable):
             return NotImplemented
-        return (self._rows, self._tokens, self._ends) == (other._rows, other._tokens, other._ends)
+        return (list(self._rows), self.text, list(self._ends)) == (
+            list(other._rows),
+            other.text,
+            list(other._ends),
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -176,7 +268,22 @@ class RuleTable(Sequence[Rule]):
 
     def tokens(self, i: int) -> str:
         """Rule ``i``'s token string."""
-        return self._tokens[self._start(i) : self._ends[i]]
+        if i < 0:
+            i += len(self)
+        start, end = self._start(i), self._ends[i]
+        if self._text is not None:
+            return self._text[start:end]
+        assert self._bytes is not None
+        w = self._width
+        return str(self._bytes[start * w : end * w], _CODECS[w], "replace")
+
+    @property
+    def text(self) -> str:
+        """Every rule's token string, one after the other."""
+        if self._text is None:
+            assert self._bytes is not None
+            self._text = str(self._bytes, _CODECS[self._width], "replace")
+        return self._text
 
     @property
     def rows(self) -> Sequence[_Row]:
@@ -186,12 +293,12 @@ class RuleTable(Sequence[Rule]):
 
     def openings(self, size: int) -> list[str]:
         """The first ``size`` tokens of every rule (all of them when it has fewer)."""
-        tokens = self._tokens
+        tokens = self.text
         starts = [0, *self._ends[:-1]]
         return [tokens[a : min(a + size, b)] for a, b in zip(starts, self._ends, strict=True)]
 
-    def _parts(self) -> tuple[list[_Row], str, list[int]]:
-        return self._rows, self._tokens, self._ends
+    def _parts(self) -> tuple[Sequence[_Row], str, Sequence[int]]:
+        return self._rows, self.text, self._ends
 
 
 @dataclass(frozen=True)
@@ -251,14 +358,20 @@ def data_root() -> Path | None:
 
 @lru_cache(maxsize=1)
 def data_digest() -> str | None:
-    """Hash of :data:`FORMAT` and the data package's RECORD (every data file's hash);
-    worked out once per process (the scan cache's fingerprint and the index both ask)."""
+    """Names the installed database: a hash of :data:`FORMAT`, the package's version,
+    where it is installed and when its ``licenses/`` and ``rules/`` directories last
+    changed (installing or upgrading it makes and removes files there). Nothing is read
+    but the package's metadata: worked out once per process (the scan cache's fingerprint
+    and the index both ask), in a few milliseconds."""
     dist = _distribution()
-    if dist is None:
+    root = data_root()
+    if dist is None or root is None:
         return None
-    record = dist.read_text("RECORD") or ""
-    text = f"{FORMAT}\n{dist.version}\n{record}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    parts = [FORMAT, dist.version, str(root)]
+    for sub in ("licenses", "rules"):
+        st = os.stat(root / sub)
+        parts += [str(st.st_mtime_ns), str(st.st_ino), str(st.st_size)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def _front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -381,43 +494,68 @@ def build(root: Path, data_version: str = "") -> LicenseIndex:
 def _vocabulary(words: list[str]) -> dict[str, str]:
     """Token -> character: U+0100 up to the surrogates, then from U+10000 on (most strings
     then take two bytes a character)."""
-    out: dict[str, str] = {}
-    for i, word in enumerate(words):
-        code = TOKEN_BASE + i
-        out[word] = chr(code if code < 0xD800 else code - 0xD800 + 0x10000)
-    return out
+    low = min(len(words), 0xD800 - TOKEN_BASE)
+    codes = chain(range(TOKEN_BASE, TOKEN_BASE + low), range(0x10000, 0x10000 + len(words) - low))
+    return dict(zip(words, map(chr, codes), strict=False))
 
 
 # -- the cache ----------------------------------------------------------------------------
 
 
-_CODEC = "utf-16-le"
-"""How the token string is stored: decoded far faster than marshal's UTF-8 (the tokens are
-characters from U+0100 on)."""
+_CODECS = {2: "utf-16-le", 4: "utf-32-le"}
+"""How the token string is stored, by bytes per token: decoded far faster than marshal's
+UTF-8 (the tokens are characters from U+0100 on), and each rule's part alone."""
 
 
-def _dump(index: LicenseIndex) -> bytes:
-    """The cache file's bytes (:func:`audit.licenses.cachefile.dump` of :data:`FORMAT`)."""
+def _dump(index: LicenseIndex, digest: str = "") -> bytes:
+    """The cache file's bytes (:func:`audit.licenses.cachefile.dump` of :data:`FORMAT`):
+    the vocabulary's words and each rule column as raw bytes."""
     rows, tokens, ends = index.rules._parts()
-    words = list(index.vocabulary)
-    value = (index.data_version, words, rows, tokens.encode(_CODEC), ends, sorted(index.exceptions))
-    return cachefile.dump(FORMAT, value)
+    width = 2 if not tokens or max(tokens) < "\ud800" else 4
+    columns, expressions = _Columns.parts(rows)
+    words = "\n".join(index.vocabulary)
+    value = (index.data_version, sorted(index.exceptions), words, expressions, width)
+    blobs = [array("I", ends).tobytes(), *columns, tokens.encode(_CODECS[width])]
+    return cachefile.dump(FORMAT, digest, value, blobs)
 
 
-def _load(data: bytes) -> LicenseIndex | None:
-    """The index a cache file holds, or ``None`` when it is not one of :data:`FORMAT`,
-    or damaged (it does not check, or does not hold together)."""
-    value = cachefile.load(FORMAT, data)
+def _load(data: bytes, digest: str = "") -> LicenseIndex | None:
+    """The index a cache file's bytes hold, or ``None`` when it is not one of
+    :data:`FORMAT` made from the database ``digest`` names, or damaged (it does not check,
+    or does not hold together)."""
+    return _index(cachefile.load(FORMAT, digest, data))
+
+
+def _index(loaded: cachefile.Loaded | None) -> LicenseIndex | None:
+    if loaded is None:
+        return None
     try:
-        version, words, rows, tokens, ends, exceptions = value
-        rules = RuleTable(rows, tokens.decode(_CODEC), ends)
-        return LicenseIndex(version, _vocabulary(words), rules, frozenset(exceptions))
+        version, exceptions, words, expressions, width = loaded.value
+        ends_bytes, names, ids_bytes, kinds, coverage, false_positive, relevance, tokens = (
+            loaded.blobs
+        )
+        ends, ids, cover, relevant = (array("I"), array("I"), array("i"), array("i"))
+        for a, b in (
+            (ends, ends_bytes),
+            (ids, ids_bytes),
+            (cover, coverage),
+            (relevant, relevance),
+        ):
+            a.frombytes(b)
+        columns = _Columns(
+            names, expressions, ids, bytes(kinds), cover, bytes(false_positive), relevant
+        )
+        rules = RuleTable(columns, memoryview(tokens), ends, width)
+        if not isinstance(version, str) or not isinstance(words, str):
+            return None
+        vocabulary = _vocabulary(words.split("\n") if words else [])
+        return LicenseIndex(version, vocabulary, rules, frozenset(exceptions))
     except (ValueError, TypeError, AttributeError):
         return None
 
 
 def cache_path(cache_dir: Path, digest: str) -> Path:
-    return cache_dir / "license-index" / f"{digest}.marshal"
+    return cache_dir / "license-index" / f"{digest}.bin"
 
 
 def load_or_build(cache_dir: Path) -> LicenseIndex | None:
@@ -428,27 +566,24 @@ def load_or_build(cache_dir: Path) -> LicenseIndex | None:
     if root is None or digest is None:
         return None
     path = cache_path(cache_dir, digest)
-    index = _read(path)
+    index = _read(path, digest)
     if index is not None:
         return index
-    with _build_lock(path):  # one process builds, the scan's other workers wait and load
-        index = _read(path)
+    with build_lock(path):  # one process builds, the scan's other workers wait and load
+        index = _read(path, digest)
         if index is not None:
             return index
         index = build(root, importlib.metadata.version(DISTRIBUTION))
-        cachefile.write(path, _dump(index))
+        cachefile.write(path, _dump(index, digest))
     return index
 
 
-def _read(path: Path) -> LicenseIndex | None:
-    try:
-        return _load(path.read_bytes())
-    except OSError:
-        return None
+def _read(path: Path, digest: str) -> LicenseIndex | None:
+    return _index(cachefile.read(FORMAT, digest, path))
 
 
 @contextlib.contextmanager
-def _build_lock(path: Path) -> Iterator[None]:
+def build_lock(path: Path) -> Iterator[None]:
     """An exclusive lock beside the index file (none where it cannot be taken)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,9 +23,10 @@ The method is meant to be fast and explainable:
    license.
 
 The bundled references are shingled once and cached in the depaudit cache directory
-(``license-texts/``, :mod:`marshal`, named by the hash of :data:`FORMAT` and of every text's
-bytes, checked by a CRC-32): a run loads them instead of shingling every text again; a
-file that does not check is rebuilt.
+(``license-texts/``, :mod:`audit.licenses.cachefile`: every distinct shingle once and arrays
+of indexes, named by the hash of :data:`FORMAT` and of every text's bytes, checked by a
+CRC-32): a run loads them instead of shingling every text again; a file that does not
+check or hold together is rebuilt.
 
 Nothing below the threshold is reported: a file that matches nothing well yields no match
 rather than a guess. Known limit: a license that is a bundled text plus extra terms
@@ -40,15 +41,15 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
 
 from audit.licenses import cachefile
 from audit.resources import data_dir
 
-FORMAT = "depaudit/license-texts/1"
+FORMAT = "depaudit/license-texts/2"
 """Format of the cached references (with :data:`SHINGLE` and the tokenization)."""
 SHINGLE = 4
 """Words per shingle."""
@@ -213,11 +214,12 @@ def cached_references(directory: Path, cache_dir: Path) -> References:
     """:func:`load_references` of ``directory``, cached under ``cache_dir`` by the hash
     of the texts' bytes (:mod:`audit.licenses.cachefile`): loaded when a cached file of
     that hash checks, else built and written."""
-    path = cache_dir / "license-texts" / f"{_texts_digest(directory)}.marshal"
-    refs = _load_references(cachefile.read(FORMAT, path))
+    digest = _texts_digest(directory)
+    path = cache_dir / "license-texts" / f"{digest}.bin"
+    refs = _load_references(cachefile.read(FORMAT, digest, path))
     if refs is None:
         refs = load_references(directory)
-        cachefile.write(path, _dump_references(refs))
+        cachefile.write(path, _dump_references(refs, digest))
     return refs
 
 
@@ -231,21 +233,54 @@ def _texts_digest(directory: Path) -> str:
     return h.hexdigest()[:32]
 
 
-def _dump_references(refs: References) -> bytes:
-    """A cache file of each reference's id and sorted shingles, and the shingle index."""
-    items = [(r.license_id, sorted(r.shingles)) for r in refs.items]
-    return cachefile.dump(FORMAT, (items, refs.index))
+def _dump_references(refs: References, digest: str) -> bytes:
+    """A cache file of the references: every distinct shingle once (sorted, one string),
+    each shingle's owners (an index into the distinct owner tuples) and each reference's
+    shingles (indexes into the sorted shingles)."""
+    index = refs.index
+    shingles = sorted(index)
+    where = {s: n for n, s in enumerate(shingles)}
+    owners: dict[tuple[int, ...], int] = {}
+    owner_ids = array("I", [owners.setdefault(index[s], len(owners)) for s in shingles])
+    members = array("I")
+    ends = array("I")
+    for ref in refs.items:
+        members.extend(sorted(where[s] for s in ref.shingles))
+        ends.append(len(members))
+    value = ([r.license_id for r in refs.items], "\n".join(shingles), list(owners))
+    blobs = [owner_ids.tobytes(), members.tobytes(), ends.tobytes()]
+    return cachefile.dump(FORMAT, digest, value, blobs)
 
 
-def _load_references(value: Any) -> References | None:
-    """The references a cache file's value holds (:func:`audit.licenses.cachefile.read`),
-    or ``None``."""
-    try:
-        items, index = value
-        refs = tuple(Reference(lid, frozenset(shingles)) for lid, shingles in items)
-    except (ValueError, TypeError):
+def _load_references(loaded: cachefile.Loaded | None) -> References | None:
+    """The references a cache file holds (:func:`audit.licenses.cachefile.read`), or
+    ``None`` when they do not hold together."""
+    if loaded is None:
         return None
-    return References(refs, index) if isinstance(index, dict) else None
+    try:
+        ids, text, owners = loaded.value
+        owner_ids, members, ends = (array("I"), array("I"), array("I"))
+        for a, blob in zip((owner_ids, members, ends), loaded.blobs, strict=True):
+            a.frombytes(blob)
+        shingles = text.split("\n") if text else []
+        if (
+            not all(isinstance(i, str) for i in ids)
+            or len(ends) != len(ids)
+            or len(owner_ids) != len(shingles)
+            or (owner_ids and max(owner_ids) >= len(owners))
+            or (members and max(members) >= len(shingles))
+            or any(not isinstance(o, tuple) or not set(o) <= set(range(len(ids))) for o in owners)
+        ):
+            return None
+        starts = [0, *ends[:-1]]
+        items = tuple(
+            Reference(lid, frozenset(map(shingles.__getitem__, members[a:b])))
+            for lid, a, b in zip(ids, starts, ends, strict=True)
+        )
+        index = dict(zip(shingles, map(owners.__getitem__, owner_ids), strict=True))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return References(items, index)
 
 
 @dataclass(frozen=True)
