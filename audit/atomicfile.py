@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
 def write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; raises :class:`OSError` (nothing left behind)."""
+    import tempfile  # (and its random numbers) only when a cache is written
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:

@@ -32,14 +32,12 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import logging
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -146,6 +144,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # only for an HTTP-date: not on every start-up
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -695,6 +695,8 @@ class HttpClient:
         rest = work[len(done) :]
         if not rest:
             return done
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(rest))) as pool:
             return done + list(pool.map(fn, rest))
 

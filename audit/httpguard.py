@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import socket
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 from urllib.parse import urljoin, urlsplit
 
 CHUNK = 64 * 1024
@@ -96,6 +98,8 @@ class _Watch:
         for conn in conns:
             sock = getattr(conn, "sock", None)
             if sock is not None:
+                import socket  # a request is in flight: requests has imported it
+
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
 

@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 OVERRIDES = (
     "-c", "core.fsmonitor=false",
@@ -102,6 +105,8 @@ def git_argv(*args: str) -> list[str]:
 def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
     """``git <args>`` in ``cwd``, started with the safe configuration and environment, its
     output to be streamed from ``stdout`` (standard error discarded). Raises ``OSError``."""
+    import subprocess  # only when git runs: not on every start-up
+
     return subprocess.Popen(
         git_argv(*args), cwd=cwd, env=git_env(), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -114,6 +119,8 @@ def run_git(cwd: Path, *args: str, timeout: float = TIMEOUT) -> GitOutput:
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> GitOutput:
+    import subprocess
+
     try:
         done = subprocess.run(
             argv, cwd=cwd, env=env, capture_output=True, timeout=timeout, check=False,

@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit import __version__
 from audit.actions import KIND_ORDER, priority
@@ -35,6 +34,9 @@ from audit.model import (
     to_jsonable,
 )
 from audit.report import jsontext
+
+if TYPE_CHECKING:
+    import uuid
 
 SCHEMA = "depaudit/report/1"
 TOOL_NAME = "depaudit"
@@ -245,15 +247,15 @@ def content_digest(report: Report) -> str:
     return hashlib.sha256(render(report).encode("utf-8")).hexdigest()
 
 
-SERIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, HOMEPAGE)
-
-
 def document_uuid(report: Report) -> uuid.UUID:
     """UUIDv5 of the JSON report's digest: the same report always gets the same id.
 
-    The CycloneDX serial number and the SPDX document namespace are built from it.
+    The CycloneDX serial number and the SPDX document namespace are built from it (in the
+    namespace of depaudit's home page URL).
     """
-    return uuid.uuid5(SERIAL_NAMESPACE, content_digest(report))
+    import uuid  # only the SBOM formats ask: not on every start-up
+
+    return uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, HOMEPAGE), content_digest(report))
 
 
 def as_of_datetime(report: Report) -> datetime:

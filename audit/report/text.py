@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
-from rich.color import ColorSystem
-from rich.style import Style
 
 from audit.model import Action, ComponentResult, Evidence, Note, Report, Status
 from audit.report.json_report import (
@@ -36,6 +35,9 @@ from audit.report.json_report import (
     severity_counts,
     status_counts,
 )
+
+if TYPE_CHECKING:
+    from rich.style import Style
 
 DEFAULT_WIDTH = 100
 """Columns when the caller names none (a file, a pipe, a CI log)."""
@@ -254,6 +256,9 @@ class _Out:
     def style(self, text: str, style: str) -> str:
         if not self.color or not style or not text:
             return text
+        from rich.color import ColorSystem  # only a colored report: not on every start-up
+        from rich.style import Style
+
         s = self._styles.get(style)
         if s is None:
             s = self._styles[style] = Style.parse(style)
