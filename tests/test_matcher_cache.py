@@ -91,7 +91,7 @@ def _set(blobs: list[bytes], i: int, blob: bytes) -> list[bytes]:
         "another database",
         "another format",
         "values out of range",
-        "an opening twice",
+        "an opening beyond the last",
         "a rule beyond the index",
         "no nodes",
         "nodes cut short",
@@ -118,7 +118,9 @@ def test_a_damaged_or_foreign_file_is_compiled_again(
         "another database": _refile(path, value, blobs, matcher._key("e" * 32)),
         "another format": cachefile.dump(FORMAT + "x", matcher._key(DIGEST), value, blobs),
         "values out of range": _refile(path, value, _set(blobs, 0, bytes([9]) + sizes[1:])),
-        "an opening twice": _refile(path, value, _set(blobs, 1, numbers[4:8] + numbers[4:])),
+        "an opening beyond the last": _refile(
+            path, value, _set(blobs, 1, b"\x07\0\0\0" + numbers[4:])
+        ),
         "a rule beyond the index": _refile(path, value, _set(blobs, 2, b"\xff" * 4 + ids[4:])),
         "no nodes": _refile(path, value, blobs[:4]),
         "nodes cut short": _refile(path, value, [*blobs[:4], blobs[4][:8] + blobs[4][8:][:40]]),

@@ -109,23 +109,43 @@ def test_the_database_is_named_without_reading_it(
     """The digest changes with the package's version and when a file is added to (or
     removed from) its rules, as installing or upgrading it does; nothing is read."""
     data = _data(tmp_path / "data")
-
-    class Dist:
-        version = "32.1.0"
-
-    monkeypatch.setattr(ruledb, "data_root", lambda: data)
-    monkeypatch.setattr(ruledb, "_distribution", lambda: Dist)
+    found = [ruledb.Installed(data, "32.1.0")]
+    monkeypatch.setattr(ruledb, "installed", lambda: found[0])
     digest = ruledb.data_digest.__wrapped__
     first = digest()
     assert first is not None and len(first) == 32
     assert digest() == first
-    Dist.version = "32.2.0"
+    found[0] = ruledb.Installed(data, "32.2.0")
     second = digest()
     assert second != first
     (data / "rules" / "new_1.RULE").write_text("---\nlicense_expression: mit\n---\nMIT\n")
     assert digest() not in (first, second)
-    monkeypatch.setattr(ruledb, "data_root", lambda: None)
+    found[0] = None  # type: ignore[call-overload]
     assert digest() is None
+
+
+def test_the_package_is_found_beside_its_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wheel's install: ``licensedcode/data`` and the version in the name of the
+    ``licensedcode_data-<version>.dist-info`` beside it; anything else is left to
+    importlib.metadata."""
+    site = tmp_path / "site"
+    data = _data(site / "licensedcode" / "data")
+    (site / "licensedcode_data-32.9.1.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    assert ruledb._beside_package() == ruledb.Installed(data, "32.9.1")
+    (site / "licensedcode_data-33.0.0.dist-info").mkdir()  # which one: not told here
+    beside = ruledb._beside_package()
+    assert beside is None or beside.root != data
+
+
+def test_other_installs_are_asked_of_importlib_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ruledb, "_beside_package", lambda: None)
+    monkeypatch.setattr(ruledb, "DISTRIBUTION", "depaudit-no-such-distribution")
+    assert ruledb.installed.__wrapped__() is None
+    monkeypatch.setattr(ruledb, "DISTRIBUTION", "depaudit")  # installed, but holds no data
+    assert ruledb.installed.__wrapped__() is None
 
 
 def _no_building(root: Path, data_version: str = "") -> ruledb.LicenseIndex:
@@ -134,9 +154,8 @@ def _no_building(root: Path, data_version: str = "") -> ruledb.LicenseIndex:
 
 def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = _data(tmp_path / "data")
-    monkeypatch.setattr(ruledb, "data_root", lambda: data)
+    monkeypatch.setattr(ruledb, "installed", lambda: ruledb.Installed(data, "32.1.0"))
     monkeypatch.setattr(ruledb, "data_digest", lambda: "d" * 32)
-    monkeypatch.setattr(ruledb.importlib.metadata, "version", lambda name: "32.1.0")
     cache = tmp_path / "cache"
     built = ruledb.load_or_build(cache)
     path = ruledb.cache_path(cache, "d" * 32)
@@ -146,9 +165,8 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(ruledb, "build", _no_building)
     assert ruledb.load_or_build(cache) == built  # loaded, not built
     monkeypatch.undo()
-    monkeypatch.setattr(ruledb, "data_root", lambda: data)
+    monkeypatch.setattr(ruledb, "installed", lambda: ruledb.Installed(data, "32.1.0"))
     monkeypatch.setattr(ruledb, "data_digest", lambda: "d" * 32)
-    monkeypatch.setattr(ruledb.importlib.metadata, "version", lambda name: "32.1.0")
     path.write_bytes(path.read_bytes()[:100])  # damaged: rebuilt and written again
     again = ruledb.load_or_build(cache)
     assert again == built

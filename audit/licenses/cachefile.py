@@ -102,10 +102,19 @@ def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
             st = os.fstat(fh.fileno())
             if (mine and not private(st)) or st.st_size < _HEAD.size:
                 return None
-            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            data = _map(fh.fileno())
     except (OSError, ValueError):
         return None
     return load(fmt, key, data)
+
+
+def _map(fd: int) -> mmap.mmap:
+    """The file ``fd`` mapped read-only, its pages mapped at once where the system can
+    (Linux: fewer page faults than touching them one by one)."""
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if populate:
+        return mmap.mmap(fd, 0, flags=mmap.MAP_SHARED | populate, prot=mmap.PROT_READ)
+    return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
 
 
 def private(st: os.stat_result) -> bool:

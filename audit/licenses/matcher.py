@@ -491,7 +491,6 @@ class Compiled:
                 or min(sizes) < 1
                 or max(sizes) > ANCHOR
                 or max(numbers) >= count
-                or len(set(numbers)) != count
             ):
                 return None
             values = list(zip(sizes, numbers, strict=True))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
+import importlib.util
 import os
 import re
 from array import array
@@ -338,38 +338,82 @@ def encode(tokens: list[str], vocabulary: dict[str, str]) -> str:
 # -- reading the data package -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Installed:
+    """The installed ``licensedcode-data``."""
+
+    root: Path
+    """Its ``licensedcode/data``."""
+    version: str
+
+
 @lru_cache(maxsize=1)
-def _distribution() -> importlib.metadata.Distribution | None:
-    """The installed ``licensedcode-data``, looked up once per process."""
+def installed() -> Installed | None:
+    """The installed ``licensedcode-data`` (looked up once per process), or ``None``."""
+    return _beside_package() or _from_metadata()
+
+
+_DIST_INFO = ("licensedcode_data-", ".dist-info")
+
+
+def _beside_package() -> Installed | None:
+    """Found as the import system finds the ``licensedcode`` package: its ``data``
+    directory, and the version in the name of the one ``licensedcode_data-<version>.dist-info``
+    beside it (a wheel's install). A few hundred microseconds: importing
+    :mod:`importlib.metadata` and asking it takes about 13 ms of every scanning process."""
     try:
-        return importlib.metadata.distribution(DISTRIBUTION)
+        spec = importlib.util.find_spec("licensedcode")
+    except (ImportError, ValueError):
+        return None
+    start, end = _DIST_INFO
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        package = Path(location)
+        try:
+            infos = [
+                n for n in os.listdir(package.parent) if n.startswith(start) and n.endswith(end)
+            ]
+        except OSError:
+            continue
+        if len(infos) == 1 and _holds_data(package / "data"):
+            return Installed(package / "data", infos[0][len(start) : -len(end)])
+    return None
+
+
+def _from_metadata() -> Installed | None:
+    """Found by :mod:`importlib.metadata` (any other kind of install)."""
+    import importlib.metadata
+
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return None
+    root = Path(str(dist.locate_file("licensedcode/data")))
+    return Installed(root, dist.version) if _holds_data(root) else None
+
+
+def _holds_data(root: Path) -> bool:
+    return (root / "rules").is_dir() and (root / "licenses").is_dir()
 
 
 def data_root() -> Path | None:
     """``licensedcode/data`` of the installed ``licensedcode-data``, or ``None``."""
-    dist = _distribution()
-    if dist is None:
-        return None
-    root = Path(str(dist.locate_file("licensedcode/data")))
-    return root if (root / "rules").is_dir() and (root / "licenses").is_dir() else None
+    found = installed()
+    return found.root if found is not None else None
 
 
 @lru_cache(maxsize=1)
 def data_digest() -> str | None:
     """Names the installed database: a hash of :data:`FORMAT`, the package's version,
     where it is installed and when its ``licenses/`` and ``rules/`` directories last
-    changed (installing or upgrading it makes and removes files there). Nothing is read
-    but the package's metadata: worked out once per process (the scan cache's fingerprint
-    and the index both ask), in a few milliseconds."""
-    dist = _distribution()
-    root = data_root()
-    if dist is None or root is None:
+    changed (installing or upgrading it makes and removes files there). No file is read:
+    worked out once per process (the scan cache's fingerprint and the index both ask), in
+    well under a millisecond."""
+    found = installed()
+    if found is None:
         return None
-    parts = [FORMAT, dist.version, str(root)]
+    parts = [FORMAT, found.version, str(found.root)]
     for sub in ("licenses", "rules"):
-        st = os.stat(root / sub)
+        st = os.stat(found.root / sub)
         parts += [str(st.st_mtime_ns), str(st.st_ino), str(st.st_size)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
@@ -561,9 +605,9 @@ def cache_path(cache_dir: Path, digest: str) -> Path:
 def load_or_build(cache_dir: Path) -> LicenseIndex | None:
     """The index from the cache, else built from the data package and cached; ``None``
     when ``licensedcode-data`` is not installed."""
-    root = data_root()
+    found = installed()
     digest = data_digest()
-    if root is None or digest is None:
+    if found is None or digest is None:
         return None
     path = cache_path(cache_dir, digest)
     index = _read(path, digest)
@@ -573,7 +617,7 @@ def load_or_build(cache_dir: Path) -> LicenseIndex | None:
         index = _read(path, digest)
         if index is not None:
             return index
-        index = build(root, importlib.metadata.version(DISTRIBUTION))
+        index = build(found.root, found.version)
         cachefile.write(path, _dump(index, digest))
     return index
 

@@ -272,12 +272,13 @@ def _load_references(loaded: cachefile.Loaded | None) -> References | None:
             or any(not isinstance(o, tuple) or not set(o) <= set(range(len(ids))) for o in owners)
         ):
             return None
+        # The index first: each shingle is hashed once, the references' sets reuse it.
+        index = dict(zip(shingles, map(owners.__getitem__, owner_ids), strict=True))
         starts = [0, *ends[:-1]]
         items = tuple(
             Reference(lid, frozenset(map(shingles.__getitem__, members[a:b])))
             for lid, a, b in zip(ids, starts, ends, strict=True)
         )
-        index = dict(zip(shingles, map(owners.__getitem__, owner_ids), strict=True))
     except (ValueError, TypeError, AttributeError):
         return None
     return References(items, index)
