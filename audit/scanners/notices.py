@@ -278,6 +278,7 @@ _WORD_MARKERS = ("dnl ", "rem ", "REM ", "@rem ")
 _CLOSERS = ("*/", "-->", '"""', "'''")
 
 _DUAL = re.compile(r"\bdual[\s-]+licen[sc]ed\b", re.IGNORECASE)
+_DUAL_STARTS = ("dual",)
 _MIT_WORD = re.compile(r"\bMIT\b", re.IGNORECASE)
 _BSD_WORD = re.compile(r"\bBSD\b", re.IGNORECASE)
 _GPL_VERSION = re.compile(
@@ -291,6 +292,7 @@ _APACHE = re.compile(
     r"under\s+(?:the\s+terms\s+of\s+)?the\s+Apache\s+License,?\s+(?:Version\s+|v)?2\.0",
     re.IGNORECASE,
 )
+_APACHE_STARTS = ("under",)
 _GNU_LATER = re.compile(
     r"either\s+version\s+(?P<v>\d(?:\.\d)?)\s+of\s+the\s+License,?\s+or\s+\(?at\s+your\s+"
     r"option\)?,?\s+any\s+later\s+version",
@@ -320,7 +322,7 @@ _TRIGGER_WORDS = ("redistribution", "copy,", "'as-is'", "unencumbered")
 """A word of each alternative of :data:`_TEXT_TRIGGERS`, in lower case."""
 _GNU_PREFIX = {None: "GPL", "lesser": "LGPL", "library": "LGPL", "affero": "AGPL"}
 
-_STATEMENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+_STATEMENTS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
     (
         "boost",
         re.compile(
@@ -330,11 +332,13 @@ _STATEMENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
             re.IGNORECASE,
         ),
         "BSL-1.0",
+        ("distributed",),
     ),
     (
         "perl",
         re.compile(r"\b(?:under|on)\s+the\s+same\s+terms\s+as\s+Perl\b", re.IGNORECASE),
         "Artistic-1.0-Perl OR GPL-1.0-or-later",
+        ("under", "on"),
     ),
     (
         "domain",
@@ -344,16 +348,18 @@ _STATEMENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
             re.IGNORECASE,
         ),
         "LicenseRef-scancode-public-domain",
+        ("placed", "released", "dedicated", "put", "is", "are"),
     ),
 )
 """Short statements that name one license, as ``(a word of it in the lower-case head, pattern,
-SPDX expression)``; a ``file`` the statement itself says is a copy of that license
-(Boost's ``See accompanying file LICENSE_1_0.txt or copy at ...``) is no reference of its
-own."""
+SPDX expression, the words a match starts with)``; a ``file`` the statement itself says is
+a copy of that license (Boost's ``See accompanying file LICENSE_1_0.txt or copy at ...``)
+is no reference of its own."""
 
 # -- references ---------------------------------------------------------------------------
 
 _REF_EXT = re.compile(r"\.(?:txt|md|rst)\b")
+_EXTS = (".txt", ".md", ".rst")
 _REF_BARE = re.compile(
     r"(?<![\w/.-])(?P<name>(?:LICEN[CS]E|COPYING|NOTICE)(?:[.-][\w.-]{1,20})?)(?![\w/])"
 )
@@ -375,6 +381,8 @@ _REF_NAMES = ("LICEN", "COPYING", "NOTICE")
 
 # -- run-time strings and hints -----------------------------------------------------------
 
+_MODULE_STARTS = ("MODULE_LICENSE",)
+_LICENSE_SECTION_STARTS = ("SEC", "section")
 _MODULE_LICENSE = re.compile(
     r"\bMODULE_LICENSE\s*\(\s*(?:\"(?P<raw>[^\"\n]{0,100})\"|(?P<macro>[A-Za-z_]\w{0,60}))\s*\)"
 )
@@ -384,6 +392,8 @@ _LICENSE_SECTION = re.compile(
 _PROGRAM_SECTION = re.compile(
     r"(?:\bSEC|\b__section|\b__bpf_section)\s*\(\s*\"(?P<name>[A-Za-z_][\w.+/:-]{0,120})\"\s*\)"
 )
+_SECTION_STARTS = ("SEC", "__section", "__bpf_section")
+"""What every match of :data:`_PROGRAM_SECTION` starts with."""
 PROGRAM_TYPES = frozenset(
     {
         "tracepoint",
@@ -464,11 +474,29 @@ class _Head:
     so the cleaned text is built only for files that may hold a prose notice.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, source: SourceFile | None = None) -> None:
         self.lines: tuple[str, ...] = tuple(text[:HEAD_CHARS].splitlines()[:HEAD_LINES])
         self.raw = "\n".join(self.lines)
         """The lines joined by newlines."""
         self.raw_lower = self.raw.lower()
+        self.source = source
+        """The file the head is of (``None``: a head of a text alone, for tests)."""
+
+    @cached_property
+    def database(self) -> list[Notice]:
+        """What the license database matches in the file's head (:func:`_database`), worked
+        out once for every finder that needs it."""
+        assert self.source is not None
+        return _database(self.source, whole=False, head=self)
+
+    def file_line(self, number: int) -> str:
+        """Line ``number`` of the whole file (:meth:`SourceFile.line`): from the head when it
+        holds the line whole (every head line but its last), so that the file is not split
+        into lines for it."""
+        if 1 <= number < len(self.lines):
+            return self.lines[number - 1]
+        assert self.source is not None
+        return self.source.line(number)
 
     @cached_property
     def cleaned(self) -> str:
@@ -509,7 +537,8 @@ class _Head:
         return Evidence(path, line, text, NAME)
 
 
-_SPACES = re.compile(" {2,}")
+_SPACES = re.compile("  +")
+"""Runs of spaces (a two-space literal opening: the regex engine skips to each run)."""
 
 
 def _clean(line: str) -> str:
@@ -528,8 +557,8 @@ def _clean(line: str) -> str:
     return clean
 
 
-def _head(text: str) -> _Head:
-    return _Head(text)
+def _head(text: str, source: SourceFile | None = None) -> _Head:
+    return _Head(text, source)
 
 
 # Cheap tests that let a finder stop before its costly work; each is true whenever that
@@ -540,6 +569,49 @@ def _has_any(text: str, words: tuple[str, ...]) -> bool:
     return any(map(text.__contains__, words))  # no generator: this runs for every file
 
 
+def _starts(text: str, words: tuple[str, ...]) -> list[int]:
+    """Every offset in ``text`` where one of ``words`` starts, in order."""
+    out: list[int] = []
+    for word in words:
+        i = text.find(word)
+        while i >= 0:
+            out.append(i)
+            i = text.find(word, i + 1)
+    return sorted(set(out)) if len(words) > 1 else out
+
+
+def _finditer_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern that matches only at one of ``starts``
+    (sorted) and never matches nothing: it is tried there alone, rather than at every
+    offset (the regex engine looks behind the offset it is given, as at any other)."""
+    end = 0
+    for i in starts:
+        if i >= end:
+            m = pattern.match(text, i)
+            if m is not None:
+                yield m
+                end = m.end()
+
+
+def _finditer_ci(
+    pattern: re.Pattern[str], text: str, lower: str, words: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a case-insensitive pattern whose every match starts
+    with one of ``words`` (lower case); ``lower`` is ``text.lower()``. In ASCII text, a
+    match starts only where ``lower`` holds one of the words, at the same offset (other
+    text can match letters that lower() does not fold, and lower() can change lengths)."""
+    if text.isascii():
+        return _finditer_at(pattern, text, _starts(lower, words))
+    return pattern.finditer(text)
+
+
+def _search_ci(
+    pattern: re.Pattern[str], text: str, lower: str, words: tuple[str, ...]
+) -> re.Match[str] | None:
+    """``pattern.search(text)`` as :func:`_finditer_ci` finds it."""
+    return next(_finditer_ci(pattern, text, lower, words), None)
+
+
 def _raw_has(head: _Head, words: tuple[str, ...]) -> bool:
     """Whether the raw head holds one of ``words`` (lower case): every word without spaces
     in the cleaned head is in the raw lines too, so the lines need no cleaning when not."""
@@ -548,7 +620,12 @@ def _raw_has(head: _Head, words: tuple[str, ...]) -> bool:
 
 def _may_name_file(text: str) -> bool:
     """Whether ``text`` may name a license file (:data:`_REF_EXT`, :data:`_REF_BARE`)."""
-    return _REF_EXT.search(text) is not None or _has_any(text, _REF_NAMES)
+    return _has_any(text, _REF_NAMES) or next(_ref_exts(text), None) is not None
+
+
+def _ref_exts(text: str) -> Iterator[re.Match[str]]:
+    """``_REF_EXT.finditer(text)``: each match starts with one of :data:`_EXTS`."""
+    return _finditer_at(_REF_EXT, text, _starts(text, _EXTS))
 
 
 def _may_be_bare_name(text: str) -> bool:
@@ -642,7 +719,7 @@ def _tag_lines(head: _Head, tag: str) -> Iterator[tuple[int, str, int]]:
 def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
     if not _raw_has(head, ("dual",)) or "dual" not in head.lower:
         return
-    for m in _DUAL.finditer(head.joined):
+    for m in _finditer_ci(_DUAL, head.joined, head.lower, _DUAL_STARTS):
         body = head.joined[m.end() : m.end() + 200]
         gpl = _GPL_VERSION.search(body)
         if not gpl:
@@ -666,7 +743,7 @@ def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
 def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
     if not _raw_has(head, ("apache",)) or "apache license" not in head.lower:
         return
-    m = _APACHE.search(head.joined)
+    m = _search_ci(_APACHE, head.joined, head.lower, _APACHE_STARTS)
     if m:
         start = _sentence_start(head.joined, m.start())
         line = head.line_of(start)
@@ -706,10 +783,10 @@ def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozense
     as copies of their own license."""
     found: list[Notice] = []
     copies: set[str] = set()
-    for keyword, pattern, expression in _STATEMENTS:
+    for keyword, pattern, expression, starts in _STATEMENTS:
         if keyword not in head.raw_lower:
             continue
-        m = pattern.search(head.joined)
+        m = _search_ci(pattern, head.joined, head.lower, starts)
         if m is None:
             continue
         if "file" in pattern.groupindex and m["file"]:
@@ -757,7 +834,7 @@ def _permission_texts(source: SourceFile, head: _Head) -> list[Notice]:
         opening = head.line_of(mit.start())
     if opening is None and not any(n.expression in _MIT_FAMILY for n in notices):
         return notices  # BSD, ISC, Zlib... texts: no other license opens with their words
-    db = _database(source, whole=False)
+    db = head.database
     out = [_database_reading(n, db, _differs) or n for n in notices]
     if mit is not None and opening is not None:
         line = opening
@@ -832,7 +909,7 @@ def _alternatives(source: SourceFile, head: _Head, found: list[Notice | Problem]
     ]
     if not single:
         return
-    db = _database(source, whole=False)
+    db = head.database
     for i in single:
         n = found[i]
         assert isinstance(n, Notice)
@@ -858,7 +935,7 @@ def _blank_urls(text: str) -> str:
 
 def _file_names(joined: str) -> Iterator[tuple[int, str]]:
     """License-file names with an extension (``GPL.txt``, ``LICENSE.md``) and their offsets."""
-    for m in _REF_EXT.finditer(joined):
+    for m in _ref_exts(joined):
         start = m.start()
         while start > 0 and (joined[start - 1].isalnum() or joined[start - 1] in "_+-."):
             start -= 1
@@ -881,7 +958,7 @@ def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
     joined = _blank_urls(head.joined) if "://" in head.joined else head.joined
     hits = list(_file_names(joined))
     if _may_be_bare_name(joined):
-        for m in _REF_BARE.finditer(joined):
+        for m in _finditer_at(_REF_BARE, joined, _starts(joined, _REF_NAMES)):
             name = m["name"].rstrip(".")
             before = joined[max(0, m.start() - 40) : m.start()]
             if _BARE_BEFORE.search(before) or _BARE_AFTER.match(joined[m.end() : m.end() + 10]):
@@ -945,17 +1022,19 @@ def _code_line(line: str) -> bool:
     return any(c in s for c in "=;{}")
 
 
-def _database(source: SourceFile, whole: bool) -> list[Notice]:
+def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
     """Notices from the license database (see the module docstring): over the whole of a
     license file; else over the short head first (where nearly every notice is), then
-    over the longer one when that names no license and its rest holds a gate word."""
+    over the longer one when that names no license and its rest holds a gate word.
+    ``head``: the file's head (:attr:`_Head.database` calls this once per file)."""
     from audit.licenses import matcher as db
 
     m = db.default_matcher()
     if m is None:
         return []
     if whole:
-        return _db_notices(m, source, _db_region(source, texts.MAX_CHARS, 0), whole=True)
+        region = _db_region(source, texts.MAX_CHARS, 0)
+        return _db_notices(m, source, head, region, whole=True)
     short = _db_region(source, HEAD_CHARS, HEAD_LINES)
     found: list[Notice] = []
     low = short.lower()
@@ -967,17 +1046,17 @@ def _database(source: SourceFile, whole: bool) -> list[Notice]:
         # only where nothing matched exactly).
         cut = _leading_comments(short)
         if cut < len(short) and not _has_any(low[cut:], _DB_GATES):
-            found = _db_notices(m, source, short[:cut], whole=False, approximate=False)
+            found = _db_notices(m, source, head, short[:cut], whole=False, approximate=False)
             if any(n.expression for n in found):
                 return found
-        found = _db_notices(m, source, short, whole=False)
+        found = _db_notices(m, source, head, short, whole=False)
         if any(n.expression for n in found):
             return found
     if len(source.text) <= len(short):
         return found  # the short head is the whole file
     longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
     if len(longer) > len(short) and _has_any(longer[len(short) - 200 :].lower(), _DB_GATES):
-        return _db_notices(m, source, longer, whole=False) or found
+        return _db_notices(m, source, head, longer, whole=False) or found
     return found
 
 
@@ -995,7 +1074,12 @@ def _leading_comments(text: str) -> int:
 
 
 def _db_notices(
-    m: Matcher, source: SourceFile, region: str, whole: bool, approximate: bool = True
+    m: Matcher,
+    source: SourceFile,
+    head: _Head,
+    region: str,
+    whole: bool,
+    approximate: bool = True,
 ) -> list[Notice]:
     # License files: exact matches only (audit.licenses.texts compares whole texts).
     toks, matches = m.find(region, approximate=approximate and not whole)
@@ -1004,7 +1088,7 @@ def _db_notices(
         x
         for x in matches
         if not (x.start and toks.chars[x.start - 1] in negations)
-        and (len(x.rule.tokens) >= _SHORT or not _code_line(source.line(x.start_line)))
+        and (len(x.rule.tokens) >= _SHORT or not _code_line(head.file_line(x.start_line)))
     ]
     full = [x for x in found if not x.partial]
     notices: list[Notice] = []
@@ -1012,10 +1096,10 @@ def _db_notices(
         for expression, group in _combined(m, toks, full):
             first, last = group[0], group[-1]
             kind = "license-text" if whole and first.rule.kind == "text" else MATCHED
-            notices.append(_db_notice(source, kind, expression, first, last, group))
+            notices.append(_db_notice(source, head, kind, expression, first, last, group))
     else:
         for x in found[:3]:
-            notices.append(_db_notice(source, _PARTIAL, None, x, x, [x]))
+            notices.append(_db_notice(source, head, _PARTIAL, None, x, x, [x]))
     return notices
 
 
@@ -1028,6 +1112,7 @@ def _chars(m: Matcher, words: frozenset[str]) -> frozenset[str]:
 
 def _db_notice(
     source: SourceFile,
+    head: _Head,
     kind: str,
     expression: str | None,
     first: RuleMatch,
@@ -1039,7 +1124,7 @@ def _db_notice(
     if kind == _PARTIAL:
         raw = f"{first.rule.expression} ({rules}: {coverage:.0%} of the rule matched)"
     else:
-        raw = source.line(first.start_line).strip()[:200]
+        raw = head.file_line(first.start_line).strip()[:200]
     end = last.end_line if last.end_line != first.start_line else 0
     return Notice(
         source.path,
@@ -1047,7 +1132,7 @@ def _db_notice(
         kind,
         expression,
         raw,
-        source.evidence(first.start_line, NAME),
+        Evidence(source.path, first.start_line, head.file_line(first.start_line), NAME),
         confidence=coverage,
         rule=rules,
         end_line=end,
@@ -1093,7 +1178,7 @@ def _combined(
 def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
     text = source.text
     if "MODULE_LICENSE" in text:
-        for m in _MODULE_LICENSE.finditer(text):
+        for m in _finditer_at(_MODULE_LICENSE, text, _starts(text, _MODULE_STARTS)):
             number, line = _line_at(text, m.start())
             if _commented(line) or line.lstrip().startswith("#define"):
                 continue
@@ -1109,7 +1194,7 @@ def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
             expr = kernel.expression_for(m["raw"])
             yield Notice(source.path, number, "module-license", expr, m["raw"], ev)
     if 'license")' in text:
-        for m in _LICENSE_SECTION.finditer(text):
+        for m in _finditer_at(_LICENSE_SECTION, text, _starts(text, _LICENSE_SECTION_STARTS)):
             number, line = _line_at(text, m.start())
             if _commented(line):
                 continue
@@ -1124,7 +1209,7 @@ def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
     if ("SEC" in text and ('SEC("' in text or "SEC (" in text)) or (
         "section" in text and ('section("' in text or "section (" in text)
     ):
-        for m in _PROGRAM_SECTION.finditer(text):
+        for m in _finditer_at(_PROGRAM_SECTION, text, _starts(text, _SECTION_STARTS)):
             name = m["name"]
             kind = name.split("/", 1)[0]
             if kind in PROGRAM_TYPES or kind.split(".", 1)[0] in PROGRAM_TYPES:
@@ -1154,7 +1239,7 @@ def _kernel_build_hint(source: SourceFile) -> Iterator[Notice]:
         yield Notice(source.path, number, "kernel-build", None, "dkms.conf", ev)
 
 
-def _license_texts(source: SourceFile, from_db: list[Notice]) -> list[Notice]:
+def _license_texts(source: SourceFile, head: _Head, from_db: list[Notice]) -> list[Notice]:
     """The license texts of a license file: the database's when it holds each text
     exactly (``GPL-1.0-or-later``'s own text, the Xnet license rather than the MIT text
     it contains), else those :mod:`audit.licenses.texts` identifies; one per license."""
@@ -1170,8 +1255,8 @@ def _license_texts(source: SourceFile, from_db: list[Notice]) -> list[Notice]:
             match.line,
             "license-text",
             match.license_id,
-            source.line(match.line).strip()[:200],
-            source.evidence(match.line, NAME),
+            head.file_line(match.line).strip()[:200],
+            Evidence(source.path, match.line, head.file_line(match.line), NAME),
             confidence=match.similarity,
         )
         for match in texts.identify(source.text)
@@ -1189,18 +1274,18 @@ def _db_decided(found: list[Notice | Problem]) -> bool:
 def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
-    head = _head(source.text)
+    head = _head(source.text, source)
     found: list[Notice | Problem] = []
     found.extend(_spdx_tags(source, head))
     if not _named(path):
         # Other text files: their SPDX tags, else what the license database matches, shown
         # per file without deciding a component (MATCHED).
         if not found:
-            found.extend(_database(source, whole=False))
+            found.extend(head.database)
         return _result(found)
     license_file = is_license_file(path)
-    from_db: list[Notice] | None = _database(source, whole=True) if license_file else None
-    license_texts = _license_texts(source, from_db or []) if license_file else []
+    from_db = _database(source, whole=True, head=head) if license_file else None
+    license_texts = _license_texts(source, head, from_db or []) if license_file else []
     found.extend(license_texts)
     if not license_texts:
         found.extend(_dual(source, head))
@@ -1212,7 +1297,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
         _alternatives(source, head, found)
         found.extend(r for r in _references(source, head) if r.raw not in copies)
         if not _db_decided(found) and (license_file or _anything(path)):
-            found.extend(from_db if from_db is not None else _database(source, whole=False))
+            found.extend(from_db if from_db is not None else head.database)
     if is_c_family(path):
         found.extend(_runtime(source))
         found.extend(_ebpf_hint(source))
