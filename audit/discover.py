@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.model import Problem, SkippedFile
-from audit.safegit import run_git
+from audit.safegit import has_dotgit, run_git
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 """Files larger than this (bytes) are listed as skipped and never read."""
@@ -71,7 +71,7 @@ def _git_files(root: Path) -> list[str] | None:
     it execute anything (hooks, fsmonitor, a promisor remote's lazy fetch through
     ``core.sshCommand``...).
     """
-    if not _inside_git(root):
+    if not has_dotgit(root):
         return None
     out = run_git(
         root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".",
@@ -90,10 +90,6 @@ def is_tree_path(rel: str) -> bool:
     if not rel or rel.startswith("/") or "\0" in rel:
         return False
     return all(part not in ("", ".", "..") for part in rel.split("/"))
-
-
-def _inside_git(root: Path) -> bool:
-    return any((parent / ".git").exists() for parent in [root, *root.parents])
 
 
 def _walk(

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from audit.model import RepoInfo
-from audit.safegit import run_git
+from audit.safegit import has_dotgit, run_git
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -55,11 +55,26 @@ def github_name(remote: str | None) -> str | None:
     return remote[len(prefix) :] if remote and remote.startswith(prefix) else None
 
 
+def _in_git(root: Path) -> bool:
+    try:
+        return has_dotgit(Path(root).resolve())
+    except (OSError, RuntimeError):  # a loop of links: git would find nothing either
+        return False
+
+
 def repo_info(root: Path) -> RepoInfo:
-    top = _git(root, "rev-parse", "--show-toplevel")
-    if top is None:
+    """The repository ``root`` lives in; ``RepoInfo()`` outside one (git is then not run)."""
+    if not _in_git(root):
         return RepoInfo()
-    commit = _git(root, "rev-parse", "HEAD")
+    both = (_git(root, "rev-parse", "--show-toplevel", "HEAD") or "").splitlines()  # one run
+    top: str | None
+    commit: str | None
+    if len(both) == 2:
+        top, commit = both
+    else:  # a repository without commits yet (no HEAD), or no repository
+        top, commit = _git(root, "rev-parse", "--show-toplevel"), None
+        if top is None:
+            return RepoInfo()
     remote = _git(root, "config", "--get", "remote.origin.url")
     try:
         prefix = Path(root).resolve().relative_to(Path(top).resolve()).as_posix()
@@ -103,7 +118,7 @@ def created_time(root: Path, as_of: str | None, environ: Mapping[str, str]) -> s
             pass
     if as_of:
         return f"{as_of[:10]}T00:00:00Z"
-    committed = commit_date(root, "HEAD")
+    committed = commit_date(root, "HEAD") if _in_git(root) else None
     if committed:
         try:
             return _utc(datetime.fromisoformat(committed))

@@ -166,7 +166,9 @@ class WorkTree:
     """Why ``top`` is None."""
 
 
-def _has_dotgit(path: Path) -> bool:
+def has_dotgit(path: Path) -> bool:
+    """Whether ``path`` or a directory above it holds a ``.git``: without one, git would
+    find no repository (its variables are not passed on, :func:`git_env`), so it is not run."""
     return any((parent / ".git").exists() for parent in (path, *path.parents))
 
 
@@ -184,7 +186,7 @@ def work_tree_at(path: Path) -> WorkTree:
         return WorkTree(None, f"cannot resolve the directory: {exc.strerror}")
     if not real.is_dir():
         return WorkTree(None, "not a directory")
-    if not _has_dotgit(real):
+    if not has_dotgit(real):
         return WorkTree(None, "not a git work tree")
     out = run_git(real, "rev-parse", "--show-toplevel")
     if not out.ok:
@@ -255,6 +257,7 @@ __all__ = [
     "filter_overrides",
     "git_argv",
     "git_env",
+    "has_dotgit",
     "head_commit",
     "popen_git",
     "resolve_commit",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from audit import repo
 from audit.model import RepoInfo
 from audit.repo import repo_info, web_url
 
@@ -50,3 +51,23 @@ def test_repo_info(tmp_path: Path) -> None:
 
 def test_not_a_repo(tmp_path: Path) -> None:
     assert repo_info(tmp_path) == RepoInfo()
+
+
+def test_no_git_run_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``.git`` in the tree or above it: git is not started (each run costs a process),
+    and the report's time is not a commit's. (pytest's tmp_path has no .git above it.)"""
+    runs: list[tuple[str, ...]] = []
+    monkeypatch.setattr(repo, "run_git", lambda root, *args, **kw: runs.append(args))
+    assert repo_info(tmp_path) == RepoInfo()
+    assert repo.created_time(tmp_path, "2024-03-01", {}) == "2024-03-01T00:00:00Z"
+    assert repo.created_time(tmp_path, None, {"SOURCE_DATE_EPOCH": "0"}) == "1970-01-01T00:00:00Z"
+    repo.created_time(tmp_path, None, {})  # now
+    assert runs == []
+
+
+def test_repository_without_commits(tmp_path: Path) -> None:
+    """``git init`` and nothing committed: the top is known, no commit (the one-run
+    ``rev-parse --show-toplevel HEAD`` fails on the missing HEAD and is asked again alone)."""
+    subprocess.run(["git", "-C", str(tmp_path), "init", "-q"], check=True)
+    (tmp_path / "sub").mkdir()
+    assert repo_info(tmp_path / "sub") == RepoInfo(None, None, "sub")

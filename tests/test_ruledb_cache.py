@@ -173,6 +173,20 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Mon
     assert _load(path.read_bytes(), "d" * 32) == built
 
 
+def test_a_file_that_cannot_be_mapped_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = build(_data(tmp_path / "data"), "32.1.0")
+    path = tmp_path / "index.bin"
+    path.write_bytes(_dump(index, "d" * 32))
+
+    def no_mapping(fd: int) -> None:
+        raise OSError(19, "no mmap here")
+
+    monkeypatch.setattr(cachefile, "_map", no_mapping)
+    assert ruledb._read(path, "d" * 32) == index
+
+
 def test_a_rule_table_holds_together() -> None:
     rules = [
         Rule("a", "MIT", "tag", "\u0100\u0101", 0, False, 11),

@@ -93,17 +93,21 @@ def load(fmt: str, key: str, data: bytes | mmap.mmap) -> Loaded | None:
 def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
     """:func:`load` of the file at ``path`` (``None`` too when it cannot be read).
 
-    The file is mapped into memory rather than read: only the CRC-32 reads it whole, from
-    the page cache, and the blobs are slices of the mapping (shared by every process that
-    maps it, the scan's workers too). ``mine``: only a file this user owns and no one else
-    may write (:func:`private`)."""
+    The file is mapped into memory rather than read (read where it cannot be mapped): only
+    the CRC-32 reads it whole, from the page cache, and the blobs are slices of the mapping
+    (shared by every process that maps it, the scan's workers too). ``mine``: only a file
+    this user owns and no one else may write (:func:`private`)."""
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
             if (mine and not private(st)) or st.st_size < _HEAD.size:
                 return None
-            data = _map(fh.fileno())
-    except (OSError, ValueError):
+            data: bytes | mmap.mmap
+            try:
+                data = _map(fh.fileno())
+            except (OSError, ValueError):
+                data = fh.read()
+    except OSError:
         return None
     return load(fmt, key, data)
 

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import accumulate, product, repeat
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any, overload
 
@@ -351,19 +351,14 @@ class _Spelling:
         while base**3 < size:
             base += 1
         self.base = base
-        # The spellings of 0, 1, 2... in order: base-``base`` counting is the product order.
-        alphabets = [[chr(start + d) for d in range(base)] for start in _DIGITS]
-        spelled = map("".join, product(*alphabets))
-        # (base**3 spellings, at least one more than the tokens: UNKNOWN's comes last)
-        table = dict(zip(map(ord, sorted(vocabulary.values())), spelled, strict=False))
-        table[ord(UNKNOWN)] = self._digits(size - 1)
+        first, second, third = ([chr(start + d) for d in range(base)] for start in _DIGITS)
+        pairs = [a + b for a in first for b in second]
+        # The spellings of 0, 1, 2... in order (base**3 of them, at least one more than the
+        # tokens: UNKNOWN's comes last).
+        spelled = [p + c for p in pairs for c in third]
+        table = dict(zip(sorted(map(ord, vocabulary.values())), spelled, strict=False))
+        table[ord(UNKNOWN)] = spelled[size - 1]
         self._table = table
-
-    def _digits(self, i: int) -> str:
-        b = self.base
-        return (
-            chr(_DIGITS[0] + i // (b * b)) + chr(_DIGITS[1] + i // b % b) + chr(_DIGITS[2] + i % b)
-        )
 
     def encode(self, chars: str) -> str:
         return chars.translate(self._table)

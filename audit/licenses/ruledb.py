@@ -613,7 +613,7 @@ def load_or_build(cache_dir: Path) -> LicenseIndex | None:
     index = _read(path, digest)
     if index is not None:
         return index
-    with build_lock(path):  # one process builds, the scan's other workers wait and load
+    with _build_lock(path):  # one process builds, the scan's other workers wait and load
         index = _read(path, digest)
         if index is not None:
             return index
@@ -627,7 +627,7 @@ def _read(path: Path, digest: str) -> LicenseIndex | None:
 
 
 @contextlib.contextmanager
-def build_lock(path: Path) -> Iterator[None]:
+def _build_lock(path: Path) -> Iterator[None]:
     """An exclusive lock beside the index file (none where it cannot be taken)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
