@@ -904,6 +904,13 @@ def _scan_settings(args: argparse.Namespace) -> ScanSettings:
     return ScanSettings(jobs=jobs, cache_dir=cache_dir)
 
 
+def _keep_readings() -> None:
+    """Keep what this command read that later runs can reuse (audit/spdxcache.py)."""
+    spdxcache = sys.modules.get("audit.spdxcache")  # not imported: nothing was read
+    if spdxcache is not None:
+        spdxcache.save()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
@@ -911,14 +918,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(args_list)
         if not getattr(args, "scans", False):
-            return int(args.func(args))
-        from audit.scan import scan_settings
+            code = int(args.func(args))
+        else:
+            from audit.scan import scan_settings
 
-        # A command on one tree runs with the collector tuned from here to its end: its
-        # imports, the pipeline and the report build acyclic data that lives until exit
-        # (the collector walked it again and again: about a tenth of the import time).
-        with tuned(), scan_settings(_scan_settings(args)):
-            return int(args.func(args))
+            # A command on one tree runs with the collector tuned from here to its end: its
+            # imports, the pipeline and the report build acyclic data that lives until exit
+            # (the collector walked it again and again: about a tenth of the import time).
+            with tuned(), scan_settings(_scan_settings(args)):
+                code = int(args.func(args))
+        _keep_readings()
+        return code
     except InputError as exc:
         if debug:
             traceback.print_exc()

@@ -107,6 +107,19 @@ def parse_expression(text: str) -> ParsedExpression:
         return ParsedExpression(raw, None, "empty license expression")
     if len(text) > _MAX_LENGTH:
         return ParsedExpression(raw, None, "license expression too long")
+    from audit import spdxcache
+
+    readings = spdxcache.current()
+    known = readings.get(raw)
+    if known is not None:
+        return ParsedExpression(raw, *known)
+    parsed = _parse(raw, text)
+    readings.put(raw, (parsed.normalized, parsed.problem))
+    return parsed
+
+
+def _parse(raw: str, text: str) -> ParsedExpression:
+    """:func:`parse_expression` of a text not read in an earlier run, by license-expression."""
     lic = licensing()
     try:
         parsed = lic.parse(_rewrite_deprecated(text), validate=False, strict=True)
@@ -130,8 +143,15 @@ def normalize(expression: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=8192)
-def tree(normalized: str) -> Any:
-    """The license-expression object of an already normalized expression."""
+def tree(normalized: str) -> Node:
+    """The tree of an already normalized expression (:func:`parse_expression`'s form)."""
+    return _read(normalized) or _node(expression_object(normalized))
+
+
+@functools.lru_cache(maxsize=8192)
+def expression_object(normalized: str) -> Any:
+    """license-expression's own object of an already normalized expression, for the
+    libraries that take one (spdx-tools); depaudit's stages use :func:`tree`."""
     return licensing().parse(normalized, validate=False, strict=True)
 
 
@@ -142,7 +162,9 @@ def is_equivalent(a: str, b: str) -> bool:
         return True
     if license_keys(a) != license_keys(b):
         return False
-    return bool(licensing().is_equivalent(tree(a), tree(b)))
+    if _canonical(tree(a)) == _canonical(tree(b)):
+        return True  # the same up to order, grouping and repeats of AND/OR operands
+    return bool(licensing().is_equivalent(expression_object(a), expression_object(b)))
 
 
 def equivalent(a: str, b: str) -> bool:
@@ -157,7 +179,9 @@ def equivalent(a: str, b: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def license_keys(normalized: str) -> frozenset[str]:
     """The license and exception ids named in a normalized expression."""
-    return frozenset(str(k) for k in licensing().license_keys(tree(normalized)))
+    return frozenset(
+        k for leaf in leaves(tree(normalized)) for k in (leaf.key, leaf.exception) if k
+    )
 
 
 def references(normalized: str) -> frozenset[str]:
@@ -168,53 +192,128 @@ def references(normalized: str) -> frozenset[str]:
 # Tree access for the engine -------------------------------------------------------------
 
 
-def node_kind(node: Any) -> str:
-    """``and``, ``or``, ``with`` or ``license``."""
+@dataclass(frozen=True)
+class Node:
+    """A node of a normalized expression: ``and``/``or`` over :attr:`args`, ``with``
+    (:attr:`key` ``WITH`` :attr:`exception`) or ``license`` (:attr:`key`). Read from the
+    normalized text by depaudit (:func:`tree`), so that judging an expression needs no
+    license-expression ``Licensing`` (building one costs every run a few hundredths of a
+    second); the same tree license-expression gives for that text."""
+
+    kind: str
+    args: tuple[Node, ...] = ()
+    key: str = ""
+    exception: str = ""
+
+
+_TREE_TOKEN = re.compile(r"\(|\)|[^\s()]+")
+_OPERATORS = {"AND": "and", "OR": "or"}
+
+
+def _read(normalized: str) -> Node | None:
+    """The tree of a normalized expression as license-expression renders one — operands of
+    one operator in a row, a compound operand in parentheses, ``KEY WITH EXCEPTION`` — or
+    ``None`` for any other text (then license-expression reads it)."""
+    tokens = _TREE_TOKEN.findall(normalized)
+    node, end = _read_expr(tokens, 0)
+    return node if node is not None and end == len(tokens) else None
+
+
+def _read_expr(tokens: list[str], i: int) -> tuple[Node | None, int]:
+    operands: list[Node] = []
+    kind = ""
+    while True:
+        operand, i = _read_operand(tokens, i)
+        if operand is None:
+            return None, i
+        operands.append(operand)
+        if i == len(tokens) or tokens[i] == ")":
+            break
+        op = _OPERATORS.get(tokens[i])
+        if op is None or (kind and op != kind):
+            return None, i  # AND and OR in one row: not a rendered expression
+        kind = op
+        i += 1
+    if len(operands) == 1:
+        return operands[0], i
+    return Node(kind, tuple(operands)), i
+
+
+def _read_operand(tokens: list[str], i: int) -> tuple[Node | None, int]:
+    if i >= len(tokens):
+        return None, i
+    token = tokens[i]
+    if token == "(":
+        node, i = _read_expr(tokens, i + 1)
+        if node is None or i >= len(tokens) or tokens[i] != ")":
+            return None, i
+        return node, i + 1
+    if token == ")" or token in _OPERATORS or token == "WITH":
+        return None, i
+    if i + 1 < len(tokens) and tokens[i + 1] == "WITH":
+        exception = tokens[i + 2] if i + 2 < len(tokens) else "("
+        if exception in ("(", ")", "WITH") or exception in _OPERATORS:
+            return None, i
+        return Node("with", key=token, exception=exception), i + 3
+    return Node("license", key=token), i + 1
+
+
+def _node(parsed: Any) -> Node:
+    """A license-expression tree as a :class:`Node` tree."""
     lic = licensing()
-    if isinstance(node, lic.AND):
-        return "and"
-    if isinstance(node, lic.OR):
-        return "or"
-    if hasattr(node, "license_symbol") and hasattr(node, "exception_symbol"):
-        return "with"
-    return "license"
+    if isinstance(parsed, lic.AND | lic.OR):
+        kind = "and" if isinstance(parsed, lic.AND) else "or"
+        return Node(kind, tuple(_node(a) for a in parsed.args))
+    if hasattr(parsed, "license_symbol") and hasattr(parsed, "exception_symbol"):
+        return Node(
+            "with", key=str(parsed.license_symbol.key), exception=str(parsed.exception_symbol.key)
+        )
+    return Node("license", key=str(parsed.key))
 
 
-def children(node: Any) -> tuple[Any, ...]:
-    return tuple(getattr(node, "args", ()))
+def _canonical(node: Node) -> object:
+    """``node`` with the operands of each AND/OR flattened, sorted and without repeats."""
+    if node.kind not in ("and", "or"):
+        return (node.kind, node.key, node.exception)
+    flat: set[object] = set()
+    for child in node.args:
+        c = _canonical(child)
+        if isinstance(c, tuple) and c[0] == node.kind and len(c) == 2:
+            flat.update(c[1])
+        else:
+            flat.add(c)
+    return (node.kind, frozenset(flat))
 
 
-def render(node: Any) -> str:
-    """Render a node; a compound node's outer parentheses are dropped."""
-    text = str(node.render())
-    if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        return text[1:-1]
-    return text
+def node_kind(node: Node) -> str:
+    """``and``, ``or``, ``with`` or ``license``."""
+    return node.kind
 
 
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
+def children(node: Node) -> tuple[Node, ...]:
+    return node.args
 
 
-def leaf_license(node: Any) -> str:
+def render(node: Node) -> str:
+    """The text of a node as license-expression renders it, without outer parentheses."""
+    if node.kind == "license":
+        return node.key
+    if node.kind == "with":
+        return f"{node.key} WITH {node.exception}"
+    joiner = " AND " if node.kind == "and" else " OR "
+    return joiner.join(f"({render(c)})" if c.args else render(c) for c in node.args)
+
+
+def leaf_license(node: Node) -> str:
     """The license id of a leaf (the license part of a ``WITH`` unit)."""
-    symbol = node.license_symbol if node_kind(node) == "with" else node
-    return str(symbol.key)
+    return node.key
 
 
-def leaves(node: Any) -> tuple[Any, ...]:
+def leaves(node: Node) -> tuple[Node, ...]:
     """The leaves (license symbols and ``WITH`` units) of a node, in order."""
-    if node_kind(node) in ("and", "or"):
-        out: list[Any] = []
-        for child in children(node):
+    if node.args:
+        out: list[Node] = []
+        for child in node.args:
             out.extend(leaves(child))
         return tuple(out)
     return (node,)

@@ -71,7 +71,7 @@ def parse_expression(expression: str) -> LicenseExpression | None:
         return None
     if not all(_LICENSE_REF.fullmatch(key) for key in expressions.references(normalized)):
         return None
-    parsed: LicenseExpression = expressions.tree(normalized)
+    parsed: LicenseExpression = expressions.expression_object(normalized)
     return parsed
 
 

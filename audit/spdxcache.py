@@ -1,0 +1,164 @@
+"""License expressions read in earlier runs, kept in the cache directory.
+
+Reading an expression (:func:`audit.spdx.parse_expression`) needs license-expression's SPDX
+``Licensing``, which every process would build anew (a few hundredths of a second: its
+index of some 2,400 licenses, their symbols and their automaton) although the expressions
+a project meets are few and the same from run to run: the bundled policy's, the exceptions
+database's, those its files and packages state. Each reading (the normalized expression or
+the reason there is none) depends only on the text, on license-expression and boolean.py
+as installed and on :mod:`audit.spdx`'s own rules, so it is kept in
+``<cache dir>/spdx/expressions.json`` under a key naming all three; a file of another key,
+another format or damaged is not used (and is replaced when the run has readings to keep).
+
+Only the command line keeps them (:func:`save`, at the end of a command); any process
+reads them (the scan's workers too). At most :data:`MAX_ENTRIES` readings of at most
+:data:`MAX_TEXT` characters each are kept: past that, the readings of the last run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+from audit import atomicfile
+
+log = logging.getLogger(__name__)
+
+FORMAT = "depaudit/spdx-expressions/1"
+MAX_ENTRIES = 20_000
+MAX_TEXT = 400
+"""Longer texts are read every time (the memory and file this keeps stay small)."""
+
+Reading = tuple[str | None, str]
+"""``(normalized expression or None, problem)`` of one text."""
+
+
+class Readings:
+    """The readings of one process: those found in the cache file and those made here."""
+
+    def __init__(self, path: Path | None, key: str, known: dict[str, Reading]) -> None:
+        self.path = path
+        self.key = key
+        self.known = known
+        self.new: dict[str, Reading] = {}
+        self.used: set[str] = set()
+
+    def get(self, text: str) -> Reading | None:
+        found = self.known.get(text)
+        if found is not None:
+            self.used.add(text)
+        return found
+
+    def put(self, text: str, reading: Reading) -> None:
+        if len(text) <= MAX_TEXT:
+            self.new[text] = reading
+
+    def save(self) -> None:
+        """Write the readings out when this process made new ones; a failure is logged."""
+        if self.path is None or not self.new:
+            return
+        entries = {**self.known, **self.new}
+        if len(entries) > MAX_ENTRIES:
+            entries = {t: r for t, r in entries.items() if t in self.used or t in self.new}
+            entries = dict(list(entries.items())[-MAX_ENTRIES:])
+        data = {"format": FORMAT, "key": self.key, "entries": dict(sorted(entries.items()))}
+        try:
+            atomicfile.write(self.path, json.dumps(data, separators=(",", ":")).encode())
+        except OSError as exc:
+            log.warning("cannot cache license expressions in %s: %s", self.path.parent, exc)
+            return
+        self.known, self.new = entries, {}
+
+
+_LOCK = threading.Lock()
+_CURRENT: Readings | None = None
+
+
+def current() -> Readings:
+    """This process's readings, loaded from the cache directory on first use."""
+    global _CURRENT
+    with _LOCK:
+        if _CURRENT is None:
+            _CURRENT = _open()
+        return _CURRENT
+
+
+def save() -> None:
+    """Keep this process's new readings (the command line calls it once a command ends)."""
+    with _LOCK:
+        readings = _CURRENT
+    if readings is not None:
+        readings.save()
+
+
+def _open() -> Readings:
+    from audit.scancache import default_cache_dir
+
+    key = _key()
+    try:
+        path = default_cache_dir() / "spdx" / "expressions.json"
+    except RuntimeError:  # no home directory to hold a cache
+        return Readings(None, key, {})
+    return Readings(path, key, _load(path, key))
+
+
+def _load(path: Path, key: str) -> dict[str, Reading]:
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.debug("license expression cache %s not used: %s", path, exc)
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+        return {}
+    entries = data.get("entries")
+    if not isinstance(entries, dict):
+        return {}
+    out: dict[str, Reading] = {}
+    for text, reading in entries.items():
+        if (
+            isinstance(reading, list)
+            and len(reading) == 2
+            and (reading[0] is None or isinstance(reading[0], str))
+            and isinstance(reading[1], str)
+        ):
+            out[text] = (reading[0], reading[1])
+    return out
+
+
+def _key() -> str:
+    """What a reading depends on besides its text: :mod:`audit.spdx`'s source, and
+    license-expression (its code and license index) and boolean.py as installed (their
+    files' sizes and times, found without importing them)."""
+    from importlib.util import find_spec
+
+    h = hashlib.sha256(FORMAT.encode())
+    spdx = Path(__file__).with_name("spdx.py")
+    try:
+        h.update(spdx.read_bytes())
+    except OSError:
+        h.update(b"?")
+    for name, parts in (
+        ("license_expression", ("__init__.py", "data/scancode-licensedb-index.json")),
+        ("boolean", ("boolean.py",)),
+    ):
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        folder = Path(spec.origin).parent if spec is not None and spec.origin else None
+        for part in parts:
+            try:
+                st = os.stat(folder / part) if folder is not None else None
+            except OSError:
+                st = None
+            h.update(f"\0{name}/{part}\0{st and (st.st_size, st.st_mtime_ns)}".encode())
+    return h.hexdigest()[:32]
+
+
+__all__ = ["FORMAT", "MAX_ENTRIES", "MAX_TEXT", "Readings", "current", "save"]
