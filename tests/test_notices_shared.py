@@ -15,14 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from licensedb import licensedb_matcher
-from test_notices_gates import PIECES, TEXTS
+from test_notices_gates import PIECES, TEXTS, _clean_reference
 
 from audit.scanners import notices
 from audit.scanners.base import SourceFile
 
 CASED = [
     (notices._REF_BARE, notices._REF_NAMES),
-    (notices._REF_EXT, notices._EXTS),
     (notices._PROGRAM_SECTION, notices._SECTION_STARTS),
     (notices._MODULE_LICENSE, notices._MODULE_STARTS),
     (notices._LICENSE_SECTION, notices._LICENSE_SECTION_STARTS),
@@ -48,6 +47,11 @@ WORDS = [
     'SEC("tp/x")',
     'SEC ( "kprobe/y" )',
     "__section(",
+    "__section (",
+    "x__bpf_section",
+    "section (",
+    "_section",
+    "SEC(",
     '__bpf_section("xdp")',
     'xSEC("a")',
     'SEC("license") = "GPL"',
@@ -113,6 +117,21 @@ def test_caseless_search_in_other_text_is_the_regex() -> None:
 
 @given(TEXTS)
 @settings(max_examples=300, deadline=None)
+def test_lines_cleaned_together_or_remembered_are_cleaned_lines(text: str) -> None:
+    lines = text.splitlines()
+    expected = [_clean_reference(line) for line in lines]
+    assert notices._clean_lines(lines) == expected
+    notices._CLEANED.clear()
+    first = notices._head(text)
+    assert first.cleaned == "\n".join(expected[: len(first.lines)])
+    # The second time from the lines remembered (all of them up to 200 characters).
+    again = notices._head(text)
+    assert again.cleaned == first.cleaned
+    assert set(notices._CLEANED.known) == {line for line in first.lines if len(line) <= 200}
+
+
+@given(TEXTS)
+@settings(max_examples=300, deadline=None)
 def test_file_lines_from_the_head_are_the_file_lines(text: str) -> None:
     source = SourceFile("a.c", text)
     head = notices._head(text, source)
@@ -169,3 +188,22 @@ def test_words_are_found_where_they_start() -> None:
     assert notices._starts("SEC SECSEC __section", notices._SECTION_STARTS) == [0, 4, 7, 11]
     assert notices._starts("aaa", ("aa",)) == [0, 1]
     assert notices._starts("", ("x",)) == []
+
+
+def test_cleaned_lines_are_looked_up_while_they_repeat() -> None:
+    memo = notices._CLEANED
+    memo.clear()
+    header = "\n".join(f"// line {k} of the same header" for k in range(60))
+    for _ in range(70):
+        assert notices._head(header).cleaned.startswith("line 0 of the same header\nline 1")
+    assert (memo.looked, memo.found, memo.pays()) == (4200, 4140, True)
+    memo.clear()
+    for n in range(70):
+        text = "\n".join(f"// line {k} of file {n}" for k in range(60))
+        assert notices._head(text).cleaned.startswith(f"line 0 of file {n}\n")
+    # 69 heads looked up (4,140 lines, none found): the 70th is not
+    assert (memo.looked, memo.found, memo.pays()) == (4140, 0, False)
+    assert notices._head("// a\n#  b  c */").cleaned == "a\nb c"
+    assert memo.looked == 4140
+    notices.forget()
+    assert (memo.known, memo.looked, memo.pays()) == ({}, 0, True)

@@ -44,6 +44,7 @@ import re
 from array import array
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import compress, repeat
 from pathlib import Path
 
 from audit.licenses import cachefile
@@ -149,23 +150,32 @@ class _Tokens:
 
 
 def _tokens(text: str) -> _Tokens:
+    """The words of ``text`` as compared (see the module docstring) and the line of each;
+    copyright and "All rights reserved" lines are left out."""
     words: list[str] = []
     lines: list[int] = []
     breaks: set[int] = set()
     for number, line in enumerate(text.splitlines(), start=1):
-        if _RESERVED.match(line):
+        low = line.lower()
+        # In ASCII, each regex below matches only lines holding its words in lower case.
+        ascii_line = line.isascii()
+        if (not ascii_line or "reserved" in low) and _RESERVED.match(line):
             continue
-        if _COPYRIGHT_LINE.match(line) and _COPYRIGHT_MARK.search(line):
+        if (
+            (not ascii_line or "copyright" in low or "(c)" in low)
+            and _COPYRIGHT_LINE.match(line)
+            and _COPYRIGHT_MARK.search(line)
+        ):
             continue
-        for index, segment in enumerate(_HOLE.split(line.lower())):
+        for index, segment in enumerate(_HOLE.split(low) if "<<" in low else (low,)):
             if index:
                 breaks.add(len(words))
-            for word in _WORD.findall(segment):
-                if word.isdigit() and len(word) <= 2:
-                    continue  # list numbering and version digits ("1.", "2.0")
-                for part in _EQUIVALENT.get(word, word).split():
-                    words.append(part)
-                    lines.append(number)
+            # list numbering and version digits ("1.", "2.0") are no words
+            found = [w for w in _WORD.findall(segment) if len(w) > 2 or not w.isdigit()]
+            if not _EQUIVALENT.keys().isdisjoint(found):
+                found = [part for w in found for part in _EQUIVALENT.get(w, w).split()]
+            words += found
+            lines += repeat(number, len(found))
     return _Tokens(tuple(words), tuple(lines), frozenset(breaks))
 
 
@@ -174,6 +184,8 @@ def _shingles(tokens: _Tokens) -> list[str]:
     words = tokens.words
     if len(words) < SHINGLE:
         return [" ".join(words)] if words else []
+    if not tokens.breaks:
+        return list(map(" ".join, zip(*(words[i:] for i in range(SHINGLE)), strict=False)))
     out: list[str] = []
     for i in range(len(words) - SHINGLE + 1):
         if tokens.breaks and any(b in tokens.breaks for b in range(i + 1, i + SHINGLE)):
@@ -426,32 +438,73 @@ _REMEMBERED_CHARS = 65536
 def _identify_bundled(text: str, minimum: float) -> tuple[TextMatch, ...]:
     """:func:`identify` with the bundled texts, remembered: vendored trees repeat the same
     license files and headers many times."""
-    return _identify(text, bundled_references(), minimum)
+    return _identify(text, bundled_references(), minimum, _COVERED)
+
+
+_Hits = tuple[tuple[int, str, int], ...]
+"""``(position, shingle, line)`` of each shingle of a text that a reference holds."""
+_COVERED: dict[tuple[_Hits, frozenset[str], float], tuple[TextMatch, ...]] = {}
+"""What :func:`_cover` found with the bundled texts, by what it read: texts that differ
+only where no reference shingle is (the code under the same license header, another
+copyright line) are covered once. At most :data:`_COVERED_SIZE` of up to
+:data:`_COVERED_HITS` hits (a bounded memory), the oldest dropped first."""
+_COVERED_SIZE = 64
+_COVERED_HITS = 1024
 
 
 def forget() -> None:
     """Drop the remembered texts (benchmarks: each run as a first one)."""
     _identify_bundled.cache_clear()
+    _COVERED.clear()
 
 
-def _identify(text: str, refs: References, minimum: float) -> tuple[TextMatch, ...]:
+def _identify(
+    text: str,
+    refs: References,
+    minimum: float,
+    covered: dict[tuple[_Hits, frozenset[str], float], tuple[TextMatch, ...]] | None = None,
+) -> tuple[TextMatch, ...]:
+    """:func:`identify`; ``covered``: what :func:`_cover` found for texts read before with
+    ``refs`` (filled here)."""
     tokens = _tokens(text)
+    shingles = _shingles(tokens)
+    held = list(compress(range(len(shingles)), map(refs.index.get, shingles)))
+    if not held:
+        return ()
+    lines = tokens.lines
+    hits = tuple([(pos, shingles[pos], lines[pos]) for pos in held])
+    joined = " ".join(tokens.words)
+    excluded = frozenset(
+        lid for lid, phrases in _EXCLUDE.items() if any(p in joined for p in phrases)
+    )
+    if covered is None or len(hits) > _COVERED_HITS:
+        return _cover(hits, excluded, refs, minimum)
+    key = (hits, excluded, minimum)
+    found = covered.get(key)
+    if found is None:
+        found = _cover(hits, excluded, refs, minimum)
+        if len(covered) >= _COVERED_SIZE:
+            del covered[next(iter(covered))]
+        covered[key] = found
+    return found
+
+
+def _cover(
+    hits: _Hits, excluded: frozenset[str], refs: References, minimum: float
+) -> tuple[TextMatch, ...]:
+    """The licenses whose texts cover the ``hits`` of a text (see the module docstring),
+    but those ``excluded`` (:data:`_EXCLUDE`)."""
     index = refs.index
     shingle_at: dict[int, str] = {}
+    line_at: dict[int, int] = {}
     per_ref: dict[int, list[int]] = {}
-    for pos, shingle in enumerate(_shingles(tokens)):
-        owners = index.get(shingle)
-        if owners:
-            shingle_at[pos] = shingle
-            for i in owners:
-                per_ref.setdefault(i, []).append(pos)
-    if not shingle_at:
-        return ()
-    joined = " ".join(tokens.words)
+    for pos, shingle, line in hits:
+        shingle_at[pos] = shingle
+        line_at[pos] = line
+        for i in index[shingle]:
+            per_ref.setdefault(i, []).append(pos)
     hits_of = {
-        i: mine
-        for i, mine in sorted(per_ref.items())
-        if not any(p in joined for p in _EXCLUDE.get(refs.items[i].license_id, ()))
+        i: mine for i, mine in sorted(per_ref.items()) if refs.items[i].license_id not in excluded
     }
     cache = {i: _regions(refs.items[i], mine, shingle_at, minimum) for i, mine in hits_of.items()}
     found: dict[str, TextMatch] = {}
@@ -461,7 +514,7 @@ def _identify(text: str, refs: References, minimum: float) -> tuple[TextMatch, .
             break
         best = min(regions, key=lambda r: (-r.score, r.reference.license_id, r.positions[0]))
         lid = best.reference.license_id
-        line = tokens.lines[best.positions[0]]
+        line = line_at[best.positions[0]]
         if lid not in found or line < found[lid].line:
             found[lid] = TextMatch(lid, line, round(best.similarity, 2))
         # The accepted span is explained: every reference is re-measured without it.

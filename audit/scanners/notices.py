@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from itertools import repeat
+from typing import cast
 
 from audit import spdx
 from audit.licenses import kernel, texts
@@ -359,7 +360,6 @@ is no reference of its own."""
 # -- references ---------------------------------------------------------------------------
 
 _REF_EXT = re.compile(r"\.(?:txt|md|rst)\b")
-_EXTS = (".txt", ".md", ".rst")
 _REF_BARE = re.compile(
     r"(?<![\w/.-])(?P<name>(?:LICEN[CS]E|COPYING|NOTICE)(?:[.-][\w.-]{1,20})?)(?![\w/])"
 )
@@ -501,22 +501,39 @@ class _Head:
     @cached_property
     def cleaned(self) -> str:
         """The lines without comment markers (see :func:`_clean`), joined by newlines."""
-        # Most heads need only the first step of _clean: whitespace and leading markers
-        # stripped. Lines so stripped tell whether any needs more (a word marker at its
-        # start, a closer at its end, whitespace to collapse): then every line is cleaned.
-        parts = list(
-            map(str.lstrip, map(str.lstrip, map(str.strip, self.lines), repeat(_MARKER_CHARS)))
-        )
-        if (
-            any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
-            or any(map(str.endswith, parts, repeat(_CLOSERS)))
-            or not all(map(str.isprintable, parts))
-        ):
-            return "\n".join([_clean(line) for line in self.lines])
-        # Printable lines hold no whitespace but the plain space: collapsing runs of it is
-        # what _clean does to them (and no run spans a line end).
-        text = "\n".join(parts)
-        return text if "  " not in text else _SPACES.sub(" ", text)
+        # Cleaning is line by line, and license headers repeat from file to file: lines
+        # cleaned before are looked up (_CLEANED), the others cleaned together.
+        memo = _CLEANED
+        lines = self.lines
+        if not memo.pays():
+            return "\n".join(_clean_lines(list(lines)))
+        known = memo.known
+        parts = list(map(known.get, lines))
+        missed = parts.count(None)
+        memo.looked += len(parts)
+        memo.found += len(parts) - missed
+        if missed:
+            if missed == len(parts):
+                fresh = list(lines)
+                cleaned = _clean_lines(fresh)
+                parts = cast("list[str | None]", cleaned)
+            else:
+                missing = [i for i, part in enumerate(parts) if part is None]
+                fresh = [lines[i] for i in missing]
+                cleaned = _clean_lines(fresh)
+                for i, clean in zip(missing, cleaned, strict=True):
+                    parts[i] = clean
+            if len(known) >= _CLEANED_LINES:
+                known.clear()
+            if max(map(len, fresh)) <= _CLEANED_CHARS:
+                known.update(zip(fresh, cleaned, strict=True))
+            else:
+                known.update(
+                    (line, clean)
+                    for line, clean in zip(fresh, cleaned, strict=True)
+                    if len(line) <= _CLEANED_CHARS
+                )
+        return "\n".join(cast("list[str]", parts))
 
     @cached_property
     def joined(self) -> str:
@@ -537,8 +554,50 @@ class _Head:
         return Evidence(path, line, text, NAME)
 
 
+class _Remembered:
+    """Head lines cleaned before (:func:`_clean`), by line: lines of up to
+    :data:`_CLEANED_CHARS` characters, forgotten all at once when there are
+    :data:`_CLEANED_LINES` (a bounded memory: at most that many and one head's more).
+    Looked up while it pays: when fewer than half of the first :data:`_CLEANED_TRIAL`
+    lines looked up were found (a tree whose lines seldom repeat), no more."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+        self.looked = 0
+        self.found = 0
+
+    def pays(self) -> bool:
+        return self.looked < _CLEANED_TRIAL or 2 * self.found >= self.looked
+
+    def clear(self) -> None:
+        self.known.clear()
+        self.looked = self.found = 0
+
+
+_CLEANED = _Remembered()
+_CLEANED_LINES = 16384
+_CLEANED_CHARS = 200
+_CLEANED_TRIAL = 4096
 _SPACES = re.compile("  +")
 """Runs of spaces (a two-space literal opening: the regex engine skips to each run)."""
+
+
+def _clean_lines(lines: list[str]) -> list[str]:
+    """:func:`_clean` of each line, most often in a few steps over all of them."""
+    # Most lines need only the first step of _clean: whitespace and leading markers
+    # stripped. Lines so stripped tell whether any needs more (a word marker at its
+    # start, a closer at its end, whitespace to collapse): then every line is cleaned.
+    parts = list(map(str.lstrip, map(str.lstrip, map(str.strip, lines), repeat(_MARKER_CHARS))))
+    if (
+        any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
+        or any(map(str.endswith, parts, repeat(_CLOSERS)))
+        or not all(map(str.isprintable, parts))
+    ):
+        return [_clean(line) for line in lines]
+    # Printable lines hold no whitespace but the plain space: collapsing runs of it is
+    # what _clean does to them (and no run spans a line end).
+    text = "\n".join(parts)
+    return parts if "  " not in text else _SPACES.sub(" ", text).split("\n")
 
 
 def _clean(line: str) -> str:
@@ -620,12 +679,7 @@ def _raw_has(head: _Head, words: tuple[str, ...]) -> bool:
 
 def _may_name_file(text: str) -> bool:
     """Whether ``text`` may name a license file (:data:`_REF_EXT`, :data:`_REF_BARE`)."""
-    return _has_any(text, _REF_NAMES) or next(_ref_exts(text), None) is not None
-
-
-def _ref_exts(text: str) -> Iterator[re.Match[str]]:
-    """``_REF_EXT.finditer(text)``: each match starts with one of :data:`_EXTS`."""
-    return _finditer_at(_REF_EXT, text, _starts(text, _EXTS))
+    return _has_any(text, _REF_NAMES) or _REF_EXT.search(text) is not None
 
 
 def _may_be_bare_name(text: str) -> bool:
@@ -935,7 +989,7 @@ def _blank_urls(text: str) -> str:
 
 def _file_names(joined: str) -> Iterator[tuple[int, str]]:
     """License-file names with an extension (``GPL.txt``, ``LICENSE.md``) and their offsets."""
-    for m in _ref_exts(joined):
+    for m in _REF_EXT.finditer(joined):
         start = m.start()
         while start > 0 and (joined[start - 1].isalnum() or joined[start - 1] in "_+-."):
             start -= 1
@@ -1309,7 +1363,12 @@ def _order(n: Notice) -> tuple[int, str, str]:
     return (n.line, n.kind, n.raw)
 
 
+_NOTHING = ScanResult()
+
+
 def _result(found: list[Notice | Problem]) -> ScanResult:
+    if not found:
+        return _NOTHING  # most files: one shared empty result
     notices = sorted((n for n in found if isinstance(n, Notice)), key=_order)
     problems = sorted(p for p in found if isinstance(p, Problem))
     return ScanResult(notices=tuple(notices), problems=tuple(problems))
@@ -1322,6 +1381,7 @@ def forget() -> None:
     from audit.licenses import matcher as db
 
     texts.forget()
+    _CLEANED.clear()
     m = db.default_matcher()
     if m is not None:
         m.forget()
