@@ -10,7 +10,8 @@ unseen), or, after reading it, when its hash is unchanged (a fresh clone or a ``
 
 The cache is data only (JSON, never pickle): a cache restored from elsewhere cannot make
 depaudit run anything. The file starts with a header line holding the format, a
-fingerprint of depaudit's own code and data (any change to a scanner empties the cache),
+fingerprint of depaudit's version, of the size and mtime of each of its code and data
+files and of the license database (any change to a scanner empties the cache),
 the root and the SHA-256 of the body; a file that fails any check is ignored and
 rewritten. Writes go to a temporary file renamed over the old one, so concurrent runs each
 leave a whole file (the last one wins). Only the :data:`KEEP` most recently written roots
@@ -68,26 +69,53 @@ def cache_file(cache_dir: Path, root: Path, section: str = "scan") -> Path:
 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """A hash of depaudit's version, code and bundled data, and of the installed license
+    """A key of depaudit's version, code and bundled data, and of the installed license
     database (:func:`audit.licenses.ruledb.data_digest`): what scan results depend on."""
     from audit.licenses.ruledb import data_digest
     from audit.resources import data_dir
 
-    package = Path(__file__).resolve().parent
-    files = sorted(package.rglob("*.py"))
-    data = data_dir()
-    if data.is_dir():
-        files += sorted(p for p in data.rglob("*") if p.is_file())
-    h = hashlib.sha256(__version__.encode())
-    h.update(f"\0license-db\0{data_digest()}".encode())
-    for path in files:
-        try:
-            content = path.read_bytes()
-        except OSError:
-            content = b""
-        h.update(f"\0{path.name}\0{len(content)}\0".encode())
-        h.update(content)
+    return files_key(
+        f"{__version__}\0license-db\0{data_digest()}",
+        [(Path(__file__).resolve().parent, ".py"), (data_dir(), "")],
+    )
+
+
+def files_key(head: str, trees: Sequence[tuple[Path, str]]) -> str:
+    """A hash of ``head`` and of the path, size and mtime (ns) of every file under each
+    ``(directory, suffix)`` of ``trees`` whose name ends with the suffix (as Python checks
+    its ``.pyc`` files: installing, upgrading or editing depaudit changes a file's size or
+    mtime; no file is read). A missing directory adds nothing."""
+    h = hashlib.sha256(head.encode())
+    for number, (top, suffix) in enumerate(trees):
+        for rel, size, mtime_ns in sorted(_stat_files(top, suffix)):
+            h.update(f"\0{number}\0{rel}\0{size}\0{mtime_ns}".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def _stat_files(top: Path, suffix: str) -> list[tuple[str, int, int]]:
+    """``(path relative to top, size, mtime_ns)`` of the files under ``top`` whose name
+    ends with ``suffix`` (symbolic links followed to files, not into directories;
+    ``__pycache__`` skipped)."""
+    out: list[tuple[str, int, int]] = []
+    pending = [("", str(top))]
+    while pending:
+        prefix, directory = pending.pop()
+        try:
+            with os.scandir(directory) as entries:
+                for e in entries:
+                    rel = f"{prefix}{e.name}"
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            if e.name != "__pycache__":
+                                pending.append((f"{rel}/", e.path))
+                        elif e.name.endswith(suffix) and e.is_file():
+                            st = e.stat()
+                            out.append((rel, st.st_size, st.st_mtime_ns))
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return out
 
 
 # Loading and saving ---------------------------------------------------------------------
@@ -307,6 +335,7 @@ __all__ = [
     "decode_result",
     "default_cache_dir",
     "entry",
+    "files_key",
     "fingerprint",
     "load",
     "members",

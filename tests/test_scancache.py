@@ -167,6 +167,81 @@ def test_cache_of_another_depaudit_is_ignored(
     assert parses == ["test/requirements.txt"]
 
 
+def _package(tmp_path: Path) -> tuple[Path, Path]:
+    code, data = tmp_path / "pkg", tmp_path / "data"
+    (code / "sub" / "__pycache__").mkdir(parents=True)
+    (code / "a.py").write_text("A = 1\n")
+    (code / "sub" / "b.py").write_text("B = 2\n")
+    (code / "notes.txt").write_text("not code\n")
+    (code / "sub" / "__pycache__" / "b.cpython-311.pyc").write_bytes(b"\0compiled")
+    data.mkdir()
+    (data / "licenses.json").write_text("{}\n")
+    for path in [*code.rglob("*"), *data.rglob("*")]:
+        os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    return code, data
+
+
+def test_files_key_follows_sizes_and_mtimes_not_contents(tmp_path: Path) -> None:
+    """The code fingerprint stats depaudit's files instead of reading them: a change of
+    size or mtime changes the key, the same size and mtime keep it (as a ``.pyc``)."""
+    code, data = _package(tmp_path)
+    trees = [(code, ".py"), (data, "")]
+    key = scancache.files_key("1.0", trees)
+    assert key == scancache.files_key("1.0", trees)
+    assert key != scancache.files_key("1.1", trees)  # the version (and license db) is kept
+
+    stamp = 1_700_000_000_000_000_000
+    (code / "sub" / "b.py").write_text("B = 3\n")  # same size, same mtime: same key
+    os.utime(code / "sub" / "b.py", ns=(stamp, stamp))
+    assert scancache.files_key("1.0", trees) == key
+
+    os.utime(code / "sub" / "b.py", ns=(stamp, stamp + 1))  # mtime: 1 ns later
+    touched = scancache.files_key("1.0", trees)
+    assert touched != key
+    os.utime(code / "sub" / "b.py", ns=(stamp, stamp))
+    assert scancache.files_key("1.0", trees) == key
+
+    (data / "licenses.json").write_text("{ }\n")  # size of a data file
+    os.utime(data / "licenses.json", ns=(stamp, stamp))
+    assert scancache.files_key("1.0", trees) not in (key, touched)
+
+
+def test_files_key_ignores_other_files_and_sees_new_ones(tmp_path: Path) -> None:
+    code, data = _package(tmp_path)
+    trees = [(code, ".py"), (data, "")]
+    key = scancache.files_key("1.0", trees)
+    (code / "notes.txt").write_text("edited, longer than before\n")
+    (code / "sub" / "__pycache__" / "c.cpython-311.pyc").write_bytes(b"\0")
+    assert scancache.files_key("1.0", trees) == key  # not .py, or compiled
+    (code / "c.py").write_text("")
+    added = scancache.files_key("1.0", trees)
+    assert added != key
+    (code / "c.py").unlink()
+    assert scancache.files_key("1.0", trees) == key
+    assert scancache.files_key("1.0", [(code, ".py"), (tmp_path / "absent", "")]) != key
+
+
+def test_fingerprint_keys_the_package_and_data_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What :func:`scancache.fingerprint` hands to :func:`scancache.files_key`."""
+    from audit.licenses import ruledb
+    from audit.resources import data_dir
+
+    seen: list[tuple[str, list[tuple[Path, str]]]] = []
+    monkeypatch.setattr(
+        scancache, "files_key", lambda head, trees: seen.append((head, trees)) or "k"
+    )
+    monkeypatch.setattr(ruledb, "data_digest", lambda: "db0")
+    scancache.fingerprint.cache_clear()
+    try:
+        assert scancache.fingerprint() == "k"
+    finally:
+        scancache.fingerprint.cache_clear()
+    from audit import __version__
+
+    package = Path(scancache.__file__).resolve().parent
+    assert seen == [(f"{__version__}\0license-db\0db0", [(package, ".py"), (data_dir(), "")])]
+
+
 def test_concurrent_runs_leave_a_whole_file(tree: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     plain = _scan(tree, None)
