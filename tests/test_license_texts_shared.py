@@ -14,6 +14,7 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_notices_gates import ISC
 
 from audit.licenses import texts
 from audit.licenses.texts import TextMatch, bundled_references, identify
@@ -93,21 +94,6 @@ def _shingles_reference(words: list[str], breaks: set[int]) -> list[str]:
         crosses = any(b in breaks for b in range(i + 1, i + texts.SHINGLE))
         out.append("" if crosses else " ".join(words[i : i + texts.SHINGLE]))
     return out
-
-
-ISC = """\
-Permission to use, copy, modify, and/or distribute this software for any
-purpose with or without fee is hereby granted, provided that the above
-copyright notice and this permission notice appear in all copies.
-
-THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
-WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
-MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
-ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
-WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
-ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
-OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
-"""
 
 
 def _header(year: int, code: str) -> str:

@@ -458,3 +458,42 @@ def test_script_unsets_do_not_leak_into_the_caller_env() -> None:
 def test_plain_words_expand_to_themselves(raw: str) -> None:
     exp = expand_word(raw, {"a": "1"}, split=False)
     assert expand_text(raw, {"a": "1"}) == ("".join(exp.fields), exp.missing)
+
+
+def test_words_of_commands_that_fetch_nothing_are_not_expanded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the first word of ``echo``, ``mkdir``, ``cp``... is expanded (they are most of a
+    script and nothing in their words is read); wrappers, ``cd``, ``make``, shells, scripts
+    and fetching commands are read whole, and an unresolved first word is too (it may be
+    anything: its verbs are looked at)."""
+    from audit.shell import interpreter
+
+    expanded: list[str] = []
+    real = interpreter.expand_word
+
+    def counting(raw: str, env: object, **kw: object) -> object:
+        expanded.append(raw)
+        return real(raw, env, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(interpreter, "expand_word", counting)
+    script = (
+        'V=1.2\necho "building $V" now\nmkdir -p "out/$V"\n'
+        "sudo curl -fsSLo x.tgz https://example.org/x-$V.tgz\n$TOOL install thing\n"
+    )
+    result = scan(script)
+    assert found(result) == [("download:example.org/x-1.2.tgz", 4)]
+    assert expanded == [
+        "echo",
+        "mkdir",
+        "sudo",
+        "sudo",
+        "curl",
+        "-fsSLo",
+        "x.tgz",
+        "https://example.org/x-$V.tgz",
+        "$TOOL",
+        "$TOOL",
+        "install",
+        "thing",
+    ]

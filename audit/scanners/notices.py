@@ -25,10 +25,13 @@ Which files: the source, build and license files named below, and every other te
 package manifests and lockfiles, whose license fields describe other packages.
 
 Speed: header notices are looked for in the head of a file only (:data:`HEAD_CHARS`,
-:data:`HEAD_LINES`); each finder first looks for a word it needs in the raw head, so that
-the head's lines are cleaned of comment markers only in files that may hold prose; run-time
-strings are searched with a plain substring test before any regular expression runs;
-whole-text similarity runs on license files only.
+:data:`HEAD_LINES`), read once per file and shared by every finder (:class:`_Head`: its
+lines, raw and lower-case text, cleaned text, and the license database's reading); each
+finder first looks for a word it needs in the raw head, so that the head's lines are
+cleaned of comment markers only in files that may hold prose (lines cleaned before are
+looked up while they repeat); a regular expression whose every match starts with a known
+word is tried only where the word is; run-time strings are searched with a plain substring
+test before any regular expression runs; whole-text similarity runs on license files only.
 """
 
 from __future__ import annotations
@@ -950,8 +953,6 @@ def _alternatives(source: SourceFile, head: _Head, found: list[Notice | Problem]
     under the terms of BSD license"): the database's reading of the paragraph replaces one
     (in ``found``) when it names every license the built-in one does, and more, joined by
     OR. Only heads with a word that states alternatives are read again."""
-    if not _has_any(head.raw_lower, _ALTERNATIVE_WORDS):
-        return
     single = [
         i
         for i, n in enumerate(found)
@@ -961,7 +962,7 @@ def _alternatives(source: SourceFile, head: _Head, found: list[Notice | Problem]
         and not n.rule
         and " OR " not in n.expression
     ]
-    if not single:
+    if not single or not _has_any(head.raw_lower, _ALTERNATIVE_WORDS):
         return
     db = head.database
     for i in single:

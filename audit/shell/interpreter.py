@@ -138,6 +138,9 @@ class Interpreter:
                 if not w.raw.startswith("-"):
                     self.env.pop(w.raw, None)
             return
+        head = self.expand_all(rest[:1], line_of)
+        if len(head) == 1 and head[0].value is not None and not _may_act(head[0].value):
+            return  # echo, mkdir, cp...: nothing to read in its words (most commands)
         args = self.expand_all(rest, line_of)
         if self.rec.arch is None and _depends_on_arch(args):
             for machine, goarch in ARCHITECTURES:
@@ -320,6 +323,20 @@ class Interpreter:
 
 def _arch_word(missing: str) -> bool:
     return missing in _ARCH_VARIABLES or missing in _MACHINE_WORDS or missing in _GOARCH_WORDS
+
+
+def _may_act(command: str) -> bool:
+    """Whether :meth:`Interpreter.dispatch` may do anything with a command named
+    ``command``: a wrapper, ``cd``, ``make``, a command that fetches, a shell or a script."""
+    name = posixpath.basename(command)
+    return (
+        name in _WRAPPERS
+        or name in ("cd", "pushd")
+        or name in _MAKES
+        or name in _SHELLS
+        or handler_for(name) is not None
+        or _SCRIPT_RE.fullmatch(command) is not None
+    )
 
 
 def _depends_on_arch(args: Sequence[Arg]) -> bool:
