@@ -29,7 +29,7 @@ from audit import atomicfile
 log = logging.getLogger(__name__)
 
 FORMAT = "depaudit/spdx-expressions/1"
-MAX_ENTRIES = 20_000
+MAX_ENTRIES = 5_000
 MAX_TEXT = 400
 """Longer texts are read every time (the memory and file this keeps stay small)."""
 

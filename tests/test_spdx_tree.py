@@ -229,3 +229,23 @@ def test_long_texts_are_not_kept(readings: Path) -> None:
     assert spdx.parse_expression(text).normalized is not None
     spdxcache.save()
     assert not readings.exists()
+
+
+def test_past_the_limit_the_last_runs_readings_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More readings than :data:`MAX_ENTRIES`: those this run used or made are kept, the
+    others dropped (the file, loaded by every run, stays small)."""
+    monkeypatch.setattr(spdxcache, "MAX_ENTRIES", 3)
+    path = tmp_path / "expressions.json"
+    known = {"MIT": ("MIT", ""), "ISC": ("ISC", ""), "Zlib": ("Zlib", "")}
+    readings = spdxcache.Readings(path, "k", dict(known))
+    assert readings.get("ISC") == ("ISC", "")
+    readings.put("mit", ("MIT", ""))
+    readings.save()
+    kept = json.loads(path.read_text())
+    assert kept == {
+        "format": spdxcache.FORMAT,
+        "key": "k",
+        "entries": {"ISC": ["ISC", ""], "mit": ["MIT", ""]},
+    }
