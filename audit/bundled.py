@@ -74,7 +74,8 @@ from audit.model import (
     SkippedFile,
 )
 from audit.safegit import filter_overrides, popen_git, run_git
-from audit.scan import decode, is_binary
+from audit.scan import current_cache_dir, decode, is_binary
+from audit.scancache import PerText
 
 if TYPE_CHECKING:
     from audit.http import HttpClient
@@ -502,6 +503,7 @@ def analyze_tree(
     label: str = "",
     settings: Mapping[str, cmake_graph.OptionDef] | None = None,
     builds: Sequence[cmake_cli.BuildConfig] = (),
+    parse: Callable[[str, str], cmake_graph.FileFacts] = cmake_graph.parsed_facts,
 ) -> TreeAnalysis:
     """The per-tree analyses that need several files: CMake reach, the kernel's UAPI
     headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), lockfiles
@@ -515,7 +517,8 @@ def analyze_tree(
     later); ``settings`` are the cache variables the including build sets (see
     :func:`audit.cmake_graph.cache_settings`). In a bundled tree, kernel code whose own
     ``CMakeLists.txt`` the build does not reach is counted as userspace code
-    (:func:`_kernel_build_off`)."""
+    (:func:`_kernel_build_off`). ``parse`` reads one CMake file (see
+    :func:`audit.cmake_graph.analyze`)."""
 
     def where(path: str) -> str:
         return f"{label}:{path}" if label else path
@@ -526,7 +529,7 @@ def analyze_tree(
             text = files.read(node.name)
             if text is not None:
                 texts[node.name] = text
-    analysis = cmake_graph.analyze(texts, settings, builds)
+    analysis = cmake_graph.analyze(texts, settings, builds, parse)
     inventory, cmake_findings = cmake_graph.apply(inventory, analysis, where)
     inventory = uapi.linux_uapi_headers(inventory, files.files)
     inventory = lockfiles.apply_locks(inventory)
@@ -984,7 +987,13 @@ def follow_bundled(
         TreeFiles(root.resolve(), {c.path: c for c in files}) if files else tree_files(root, config)
     )
     builds = cmake_cli.build_configs(listed.files, listed.read)
-    analyzed = analyze_tree(inventory, findings, listed, builds=builds)
+    # The root's CMake files, read before by a run with the scan cache, are not parsed
+    # again (bundled trees are often temporary directories: not kept).
+    parse = PerText(
+        cmake_graph.parsed_facts, cmake_graph.FileFacts, current_cache_dir(), listed.root, "cmake"
+    )
+    analyzed = analyze_tree(inventory, findings, listed, builds=builds, parse=parse)
+    parse.save()
     inventory, findings = analyzed.inventory, analyzed.findings
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:

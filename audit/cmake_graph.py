@@ -195,6 +195,17 @@ def _relative(value: str, here: str, module: bool = False) -> str:
 
 def file_facts(path: str, text: str) -> FileFacts:
     """What one CMake file calls, defines and downloads, with the conditions around each."""
+    return with_lines(parsed_facts(path, text), text)
+
+
+def with_lines(facts: FileFacts, text: str) -> FileFacts:
+    """``facts`` holding the lines of ``text``, the file they were read from."""
+    return replace(facts, lines=tuple(text.splitlines()))
+
+
+def parsed_facts(path: str, text: str) -> FileFacts:
+    """:func:`file_facts` without the file's lines (``lines`` is empty): a pure function of
+    the path and the text, kept between runs (:func:`analyze`'s ``parse``)."""
     parsed = parse_cmake(text)
     here = posixpath.dirname(path)
     variables: dict[str, str] = {}
@@ -249,7 +260,7 @@ def file_facts(path: str, text: str) -> FileFacts:
             downloads.append(Download(cmd.line, last, condition()))
     return FileFacts(
         path,
-        tuple(text.splitlines()),
+        (),
         tuple(calls),
         tuple(options),
         tuple(downloads),
@@ -654,14 +665,17 @@ def analyze(
     texts: Mapping[str, str],
     settings: Mapping[str, OptionDef] | None = None,
     builds: Sequence[BuildConfig] = (),
+    parse: Callable[[str, str], FileFacts] = parsed_facts,
 ) -> Analysis:
     """The include graph, reach and option defaults of one tree's CMake files.
 
     ``settings``: cache variables the build that includes this tree sets before it does
     (see :func:`cache_settings`); they win over the tree's own ``option()`` defaults, as an
     ``option()`` never overrides a cache entry that exists. ``builds``: the repository's
-    cmake command lines; a call any of them (or the defaults) makes is made (the union)."""
-    files = {p: file_facts(p, t) for p, t in sorted(texts.items())}
+    cmake command lines; a call any of them (or the defaults) makes is made (the union).
+    ``parse``: :func:`parsed_facts`, or what remembers its results (a warm scan's
+    :class:`audit.scancache.PerText`)."""
+    files = {p: with_lines(parse(p, t), t) for p, t in sorted(texts.items())}
     options = _collect_options(files)
     options.update(settings or {})
     values = _option_values(options)
@@ -1037,6 +1051,8 @@ __all__ = [
     "file_facts",
     "not_built",
     "option_text",
+    "parsed_facts",
     "superbuilds",
     "truth",
+    "with_lines",
 ]

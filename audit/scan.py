@@ -85,6 +85,12 @@ def scan_settings(settings: ScanSettings) -> Iterator[ScanSettings]:
         _SETTINGS.reset(token)
 
 
+def current_cache_dir() -> Path | None:
+    """The result cache directory of the enclosing :func:`scan_settings` block (None: no
+    cache), for the stages that keep their own readings next to the scan's."""
+    return _SETTINGS.get(ScanSettings()).cache_dir
+
+
 def default_jobs() -> int:
     """The CPUs this process may run on."""
     try:
@@ -803,7 +809,7 @@ class Remembered:
     @classmethod
     def open(cls, root: Path) -> Remembered:
         """For ``root``, with the cache of the enclosing :func:`scan_settings` block."""
-        return cls(root, _SETTINGS.get(ScanSettings()).cache_dir)
+        return cls(root, current_cache_dir())
 
     def read(self, root: Path, cand: Candidate, scanners: Sequence[Scanner]) -> ScanResult:
         """What ``scanners`` find in ``cand`` (as :func:`scan_file`), from the cache when
@@ -834,6 +840,7 @@ __all__ = [
     "Remembered",
     "ScanOutput",
     "ScanSettings",
+    "current_cache_dir",
     "decode",
     "default_jobs",
     "is_binary",

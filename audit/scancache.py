@@ -33,7 +33,7 @@ import typing
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from audit import __version__, atomicfile
 from audit.model import ScanResult
@@ -45,6 +45,8 @@ SETTLE_NS = 2_000_000_000
 """A stat key is trusted only for files last modified this long before they were read."""
 KEEP = 64
 """Cache files kept in ``scan/`` (one per scanned root), the most recently written."""
+
+T = TypeVar("T")
 
 RawEntry = Any
 """``None`` for a file no scanner wants, else ``[size, mtime_ns, inode, sha256,
@@ -61,8 +63,9 @@ def default_cache_dir() -> Path:
 
 
 def cache_file(cache_dir: Path, root: Path, section: str = "scan") -> Path:
-    """The cache file of one scanned root: its scan results (``scan/``), or the follow
-    stage's readings (``follow/``, :class:`audit.scan.Remembered`)."""
+    """The cache file of one scanned root: its scan results (``scan/``), the follow
+    stage's readings (``follow/``, :class:`audit.scan.Remembered`), or the include graph's
+    facts of its CMake files (``cmake/``, :class:`PerText`)."""
     digest = hashlib.sha256(os.fsencode(str(root))).hexdigest()[:32]
     return cache_dir / section / f"{digest}.json"
 
@@ -189,6 +192,57 @@ def _prune(directory: Path) -> None:
     for _, old in found[KEEP:]:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+class PerText(Generic[T]):
+    """What a pure function of a file's path and text (``make``, giving a ``kind``) made of
+    the files of one root, kept between runs in ``<cache dir>/<section>/`` (the format,
+    checks and pruning of the scan cache) by path and the SHA-256 of the text: a text read
+    before is not parsed again (its result is decoded). Without a cache directory every
+    call makes its result. :meth:`save` keeps the entries of the files this run asked for
+    (so the file holds at most the root's files) and writes only when one changed."""
+
+    def __init__(
+        self,
+        make: Callable[[str, str], T],
+        kind: type[T],
+        cache_dir: Path | None,
+        root: Path,
+        section: str,
+    ) -> None:
+        self.make = make
+        self.kind: Any = kind  # a dataclass: hashable, for the decoder's cache
+        self.root = root
+        self.path = cache_file(cache_dir, root, section) if cache_dir is not None else None
+        self.loaded: dict[str, RawEntry] = load(self.path, root) if self.path else {}
+        self.kept: dict[str, RawEntry] = {}
+        """Loaded entries this run used."""
+        self.written: dict[str, str] = {}
+        """Entries of the texts made again, as JSON object members."""
+
+    def __call__(self, name: str, text: str) -> T:
+        if self.path is None:
+            return self.make(name, text)
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        entry = self.loaded.get(name)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+            try:
+                value: T = _decoder(self.kind)(entry[1])
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                pass  # damaged: made again, and the entry rewritten
+            else:
+                self.kept[name] = entry
+                return value
+        value = self.make(name, text)
+        self.written[name] = members({name: [digest, value]})
+        return value
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        kept = {k: v for k, v in self.kept.items() if k not in self.written}
+        if self.written or len(kept) != len(self.loaded):
+            save(self.path, self.root, kept, list(self.written.values()))
 
 
 # Encoding -------------------------------------------------------------------------------
@@ -331,6 +385,7 @@ __all__ = [
     "FORMAT",
     "KEEP",
     "SETTLE_NS",
+    "PerText",
     "cache_file",
     "decode_result",
     "default_cache_dir",
