@@ -27,6 +27,7 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from audit.cmake_cli import DEFINE, NO_CONFIGURE, BuildConfig
 from audit.model import Component, Edge, Evidence, Finding, Inventory, Node, Relation
@@ -483,13 +484,46 @@ class _Parser:
 
 
 def evaluate_condition(text: str, values: Mapping[str, bool | None]) -> bool | None:
-    """The truth of an if() condition given variable values (missing ones are unknown)."""
+    """The truth of an if() condition given variable values (missing ones are unknown).
+
+    The parser takes the same tokens whatever the values: a condition's truth is a function
+    of the values of the names it looks up, remembered by those values (a tree's
+    conditions are evaluated with the defaults and again for every cmake command line)."""
     if not text:
         return True
+    names = _looked_up(text)
+    if names is None:
+        return None
+    return _evaluate(text, tuple(values.get(n) for n in names))
+
+
+class _Names(dict[str, bool | None]):
+    """A lookup that notes the names asked for (all unknown)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def get(self, name: str, default: object = None) -> bool | None:
+        self.asked.append(name)
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _looked_up(text: str) -> tuple[str, ...] | None:
+    """The names the parser looks up in a condition, in order (None: too long to judge)."""
     tokens = _TOKEN.findall(text)
     if len(tokens) > _MAX_TOKENS:
         return None
-    return _Parser(tokens, values).parse()
+    names = _Names()
+    _Parser(tokens, names).parse()
+    return tuple(dict.fromkeys(names.asked))
+
+
+@lru_cache(maxsize=4096)
+def _evaluate(text: str, looked_up: tuple[bool | None, ...]) -> bool | None:
+    names = _looked_up(text) or ()
+    return _Parser(_TOKEN.findall(text), dict(zip(names, looked_up, strict=True))).parse()
 
 
 def condition_names(text: str, names: Mapping[str, object]) -> tuple[str, ...]:

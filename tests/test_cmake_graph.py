@@ -101,6 +101,43 @@ def test_a_long_condition_is_unknown() -> None:
     assert evaluate_condition(" AND ".join(["A"] * 150), {"A": True}) is None
 
 
+def test_condition_is_parsed_once_per_values_of_the_names_it_looks_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tree's conditions are evaluated with the defaults and again for each cmake command
+    line: a condition is parsed to learn the names it looks up, then once for each set of
+    their values (other options do not matter)."""
+    made: list[list[str]] = []
+    real = cmake_graph._Parser
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, tokens: list[str], lookup: dict[str, bool | None]) -> None:
+            made.append(tokens)
+            super().__init__(tokens, lookup)
+
+    monkeypatch.setattr(cmake_graph, "_Parser", Counting)
+    cmake_graph._looked_up.cache_clear()
+    cmake_graph._evaluate.cache_clear()
+    text = 'NOT USE_BUNDLED_DEPS AND (WITH_CHISEL OR "${BUILD_X}") AND NOT TARGET curl'
+    assert cmake_graph._looked_up(text) == ("USE_BUNDLED_DEPS", "WITH_CHISEL", "BUILD_X")
+    assert len(made) == 1
+    for other in (True, False, None):
+        assert evaluate_condition(text, {"WITH_CHISEL": True, "OTHER": other}) is None
+    assert len(made) == 2  # TARGET curl: unknown whatever the options
+    text = "NOT USE_BUNDLED_DEPS AND (WITH_CHISEL OR ${BUILD_X})"
+    runs = [
+        ({"USE_BUNDLED_DEPS": False, "WITH_CHISEL": True}, True),
+        ({"USE_BUNDLED_DEPS": True, "WITH_CHISEL": True}, False),
+        ({"USE_BUNDLED_DEPS": False, "WITH_CHISEL": False}, None),
+        ({"USE_BUNDLED_DEPS": False, "WITH_CHISEL": False, "BUILD_X": False}, False),
+        ({"USE_BUNDLED_DEPS": False, "WITH_CHISEL": True, "OTHER": True}, True),
+        ({"USE_BUNDLED_DEPS": True, "WITH_CHISEL": True, "OTHER": False}, False),
+    ]
+    for values, expected in runs:
+        assert evaluate_condition(text, values) is expected
+    assert len(made) == 2 + 1 + 4  # its names, then 4 distinct sets of their values
+
+
 TREE = {
     "CMakeLists.txt": """\
 project(libs)
