@@ -24,9 +24,12 @@ import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from audit.scanners import select
+from audit.scanners import select_in
 
-_CI_SCANNERS = frozenset({"github-actions", "gitlab", "circleci", "dockerfile"})
+CI_MODULES = tuple(
+    f"audit.scanners.{name}" for name in ("circleci", "github_actions", "gitlab", "dockerfile")
+)
+"""The scanners whose files hold cmake command lines (CI configurations, Dockerfiles)."""
 DEFINE = re.compile(r"-D([A-Za-z_][A-Za-z0-9_.+-]*)(?::[A-Za-z]+)?=(.*)", re.S)
 """A cmake command line's ``-DNAME=VALUE`` / ``-DNAME:TYPE=VALUE`` word: name, value."""
 NO_CONFIGURE = frozenset({"--build", "-E", "-P", "--install", "--open", "--help", "--version"})
@@ -120,7 +123,7 @@ def build_configs(
     by path and line (at most :data:`MAX_BUILDS`)."""
     out: list[BuildConfig] = []
     for path in sorted(paths):
-        if not select(path, among=_CI_SCANNERS):
+        if not select_in(path, CI_MODULES):
             continue
         text = read(path)
         if text and "cmake" in text:
@@ -130,4 +133,12 @@ def build_configs(
     return tuple(out[:MAX_BUILDS])
 
 
-__all__ = ["DEFINE", "MAX_BUILDS", "NO_CONFIGURE", "BuildConfig", "build_configs", "command_lines"]
+__all__ = [
+    "CI_MODULES",
+    "DEFINE",
+    "MAX_BUILDS",
+    "NO_CONFIGURE",
+    "BuildConfig",
+    "build_configs",
+    "command_lines",
+]

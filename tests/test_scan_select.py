@@ -6,14 +6,25 @@ exactly that of asking every scanner, in registry order."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.cmake_cli import CI_MODULES
 from audit.model import ScanResult
-from audit.scanners import Names, SourceFile, _Index, all_scanners, select
+from audit.scanners import (
+    MODULES,
+    Names,
+    SourceFile,
+    _Index,
+    all_scanners,
+    select,
+    select_in,
+)
 
 
 def _every(path: str) -> tuple[str, ...]:
@@ -71,6 +82,47 @@ def test_among_asks_only_the_named_scanners() -> None:
     assert [s.name for s in select(".github/workflows/ci.yml", among=_CI)] == ["github-actions"]
     assert [s.name for s in select("src/main.c", among=_CI)] == []
     assert [s.name for s in select("CMakeLists.txt", among=frozenset({"notices"}))] == ["notices"]
+
+
+_CI_NAMES = frozenset({"circleci", "github-actions", "gitlab", "dockerfile"})
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_paths)
+def test_select_in_modules_selects_what_among_their_names_would(path: str) -> None:
+    """The include graph's question (audit/cmake_cli.py): the CI and Dockerfile scanners
+    that want a path, from an index of those four scanners alone."""
+    assert select_in(path, CI_MODULES) == select(path, among=_CI_NAMES)
+
+
+def test_select_in_modules_answers() -> None:
+    assert [s.name for s in select_in(".github/workflows/ci.yml", CI_MODULES)] == ["github-actions"]
+    assert [s.name for s in select_in("docker/Dockerfile.builder", CI_MODULES)] == ["dockerfile"]
+    assert [s.name for s in select_in(".gitlab-ci.yml", CI_MODULES)] == ["gitlab"]
+    assert [s.name for s in select_in(".circleci/config.yml", CI_MODULES)] == ["circleci"]
+    assert select_in("CMakeLists.txt", CI_MODULES) == ()
+    with pytest.raises(ValueError, match=r"not scanner modules: audit\.shell"):
+        select_in("x", ("audit.shell",))
+
+
+def test_build_configs_loads_only_the_ci_scanners() -> None:
+    """A warm scan takes every scanner's results from the cache: the include graph's look
+    for cmake command lines must not import the other scanners (0.025 s)."""
+    code = (
+        "import sys\n"
+        "from audit.cmake_cli import build_configs\n"
+        "texts = {'.github/workflows/b.yml': 'run: cmake -DUSE_BUNDLED_DEPS=ON ..\\n',"
+        " 'requirements.txt': 'x==1\\n'}\n"
+        "(build,) = build_configs(texts, texts.get)\n"
+        "print(build.defines)\n"
+        "print(','.join(m for m in sys.modules if m.startswith('audit.scanners.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0] == "(('USE_BUNDLED_DEPS', 'ON'),)"
+    loaded = set(out[1].split(","))
+    assert loaded & set(MODULES) == set(CI_MODULES)
 
 
 @settings(max_examples=1000, deadline=None)

@@ -64,6 +64,22 @@ def _index() -> _Index:
     return _Index(all_scanners())
 
 
+def select_in(path: str, modules: tuple[str, ...]) -> tuple[Scanner, ...]:
+    """:func:`select` among the scanners of ``modules`` (names from :data:`MODULES`) only,
+    in registry order, importing no other scanner: the include graph asks about CI files
+    and Dockerfiles, and a warm scan (whose results come from the cache) need not load
+    every scanner for that."""
+    return _index_of(modules).select(path)
+
+
+@lru_cache(maxsize=8)
+def _index_of(modules: tuple[str, ...]) -> _Index:
+    unknown = sorted(set(modules) - set(MODULES))
+    if unknown:
+        raise ValueError(f"not scanner modules: {', '.join(unknown)}")
+    return _Index(tuple(importlib.import_module(m).SCANNER for m in MODULES if m in modules))
+
+
 class _Index:
     """The scanners to ask about a path, found from its base name with three dictionary
     lookups (exact name, last and first dotted parts) instead of asking every scanner."""
@@ -128,4 +144,4 @@ def _checked(part: str, scanner: Scanner, *, dotted: bool = True) -> str:
     return part
 
 
-__all__ = ["Names", "Scanner", "SourceFile", "all_scanners", "select"]
+__all__ = ["Names", "Scanner", "SourceFile", "all_scanners", "select", "select_in"]
