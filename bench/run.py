@@ -396,6 +396,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     args = p.parse_args(argv)
+    if args.before is not None:
+        # audit/ alone would run with no bundled data (no license texts: far too fast)
+        missing = [d for d in ("audit", "data", "policies") if not (args.before / d).is_dir()]
+        if missing:
+            p.error(
+                f"--before {args.before}: no {', '.join(f'{d}/' for d in missing)} there"
+                " (make it with `git archive REV | tar -x -C SRC`)"
+            )
     print(machine())
     print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     trees: list[Path] = []
