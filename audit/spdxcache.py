@@ -17,10 +17,8 @@ reads them (the scan's workers too). At most :data:`MAX_ENTRIES` readings of at 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -133,32 +131,22 @@ def _load(path: Path, key: str) -> dict[str, Reading]:
 
 def _key() -> str:
     """What a reading depends on besides its text: :mod:`audit.spdx`'s source, and
-    license-expression (its code and license index) and boolean.py as installed (their
-    files' sizes and times, found without importing them)."""
+    license-expression (its code and license index) and boolean.py as installed, by their
+    files' sizes and times (:func:`audit.scancache.files_key`), found without importing
+    them."""
     from importlib.util import find_spec
 
-    h = hashlib.sha256(FORMAT.encode())
-    spdx = Path(__file__).with_name("spdx.py")
-    try:
-        h.update(spdx.read_bytes())
-    except OSError:
-        h.update(b"?")
-    for name, parts in (
-        ("license_expression", ("__init__.py", "data/scancode-licensedb-index.json")),
-        ("boolean", ("boolean.py",)),
-    ):
+    from audit.scancache import files_key
+
+    trees = [(Path(__file__).parent, "spdx.py")]
+    for name in ("license_expression", "boolean"):
         try:
             spec = find_spec(name)
         except (ImportError, ValueError):
             spec = None
-        folder = Path(spec.origin).parent if spec is not None and spec.origin else None
-        for part in parts:
-            try:
-                st = os.stat(folder / part) if folder is not None else None
-            except OSError:
-                st = None
-            h.update(f"\0{name}/{part}\0{st and (st.st_size, st.st_mtime_ns)}".encode())
-    return h.hexdigest()[:32]
+        if spec is not None and spec.origin:
+            trees.append((Path(spec.origin).parent, ""))
+    return files_key(FORMAT, trees)[:32]
 
 
 __all__ = ["FORMAT", "MAX_ENTRIES", "MAX_TEXT", "Readings", "current", "save"]
