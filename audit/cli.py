@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit import __version__
+from audit import __version__, classcode
 from audit.errors import InputError
 from audit.gcpause import tuned
 from audit.vocabulary import CONTEXTS, DISTRIBUTIONS
@@ -894,8 +894,8 @@ _jobs = whole_number(1, "a positive number of processes")
 
 def _scan_settings(args: argparse.Namespace) -> ScanSettings:
     """How scans run for this command: ``--jobs``, and the cache unless ``--no-cache``."""
+    from audit.cachedir import default_cache_dir
     from audit.scan import ScanSettings, default_jobs
-    from audit.scancache import default_cache_dir
 
     jobs = getattr(args, "jobs", None) or min(default_jobs(), 4)
     if getattr(args, "no_cache", False):
@@ -905,15 +905,18 @@ def _scan_settings(args: argparse.Namespace) -> ScanSettings:
 
 
 def _keep_readings() -> None:
-    """Keep what this command read that later runs can reuse (audit/spdxcache.py)."""
+    """Keep what this command read or compiled that later runs can reuse
+    (audit/spdxcache.py, audit/classcode.py)."""
     spdxcache = sys.modules.get("audit.spdxcache")  # not imported: nothing was read
     if spdxcache is not None:
         spdxcache.save()
+    classcode.save()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
+    classcode.install()  # before any of depaudit's data classes is defined
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
