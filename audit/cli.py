@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit import __version__, classcode
+from audit import __version__
 from audit.errors import InputError
 from audit.gcpause import tuned
 from audit.vocabulary import CONTEXTS, DISTRIBUTIONS
@@ -907,19 +907,21 @@ def _scan_settings(args: argparse.Namespace) -> ScanSettings:
 def _keep_readings() -> None:
     """Keep what this command read or compiled that later runs can reuse
     (audit/spdxcache.py, audit/classcode.py)."""
-    spdxcache = sys.modules.get("audit.spdxcache")  # not imported: nothing was read
-    if spdxcache is not None:
-        spdxcache.save()
-    classcode.save()
+    for name in ("audit.spdxcache", "audit.classcode"):
+        cache = sys.modules.get(name)  # not imported: nothing to keep
+        if cache is not None:
+            cache.save()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
-    classcode.install()  # before any of depaudit's data classes is defined
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
+        from audit import classcode
+
+        classcode.install()  # before the command defines depaudit's data classes
         if not getattr(args, "scans", False):
             code = int(args.func(args))
         else:
