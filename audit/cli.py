@@ -894,8 +894,8 @@ _jobs = whole_number(1, "a positive number of processes")
 
 def _scan_settings(args: argparse.Namespace) -> ScanSettings:
     """How scans run for this command: ``--jobs``, and the cache unless ``--no-cache``."""
+    from audit.cachedir import default_cache_dir
     from audit.scan import ScanSettings, default_jobs
-    from audit.scancache import default_cache_dir
 
     jobs = getattr(args, "jobs", None) or min(default_jobs(), 4)
     if getattr(args, "no_cache", False):
@@ -905,10 +905,12 @@ def _scan_settings(args: argparse.Namespace) -> ScanSettings:
 
 
 def _keep_readings() -> None:
-    """Keep what this command read that later runs can reuse (audit/spdxcache.py)."""
-    spdxcache = sys.modules.get("audit.spdxcache")  # not imported: nothing was read
-    if spdxcache is not None:
-        spdxcache.save()
+    """Keep what this command read or compiled that later runs can reuse
+    (audit/spdxcache.py, audit/classcode.py)."""
+    for name in ("audit.spdxcache", "audit.classcode"):
+        cache = sys.modules.get(name)  # not imported: nothing to keep
+        if cache is not None:
+            cache.save()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -917,6 +919,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
+        from audit import classcode
+
+        classcode.install()  # before the command defines depaudit's data classes
         if not getattr(args, "scans", False):
             code = int(args.func(args))
         else:

@@ -601,7 +601,7 @@ def _context(licenses: bool = True) -> BaseContext:
     # Pure-Python or thread-free libraries only. Not bashlex: depaudit's own shell reader
     # reads the scripts of most trees, and building bashlex's parser tables (0.1 s) in the
     # server would be spent for nothing; a worker that needs it imports it.
-    preload = ["audit.scan", *MODULES, "yaml"]
+    preload = ["audit.classcode_preloaded", "audit.scan", *MODULES, "yaml"]
     ctx.set_forkserver_preload([*preload, PRELOAD] if licenses else preload)
     return ctx
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from audit import __version__, atomicfile
+from audit.cachedir import default_cache_dir
 from audit.model import ScanResult
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,6 @@ T = TypeVar("T")
 RawEntry = Any
 """``None`` for a file no scanner wants, else ``[size, mtime_ns, inode, sha256,
 skipped_reason_or_None, encoded ScanResult]`` (mtime_ns -1: stat key not trusted)."""
-
-
-def default_cache_dir() -> Path:
-    """``$DEPAUDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/depaudit`` or ``~/.cache/depaudit``."""
-    env = os.environ.get("DEPAUDIT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
-    return Path(base) / "depaudit"
 
 
 def cache_file(cache_dir: Path, root: Path, section: str = "scan") -> Path:

@@ -94,7 +94,7 @@ def save() -> None:
 
 
 def _open() -> Readings:
-    from audit.scancache import default_cache_dir
+    from audit.cachedir import default_cache_dir
 
     key = _key()
     try:

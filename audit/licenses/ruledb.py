@@ -650,7 +650,7 @@ def _build_lock(path: Path) -> Iterator[None]:
 @lru_cache(maxsize=1)
 def license_index() -> LicenseIndex | None:
     """The index of the installed database, cached in the depaudit cache directory."""
-    from audit.scancache import default_cache_dir
+    from audit.cachedir import default_cache_dir
 
     return load_or_build(default_cache_dir())
 
