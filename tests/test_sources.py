@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from audit.licenses import sources
 from audit.licenses.sources import SourceFacts, group_sources, needs_notice, source_context
 from audit.model import Component, ComponentKind, Evidence, Notice
 from audit.scanners.base import SourceFile
@@ -443,3 +446,51 @@ def test_dual_sentence_above_mit_text_agrees() -> None:
         ("source:z", "GPL-2.0-only OR MIT")
     ]
     assert facts.findings == ()
+
+
+def test_every_generated_mark_holds_gen_or_pb() -> None:
+    """needs_notice looks for the marks only in names holding "gen" or ".pb."."""
+    assert all("gen" in m or ".pb." in m for m in sources._GENERATED_MARKS)
+    assert not needs_notice("pkg/api/types_gen.go")
+    assert not needs_notice("pkg/api/x.gen.h")
+    assert needs_notice("pkg/api/general.go")
+
+
+_PATHS = st.lists(
+    st.lists(st.sampled_from(["a", "b", "a-b", "a.b", "ab", "b0"]), min_size=1, max_size=4).map(
+        "/".join
+    ),
+    min_size=1,
+    unique=True,
+)
+
+
+@given(_PATHS)
+def test_common_dir_of_sorted_paths_is_that_of_the_first_and_last(paths: list[str]) -> None:
+    """_emit takes the directory of a component's sorted files from its first and last."""
+    paths.sort()
+    assert sources._common_dir((paths[0], paths[-1])) == sources._common_dir(paths)
+
+
+_NOTICES = st.lists(
+    st.builds(
+        lambda path, line, kind, raw: Notice(
+            path, line, kind, raw, raw, Evidence(path, line, raw, "n")
+        ),
+        st.sampled_from(["a.c", "b.c", "a/c.c"]),
+        st.integers(1, 3),
+        st.sampled_from(["spdx-tag", "prose"]),
+        st.sampled_from(["MIT", "Apache-2.0"]),
+    ),
+    max_size=12,
+)
+
+
+@given(_NOTICES)
+def test_first_of_each_is_the_first_of_each_in_path_and_line_order(notices: list[Notice]) -> None:
+    expected: dict[tuple[str, str], Notice] = {}
+    for n in sorted(notices, key=lambda n: (n.path, n.line)):
+        expected.setdefault((n.kind, n.raw), n)
+    found = sources._first_of_each(notices)
+    assert list(found) == list(expected)
+    assert all(found[k] is expected[k] for k in expected)
