@@ -24,7 +24,7 @@ import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from audit.scanners import select_in
+from audit.scanners import selector_in
 
 CI_MODULES = tuple(
     f"audit.scanners.{name}" for name in ("circleci", "github_actions", "gitlab", "dockerfile")
@@ -122,8 +122,9 @@ def build_configs(
     """Every cmake configure command line of the tree's CI configurations and Dockerfiles,
     by path and line (at most :data:`MAX_BUILDS`)."""
     out: list[BuildConfig] = []
+    wanted = selector_in(CI_MODULES)
     for path in sorted(paths):
-        if not select_in(path, CI_MODULES):
+        if not wanted(path):
             continue
         text = read(path)
         if text and "cmake" in text:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from audit import scancache
 from audit.discover import Candidate, Discovery
@@ -395,13 +395,16 @@ def _scan_tree(
 ) -> ScanOutput:
     root = discovery.root
     files = discovery.files
-    outcomes: list[_Outcome | None] = [None] * len(files)
+    # per file, its outcome or its cache entry (decoded by _output)
+    outcomes: list[_Outcome | list[Any] | None] = [None] * len(files)
     todo: list[int] = []
     cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
     for i, cand in enumerate(files):
-        hit = cache.by_stat(cand) if cache else None
-        if hit is not None:
-            outcomes[i] = hit
+        entry = cache.by_stat_entry(cand) if cache else False
+        if entry is None:
+            outcomes[i] = _UNWANTED
+        elif entry is not False:
+            outcomes[i] = entry
         else:
             todo.append(i)
     if todo:
@@ -421,15 +424,17 @@ def _scan_tree(
             outcomes[i] = outcome
         if cache is not None:
             cache.written.extend(written)
+    out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
         cache.save({c.path for c in files})
-    return _output(discovery, outcomes, selector)
+    return out
 
 
 def _output(
     discovery: Discovery,
-    outcomes: Sequence[_Outcome | None],
+    outcomes: Sequence[_Outcome | list[Any] | None],
     selector: Callable[[str], Sequence[Scanner]],
+    cache: _Cache | None = None,
 ) -> ScanOutput:
     # A file a scanner wants that was not read leaves the audit incomplete: it is a problem
     # too, not only a skipped file. Discovery skips files by their size or kind (too large,
@@ -439,21 +444,36 @@ def _output(
         for s in discovery.skipped
         if (chosen := selector(s.path)) and not _text_only(chosen, s.path)
     ]
-    results: list[ScanResult] = []
+    merged = scancache.Merged()
     skipped: list[SkippedFile] = list(discovery.skipped)
     scanned = 0
-    for outcome in outcomes:
-        assert outcome is not None
+    for cand, outcome in zip(discovery.files, outcomes, strict=True):
+        if type(outcome) is list:  # a cache entry whose stat key is unchanged
+            assert cache is not None
+            try:
+                merged.add_cached(outcome[5])
+            except scancache.BAD_DATA:  # damaged: scanned again
+                outcome = cache.rescan(cand, selector(cand.path))
+            else:
+                scanned += 1
+                if isinstance(outcome[4], str):  # a binary file a scanner wanted
+                    skip = SkippedFile(cand.path, outcome[4])
+                    skipped.append(skip)
+                    unread.append(_not_read(skip))
+                continue
+        assert isinstance(outcome, _Outcome)
         if not outcome.wanted:
             continue
         scanned += 1
         if outcome.skipped is not None:
             skipped.append(outcome.skipped)
             unread.append(_not_read(outcome.skipped))
-        results.append(outcome.result)
-    results.insert(0, ScanResult(problems=(*discovery.problems, *sorted(unread))))
+        if outcome.result is not _EMPTY:
+            merged.add(outcome.result)
     skipped.sort(key=lambda s: s.path)
-    return ScanOutput(ScanResult.merge(results), tuple(skipped), scanned)
+    return ScanOutput(
+        merged.result((*discovery.problems, *sorted(unread))), tuple(skipped), scanned
+    )
 
 
 def _not_read(skipped: SkippedFile) -> Problem:
@@ -723,18 +743,29 @@ class _Cache:
 
     def by_stat(self, cand: Candidate) -> _Outcome | None:
         """The cached outcome when the file's stat key is unchanged (and trusted)."""
-        entry = self.files.get(cand.path, 0)
+        entry = self.by_stat_entry(cand)
         if entry is None:
             return _UNWANTED
-        if not (
-            isinstance(entry, list)
+        if entry is False:
+            return None
+        return self._outcome(cand, entry)
+
+    def by_stat_entry(self, cand: Candidate) -> list[Any] | Literal[False] | None:
+        """The file's entry when its stat key is unchanged (and trusted): ``None`` for a
+        file no scanner wants, else the list (its result not decoded); False when the
+        file must be read."""
+        entry = self.files.get(cand.path, False)
+        if entry is None:
+            return None
+        if (
+            type(entry) is list
             and len(entry) == 6
             and entry[0] == cand.size
             and entry[1] == cand.mtime_ns
             and entry[2] == cand.inode
         ):
-            return None
-        return self._outcome(cand, entry)
+            return entry
+        return False
 
     def sha(self, path: str) -> str:
         entry = self._entry(path)
@@ -745,11 +776,7 @@ class _Cache:
         entry = self._entry(cand.path)
         cached = self._outcome(cand, entry) if entry is not None else None
         if entry is None or cached is None or fresh.key is None:  # damaged: scan it after all
-            outcome, entry = _scan_one(self.root, cand, select(cand.path), want_hash=True)
-            self.record(cand, outcome)
-            if entry is not None:
-                self.written.append(scancache.members({cand.path: entry}))
-            return outcome
+            return self.rescan(cand, select(cand.path))
         # The same entry with the new stat key (its mtime trusted only once settled).
         size, mtime_ns, inode = fresh.key
         if not scancache.settled(mtime_ns, self.started_ns):
@@ -758,10 +785,23 @@ class _Cache:
         self.changed = True
         return _Outcome(True, cached.result, cached.skipped, fresh.key)
 
+    def rescan(self, cand: Candidate, scanners: Sequence[Scanner]) -> _Outcome:
+        """Scan here a file whose entry is damaged (the entry is replaced)."""
+        self.files.pop(cand.path, None)
+        self.changed = True
+        if not scanners:
+            outcome, entry = _UNWANTED, None
+        else:
+            outcome, entry = _scan_one(self.root, cand, scanners, want_hash=True)
+        self.record(cand, outcome)
+        if entry is not None:
+            self.written.append(scancache.members({cand.path: entry}))
+        return outcome
+
     def _outcome(self, cand: Candidate, entry: list[Any]) -> _Outcome | None:
         try:
             result = scancache.decode_result(entry[5])
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        except scancache.BAD_DATA:
             self.files.pop(cand.path, None)
             self.changed = True
             return None

@@ -52,6 +52,8 @@ T = TypeVar("T")
 RawEntry = Any
 """``None`` for a file no scanner wants, else ``[size, mtime_ns, inode, sha256,
 skipped_reason_or_None, encoded ScanResult]`` (mtime_ns -1: stat key not trusted)."""
+BAD_DATA = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+"""What decoding an entry that is not what :func:`members` writes raises."""
 
 
 def cache_file(cache_dir: Path, root: Path, section: str = "scan") -> Path:
@@ -220,7 +222,7 @@ class PerText(Generic[T]):
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
             try:
                 value: T = _decoder(self.kind)(entry[1])
-            except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            except BAD_DATA:
                 pass  # damaged: made again, and the entry rewritten
             else:
                 self.kept[name] = entry
@@ -311,6 +313,50 @@ def decode_result(raw: Any) -> ScanResult:
 _NOTHING = ScanResult()
 
 
+class Merged:
+    """Scan results merged in order, as :meth:`ScanResult.merge` merges them, those of
+    cached entries decoded straight into the merged lists in one pass (a warm run of a
+    large tree builds no result per file)."""
+
+    def __init__(self) -> None:
+        self.parts: tuple[list[Any], ...] = ([], [], [], [], [])
+        """Components, nodes, edges, notices and problems so far."""
+
+    def add(self, result: ScanResult) -> None:
+        r = result
+        for part, items in zip(
+            self.parts, (r.components, r.nodes, r.edges, r.notices, r.problems), strict=True
+        ):
+            part.extend(items)
+
+    def add_cached(self, raw: Any) -> None:
+        """Add the result of an entry (its last item, as :func:`members` wrote it); raises
+        one of :data:`BAD_DATA` on bad data, having added nothing."""
+        components, nodes, edges, notices, problems = raw
+        if components or nodes or edges or problems:
+            decoded = [list(map(d, items)) for d, items in zip(_items(), raw, strict=True)]
+            for part, items in zip(self.parts, decoded, strict=True):
+                part.extend(items)
+        elif notices:  # most files with a finding: a license notice or two
+            self.parts[3].extend(list(map(_items()[3], notices)))
+
+    def result(self, problems: Sequence[Any] = ()) -> ScanResult:
+        """The merged result, ``problems`` listed before the others."""
+        components, nodes, edges, notices, rest = self.parts
+        return ScanResult(
+            tuple(components), tuple(nodes), tuple(edges), tuple(notices), (*problems, *rest)
+        )
+
+
+@cache
+def _items() -> tuple[Decoder, ...]:
+    """The decoders of the items of each of :class:`ScanResult`'s tuples."""
+    hints = typing.get_type_hints(ScanResult)
+    return tuple(
+        _decoder(typing.get_args(hints[f.name])[0]) for f in dataclasses.fields(ScanResult)
+    )
+
+
 Decoder = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -374,9 +420,11 @@ def _fields_decoder(tp: type, parts: list[Decoder]) -> Decoder:
 
 
 __all__ = [
+    "BAD_DATA",
     "FORMAT",
     "KEEP",
     "SETTLE_NS",
+    "Merged",
     "PerText",
     "cache_file",
     "decode_result",

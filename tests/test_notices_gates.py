@@ -14,11 +14,20 @@ import bisect
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from licensedb import licensedb_matcher
 
 from audit.scanners import notices
 from audit.scanners.base import SourceFile
 
-GATES = ("_raw_has", "_may_name_file", "_may_be_bare_name", "_may_be_mit", "_may_trigger")
+GATES = (
+    "_raw_has",
+    "_may_name_file",
+    "_may_be_bare_name",
+    "_may_be_mit",
+    "_may_trigger",
+    "_may_be_apache_license",
+    "_may_rest_hold_gate",
+)
 """The cheap tests of :mod:`audit.scanners.notices` (each may say yes for nothing)."""
 
 PIECES = [
@@ -182,3 +191,156 @@ def test_head_is_sixty_lines_within_4096_characters() -> None:
         (2, "MIT", "* SPDX-License-Identifier: MIT"),
         (3, "GPL-2.0-only", "// SPDX-License-Identifier: GPL-2.0"),
     ]
+
+
+# -- the database's regions and the gates before them -----------------------------------
+
+REGION_PIECES = [
+    "\n",
+    "\r\n",
+    "\r",
+    "\x0c",
+    "\u2028",
+    "x",
+    "code();",
+    "\u03a3",
+    "A\u03a3",
+    "// licensed under the MIT license",
+    'MODULE_LICENSE("GPL");',
+    'char _license[] SEC("license") = "GPL";',
+    "y" * 700,
+    "\n" * 30,
+]
+REGION_TEXTS = st.lists(st.sampled_from(REGION_PIECES), max_size=120).map("".join)
+
+
+@given(REGION_TEXTS)
+@settings(max_examples=500, deadline=None)
+def test_the_short_region_is_the_head_cut_again(text: str) -> None:
+    """The short database region taken from the head is the region cut from the text."""
+    source = SourceFile("src/x.c", text)
+    region, lower = notices._short_region(source, notices._head(text, source))
+    expected = notices._db_region(source, notices.HEAD_CHARS, notices.HEAD_LINES)
+    assert (region, lower) == (expected, expected.lower())
+
+
+@pytest.mark.parametrize("lines", [58, 59, 60, 61, 62])
+@pytest.mark.parametrize("tail", ["", "\n", "\nx", "\n\n", "\r\n"])
+def test_the_short_region_around_the_sixtieth_line(lines: int, tail: str) -> None:
+    for text in ("a\n" * lines + tail, "a\n" * lines + "b" + tail):
+        source = SourceFile("src/x.c", text)
+        region, lower = notices._short_region(source, notices._head(text, source))
+        expected = notices._db_region(source, notices.HEAD_CHARS, notices.HEAD_LINES)
+        assert (region, lower) == (expected, expected.lower())
+
+
+@given(REGION_TEXTS)
+@settings(max_examples=500, deadline=None)
+def test_no_gate_word_after_the_short_head_when_the_text_has_none(text: str) -> None:
+    """What the gate of the longer head tests holds no gate word when the text at the same
+    offsets holds none (the longer head is cut out of the text and emptied of lines)."""
+    source = SourceFile("src/x.c", text)
+    short, _ = notices._short_region(source, notices._head(text, source))
+    rest = len(short) - 200
+    longer = notices._db_region(source, notices.DB_HEAD_CHARS, notices.DB_HEAD_LINES)
+    if not notices._may_rest_hold_gate(text, rest):
+        assert not notices._has_any(longer[rest:].lower(), notices._DB_GATES)
+
+
+def _code(lines: int) -> str:
+    return "".join(f"value_{i:05d} = compute({i});\n" for i in range(lines))
+
+
+def test_the_longer_head_is_read_where_its_rest_holds_a_gate_word() -> None:
+    """A notice below the short head (line 81) is found; one beyond the longer head's
+    16,384 characters is not, and its text is not even cut out (no gate word up to there)."""
+    licensedb_matcher()
+    text = _code(80) + "// Licensed under the MIT License.\n" + _code(3)
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression, n.rule) for n in found] == [
+        (81, "matched", "MIT", "mit_1019")
+    ]
+    assert notices._may_rest_hold_gate(text, len(_code(60)) - 1 - 200)
+    far = _code(700) + "// Licensed under the MIT License.\n"
+    assert len(_code(700)) == 19490
+    assert notices.scan_notices(SourceFile("src/x.c", far)).notices == ()
+    assert not notices._may_rest_hold_gate(far, len(_code(60)) - 1 - 200)
+
+
+def test_the_longer_head_ends_after_400_lines() -> None:
+    """A gate word on line 451 (within 16,384 characters): the text may hold one, the
+    longer head (400 lines) does not; nothing found."""
+    licensedb_matcher()
+    text = "x = 1;\n" * 450 + "// Licensed under the MIT License.\n"
+    assert len(text) < notices.DB_HEAD_CHARS
+    assert notices._may_rest_hold_gate(text, len("x = 1;\n" * 60) - 1 - 200)
+    assert notices.scan_notices(SourceFile("src/x.c", text)).notices == ()
+
+
+def test_the_longer_head_without_run_time_strings() -> None:
+    """A run-time license string below the short head holds a gate word in the text
+    (``MODULE_LICENSE``) but its line is emptied in the longer head: the module license
+    alone is found."""
+    licensedb_matcher()
+    text = _code(80) + 'MODULE_LICENSE("GPL");\n' + _code(3)
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression) for n in found] == [
+        (81, "module-license", "GPL-2.0-only")
+    ]
+    assert notices._may_rest_hold_gate(text, len(_code(60)) - 1 - 200)
+
+
+APACHE_PIECES = [
+    "Apache",
+    "APACHE",
+    " License",
+    "-2.0",
+    "Apache-2.0",
+    "\n",
+    " ",
+    "\t",
+    "\xa0",
+    "*/",
+    "-->",
+    '"""',
+    "'''",
+    "*",
+    "-",
+    "// ",
+    " * ",
+    "x",
+    "\u0130",
+    "SPDX-License-Identifier: ",
+]
+
+
+@given(st.lists(st.sampled_from(APACHE_PIECES), max_size=30).map("".join))
+@settings(max_examples=1000, deadline=None)
+def test_no_apache_license_in_the_cleaned_head_when_the_gate_says_so(text: str) -> None:
+    head = notices._head(text)
+    if not notices._may_be_apache_license(head):
+        assert "apache license" not in head.lower
+
+
+@pytest.mark.parametrize(
+    ("text", "may", "expected"),
+    [
+        ("// SPDX-License-Identifier: Apache-2.0\n", False, [(1, "spdx-tag", "Apache-2.0")]),
+        ("/* apache-2.0 */\n", False, [(1, "matched", "Apache-2.0")]),
+        (
+            "/* Licensed under the Apache\n * License, Version 2.0 */\n",
+            True,
+            [(1, "prose", "Apache-2.0")],
+        ),
+        (
+            "<!-- Licensed under the Apache-->\n<!-- License, Version 2.0 -->\n",
+            True,
+            [(1, "prose", "Apache-2.0")],
+        ),
+        ("# under the Apache License, v2.0\n", True, [(1, "prose", "Apache-2.0")]),
+    ],
+)
+def test_the_apache_gate(text: str, may: bool, expected: list[tuple[int, str, str]]) -> None:
+    assert notices._may_be_apache_license(notices._head(text)) is may
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression) for n in found] == expected

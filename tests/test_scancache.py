@@ -18,6 +18,18 @@ import pytest
 from audit import scancache
 from audit.cli import main
 from audit.discover import discover
+from audit.model import (
+    Component,
+    ComponentKind,
+    Edge,
+    Evidence,
+    Node,
+    Notice,
+    Problem,
+    Relation,
+    ScanResult,
+    SkippedFile,
+)
 from audit.scan import ScanOutput, ScanSettings, scan
 from audit.scanners.requirements import SCANNER as REQUIREMENTS
 
@@ -141,19 +153,91 @@ def test_damaged_cache_is_rebuilt_not_trusted(
     assert parses == []
 
 
+@pytest.mark.parametrize(
+    ("damaged", "result", "parsed"),
+    [
+        ("test/requirements.txt", [["not", "a", "component"], 7], ["test/requirements.txt"]),
+        ("test/requirements.txt", [[["x"]], [], [], [], []], ["test/requirements.txt"]),
+        ("test/requirements.txt", 7, ["test/requirements.txt"]),
+        ("bin/requirements.txt", [[], [], [], [["half", "a", "notice"]], []], []),  # binary
+    ],
+    ids=["not-a-result", "bad-component", "not-a-list", "binary-file"],
+)
 def test_entry_that_does_not_decode_is_scanned_again(
-    tree: Path, tmp_path: Path, parses: list[str]
+    damaged: str, result: object, parsed: list[str], tree: Path, tmp_path: Path, parses: list[str]
 ) -> None:
-    """Valid JSON, valid checksum, but an entry that is not a scan result."""
+    """Valid JSON, valid checksum, but an entry that is not a scan result: that file is
+    read again (the binary one is skipped again), its entry rewritten."""
     cache = tmp_path / "cache"
     plain = _scan(tree, cache)
+    assert plain.skipped == (SkippedFile("bin/requirements.txt", "binary file"),)
     path = scancache.cache_file(cache, tree)
     files = json.loads(path.read_bytes().split(b"\n", 1)[1])
-    files["test/requirements.txt"][5] = [["not", "a", "component"], 7]
+    files[damaged][5] = result
     scancache.save(path, tree, files)
     parses.clear()
     assert _scan(tree, cache) == plain
-    assert parses == ["test/requirements.txt"]
+    assert parses == parsed
+    rewritten = json.loads(path.read_bytes().split(b"\n", 1)[1])
+    assert rewritten[damaged][5] != result
+    parses.clear()
+    assert _scan(tree, cache) == plain
+    assert parses == []
+
+
+def _merged_results() -> list[ScanResult]:
+    ev = Evidence("a/Dockerfile", 1, "FROM alpine:3.18", "dockerfile")
+    image = Component("image:alpine:3.18", ComponentKind.IMAGE, "alpine", "3.18", "docker")
+    node = Node("dockerfile:a/Dockerfile", "dockerfile", "a/Dockerfile", (ev,))
+    edge = Edge("dockerfile:a/Dockerfile", "image:alpine:3.18", Relation.BASE, ev)
+    tag = Evidence("a/x.c", 1, "// SPDX-License-Identifier: MIT", "notices")
+    notice = Notice("a/x.c", 1, "spdx-tag", "MIT", "MIT", tag)
+    problem = Problem("a/Dockerfile", 2, "unresolved", "needs $X", "dockerfile")
+    return [
+        ScanResult((image,), (node,), (edge,), (), (problem,)),
+        ScanResult(),
+        ScanResult(notices=(notice, notice)),
+        ScanResult(components=(image,), notices=(notice,)),
+    ]
+
+
+def test_merged_results_are_the_plain_merge() -> None:
+    """Cached entries decode straight into the merged lists, in order with the results
+    added as they are: the result :meth:`ScanResult.merge` gives."""
+    results = _merged_results()
+    entries = {
+        str(i): scancache.entry((1, 1, 1), 10**19, "", None, r) for i, r in enumerate(results)
+    }
+    raw = json.loads("{" + scancache.members(entries) + "}")
+    merged = scancache.Merged()
+    merged.add_cached(raw["0"][5])
+    merged.add(results[1])
+    merged.add_cached(raw["2"][5])
+    merged.add_cached(raw["3"][5])
+    first = Problem(".", 0, "skipped", "first")
+    expected = ScanResult.merge([ScanResult(problems=(first,)), *results])
+    assert merged.result((first,)) == expected
+    assert [n.path for n in expected.notices] == ["a/x.c"] * 3
+    assert [p.message for p in expected.problems] == ["first", "needs $X"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [["not", "a", "component"], 7],
+        7,
+        [[], [], [], [["a/x.c", 1, "spdx-tag"]], []],  # a notice cut short
+        [[["image:x"]], [], [], [["a/x.c", 1, "spdx-tag", "MIT", "MIT", ["a/x.c"]]], []],
+    ],
+    ids=["not-a-result", "not-a-list", "short-notice", "bad-component-then-notice"],
+)
+def test_merged_adds_nothing_of_an_entry_that_does_not_decode(raw: object) -> None:
+    merged = scancache.Merged()
+    merged.add(_merged_results()[0])
+    before = merged.result()
+    with pytest.raises(scancache.BAD_DATA):
+        merged.add_cached(raw)
+    assert merged.result() == before
 
 
 def test_cache_of_another_depaudit_is_ignored(

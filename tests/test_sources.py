@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from audit.licenses import sources
 from audit.licenses.sources import SourceFacts, group_sources, needs_notice, source_context
 from audit.model import Component, ComponentKind, Evidence, Notice
 from audit.scanners.base import SourceFile
@@ -443,3 +446,27 @@ def test_dual_sentence_above_mit_text_agrees() -> None:
         ("source:z", "GPL-2.0-only OR MIT")
     ]
     assert facts.findings == ()
+
+
+def test_every_generated_mark_holds_gen_or_pb() -> None:
+    """needs_notice looks for the marks only in names holding "gen" or ".pb."."""
+    assert all("gen" in m or ".pb." in m for m in sources._GENERATED_MARKS)
+    assert not needs_notice("pkg/api/types_gen.go")
+    assert not needs_notice("pkg/api/x.gen.h")
+    assert needs_notice("pkg/api/general.go")
+
+
+_PATHS = st.lists(
+    st.lists(st.sampled_from(["a", "b", "a-b", "a.b", "ab", "b0"]), min_size=1, max_size=4).map(
+        "/".join
+    ),
+    min_size=1,
+    unique=True,
+)
+
+
+@given(_PATHS)
+def test_common_dir_of_sorted_paths_is_that_of_the_first_and_last(paths: list[str]) -> None:
+    """_emit takes the directory of a component's sorted files from its first and last."""
+    paths.sort()
+    assert sources._common_dir((paths[0], paths[-1])) == sources._common_dir(paths)

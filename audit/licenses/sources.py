@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from operator import attrgetter
+from types import MappingProxyType
 
 from audit import spdx
 from audit.licenses import kernel
@@ -69,16 +70,12 @@ class SourceFacts:
     components: tuple[Component, ...]
     """``source`` components, sorted by id."""
     findings: tuple[Finding, ...]
-    members: tuple[tuple[str, str], ...] = ()
-    """(path, component id) for every counted file that belongs to a component, sorted."""
-
-    @cached_property
-    def _owner(self) -> dict[str, str]:
-        return dict(self.members)
+    owners: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    """The component id of every counted file that belongs to a component, by path."""
 
     def component_of(self, path: str) -> str | None:
         """The id of the source component a path belongs to, if any."""
-        return self._owner.get(path)
+        return self.owners.get(path)
 
 
 def source_context(component: Component) -> tuple[str, str] | None:
@@ -139,13 +136,20 @@ def needs_notice(path: str) -> bool:
     """Whether a first-party file is expected to carry its own license notice: source code
     (not YAML, JSON, Markdown, CI or build files), outside test data, generated files and
     vendored or third-party trees."""
-    parts = path.lower().split("/")
-    dot = parts[-1].rfind(".")
-    if dot <= 0 or parts[-1][dot:] not in _NOTICE_EXTENSIONS:
+    directory, _, name = path.lower().rpartition("/")
+    dot = name.rfind(".")
+    if dot <= 0 or name[dot:] not in _NOTICE_EXTENSIONS:
         return False
-    if any(part in _NO_NOTICE_DIRS for part in parts[:-1]):
+    if directory and _no_notice_dir(directory):
         return False
-    return not any(mark in parts[-1] for mark in _GENERATED_MARKS)
+    # every mark holds "gen" or ".pb.": most names are done with two tests
+    return not (("gen" in name or ".pb." in name) and any(m in name for m in _GENERATED_MARKS))
+
+
+@lru_cache(maxsize=4096)
+def _no_notice_dir(directory: str) -> bool:
+    """Whether a (lower-case) directory is or lies in test data, a vendored tree..."""
+    return any(part in _NO_NOTICE_DIRS for part in directory.split("/"))
 
 
 def _runtime_label(notice: Notice) -> str:
@@ -257,28 +261,35 @@ class _Builder:
         self.files: dict[str, _File] = {}
         self.direct: dict[str, list[_File]] = {}
         """The files directly in each directory."""
+        known = self.files
         for path in files:
-            if path not in self.files:
+            if path not in known:
                 self._add(path)
         noticed: dict[str, _File] = {}
         referencing: set[str] = set()
+        self.texts: dict[str, list[Notice]] = {}
+        """The identified license texts of each file, in the order of its notices."""
         for n in notices:
-            f = noticed.get(n.path)
+            path = n.path
+            f = noticed.get(path)
             if f is None:
-                f = noticed[n.path] = self.files.get(n.path) or self._add(n.path)
+                f = noticed[path] = known.get(path) or self._add(path)
             f.notices.append(n)
-            if n.kind == "reference":
-                referencing.add(n.path)
+            kind = n.kind
+            if kind == "reference":
+                referencing.add(path)
+            elif kind == "license-text" and n.expression:
+                self.texts.setdefault(path, []).append(n)
         self.referencing = sorted(referencing)
         """The files with a "see LICENSE" reference, sorted."""
-        self.existing = frozenset(self.files)
-        self.texts: dict[str, list[Notice]] = {}
+        self.existing = frozenset(known)
+        self.targets: dict[tuple[str, str], str | None] = {}
         for f in noticed.values():
             if len(f.notices) > 1:
                 f.notices.sort(key=_NOTICE_ORDER)
-            found = [n for n in f.notices if n.kind == "license-text" and n.expression]
-            if found:
-                self.texts[f.path] = found
+        for found in self.texts.values():
+            if len(found) > 1:  # stable: the order they have among the file's sorted notices
+                found.sort(key=_NOTICE_ORDER)
         self.findings: list[Finding] = []
         self.file_findings: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
         """Findings about one file: their subject is its component, known after grouping."""
@@ -295,6 +306,14 @@ class _Builder:
         else:
             direct.append(f)
         return f
+
+    def _resolve(self, name: str, directory: str) -> str | None:
+        """:func:`_resolve` in this tree, once per name and directory (the files of a
+        directory often all point to the same LICENSE)."""
+        key = (name, directory)
+        if key not in self.targets:
+            self.targets[key] = _resolve(name, directory, self.existing)
+        return self.targets[key]
 
     # -- files ----------------------------------------------------------------------------
 
@@ -367,7 +386,7 @@ class _Builder:
         refs = [n for n in f.notices if n.kind == "reference"]
         if len(refs) != 1:
             return
-        target = _resolve(refs[0].raw, _dir(f.path), self.existing)
+        target = self._resolve(refs[0].raw, _dir(f.path))
         found = self.texts.get(target or "", [])
         if target and len(found) == 1:
             f.header = found[0].expression
@@ -408,11 +427,10 @@ class _Builder:
         self._references()
         for kind, path, message, evidence in self.file_findings:
             self.findings.append(Finding(kind, self.owner.get(path, path), message, evidence))
-        members = tuple(sorted(self.owner.items()))
         return SourceFacts(
             tuple(sorted(self.components, key=lambda c: c.id)),
             tuple(sorted(self.findings, key=lambda x: (x.kind, x.subject, x.message))),
-            members,
+            MappingProxyType(self.owner),
         )
 
     def _aggregate(self, d: str) -> None:
@@ -527,7 +545,10 @@ class _Builder:
                 if f.markers:  # run-time strings are markers too
                     runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
                     markers |= f.markers
-        directory = _common_dir(f.path for f in counted or files) or "."
+        # sorted paths: those between the first and the last share the directories these two
+        # share
+        ends = counted or files
+        directory = _common_dir((ends[0].path, ends[-1].path)) or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
         decided = _decide(markers)
         ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
@@ -539,10 +560,10 @@ class _Builder:
         evidence = sorted(
             {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
         )
-        # A file with a header or run-time license has a notice.
-        # Only source code is expected to carry a notice (see needs_notice).
-        code = [f for f in counted if needs_notice(f.path)]
-        uncovered = [f for f in code if not (f.header or f.runtime or f.has_notice)]
+        # A file with a header or run-time license has a notice. Only source code is
+        # expected to carry a notice (see needs_notice): asked of the files without one.
+        bare = [f for f in counted if not (f.header or f.runtime or f.has_notice)]
+        uncovered = [f for f in bare if needs_notice(f.path)]
         self.owner.update(dict.fromkeys([f.path for f in counted], cid))
 
         props: dict[str, str] = {
@@ -582,11 +603,12 @@ class _Builder:
         if runtime:  # no run-time string, no conflict with one
             self._runtime_conflicts(cid, files, license_expr, first_header)
         if uncovered:
+            code = sum(1 for f in counted if needs_notice(f.path))
             self.findings.append(
                 Finding(
                     "uncovered-files",
                     cid,
-                    f"{len(uncovered)} of {len(code)} source files in {directory} carry no "
+                    f"{len(uncovered)} of {code} source files in {directory} carry no "
                     f"license notice; they inherit {license_expr} from the directory",
                     tuple(
                         Evidence(f.path, 0, "no license notice", NOTICES)
@@ -661,7 +683,7 @@ class _Builder:
             for n in self.files[path].notices:
                 if n.kind != "reference":
                     continue
-                if _resolve(n.raw, _dir(path), self.existing) is None:
+                if self._resolve(n.raw, _dir(path)) is None:
                     subject = self.owner.get(path) or path
                     missing.setdefault((subject, n.raw), []).append(n)
         for (subject, name), refs in sorted(missing.items()):

@@ -10,6 +10,7 @@ one line here.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from functools import lru_cache
 
 from audit.scanners.base import Names, Scanner, SourceFile
@@ -69,7 +70,12 @@ def select_in(path: str, modules: tuple[str, ...]) -> tuple[Scanner, ...]:
     in registry order, importing no other scanner: the include graph asks about CI files
     and Dockerfiles, and a warm scan (whose results come from the cache) need not load
     every scanner for that."""
-    return _index_of(modules).select(path)
+    return selector_in(modules)(path)
+
+
+def selector_in(modules: tuple[str, ...]) -> Callable[[str], tuple[Scanner, ...]]:
+    """:func:`select_in` for ``modules``, to ask about many paths."""
+    return _index_of(modules).select
 
 
 @lru_cache(maxsize=8)
@@ -121,6 +127,8 @@ class _Index:
             for bit, words in self.undotted:
                 if any(w in folder for w in words):
                     mask |= bit
+        if not mask:  # no scanner's names allow the path
+            return ()
         group = self.groups.get(mask)
         if group is None:
             group = self.groups[mask] = tuple(
@@ -144,4 +152,12 @@ def _checked(part: str, scanner: Scanner, *, dotted: bool = True) -> str:
     return part
 
 
-__all__ = ["Names", "Scanner", "SourceFile", "all_scanners", "select", "select_in"]
+__all__ = [
+    "Names",
+    "Scanner",
+    "SourceFile",
+    "all_scanners",
+    "select",
+    "select_in",
+    "selector_in",
+]

@@ -173,10 +173,12 @@ def _license_name(path: str, name: str, lower: str, ext: str) -> bool:
     return False
 
 
+_C_FAMILY = C_EXTENSIONS | ASM_EXTENSIONS
+
+
 def is_c_family(path: str) -> bool:
     """C, C++, headers and assembly: where MODULE_LICENSE and BPF sections live."""
-    ext = _ext(_basename(path))
-    return ext in C_EXTENSIONS or ext in ASM_EXTENSIONS
+    return _ext(_basename(path)) in _C_FAMILY
 
 
 def is_source_file(path: str) -> bool:
@@ -227,7 +229,11 @@ notice; license files among them are read as such."""
 def _anything(path: str) -> bool:
     """Any other file that may be text and state its own license: a candidate for the
     license database (not binary by name, not a manifest, not documentation)."""
-    name = _basename(path).lower()
+    return _anything_named(_basename(path).lower())
+
+
+def _anything_named(name: str) -> bool:
+    """:func:`_anything` of a file named ``name`` (lower case)."""
     ext = _ext(name)
     return (
         ext not in _BINARY_EXT
@@ -251,6 +257,17 @@ def _named(path: str) -> bool:
         return True
     ext = _ext(name)
     return ext in _SOURCE_EXTENSIONS or _license_name(path, name, lower, ext)
+
+
+def _kinds(path: str) -> tuple[bool, bool, bool, str]:
+    """``(_named(path), is_license_file(path), is_c_family(path), the file name in lower
+    case)``: what :func:`scan_notices` asks of every path, the name taken apart once."""
+    name = _basename(path)
+    lower = name.lower()
+    ext = _ext(name)
+    license_file = _license_name(path, name, lower, ext)
+    named = license_file or lower in BUILD_NAMES or ext in _SOURCE_EXTENSIONS
+    return named, license_file, ext in _C_FAMILY, lower
 
 
 # -- SPDX ---------------------------------------------------------------------------------
@@ -690,6 +707,27 @@ def _may_be_bare_name(text: str) -> bool:
     return _has_any(text, _REF_NAMES)
 
 
+_LINE_END_MARKS = frozenset("*/->\"'")
+"""What may follow a word at the end of a line and be cleaned away with the closer
+(:data:`_CLOSERS`) it belongs to (see :func:`_clean`)."""
+
+
+def _may_be_apache_license(head: _Head) -> bool:
+    """Whether the cleaned head may hold ``apache license``: a raw line holds ``apache``
+    followed by whitespace, or at the end of the line but for comment closers (cleaning
+    makes a space of either). Not so in ``SPDX-License-Identifier: Apache-2.0``."""
+    low = head.raw_lower
+    i = low.find("apache")
+    while i >= 0:
+        i += 6
+        end = low.find("\n", i)
+        after = low[i:end] if end >= 0 else low[i:]
+        if not after or after[0].isspace() or set(after.rstrip()) <= _LINE_END_MARKS:
+            return True
+        i = low.find("apache", i)
+    return False
+
+
 def _may_be_mit(head: _Head) -> bool:
     """Whether :data:`_MIT_PERMISSION` may match. In ASCII text each IGNORECASE match holds
     its words in lower case; other text can match letters that lower() does not fold
@@ -798,7 +836,7 @@ def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 
 def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if not _raw_has(head, ("apache",)) or "apache license" not in head.lower:
+    if not _may_be_apache_license(head) or "apache license" not in head.lower:
         return
     m = _search_ci(_APACHE, head.joined, head.lower, _APACHE_STARTS)
     if m:
@@ -1090,9 +1128,8 @@ def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
     if whole:
         region = _db_region(source, texts.MAX_CHARS, 0)
         return _db_notices(m, source, head, region, whole=True)
-    short = _db_region(source, HEAD_CHARS, HEAD_LINES)
+    short, low = _short_region(source, head)
     found: list[Notice] = []
-    low = short.lower()
     if _has_any(low, _DB_GATES):
         # Fast path: the leading comments alone, when the code after them holds no gate
         # word (in source files nearly every notice is there, and the code is most of the
@@ -1107,12 +1144,50 @@ def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
         found = _db_notices(m, source, head, short, whole=False)
         if any(n.expression for n in found):
             return found
-    if len(source.text) <= len(short):
+    text = source.text
+    if len(text) <= len(short):
         return found  # the short head is the whole file
+    rest = len(short) - 200
+    if not _may_rest_hold_gate(text, rest):
+        return found
     longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
-    if len(longer) > len(short) and _has_any(longer[len(short) - 200 :].lower(), _DB_GATES):
+    if len(longer) > len(short) and _has_any(longer[rest:].lower(), _DB_GATES):
         return _db_notices(m, source, head, longer, whole=False) or found
     return found
+
+
+def _may_rest_hold_gate(text: str, rest: int) -> bool:
+    """Whether ``longer[rest:]`` may hold a gate word (:func:`_database`), told from the
+    text before the longer head is cut out of it: that head is the text's start with lines
+    cut off or emptied (:func:`_db_region`), so each of its characters is at the same
+    offset of the text or later, and emptied lines join no words."""
+    return rest < 0 or _has_any(text[rest:DB_HEAD_CHARS].lower(), _DB_GATES)
+
+
+def _short_region(source: SourceFile, head: _Head) -> tuple[str, str]:
+    """``_db_region(source, HEAD_CHARS, HEAD_LINES)`` and its lower case: the head's raw
+    text when that is the same text (lines ended by ``"\n"`` alone: nearly every file),
+    rather than the text cut into lines again."""
+    text, raw = source.text, head.raw
+    size = len(raw)
+    end = min(len(text), HEAD_CHARS)
+    region: str | None = None
+    if text.startswith(raw):
+        # The head's lines are the text's first ones, each ended by "\n" alone.
+        if size == end:
+            region, low = raw, head.raw_lower  # at most HEAD_LINES - 1 line ends
+        elif text[size] == "\n":
+            if len(head.lines) == HEAD_LINES and text.find("\n", size + 1, HEAD_CHARS) >= 0:
+                region, low = raw, head.raw_lower  # the region is cut after HEAD_LINES lines
+            elif size + 1 == end:
+                region, low = text[:end], head.raw_lower + "\n"  # the text's last line end
+    if region is None:
+        region = _db_region(source, HEAD_CHARS, HEAD_LINES)
+        return region, region.lower()
+    if "MODULE_LICENSE" in region or 'license")' in region:
+        region = _RUNTIME_LINE.sub("", region)
+        low = region.lower()
+    return region, low
 
 
 def _leading_comments(text: str) -> int:
@@ -1279,8 +1354,8 @@ def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
         yield Notice(source.path, 0, "ebpf-program", None, "*.bpf.c", ev)
 
 
-def _kernel_build_hint(source: SourceFile) -> Iterator[Notice]:
-    lower = _basename(source.path).lower()
+def _kernel_build_hint(source: SourceFile, lower: str) -> Iterator[Notice]:
+    """``lower``: the file name in lower case."""
     if lower in _MAKEFILES and "obj-m" in source.text:
         m = _OBJ_M.search(source.text)
         if m:
@@ -1329,16 +1404,16 @@ def _db_decided(found: list[Notice | Problem]) -> bool:
 def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
+    named, license_file, c_family, name = _kinds(path)
     head = _head(source.text, source)
     found: list[Notice | Problem] = []
     found.extend(_spdx_tags(source, head))
-    if not _named(path):
+    if not named:
         # Other text files: their SPDX tags, else what the license database matches, shown
         # per file without deciding a component (MATCHED).
         if not found:
             found.extend(head.database)
         return _result(found)
-    license_file = is_license_file(path)
     from_db = _database(source, whole=True, head=head) if license_file else None
     license_texts = _license_texts(source, head, from_db or []) if license_file else []
     found.extend(license_texts)
@@ -1351,12 +1426,12 @@ def scan_notices(source: SourceFile) -> ScanResult:
         found.extend(stated)
         _alternatives(source, head, found)
         found.extend(r for r in _references(source, head) if r.raw not in copies)
-        if not _db_decided(found) and (license_file or _anything(path)):
+        if not _db_decided(found) and (license_file or _anything_named(name)):
             found.extend(from_db if from_db is not None else head.database)
-    if is_c_family(path):
+    if c_family:
         found.extend(_runtime(source))
         found.extend(_ebpf_hint(source))
-    found.extend(_kernel_build_hint(source))
+    found.extend(_kernel_build_hint(source, name))
     return _result(found)
 
 
