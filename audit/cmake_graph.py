@@ -574,7 +574,8 @@ class Analysis:
     reason: str = ""
     builds: tuple[tuple[BuildConfig, Mapping[str, bool | None]], ...] = ()
     """The repository's cmake command lines (CI steps, Dockerfiles) with each option's truth
-    in that configuration (see :mod:`audit.cmake_cli`)."""
+    in that configuration (see :mod:`audit.cmake_cli`), the first of each distinct set of
+    truths."""
 
     def active(self, condition: str) -> bool | None:
         """A condition over every configuration: true when the defaults or any command
@@ -611,13 +612,20 @@ def _build_values(
 ) -> tuple[tuple[BuildConfig, Mapping[str, bool | None]], ...]:
     """Each command line's option truths: its ``-D`` values over the defaults (a ``-D``
     sets the cache entry first, so neither ``option()`` nor a ``set(... CACHE ...)``
-    without FORCE changes it)."""
+    without FORCE changes it). Only the first command line of each distinct set of truths
+    is kept: the others make the same calls (a tree's copies of one CI job make them all
+    again, for every condition)."""
     out = []
+    seen: set[frozenset[tuple[str, bool | None]]] = set()
     for b in builds:
         merged = dict(options)
         for name, value in b.defines:
             merged[name] = OptionDef(name, value, b.path, b.line)
-        out.append((b, _option_values(merged)))
+        values = _option_values(merged)
+        key = frozenset(values.items())
+        if key not in seen:
+            seen.add(key)
+            out.append((b, values))
     return tuple(out)
 
 
@@ -717,12 +725,15 @@ def analyze(
     resolver = _Resolver(files)
     links: list[Link] = []
     opaque: list[str] = []
+    actives: dict[str, bool | None] = {}  # per condition: a tree repeats its conditions
     for src in sorted(files):
         for call in files[src].calls:
             paths, dark = resolver.targets(src, call)
             if dark:
                 opaque.append(f"{src}:{call.line}")
-            active = active_in(call.condition, values, configs)
+            if call.condition not in actives:
+                actives[call.condition] = active_in(call.condition, values, configs)
+            active = actives[call.condition]
             links.extend(Link(src, dst, call, active) for dst in paths if dst != src)
     if ENTRY not in files:
         included = {p: Reach(INCLUDED) for p in files}

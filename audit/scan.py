@@ -455,7 +455,12 @@ def _output(
             except scancache.BAD_DATA:  # damaged: scanned again
                 outcome = cache.rescan(cand, selector(cand.path))
             else:
-                outcome = _cached_outcome(cand, outcome[4])
+                scanned += 1
+                if isinstance(outcome[4], str):  # a binary file a scanner wanted
+                    skip = SkippedFile(cand.path, outcome[4])
+                    skipped.append(skip)
+                    unread.append(_not_read(skip))
+                continue
         assert isinstance(outcome, _Outcome)
         if not outcome.wanted:
             continue
@@ -469,14 +474,6 @@ def _output(
     return ScanOutput(
         merged.result((*discovery.problems, *sorted(unread))), tuple(skipped), scanned
     )
-
-
-def _cached_outcome(cand: Candidate, reason: Any) -> _Outcome:
-    """The outcome of a file whose cached result is merged already: whether it was skipped
-    (a binary file a scanner wanted)."""
-    if isinstance(reason, str):
-        return _Outcome(True, skipped=SkippedFile(cand.path, reason))
-    return _NOTHING_FOUND
 
 
 def _not_read(skipped: SkippedFile) -> Problem:

@@ -16,6 +16,7 @@ from pathlib import Path
 from corpus import Corpus
 from tree_helpers import write
 
+from audit import cmake_graph
 from audit.cmake_cli import BuildConfig, command_lines
 from audit.config import Config
 from audit.model import Component
@@ -90,6 +91,26 @@ def test_a_download_any_build_configures_is_reachable(tmp_path: Path) -> None:
     assert [e.location for e in zlib.evidence] == ["Dockerfile:2", "cmake/zlib.cmake:2"]
     # no command line sets BUILD_EXTRA: still gated
     assert built["download:example.org/extra-2.0.tar.gz"].prop("inactive") is not None
+
+
+def test_command_lines_of_the_same_truths_count_once() -> None:
+    """A configuration the first command line of its option truths already gives is not
+    kept: the union of the calls and the line named as enabling one are the same."""
+    texts = dict(CMAKE_TREE)
+    on = (("USE_BUNDLED_DEPS", "ON"),)
+    builds = [
+        BuildConfig("a/Dockerfile", 2, "RUN cmake -DBUILD_EXTRA=OFF .", (("BUILD_EXTRA", "OFF"),)),
+        BuildConfig("b/Dockerfile", 3, "RUN cmake -DUSE_BUNDLED_DEPS=ON .", on),
+        BuildConfig(
+            "c/Dockerfile", 4, "RUN cmake -DUSE_BUNDLED_DEPS=1 .", (("USE_BUNDLED_DEPS", "1"),)
+        ),
+        BuildConfig("d/Dockerfile", 5, "RUN cmake -DUSE_BUNDLED_DEPS=ON .", on),
+    ]
+    analysis = cmake_graph.analyze(texts, None, builds)
+    assert [b.path for b, _ in analysis.builds] == ["a/Dockerfile", "b/Dockerfile"]
+    assert analysis.active("USE_BUNDLED_DEPS") is True
+    assert analysis.active("BUILD_EXTRA") is False
+    assert analysis.enabled_by("USE_BUNDLED_DEPS") == builds[1]
 
 
 def test_falco_release_builds_bundle_yaml_cpp(corpus: Corpus) -> None:

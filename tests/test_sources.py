@@ -470,27 +470,3 @@ def test_common_dir_of_sorted_paths_is_that_of_the_first_and_last(paths: list[st
     """_emit takes the directory of a component's sorted files from its first and last."""
     paths.sort()
     assert sources._common_dir((paths[0], paths[-1])) == sources._common_dir(paths)
-
-
-_NOTICES = st.lists(
-    st.builds(
-        lambda path, line, kind, raw: Notice(
-            path, line, kind, raw, raw, Evidence(path, line, raw, "n")
-        ),
-        st.sampled_from(["a.c", "b.c", "a/c.c"]),
-        st.integers(1, 3),
-        st.sampled_from(["spdx-tag", "prose"]),
-        st.sampled_from(["MIT", "Apache-2.0"]),
-    ),
-    max_size=12,
-)
-
-
-@given(_NOTICES)
-def test_first_of_each_is_the_first_of_each_in_path_and_line_order(notices: list[Notice]) -> None:
-    expected: dict[tuple[str, str], Notice] = {}
-    for n in sorted(notices, key=lambda n: (n.path, n.line)):
-        expected.setdefault((n.kind, n.raw), n)
-    found = sources._first_of_each(notices)
-    assert list(found) == list(expected)
-    assert all(found[k] is expected[k] for k in expected)

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from operator import attrgetter
+from types import MappingProxyType
 
 from audit import spdx
 from audit.licenses import kernel
@@ -69,16 +70,12 @@ class SourceFacts:
     components: tuple[Component, ...]
     """``source`` components, sorted by id."""
     findings: tuple[Finding, ...]
-    members: tuple[tuple[str, str], ...] = ()
-    """(path, component id) for every counted file that belongs to a component, sorted."""
-
-    @cached_property
-    def _owner(self) -> dict[str, str]:
-        return dict(self.members)
+    owners: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    """The component id of every counted file that belongs to a component, by path."""
 
     def component_of(self, path: str) -> str | None:
         """The id of the source component a path belongs to, if any."""
-        return self._owner.get(path)
+        return self.owners.get(path)
 
 
 def source_context(component: Component) -> tuple[str, str] | None:
@@ -198,19 +195,6 @@ def _license_keys(expression: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _first_of_each(notices: Sequence[Notice]) -> dict[tuple[str, str], Notice]:
-    """Per (kind, raw), the notice that comes first by path and line (the earlier one
-    listed among equals), in that order: the first of each in ``sorted(notices,
-    key=path_line)``, without sorting them all."""
-    first: dict[tuple[str, str], tuple[str, int, int, Notice]] = {}
-    for i, n in enumerate(notices):
-        key = (n.kind, n.raw)
-        seen = first.get(key)
-        if seen is None or (n.path, n.line) < (seen[0], seen[1]):
-            first[key] = (n.path, n.line, i, n)
-    return {k: v[3] for k, v in sorted(first.items(), key=lambda kv: kv[1][:3])}
-
-
 def _decide(markers: Iterable[tuple[str, bool]]) -> frozenset[str]:
     items = set(markers)
     strong = frozenset(c for c, s in items if s)
@@ -228,6 +212,7 @@ _NO_MARKERS: frozenset[tuple[str, bool]] = frozenset()
 _MARKER_KINDS = frozenset({"module-license", "ebpf-section", "ebpf-program", "kernel-build"})
 _NOTICE_ORDER = attrgetter("line", "kind", "raw")
 _PATH = attrgetter("path")
+_PATH_LINE = attrgetter("path", "line")
 
 
 @dataclass(slots=True)
@@ -442,11 +427,10 @@ class _Builder:
         self._references()
         for kind, path, message, evidence in self.file_findings:
             self.findings.append(Finding(kind, self.owner.get(path, path), message, evidence))
-        members = tuple(sorted(self.owner.items()))
         return SourceFacts(
             tuple(sorted(self.components, key=lambda c: c.id)),
             tuple(sorted(self.findings, key=lambda x: (x.kind, x.subject, x.message))),
-            members,
+            MappingProxyType(self.owner),
         )
 
     def _aggregate(self, d: str) -> None:
@@ -570,7 +554,9 @@ class _Builder:
         ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
         reason = self._reason(directory, ctx, decided, files)
 
-        first_header = _first_of_each(deciding)
+        first_header: dict[tuple[str, str], Notice] = {}
+        for n in sorted(deciding, key=_PATH_LINE):
+            first_header.setdefault((n.kind, n.raw), n)
         evidence = sorted(
             {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
         )
