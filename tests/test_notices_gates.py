@@ -208,6 +208,7 @@ REGION_PIECES = [
     "// licensed under the MIT license",
     'MODULE_LICENSE("GPL");',
     'char _license[] SEC("license") = "GPL";',
+    'char _license[] SEC("license"\n) = "GPL";',
     "y" * 700,
     "\n" * 30,
 ]
