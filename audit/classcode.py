@@ -15,9 +15,9 @@ earlier run, is run instead; a text not found is compiled as Python would and ke
 
 The file is read only when it is whole and checks (:mod:`audit.licenses.cachefile`: magic,
 CRC-32, this format and this exact interpreter), when it is the user's own and no one else
-may write it (:func:`audit.licenses.cachefile.private`), and when its folder is the user's
-own and closed to others (mode 0700, as depaudit makes it): the code it holds runs as
-depaudit's own. Anything wrong (damaged, foreign, not private, unreadable, an entry that
+may write it, and when its folder is the user's own and closed to others (mode 0700, as
+depaudit makes it; :func:`audit.licenses.cachefile.read` with ``mine``): the code it holds
+runs as depaudit's own. Anything wrong (damaged, foreign, not private, unreadable, an entry that
 does not load) falls back to compiling, which is what Python does without this module.
 The command line installs it for each command and saves once the command ends; the scan's
 fork server installs it too (:mod:`audit.classcode_preloaded`), read only.
@@ -94,7 +94,7 @@ class _Store:
 def _read(path: Path | None) -> dict[str, bytes]:
     from audit.licenses import cachefile
 
-    if path is None or not _private_dir(path.parent):
+    if path is None:
         return {}
     loaded = cachefile.read(FORMAT, KEY, path, mine=True)
     if loaded is None:
@@ -103,21 +103,6 @@ def _read(path: Path | None) -> dict[str, bytes]:
     if not isinstance(value, dict):
         return {}
     return {t: c for t, c in value.items() if isinstance(t, str) and isinstance(c, bytes)}
-
-
-def _private_dir(folder: Path) -> bool:
-    """Whether ``folder`` is the user's own and no one else may enter it, as depaudit makes
-    its cache folders (:mod:`audit.atomicfile`: mode 0700). A folder of a checked-out
-    repository (``$DEPAUDIT_CACHE_DIR`` pointed inside an untrusted tree) is the user's too
-    but open to others (0755 under the usual umask): code found there is not run."""
-    import os
-
-    getuid = getattr(os, "getuid", None)
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return False
-    return getuid is not None and st.st_uid == getuid() and not st.st_mode & 0o077
 
 
 _STORE: _Store | None = None
