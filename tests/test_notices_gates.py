@@ -344,3 +344,69 @@ def test_the_apache_gate(text: str, may: bool, expected: list[tuple[int, str, st
     assert notices._may_be_apache_license(notices._head(text)) is may
     found = notices.scan_notices(SourceFile("src/x.c", text)).notices
     assert [(n.line, n.kind, n.expression) for n in found] == expected
+
+
+LINE_PIECES = [
+    "\n",
+    "\r\n",
+    "\r",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "x",
+    "ab",
+    "\xe9",
+    "y" * 300,
+    "\n" * 20,
+]
+
+
+@given(st.lists(st.sampled_from(LINE_PIECES), max_size=200).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_head_lines_are_the_first_lines_of_the_text(text: str) -> None:
+    """Split at ``"\\n"`` alone where nothing else ends a line: the lines
+    :meth:`str.splitlines` makes."""
+    head = notices._head(text)
+    assert head.lines == tuple(text[: notices.HEAD_CHARS].splitlines()[: notices.HEAD_LINES])
+    assert head.raw == "\n".join(head.lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("", ()),
+        ("a", ("a",)),
+        ("a\n", ("a",)),
+        ("a\n\n", ("a", "")),
+        ("a\r\nb\n", ("a", "b")),
+        ("a\x0cb", ("a", "b")),
+        ("x\n" * 61, ("x",) * 60),
+        ("x\n" * 60 + "y", ("x",) * 60),
+    ],
+)
+def test_head_lines(text: str, lines: tuple[str, ...]) -> None:
+    assert notices._head(text).lines == lines
+
+
+def test_lines_that_need_more_cleaning_are_cleaned_alone() -> None:
+    """A line that ends with a comment closer, or holds a tab, is cleaned by itself; the
+    others' runs of spaces are collapsed together."""
+    lines = ["/* a  b */", "int  x;", "\tc\td", "// e"]
+    assert notices._clean_lines(lines) == ["a b", "int x;", "c d", "e"]
+    assert notices._clean_lines(lines) == [notices._clean(line) for line in lines]
+
+
+def test_finders_without_their_words_are_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A head without any finder's word: no finder runs, nothing is found."""
+    asked: list[str] = []
+    for name in ("_dual", "_apache", "_gnu", "_permission_texts", "_statements", "_references"):
+        monkeypatch.setattr(notices, name, lambda *args, name=name: asked.append(name))
+    text = "// SPDX-License-Identifier: MIT\nint main(void) { return 0; }\n"
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression) for n in found] == [(1, "spdx-tag", "MIT")]
+    assert asked == []

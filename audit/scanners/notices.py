@@ -377,6 +377,8 @@ SPDX expression, the words a match starts with)``; a ``file`` the statement itse
 a copy of that license (Boost's ``See accompanying file LICENSE_1_0.txt or copy at ...``)
 is no reference of its own."""
 
+_STATEMENT_WORDS = tuple(keyword for keyword, *_ in _STATEMENTS)
+
 # -- references ---------------------------------------------------------------------------
 
 _REF_EXT = re.compile(r"\.(?:txt|md|rst)\b")
@@ -495,7 +497,15 @@ class _Head:
     """
 
     def __init__(self, text: str, source: SourceFile | None = None) -> None:
-        self.lines: tuple[str, ...] = tuple(text[:HEAD_CHARS].splitlines()[:HEAD_LINES])
+        chunk = text[:HEAD_CHARS]
+        if chunk.isascii() and not _has_any(chunk, _OTHER_LINE_ENDS):
+            # Lines ended by "\n" alone: split up to the head's last line only.
+            parts = chunk.split("\n", HEAD_LINES)
+            if len(parts) > HEAD_LINES or not parts[-1]:
+                parts.pop()  # the text after the head's lines, or after the last line end
+            self.lines: tuple[str, ...] = tuple(parts)
+        else:
+            self.lines = tuple(chunk.splitlines()[:HEAD_LINES])
         self.raw = "\n".join(self.lines)
         """The lines joined by newlines."""
         self.raw_lower = self.raw.lower()
@@ -574,6 +584,10 @@ class _Head:
         return Evidence(path, line, text, NAME)
 
 
+_OTHER_LINE_ENDS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+"""What ends a line of ASCII text for :meth:`str.splitlines` besides ``"\n"``."""
+
+
 class _Remembered:
     """Head lines cleaned before (:func:`_clean`), by line: lines of up to
     :data:`_CLEANED_CHARS` characters, forgotten all at once when there are
@@ -606,14 +620,17 @@ def _clean_lines(lines: list[str]) -> list[str]:
     """:func:`_clean` of each line, most often in a few steps over all of them."""
     # Most lines need only the first step of _clean: whitespace and leading markers
     # stripped. Lines so stripped tell whether any needs more (a word marker at its
-    # start, a closer at its end, whitespace to collapse): then every line is cleaned.
+    # start, a closer at its end, whitespace other than the plain space): those lines
+    # are cleaned one by one (their cleaned text holds no two spaces running).
     parts = list(map(str.lstrip, map(str.lstrip, map(str.strip, lines), repeat(_MARKER_CHARS))))
     if (
         any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
         or any(map(str.endswith, parts, repeat(_CLOSERS)))
         or not all(map(str.isprintable, parts))
     ):
-        return [_clean(line) for line in lines]
+        for i, part in enumerate(parts):
+            if part.startswith(_WORD_MARKERS) or part.endswith(_CLOSERS) or not part.isprintable():
+                parts[i] = _clean(lines[i])
     # Printable lines hold no whitespace but the plain space: collapsing runs of it is
     # what _clean does to them (and no run spans a line end).
     text = "\n".join(parts)
@@ -812,7 +829,8 @@ def _tag_lines(head: _Head, tag: str) -> Iterator[tuple[int, str, int]]:
 
 
 def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if not _raw_has(head, ("dual",)) or "dual" not in head.lower:
+    """(Gated by the caller: ``_raw_has(head, ("dual",))``.)"""
+    if "dual" not in head.lower:
         return
     for m in _finditer_ci(_DUAL, head.joined, head.lower, _DUAL_STARTS):
         body = head.joined[m.end() : m.end() + 200]
@@ -836,7 +854,8 @@ def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 
 def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if not _may_be_apache_license(head) or "apache license" not in head.lower:
+    """(Gated by the caller: :func:`_may_be_apache_license`.)"""
+    if "apache license" not in head.lower:
         return
     m = _search_ci(_APACHE, head.joined, head.lower, _APACHE_STARTS)
     if m:
@@ -849,7 +868,8 @@ def _apache(source: SourceFile, head: _Head) -> Iterator[Notice]:
 
 
 def _gnu(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    if not _raw_has(head, ("general",)) or "general public license" not in head.lower:
+    """(Gated by the caller: ``_raw_has(head, ("general",))``.)"""
+    if "general public license" not in head.lower:
         return
     joined = head.joined
     m = _GNU_LATER.search(joined)
@@ -902,9 +922,8 @@ def _permission_texts(source: SourceFile, head: _Head) -> list[Notice]:
     BSL-1.0, JSON, X11, ICU...): where the license database matches a whole license over
     the line a paragraph starts on, its reading replaces depaudit's; a paragraph that only
     shares MIT's opening sentence is no MIT text: it gets a ``partial`` notice (no license)
-    naming the candidates, never MIT by default."""
-    if not _raw_has(head, _TEXT_KEYWORDS):
-        return []
+    naming the candidates, never MIT by default. (Gated by the caller:
+    ``_raw_has(head, _TEXT_KEYWORDS)``.)"""
     low = head.lower
     if not any(k in low for k in _TEXT_KEYWORDS):
         return []
@@ -1041,10 +1060,9 @@ def _file_names(joined: str) -> Iterator[tuple[int, str]]:
 
 
 def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
-    # Both kinds of names are case-sensitive and the raw lines hold every name the cleaned
-    # text does: files without one are done before any line is cleaned.
-    if not _may_name_file(head.raw):
-        return
+    """(Gated by the caller: ``_may_name_file(head.raw)``: both kinds of names are
+    case-sensitive and the raw lines hold every name the cleaned text does, so files
+    without one are done before any line is cleaned.)"""
     low = head.lower
     if not any(k in low for k in _REF_KEYWORDS):
         return
@@ -1418,14 +1436,24 @@ def scan_notices(source: SourceFile) -> ScanResult:
     license_texts = _license_texts(source, head, from_db or []) if license_file else []
     found.extend(license_texts)
     if not license_texts:
-        found.extend(_dual(source, head))
-        found.extend(_apache(source, head))
-        found.extend(_gnu(source, head))
-        found.extend(_permission_texts(source, head))
-        stated, copies = _statements(source, head)
-        found.extend(stated)
-        _alternatives(source, head, found)
-        found.extend(r for r in _references(source, head) if r.raw not in copies)
+        # Each finder only where its first gate lets it find something (most heads hold
+        # none of their words).
+        if _raw_has(head, ("dual",)):
+            found.extend(_dual(source, head))
+        if _may_be_apache_license(head):
+            found.extend(_apache(source, head))
+        if _raw_has(head, ("general",)):
+            found.extend(_gnu(source, head))
+        if _raw_has(head, _TEXT_KEYWORDS):
+            found.extend(_permission_texts(source, head))
+        copies: frozenset[str] = frozenset()
+        if _raw_has(head, _STATEMENT_WORDS):
+            stated, copies = _statements(source, head)
+            found.extend(stated)
+        if found:
+            _alternatives(source, head, found)
+        if _may_name_file(head.raw):
+            found.extend(r for r in _references(source, head) if r.raw not in copies)
         if not _db_decided(found) and (license_file or _anything_named(name)):
             found.extend(from_db if from_db is not None else head.database)
     if c_family:
