@@ -34,6 +34,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from audit.kept import Kept
+
 log = logging.getLogger(__name__)
 
 FORMAT = "depaudit/classcode/1"
@@ -44,50 +46,48 @@ MAX_ENTRIES = 4_000
 
 
 class _Store:
-    """The texts and code of one process: those found in the file, those compiled here."""
+    """The texts and code of one process: those found in the file (read on first use),
+    those compiled here."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.lock = threading.Lock()
-        self.known: dict[str, bytes] | None = None  # read on first use
-        self.new: dict[str, bytes] = {}
-        self.used: set[str] = set()
+        self.kept: Kept[bytes] | None = None
         self.hits = 0
 
-    def code(self, text: str) -> CodeType:
+    def _kept(self) -> Kept[bytes]:
         with self.lock:
-            if self.known is None:
-                self.known = _read(self.path)
-            found = self.known.get(text)
+            if self.kept is None:
+                self.kept = Kept(_read(self.path), MAX_ENTRIES)
+            return self.kept
+
+    def code(self, text: str) -> CodeType:
+        kept = self._kept()
+        found = kept.get(text)
         if found is not None:
             try:
                 code = marshal.loads(found)
             except (ValueError, EOFError, TypeError):
                 code = None
             if isinstance(code, CodeType):
-                with self.lock:
-                    self.used.add(text)
-                    self.hits += 1
+                self.hits += 1
                 return code
+            kept.forget(text)
         # As exec() compiles a text: file name "<string>", no flags of the caller's (the
         # dataclasses module has no __future__ imports).
         code = compile(text, "<string>", "exec", dont_inherit=True)
-        with self.lock:
-            self.new[text] = marshal.dumps(code)
+        kept.put(text, marshal.dumps(code))
         return code
+
+    def compiled(self) -> int:
+        return len(self.kept.new) if self.kept is not None else 0
 
     def save(self) -> None:
         from audit.licenses import cachefile
 
-        with self.lock:
-            if self.path is None or not self.new:
-                return
-            entries = {**(self.known or {}), **self.new}
-            if len(entries) > MAX_ENTRIES:
-                keep = self.used | self.new.keys()
-                entries = {t: c for t, c in entries.items() if t in keep}
-            self.known, self.new = entries, {}
-        cachefile.write(self.path, cachefile.dump(FORMAT, KEY, entries))
+        entries = self.kept.take() if self.kept is not None and self.path is not None else None
+        if self.path is not None and entries is not None:
+            cachefile.write(self.path, cachefile.dump(FORMAT, KEY, entries))
 
 
 def _read(path: Path | None) -> dict[str, bytes]:
@@ -158,7 +158,7 @@ def hits() -> int:
 
 def compiled() -> int:
     """How many texts were compiled since :func:`install` (or the last :func:`save`)."""
-    return len(_STORE.new) if _STORE is not None else 0
+    return _STORE.compiled() if _STORE is not None else 0
 
 
 __all__ = ["FORMAT", "KEY", "MAX_ENTRIES", "compiled", "hits", "install", "save", "uninstall"]

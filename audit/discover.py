@@ -30,7 +30,7 @@ PROGRESS_STEP = 1000
 """Files found between two calls of :func:`discover`'s ``progress``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     path: str
     """Root-relative, forward slashes."""

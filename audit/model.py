@@ -59,7 +59,7 @@ class Relation(str, enum.Enum):
     PUBLISHES = "publishes"  # CI job -> Dockerfile whose image it pushes under its LABEL name
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Evidence:
     """Where a finding comes from: the proof a maintainer can open."""
 
@@ -137,7 +137,7 @@ ProblemKind = Literal[
 """What sort of incompleteness a :class:`Problem` is (mypy checks every use)."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Problem:
     """Something that made the scan incomplete or needs a human: the report lists these."""
 
@@ -149,7 +149,7 @@ class Problem:
     scanner: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
     """A license statement found in a file: SPDX tag, kernel string, prose, license text."""
 
@@ -185,7 +185,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanResult:
     """What one scanner found in one file."""
 

@@ -199,7 +199,7 @@ def scan_file(
 _EMPTY = ScanResult()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Outcome:
     """What became of one candidate file."""
 

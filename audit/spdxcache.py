@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 
 from audit import atomicfile
+from audit.kept import Kept
 
 log = logging.getLogger(__name__)
 
@@ -35,41 +36,28 @@ Reading = tuple[str | None, str]
 """``(normalized expression or None, problem)`` of one text."""
 
 
-class Readings:
+class Readings(Kept[Reading]):
     """The readings of one process: those found in the cache file and those made here."""
 
     def __init__(self, path: Path | None, key: str, known: dict[str, Reading]) -> None:
+        super().__init__(known, MAX_ENTRIES)
         self.path = path
         self.key = key
-        self.known = known
-        self.new: dict[str, Reading] = {}
-        self.used: set[str] = set()
-
-    def get(self, text: str) -> Reading | None:
-        found = self.known.get(text)
-        if found is not None:
-            self.used.add(text)
-        return found
 
     def put(self, text: str, reading: Reading) -> None:
         if len(text) <= MAX_TEXT:
-            self.new[text] = reading
+            super().put(text, reading)
 
     def save(self) -> None:
         """Write the readings out when this process made new ones; a failure is logged."""
-        if self.path is None or not self.new:
+        entries = self.take() if self.path is not None else None
+        if self.path is None or entries is None:
             return
-        entries = {**self.known, **self.new}
-        if len(entries) > MAX_ENTRIES:
-            entries = {t: r for t, r in entries.items() if t in self.used or t in self.new}
-            entries = dict(list(entries.items())[-MAX_ENTRIES:])
         data = {"format": FORMAT, "key": self.key, "entries": dict(sorted(entries.items()))}
         try:
             atomicfile.write(self.path, json.dumps(data, separators=(",", ":")).encode())
         except OSError as exc:
             log.warning("cannot cache license expressions in %s: %s", self.path.parent, exc)
-            return
-        self.known, self.new = entries, {}
 
 
 _LOCK = threading.Lock()
