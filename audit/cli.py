@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="depaudit",
         description="Dependency and license audit: inventory, policy, actions.",
     )
-    parser.add_argument("--version", action="version", version=f"depaudit {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     _debug_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -913,8 +913,14 @@ def _keep_readings() -> None:
             cache.save()
 
 
+VERSION = f"depaudit {__version__}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:  # answered before the parser of every command is built
+        print(VERSION)
+        return EXIT_CLEAN
     debug = "--debug" in args_list
     try:
         parser = build_parser()

@@ -24,20 +24,10 @@ except SystemExit:
 print(json.dumps(sorted(sys.modules)))
 """
 
-VERSION_AUDIT_MODULES = {
-    "audit",
-    "audit.cli",
-    "audit.errors",
-    "audit.gcpause",
-    "audit.org",
-    "audit.org.command",
-    "audit.report",
-    "audit.report.registry",
-    "audit.vocabulary",
-}
-"""Every depaudit module that ``depaudit --version`` loads: the command line, its error
-type, the word lists its option parser offers (formats, contexts, distributions), and the
-options of ``depaudit org`` (``audit.org.command``, which imports nothing heavy)."""
+VERSION_AUDIT_MODULES = {"audit", "audit.cli", "audit.errors", "audit.gcpause", "audit.vocabulary"}
+"""Every depaudit module that ``depaudit --version`` loads: the command line and the
+modules it imports at the top (its error type, the collector's tuning, the word lists its
+option parser offers). ``--version`` alone is answered before the parser is built."""
 
 NEVER_FOR_LICENSE = {
     "audit.pipeline",
@@ -74,7 +64,11 @@ def test_version_loads_only_the_command_line() -> None:
     modules = _imported("--version")
     assert {m for m in modules if m == "audit" or m.startswith("audit.")} == VERSION_AUDIT_MODULES
     assert (
-        _top(modules, {"license_expression", "bashlex", "yaml", "requests", "packaging"}) == set()
+        _top(
+            modules,
+            {"license_expression", "bashlex", "yaml", "requests", "packaging", "dataclasses"},
+        )
+        == set()
     )
 
 
@@ -84,3 +78,17 @@ def test_license_loads_the_policy_and_nothing_that_scans(argv: tuple[str, ...]) 
     # license_expression too unless an earlier run kept its readings (audit/spdxcache.py)
     assert {"audit.policy.engine", "audit.spdx"} <= modules
     assert _top(modules, NEVER_FOR_LICENSE) == set()
+
+
+def test_version_alone_and_through_the_parser_print_the_same(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from audit import __version__
+    from audit.cli import build_parser, main
+
+    assert main(["--version"]) == 0
+    alone = capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--version"])
+    assert exit_info.value.code == 0
+    assert alone == capsys.readouterr().out == f"depaudit {__version__}\n"
