@@ -14,9 +14,10 @@ earlier run, is run instead; a text not found is compiled as Python would and ke
 (:func:`save`). Nothing else changes: the same code runs with the same names.
 
 The file is read only when it is whole and checks (:mod:`audit.licenses.cachefile`: magic,
-CRC-32, this format and this exact interpreter), and when it is the user's own and no one
-else may write it (:func:`audit.licenses.cachefile.private`): the code it holds runs as
-depaudit's own. Anything wrong (damaged, foreign, not private, unreadable, an entry that
+CRC-32, this format and this exact interpreter), when it is the user's own and no one else
+may write it, and when its folder is the user's own and closed to others (mode 0700, as
+depaudit makes it; :func:`audit.licenses.cachefile.read` with ``mine``): the code it holds
+runs as depaudit's own. Anything wrong (damaged, foreign, not private, unreadable, an entry that
 does not load) falls back to compiling, which is what Python does without this module.
 The command line installs it for each command and saves once the command ends; the scan's
 fork server installs it too (:mod:`audit.classcode_preloaded`), read only.

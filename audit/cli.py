@@ -923,11 +923,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CLEAN
     debug = "--debug" in args_list
     try:
-        parser = build_parser()
-        args = parser.parse_args(args_list)
         from audit import classcode
 
-        classcode.install()  # before the command defines depaudit's data classes
+        classcode.install()  # before the parser and the command define any data class
+        parser = build_parser()
+        args = parser.parse_args(args_list)
         if not getattr(args, "scans", False):
             code = int(args.func(args))
         else:

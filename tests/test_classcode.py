@@ -161,3 +161,16 @@ def test_command_line_keeps_the_code_of_its_classes(tmp_path: Path) -> None:
     again = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
     assert again.stdout == done.stdout
     assert path.stat().st_mtime_ns == kept  # nothing new was compiled: the file is not rewritten
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_folder_others_may_enter_is_not_used(store: Path) -> None:
+    """A cache folder inside a checked-out tree (0755 under the usual umask) is not trusted
+    with code, even where the file itself is the user's own and private."""
+    compiled = _first_run(store)
+    folder = store / "classcode"
+    assert folder.stat().st_mode & 0o777 == 0o700  # as depaudit made it
+    folder.chmod(0o755)
+    classcode.install(store)
+    _check(_define())
+    assert (classcode.hits(), classcode.compiled()) == (0, compiled)

@@ -9,6 +9,7 @@ rules of tests/test_ruledb_cache.py, each made relevant enough to be matched).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,20 @@ def test_a_damaged_or_foreign_file_is_compiled_again(
     assert _found(again) == _found(Matcher(index))
     _no_compiling(monkeypatch)
     assert _found(Matcher(index, compiled(index, cache, DIGEST))) == _found(again)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_file_in_a_folder_open_to_others_is_not_read(tmp_path: Path) -> None:
+    """A cache folder inside a checked-out tree is the user's own but open to others (0755
+    under the usual umask): the automaton there is not handed to pyahocorasick."""
+    index = _index(tmp_path)
+    cache = tmp_path / "cache"
+    compiled(index, cache, DIGEST)
+    (path,) = (cache / "license-matcher").iterdir()
+    assert cachefile.read(FORMAT, matcher._key(DIGEST), path, mine=True) is not None
+    path.parent.chmod(0o755)
+    assert cachefile.read(FORMAT, matcher._key(DIGEST), path, mine=True) is None
+    assert cachefile.read(FORMAT, matcher._key(DIGEST), path) is not None  # data only: read
 
 
 def test_an_unwritable_cache_is_no_error(tmp_path: Path) -> None:

@@ -96,11 +96,14 @@ def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
     The file is mapped into memory rather than read (read where it cannot be mapped): only
     the CRC-32 reads it whole, from the page cache, and the blobs are slices of the mapping
     (shared by every process that maps it, the scan's workers too). ``mine``: only a file
-    this user owns and no one else may write (:func:`private`)."""
+    this user owns and no one else may write, in a folder of the user's that is closed to
+    others (:func:`private`, :func:`private_folder`)."""
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
-            if (mine and not private(st)) or st.st_size < _HEAD.size:
+            if (mine and not (private(st) and private_folder(path.parent))) or (
+                st.st_size < _HEAD.size
+            ):
                 return None
             data: bytes | mmap.mmap
             try:
@@ -128,6 +131,20 @@ def private(st: os.stat_result) -> bool:
     return getuid is not None and st.st_uid == getuid() and not st.st_mode & 0o022
 
 
+def private_folder(folder: Path) -> bool:
+    """Whether ``folder`` is this user's own and no one else may enter it, as depaudit makes
+    its cache folders (:mod:`audit.atomicfile`: mode 0700). A folder of a checked-out
+    repository (``$DEPAUDIT_CACHE_DIR`` pointed inside an untrusted tree) holds files that
+    are the user's own and private too, but is open to others (0755 under the usual
+    umask)."""
+    getuid = getattr(os, "getuid", None)
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return False
+    return getuid is not None and st.st_uid == getuid() and not st.st_mode & 0o077
+
+
 def write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; a failure is logged, never raised."""
     try:
@@ -136,4 +153,4 @@ def write(path: Path, data: bytes) -> None:
         log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
 
 
-__all__ = ["Loaded", "dump", "load", "private", "read", "write"]
+__all__ = ["Loaded", "dump", "load", "private", "private_folder", "read", "write"]
