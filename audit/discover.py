@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from audit.model import Problem, SkippedFile
@@ -92,6 +93,9 @@ def is_tree_path(rel: str) -> bool:
     return all(part not in ("", ".", "..") for part in rel.split("/"))
 
 
+_NAME = attrgetter("name")
+
+
 def _walk(
     root: Path, excludes: Sequence[str], problems: list[Problem]
 ) -> Iterable[tuple[str, os.DirEntry[str]]]:
@@ -103,7 +107,7 @@ def _walk(
         rel_dir = stack.pop()
         try:
             with os.scandir(os.path.join(base, rel_dir) if rel_dir else base) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_NAME)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             problems.append(Problem(rel_dir or ".", 0, "unreadable", f"cannot list: {reason}"))

@@ -28,6 +28,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 from audit.components import package_component
@@ -64,6 +65,7 @@ def read_limit(path: str) -> int:
 _VERSION = re.compile(r"[0-9][0-9A-Za-z.+\-]{0,40}")
 _LICENSE_KINDS = frozenset({"spdx-tag", "prose", "license-text"})
 _MAX_EVIDENCE = 6
+_PATH_LINE = attrgetter("path", "line")
 
 Reader = Callable[[str], "str | None"]
 """Reads a tree file's head by its root-relative path (None when unreadable)."""
@@ -308,7 +310,7 @@ class _LicenseNotices:
 
     def __init__(self, notices: Sequence[Notice]) -> None:
         wanted = (n for n in notices if n.kind in _LICENSE_KINDS and n.expression)
-        self.notices = sorted(wanted, key=lambda n: (n.path, n.line))
+        self.notices = sorted(wanted, key=_PATH_LINE)
         self.paths = [n.path for n in self.notices]
 
     def under(self, unit: str) -> list[Notice]:
@@ -506,7 +508,7 @@ def _go_modules(folder: str, read: Reader, notices: Sequence[Notice] = ()) -> li
     if text is None:
         return []
     texts: dict[str, dict[str, Evidence]] = {}
-    for n in sorted(notices, key=lambda n: (n.path, n.line)):
+    for n in sorted(notices, key=_PATH_LINE):
         if n.kind == "license-text" and n.expression and n.path.startswith(folder + "/"):
             texts.setdefault(_dir(n.path), {}).setdefault(n.expression, n.evidence)
     out: list[Component] = []

@@ -339,8 +339,10 @@ def _table(out: _Out, report: Report) -> None:
     least = list(natural)
     for cells, _style in table_rows:
         for i, cell in enumerate(cells):
-            natural[i] = max(natural[i], _width(cell))
-            least[i] = max(least[i], *(_width(t) for t in _words(cell)))
+            width = _width(cell)
+            if width > least[i]:  # else no word of the cell is wider than least[i] either
+                natural[i] = max(natural[i], width)
+                least[i] = max(least[i], *(_width(t) for t in _words(cell)))
     widths = _fit(natural, least, out.width - _COLUMN_GAP * (len(COLUMNS) - 1))
     out.lines.extend(_laid_out(out, table_rows, widths))
 
