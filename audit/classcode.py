@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import logging
 import marshal
 import sys
 import threading
@@ -36,8 +35,6 @@ from types import CodeType
 from typing import Any
 
 from audit.kept import Kept
-
-log = logging.getLogger(__name__)
 
 FORMAT = "depaudit/classcode/1"
 KEY = f"{sys.implementation.cache_tag} {sys.version}"
