@@ -1100,8 +1100,13 @@ def _db_region(source: SourceFile, chars: int, lines: int) -> str:
     text = source.text[:chars]
     if lines and text.count("\n", 0, len(text)) > lines:
         text = "\n".join(text.split("\n", lines)[:lines])
+    return _without_runtime_lines(text)
+
+
+def _without_runtime_lines(text: str) -> str:
+    """``text`` without the lines of run-time license strings (a code string is no notice)."""
     if "MODULE_LICENSE" in text or 'license")' in text:
-        text = _RUNTIME_LINE.sub("", text)
+        return _RUNTIME_LINE.sub("", text)
     return text
 
 
@@ -1202,9 +1207,9 @@ def _short_region(source: SourceFile, head: _Head) -> tuple[str, str]:
     if region is None:
         region = _db_region(source, HEAD_CHARS, HEAD_LINES)
         return region, region.lower()
-    if "MODULE_LICENSE" in region or 'license")' in region:
-        region = _RUNTIME_LINE.sub("", region)
-        low = region.lower()
+    stripped = _without_runtime_lines(region)
+    if stripped is not region:
+        return stripped, stripped.lower()
     return region, low
 
 
