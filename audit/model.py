@@ -197,18 +197,40 @@ class ScanResult:
 
     @staticmethod
     def merge(results: Iterable[ScanResult]) -> ScanResult:
-        comps: list[Component] = []
-        nodes: list[Node] = []
-        edges: list[Edge] = []
-        notices: list[Notice] = []
-        problems: list[Problem] = []
+        merging = Merging()
         for r in results:
-            comps.extend(r.components)
-            nodes.extend(r.nodes)
-            edges.extend(r.edges)
-            notices.extend(r.notices)
-            problems.extend(r.problems)
-        return ScanResult(tuple(comps), tuple(nodes), tuple(edges), tuple(notices), tuple(problems))
+            merging.add(r)
+        return merging.result()
+
+
+class Merging:
+    """Scan results being merged in order: their components, nodes, edges, notices and
+    problems, each list in the order the results came (:meth:`ScanResult.merge`; the scan
+    cache adds cached entries to it without building a result per file)."""
+
+    def __init__(self) -> None:
+        self.components: list[Component] = []
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.notices: list[Notice] = []
+        self.problems: list[Problem] = []
+
+    def add(self, r: ScanResult) -> None:
+        self.components.extend(r.components)
+        self.nodes.extend(r.nodes)
+        self.edges.extend(r.edges)
+        self.notices.extend(r.notices)
+        self.problems.extend(r.problems)
+
+    def result(self, first: Iterable[Problem] = ()) -> ScanResult:
+        """The merged result, the problems ``first`` listed before the others."""
+        return ScanResult(
+            tuple(self.components),
+            tuple(self.nodes),
+            tuple(self.edges),
+            tuple(self.notices),
+            (*first, *self.problems),
+        )
 
 
 @dataclass(frozen=True)
@@ -500,6 +522,7 @@ __all__ = [
     "Finding",
     "Inventory",
     "LicenseInfo",
+    "Merging",
     "Node",
     "Note",
     "NoteCause",

@@ -37,7 +37,7 @@ from typing import Any, Generic, TypeVar
 
 from audit import __version__, atomicfile
 from audit.cachedir import default_cache_dir
-from audit.model import ScanResult
+from audit.model import Merging, ScanResult
 
 log = logging.getLogger(__name__)
 
@@ -313,21 +313,10 @@ def decode_result(raw: Any) -> ScanResult:
 _NOTHING = ScanResult()
 
 
-class Merged:
-    """Scan results merged in order, as :meth:`ScanResult.merge` merges them, those of
-    cached entries decoded straight into the merged lists in one pass (a warm run of a
-    large tree builds no result per file)."""
-
-    def __init__(self) -> None:
-        self.parts: tuple[list[Any], ...] = ([], [], [], [], [])
-        """Components, nodes, edges, notices and problems so far."""
-
-    def add(self, result: ScanResult) -> None:
-        r = result
-        for part, items in zip(
-            self.parts, (r.components, r.nodes, r.edges, r.notices, r.problems), strict=True
-        ):
-            part.extend(items)
+class Merged(Merging):
+    """Scan results merged in order (:class:`audit.model.Merging`), those of cached entries
+    decoded straight into the merged lists in one pass (a warm run of a large tree builds
+    no result per file)."""
 
     def add_cached(self, raw: Any) -> None:
         """Add the result of an entry (its last item, as :func:`members` wrote it); raises
@@ -335,17 +324,17 @@ class Merged:
         components, nodes, edges, notices, problems = raw
         if components or nodes or edges or problems:
             decoded = [list(map(d, items)) for d, items in zip(_items(), raw, strict=True)]
-            for part, items in zip(self.parts, decoded, strict=True):
+            parts: tuple[list[Any], ...] = (
+                self.components,
+                self.nodes,
+                self.edges,
+                self.notices,
+                self.problems,
+            )
+            for part, items in zip(parts, decoded, strict=True):
                 part.extend(items)
         elif notices:  # most files with a finding: a license notice or two
-            self.parts[3].extend(list(map(_items()[3], notices)))
-
-    def result(self, problems: Sequence[Any] = ()) -> ScanResult:
-        """The merged result, ``problems`` listed before the others."""
-        components, nodes, edges, notices, rest = self.parts
-        return ScanResult(
-            tuple(components), tuple(nodes), tuple(edges), tuple(notices), (*problems, *rest)
-        )
+            self.notices.extend(list(map(_items()[3], notices)))
 
 
 @cache
