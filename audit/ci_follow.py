@@ -30,11 +30,11 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from audit.cirun import RUN_KIND, RUN_NODE
 from audit.discover import Candidate
 from audit.model import Evidence, Node, ScanResult
 from audit.scanners import github_actions
 from audit.scanners.base import Scanner, SourceFile
-from audit.shell.record import RUN_KIND
 
 MAX_DEPTH = 3
 """Reusable workflows are followed this many calls deep."""
@@ -42,8 +42,6 @@ MAX_READINGS = 32
 """A called workflow is read at most this many times (distinct callers' inputs)."""
 MAX_RUNS = 256
 """At most this many Makefile targets or scripts are read for one tree."""
-RUN_NODE = "ci-run"
-"""Node kind of a run the shell reader records (audit/shell/record.py); dropped here."""
 
 _REMOTE_WORKFLOW = re.compile(
     r"(?P<repo>[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+)/(?P<path>\.github/workflows/[^@]+\.ya?ml)@.+"

@@ -122,14 +122,14 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
     """The entries of a cache file; ``{}`` when it is missing, stale or damaged."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            head = fh.readline()
+            body = fh.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         log.warning("scan cache %s unreadable (%s): ignored", path, exc.strerror)
         return {}
     try:
-        head, _, body = data.partition(b"\n")
         header = json.loads(head)
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise ValueError("unknown format")
@@ -137,7 +137,11 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
             return {}  # written by another depaudit, or for another root: just stale
         if header.get("sha256") != hashlib.sha256(body).hexdigest():
             raise ValueError("checksum mismatch")
-        files = json.loads(body)
+        # The body's text alone while it is parsed: a large tree's cache is tens of MB,
+        # held once (not as the file's bytes, the body's and the text JSON decodes).
+        text = body.decode()
+        del body
+        files = json.loads(text)
         if not isinstance(files, dict):
             raise ValueError("body is not an object")
     except (ValueError, UnicodeDecodeError) as exc:

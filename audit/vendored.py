@@ -34,7 +34,7 @@ from pathlib import Path
 from audit.components import package_component
 from audit.model import Component, ComponentKind, Evidence, Finding, Notice
 from audit.resources import data_dir
-from audit.scanners.notices import is_license_file
+from audit.scanners.notice_files import is_license_file
 
 if sys.version_info >= (3, 11):
     import tomllib

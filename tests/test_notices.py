@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from audit.licenses import kernel
 from audit.model import Evidence, Notice, Problem
 from audit.scanners.base import SourceFile
-from audit.scanners.notices import SCANNER, is_license_file, normalize_spdx, scan_notices
+from audit.scanners.notice_files import is_license_file
+from audit.scanners.notices import SCANNER, normalize_spdx, scan_notices
 
 FALCO_DUAL = """\
 /*

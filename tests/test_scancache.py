@@ -5,6 +5,7 @@ result a plain run gives; a damaged, stale or concurrently written cache is rebu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -122,6 +123,13 @@ def test_a_file_written_just_now_is_checked_by_its_bytes(
     assert [p for p in opened if p.startswith(str(tree))] == [str(req)]
 
 
+def _with_body(data: bytes, body: bytes) -> bytes:
+    """The cache file ``data`` with another body, its header's checksum made to match."""
+    header = json.loads(data.split(b"\n", 1)[0])
+    header["sha256"] = hashlib.sha256(body).hexdigest()
+    return json.dumps(header).encode() + b"\n" + body
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -129,8 +137,10 @@ def test_a_file_written_just_now_is_checked_by_its_bytes(
         lambda data: b"\x00garbage" * 100,  # not JSON at all
         lambda data: data.replace(b"avocado", b"avocadx"),  # body changed: checksum
         lambda data: data.split(b"\n", 1)[0] + b"\n[]",  # body of the wrong type
+        lambda data: _with_body(data, b'{"a":"\xff"}'),  # checksum right, body not UTF-8
+        lambda data: _with_body(data, b"{"),  # checksum right, body not JSON
     ],
-    ids=["truncated", "garbage", "tampered", "wrong-type"],
+    ids=["truncated", "garbage", "tampered", "wrong-type", "not-utf8", "not-json"],
 )
 def test_damaged_cache_is_rebuilt_not_trusted(
     damage: object,

@@ -9,8 +9,11 @@ SPDX machinery but nothing that scans a tree.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +95,59 @@ def test_version_alone_and_through_the_parser_print_the_same(
         build_parser().parse_args(["--version"])
     assert exit_info.value.code == 0
     assert alone == capsys.readouterr().out == f"depaudit {__version__}\n"
+
+
+WARM_SCAN_NEVER = {
+    "audit.scanners.notices",
+    "audit.licenses.texts",
+    "audit.licenses.matcher",
+    "audit.shell.interpreter",
+    "audit.shell.commands",
+    "audit.shell.parse",
+}
+"""What reads files: a warm scan, whose results come from the scan cache, has no use for
+the notices scanner (the later stages ask :mod:`audit.scanners.notice_files` which files
+hold notices) or for the shell interpreter (the CI stage's readings are kept too, and
+audit/cirun.py holds the words it shares with the shell reader)."""
+
+
+def _tree_with_every_reader(root: Path) -> Path:
+    """A small tree whose cold scan loads each module of :data:`WARM_SCAN_NEVER`: notices
+    (a license file, tagged and untagged sources), a Dockerfile with a RUN, a CMake file,
+    and a workflow whose steps run ``make`` and a script of the repository. Its files are
+    dated a day back: the scan cache trusts a file's time only once it has settled."""
+    files = {
+        "LICENSE": "MIT License\n\nCopyright (c) 2024 Example\n",
+        "src/a.c": "// SPDX-License-Identifier: Apache-2.0\nint a;\n",
+        "src/b.c": "/* no notice */\nint b;\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.12)\nproject(x C)\n",
+        "Dockerfile": "FROM alpine:3.19\nRUN apk add --no-cache curl\n",
+        "Makefile": "build:\n\tpip install requests==2.31.0\n",
+        "hack/build.sh": (
+            "#!/bin/sh\nwhile read -r t; do go install example.com/tool@v1.2.3; done\n"
+        ),
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-22.04\n    steps:\n"
+            "      - uses: actions/checkout@v4\n"
+            "      - run: cmake -DBUILD_X=ON .\n"
+            "      - run: make build\n"
+            "      - run: ./hack/build.sh\n"
+        ),
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (time.time() - 86400,) * 2)
+    return root
+
+
+def test_warm_scan_loads_no_file_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    root = str(_tree_with_every_reader(tmp_path / "tree"))
+    cold = _imported("scan", root, "--offline", "-o", str(tmp_path / "cold.txt"))
+    warm = _imported("scan", root, "--offline", "-o", str(tmp_path / "warm.txt"))
+    assert _top(cold, WARM_SCAN_NEVER) == WARM_SCAN_NEVER
+    assert _top(warm, {*WARM_SCAN_NEVER, "bashlex"}) == set()
+    assert {"audit.scanners.notice_files", "audit.cirun", "audit.scan"} <= warm
+    assert (tmp_path / "warm.txt").read_text() == (tmp_path / "cold.txt").read_text()

@@ -46,8 +46,8 @@ from types import MappingProxyType
 from audit import spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
-from audit.scanners.notices import NAME as NOTICES
-from audit.scanners.notices import is_license_file, is_source_file
+from audit.scanners.notice_files import NAME as NOTICES
+from audit.scanners.notice_files import is_license_file, is_source_file
 
 KERNEL_MODULE = Context.KERNEL_MODULE.value
 EBPF = Context.EBPF.value

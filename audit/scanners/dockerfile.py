@@ -31,7 +31,7 @@ from audit.components import (
 from audit.model import Component, Edge, Evidence, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
 from audit.scanners.dockerfile_text import parse
-from audit.shell import expand_text, scan_script
+from audit.shell import expand_text
 
 NAME = "dockerfile"
 
@@ -509,6 +509,8 @@ def _add(b: _Builder, cmd: Any) -> None:
 
 
 def _run(b: _Builder, cmd: Any) -> None:
+    from audit.shell import scan_script  # the interpreter: only where a RUN is read
+
     stage = b.stages[-1]
     env = stage.variables()
 

@@ -20,9 +20,10 @@ It finds, per file, :class:`~audit.model.Notice` values of these kinds:
   ``matched`` (``license-text`` in license files) with the matched ``rule`` and lines, and
   ``partial`` (no expression) naming the rule that matched too little to be trusted.
 
-Which files: the source, build and license files named below, and every other text file
-(chosen by content: a binary file not named below is left alone, not reported) except
-package manifests and lockfiles, whose license fields describe other packages.
+Which files (:mod:`audit.scanners.notice_files`): source, build and license files by name,
+and every other text file (chosen by content: a binary file not so named is left alone,
+not reported) except package manifests and lockfiles, whose license fields describe other
+packages.
 
 Speed: header notices are looked for in the head of a file only (:data:`HEAD_CHARS`,
 :data:`HEAD_LINES`), read once per file and shared by every finder (:class:`_Head`: its
@@ -48,227 +49,23 @@ from audit.licenses import kernel, texts
 from audit.licenses.matcher import Matcher, RuleMatch, Tokens
 from audit.model import Evidence, Notice, Problem, ScanResult
 from audit.scanners.base import SourceFile
+from audit.scanners.notice_files import (
+    LICENSE_PREFIXES,
+    LICENSE_TXT_STEM,
+    NAME,
+    anything_named,
+    kinds,
+    named,
+    wanted,
+)
 
-NAME = "notices"
 HEAD_CHARS = 4096
 HEAD_LINES = 60
 DB_HEAD_CHARS = 16384
 """The head region the license database is matched over (license files: the whole file)."""
 DB_HEAD_LINES = 400
 
-# -- which files --------------------------------------------------------------------------
-
-C_EXTENSIONS = frozenset(
-    {".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp"}
-)
-ASM_EXTENSIONS = frozenset({".s", ".asm"})  # .S and .s after lowercasing
-SCRIPT_EXTENSIONS = frozenset(
-    {
-        ".sh",
-        ".bash",
-        ".zsh",
-        ".ksh",
-        ".py",
-        ".pyi",
-        ".go",
-        ".rs",
-        ".cmake",
-        ".yaml",
-        ".yml",
-        ".mk",
-        ".mak",
-    }
-)
-BUILD_NAMES = frozenset(
-    {
-        "makefile",
-        "gnumakefile",
-        "makefile.in",
-        "makefile.am",
-        "kbuild",
-        "kbuild.in",
-        "kconfig",
-        "dkms.conf",
-        "dkms.conf.in",
-        "cmakelists.txt",
-    }
-)
 _MAKEFILES = frozenset({"makefile", "gnumakefile", "makefile.in", "kbuild", "kbuild.in"})
-_LICENSE_PREFIXES = ("license", "licence", "copying", "notice", "copyright", "unlicense")
-_NOT_LICENSE_EXT = frozenset(
-    {
-        ".py",
-        ".pyc",
-        ".js",
-        ".mjs",
-        ".cjs",
-        ".ts",
-        ".go",
-        ".rs",
-        ".c",
-        ".h",
-        ".cc",
-        ".cpp",
-        ".java",
-        ".rb",
-        ".php",
-        ".json",
-        ".xml",
-        ".yaml",
-        ".yml",
-        ".toml",
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".gif",
-        ".svg",
-        ".ico",
-        ".pdf",
-        ".gz",
-        ".tgz",
-        ".zip",
-        ".xz",
-        ".bz2",
-        ".zst",
-        ".tar",
-        ".jar",
-        ".so",
-        ".o",
-        ".a",
-    }
-)
-_LICENSE_TXT_STEM = re.compile(
-    r"(?i)(?:l|a)?gpl[\w.+-]{0,12}|mit|bsd[\w.+-]{0,14}|0bsd|apache[\w.+-]{0,8}|mpl[\w.+-]{0,6}"
-    r"|isc|zlib|unlicense|ncsa|cddl[\w.+-]{0,6}|epl[\w.+-]{0,6}|artistic[\w.+-]{0,6}"
-)
-
-
-_SOURCE_EXTENSIONS = C_EXTENSIONS | ASM_EXTENSIONS | SCRIPT_EXTENSIONS
-
-
-def _basename(path: str) -> str:
-    return path[path.rfind("/") + 1 :]
-
-
-def _ext(name: str) -> str:
-    dot = name.rfind(".")
-    return name[dot:].lower() if dot > 0 else ""
-
-
-def is_license_file(path: str) -> bool:
-    """LICENSE*, COPYING*, NOTICE*, files under a LICENSES/ directory, GPL2.txt-style texts."""
-    name = _basename(path)
-    return _license_name(path, name, name.lower(), _ext(name))
-
-
-def _license_name(path: str, name: str, lower: str, ext: str) -> bool:
-    if ext in _NOT_LICENSE_EXT:
-        return False
-    if "LICENSES/" in path and "/LICENSES/" in "/" + path:  # a directory named LICENSES
-        return True
-    if lower.startswith(_LICENSE_PREFIXES):
-        return True
-    if ext in (".txt", ".md", ".rst"):
-        return bool(_LICENSE_TXT_STEM.fullmatch(name[: -len(ext)]))
-    return False
-
-
-_C_FAMILY = C_EXTENSIONS | ASM_EXTENSIONS
-
-
-def is_c_family(path: str) -> bool:
-    """C, C++, headers and assembly: where MODULE_LICENSE and BPF sections live."""
-    return _ext(_basename(path)) in _C_FAMILY
-
-
-def is_source_file(path: str) -> bool:
-    """Source and build files that may carry a header notice (not license texts)."""
-    name = _basename(path)
-    return name.lower() in BUILD_NAMES or _ext(name) in _SOURCE_EXTENSIONS
-
-
-_BINARY_EXT = frozenset(
-    {
-        ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".pdf", ".gz", ".tgz",
-        ".zip", ".xz", ".bz2", ".zst", ".tar", ".jar", ".so", ".o", ".a", ".pyc", ".class",
-        ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".wasm", ".exe", ".dll",
-        ".bin", ".dat", ".db", ".sqlite", ".pcap", ".scap", ".ko", ".whl", ".deb", ".rpm",
-    }
-)  # fmt: skip
-"""Never text: not read for notices."""
-_MANIFESTS = frozenset(
-    {
-        "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
-        "pnpm-lock.yaml", "go.mod", "go.sum", "go.work", "go.work.sum", "cargo.toml",
-        "cargo.lock", "pyproject.toml", "setup.cfg", "pipfile", "pipfile.lock", "poetry.lock",
-        "uv.lock", "composer.json", "composer.lock", "gemfile", "gemfile.lock", "pom.xml",
-        "build.gradle", "vcpkg.json", "conanfile.txt", "bower.json", "chart.yaml",
-        "requirements.txt", ".depaudit.toml", ".gitmodules",
-    }
-)  # fmt: skip
-"""Manifests and lockfiles: the license fields in them are other packages' (their own
-scanners read them), never a notice of the file."""
-
-
-_DOC_EXT = frozenset(
-    {
-        ".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".html", ".htm", ".org",
-        ".json", ".toml", ".xml", ".csv", ".tsv", ".lock", ".ini", ".cfg", ".properties",
-        ".sum", ".svg", ".map", ".patch", ".diff",
-    }
-)  # fmt: skip
-_DOC_PREFIXES = (
-    "readme", "changelog", "changes", "news", "history", "authors", "contributing",
-    "contributors", "maintainers", "governance", "security", "code_of_conduct",
-)  # fmt: skip
-"""Documentation, data and patches: what they say about licenses is about other things
-(``the driver is dual licensed``, ``license = "MIT"`` of some package), never the file's own
-notice; license files among them are read as such."""
-
-
-def _anything(path: str) -> bool:
-    """Any other file that may be text and state its own license: a candidate for the
-    license database (not binary by name, not a manifest, not documentation)."""
-    return _anything_named(_basename(path).lower())
-
-
-def _anything_named(name: str) -> bool:
-    """:func:`_anything` of a file named ``name`` (lower case)."""
-    ext = _ext(name)
-    return (
-        ext not in _BINARY_EXT
-        and ext not in _DOC_EXT
-        and name not in _MANIFESTS
-        and not name.startswith(_DOC_PREFIXES)
-        and not name.startswith(("requirements", "."))
-    )
-
-
-def _wanted(path: str) -> bool:
-    """``_named(path) or _anything(path)``."""
-    return _named(path) or _anything(path)
-
-
-def _named(path: str) -> bool:
-    """``is_source_file(path) or is_license_file(path)``, the name taken apart once."""
-    name = _basename(path)
-    lower = name.lower()
-    if lower in BUILD_NAMES:
-        return True
-    ext = _ext(name)
-    return ext in _SOURCE_EXTENSIONS or _license_name(path, name, lower, ext)
-
-
-def _kinds(path: str) -> tuple[bool, bool, bool, str]:
-    """``(_named(path), is_license_file(path), is_c_family(path), the file name in lower
-    case)``: what :func:`scan_notices` asks of every path, the name taken apart once."""
-    name = _basename(path)
-    lower = name.lower()
-    ext = _ext(name)
-    license_file = _license_name(path, name, lower, ext)
-    named = license_file or lower in BUILD_NAMES or ext in _SOURCE_EXTENSIONS
-    return named, license_file, ext in _C_FAMILY, lower
-
 
 # -- SPDX ---------------------------------------------------------------------------------
 
@@ -1055,7 +852,7 @@ def _file_names(joined: str) -> Iterator[tuple[int, str]]:
         stem = name[: -len(m[0])]
         if start > 0 and joined[start - 1] == "/":
             continue
-        if _LICENSE_TXT_STEM.fullmatch(stem) or stem.lower().startswith(_LICENSE_PREFIXES):
+        if LICENSE_TXT_STEM.fullmatch(stem) or stem.lower().startswith(LICENSE_PREFIXES):
             yield start, name
 
 
@@ -1427,11 +1224,11 @@ def _db_decided(found: list[Notice | Problem]) -> bool:
 def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
-    named, license_file, c_family, name = _kinds(path)
+    by_name, license_file, c_family, name = kinds(path)
     head = _head(source.text, source)
     found: list[Notice | Problem] = []
     found.extend(_spdx_tags(source, head))
-    if not named:
+    if not by_name:
         # Other text files: their SPDX tags, else what the license database matches, shown
         # per file without deciding a component (MATCHED).
         if not found:
@@ -1459,7 +1256,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
             _alternatives(source, head, found)
         if _may_name_file(head.raw):
             found.extend(r for r in _references(source, head) if r.raw not in copies)
-        if not _db_decided(found) and (license_file or _anything_named(name)):
+        if not _db_decided(found) and (license_file or anything_named(name)):
             found.extend(from_db if from_db is not None else head.database)
     if c_family:
         found.extend(_runtime(source))
@@ -1502,12 +1299,12 @@ class NoticesScanner:
     name = NAME
 
     def matches(self, path: str) -> bool:
-        return _wanted(path)
+        return wanted(path)
 
     def text_only(self, path: str) -> bool:
         """A binary file here is no gap: only source, build and license files are
         expected to be text."""
-        return not _named(path)
+        return not named(path)
 
     def scan(self, source: SourceFile) -> ScanResult:
         return scan_notices(source)
@@ -1519,9 +1316,6 @@ __all__ = [
     "NAME",
     "SCANNER",
     "NoticesScanner",
-    "is_c_family",
-    "is_license_file",
-    "is_source_file",
     "normalize_spdx",
     "scan_notices",
 ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from audit.model import Component, ComponentKind, ScanResult
 from audit.scanners.base import Names, SourceFile
-from audit.scanners.notices import C_EXTENSIONS
+from audit.scanners.notice_files import C_EXTENSIONS
 
 NAME = "uapi-includes"
 COMPONENT_ID = "source:linux-uapi-headers"

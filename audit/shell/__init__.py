@@ -34,11 +34,40 @@ clone), ``docker``. ``make`` and the repository's scripts a CI step runs are rec
 
 from __future__ import annotations
 
-from audit.shell.interpreter import MAX_SCRIPT_CHARS as MAX_SCRIPT_CHARS
-from audit.shell.interpreter import scan_script
-from audit.shell.parse import MAX_BASHLEX_CHARS as MAX_BASHLEX_CHARS
-from audit.shell.parse import MAX_BASHLEX_TOTAL as MAX_BASHLEX_TOTAL
-from audit.shell.parse import MAX_NESTING as MAX_NESTING
-from audit.shell.words import Expansion, expand_text, expand_word
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from audit.shell.interpreter import MAX_SCRIPT_CHARS as MAX_SCRIPT_CHARS
+    from audit.shell.interpreter import scan_script
+    from audit.shell.parse import MAX_BASHLEX_CHARS as MAX_BASHLEX_CHARS
+    from audit.shell.parse import MAX_BASHLEX_TOTAL as MAX_BASHLEX_TOTAL
+    from audit.shell.parse import MAX_NESTING as MAX_NESTING
+    from audit.shell.words import Expansion, expand_text, expand_word
+
+_WHERE = {
+    "MAX_SCRIPT_CHARS": "interpreter",
+    "scan_script": "interpreter",
+    "MAX_BASHLEX_CHARS": "parse",
+    "MAX_BASHLEX_TOTAL": "parse",
+    "MAX_NESTING": "parse",
+    "Expansion": "words",
+    "expand_text": "words",
+    "expand_word": "words",
+}
+"""The module of each name this package offers, imported on first use: the Dockerfile
+scanner's module expands words at import of :mod:`audit.shell.words` alone, and a run
+that reads no script (a warm one: results from the scan cache) never loads the
+interpreter, its command handlers or the parser."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["Expansion", "expand_text", "expand_word", "scan_script"]

@@ -6,6 +6,7 @@ import json
 import posixpath
 from collections.abc import Sequence
 
+from audit.cirun import RUN_KIND, RUN_NODE
 from audit.components import for_architecture
 from audit.model import (
     Component,
@@ -26,10 +27,6 @@ ARCHITECTURES: tuple[tuple[str, str], ...] = (("x86_64", "amd64"), ("aarch64", "
 """The architectures a command whose words depend on the machine is read for, as
 ``(uname -m, Go/Debian name)``: Linux on amd64 and arm64, what every repository of the
 corpus builds (docs/what-ships.md)."""
-
-
-RUN_KIND = "run"
-"""Property of a ``ci-run`` node: ``make`` or ``script``."""
 
 
 class Recorder:
@@ -90,8 +87,8 @@ class Recorder:
             "scanner": self.scanner,
         }
         ev = self.evidence(line)
-        nid = f"ci-run:{self.consumer}:{ev.location}:{len(self.runs)}"
-        self.runs.append(Node(nid, "ci-run", path, (ev,), tuple(sorted(props.items()))))
+        nid = f"{RUN_NODE}:{self.consumer}:{ev.location}:{len(self.runs)}"
+        self.runs.append(Node(nid, RUN_NODE, path, (ev,), tuple(sorted(props.items()))))
 
     def evidence(self, line: int) -> Evidence:
         return self.source.evidence(line, self.scanner)
