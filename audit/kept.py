@@ -11,6 +11,7 @@ each cache's own; the bookkeeping is here.
 from __future__ import annotations
 
 import threading
+from itertools import islice
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -37,6 +38,17 @@ class Kept(Generic[V]):
     def put(self, text: str, value: V) -> None:
         with self.lock:
             self.new[text] = value
+
+    def made(self) -> int:
+        """How many values this process has made so far (a mark for :meth:`made_since`)."""
+        with self.lock:
+            return len(self.new)
+
+    def made_since(self, mark: int) -> dict[str, V]:
+        """The values made here after :meth:`made` returned ``mark``, for another process
+        to :meth:`put` (a forked copy's, sent back to the one that keeps them)."""
+        with self.lock:
+            return dict(islice(self.new.items(), mark, None))
 
     def forget(self, text: str) -> None:
         """Not use ``text``'s known value again (it turned out unusable)."""

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from audit import scancache
+from audit import forked, scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Problem, ScanResult, SkippedFile
 from audit.scanners import Scanner, select
@@ -67,6 +67,9 @@ class ScanSettings:
     """Directory of the per-file result cache (``None``: no cache)."""
     pool_min_files: int = 1500
     """Fewest files to read before a process pool is worth starting."""
+    fork_min_files: int = 200
+    """Fewest files to read before forked copies of this process are worth it (where
+    :func:`audit.forked.ready`; else the pool)."""
     chunk_files: int = 200
     """Files per task sent to a worker."""
 
@@ -490,8 +493,13 @@ def _run(
     settings: ScanSettings,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[_Outcome], list[str]]:
-    """Scan ``batch`` here, or on a process pool when it is large enough to pay: the
-    outcomes in order, and the cache entries written (see :data:`_Batch`)."""
+    """Scan ``batch`` here, or in forked copies of this process, or on a process pool, as
+    it is large enough to pay: the outcomes in order, and the cache entries written (see
+    :data:`_Batch`)."""
+    if settings.jobs > 1 and len(batch) >= settings.fork_min_files and forked.ready():
+        spread = _forked(root, batch, want_hash, settings, progress)
+        if spread is not None:
+            return spread
     if settings.jobs <= 1 or len(batch) < settings.pool_min_files:
         outcomes, written = _scan_batch(root, batch, want_hash, progress)
         return outcomes, [written] if written else []
@@ -499,6 +507,58 @@ def _run(
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
     done = _Pooled(root, chunks, want_hash, settings.jobs, progress).run()
     return [o for outcomes, _ in done for o in outcomes], [w for _, w in done if w]
+
+
+def _forked(
+    root: Path,
+    batch: list[tuple[Candidate, str]],
+    want_hash: bool,
+    settings: ScanSettings,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[_Outcome], list[str]] | None:
+    """Scan ``batch`` in this process and forked copies of it (:mod:`audit.forked`), in
+    small chunks so that they end together; None when it cannot fork now."""
+    # Libraries the scanners import on first use, that most trees need (YAML CI files, pip
+    # lines or manifests): imported once here rather than once per copy.
+    import packaging.requirements  # noqa: F401
+    import yaml  # noqa: F401
+
+    from audit import spdxcache
+    from audit.licenses import preload
+    from audit.scanners import all_scanners
+
+    # What every copy would otherwise load on its own: the scanners, the license data, the
+    # license expressions read in earlier runs.
+    all_scanners()
+    preload.load()
+    readings = spdxcache.current()
+    jobs = settings.jobs
+    size = max(8, min(settings.chunk_files, len(batch) // (jobs * 8)))
+    chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+    scanned = 0
+
+    def work(i: int) -> tuple[_Batch, dict[str, spdxcache.Reading]]:
+        """A chunk's outcomes and the expressions first read meanwhile: a copy's readings
+        are kept by this process (only it saves them at the end)."""
+        mark = readings.made()
+        return _scan_batch(root, chunks[i], want_hash), readings.made_since(mark)
+
+    def done(i: int) -> None:
+        nonlocal scanned
+        scanned += len(chunks[i])
+        if progress is not None:
+            progress(scanned, len(batch))
+
+    results = forked.run(len(chunks), work, jobs, done)
+    if results is None:
+        return None
+    for _, fresh in results:
+        for text, reading in fresh.items():
+            readings.put(text, reading)
+    return (
+        [o for (outcomes, _), _ in results for o in outcomes],
+        [w for (_, w), _ in results if w],
+    )
 
 
 class _Pooled:
@@ -689,8 +749,8 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
     itself (loading the license data: a pool is then needed).
     """
     settings = settings or _SETTINGS.get(ScanSettings())
-    if settings.jobs <= 1 or found < settings.pool_min_files:
-        return
+    if settings.jobs <= 1 or found < settings.pool_min_files or forked.ready():
+        return  # no pool, or the scan forks copies of this process instead
     cold = _cold(settings, root)
     if root is not None and not cold:
         # The cache holds results for this root: the scan reads only the files that

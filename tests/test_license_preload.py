@@ -86,6 +86,7 @@ def test_prestart_loads_the_license_data_when_the_scan_is_cold(
 ) -> None:
     server = _Started()
     monkeypatch.setattr(scan_module, "_SERVER", server)
+    monkeypatch.setattr(scan_module.forked, "ready", lambda: False)  # the pool's server
     tree = tmp_path / "tree"
     tree.mkdir()
     cache = tmp_path / "cache"

@@ -1,7 +1,8 @@
 """The scan's process pool started ahead, and cache entries written where files are scanned.
 
 :func:`audit.scan.prestart` boots the pool's fork server while discovery walks a large tree,
-only when a pool is likely; a pool whose server is ready takes every chunk of files. The
+only when a pool is likely and this process cannot fork copies of itself instead
+(:mod:`audit.forked`); a pool whose server is ready takes every chunk of files. The
 cache entries written by the scan (JSON object members) load back as the plain entries.
 """
 
@@ -16,6 +17,12 @@ from audit import scancache
 from audit.discover import PROGRESS_STEP, discover
 from audit.model import Evidence, Notice, ScanResult
 from audit.scan import ScanSettings, prestart, scan
+
+
+@pytest.fixture(autouse=True)
+def _no_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool is what is tested here: as where this process cannot fork."""
+    monkeypatch.setattr(scan_module.forked, "ready", lambda: False)
 
 
 def _tree(root: Path, count: int) -> Path:
@@ -73,6 +80,15 @@ def test_prestart_takes_the_settings_of_the_enclosing_block(
     with scan_module.scan_settings(ScanSettings(jobs=2)):
         prestart(5_000)
     assert server.count == 1
+
+
+def test_no_prestart_where_the_scan_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where this process can fork copies of itself, the scan does that: no server."""
+    server = _Started()
+    monkeypatch.setattr(scan_module, "_SERVER", server)
+    monkeypatch.setattr(scan_module.forked, "ready", lambda: True)
+    prestart(10_000, ScanSettings(jobs=2))
+    assert server.count == 0
 
 
 def test_no_prestart_where_the_scan_cache_holds_the_root(
