@@ -47,14 +47,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from audit import cmake_cli, cmake_graph, lockfiles, uapi, vendored
-from audit.archive import ArchiveError, Limits, extract_archive
 from audit.checkout import check_checkout, pin_location
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
@@ -714,6 +712,10 @@ def git_archive(
 
 
 def _extract(data: bytes, work: Path, label: str) -> Path:
+    import tempfile
+
+    from audit.archive import ArchiveError, Limits, extract_archive
+
     dest = Path(tempfile.mkdtemp(prefix=_LABEL_BAD.sub("-", label) + "-", dir=work))
     try:
         return extract_archive(data, dest, limits=Limits()).root
@@ -998,6 +1000,8 @@ def follow_bundled(
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:
         return inventory, tuple(findings)
+    import tempfile  # a tree with no bundled source to follow (most) needs neither
+
     with tempfile.TemporaryDirectory(prefix="depaudit-bundled-") as work:
         walk = _Walk(
             specs, scan_tree, config, client, depth, Path(work), trees={"": listed}, builds=builds
