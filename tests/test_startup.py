@@ -104,6 +104,7 @@ WARM_SCAN_NEVER = {
     "audit.shell.interpreter",
     "audit.shell.commands",
     "audit.shell.parse",
+    "audit.scanners.dockerfile_text",
 }
 """What reads files: a warm scan, whose results come from the scan cache, has no use for
 the notices scanner (the later stages ask :mod:`audit.scanners.notice_files` which files
