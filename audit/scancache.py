@@ -41,7 +41,9 @@ from audit.model import Merging, ScanResult
 
 log = logging.getLogger(__name__)
 
-FORMAT = "depaudit/scan-cache/1"
+FORMAT = "depaudit/scan-cache/2"
+"""The layout of a cache file; a file of another layout (another depaudit) is stale."""
+_FORMAT_NAME = FORMAT.rpartition("/")[0] + "/"
 SETTLE_NS = 2_000_000_000
 """A stat key is trusted only for files last modified this long before they were read."""
 KEEP = 64
@@ -51,7 +53,8 @@ T = TypeVar("T")
 
 RawEntry = Any
 """``None`` for a file no scanner wants, else ``[size, mtime_ns, inode, sha256,
-skipped_reason_or_None, encoded ScanResult]`` (mtime_ns -1: stat key not trusted)."""
+skipped_reason_or_None, encoded ScanResult]`` (mtime_ns -1: stat key not trusted; the
+result encoded as :func:`_result_parts` says)."""
 BAD_DATA = (TypeError, ValueError, KeyError, IndexError, AttributeError)
 """What decoding an entry that is not what :func:`members` writes raises."""
 
@@ -131,7 +134,12 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
         return {}
     try:
         header = json.loads(head)
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
+        if not isinstance(header, dict):
+            raise ValueError("unknown format")
+        layout = header.get("format")
+        if layout != FORMAT:
+            if isinstance(layout, str) and layout.startswith(_FORMAT_NAME):
+                return {}  # another depaudit's layout: stale, as for another fingerprint
             raise ValueError("unknown format")
         if header.get("fingerprint") != fingerprint() or header.get("root") != str(root):
             return {}  # written by another depaudit, or for another root: just stale
@@ -246,10 +254,12 @@ class PerText(Generic[T]):
 # Encoding -------------------------------------------------------------------------------
 #
 # A dataclass value becomes the list of its field values in declaration order, an enum its
-# value, a tuple a list. A run writes the entries of the files it scans straight to JSON
-# text (:func:`members`) where they were scanned, in the pool's workers, so that saving
-# only splices texts. Decoders are built once per dataclass from its type hints, so that a
-# field added to the model is cached without a change here (the fingerprint covers model.py).
+# value, a tuple a list; a ScanResult only its tuples that hold something
+# (:func:`_result_parts`: most files' results are empty, or hold notices alone). A run
+# writes the entries of the files it scans straight to JSON text (:func:`members`) where
+# they were scanned, in the pool's workers, so that saving only splices texts. Decoders
+# are built once per dataclass from its type hints, so that a field added to the model is
+# cached without a change here (the fingerprint covers model.py).
 
 
 def settled(mtime_ns: int, read_ns: int) -> bool:
@@ -297,24 +307,61 @@ def _getter(kind: type) -> Callable[[Any], Any]:
     return operator.attrgetter(*names)  # a tuple of the fields, written as a JSON list
 
 
-_GETTERS: dict[type, Callable[[Any], Any]] = {}
+_RESULT_PARTS = operator.attrgetter(*(f.name for f in dataclasses.fields(ScanResult)))
+
+
+def _result_parts(result: ScanResult) -> list[Any]:
+    """The encoding of a :class:`ScanResult`: ``[index, items, index, items...]`` for each
+    of its tuples that holds something (``index``: the tuple's position among the fields),
+    in field order; ``[]`` for an empty result."""
+    out: list[Any] = []
+    for index, items in enumerate(_RESULT_PARTS(result)):
+        if items:
+            out += (index, items)
+    return out
+
+
+_GETTERS: dict[type, Callable[[Any], Any]] = {ScanResult: _result_parts}
 # str enums (the model's) are written by JSON as their value; tuples as lists.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_fields_of)
-
-
-_EMPTY: list[list[Any]] = [[], [], [], [], []]
 
 
 def decode_result(raw: Any) -> ScanResult:
     """The :class:`ScanResult` of an entry (its last item, as :func:`members` wrote it);
     raises on bad data."""
-    if raw == _EMPTY:  # most files: nothing found
-        return _NOTHING
     result: ScanResult = _decoder(ScanResult)(raw)
     return result
 
 
 _NOTHING = ScanResult()
+
+
+def _parts(raw: Any) -> list[tuple[int, list[Any]]]:
+    """``(index, items)`` of each tuple of an encoded result (:func:`_result_parts`), its
+    items not decoded yet; raises on bad data."""
+    if type(raw) is not list or len(raw) % 2:
+        raise ValueError("a scan result is a list of (index, items) pairs")
+    pairs = list(zip(raw[::2], raw[1::2], strict=True))
+    last = -1
+    for index, items in pairs:
+        if type(index) is not int or not last < index < _RESULT_FIELDS or type(items) is not list:
+            raise ValueError(f"not a scan result's part: {index!r}")
+        last = index
+    return pairs
+
+
+_RESULT_FIELDS = len(dataclasses.fields(ScanResult))
+_NOTICES = [f.name for f in dataclasses.fields(ScanResult)].index("notices")
+
+
+def _decode_result(raw: Any) -> ScanResult:
+    if raw == []:  # most files: nothing found
+        return _NOTHING
+    items = _items()
+    parts: list[tuple[Any, ...]] = [()] * _RESULT_FIELDS
+    for index, found in _parts(raw):
+        parts[index] = tuple(map(items[index], found))
+    return ScanResult(*parts)
 
 
 class Merged(Merging):
@@ -325,20 +372,22 @@ class Merged(Merging):
     def add_cached(self, raw: Any) -> None:
         """Add the result of an entry (its last item, as :func:`members` wrote it); raises
         one of :data:`BAD_DATA` on bad data, having added nothing."""
-        components, nodes, edges, notices, problems = raw
-        if components or nodes or edges or problems:
-            decoded = [list(map(d, items)) for d, items in zip(_items(), raw, strict=True)]
-            parts: tuple[list[Any], ...] = (
-                self.components,
-                self.nodes,
-                self.edges,
-                self.notices,
-                self.problems,
-            )
-            for part, items in zip(parts, decoded, strict=True):
-                part.extend(items)
-        elif notices:  # most files with a finding: a license notice or two
-            self.notices.extend(list(map(_items()[3], notices)))
+        if raw == []:  # most files: nothing found
+            return
+        items = _items()
+        if len(raw) == 2 and raw[0] == _NOTICES and type(raw[1]) is list:
+            self.notices.extend(list(map(items[_NOTICES], raw[1])))  # most others: notices
+            return
+        decoded = [(index, list(map(items[index], found))) for index, found in _parts(raw)]
+        parts: tuple[list[Any], ...] = (
+            self.components,
+            self.nodes,
+            self.edges,
+            self.notices,
+            self.problems,
+        )
+        for index, found in decoded:
+            parts[index].extend(found)
 
 
 @cache
@@ -360,6 +409,8 @@ def _identity(value: Any) -> Any:
 
 @cache
 def _decoder(tp: Any) -> Decoder:
+    if tp is ScanResult:
+        return _decode_result
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         fields = [f for f in dataclasses.fields(tp) if f.init]

@@ -167,9 +167,9 @@ def test_damaged_cache_is_rebuilt_not_trusted(
     ("damaged", "result", "parsed"),
     [
         ("test/requirements.txt", [["not", "a", "component"], 7], ["test/requirements.txt"]),
-        ("test/requirements.txt", [[["x"]], [], [], [], []], ["test/requirements.txt"]),
+        ("test/requirements.txt", [0, [["x"]]], ["test/requirements.txt"]),
         ("test/requirements.txt", 7, ["test/requirements.txt"]),
-        ("bin/requirements.txt", [[], [], [], [["half", "a", "notice"]], []], []),  # binary
+        ("bin/requirements.txt", [3, [["half", "a", "notice"]]], []),  # binary
     ],
     ids=["not-a-result", "bad-component", "not-a-list", "binary-file"],
 )
@@ -211,6 +211,30 @@ def _merged_results() -> list[ScanResult]:
     ]
 
 
+_TAG = ["a/x.c", 1, "// SPDX-License-Identifier: MIT", "notices"]
+_NOTICE = ["a/x.c", 1, "spdx-tag", "MIT", "MIT", _TAG, 1.0, "", 0]
+"""The notice of :func:`_merged_results` as the cache writes it."""
+
+
+def test_results_are_written_as_their_tuples_that_hold_something() -> None:
+    """An empty result is ``[]``; another lists each tuple that holds something after its
+    position among ScanResult's fields (components 0 ... notices 3, problems 4)."""
+    results = _merged_results()
+    entries = {
+        str(i): scancache.entry((1, 1, 1), 10**19, "", None, r) for i, r in enumerate(results)
+    }
+    raw = json.loads("{" + scancache.members(entries) + "}")
+    assert [[part for part in raw[str(i)][5] if type(part) is int] for i in range(4)] == [
+        [0, 1, 2, 4],
+        [],
+        [3],
+        [0, 3],
+    ]
+    assert raw["1"][5] == []
+    assert raw["2"][5] == [3, [_NOTICE, _NOTICE]]
+    assert [scancache.decode_result(raw[str(i)][5]) for i in range(4)] == results
+
+
 def test_merged_results_are_the_plain_merge() -> None:
     """Cached entries decode straight into the merged lists, in order with the results
     added as they are: the result :meth:`ScanResult.merge` gives."""
@@ -236,10 +260,35 @@ def test_merged_results_are_the_plain_merge() -> None:
     [
         [["not", "a", "component"], 7],
         7,
-        [[], [], [], [["a/x.c", 1, "spdx-tag"]], []],  # a notice cut short
-        [[["image:x"]], [], [], [["a/x.c", 1, "spdx-tag", "MIT", "MIT", ["a/x.c"]]], []],
+        [3, [["a/x.c", 1, "spdx-tag"]]],  # a notice cut short
+        [0, [["image:x"]], 3, [["a/x.c", 1, "spdx-tag", "MIT", "MIT", ["a/x.c"]]]],
+        [3, [_NOTICE], 4, [["a/x.c", 1]]],  # a good notice, then a problem cut short
+        [3],
+        [5, [_NOTICE]],
+        [-2, [_NOTICE]],
+        ["3", [_NOTICE]],
+        [True, [_NOTICE]],
+        [3, [_NOTICE], 3, [_NOTICE]],
+        [3, [_NOTICE], 0, []],
+        [3, _NOTICE],
+        {"3": [_NOTICE]},
     ],
-    ids=["not-a-result", "not-a-list", "short-notice", "bad-component-then-notice"],
+    ids=[
+        "not-a-result",
+        "not-a-list",
+        "short-notice",
+        "bad-component-then-notice",
+        "notice-then-bad-problem",
+        "odd-length",
+        "index-past-the-fields",
+        "negative-index",
+        "index-not-a-number",
+        "index-a-boolean",
+        "index-twice",
+        "indices-out-of-order",
+        "items-not-a-list",
+        "an-object",
+    ],
 )
 def test_merged_adds_nothing_of_an_entry_that_does_not_decode(raw: object) -> None:
     merged = scancache.Merged()
@@ -259,6 +308,38 @@ def test_cache_of_another_depaudit_is_ignored(
     parses.clear()
     _scan(tree, cache)
     assert parses == ["test/requirements.txt"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "warned"),
+    [("depaudit/scan-cache/1", False), ("depaudit/scan-cache/99", False), ("other/1", True)],
+)
+def test_cache_of_another_layout_is_stale(
+    layout: str,
+    warned: bool,
+    tree: Path,
+    tmp_path: Path,
+    parses: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A cache file of another layout of depaudit's (an older or newer depaudit) is stale,
+    as one of another fingerprint: rebuilt without a word; one of another name is damaged."""
+    cache = tmp_path / "cache"
+    plain = _scan(tree, cache)
+    path = scancache.cache_file(cache, tree)
+    head, body = path.read_bytes().split(b"\n", 1)
+    header = json.loads(head)
+    assert header["format"] == scancache.FORMAT == "depaudit/scan-cache/2"
+    header["format"] = layout
+    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    parses.clear()
+    with caplog.at_level("WARNING", logger="audit.scancache"):
+        assert _scan(tree, cache) == plain
+    assert parses == ["test/requirements.txt"]
+    assert (f"scan cache {path} is damaged" in caplog.text) is warned
+    parses.clear()
+    assert _scan(tree, cache) == plain  # rewritten in this layout
+    assert parses == []
 
 
 def _package(tmp_path: Path) -> tuple[Path, Path]:
