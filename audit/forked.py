@@ -74,7 +74,10 @@ def run(
     copies: list[_Copy] = []
     try:
         for _ in range(min(jobs, tasks) - 1):
-            copies.append(_fork(queue, work, copies))
+            try:
+                copies.append(_fork(queue, work, copies))
+            except OSError:  # no more processes or memory for one: fewer copies
+                break
         while (i := _claim(queue)) is not None:
             got.add(i, work(i))
             for copy in copies:
@@ -152,13 +155,19 @@ def _frames(pending: bytearray) -> Iterator[tuple[int, object]]:
 
 
 def _fork(queue: int, work: Callable[[int], T], others: list[_Copy]) -> _Copy:
+    """A copy started, with the read end of its result pipe (OSError: none could be)."""
     r, w = os.pipe()
-    with contextlib.suppress(OSError):  # a smaller pipe only makes the copy wait more
-        fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    original = os.getpid()
-    pid = os.fork()
+    try:
+        with contextlib.suppress(OSError):  # a smaller pipe only makes the copy wait more
+            fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        original = os.getpid()
+        pid = os.fork()
+    except BaseException:
+        os.close(r)
+        os.close(w)
+        raise
     if pid == 0:  # the copy: never returns, whatever happens
         try:
             os.close(r)

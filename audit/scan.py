@@ -518,11 +518,13 @@ def _forked(
 ) -> tuple[list[_Outcome], list[str]] | None:
     """Scan ``batch`` in this process and forked copies of it (:mod:`audit.forked`), in
     small chunks so that they end together; None when it cannot fork now."""
-    # Libraries the scanners import on first use, that most trees need (YAML CI files, pip
-    # lines or manifests): imported once here rather than once per copy.
+    # What the scanners import on first use and most trees need (YAML CI files, shell lines
+    # in CI steps and RUN instructions, pip lines or manifests): imported once here rather
+    # than once per copy.
     import packaging.requirements  # noqa: F401
     import yaml  # noqa: F401
 
+    import audit.shell.interpreter  # noqa: F401
     from audit import spdxcache
     from audit.licenses import preload
     from audit.scanners import all_scanners

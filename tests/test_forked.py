@@ -46,24 +46,20 @@ def test_results_in_task_order_each_told_once() -> None:
 
 
 def test_copies_do_tasks_and_send_them_back(tmp_path: Path) -> None:
-    """This process waits, in its first task, for a copy to have done one: the results
-    then name two processes, this one among them."""
-    here = os.getpid()
-    mark = tmp_path / "a copy worked"
+    """Each process, in its first task, marks that it works and waits for another one to
+    have marked too: so both do tasks, and the results name both processes."""
 
     def work(i: int) -> int:
-        if os.getpid() != here:
-            mark.touch()
-        else:
-            for _ in range(3_000):  # a bounded wait, 30 s at most
-                if mark.exists():
-                    break
-                threading.Event().wait(0.01)
+        (tmp_path / str(os.getpid())).touch()
+        for _ in range(3_000):  # a bounded wait, 30 s at most
+            if len(list(tmp_path.iterdir())) >= 2:
+                break
+            threading.Event().wait(0.01)
         return os.getpid()
 
     results = forked.run(40, work, 2)
     assert results is not None
-    assert here in results
+    assert os.getpid() in results
     assert len(set(results)) == 2
 
 
@@ -79,7 +75,7 @@ def test_a_copy_that_dies_loses_nothing() -> None:
 
 
 def test_an_error_here_is_raised_and_the_copies_stopped(
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here = os.getpid()
     pids: list[int] = []
@@ -92,9 +88,16 @@ def test_an_error_here_is_raised_and_the_copies_stopped(
 
     monkeypatch.setattr(forked, "_fork", recorded)
 
+    mark = tmp_path / "raised"
+
     def work(i: int) -> int:
         if os.getpid() == here:
+            mark.touch()
             raise ValueError("bad task")
+        for _ in range(3_000):  # the copy waits (30 s at most) for this process to fail
+            if mark.exists():
+                break
+            threading.Event().wait(0.01)
         return i
 
     with pytest.raises(ValueError, match="bad task"):
@@ -200,3 +203,13 @@ def test_not_once_a_dockerfile_was_parsed(tmp_path: Path, monkeypatch: pytest.Mo
     (found,) = scan(discover(tmp_path, use_git=False)).result.components
     assert found.name == "alpine"
     assert forked.ready() is False
+
+
+def test_no_copy_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    told: list[int] = []
+    assert forked.run(12, _square, 4, told.append) == [(i, i * i) for i in range(12)]
+    assert told == list(range(12))
