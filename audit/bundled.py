@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from audit import cmake_cli, cmake_graph, lockfiles, uapi, vendored
-from audit.checkout import check_checkout, pin_location
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
 from audit.model import (
@@ -71,7 +70,6 @@ from audit.model import (
     Relation,
     SkippedFile,
 )
-from audit.safegit import filter_overrides, popen_git, run_git
 from audit.scan import current_cache_dir, decode, is_binary
 from audit.scancache import PerText
 
@@ -667,6 +665,8 @@ def git_archive(
 
     ``shown`` names the mirror in messages (default: its path); ``prefix`` (``dir/``) is put
     before every path in the archive."""
+    from audit.safegit import filter_overrides, popen_git, run_git
+
     name = shown or str(mirror)
     if not mirror.is_dir():
         raise SourceError("config", f"git mirror {name} is not a directory")
@@ -886,6 +886,8 @@ class _Walk:
     def _checkout(self, comp: Component, path: Path, shown: str) -> str:
         """How a local checkout is described; a Problem at the line of the pin when its
         ``HEAD`` is not the pinned commit (the checkout is still audited as it is)."""
+        from audit.checkout import check_checkout, pin_location
+
         found = check_checkout(path, comp.version)
         if found.matches is False and comp.version:
             where = pin_location(comp.version, comp.evidence, self.read)
@@ -1000,7 +1002,7 @@ def follow_bundled(
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:
         return inventory, tuple(findings)
-    import tempfile  # a tree with no bundled source to follow (most) needs neither
+    import tempfile  # only now: the sources configured are fetched or read
 
     with tempfile.TemporaryDirectory(prefix="depaudit-bundled-") as work:
         walk = _Walk(
