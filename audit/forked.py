@@ -20,7 +20,6 @@ import contextlib
 import fcntl
 import os
 import pickle
-import select
 import signal
 import struct
 import sys
@@ -125,13 +124,14 @@ class _Results(Generic[T]):
         whole result."""
         if copy.fd < 0:
             return
-        if block:
-            select.select([copy.fd], [], [])
+        wait = block
         while True:
             try:
+                os.set_blocking(copy.fd, wait)
                 data = os.read(copy.fd, _PIPE_BYTES)
             except BlockingIOError:
                 break
+            wait = False
             if not data:  # the copy has ended; a result cut short is dropped
                 os.close(copy.fd)
                 copy.fd = -1
@@ -177,7 +177,6 @@ def _fork(queue: int, work: Callable[[int], T], others: list[_Copy]) -> _Copy:
         finally:
             os._exit(1)
     os.close(w)
-    os.set_blocking(r, False)
     return _Copy(pid, r)
 
 

@@ -536,6 +536,7 @@ def _forked(
     readings = spdxcache.current()
     jobs = settings.jobs
     size = max(8, min(settings.chunk_files, len(batch) // (jobs * 8)))
+    size = max(size, -(-len(batch) // forked.MAX_TASKS))
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
     scanned = 0
 
