@@ -683,8 +683,15 @@ def _context(licenses: bool = True) -> BaseContext:
     ctx = multiprocessing.get_context("forkserver")
     # Pure-Python or thread-free libraries only. Not bashlex: depaudit's own shell reader
     # reads the scripts of most trees, and building bashlex's parser tables (0.1 s) in the
-    # server would be spent for nothing; a worker that needs it imports it.
-    preload = ["audit.classcode_preloaded", "audit.scan", *MODULES, "yaml"]
+    # server would be spent for nothing; a worker that needs it imports it. The shell
+    # interpreter: the scanners import it where they read a script (CI steps, RUN lines).
+    preload = [
+        "audit.classcode_preloaded",
+        "audit.scan",
+        *MODULES,
+        "audit.shell.interpreter",
+        "yaml",
+    ]
     ctx.set_forkserver_preload([*preload, PRELOAD] if licenses else preload)
     return ctx
 
