@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from audit.licenses import kernel
 from audit.model import Evidence, Notice, Problem
 from audit.scanners.base import SourceFile
-from audit.scanners.notice_files import is_license_file
+from audit.scanners.notice_files import is_counted_source, is_license_file, is_source_file
 from audit.scanners.notices import SCANNER, normalize_spdx, scan_notices
 
 FALCO_DUAL = """\
@@ -117,6 +117,37 @@ def test_matches_by_name(path: str, wanted: bool) -> None:
 )
 def test_is_license_file(path: str, wanted: bool) -> None:
     assert is_license_file(path) is wanted
+
+
+@pytest.mark.parametrize(
+    ("path", "counted"),
+    [
+        ("src/a.c", True),
+        ("Makefile", True),
+        ("cmake/FindX.cmake", True),
+        ("ci/licence-check.yaml", True),  # .yaml never names a license file
+        ("LICENSES/build.sh", False),  # under LICENSES/: a license file
+        ("scripts/license.sh", False),  # named license*: a license file
+        ("COPYING", False),
+        ("README.md", False),
+        ("docs/GPL2.txt", False),
+    ],
+)
+def test_counted_sources_are_source_files_that_are_no_license_file(
+    path: str, counted: bool
+) -> None:
+    assert is_counted_source(path) is counted
+    assert counted is (is_source_file(path) and not is_license_file(path))
+
+
+@given(
+    st.lists(st.sampled_from(["src", "LICENSES", "licenses", "a.b", ""]), max_size=3),
+    st.sampled_from(["license", "Licence-x", "COPYING", "gpl2", "mit", "main", "Makefile"]),
+    st.sampled_from(["", ".c", ".sh", ".txt", ".md", ".yaml", ".py", ".S", ".in", ".cmake"]),
+)
+def test_counted_source_is_its_definition(dirs: list[str], stem: str, ext: str) -> None:
+    path = "/".join([*dirs, stem + ext])
+    assert is_counted_source(path) is (is_source_file(path) and not is_license_file(path))
 
 
 # -- SPDX ---------------------------------------------------------------------------------

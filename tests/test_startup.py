@@ -104,11 +104,17 @@ WARM_SCAN_NEVER = {
     "audit.shell.interpreter",
     "audit.shell.commands",
     "audit.shell.parse",
+    "audit.scanners.dockerfile_text",
 }
 """What reads files: a warm scan, whose results come from the scan cache, has no use for
 the notices scanner (the later stages ask :mod:`audit.scanners.notice_files` which files
 hold notices) or for the shell interpreter (the CI stage's readings are kept too, and
 audit/cirun.py holds the words it shares with the shell reader)."""
+
+
+NO_SOURCES_NEVER = {"audit.archive", "tarfile", "zipfile"}
+"""What following bundled sources needs (archives extracted): a tree whose configuration
+names none, as most, loads none of it, cold or warm."""
 
 
 def _tree_with_every_reader(root: Path) -> Path:
@@ -149,5 +155,6 @@ def test_warm_scan_loads_no_file_reader(tmp_path: Path, monkeypatch: pytest.Monk
     warm = _imported("scan", root, "--offline", "-o", str(tmp_path / "warm.txt"))
     assert _top(cold, WARM_SCAN_NEVER) == WARM_SCAN_NEVER
     assert _top(warm, {*WARM_SCAN_NEVER, "bashlex"}) == set()
+    assert _top(cold, NO_SOURCES_NEVER) == _top(warm, {*NO_SOURCES_NEVER, "tempfile"}) == set()
     assert {"audit.scanners.notice_files", "audit.cirun", "audit.scan"} <= warm
     assert (tmp_path / "warm.txt").read_text() == (tmp_path / "cold.txt").read_text()

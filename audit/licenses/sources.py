@@ -47,7 +47,7 @@ from audit import spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notice_files import NAME as NOTICES
-from audit.scanners.notice_files import is_license_file, is_source_file
+from audit.scanners.notice_files import is_counted_source, is_license_file
 
 KERNEL_MODULE = Context.KERNEL_MODULE.value
 EBPF = Context.EBPF.value
@@ -233,7 +233,7 @@ class _File:
 
     @property
     def counted(self) -> bool:
-        return is_source_file(self.path) and not is_license_file(self.path)
+        return is_counted_source(self.path)
 
     @property
     def has_notice(self) -> bool:

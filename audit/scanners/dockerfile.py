@@ -30,7 +30,6 @@ from audit.components import (
 )
 from audit.model import Component, Edge, Evidence, Node, Problem, ProblemKind, Relation, ScanResult
 from audit.scanners.base import Names, SourceFile
-from audit.scanners.dockerfile_text import parse
 from audit.shell import expand_text
 
 NAME = "dockerfile"
@@ -198,6 +197,8 @@ class DockerfileScanner:
             return ScanResult()
         if not _named_like(source.path) and not _reads_like_a_dockerfile(source):
             return ScanResult()
+        from audit.scanners.dockerfile_text import parse  # a run that reads none: not loaded
+
         parsed = parse(source, NAME)
         if parsed.commands is None:
             error = parsed.error or "unreadable"

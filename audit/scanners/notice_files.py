@@ -147,6 +147,17 @@ def is_source_file(path: str) -> bool:
     return name.lower() in BUILD_NAMES or _ext(name) in _SOURCE_EXTENSIONS
 
 
+def is_counted_source(path: str) -> bool:
+    """``is_source_file(path) and not is_license_file(path)``, the name taken apart once:
+    the files a source component counts (audit/licenses/sources.py asks it of every file)."""
+    name = _basename(path)
+    lower = name.lower()
+    ext = _ext(name)
+    if lower not in BUILD_NAMES and ext not in _SOURCE_EXTENSIONS:
+        return False
+    return not _license_name(path, name, lower, ext)
+
+
 _BINARY_EXT = frozenset(
     {
         ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".pdf", ".gz", ".tgz",
@@ -240,6 +251,7 @@ __all__ = [
     "SCRIPT_EXTENSIONS",
     "anything_named",
     "is_c_family",
+    "is_counted_source",
     "is_license_file",
     "is_source_file",
     "kinds",
