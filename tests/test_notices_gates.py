@@ -245,7 +245,7 @@ def test_no_gate_word_after_the_short_head_when_the_text_has_none(text: str) -> 
     rest = len(short) - 200
     longer = notices._db_region(source, notices.DB_HEAD_CHARS, notices.DB_HEAD_LINES)
     if not notices._may_rest_hold_gate(text, rest):
-        assert not notices._has_any(longer[rest:].lower(), notices._DB_GATES)
+        assert not notices._has_any(longer[max(rest, 0) :].lower(), notices._DB_GATES)
 
 
 def _code(lines: int) -> str:
@@ -266,6 +266,18 @@ def test_the_longer_head_is_read_where_its_rest_holds_a_gate_word() -> None:
     assert len(_code(700)) == 19490
     assert notices.scan_notices(SourceFile("src/x.c", far)).notices == ()
     assert not notices._may_rest_hold_gate(far, len(_code(60)) - 1 - 200)
+
+
+def test_the_longer_head_is_read_below_a_short_head_of_few_characters() -> None:
+    """A short head of under 200 characters (60 short lines): the whole longer head is
+    looked at for a gate word, not only its last characters (a notice on line 61 was
+    missed when the code after it held none)."""
+    licensedb_matcher()
+    text = "x\n" * 60 + "// Licensed under the MIT License.\n" + _code(100)
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression, n.rule) for n in found] == [
+        (61, "matched", "MIT", "mit_1019")
+    ]
 
 
 def test_the_longer_head_ends_after_400_lines() -> None:

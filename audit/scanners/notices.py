@@ -971,7 +971,7 @@ def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
     if not _may_rest_hold_gate(text, rest):
         return found
     longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
-    if len(longer) > len(short) and _has_any(longer[rest:].lower(), _DB_GATES):
+    if len(longer) > len(short) and _has_any(longer[max(rest, 0) :].lower(), _DB_GATES):
         return _db_notices(m, source, head, longer, whole=False) or found
     return found
 
