@@ -429,7 +429,7 @@ def _scan_tree(
             cache.written.extend(written)
     out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
-        cache.save({c.path for c in files})
+        cache.save({*(c.path for c in files), *(s.path for s in discovery.skipped)})
     return out
 
 
@@ -445,7 +445,7 @@ def _output(
     unread = [
         Problem(s.path, 0, "skipped", f"not read: {s.reason}")
         for s in discovery.skipped
-        if (chosen := selector(s.path)) and not _text_only(chosen, s.path)
+        if _missed(s.path, selector, cache)
     ]
     merged = scancache.Merged()
     skipped: list[SkippedFile] = list(discovery.skipped)
@@ -477,6 +477,24 @@ def _output(
     return ScanOutput(
         merged.result((*discovery.problems, *sorted(unread))), tuple(skipped), scanned
     )
+
+
+def _missed(path: str, selector: Callable[[str], Sequence[Scanner]], cache: _Cache | None) -> bool:
+    """Whether a scanner wants a file discovery skipped, and not only if it is text: a gap
+    in the audit. It depends on the path alone (and depaudit's code): the scan cache keeps
+    it as the file's entry (``true``/``false``), so that a warm run does not import every
+    scanner to ask them about one broken symlink."""
+    kept = cache if selector is select else None  # another selector: another answer
+    if kept is not None:
+        known = kept.files.get(path)
+        if type(known) is bool:
+            return known
+    chosen = selector(path)
+    missed = bool(chosen) and not _text_only(chosen, path)
+    if kept is not None:
+        kept.files[path] = missed
+        kept.changed = True
+    return missed
 
 
 def _not_read(skipped: SkippedFile) -> Problem:

@@ -52,7 +52,8 @@ KEEP = 64
 T = TypeVar("T")
 
 RawEntry = Any
-"""``None`` for a file no scanner wants, else ``[size, mtime_ns, inode, sha256,
+"""``None`` for a file no scanner wants, ``true``/``false`` for a file discovery skipped
+(whether that leaves a gap: audit/scan.py ``_missed``), else ``[size, mtime_ns, inode, sha256,
 skipped_reason_or_None, encoded ScanResult]`` (mtime_ns -1: stat key not trusted; the
 result encoded as :func:`_result_parts` says)."""
 BAD_DATA = (TypeError, ValueError, KeyError, IndexError, AttributeError)

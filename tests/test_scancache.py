@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from audit import scan as scan_module
 from audit import scancache
 from audit.cli import main
 from audit.discover import discover
@@ -161,6 +162,45 @@ def test_damaged_cache_is_rebuilt_not_trusted(
     parses.clear()
     assert _scan(tree, cache) == plain  # rebuilt
     assert parses == []
+
+
+def test_a_skipped_file_is_judged_once(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a file discovery skipped leaves a gap (a scanner wants it, and not only as
+    text) depends on its path alone: the cache keeps the answer as the file's entry and a
+    warm run asks no scanner about it."""
+    (tree / "broken").mkdir()
+    (tree / "broken" / "requirements.txt").symlink_to("missing")
+    (tree / "rules").symlink_to("missing")  # only the notices scanner wants it: text only
+    cache = tmp_path / "cache"
+    plain = _scan(tree, None)
+    gap = Problem("broken/requirements.txt", 0, "skipped", "not read: broken symlink")
+    assert [p for p in plain.result.problems if "symlink" in p.message] == [gap]
+    assert [s.path for s in plain.skipped if s.reason == "broken symlink"] == [
+        "broken/requirements.txt",
+        "rules",
+    ]
+    assert _scan(tree, cache) == plain
+    files = json.loads(scancache.cache_file(cache, tree).read_bytes().split(b"\n", 1)[1])
+    assert (files["broken/requirements.txt"], files["rules"]) == (True, False)
+    asked: list[str] = []
+    real = scan_module._text_only
+
+    def spy(scanners: object, path: str) -> bool:
+        asked.append(path)
+        return real(scanners, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_module, "_text_only", spy)
+    assert _scan(tree, cache) == plain
+    assert asked == []
+    (tree / "rules").unlink()  # a file again: its entry is a result once more
+    (tree / "rules").write_text("x\n")
+    os.utime(tree / "rules", (OLD, OLD))
+    assert _scan(tree, cache).skipped == plain.skipped[:2]  # binary, broken symlink
+    files = json.loads(scancache.cache_file(cache, tree).read_bytes().split(b"\n", 1)[1])
+    assert files["broken/requirements.txt"] is True
+    assert isinstance(files["rules"], list)
 
 
 @pytest.mark.parametrize(

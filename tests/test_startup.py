@@ -120,7 +120,8 @@ names none, as most, loads none of it, cold or warm."""
 def _tree_with_every_reader(root: Path) -> Path:
     """A small tree whose cold scan loads each module of :data:`WARM_SCAN_NEVER`: notices
     (a license file, tagged and untagged sources), a Dockerfile with a RUN, a CMake file,
-    and a workflow whose steps run ``make`` and a script of the repository. Its files are
+    and a workflow whose steps run ``make`` and a script of the repository; and a broken
+    symbolic link (a file the scan skips: whether that leaves a gap is kept too). Its files are
     dated a day back: the scan cache trusts a file's time only once it has settled."""
     files = {
         "LICENSE": "MIT License\n\nCopyright (c) 2024 Example\n",
@@ -145,6 +146,7 @@ def _tree_with_every_reader(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         os.utime(path, (time.time() - 86400,) * 2)
+    (root / "rules").symlink_to("missing")  # a file the scan skips, as in falco-0.35.1
     return root
 
 
