@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from audit import forked, scancache
+from audit import scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Problem, ScanResult, SkippedFile
 from audit.scanners import Scanner, select
@@ -514,7 +514,7 @@ def _run(
     """Scan ``batch`` here, or in forked copies of this process, or on a process pool, as
     it is large enough to pay: the outcomes in order, and the cache entries written (see
     :data:`_Batch`)."""
-    if settings.jobs > 1 and len(batch) >= settings.fork_min_files and forked.ready():
+    if settings.jobs > 1 and len(batch) >= settings.fork_min_files:
         spread = _forked(root, batch, want_hash, settings, progress)
         if spread is not None:
             return spread
@@ -536,6 +536,10 @@ def _forked(
 ) -> tuple[list[_Outcome], list[str]] | None:
     """Scan ``batch`` in this process and forked copies of it (:mod:`audit.forked`), in
     small chunks so that they end together; None when it cannot fork now."""
+    from audit import forked  # not imported by runs that read few files (warm ones)
+
+    if not forked.ready():
+        return None
     # What the scanners import on first use and most trees need (YAML CI files, shell lines
     # in CI steps and RUN instructions, pip lines or manifests): imported once here rather
     # than once per copy.
@@ -777,8 +781,8 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
     itself (loading the license data: a pool is then needed).
     """
     settings = settings or _SETTINGS.get(ScanSettings())
-    if settings.jobs <= 1 or found < settings.pool_min_files or forked.ready():
-        return  # no pool, or the scan forks copies of this process instead
+    if settings.jobs <= 1 or found < settings.pool_min_files:
+        return
     cold = _cold(settings, root)
     if root is not None and not cold:
         # The cache holds results for this root: the scan reads only the files that
@@ -786,6 +790,10 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
         # costs a core a few tenths of a second and its memory. When many files did
         # change, the scan starts the pool itself.
         return
+    from audit import forked
+
+    if forked.ready():
+        return  # the scan forks copies of this process instead: no server
     try:
         _SERVER.start(licenses=cold)
     except Exception as exc:  # the pool will meet (and report) the same trouble

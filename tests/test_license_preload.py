@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from licensedb import licensedb_matcher
 
+from audit import forked, scancache
 from audit import scan as scan_module
-from audit import scancache
 from audit.licenses import matcher, preload, texts
 from audit.scan import ScanSettings, prestart
 
@@ -86,7 +86,7 @@ def test_prestart_loads_the_license_data_when_the_scan_is_cold(
 ) -> None:
     server = _Started()
     monkeypatch.setattr(scan_module, "_SERVER", server)
-    monkeypatch.setattr(scan_module.forked, "ready", lambda: False)  # the pool's server
+    monkeypatch.setattr(forked, "ready", lambda: False)  # the pool's server
     tree = tmp_path / "tree"
     tree.mkdir()
     cache = tmp_path / "cache"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from audit import forked, scancache
 from audit import scan as scan_module
-from audit import scancache
 from audit.discover import PROGRESS_STEP, discover
 from audit.model import Evidence, Notice, ScanResult
 from audit.scan import ScanSettings, prestart, scan
@@ -22,7 +22,7 @@ from audit.scan import ScanSettings, prestart, scan
 @pytest.fixture(autouse=True)
 def _no_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pool is what is tested here: as where this process cannot fork."""
-    monkeypatch.setattr(scan_module.forked, "ready", lambda: False)
+    monkeypatch.setattr(forked, "ready", lambda: False)
 
 
 def _tree(root: Path, count: int) -> Path:
@@ -86,7 +86,7 @@ def test_no_prestart_where_the_scan_forks(monkeypatch: pytest.MonkeyPatch) -> No
     """Where this process can fork copies of itself, the scan does that: no server."""
     server = _Started()
     monkeypatch.setattr(scan_module, "_SERVER", server)
-    monkeypatch.setattr(scan_module.forked, "ready", lambda: True)
+    monkeypatch.setattr(forked, "ready", lambda: True)
     prestart(10_000, ScanSettings(jobs=2))
     assert server.count == 0
 

@@ -158,5 +158,7 @@ def test_warm_scan_loads_no_file_reader(tmp_path: Path, monkeypatch: pytest.Monk
     assert _top(cold, WARM_SCAN_NEVER) == WARM_SCAN_NEVER
     assert _top(warm, {*WARM_SCAN_NEVER, "bashlex"}) == set()
     assert _top(cold, NO_SOURCES_NEVER) == _top(warm, {*NO_SOURCES_NEVER, "tempfile"}) == set()
+    # a scan reading fewer files than forking pays for (here: all) does not load it
+    assert _top(cold, {"audit.forked"}) == _top(warm, {"audit.forked"}) == set()
     assert {"audit.scanners.notice_files", "audit.cirun", "audit.scan"} <= warm
     assert (tmp_path / "warm.txt").read_text() == (tmp_path / "cold.txt").read_text()
