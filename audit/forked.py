@@ -89,12 +89,12 @@ def run(
             if i not in got.values:
                 got.add(i, work(i))
     finally:
-        for copy in copies:
-            if copy.fd >= 0:  # stopped early, by an exception here
+        for copy in copies:  # all reaped already, unless an exception stopped the run
+            if copy.fd >= 0:
                 with contextlib.suppress(OSError):
                     os.kill(copy.pid, signal.SIGKILL)
-                _reap(copy.pid)
                 os.close(copy.fd)
+            _reap(copy.pid)
         os.close(queue)
     return [got.values[i] for i in range(tasks)]
 
