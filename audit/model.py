@@ -215,6 +215,11 @@ class Merging:
         self.notices: list[Notice] = []
         self.problems: list[Problem] = []
 
+    @property
+    def lists(self) -> tuple[list[Any], ...]:
+        """The five lists, in the order of :class:`ScanResult`'s fields."""
+        return (self.components, self.nodes, self.edges, self.notices, self.problems)
+
     def add(self, r: ScanResult) -> None:
         self.components.extend(r.components)
         self.nodes.extend(r.nodes)

@@ -523,8 +523,12 @@ def _run(
         return outcomes, [written] if written else []
     size = max(1, settings.chunk_files)
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-    done = _Pooled(root, chunks, want_hash, settings.jobs, progress).run()
-    return [o for outcomes, _ in done for o in outcomes], [w for _, w in done if w]
+    return _joined(_Pooled(root, chunks, want_hash, settings.jobs, progress).run())
+
+
+def _joined(batches: Sequence[_Batch]) -> tuple[list[_Outcome], list[str]]:
+    """The outcomes of ``batches`` in order, and the cache entries they wrote."""
+    return [o for outcomes, _ in batches for o in outcomes], [w for _, w in batches if w]
 
 
 def _forked(
@@ -540,20 +544,17 @@ def _forked(
 
     if not forked.ready():
         return None
-    # What the scanners import on first use and most trees need (YAML CI files, shell lines
-    # in CI steps and RUN instructions, pip lines or manifests): imported once here rather
-    # than once per copy.
-    import packaging.requirements  # noqa: F401
-    import yaml  # noqa: F401
+    import importlib
 
-    import audit.shell.interpreter  # noqa: F401
     from audit import spdxcache
     from audit.licenses import preload
     from audit.scanners import all_scanners
 
-    # What every copy would otherwise load on its own: the scanners, the license data, the
-    # license expressions read in earlier runs.
+    # What every copy would otherwise load on its own: the scanners and the libraries they
+    # load on first use, the license data, the license expressions read in earlier runs.
     all_scanners()
+    for name in INHERITED:
+        importlib.import_module(name)
     preload.load()
     readings = spdxcache.current()
     jobs = settings.jobs
@@ -580,10 +581,7 @@ def _forked(
     for _, fresh in results:
         for text, reading in fresh.items():
             readings.put(text, reading)
-    return (
-        [o for (outcomes, _), _ in results for o in outcomes],
-        [w for (_, w), _ in results if w],
-    )
+    return _joined([batch for batch, _ in results])
 
 
 class _Pooled:
@@ -703,20 +701,18 @@ def _context(licenses: bool = True) -> BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    # Pure-Python or thread-free libraries only. Not bashlex: depaudit's own shell reader
-    # reads the scripts of most trees, and building bashlex's parser tables (0.1 s) in the
-    # server would be spent for nothing; a worker that needs it imports it. The shell
-    # interpreter: the scanners import it where they read a script (CI steps, RUN lines).
-    preload = [
-        "audit.classcode_preloaded",
-        "audit.scan",
-        *MODULES,
-        "audit.shell.interpreter",
-        "yaml",
-    ]
+    preload = ["audit.classcode_preloaded", "audit.scan", *MODULES, *INHERITED]
     ctx.set_forkserver_preload([*preload, PRELOAD] if licenses else preload)
     return ctx
 
+
+INHERITED = ("audit.shell.interpreter", "yaml", "packaging.requirements")
+"""What the scanners import on first use and most trees need (shell lines in CI steps and
+RUN instructions, YAML CI files, pip lines and manifests): loaded once before the scan's
+other processes start (forked copies, the pool's fork server) rather than once in each.
+Pure-Python or thread-free libraries only. Not bashlex: depaudit's own shell reader reads
+the scripts of most trees, and building bashlex's parser tables (0.1 s) would be spent for
+nothing; a process that needs it imports it."""
 
 PRELOAD = "audit.licenses.preloaded"
 """The module the fork server imports last when it loads the license data for its workers

@@ -380,15 +380,9 @@ class Merged(Merging):
             self.notices.extend(list(map(items[_NOTICES], raw[1])))  # most others: notices
             return
         decoded = [(index, list(map(items[index], found))) for index, found in _parts(raw)]
-        parts: tuple[list[Any], ...] = (
-            self.components,
-            self.nodes,
-            self.edges,
-            self.notices,
-            self.problems,
-        )
+        lists = self.lists
         for index, found in decoded:
-            parts[index].extend(found)
+            lists[index].extend(found)
 
 
 @cache

@@ -5,6 +5,7 @@ result a plain run gives; a damaged, stale or concurrently written cache is rebu
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from audit.model import (
     ComponentKind,
     Edge,
     Evidence,
+    Merging,
     Node,
     Notice,
     Problem,
@@ -528,3 +530,10 @@ def test_command_line_cache_and_no_cache(
     assert capsys.readouterr().out == first
     assert main(["inventory", str(tree), "--jobs", "0"]) == 2
     assert "expected a positive number of processes, got '0'" in capsys.readouterr().err
+
+
+def test_merging_lists_follow_the_result_fields() -> None:
+    """The cache decodes an entry's parts by their field index into these lists."""
+    merging = Merging()
+    names = [f.name for f in dataclasses.fields(ScanResult)]
+    assert [id(x) for x in merging.lists] == [id(getattr(merging, n)) for n in names]
