@@ -100,7 +100,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
             excludes=config.exclude,
             max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
             # large trees: the scan's worker pool boots during the walk
-            progress=partial(prestart, root=root),
+            progress=partial(prestart, root=root, ahead=ahead),
             found=ahead.add if ahead is not None else None,
         )
         out = scan(found, ahead=ahead)

@@ -994,7 +994,12 @@ def _nothing() -> None:
     """The fork server's first child (see :class:`_Server`)."""
 
 
-def prestart(found: int, settings: ScanSettings | None = None, root: Path | None = None) -> None:
+def prestart(
+    found: int,
+    settings: ScanSettings | None = None,
+    root: Path | None = None,
+    ahead: Ahead | None = None,
+) -> None:
     """Start booting the fork server of the scan's worker pool, in the background, once
     ``found`` files make a pool likely: ``settings.jobs`` > 1 and at least
     ``settings.pool_min_files`` found (the settings default to those of the enclosing
@@ -1007,10 +1012,14 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
     the scan cache already holds ``root``'s results, it is not started at all. The
     server is started once per process and stays for later scans; if no scan uses it, it
     ends with this process. Never raises; without this call the scan starts the server
-    itself (loading the license data: a pool is then needed).
+    itself (loading the license data: a pool is then needed). Nor is it started while
+    ``ahead``'s copies scan the files found (:class:`Ahead`): no pool is needed then, even
+    where this process may no longer fork (it may have parsed a Dockerfile meanwhile).
     """
     settings = settings or _SETTINGS.get(ScanSettings())
     if settings.jobs <= 1 or found < settings.pool_min_files:
+        return
+    if ahead is not None and ahead.feed is not None:
         return
     cold = _cold(settings, root)
     if root is not None and not cold:

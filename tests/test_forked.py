@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from audit import forked, spdx, spdxcache
+from audit import scan as scan_module
 from audit.discover import Candidate, discover
 from audit.scan import Ahead, ScanSettings, _files, _task, scan, scan_ahead
 
@@ -474,3 +475,25 @@ def test_a_task_holds_the_files_of_a_record() -> None:
     ahead._give()
     assert [len(_files(t)) for t in given[3:]] == [52, 52, 52, 44]
     assert all(len(t) <= forked.Feed.ROOM for t in given)
+
+
+def test_no_pool_server_while_copies_scan_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once this process has parsed a Dockerfile it may no longer fork; the scan's pool
+    would then be booted ahead (audit.scan.prestart), for nothing: the copies started
+    before scan every file found."""
+    booted: list[bool] = []
+    monkeypatch.setattr(scan_module._SERVER, "start", lambda licenses=True: booted.append(licenses))
+    root = _tree(tmp_path / "t", 20)
+    settings = ScanSettings(jobs=2, fork_min_files=10, pool_min_files=10)
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        discover(root, use_git=False, found=ahead.add)
+        assert ahead.feed is not None  # its copies scan
+        name = "a library that forbids forking"
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+        scan_module.prestart(20, settings, root, ahead=ahead)
+        assert booted == []
+    scan_module.prestart(20, settings, root)  # without copies: booted ahead
+    assert booted == [True]
