@@ -421,11 +421,12 @@ def _scan_tree(
             todo.append(i)
     if todo:
         want_hash = cache is not None
-        early: dict[str, tuple[Candidate, _Outcome]] = {}
+        early: dict[int, _Outcome] = {}
         written: list[str] = []
         if ahead is not None and selector is select and ahead.want_hash == want_hash:
             early, written = ahead.finish(progress, len(todo))
-        rest = [i for i in todo if early.get(files[i].path, (None,))[0] is not files[i]]
+        taken = [early.get(id(files[i])) for i in todo] if early else [None] * len(todo)
+        rest = [i for i, got in zip(todo, taken, strict=True) if got is None]
         batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in rest]
         told = _after(progress, len(todo) - len(rest), len(todo))
         if not batch:
@@ -436,9 +437,9 @@ def _scan_tree(
         else:  # a custom selector stays in this process
             done, members = _scan_batch(root, batch, want_hash, selector=selector)
             written.extend([members] if members else [])
-        from_rest = dict(zip(rest, done, strict=True))
-        for i in todo:
-            outcome = from_rest[i] if i in from_rest else early[files[i].path][1]
+        scanned_here = iter(done)
+        for i, got in zip(todo, taken, strict=True):
+            outcome = got if got is not None else next(scanned_here)
             if cache is not None:
                 if outcome.same:
                     outcome = cache.refresh(files[i], outcome)
@@ -629,25 +630,19 @@ _COUNT = struct.Struct("<H")
 _SIZE = "Q"
 """A task of an early scan: the number of files, their sizes (:data:`_SIZE`, the machine's
 order: the copies run on it), one byte per file telling whether it is a link, then their
-paths separated by NUL bytes (which no path holds), UTF-8. A path in the directory of the
-path before it is written ``/name`` (a path never starts with ``/``). What scanning a
-file needs; the rest of a :class:`Candidate` is for the scan cache, which this process
-keeps."""
+paths separated by NUL bytes (which no path holds), UTF-8. What scanning a file needs; the
+rest of a :class:`Candidate` is for the scan cache, which this process keeps."""
 _PER_FILE = array(_SIZE).itemsize + 2
 """Bytes of a task per file besides its path (size, link flag, separator)."""
 
 
-def _path_bytes(entry: str) -> int:
-    return len(entry) if entry.isascii() else len(entry.encode("utf-8", "surrogateescape"))
-
-
-def _task(files: Sequence[Candidate], entries: Sequence[str]) -> bytes:
+def _task(files: Sequence[Candidate]) -> bytes:
     return b"".join(
         (
             _COUNT.pack(len(files)),
             array(_SIZE, [c.size for c in files]).tobytes(),
             bytes([c.link for c in files]),
-            "\0".join(entries).encode("utf-8", "surrogateescape"),
+            "\0".join([c.path for c in files]).encode("utf-8", "surrogateescape"),
         )
     )
 
@@ -658,18 +653,12 @@ def _files(task: bytes) -> list[Candidate]:
     sizes = array(_SIZE)
     at = _COUNT.size + count * sizes.itemsize
     sizes.frombytes(task[_COUNT.size : at])
+    paths = task[at + count :].decode("utf-8", "surrogateescape").split("\0")
     links = task[at : at + count]
-    out: list[Candidate] = []
-    directory = ""
-    entries = task[at + count :].decode("utf-8", "surrogateescape").split("\0")
-    for entry, size, link in zip(entries, sizes, links, strict=True):
-        if entry[0] == "/":
-            path = directory + entry
-        else:
-            path = entry
-            directory = entry.rpartition("/")[0]
-        out.append(Candidate(path, size, bool(link)))
-    return out
+    return [
+        Candidate(path, size, link == 1)
+        for path, size, link in zip(paths, sizes, links, strict=True)
+    ]
 
 
 _Early = tuple[_Batch, dict[str, "spdxcache.Reading"]]
@@ -711,16 +700,16 @@ class Ahead:
         self.want_hash = settings.cache_dir is not None
         """Whether the copies write cache entries (a scan with the cache takes them)."""
         self.pending: list[Candidate] = []
-        self.entries: list[str] = []
-        """The pending files' paths in a task (see :func:`_task`)."""
         self.used = _COUNT.size
-        """The bytes the pending files take in a task."""
-        self.directory = ""
-        """The directory of the last pending file."""
+        """The bytes the pending files take in a task (see :func:`_task`)."""
+        self.room = 0
+        """The most bytes a task holds (once copies run)."""
         self.chunks: list[list[Candidate]] = []
         """The files of each task given."""
-        self.found = 0
-        """Files handed to the copies so far (or left for after the walk)."""
+        self.given = 0
+        """Files handed to the copies so far."""
+        self.most = _chunk_size(0, settings)
+        """The most files in the next task: more as more files are found."""
         self.feed: forked.Feed[_Early] | None = None
         self.off = False
         """Set once nothing more is done ahead (could not fork; or finished)."""
@@ -740,23 +729,16 @@ class Ahead:
         self._put(cand)
 
     def _put(self, cand: Candidate) -> None:
-        assert self.feed is not None
-        self.found += 1
         path = cand.path
-        directory, _, name = path.rpartition("/")
-        entry = "/" + name if directory and directory == self.directory else path
-        cost = _PER_FILE + _path_bytes(entry)
-        most = _chunk_size(self.found, self.settings)
-        if self.used + cost > self.feed.ROOM or len(self.pending) >= most:
+        cost = _PER_FILE + (
+            len(path) if path.isascii() else len(path.encode("utf-8", "surrogateescape"))
+        )
+        if self.used + cost > self.room or len(self.pending) >= self.most:
             self._give()
-            entry = path
-            cost = _PER_FILE + _path_bytes(entry)
-            if self.used + cost > self.feed.ROOM:
+            if self.used + cost > self.room:
                 return  # scanned after discovery, with the files no copy was given
         self.pending.append(cand)
-        self.entries.append(entry)
         self.used += cost
-        self.directory = directory
 
     def _start(self) -> None:
         from audit import forked
@@ -770,14 +752,17 @@ class Ahead:
         if self.feed is None:
             self.off = True
             return
+        self.room = self.feed.ROOM
         for cand in found:
             self._put(cand)
 
     def _give(self) -> None:
         if self.pending and self.feed is not None:
             self.chunks.append(self.pending)
-            task = _task(self.pending, self.entries)
-            self.pending, self.entries, self.used, self.directory = [], [], _COUNT.size, ""
+            task = _task(self.pending)
+            self.given += len(self.pending)
+            self.most = _chunk_size(self.given, self.settings)
+            self.pending, self.used = [], _COUNT.size
             self.feed.give(task)
 
     def _here(self, i: int) -> _Early:
@@ -799,10 +784,10 @@ class Ahead:
 
     def finish(
         self, progress: Callable[[int, int], None] | None, total: int
-    ) -> tuple[dict[str, tuple[Candidate, _Outcome]], list[str]]:
-        """The outcome of each file given, by path (with its candidate), and the cache
-        entries written, once the copies have ended; ``progress`` is told of them out of
-        ``total`` files to scan."""
+    ) -> tuple[dict[int, _Outcome], list[str]]:
+        """The outcome of each file given, by the ``id`` of its candidate (each is held by
+        :attr:`chunks`), and the cache entries written, once the copies have ended;
+        ``progress`` is told of them out of ``total`` files to scan."""
         self._give()
         feed, self.feed = self.feed, None
         self.off = True
@@ -812,16 +797,15 @@ class Ahead:
         if progress is not None and self.scanned:
             progress(self.scanned, total)
         results = feed.finish()
-        by_path: dict[str, tuple[Candidate, _Outcome]] = {}
+        by_file: dict[int, _Outcome] = {}
         written: list[str] = []
         for chunk, ((outcomes, members), fresh) in zip(self.chunks, results, strict=True):
-            for cand, outcome in zip(chunk, outcomes, strict=True):
-                by_path[cand.path] = (cand, outcome)
+            by_file.update(zip(map(id, chunk), outcomes, strict=True))
             if members:
                 written.append(members)
             for text, reading in fresh.items():
                 self.readings.put(text, reading)
-        return by_path, written
+        return by_file, written
 
     def close(self) -> None:
         """Stop the copies, if the scan did not take their outcomes (an exception)."""
