@@ -20,11 +20,14 @@ of a shared machine weighs on both sides of a ratio alike. Reported are medians 
 - ``reuse lint`` and ``scancode --license`` when they are installed (on ``PATH`` or next to
   this interpreter; scancode once, only on trees under ``--scancode-max`` files);
 
-each as wall seconds, CPU seconds (user + system of the process and of the workers it
-waited for, which a loaded machine inflates far less than wall time), files per second, the
+each as wall seconds, CPU seconds (user + system of the process and of every process it
+started, which a loaded machine inflates far less than wall time), files per second, the
 peak memory of the process tree (the sum of the resident sizes of the process and its
 children, sampled every 20 ms; and the sum of their proportional set sizes, which counts a
-page the processes share once, as the machine holds it) and the ratios. Synthetic trees
+page the processes share once, as the machine holds it) and the ratios. Memory is sampled
+in one extra run of each command, after the timed rounds: the sampling reads /proc and
+takes a tenth of a CPU or more, which would slow a command that uses every CPU (a forked
+scan) and not one that uses one (the floor, ``reuse lint``). Synthetic trees
 are built once under ``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` builds a
 tree of N copies of the corpus tree NAME there.
 """
@@ -71,7 +74,7 @@ class Run:
     cpu: float
     """User + system CPU seconds of the process and of the children it waited for."""
     peak: int
-    """Largest process-tree resident size seen, bytes."""
+    """Largest process-tree resident size seen, bytes (0: the run was not sampled)."""
     peak_pss: int
     """Largest process-tree proportional set size seen, bytes: each page shared by several
     of the processes (a fork server's copy-on-write memory in its workers) counted once
@@ -79,14 +82,14 @@ class Run:
     code: int
 
 
-def _tree_rss(pid: int, children: set[int] | None = None) -> tuple[int, int]:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc; 0 elsewhere); the
-    pids of its direct children are added to ``children``."""
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident and proportional bytes of ``pid`` and all its descendants (Linux /proc; 0
+    elsewhere)."""
     tree: dict[int, list[int]] = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return 0
+        return 0, 0
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -97,8 +100,6 @@ def _tree_rss(pid: int, children: set[int] | None = None) -> tuple[int, int]:
             continue
         ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         tree.setdefault(ppid, []).append(int(entry))
-    if children is not None:
-        children.update(tree.get(pid, ()))
     total = pss = 0
     todo = [pid]
     page = os.sysconf("SC_PAGE_SIZE")
@@ -118,64 +119,80 @@ def _tree_rss(pid: int, children: set[int] | None = None) -> tuple[int, int]:
     return total, pss
 
 
-def _stat(pid: int) -> tuple[int, float, float] | None:
-    """``(parent pid, own CPU seconds, CPU seconds of the children it reaped)`` of ``pid``
-    from /proc (a zombie's too), or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return None
-    tick = os.sysconf("SC_CLK_TCK")
-    utime, stime, cutime, cstime = (int(x) / tick for x in fields[11:15])
-    return int(fields[1]), utime + stime, cutime + cstime
+def _run_once(argv: list[str], env: dict[str, str], sample: bool = False) -> Run:
+    """Run ``argv`` once.
 
+    Its CPU time counts the process and every process it started, also those that outlive
+    it (the pool's fork server, which reaps the workers it forked): this process is their
+    subreaper (:func:`_adopt_orphans`) and reaps them once the command is over.
 
-def _run_once(argv: list[str], env: dict[str, str]) -> Run:
-    """Run ``argv`` once, sampling the memory of its process tree.
-
-    Its CPU time counts the process, every child it reaped (pool workers included), and
-    the children still alive when it exits (the pool's fork server, which reaps the
-    workers it forked), read from /proc while the process is a zombie and the others at
-    that moment."""
+    ``sample``: also sample the memory of its process tree every 20 ms, from another thread
+    of this process. The sampling takes a tenth of a CPU or more (it reads /proc), so a
+    sampled run's times are not those of the command alone: timed runs are not sampled,
+    and one sampled run per command gives the memory figures."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = peak_pss = 0
-    children: set[int] = set()
     done = threading.Event()
 
-    def sample() -> None:
+    def sampler() -> None:
         nonlocal peak, peak_pss
         while not done.is_set():
-            rss, pss = _tree_rss(proc.pid, children)
+            rss, pss = _tree_rss(proc.pid)
             peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             done.wait(0.02)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    thread = threading.Thread(target=sampler, daemon=True) if sample else None
+    if thread is not None:
+        thread.start()
     os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
     wall = time.perf_counter() - start
     done.set()
-    sampler.join()
-    cpu = 0.0
-    own = _stat(proc.pid)
-    if own is not None:
-        cpu = own[1] + own[2]
-    for child in children:  # not reaped by the process: alive after it (reparented)
-        st = _stat(child)
-        if st is not None:
-            cpu += st[1] + st[2]
+    if thread is not None:
+        thread.join()
     _, status, usage = os.wait4(proc.pid, 0)
-    if own is None:
-        cpu = usage.ru_utime + usage.ru_stime
+    cpu = usage.ru_utime + usage.ru_stime + _reap_orphans()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.stderr is not None:
         err = proc.stderr.read().decode(errors="replace")
         proc.stderr.close()
         if proc.returncode not in (0, 1):
             print(f"  ! {' '.join(argv[:3])}... exited {proc.returncode}: {err[-500:]}")
-    peak = max(peak, usage.ru_maxrss * 1024)  # the largest single process, at least
+    if sample:
+        peak = max(peak, usage.ru_maxrss * 1024)  # the largest single process, at least
     return Run(wall, cpu, peak, peak_pss, proc.returncode)
+
+
+def _adopt_orphans() -> bool:
+    """Make this process the subreaper of the commands it runs (Linux): a process they
+    start and leave running is handed to this one when they exit, not to init, so that
+    :func:`_reap_orphans` can wait for it and count its CPU time."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_orphans(patience: float = 10.0) -> float:
+    """Wait for every process left to this one (:func:`_adopt_orphans`) to exit, up to
+    ``patience`` seconds; the CPU seconds of those it reaped."""
+    cpu = 0.0
+    until = time.monotonic() + patience
+    while True:
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return cpu
+        if pid:
+            cpu += usage.ru_utime + usage.ru_stime
+        elif time.monotonic() > until:
+            print("  ! a process the command started is still running; its CPU is not counted")
+            return cpu
+        else:
+            time.sleep(0.005)
 
 
 def _tool(name: str) -> str | None:
@@ -245,6 +262,8 @@ def bench_tree(root: Path, args: argparse.Namespace) -> dict[str, list[Run]]:
     for _ in range(args.repeat):
         for label, argv in commands.items():
             runs[label].append(_run_once(argv, envs[label]))
+    # memory: one more run of each command, sampled (its times are not counted)
+    memory = {label: _run_once(argv, envs[label], sample=True) for label, argv in commands.items()}
     scancode = _tool("scancode")
     if scancode and files <= args.scancode_max:
         out = cache / "scancode.json"
@@ -256,9 +275,10 @@ def bench_tree(root: Path, args: argparse.Namespace) -> dict[str, list[Run]]:
             "--json",
             str(out),
         ]
-        runs["scancode --license"] = [_run_once([*argv, str(root)], env)]
+        runs["scancode --license"] = [_run_once([*argv, str(root)], env, sample=True)]
+        memory["scancode --license"] = runs["scancode --license"][0]
     shutil.rmtree(cache, ignore_errors=True)
-    _print_tree(root, files, runs, args.markdown)
+    _print_tree(root, files, runs, memory, args.markdown)
     return runs
 
 
@@ -272,15 +292,17 @@ def _ratio(runs: dict[str, list[Run]], top: str, bottom: str, cpu: bool = False)
     return statistics.median((a.cpu / b.cpu if cpu else a.wall / b.wall) for a, b in pairs)
 
 
-def _print_tree(root: Path, files: int, runs: dict[str, list[Run]], markdown: bool) -> None:
+def _print_tree(
+    root: Path, files: int, runs: dict[str, list[Run]], memory: dict[str, Run], markdown: bool
+) -> None:
     print(f"\n{root}: {files} files")
     print(f"  {'command':20} {'wall s':>8} {'cpu s':>8} {'files/s':>9} {'peak MiB':>9}"
           f" {'PSS MiB':>8} {'x floor':>8} {'cpu x floor':>11}")  # fmt: skip
     for label, rs in runs.items():
         wall = statistics.median(r.wall for r in rs)
         cpu = statistics.median(r.cpu for r in rs)
-        peak = max(r.peak for r in rs) / 2**20
-        pss = max(r.peak_pss for r in rs) / 2**20
+        peak = memory[label].peak / 2**20
+        pss = memory[label].peak_pss / 2**20
         rate = files / wall if wall else 0.0
         ratio = _ratio(runs, label, "floor") or 0.0
         cpu_ratio = _ratio(runs, label, "floor", cpu=True) or 0.0
@@ -303,8 +325,8 @@ def _print_tree(root: Path, files: int, runs: dict[str, list[Run]], markdown: bo
 
     cold = _ratio(runs, "scan cold", "floor") or 0.0
     warm = _ratio(runs, "scan warm", "floor") or 0.0
-    peak = max(r.peak for label in ("scan cold", "scan warm") for r in runs[label]) / 2**20
-    pss = max(r.peak_pss for label in ("scan cold", "scan warm") for r in runs[label]) / 2**20
+    peak = max(memory[label].peak for label in ("scan cold", "scan warm")) / 2**20
+    pss = max(memory[label].peak_pss for label in ("scan cold", "scan warm")) / 2**20
     reuse = f"{vs_reuse:.2f}" if vs_reuse is not None else "–"
     print("\n| tree | files | floor | scan cold | scan warm | reuse lint | cold ÷ floor "
           "| warm ÷ floor | cold ÷ reuse | peak memory (scan), RSS / PSS |")  # fmt: skip
@@ -396,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     args = p.parse_args(argv)
+    _adopt_orphans()
     if args.before is not None:
         # audit/ alone would run with no bundled data (no license texts: far too fast)
         missing = [d for d in ("audit", "data", "policies") if not (args.before / d).is_dir()]

@@ -16,23 +16,41 @@ another checkout (``python -m audit`` with ``PYTHONPATH=DIR``) with this interpr
 The example lives in this repository: it is scanned from a copy at a fixed place outside
 it, so that its reports do not hold the checkout's commit and path. The hash seed is fixed
 to 0 (the output no longer depends on it on the corpus, but a change might make it); compare
-a checkout with itself to see any noise before blaming a change.
+a checkout with itself to see any noise before blaming a change. Two runs at once (two
+people comparing on one machine) take turns: each holds a lock on that fixed place.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPUS_DIRS = (Path("/tmp/depaudit-corpus"), HERE.parent.parent / "shared" / "corpus")
 FORMATS = (("json", "json"), ("markdown", "md"))
+SHARED_COPIES = Path(tempfile.gettempdir()) / "depaudit-same-output"
+
+
+@contextlib.contextmanager
+def _turn() -> Iterator[None]:
+    """Wait for, then hold, the lock on the fixed place where copies are scanned: another
+    run would delete a copy under this one's scan."""
+    with open(f"{SHARED_COPIES}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another run ({SHARED_COPIES}.lock)", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def default_trees() -> list[Path]:
@@ -54,7 +72,7 @@ def _outside_the_checkout(tree: Path) -> Path:
     repo = HERE.parent.resolve()
     if not tree.resolve().is_relative_to(repo):
         return tree
-    copy = Path(tempfile.gettempdir()) / "depaudit-same-output" / tree.name
+    copy = SHARED_COPIES / tree.name
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(tree, copy, symlinks=True)
     return copy
@@ -96,12 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--src", type=Path, help="checkout whose audit package runs (default: this one)")
     args = p.parse_args(argv)
     trees = [t.resolve() for t in args.trees] or default_trees()
-    if args.action == "record":
-        args.reports.mkdir(parents=True, exist_ok=True)
-        for tree in trees:
-            run_reports(tree, args.reports, args.src)
-            print(f"recorded {tree}")
-        return 0
+    with _turn():
+        return _record(args, trees) if args.action == "record" else _compare(args, trees)
+
+
+def _record(args: argparse.Namespace, trees: list[Path]) -> int:
+    args.reports.mkdir(parents=True, exist_ok=True)
+    for tree in trees:
+        run_reports(tree, args.reports, args.src)
+        print(f"recorded {tree}")
+    return 0
+
+
+def _compare(args: argparse.Namespace, trees: list[Path]) -> int:
     differ = 0
     with tempfile.TemporaryDirectory(prefix="depaudit-same-now-") as now:
         for tree in trees:

@@ -231,7 +231,7 @@ def build(root: Path, count: int, seed: int = 7) -> int:
     root.mkdir(parents=True, exist_ok=True)
     weights = [w for w, _, _ in MIX]
     written = 0
-    fixed = {
+    fixed: dict[str, Callable[[random.Random], bytes]] = {
         ".circleci/config.yml": _circleci,
         ".gitlab-ci.yml": _gitlab,
         **{f".github/workflows/ci{i}.yml": _workflow for i in range(12)},

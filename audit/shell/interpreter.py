@@ -141,7 +141,7 @@ class Interpreter:
         head = self.expand_all(rest[:1], line_of)
         if len(head) == 1 and head[0].value is not None and not _may_act(head[0].value):
             return  # echo, mkdir, cp...: nothing to read in its words (most commands)
-        args = self.expand_all(rest, line_of)
+        args = [*head, *self.expand_all(rest[1:], line_of)]  # each word expands alone
         if self.rec.arch is None and _depends_on_arch(args):
             for machine, goarch in ARCHITECTURES:
                 if not self.holds(guard, line_of, (machine, goarch)):
