@@ -11,12 +11,36 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from audit.vocabulary import Context as Context
 from audit.vocabulary import Distribution as Distribution
+
+_C = TypeVar("_C", bound=type)
+
+
+def pickled_by_fields(cls: _C) -> _C:
+    """Pickle instances of the data class ``cls`` as ``cls(*fields)``.
+
+    By default a slotted frozen data class is pickled as an empty object and a list of
+    field values that :mod:`dataclasses` sets one by one, in Python, when it is loaded; the
+    values read in one go by :func:`operator.attrgetter` and handed to ``__init__`` take
+    about half the time both ways. Scan results cross processes this way (forked copies and
+    pool workers send every file's): on a 100,000-file tree, loading what one copy sent
+    took about 0.4 s of the main process. ``__post_init__`` runs again on loading: it must
+    give the same values for values it made itself."""
+    get: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(
+        *(f.name for f in dataclasses.fields(cls))
+    )
+
+    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, get(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment]
+    return cls
 
 
 def lookup(properties: tuple[tuple[str, str], ...], key: str) -> str | None:
@@ -59,6 +83,7 @@ class Relation(str, enum.Enum):
     PUBLISHES = "publishes"  # CI job -> Dockerfile whose image it pushes under its LABEL name
 
 
+@pickled_by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Evidence:
     """Where a finding comes from: the proof a maintainer can open."""
@@ -137,6 +162,7 @@ ProblemKind = Literal[
 """What sort of incompleteness a :class:`Problem` is (mypy checks every use)."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Problem:
     """Something that made the scan incomplete or needs a human: the report lists these."""
@@ -149,6 +175,7 @@ class Problem:
     scanner: str = ""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A license statement found in a file: SPDX tag, kernel string, prose, license text."""
@@ -185,6 +212,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """What one scanner found in one file."""
@@ -545,5 +573,6 @@ __all__ = [
     "Status",
     "Verdict",
     "lookup",
+    "pickled_by_fields",
     "to_jsonable",
 ]

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from audit import scancache
 from audit.discover import Candidate, Discovery
-from audit.model import Problem, ScanResult, SkippedFile
+from audit.model import Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select
 from audit.scanners.base import SourceFile
 
@@ -202,6 +202,7 @@ def scan_file(
 _EMPTY = ScanResult()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """What became of one candidate file."""
