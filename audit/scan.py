@@ -570,7 +570,7 @@ def _forked(
         return None
     readings = _inherited()
     jobs = settings.jobs
-    size = max(8, min(settings.chunk_files, len(batch) // (jobs * 8)))
+    size = _chunk_size(len(batch), settings)
     size = max(size, -(-len(batch) // forked.MAX_TASKS))
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
     scanned = 0
@@ -594,6 +594,13 @@ def _forked(
         for text, reading in fresh.items():
             readings.put(text, reading)
     return _joined([batch for batch, _ in results])
+
+
+def _chunk_size(files: int, settings: ScanSettings) -> int:
+    """Files per task when ``files`` files are spread over forked copies: about a
+    sixteenth of them per process, so that the processes end together (an early scan asks
+    with the files found so far), at least 8, at most :attr:`ScanSettings.chunk_files`."""
+    return max(8, min(settings.chunk_files, files // (settings.jobs * 8)))
 
 
 def _inherited() -> spdxcache.Readings:
@@ -716,8 +723,8 @@ class Ahead:
         """The directory of the last pending file."""
         self.chunks: list[list[Candidate]] = []
         """The files of each task given."""
-        self.size = max(1, settings.chunk_files)
-        """The most files in one task."""
+        self.found = 0
+        """Files handed to the copies so far (or left for after the walk)."""
         self.feed: forked.Feed[_Early] | None = None
         self.off = False
         """Set once nothing more is done ahead (could not fork; or finished)."""
@@ -734,11 +741,17 @@ class Ahead:
             if len(self.pending) >= self.settings.fork_min_files:
                 self._start()
             return
+        self._put(cand)
+
+    def _put(self, cand: Candidate) -> None:
+        assert self.feed is not None
+        self.found += 1
         path = cand.path
         directory, _, name = path.rpartition("/")
         entry = "/" + name if directory and directory == self.directory else path
         cost = _PER_FILE + _path_bytes(entry)
-        if self.used + cost > self.feed.ROOM or len(self.pending) >= self.size:
+        most = _chunk_size(self.found, self.settings)
+        if self.used + cost > self.feed.ROOM or len(self.pending) >= most:
             self._give()
             entry = path
             cost = _PER_FILE + _path_bytes(entry)
@@ -762,7 +775,7 @@ class Ahead:
             self.off = True
             return
         for cand in found:
-            self.add(cand)
+            self._put(cand)
 
     def _give(self) -> None:
         if self.pending and self.feed is not None:
