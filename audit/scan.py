@@ -279,14 +279,18 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
         results.append(ScanResult(problems=(Problem(path, decoded.line, "unreadable", message),)))
     for scanner in scanners:
         try:
-            results.append(scanner.scan(source))
+            result = scanner.scan(source)
         except RecursionError:
-            results.append(_crash(path, scanner.name, "input nested too deeply"))
+            result = _crash(path, scanner.name, "input nested too deeply")
         except Exception as exc:  # a scanner bug must not end the scan
             message = f"scanner failed: {type(exc).__name__}: {exc}"
-            results.append(_crash(path, scanner.name, message[:500]))
+            result = _crash(path, scanner.name, message[:500])
+        if result.notices or result.components or result.problems or result.nodes or result.edges:
+            results.append(result)  # most files: one scanner finds something, or none
+    if not results:
+        return _EMPTY
     merged = results[0] if len(results) == 1 else ScanResult.merge(results)
-    if merged != _EMPTY and "\\" in source.text and ("\\u" in source.text or "\\U" in source.text):
+    if "\\" in source.text and ("\\u" in source.text or "\\U" in source.text):
         # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
         merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:
