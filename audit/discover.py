@@ -168,11 +168,15 @@ def discover(
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     use_git: bool = True,
     progress: Callable[[int], None] | None = None,
+    found: Callable[[Candidate], None] | None = None,
 ) -> Discovery:
     """List the files to scan under ``root``; never reads file contents.
 
     ``progress`` is told the number of files found so far, each time :data:`PROGRESS_STEP`
-    more are found (so that a caller can prepare the scan while the tree is walked)."""
+    more are found (so that a caller can prepare the scan while the tree is walked).
+    ``found`` is told each candidate as it is found, in the walk's order (the list returned
+    is sorted by path): so that a scan can start while the tree is walked
+    (:class:`audit.scan.Ahead`)."""
     root = root.resolve()
     real_root = str(root)
     listed = _git_files(root) if use_git else None
@@ -238,7 +242,10 @@ def discover(
             reason = f"larger than the size limit ({st.st_size} > {max_file_size} bytes)"
             skipped.append(SkippedFile(rel, reason))
             continue
-        files.append(Candidate(rel, st.st_size, is_link, st.st_mtime_ns, st.st_ino))
+        cand = Candidate(rel, st.st_size, is_link, st.st_mtime_ns, st.st_ino)
+        files.append(cand)
+        if found is not None:
+            found(cand)
         if progress is not None and len(files) % PROGRESS_STEP == 0:
             progress(len(files))
     files.sort(key=lambda c: c.path)

@@ -12,6 +12,9 @@ fork may break system libraries), a single thread (a lock held by another thread
 held in the copy) and none of :data:`FORK_UNSAFE` loaded (the ``dockerfile`` parser is a Go
 library: its runtime's threads do not survive a fork). A copy that dies loses nothing: the
 tasks it did not send back are done again here, so a run is never worse than one process.
+
+:func:`run` spreads tasks all known at the start; a :class:`Feed` takes tasks while the copies
+already work on the first ones (a scan that starts while the tree is still walked).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+if sys.platform != "win32":  # PIPE_BUF: what one write puts in a pipe at once
+    from select import PIPE_BUF
+else:  # pragma: no cover - never forks there
+    PIPE_BUF = 512
 
 T = TypeVar("T")
 
@@ -77,7 +85,8 @@ def run(
                 copies.append(_fork(queue, work, copies))
             except OSError:  # no more processes or memory for one: fewer copies
                 break
-        while (i := _claim(queue)) is not None:
+        while (task := _claim(queue)) is not None:
+            i = task[0]
             got.add(i, work(i))
             for copy in copies:
                 got.take(copy, block=False)
@@ -89,12 +98,7 @@ def run(
             if i not in got.values:
                 got.add(i, work(i))
     finally:
-        for copy in copies:  # all reaped already, unless an exception stopped the run
-            if copy.fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.kill(copy.pid, signal.SIGKILL)
-                os.close(copy.fd)
-            _reap(copy.pid)
+        _stop(copies)
         os.close(queue)
     return [got.values[i] for i in range(tasks)]
 
@@ -141,6 +145,140 @@ class _Results(Generic[T]):
             self.add(i, value)  # type: ignore[arg-type]
 
 
+class Feed(Generic[T]):
+    """Tasks given one by one to forked copies that already work, while this process still
+    makes the next ones (a scan that starts while the tree is walked).
+
+    Each task is a record of at most :data:`ROOM` bytes, written to one pipe all the copies
+    read: a copy takes the next record when it is free, and sends its result back as
+    :func:`run`'s copies do. A task the pipe has no room for is done here at once (the
+    copies are behind). :meth:`finish` does here the tasks the copies have not taken, and
+    again those of a copy that died; :meth:`close` stops the copies (after an exception).
+    ``here(i)`` does task ``i`` in this process (which knows its own tasks), ``there(i,
+    record)`` in a copy, from the record given; ``done(i)`` is called once task ``i``'s
+    result is here.
+    """
+
+    RECORD = PIPE_BUF
+    """Bytes per task record: one write of them is whole."""
+    ROOM = RECORD - _NUMBER.size * 2
+    """The most bytes a task may hold."""
+
+    def __init__(
+        self,
+        here: Callable[[int], T],
+        queue: int,
+        writer: int,
+        copies: list[_Copy],
+        done: Callable[[int], None] | None,
+    ) -> None:
+        self.here = here
+        self.queue = queue
+        self.writer = writer
+        self.copies = copies
+        self.got = _Results[T](done)
+        self.given = 0
+
+    @classmethod
+    def start(
+        cls,
+        here: Callable[[int], T],
+        there: Callable[[int, bytes], T],
+        jobs: int,
+        done: Callable[[int], None] | None = None,
+    ) -> Feed[T] | None:
+        """Up to ``jobs - 1`` copies started, waiting for tasks; None when this process
+        cannot fork now (:func:`ready`, or the system refuses every copy)."""
+        if jobs < 2 or not ready():
+            return None
+        queue, writer = os.pipe()
+        with contextlib.suppress(OSError):  # a smaller pipe: more tasks done here
+            fcntl.fcntl(writer, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+        os.set_blocking(writer, False)
+
+        def body(out: int, original: int) -> None:
+            _copy(queue, lambda i, record: there(i, _unrecord(record)), out, original, cls.RECORD)
+
+        copies: list[_Copy] = []
+        try:
+            for _ in range(jobs - 1):
+                try:
+                    copies.append(_start(body, copies, (writer,)))
+                except OSError:  # no more processes or memory for one: fewer copies
+                    break
+        except BaseException:
+            _stop(copies)
+            os.close(queue)
+            os.close(writer)
+            raise
+        if not copies:
+            os.close(queue)
+            os.close(writer)
+            return None
+        return cls(here, queue, writer, copies, done)
+
+    def give(self, task: bytes) -> int:
+        """Hand ``task`` (at most :data:`ROOM` bytes) to the copies; its number."""
+        if len(task) > self.ROOM:
+            raise ValueError(f"a task of {len(task)} bytes does not fit a record")
+        i = self.given
+        self.given += 1
+        record = _NUMBER.pack(i) + _NUMBER.pack(len(task)) + task
+        try:
+            os.write(self.writer, record + bytes(self.RECORD - len(record)))
+        except BlockingIOError:  # the pipe is full: the copies are behind
+            self.got.add(i, self.here(i))
+        for copy in self.copies:
+            self.got.take(copy, block=False)
+        return i
+
+    def finish(self) -> list[T]:
+        """Every task's result, in task order, once the copies have ended."""
+        os.close(self.writer)
+        self.writer = -1
+        while (task := _claim(self.queue, self.RECORD)) is not None:
+            self.got.add(task[0], self.here(task[0]))
+            for copy in self.copies:
+                self.got.take(copy, block=False)
+        for copy in self.copies:
+            while copy.fd >= 0:
+                self.got.take(copy, block=True)
+            _reap(copy.pid)
+        self.copies = []
+        for i in range(self.given):  # those of a copy that died
+            if i not in self.got.values:
+                self.got.add(i, self.here(i))
+        self.close()
+        return [self.got.values[i] for i in range(self.given)]
+
+    def close(self) -> None:
+        """Stop and reap the copies still running, close the pipes (again: nothing)."""
+        _stop(self.copies)
+        self.copies = []
+        for fd in (self.queue, self.writer):
+            if fd >= 0:
+                os.close(fd)
+        self.queue = self.writer = -1
+
+
+def _unrecord(record: bytes) -> bytes:
+    """The task in what follows a task's number in its record."""
+    (size,) = _NUMBER.unpack_from(record)
+    return record[_NUMBER.size : _NUMBER.size + size]
+
+
+def _stop(copies: list[_Copy]) -> None:
+    """Kill, close and reap ``copies`` (all reaped already, unless an exception stopped
+    the run)."""
+    for copy in copies:
+        if copy.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.kill(copy.pid, signal.SIGKILL)
+            os.close(copy.fd)
+            copy.fd = -1
+        _reap(copy.pid)
+
+
 def _frames(pending: bytearray) -> Iterator[tuple[int, object]]:
     """The whole ``(task, result)`` frames at the start of ``pending``, removed from it."""
     start = 0
@@ -154,8 +292,21 @@ def _frames(pending: bytearray) -> Iterator[tuple[int, object]]:
     del pending[:start]
 
 
-def _fork(queue: int, work: Callable[[int], T], others: list[_Copy]) -> _Copy:
-    """A copy started, with the read end of its result pipe (OSError: none could be)."""
+def _fork(
+    queue: int, work: Callable[[int], T], others: list[_Copy], closing: tuple[int, ...] = ()
+) -> _Copy:
+    """A copy started, with the read end of its result pipe (OSError: none could be). The
+    copy closes ``closing`` first (a task pipe's write end, which only this process holds)."""
+    return _start(
+        lambda out, original: _copy(queue, lambda i, _: work(i), out, original), others, closing
+    )
+
+
+def _start(
+    body: Callable[[int, int], None], others: list[_Copy], closing: tuple[int, ...] = ()
+) -> _Copy:
+    """A copy running ``body(result pipe's write end, this process's pid)``, which never
+    returns; the read end of its result pipe here (OSError: no copy could be started)."""
     r, w = os.pipe()
     try:
         with contextlib.suppress(OSError):  # a smaller pipe only makes the copy wait more
@@ -171,9 +322,9 @@ def _fork(queue: int, work: Callable[[int], T], others: list[_Copy]) -> _Copy:
     if pid == 0:  # the copy: never returns, whatever happens
         try:
             os.close(r)
-            for other in others:
-                os.close(other.fd)
-            _copy(queue, work, w, original)
+            for fd in (*closing, *(other.fd for other in others)):
+                os.close(fd)
+            body(w, original)
         finally:
             os._exit(1)
     os.close(w)
@@ -199,23 +350,32 @@ def _task_pipe(tasks: int) -> int | None:
     return r
 
 
-def _claim(queue: int) -> int | None:
-    """The next task number, or None when none is left. A pipe read of a few bytes is
-    whole: the kernel serves one reader at a time, and the numbers were written at once."""
-    data = os.read(queue, _NUMBER.size)
-    if len(data) < _NUMBER.size:
+def _claim(queue: int, size: int = _NUMBER.size) -> tuple[int, bytes] | None:
+    """The next task's number and what follows it in its record of ``size`` bytes, or None
+    when none is left. A pipe read of a record is whole: the kernel serves one reader at a
+    time, every record was written at once (at most :data:`PIPE_BUF` bytes) and every read
+    asks for one record."""
+    data = os.read(queue, size)
+    if len(data) < size:
         return None
-    return int(_NUMBER.unpack(data)[0])
+    return int(_NUMBER.unpack_from(data)[0]), data[_NUMBER.size :]
 
 
-def _copy(queue: int, work: Callable[[int], T], out: int, original: int) -> None:
+def _copy(
+    queue: int,
+    work: Callable[[int, bytes], T],
+    out: int,
+    original: int,
+    size: int = _NUMBER.size,
+) -> None:
     """A forked copy's whole life: work while tasks are left and the original lives,
     sending each result, then exit without running the exit handlers (they belong to the
     original)."""
     code = 1
     try:
-        while os.getppid() == original and (i := _claim(queue)) is not None:
-            data = pickle.dumps((i, work(i)), protocol=pickle.HIGHEST_PROTOCOL)
+        while os.getppid() == original and (task := _claim(queue, size)) is not None:
+            i, record = task
+            data = pickle.dumps((i, work(i, record)), protocol=pickle.HIGHEST_PROTOCOL)
             frame = memoryview(_NUMBER.pack(len(data)) + data)
             while frame:
                 frame = frame[os.write(out, frame) :]

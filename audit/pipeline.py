@@ -29,7 +29,7 @@ from audit.model import (
     Status,
     Verdict,
 )
-from audit.scan import Remembered, prestart, scan
+from audit.scan import Remembered, prestart, scan, scan_ahead
 
 if TYPE_CHECKING:
     from audit.policy import Policy
@@ -94,16 +94,18 @@ def inventory_report(
 
 def _build_tree(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
     """Discover, scan and link one tree (no network)."""
-    found = discover(
-        root,
-        excludes=config.exclude,
-        max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
-        # large trees: the scan's worker pool boots during the walk
-        progress=partial(prestart, root=root),
-    )
+    with scan_ahead(root) as ahead:  # a cold scan starts while the tree is walked
+        found = discover(
+            root,
+            excludes=config.exclude,
+            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+            # large trees: the scan's worker pool boots during the walk
+            progress=partial(prestart, root=root, ahead=ahead),
+            found=ahead.add if ahead is not None else None,
+        )
+        out = scan(found, ahead=ahead)
     from audit.ci_follow import follow
 
-    out = scan(found)
     readings = Remembered.open(found.root)
     result = follow(found.root, found.files, out.result, readings.read, lambda: _own_names(root))
     readings.save()

@@ -28,8 +28,10 @@ import hashlib
 import logging
 import os
 import stat
+import struct
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,6 +47,8 @@ from audit.scanners.base import SourceFile
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
+
+    from audit import forked, spdxcache
 
 log = logging.getLogger(__name__)
 
@@ -373,12 +377,15 @@ def scan(
     selector: Callable[[str], Sequence[Scanner]] = select,
     settings: ScanSettings | None = None,
     progress: Callable[[int, int], None] | None = None,
+    ahead: Ahead | None = None,
 ) -> ScanOutput:
     """Run the scanners over every discovered file; results are merged in path order.
 
     ``settings`` default to those of the enclosing :func:`scan_settings` block, else one
     process and no cache. ``progress(done, total)`` is told as files are scanned; it
     defaults to :func:`audit.progress.current` (the command line's progress bar).
+    ``ahead`` is the scan of the tree's files started while ``discovery`` walked it
+    (:func:`scan_ahead`): what it found is taken, the rest is scanned here.
     """
     settings = settings or _SETTINGS.get(ScanSettings())
     if progress is None:
@@ -388,7 +395,7 @@ def scan(
     # Results are acyclic: collecting while they pile up (here, or while a pool's results
     # are unpickled) would walk every one of them again and again for nothing; the command
     # line pauses the collector around the pipeline (audit.gcpause.tuned).
-    return _scan_tree(discovery, selector, settings, progress)
+    return _scan_tree(discovery, selector, settings, progress, ahead)
 
 
 def _scan_tree(
@@ -396,6 +403,7 @@ def _scan_tree(
     selector: Callable[[str], Sequence[Scanner]],
     settings: ScanSettings,
     progress: Callable[[int, int], None] | None,
+    ahead: Ahead | None = None,
 ) -> ScanOutput:
     root = discovery.root
     files = discovery.files
@@ -413,13 +421,24 @@ def _scan_tree(
             todo.append(i)
     if todo:
         want_hash = cache is not None
-        batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in todo]
-        if selector is select:
-            done, written = _run(root, batch, want_hash, settings, progress)
+        early: dict[str, tuple[Candidate, _Outcome]] = {}
+        written: list[str] = []
+        if ahead is not None and selector is select and ahead.want_hash == want_hash:
+            early, written = ahead.finish(progress, len(todo))
+        rest = [i for i in todo if early.get(files[i].path, (None,))[0] is not files[i]]
+        batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in rest]
+        told = _after(progress, len(todo) - len(rest), len(todo))
+        if not batch:
+            done: list[_Outcome] = []
+        elif selector is select:
+            done, more = _run(root, batch, want_hash, settings, told)
+            written.extend(more)
         else:  # a custom selector stays in this process
             done, members = _scan_batch(root, batch, want_hash, selector=selector)
-            written = [members] if members else []
-        for i, outcome in zip(todo, done, strict=True):
+            written.extend([members] if members else [])
+        from_rest = dict(zip(rest, done, strict=True))
+        for i in todo:
+            outcome = from_rest[i] if i in from_rest else early[files[i].path][1]
             if cache is not None:
                 if outcome.same:
                     outcome = cache.refresh(files[i], outcome)
@@ -545,19 +564,7 @@ def _forked(
 
     if not forked.ready():
         return None
-    import importlib
-
-    from audit import spdxcache
-    from audit.licenses import preload
-    from audit.scanners import all_scanners
-
-    # What every copy would otherwise load on its own: the scanners and the libraries they
-    # load on first use, the license data, the license expressions read in earlier runs.
-    all_scanners()
-    for name in INHERITED:
-        importlib.import_module(name)
-    preload.load()
-    readings = spdxcache.current()
+    readings = _inherited()
     jobs = settings.jobs
     size = max(8, min(settings.chunk_files, len(batch) // (jobs * 8)))
     size = max(size, -(-len(batch) // forked.MAX_TASKS))
@@ -583,6 +590,232 @@ def _forked(
         for text, reading in fresh.items():
             readings.put(text, reading)
     return _joined([batch for batch, _ in results])
+
+
+def _inherited() -> spdxcache.Readings:
+    """Load what every forked copy would otherwise load on its own: the scanners and the
+    libraries they load on first use, the license data, the license expressions read in
+    earlier runs (returned: a copy's new readings are sent back to be kept here)."""
+    import importlib
+
+    from audit import spdxcache
+    from audit.licenses import preload
+    from audit.scanners import all_scanners
+
+    all_scanners()
+    for name in INHERITED:
+        importlib.import_module(name)
+    preload.load()
+    return spdxcache.current()
+
+
+def _after(
+    progress: Callable[[int, int], None] | None, before: int, total: int
+) -> Callable[[int, int], None] | None:
+    """``progress`` told of files scanned after ``before`` others, out of ``total``."""
+    if progress is None or not before:
+        return progress
+    return lambda done, _: progress(before + done, total)
+
+
+_COUNT = struct.Struct("<H")
+_SIZE = "Q"
+"""A task of an early scan: the number of files, their sizes (:data:`_SIZE`, the machine's
+order: the copies run on it), one byte per file telling whether it is a link, then their
+paths separated by NUL bytes (which no path holds), UTF-8. A path in the directory of the
+path before it is written ``/name`` (a path never starts with ``/``). What scanning a
+file needs; the rest of a :class:`Candidate` is for the scan cache, which this process
+keeps."""
+_PER_FILE = array(_SIZE).itemsize + 2
+"""Bytes of a task per file besides its path (size, link flag, separator)."""
+
+
+def _path_bytes(entry: str) -> int:
+    return len(entry) if entry.isascii() else len(entry.encode("utf-8", "surrogateescape"))
+
+
+def _task(files: Sequence[Candidate], entries: Sequence[str]) -> bytes:
+    return b"".join(
+        (
+            _COUNT.pack(len(files)),
+            array(_SIZE, [c.size for c in files]).tobytes(),
+            bytes([c.link for c in files]),
+            "\0".join(entries).encode("utf-8", "surrogateescape"),
+        )
+    )
+
+
+def _files(task: bytes) -> list[Candidate]:
+    """The files of a task made by :func:`_task` (their sizes, link flags and paths)."""
+    (count,) = _COUNT.unpack_from(task)
+    sizes = array(_SIZE)
+    at = _COUNT.size + count * sizes.itemsize
+    sizes.frombytes(task[_COUNT.size : at])
+    links = task[at : at + count]
+    out: list[Candidate] = []
+    directory = ""
+    entries = task[at + count :].decode("utf-8", "surrogateescape").split("\0")
+    for entry, size, link in zip(entries, sizes, links, strict=True):
+        if entry[0] == "/":
+            path = directory + entry
+        else:
+            path = entry
+            directory = entry.rpartition("/")[0]
+        out.append(Candidate(path, size, bool(link)))
+    return out
+
+
+_Early = tuple[_Batch, dict[str, "spdxcache.Reading"]]
+
+
+@contextlib.contextmanager
+def scan_ahead(root: Path, settings: ScanSettings | None = None) -> Iterator[Ahead | None]:
+    """An :class:`Ahead` for a cold scan of ``root`` with more than one process (the
+    settings default to those of the enclosing :func:`scan_settings` block), else None;
+    its copies are stopped when the block ends (they have ended already when the scan
+    took its results)."""
+    settings = settings or _SETTINGS.get(ScanSettings())
+    if settings.jobs <= 1 or not _cold(settings, root):
+        yield None
+        return
+    ahead = Ahead(root.resolve(), settings)
+    try:
+        yield ahead
+    finally:
+        ahead.close()
+
+
+class Ahead:
+    """The scan of a tree started while discovery still walks it (a cold run, where every
+    file found will be read).
+
+    Discovery tells :meth:`add` each file it finds. Once :attr:`ScanSettings.fork_min_files`
+    are found, this process forks copies of itself (:class:`audit.forked.Feed`, where it
+    may fork; else nothing is done ahead) and hands them the files in small chunks as they
+    are found: the copies scan while the tree is walked. :func:`scan` then takes their
+    outcomes (:meth:`finish`: this process scans alongside the copies from then on), and
+    scans itself the files no copy was given. Outcomes are those of one process: each file
+    is scanned alone, and the scan merges them in path order.
+    """
+
+    def __init__(self, root: Path, settings: ScanSettings) -> None:
+        self.root = root
+        self.settings = settings
+        self.want_hash = settings.cache_dir is not None
+        """Whether the copies write cache entries (a scan with the cache takes them)."""
+        self.pending: list[Candidate] = []
+        self.entries: list[str] = []
+        """The pending files' paths in a task (see :func:`_task`)."""
+        self.used = _COUNT.size
+        """The bytes the pending files take in a task."""
+        self.directory = ""
+        """The directory of the last pending file."""
+        self.chunks: list[list[Candidate]] = []
+        """The files of each task given."""
+        self.size = max(1, settings.chunk_files)
+        """The most files in one task."""
+        self.feed: forked.Feed[_Early] | None = None
+        self.off = False
+        """Set once nothing more is done ahead (could not fork; or finished)."""
+        self.scanned = 0
+        self.total = 0
+        self.progress: Callable[[int, int], None] | None = None
+
+    def add(self, cand: Candidate) -> None:
+        """Take one file discovery found."""
+        if self.off:
+            return
+        if self.feed is None:
+            self.pending.append(cand)
+            if len(self.pending) >= self.settings.fork_min_files:
+                self._start()
+            return
+        path = cand.path
+        directory, _, name = path.rpartition("/")
+        entry = "/" + name if directory and directory == self.directory else path
+        cost = _PER_FILE + _path_bytes(entry)
+        if self.used + cost > self.feed.ROOM or len(self.pending) >= self.size:
+            self._give()
+            entry = path
+            cost = _PER_FILE + _path_bytes(entry)
+            if self.used + cost > self.feed.ROOM:
+                return  # scanned after discovery, with the files no copy was given
+        self.pending.append(cand)
+        self.entries.append(entry)
+        self.used += cost
+        self.directory = directory
+
+    def _start(self) -> None:
+        from audit import forked
+
+        found, self.pending = self.pending, []
+        if not forked.ready():
+            self.off = True
+            return
+        self.readings = _inherited()
+        self.feed = forked.Feed.start(self._here, self._there, self.settings.jobs, self._done)
+        if self.feed is None:
+            self.off = True
+            return
+        for cand in found:
+            self.add(cand)
+
+    def _give(self) -> None:
+        if self.pending and self.feed is not None:
+            self.chunks.append(self.pending)
+            task = _task(self.pending, self.entries)
+            self.pending, self.entries, self.used, self.directory = [], [], _COUNT.size, ""
+            self.feed.give(task)
+
+    def _here(self, i: int) -> _Early:
+        return self._work(self.chunks[i])
+
+    def _there(self, i: int, task: bytes) -> _Early:
+        return self._work(_files(task))
+
+    def _work(self, files: list[Candidate]) -> _Early:
+        """A chunk's outcomes and the expressions first read meanwhile (see :func:`_forked`)."""
+        mark = self.readings.made()
+        batch = _scan_batch(self.root, [(c, "") for c in files], self.want_hash)
+        return batch, self.readings.made_since(mark)
+
+    def _done(self, i: int) -> None:
+        self.scanned += len(self.chunks[i])
+        if self.progress is not None:
+            self.progress(self.scanned, self.total)
+
+    def finish(
+        self, progress: Callable[[int, int], None] | None, total: int
+    ) -> tuple[dict[str, tuple[Candidate, _Outcome]], list[str]]:
+        """The outcome of each file given, by path (with its candidate), and the cache
+        entries written, once the copies have ended; ``progress`` is told of them out of
+        ``total`` files to scan."""
+        self._give()
+        feed, self.feed = self.feed, None
+        self.off = True
+        if feed is None:
+            return {}, []
+        self.progress, self.total = progress, total
+        if progress is not None and self.scanned:
+            progress(self.scanned, total)
+        results = feed.finish()
+        by_path: dict[str, tuple[Candidate, _Outcome]] = {}
+        written: list[str] = []
+        for chunk, ((outcomes, members), fresh) in zip(self.chunks, results, strict=True):
+            for cand, outcome in zip(chunk, outcomes, strict=True):
+                by_path[cand.path] = (cand, outcome)
+            if members:
+                written.append(members)
+            for text, reading in fresh.items():
+                self.readings.put(text, reading)
+        return by_path, written
+
+    def close(self) -> None:
+        """Stop the copies, if the scan did not take their outcomes (an exception)."""
+        self.off = True
+        if self.feed is not None:
+            self.feed.close()
+            self.feed = None
 
 
 class _Pooled:
@@ -762,7 +995,12 @@ def _nothing() -> None:
     """The fork server's first child (see :class:`_Server`)."""
 
 
-def prestart(found: int, settings: ScanSettings | None = None, root: Path | None = None) -> None:
+def prestart(
+    found: int,
+    settings: ScanSettings | None = None,
+    root: Path | None = None,
+    ahead: Ahead | None = None,
+) -> None:
     """Start booting the fork server of the scan's worker pool, in the background, once
     ``found`` files make a pool likely: ``settings.jobs`` > 1 and at least
     ``settings.pool_min_files`` found (the settings default to those of the enclosing
@@ -775,10 +1013,14 @@ def prestart(found: int, settings: ScanSettings | None = None, root: Path | None
     the scan cache already holds ``root``'s results, it is not started at all. The
     server is started once per process and stays for later scans; if no scan uses it, it
     ends with this process. Never raises; without this call the scan starts the server
-    itself (loading the license data: a pool is then needed).
+    itself (loading the license data: a pool is then needed). Nor is it started while
+    ``ahead``'s copies scan the files found (:class:`Ahead`): no pool is needed then, even
+    where this process may no longer fork (it may have parsed a Dockerfile meanwhile).
     """
     settings = settings or _SETTINGS.get(ScanSettings())
     if settings.jobs <= 1 or found < settings.pool_min_files:
+        return
+    if ahead is not None and ahead.feed is not None:
         return
     cold = _cold(settings, root)
     if root is not None and not cold:
@@ -969,6 +1211,7 @@ class Remembered:
 
 __all__ = [
     "MAX_PROBLEMS_PER_FILE",
+    "Ahead",
     "Decoded",
     "Remembered",
     "ScanOutput",
@@ -979,6 +1222,7 @@ __all__ = [
     "is_binary",
     "prestart",
     "scan",
+    "scan_ahead",
     "scan_file",
     "scan_settings",
     "scrub",

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from audit import forked, spdx, spdxcache
-from audit.discover import discover
-from audit.scan import ScanSettings, scan
+from audit import scan as scan_module
+from audit.discover import Candidate, discover
+from audit.scan import Ahead, ScanSettings, _files, _task, scan, scan_ahead
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -213,3 +214,286 @@ def test_no_copy_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch) ->
     told: list[int] = []
     assert forked.run(12, _square, 4, told.append) == [(i, i * i) for i in range(12)]
     assert told == list(range(12))
+
+
+# Tasks given while the copies work (forked.Feed) ------------------------------------------
+
+
+def _feed(jobs: int = 2, done: list[int] | None = None) -> forked.Feed[tuple[int, bytes]]:
+    """A feed whose task ``i`` holds ``b"task i"``: the result names the task and the
+    bytes the copy got (this process knows its own tasks)."""
+    feed = forked.Feed.start(
+        lambda i: (i, f"task {i}".encode()),
+        lambda i, task: (i, task),
+        jobs,
+        done.append if done is not None else None,
+    )
+    assert feed is not None
+    return feed
+
+
+def test_a_feed_gives_back_every_task_in_order_each_told_once() -> None:
+    told: list[int] = []
+    feed = _feed(done=told)
+    for i in range(300):
+        assert feed.give(f"task {i}".encode()) == i
+    assert feed.finish() == [(i, f"task {i}".encode()) for i in range(300)]
+    assert sorted(told) == list(range(300))
+
+
+def test_a_feed_task_fills_a_record_at_most() -> None:
+    full = b"x" * forked.Feed.ROOM
+    feed = forked.Feed.start(lambda i: (i, full), lambda i, task: (i, task), 2)
+    assert feed is not None
+    try:
+        assert feed.give(full) == 0
+        with pytest.raises(ValueError, match="does not fit a record"):
+            feed.give(full + b"x")
+        assert feed.finish() == [(0, full)]
+    finally:
+        feed.close()
+
+
+def test_a_feed_copy_works_while_tasks_are_still_given(tmp_path: Path) -> None:
+    """The copy marks each task it does: the first is done before the last is given."""
+    here = os.getpid()
+
+    def there(i: int, task: bytes) -> int:
+        (tmp_path / str(i)).touch()
+        return os.getpid()
+
+    feed = forked.Feed.start(lambda i: here, there, 2)
+    assert feed is not None
+    feed.give(b"first")
+    for _ in range(3_000):  # a bounded wait, 30 s at most
+        if (tmp_path / "0").exists():
+            break
+        threading.Event().wait(0.01)
+    assert (tmp_path / "0").exists()
+    feed.give(b"second")
+    results = feed.finish()
+    assert results[0] != here
+
+
+def test_a_feed_does_here_what_the_pipe_has_no_room_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy that waits until this process has given every task: the pipe fills, and the
+    tasks it has no room for are done here, at once."""
+    here = os.getpid()
+    gate_r, gate_w = os.pipe()
+
+    def there(i: int, task: bytes) -> int:
+        os.read(gate_r, 1)  # waits until every task is given
+        return -1
+
+    feed = forked.Feed.start(lambda i: here, there, 2)
+    assert feed is not None
+    tasks = 600  # 600 records of 4 KiB: more than a pipe holds (at most 1 MiB)
+    for _ in range(tasks):
+        feed.give(b"t")
+    os.write(gate_w, b"go" * tasks)
+    results = feed.finish()
+    os.close(gate_r)
+    os.close(gate_w)
+    assert len(results) == tasks
+    assert here in results
+    assert set(results) <= {here, -1}
+
+
+def test_a_feed_copy_that_dies_loses_nothing() -> None:
+    def there(i: int, task: bytes) -> tuple[int, bytes]:
+        if i == 5:
+            os._exit(3)  # dies in the middle, its sixth task not sent
+        return i, task
+
+    feed = forked.Feed.start(lambda i: (i, f"task {i}".encode()), there, 2)
+    assert feed is not None
+    for i in range(40):
+        feed.give(f"task {i}".encode())
+    assert feed.finish() == [(i, f"task {i}".encode()) for i in range(40)]
+
+
+def test_a_feed_closed_stops_its_copies() -> None:
+    pids: list[int] = []
+    start = forked._start
+
+    def recorded(*args: object) -> forked._Copy:
+        copy = start(*args)  # type: ignore[arg-type]
+        pids.append(copy.pid)
+        return copy
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(forked, "_start", recorded)
+        feed = forked.Feed.start(lambda i: i, lambda i, task: i, 3)
+    assert feed is not None
+    feed.give(b"t")
+    feed.close()
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ChildProcessError):  # stopped and reaped
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_no_feed_where_it_cannot_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert forked.Feed.start(lambda i: i, lambda i, task: i, 1) is None
+    name = "a library that forbids forking"
+    monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    assert forked.Feed.start(lambda i: i, lambda i, task: i, 2) is None
+
+
+def test_no_feed_when_the_system_refuses_every_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    assert forked.Feed.start(lambda i: i, lambda i, task: i, 2) is None
+
+
+# The scan started while the tree is walked (audit.scan.Ahead) -----------------------------
+
+
+def _ahead_scan(root: Path, settings: ScanSettings, told: list[tuple[int, int]] | None = None):  # type: ignore[no-untyped-def]
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        found = discover(root, use_git=False, found=ahead.add)
+        given = sum(len(c) for c in ahead.chunks) + len(ahead.pending)
+        out = scan(
+            found, settings=settings, ahead=ahead, progress=_told(told if told is not None else [])
+        )
+    return out, given
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_a_scan_started_during_the_walk_finds_what_one_process_finds(
+    tmp_path: Path, cache: bool
+) -> None:
+    root = _tree(tmp_path / "t", 150)
+    plain = scan(discover(root, use_git=False))
+    cache_dir = tmp_path / "cache" if cache else None
+    settings = ScanSettings(jobs=2, cache_dir=cache_dir, fork_min_files=10, chunk_files=8)
+    told: list[tuple[int, int]] = []
+    found, given = _ahead_scan(root, settings, told)
+    assert found == plain
+    assert given == 151  # every file was given ahead
+    assert told[-1] == (151, 151)
+    assert [n for n, _ in told] == sorted(n for n, _ in told)
+    if cache:  # the copies wrote the cache entries: a second run reads no file
+        with scan_ahead(root, settings) as again:
+            assert again is None  # warm: nothing to start ahead
+        assert scan(discover(root, use_git=False), settings=settings) == plain
+
+
+def test_a_copy_that_dies_during_the_walk_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path / "t", 150)
+    plain = scan(discover(root, use_git=False))
+    here = os.getpid()
+    there = Ahead._there
+
+    def dying(self: Ahead, i: int, task: bytes):  # type: ignore[no-untyped-def]
+        if os.getpid() != here and i >= 3:
+            os._exit(3)  # in the middle of the walk, with tasks taken and not sent
+        return there(self, i, task)
+
+    monkeypatch.setattr(Ahead, "_there", dying)
+    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8)
+    assert _ahead_scan(root, settings)[0] == plain
+
+
+def test_nothing_ahead_where_it_cannot_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan after the walk reads every file (here, in one process)."""
+    root = _tree(tmp_path / "t", 30)
+    plain = scan(discover(root, use_git=False))
+    name = "a library that forbids forking"
+    monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8, pool_min_files=10_000)
+    found, given = _ahead_scan(root, settings)
+    assert (found, given) == (plain, 0)
+
+
+def test_nothing_ahead_with_one_process_or_a_warm_cache(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "t", 12)
+    with scan_ahead(root, ScanSettings(jobs=1)) as ahead:
+        assert ahead is None
+    settings = ScanSettings(jobs=2, cache_dir=tmp_path / "cache", fork_min_files=10_000)
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None  # cold: no cache of this root yet
+    scan(discover(root, use_git=False), settings=settings)
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is None
+
+
+def test_a_file_whose_path_fills_no_record_is_scanned_after_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records of 300 bytes here (4 KiB really: a path that long is near the system's
+    limit): the file whose path alone is longer is scanned by this process afterwards."""
+    monkeypatch.setattr(forked.Feed, "ROOM", 300)
+    root = _tree(tmp_path / "t", 40)
+    deep = root / ("d" * 200) / ("e" * 100)
+    deep.mkdir(parents=True)
+    (deep / "x.c").write_text("// SPDX-License-Identifier: Apache-2.0\n")
+    plain = scan(discover(root, use_git=False))
+    assert "Apache-2.0" in {n.expression for n in plain.result.notices}
+    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8)
+    found, given = _ahead_scan(root, settings)
+    assert (found, given) == (plain, 41)
+
+
+def test_files_given_ahead_are_read_back_as_found() -> None:
+    """A task holds each file's size, link flag and path (``/name`` when in the directory
+    of the path before it); the copy rebuilds what scanning needs."""
+    files = [
+        Candidate("a/b/one.c", 10, False, 5, 6),
+        Candidate("a/b/two.c", 0, True, 5, 6),
+        Candidate("a/bé/three.c", 2**40, False, 5, 6),
+        Candidate("z", 1, False, 5, 6),
+        Candidate("y", 1, False, 5, 6),
+        Candidate("a/b/new\nline", 3, False, 5, 6),
+    ]
+    entries = ["a/b/one.c", "/two.c", "a/bé/three.c", "z", "y", "a/b/new\nline"]
+    assert _files(_task(files, entries)) == [Candidate(c.path, c.size, c.link) for c in files]
+
+
+def test_a_task_holds_the_files_of_a_record() -> None:
+    """Files are given in tasks of ``chunk_files`` files, or fewer where their paths fill a
+    record (4 KiB)."""
+    settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=200)
+    ahead = Ahead(Path("/nowhere"), settings)
+    given: list[bytes] = []
+    ahead.feed = types.SimpleNamespace(ROOM=forked.Feed.ROOM, give=given.append)  # type: ignore[assignment]
+    for i in range(500):
+        ahead.add(Candidate(f"dir/sub/f{i:03}.c", i, False))
+    ahead._give()
+    assert [len(_files(t)) for t in given] == [200, 200, 100]
+    # count, then size and link and separator per file, the first path, then "/f001.c"...
+    assert len(given[0]) == 2 + 200 * 10 + len("dir/sub/f000.c") + 199 * len("/f001.c") - 1
+    for i in range(200):  # a directory each: 10 + 68 bytes a file, 52 fill a record
+        ahead.add(Candidate(f"dir{i:04}/" + "x" * 60, i, False))
+    ahead._give()
+    assert [len(_files(t)) for t in given[3:]] == [52, 52, 52, 44]
+    assert all(len(t) <= forked.Feed.ROOM for t in given)
+
+
+def test_no_pool_server_while_copies_scan_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once this process has parsed a Dockerfile it may no longer fork; the scan's pool
+    would then be booted ahead (audit.scan.prestart), for nothing: the copies started
+    before scan every file found."""
+    booted: list[bool] = []
+    monkeypatch.setattr(scan_module._SERVER, "start", lambda licenses=True: booted.append(licenses))
+    root = _tree(tmp_path / "t", 20)
+    settings = ScanSettings(jobs=2, fork_min_files=10, pool_min_files=10)
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        discover(root, use_git=False, found=ahead.add)
+        assert ahead.feed is not None  # its copies scan
+        name = "a library that forbids forking"
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+        scan_module.prestart(20, settings, root, ahead=ahead)
+        assert booted == []
+    scan_module.prestart(20, settings, root)  # without copies: booted ahead
+    assert booted == [True]
