@@ -279,14 +279,18 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
         results.append(ScanResult(problems=(Problem(path, decoded.line, "unreadable", message),)))
     for scanner in scanners:
         try:
-            results.append(scanner.scan(source))
+            result = scanner.scan(source)
         except RecursionError:
-            results.append(_crash(path, scanner.name, "input nested too deeply"))
+            result = _crash(path, scanner.name, "input nested too deeply")
         except Exception as exc:  # a scanner bug must not end the scan
             message = f"scanner failed: {type(exc).__name__}: {exc}"
-            results.append(_crash(path, scanner.name, message[:500]))
+            result = _crash(path, scanner.name, message[:500])
+        if result.notices or result.components or result.problems or result.nodes or result.edges:
+            results.append(result)  # most files: one scanner finds something, or none
+    if not results:
+        return _EMPTY
     merged = results[0] if len(results) == 1 else ScanResult.merge(results)
-    if merged != _EMPTY and "\\" in source.text and ("\\u" in source.text or "\\U" in source.text):
+    if "\\" in source.text and ("\\u" in source.text or "\\U" in source.text):
         # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
         merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:
@@ -566,7 +570,7 @@ def _forked(
         return None
     readings = _inherited()
     jobs = settings.jobs
-    size = max(8, min(settings.chunk_files, len(batch) // (jobs * 8)))
+    size = _chunk_size(len(batch), settings)
     size = max(size, -(-len(batch) // forked.MAX_TASKS))
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
     scanned = 0
@@ -590,6 +594,13 @@ def _forked(
         for text, reading in fresh.items():
             readings.put(text, reading)
     return _joined([batch for batch, _ in results])
+
+
+def _chunk_size(files: int, settings: ScanSettings) -> int:
+    """Files per task when ``files`` files are spread over forked copies: about a
+    sixteenth of them per process, so that the processes end together (an early scan asks
+    with the files found so far), at least 8, at most :attr:`ScanSettings.chunk_files`."""
+    return max(8, min(settings.chunk_files, files // (settings.jobs * 8)))
 
 
 def _inherited() -> spdxcache.Readings:
@@ -712,8 +723,8 @@ class Ahead:
         """The directory of the last pending file."""
         self.chunks: list[list[Candidate]] = []
         """The files of each task given."""
-        self.size = max(1, settings.chunk_files)
-        """The most files in one task."""
+        self.found = 0
+        """Files handed to the copies so far (or left for after the walk)."""
         self.feed: forked.Feed[_Early] | None = None
         self.off = False
         """Set once nothing more is done ahead (could not fork; or finished)."""
@@ -730,11 +741,17 @@ class Ahead:
             if len(self.pending) >= self.settings.fork_min_files:
                 self._start()
             return
+        self._put(cand)
+
+    def _put(self, cand: Candidate) -> None:
+        assert self.feed is not None
+        self.found += 1
         path = cand.path
         directory, _, name = path.rpartition("/")
         entry = "/" + name if directory and directory == self.directory else path
         cost = _PER_FILE + _path_bytes(entry)
-        if self.used + cost > self.feed.ROOM or len(self.pending) >= self.size:
+        most = _chunk_size(self.found, self.settings)
+        if self.used + cost > self.feed.ROOM or len(self.pending) >= most:
             self._give()
             entry = path
             cost = _PER_FILE + _path_bytes(entry)
@@ -758,7 +775,7 @@ class Ahead:
             self.off = True
             return
         for cand in found:
-            self.add(cand)
+            self._put(cand)
 
     def _give(self) -> None:
         if self.pending and self.feed is not None:

@@ -458,23 +458,74 @@ def test_files_given_ahead_are_read_back_as_found() -> None:
 
 
 def test_a_task_holds_the_files_of_a_record() -> None:
-    """Files are given in tasks of ``chunk_files`` files, or fewer where their paths fill a
-    record (4 KiB)."""
+    """Tasks grow with the files found (about a sixteenth of them per process, at least 8),
+    up to ``chunk_files`` files, or fewer where their paths fill a record (4 KiB)."""
     settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=200)
     ahead = Ahead(Path("/nowhere"), settings)
     given: list[bytes] = []
     ahead.feed = types.SimpleNamespace(ROOM=forked.Feed.ROOM, give=given.append)  # type: ignore[assignment]
-    for i in range(500):
-        ahead.add(Candidate(f"dir/sub/f{i:03}.c", i, False))
+    for i in range(5000):
+        ahead.add(Candidate(f"dir/sub/f{i:04}.c", i, False))
     ahead._give()
-    assert [len(_files(t)) for t in given] == [200, 200, 100]
-    # count, then size and link and separator per file, the first path, then "/f001.c"...
-    assert len(given[0]) == 2 + 200 * 10 + len("dir/sub/f000.c") + 199 * len("/f001.c") - 1
+    sizes = [len(_files(t)) for t in given]
+    assert sum(sizes) == 5000
+    assert sizes[:3] == [8, 8, 8]  # while fewer than 16 x 8 files are found
+    assert sizes[:-1] == sorted(sizes[:-1])
+    assert sizes[-2] == 200
+    # count, then size and link and separator per file, the first path, then "/f0001.c"...
+    big = given[-2]
+    assert len(big) == 2 + 200 * 10 + len("dir/sub/f0000.c") + 199 * len("/f0001.c") - 1
+    given.clear()
     for i in range(200):  # a directory each: 10 + 68 bytes a file, 52 fill a record
         ahead.add(Candidate(f"dir{i:04}/" + "x" * 60, i, False))
     ahead._give()
-    assert [len(_files(t)) for t in given[3:]] == [52, 52, 52, 44]
+    assert [len(_files(t)) for t in given] == [52, 52, 52, 44]
     assert all(len(t) <= forked.Feed.ROOM for t in given)
+
+
+def test_a_small_tree_is_cut_in_small_tasks(tmp_path: Path) -> None:
+    """479 files (falco's count): tasks of 8 to 29 files, as a scan after the walk cuts
+    them (so that both processes end together), never three tasks of 200."""
+    root = _tree(tmp_path / "t", 478)
+    settings = ScanSettings(jobs=2)
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        out = scan(discover(root, use_git=False, found=ahead.add), settings=settings, ahead=ahead)
+    sizes = [len(c) for c in ahead.chunks]
+    assert out.files_scanned == sum(sizes) == 479
+    assert sizes[0] == 8
+    assert max(sizes) <= 479 // 16
+    assert len(sizes) > 16
+
+
+def test_an_error_during_the_walk_stops_the_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids: list[int] = []
+    start = forked._start
+
+    def recorded(*args: object) -> forked._Copy:
+        copy = start(*args)  # type: ignore[arg-type]
+        pids.append(copy.pid)
+        return copy
+
+    monkeypatch.setattr(forked, "_start", recorded)
+    root = _tree(tmp_path / "t", 100)
+    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8)
+    seen: list[Candidate] = []
+
+    def found(cand: Candidate) -> None:
+        ahead.add(cand)
+        seen.append(cand)
+        if len(seen) == 50:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        discover(root, use_git=False, found=found)
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(pids[0], os.WNOHANG)
 
 
 def test_no_pool_server_while_copies_scan_ahead(

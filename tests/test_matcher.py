@@ -58,3 +58,22 @@ def test_spelled_openings_are_found_only_where_a_token_starts() -> None:
     spelled = m._spell.encode(toks.chars)
     assert len(spelled) == 3 * len(toks.chars)
     assert all(end % 3 == 2 for end, _ in m.automaton.iter(spelled))
+
+
+@given(st.lists(st.sampled_from([*"a+ \n\t\x0b\x1c\u2028\xa0\u3000.é"]), max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_lone_plus_is_the_look_behind_it_replaces(text: str) -> None:
+    """``_LONE_PLUS`` (the ``+`` first, then a look back) removes the very ``+`` signs that
+    ``(?<![^\\s+])\\+`` does: those first, after whitespace of any kind, or after another."""
+    import re
+
+    from audit.licenses.matcher import _LONE_PLUS
+
+    definition = re.compile(r"(?<![^\s+])\+")
+    assert _LONE_PLUS.sub(" ", text) == definition.sub(" ", text)
+
+
+def test_lone_plus_examples() -> None:
+    from audit.licenses.matcher import _LONE_PLUS
+
+    assert _LONE_PLUS.sub("_", "+a gpl-2.0+ ++ a\u2028+b c++") == "_a gpl-2.0+ __ a\u2028_b c+_"

@@ -27,6 +27,8 @@ GATES = (
     "_may_trigger",
     "_may_be_apache_license",
     "_may_rest_hold_gate",
+    "_may_state",
+    "_may_permit",
 )
 """The cheap tests of :mod:`audit.scanners.notices` (each may say yes for nothing)."""
 
@@ -87,6 +89,12 @@ PIECES = [
     "see https://x.org/GPL.txt",
     'MODULE_LICENSE("GPL")',
     'SEC("license")',
+    "under the same terms as Perl itself",
+    "on the same\nterms as perl",
+    "properly",
+    "is in the public domain",
+    "placed into the\npublic domain",
+    "Distributed under the Boost Software License, Version 1.0.",
     # letters that case-insensitive matching folds but lower() does not
     "\u212a",
     "\u017f",
@@ -423,3 +431,126 @@ def test_finders_without_their_words_are_not_asked(monkeypatch: pytest.MonkeyPat
     found = notices.scan_notices(SourceFile("src/x.c", text)).notices
     assert [(n.line, n.kind, n.expression) for n in found] == [(1, "spdx-tag", "MIT")]
     assert asked == []
+
+
+@pytest.mark.parametrize(
+    ("text", "may", "expected"),
+    [
+        ("// Check the mapping properly.\nint x;\n", [False, False, False], []),
+        (
+            "# This library is free software; you can redistribute it and/or modify it\n"
+            "# under the same terms as Perl itself.\n",
+            [False, True, False],
+            [(1, "prose", "Artistic-1.0-Perl OR GPL-1.0-or-later")],
+        ),
+        (
+            "/* This file is placed in the public domain. */\n",
+            [False, False, True],
+            [(1, "prose", "LicenseRef-scancode-public-domain")],
+        ),
+        # Not ASCII: the long s matches "s" under IGNORECASE, so the gate lets it through.
+        (
+            "# under the \u017fame terms as Perl\n",
+            [True, True, True],
+            [(1, "prose", "Artistic-1.0-Perl OR GPL-1.0-or-later")],
+        ),
+    ],
+)
+def test_the_statement_gates(text: str, may: list[bool], expected: list[tuple]) -> None:
+    """Each short statement is looked for only where the raw head holds every word its
+    matches hold (``perl`` alone is in ``properly``)."""
+    head = notices._head(text)
+    assert [notices._may_state(head, s[4]) for s in notices._STATEMENTS] == may
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression) for n in found] == expected
+
+
+CLEAN_PIECES = [
+    *"x */#;!%-<>'\"\t\xa0\x7f\x00",
+    "dnl ",
+    "rem ",
+    "@rem ",
+    "REM ",
+    "-->",
+    '"""',
+    "'''",
+    "  ",
+    "\u3000",
+    "\xe9",
+]
+
+
+@given(st.lists(st.lists(st.sampled_from(CLEAN_PIECES), max_size=12).map("".join), max_size=8))
+@settings(max_examples=1000, deadline=None)
+def test_lines_cleaned_together_are_each_line_cleaned(lines: list[str]) -> None:
+    """Which lines need more than the first step is told from the lines joined: the
+    result is :func:`_clean` of each line."""
+    assert notices._clean_lines(list(lines)) == [_clean_reference(line) for line in lines]
+
+
+APACHE_HEADER = """\
+/*
+Copyright 2015 The Kubernetes Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "may", "expected"),
+    [
+        # kepler-0.7.11 vendor/k8s.io/apimachinery/pkg/types/nodename.go:1-15
+        (APACHE_HEADER, False, [(4, "prose", "Apache-2.0")]),
+        (
+            "// Permission is hereby granted, free of charge, to any person obtaining a copy\n",
+            True,
+            [(1, "partial", None)],
+        ),
+        (ISC, True, [(1, "prose", "ISC")]),
+        ("// Permi\u017f\u017fion is granted\n", True, []),
+    ],
+)
+def test_the_permission_gate(text: str, may: bool, expected: list[tuple]) -> None:
+    """Permission paragraphs are looked for only where the raw head holds a word of their
+    openings: not in an Apache-2.0 header (``permissions`` in its last sentence)."""
+    assert notices._may_permit(notices._head(text)) is may
+    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
+    assert [(n.line, n.kind, n.expression) for n in found] == expected
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["SEC", "SEC(", 'SEC("', "SEC (", "section", 'section("', "N", " ", "(", '"']
+        ),
+        max_size=80,
+    ).map("".join),
+    st.sampled_from(["SEC", "section"]),
+)
+@settings(max_examples=1000, deadline=None)
+def test_a_call_is_found_where_the_text_holds_the_word_and_an_opening(text: str, word: str) -> None:
+    """:func:`_may_call` looks at the word's first occurrences one by one, then searches
+    the rest: what testing the text for each spelling of the call says."""
+    assert notices._may_call(text, word) is (f'{word}("' in text or f"{word} (" in text)
+
+
+def test_a_call_after_many_occurrences_of_the_word() -> None:
+    many = "x = NSEC_PER_SEC;\n" * 40
+    assert notices._may_call(many + 'SEC("tp/x")\n', "SEC")
+    assert notices._may_call(many + "SEC (", "SEC")
+    assert not notices._may_call(many, "SEC")
+    found = notices.scan_notices(SourceFile("a.c", many + 'SEC("tp_btf/sys_enter")\nint f() {}\n'))
+    assert [(n.line, n.kind, n.raw) for n in found.notices] == [
+        (41, "ebpf-program", "tp_btf/sys_enter")
+    ]

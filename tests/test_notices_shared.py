@@ -30,7 +30,7 @@ CASED = [
 CASELESS = [
     (notices._DUAL, notices._DUAL_STARTS),
     (notices._APACHE, notices._APACHE_STARTS),
-    *((pattern, starts) for _, pattern, _, starts in notices._STATEMENTS),
+    *((pattern, starts) for _, pattern, _, starts, _ in notices._STATEMENTS),
 ]
 """Case-insensitive ones."""
 
@@ -95,6 +95,18 @@ def test_anchored_searches_find_what_the_regex_finds(text: str) -> None:
         assert (match and match.span()) == (expected and expected.span())
 
 
+@given(SEARCHED)
+@settings(max_examples=500, deadline=None)
+def test_every_ascii_statement_match_holds_the_words_its_gate_needs(text: str) -> None:
+    """The words :func:`notices._may_state` asks the raw head for are in every match of
+    the statement's pattern in ASCII text, in lower case."""
+    if not text.isascii():
+        return
+    for _, pattern, _, _, needs in notices._STATEMENTS:
+        for m in pattern.finditer(text):
+            assert all(word in m[0].lower() for word in needs), (pattern.pattern, m[0])
+
+
 def test_anchored_search_sees_what_comes_before_the_word() -> None:
     """Look-behinds and word boundaries look before the offset a search is given."""
     text = "see xLICENSE or the LICENSE file, /NOTICE, NOTICE"
@@ -107,7 +119,7 @@ def test_anchored_search_sees_what_comes_before_the_word() -> None:
 def test_caseless_search_in_other_text_is_the_regex() -> None:
     """Outside ASCII, ``lower()`` is no guide: the long s of "i\u017f" folds to "is" in the
     regex only, and the statement is found all the same."""
-    _, pattern, expression, starts = notices._STATEMENTS[2]
+    _, pattern, expression, starts, _ = notices._STATEMENTS[2]
     assert expression == "LicenseRef-scancode-public-domain"
     text = "This code i\u017f in the public domain."
     assert 10 not in notices._starts(text.lower(), starts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -479,3 +481,65 @@ def test_a_cmake_file_is_tokenized_once_per_process() -> None:
     big = "set(A 1)\n" * (cmake._REMEMBERED_CHARS // 9 + 1)
     assert cmake.parse_cmake(big) is not cmake.parse_cmake(big)
     assert cmake.parse_cmake(big) == cmake.parse_cmake(big)
+
+
+def _quoted_reference(text: str, pos: int) -> tuple[str, int]:
+    """A quoted argument read character by character (the definition)."""
+    out, i = [], pos + 1
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            return "".join(out), i + 1
+        if c == "\\" and i + 1 < len(text):
+            if text[i + 1] != "\n":
+                out.append(cmake._ESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    raise cmake._Unbalanced("unterminated quoted argument")
+
+
+def _unquoted_reference(text: str, pos: int) -> tuple[str, int]:
+    """An unquoted argument read character by character (the definition)."""
+    out, i = [], pos
+    while i < len(text):
+        c = text[i]
+        if c in " \t\r\n()#":
+            break
+        if c == "\\" and i + 1 < len(text):
+            out.append(cmake._ESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+            continue
+        if c == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise cmake._Unbalanced("unterminated quote")
+            out.append(text[i : end + 1])
+            i = end + 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out), i
+
+
+def _outcome(read: Callable[[str, int], tuple[str, int]], text: str, pos: int) -> object:
+    try:
+        return read(text, pos)
+    except cmake._Unbalanced as exc:
+        return str(exc)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*' \t\r\n()#"\\;nta=é', '\\"', "\\\n", "${X}"]), max_size=24))
+def test_arguments_are_read_as_character_by_character(pieces: list[str]) -> None:
+    """Quoted and unquoted arguments read by runs of plain characters are what reading
+    them one character at a time gives, from every offset; line ends are where they are."""
+    text = "".join(pieces)
+    lexer = cmake._Lexer(text)
+    assert lexer.newlines == [i for i, c in enumerate(text) if c == "\n"]
+    for pos in range(len(text) + 1):
+        quoted = _outcome(lambda _, p: lexer.quoted(p), text, pos)
+        assert quoted == _outcome(_quoted_reference, text, pos)
+        unquoted = _outcome(lambda _, p: lexer.unquoted(p), text, pos)
+        assert unquoted == _outcome(_unquoted_reference, text, pos)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 from corpus import Corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tree_helpers import write
 
 from audit.config import Config
@@ -217,3 +219,33 @@ def test_libs_0_13_1_userspace_uses_five_uapi_headers(corpus: Corpus) -> None:
 def test_no_userspace_uapi_use(corpus: Corpus, tree: str) -> None:
     """inspektor-gadget: every ``<linux/…>`` is in an eBPF program; kepler: none at all."""
     assert _uapi(corpus(tree)) is None
+
+
+_LINE_PIECES = ["#include ", "# include", "\t#", " ", "<linux/a.h>", "<linux/b+c/d.h>", "<linux/",
+                "// ", "\n", "\r\n", "x", ">", "import \"C\"", "//go:build ignore\n"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=30).map("".join), st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_include_lines_are_every_match_of_the_pattern(text: str, go: bool) -> None:
+    """Trying the include pattern only at lines that hold ``<linux/`` finds what running it
+    over the whole file finds (the C pattern, and the cgo one up to ``import "C"``)."""
+    from audit.scanners import uapi
+
+    path = "a.go" if go else "a.c"
+    got = uapi.includes(path, text)
+    if "<linux/" not in text:
+        assert got == []
+        return
+    if go:
+        imported = uapi._IMPORT_C.search(text)
+        if imported is None or uapi._GO_IGNORED.search(text, 0, imported.start()):
+            assert got == []
+            return
+        pattern, end = uapi._CGO_INCLUDE, imported.start()
+    else:
+        pattern, end = uapi._C_INCLUDE, len(text)
+    want = [
+        (text.count("\n", 0, m.start()) + 1, m.group(1)) for m in pattern.finditer(text, 0, end)
+    ]
+    assert got == want[: uapi.MAX_PER_FILE]

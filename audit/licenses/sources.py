@@ -262,9 +262,17 @@ class _Builder:
         self.direct: dict[str, list[_File]] = {}
         """The files directly in each directory."""
         known = self.files
-        for path in files:
-            if path not in known:
-                self._add(path)
+        direct = self.direct
+        for path in files:  # self._add(path) for each, inline: 100,000s of files
+            if path in known:
+                continue
+            added = known[path] = _File(path)
+            d = path.rpartition("/")[0]  # _dir(path)
+            siblings = direct.get(d)
+            if siblings is None:
+                direct[d] = [added]
+            else:
+                siblings.append(added)
         noticed: dict[str, _File] = {}
         referencing: set[str] = set()
         self.texts: dict[str, list[Notice]] = {}

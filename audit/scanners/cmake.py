@@ -15,6 +15,7 @@ import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from audit import memo
 from audit.components import build_file_id, download_component, git_component, github_release
@@ -25,6 +26,10 @@ NAME = "cmake"
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BRACKET_OPEN = re.compile(r"\[(=*)\[")
+_QUOTED_RUN = re.compile(r'[^"\\]*')
+"""Characters of a quoted argument taken as written (up to a quote or a backslash)."""
+_UNQUOTED_RUN = re.compile(r'[^ \t\r\n()#\\"]*')
+"""Characters of an unquoted argument taken as written (up to what ends or escapes it)."""
 _REF = re.compile(r"\$\{([A-Za-z0-9_./+-]+)\}")
 _ANY_REF = re.compile(r"\$(?:ENV|CACHE)?\{([^${}]*)\}")
 _VERSION = re.compile(r"\d+(?:\.\d+)+(?:-?(?:rc|alpha|beta)\d*)?")
@@ -81,7 +86,9 @@ class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.n = len(text)
-        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+        # The offset of each line end: each line's length and one more, added up.
+        lengths = map((1).__add__, map(len, text.split("\n")[:-1]))
+        self.newlines = list(accumulate(lengths, initial=-1))[1:]
 
     def line(self, pos: int) -> int:
         return bisect.bisect_left(self.newlines, pos) + 1
@@ -108,43 +115,56 @@ class _Lexer:
         return bracket[2] if bracket else self.next_line(pos)
 
     def quoted(self, pos: int) -> tuple[str, int]:
+        text, n = self.text, self.n
         out: list[str] = []
         i = pos + 1
-        while i < self.n:
-            c = self.text[i]
-            if c == '"':
+        while True:
+            run = _QUOTED_RUN.match(text, i)
+            end = run.end() if run else i
+            if end > i:
+                out.append(text[i:end])
+                i = end
+            if i >= n:
+                raise _Unbalanced("unterminated quoted argument")
+            if text[i] == '"':
                 return "".join(out), i + 1
-            if c == "\\" and i + 1 < self.n:
-                nxt = self.text[i + 1]
-                if nxt == "\n":
-                    pass  # line continuation
-                else:
+            # a backslash
+            if i + 1 < n:
+                nxt = text[i + 1]
+                if nxt != "\n":  # else a line continuation
                     out.append(_ESCAPES.get(nxt, nxt))
                 i += 2
-                continue
-            out.append(c)
-            i += 1
-        raise _Unbalanced("unterminated quoted argument")
+            else:
+                out.append("\\")
+                i += 1
 
     def unquoted(self, pos: int) -> tuple[str, int]:
+        text, n = self.text, self.n
         out: list[str] = []
         i = pos
-        while i < self.n:
-            c = self.text[i]
+        while i < n:
+            run = _UNQUOTED_RUN.match(text, i)
+            end = run.end() if run else i
+            if end > i:
+                out.append(text[i:end])
+                i = end
+                if i >= n:
+                    break
+            c = text[i]
             if c in " \t\r\n()#":
                 break
-            if c == "\\" and i + 1 < self.n:
-                out.append(_ESCAPES.get(self.text[i + 1], self.text[i + 1]))
+            if c == "\\" and i + 1 < n:
+                out.append(_ESCAPES.get(text[i + 1], text[i + 1]))
                 i += 2
                 continue
             if c == '"':  # legacy: a="b c" inside an unquoted argument
-                end = self.text.find('"', i + 1)
+                end = text.find('"', i + 1)
                 if end < 0:
                     raise _Unbalanced("unterminated quote")
-                out.append(self.text[i : end + 1])
+                out.append(text[i : end + 1])
                 i = end + 1
                 continue
-            out.append(c)
+            out.append(c)  # a backslash that ends the text
             i += 1
         return "".join(out), i
 

@@ -140,7 +140,7 @@ _TRIGGER_WORDS = ("redistribution", "copy,", "'as-is'", "unencumbered")
 """A word of each alternative of :data:`_TEXT_TRIGGERS`, in lower case."""
 _GNU_PREFIX = {None: "GPL", "lesser": "LGPL", "library": "LGPL", "affero": "AGPL"}
 
-_STATEMENTS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
+_STATEMENTS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "boost",
         re.compile(
@@ -151,12 +151,14 @@ _STATEMENTS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
         ),
         "BSL-1.0",
         ("distributed",),
+        ("boost", "software"),
     ),
     (
         "perl",
         re.compile(r"\b(?:under|on)\s+the\s+same\s+terms\s+as\s+Perl\b", re.IGNORECASE),
         "Artistic-1.0-Perl OR GPL-1.0-or-later",
         ("under", "on"),
+        ("same", "terms", "perl"),
     ),
     (
         "domain",
@@ -167,12 +169,15 @@ _STATEMENTS: tuple[tuple[str, re.Pattern[str], str, tuple[str, ...]], ...] = (
         ),
         "LicenseRef-scancode-public-domain",
         ("placed", "released", "dedicated", "put", "is", "are"),
+        ("public", "domain"),
     ),
 )
 """Short statements that name one license, as ``(a word of it in the lower-case head, pattern,
-SPDX expression, the words a match starts with)``; a ``file`` the statement itself says is
-a copy of that license (Boost's ``See accompanying file LICENSE_1_0.txt or copy at ...``)
-is no reference of its own."""
+SPDX expression, the words a match starts with, words every match holds in lower case)``;
+a ``file`` the statement itself says is a copy of that license (Boost's ``See accompanying
+file LICENSE_1_0.txt or copy at ...``) is no reference of its own. The words every match
+holds let a head that lacks one be passed over before its lines are cleaned: ``perl`` alone
+is in ``properly``, and a match of the Perl statement may start at any ``on``."""
 
 _STATEMENT_WORDS = tuple(keyword for keyword, *_ in _STATEMENTS)
 
@@ -299,12 +304,14 @@ class _Head:
             # Lines ended by "\n" alone: split up to the head's last line only.
             parts = chunk.split("\n", HEAD_LINES)
             if len(parts) > HEAD_LINES or not parts[-1]:
-                parts.pop()  # the text after the head's lines, or after the last line end
+                # The text after the head's lines, or after the last line end.
+                chunk = chunk[: len(chunk) - len(parts.pop()) - 1]
             self.lines: tuple[str, ...] = tuple(parts)
+            self.raw = chunk
+            """The lines joined by newlines."""
         else:
             self.lines = tuple(chunk.splitlines()[:HEAD_LINES])
-        self.raw = "\n".join(self.lines)
-        """The lines joined by newlines."""
+            self.raw = "\n".join(self.lines)
         self.raw_lower = self.raw.lower()
         self.source = source
         """The file the head is of (``None``: a head of a text alone, for tests)."""
@@ -418,19 +425,29 @@ def _clean_lines(lines: list[str]) -> list[str]:
     # Most lines need only the first step of _clean: whitespace and leading markers
     # stripped. Lines so stripped tell whether any needs more (a word marker at its
     # start, a closer at its end, whitespace other than the plain space): those lines
-    # are cleaned one by one (their cleaned text holds no two spaces running).
+    # are cleaned one by one (their cleaned text holds no two spaces running). Which may
+    # is told from the lines joined first: a line needs more only if they hold a word
+    # marker, a closer or a character that is not printable somewhere.
     parts = list(map(str.lstrip, map(str.lstrip, map(str.strip, lines), repeat(_MARKER_CHARS))))
-    if (
-        any(map(str.startswith, parts, repeat(_WORD_MARKERS)))
-        or any(map(str.endswith, parts, repeat(_CLOSERS)))
-        or not all(map(str.isprintable, parts))
-    ):
-        for i, part in enumerate(parts):
-            if part.startswith(_WORD_MARKERS) or part.endswith(_CLOSERS) or not part.isprintable():
-                parts[i] = _clean(lines[i])
+    text = "\n".join(parts)
+    words = _has_any(text, _WORD_MARKERS)
+    printable = "".join(parts).isprintable()
+    if words or not printable:
+        more = [
+            i
+            for i, part in enumerate(parts)
+            if part.startswith(_WORD_MARKERS) or part.endswith(_CLOSERS) or not part.isprintable()
+        ]
+    elif _has_any(text, _CLOSERS):
+        more = [i for i, part in enumerate(parts) if part.endswith(_CLOSERS)]
+    else:
+        more = []
+    if more:
+        for i in more:
+            parts[i] = _clean(lines[i])
+        text = "\n".join(parts)
     # Printable lines hold no whitespace but the plain space: collapsing runs of it is
     # what _clean does to them (and no run spans a line end).
-    text = "\n".join(parts)
     return parts if "  " not in text else _SPACES.sub(" ", text).split("\n")
 
 
@@ -552,6 +569,25 @@ def _may_be_mit(head: _Head) -> bool:
 def _may_trigger(head: _Head) -> bool:
     """Whether :data:`_TEXT_TRIGGERS` may match (see :func:`_may_be_mit`)."""
     return _has_any(head.lower, _TRIGGER_WORDS) or not head.joined.isascii()
+
+
+_PERMIT_WORDS = ("hereby", *_TRIGGER_WORDS)
+"""A word of every match of :data:`_MIT_PERMISSION` or :data:`_TEXT_TRIGGERS`."""
+
+
+def _may_permit(head: _Head) -> bool:
+    """Whether :func:`_permission_texts` may find a paragraph: the raw head holds a word
+    of MIT's opening or of another trigger (see :func:`_may_be_mit`, :func:`_may_trigger`),
+    or is not ASCII. An Apache-2.0 header holds ``permissions`` but none of them."""
+    return _has_any(head.raw_lower, _PERMIT_WORDS) or not head.raw.isascii()
+
+
+def _may_state(head: _Head, words: tuple[str, ...]) -> bool:
+    """Whether a statement whose every match holds all of ``words`` (lower case, no spaces)
+    may be in the head: the raw head holds each of them (see :func:`_raw_has`), or is not
+    ASCII (other letters may match under IGNORECASE, see :func:`_may_be_mit`)."""
+    low = head.raw_lower
+    return all(map(low.__contains__, words)) or not head.raw.isascii()
 
 
 def _line_at(text: str, offset: int) -> tuple[int, str]:
@@ -695,8 +731,8 @@ def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozense
     as copies of their own license."""
     found: list[Notice] = []
     copies: set[str] = set()
-    for keyword, pattern, expression, starts in _STATEMENTS:
-        if keyword not in head.raw_lower:
+    for keyword, pattern, expression, starts, needs in _STATEMENTS:
+        if keyword not in head.raw_lower or not _may_state(head, needs):
             continue
         m = _search_ci(pattern, head.joined, head.lower, starts)
         if m is None:
@@ -1154,11 +1190,30 @@ def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
             )
 
 
+_CALL_OPENINGS = ('("', " (")
+_CALLS_LOOKED_AT = 32
+"""Occurrences of a word looked at one by one before :func:`_may_call` searches the rest of
+the text for each opening at once."""
+
+
+def _may_call(text: str, word: str) -> bool:
+    """Whether ``text`` holds ``word`` followed by ``("`` or `` (``: the word's occurrences
+    looked at where they are (a C file holds ``NSEC`` and ``USEC`` but seldom ``SEC(``),
+    rather than the text searched again for each opening."""
+    size = len(word)
+    i = text.find(word)
+    for _ in range(_CALLS_LOOKED_AT):
+        if i < 0:
+            return False
+        if text.startswith(_CALL_OPENINGS, i + size):
+            return True
+        i = text.find(word, i + 1)
+    return i >= 0 and any(text.find(word + opening, i) >= 0 for opening in _CALL_OPENINGS)
+
+
 def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
     text = source.text
-    if ("SEC" in text and ('SEC("' in text or "SEC (" in text)) or (
-        "section" in text and ('section("' in text or "section (" in text)
-    ):
+    if _may_call(text, "SEC") or _may_call(text, "section"):
         for m in _finditer_at(_PROGRAM_SECTION, text, _starts(text, _SECTION_STARTS)):
             name = m["name"]
             kind = name.split("/", 1)[0]
@@ -1246,7 +1301,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
             found.extend(_apache(source, head))
         if _raw_has(head, ("general",)):
             found.extend(_gnu(source, head))
-        if _raw_has(head, _TEXT_KEYWORDS):
+        if _raw_has(head, _TEXT_KEYWORDS) and _may_permit(head):
             found.extend(_permission_texts(source, head))
         copies: frozenset[str] = frozenset()
         if _raw_has(head, _STATEMENT_WORDS):
@@ -1275,6 +1330,11 @@ _NOTHING = ScanResult()
 def _result(found: list[Notice | Problem]) -> ScanResult:
     if not found:
         return _NOTHING  # most files: one shared empty result
+    if len(found) == 1:
+        one = found[0]
+        if isinstance(one, Notice):
+            return ScanResult(notices=(one,))
+        return ScanResult(problems=(one,))
     notices = sorted((n for n in found if isinstance(n, Notice)), key=_order)
     problems = sorted(p for p in found if isinstance(p, Problem))
     return ScanResult(notices=tuple(notices), problems=tuple(problems))

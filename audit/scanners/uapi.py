@@ -15,6 +15,7 @@ counts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from audit.model import Component, ComponentKind, ScanResult
@@ -54,13 +55,29 @@ def includes(path: str, text: str) -> list[tuple[int, str]]:
         pattern, end = _C_INCLUDE, len(text)
     found: list[tuple[int, str]] = []
     line, last = 1, 0
-    for m in pattern.finditer(text, 0, end):
+    for m in _at_include_lines(pattern, text, end):
         line += text.count("\n", last, m.start())
         last = m.start()
         found.append((line, m.group(1)))
         if len(found) >= MAX_PER_FILE:
             break
     return found
+
+
+def _at_include_lines(pattern: re.Pattern[str], text: str, end: int) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, 0, end)``, tried only at the start of each line that holds
+    ``<linux/`` (a match is one line, from its start, and holds it) rather than at every
+    offset of the file."""
+    pos = text.find("<linux/", 0, end)
+    while pos >= 0:
+        start = text.rfind("\n", 0, pos) + 1
+        m = pattern.match(text, start, end)
+        if m is not None:
+            yield m
+        stop = text.find("\n", pos, end)
+        if stop < 0:
+            return
+        pos = text.find("<linux/", stop, end)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""One file's results: the scanners' results merged in order, empty ones left out."""
+
+from __future__ import annotations
+
+from audit import scan
+from audit.model import Evidence, Notice, Problem, ScanResult
+from audit.scanners.base import SourceFile
+
+
+class _Fixed:
+    def __init__(self, name: str, result: ScanResult | Exception) -> None:
+        self.name = name
+        self.result = result
+
+    def matches(self, path: str) -> bool:
+        return True
+
+    def scan(self, source: SourceFile) -> ScanResult:
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+def _notice(line: int, raw: str) -> Notice:
+    return Notice("a.c", line, "spdx-tag", "MIT", raw, Evidence("a.c", line, raw, "t"))
+
+
+def test_nothing_found_is_the_one_empty_result() -> None:
+    got = scan._run_scanners(
+        "a.c", b"int x;\n", [_Fixed("a", ScanResult()), _Fixed("b", ScanResult())]
+    )
+    assert got is scan._EMPTY
+
+
+def test_results_are_merged_in_scanner_order_without_the_empty_ones() -> None:
+    one = ScanResult(notices=(_notice(1, "MIT"),))
+    two = ScanResult(notices=(_notice(2, "x"),), problems=(Problem("a.c", 2, "unresolved", "m"),))
+    assert scan._run_scanners("a.c", b"x\n", [_Fixed("a", ScanResult()), _Fixed("b", one)]) == one
+    got = scan._run_scanners(
+        "a.c", b"x\n", [_Fixed("a", two), _Fixed("c", ScanResult()), _Fixed("b", one)]
+    )
+    assert got == ScanResult(
+        notices=(_notice(2, "x"), _notice(1, "MIT")),
+        problems=(Problem("a.c", 2, "unresolved", "m"),),
+    )
+
+
+def test_a_failing_scanner_is_a_problem_beside_what_the_others_found() -> None:
+    one = ScanResult(notices=(_notice(1, "MIT"),))
+    got = scan._run_scanners("a.c", b"x\n", [_Fixed("bad", ValueError("no")), _Fixed("b", one)])
+    assert got == ScanResult(
+        notices=one.notices,
+        problems=(Problem("a.c", 0, "parse-error", "scanner failed: ValueError: no", "bad"),),
+    )
+
+
+def test_an_undecodable_file_is_a_problem_even_when_nothing_is_found() -> None:
+    got = scan._run_scanners("a.c", b"\xff\n", [_Fixed("a", ScanResult())])
+    assert got.problems == (
+        Problem("a.c", 1, "unreadable", "not valid UTF-8; decoded with replacement characters"),
+    )
+
+
+def test_lone_surrogates_spelled_by_escapes_are_replaced() -> None:
+    bad = ScanResult(notices=(_notice(1, "\ud800"),))
+    got = scan._run_scanners("a.c", b'"\\ud800"\n', [_Fixed("a", bad)])
+    assert [n.raw for n in got.notices] == ["\ufffd"]
