@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from packageurl import PackageURL
@@ -227,15 +228,8 @@ def package_component(
         purl_ns, purl_name = name.split("/", 1)
     elif ecosystem == "golang" and "/" in name:
         purl_ns, purl_name = name.rsplit("/", 1)
-    purl = None
     ptype = _PURL_TYPES.get(ecosystem)
-    if ptype:
-        try:
-            purl = PackageURL(
-                type=ptype, namespace=purl_ns, name=purl_name, version=version or None
-            ).to_string()
-        except (ValueError, TypeError):  # packageurl rejects names that normalize to nothing
-            purl = None
+    purl = _package_purl(ptype, purl_ns, purl_name, version or None) if ptype else None
     distro = f"{namespace}/" if namespace and ecosystem in ("deb", "rpm", "apk") else ""
     cid = f"{ecosystem}:{distro}{name}"
     if version:
@@ -250,6 +244,17 @@ def package_component(
         evidence=tuple(evidence),
         properties=_props(props),
     )
+
+
+@lru_cache(maxsize=4096)
+def _package_purl(ptype: str, namespace: str | None, name: str, version: str | None) -> str | None:
+    """The purl of a package (``None``: one packageurl rejects, a name that normalizes to
+    nothing); the same packages recur across Dockerfiles and CI jobs, and building a
+    purl takes packageurl about 9 µs."""
+    try:
+        return PackageURL(type=ptype, namespace=namespace, name=name, version=version).to_string()
+    except (ValueError, TypeError):
+        return None
 
 
 def action_component(

@@ -10,6 +10,7 @@ definitions.
 from __future__ import annotations
 
 import bisect
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -488,30 +489,15 @@ def test_lines_cleaned_together_are_each_line_cleaned(lines: list[str]) -> None:
     assert notices._clean_lines(list(lines)) == [_clean_reference(line) for line in lines]
 
 
-APACHE_HEADER = """\
-/*
-Copyright 2015 The Kubernetes Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-"""
+APACHE_HEADED = Path(__file__).parent.parent / "examples/falco-2023/userspace/engine/falco_engine.h"
+"""A file whose head is the usual Apache-2.0 header (lines 1-15), as in kepler-0.7.11's
+vendor/k8s.io/apimachinery/pkg/types/nodename.go:1-15."""
 
 
 @pytest.mark.parametrize(
     ("text", "may", "expected"),
     [
-        # kepler-0.7.11 vendor/k8s.io/apimachinery/pkg/types/nodename.go:1-15
-        (APACHE_HEADER, False, [(4, "prose", "Apache-2.0")]),
+        (APACHE_HEADED.read_text(), False, [(4, "prose", "Apache-2.0")]),
         (
             "// Permission is hereby granted, free of charge, to any person obtaining a copy\n",
             True,
@@ -554,3 +540,27 @@ def test_a_call_after_many_occurrences_of_the_word() -> None:
     assert [(n.line, n.kind, n.raw) for n in found.notices] == [
         (41, "ebpf-program", "tp_btf/sys_enter")
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("// SPDX-License-Identifier: GPL-2.0+ */", [(1, "GPL-2.0-or-later", "GPL-2.0+")]),
+        ("# SPDX-License-Identifier: MIT OR Nope-1", [(1, None, "MIT OR Nope-1")]),
+        ("x = 1; // SPDX-License-Identifier: MIT", []),
+        ("// SPDX-License-Identifier: MIT " + "x" * 200, [(1, None, "MIT " + "x" * 200)]),
+    ],
+)
+def test_a_tag_line_read_again_reads_the_same(
+    line: str, expected: list[tuple[int, str | None, str]]
+) -> None:
+    """SPDX tag lines are remembered (up to 200 characters): the second file with the line
+    gets what the first one got, problems included."""
+    notices.forget()
+    first = notices.scan_notices(SourceFile("a.c", line + "\nint x;\n"))
+    assert (line in notices._TAG_TEXTS) is (len(line) <= 200)
+    again = notices.scan_notices(SourceFile("a.c", line + "\nint x;\n"))
+    assert again == first
+    tags = [(n.line, n.expression, n.raw) for n in again.notices if n.kind == "spdx-tag"]
+    assert tags == expected
+    assert len(again.problems) == sum(1 for _, expr, _ in expected if expr is None)

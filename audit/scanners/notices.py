@@ -629,12 +629,9 @@ def _gnu_id(kind: str | None, version: str, later: bool) -> str | None:
 
 def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
     for number, line, idx in _tag_lines(head, "SPDX-License-Identifier"):
-        if idx > 16 or not _SPDX_PREFIX.fullmatch(line[:idx]):
+        raw = _tag_text(line, idx)
+        if raw is None:
             continue
-        m = _SPDX.search(line, idx)
-        if not m:
-            continue
-        raw = _SPDX_END.sub("", m["expr"]).strip().rstrip(";").strip()
         expr = normalize_spdx(raw)
         ev = head.evidence(source.path, number)
         yield Notice(source.path, number, "spdx-tag", expr, raw, ev)
@@ -642,6 +639,31 @@ def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
             yield source.problem(
                 number, "parse-error", f"not a valid SPDX license expression: {raw!r}", NAME
             )
+
+
+def _tag_text(line: str, idx: int) -> str | None:
+    """The expression text of the SPDX tag at ``idx`` of a head line (``None``: no tag
+    there). Tag lines repeat from file to file: those read before are looked up."""
+    try:
+        return _TAG_TEXTS[line]
+    except KeyError:
+        pass
+    raw: str | None = None
+    if idx <= 16 and _SPDX_PREFIX.fullmatch(line[:idx]):
+        m = _SPDX.search(line, idx)
+        if m:
+            raw = _SPDX_END.sub("", m["expr"]).strip().rstrip(";").strip()
+    if len(line) <= _CLEANED_CHARS:
+        if len(_TAG_TEXTS) >= _TAG_LINES:
+            _TAG_TEXTS.clear()
+        _TAG_TEXTS[line] = raw
+    return raw
+
+
+_TAG_TEXTS: dict[str, str | None] = {}
+"""SPDX tag lines read before (of up to :data:`_CLEANED_CHARS` characters), and what they
+read (:func:`_tag_text`); forgotten all at once at :data:`_TAG_LINES` lines."""
+_TAG_LINES = 4096
 
 
 def _tag_lines(head: _Head, tag: str) -> Iterator[tuple[int, str, int]]:
@@ -1192,8 +1214,9 @@ def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
 
 _CALL_OPENINGS = ('("', " (")
 _CALLS_LOOKED_AT = 32
-"""Occurrences of a word looked at one by one before :func:`_may_call` searches the rest of
-the text for each opening at once."""
+"""Occurrences of a word looked at one by one (and one more per 1,024 characters of the
+text) before :func:`_may_call` searches the rest of the text for each opening: looking
+at an occurrence costs about what searching a kilobyte does."""
 
 
 def _may_call(text: str, word: str) -> bool:
@@ -1202,7 +1225,7 @@ def _may_call(text: str, word: str) -> bool:
     rather than the text searched again for each opening."""
     size = len(word)
     i = text.find(word)
-    for _ in range(_CALLS_LOOKED_AT):
+    for _ in range(_CALLS_LOOKED_AT + (len(text) >> 10)):
         if i < 0:
             return False
         if text.startswith(_CALL_OPENINGS, i + size):
@@ -1348,6 +1371,7 @@ def forget() -> None:
 
     texts.forget()
     _CLEANED.clear()
+    _TAG_TEXTS.clear()
     m = db.default_matcher()
     if m is not None:
         m.forget()
