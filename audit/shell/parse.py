@@ -24,6 +24,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from audit.shell import reader
@@ -207,9 +208,16 @@ def _by_bashlex(text: str, base: int) -> list[tuple[Command, Guard]] | None:
 def _bashlex() -> Any:
     """bashlex, with its parameter expansion guarded: bashlex 0.18 loops for ever, growing a
     string until memory runs out, on a word holding ``${`` without a ``}`` after it (such
-    as ``'${a'``, valid shell); the guard raises bashlex's own parsing error instead."""
-    import bashlex
+    as ``'${a'``, valid shell); the guard raises bashlex's own parsing error instead. Its
+    parser tables are kept in the cache directory (:mod:`audit.shell.bashlex_tables`)."""
+    from audit.cachedir import default_cache_dir
+    from audit.shell import bashlex_tables
 
+    try:
+        cache_dir: Path | None = default_cache_dir()
+    except RuntimeError:  # no home directory
+        cache_dir = None
+    bashlex = bashlex_tables.load(cache_dir)
     expand = bashlex.subst._paramexpand
 
     def guarded(parser: object, string: str, index: int) -> object:
