@@ -364,8 +364,13 @@ def test_no_apache_license_in_the_cleaned_head_when_the_gate_says_so(text: str) 
 )
 def test_the_apache_gate(text: str, may: bool, expected: list[tuple[int, str, str]]) -> None:
     assert notices._may_be_apache_license(notices._head(text)) is may
+    assert _readings(text) == expected
+
+
+def _readings(text: str) -> list[tuple[int, str, str | None]]:
+    """(line, kind, expression) of each notice found in a C file holding ``text``."""
     found = notices.scan_notices(SourceFile("src/x.c", text)).notices
-    assert [(n.line, n.kind, n.expression) for n in found] == expected
+    return [(n.line, n.kind, n.expression) for n in found]
 
 
 LINE_PIECES = [
@@ -462,8 +467,7 @@ def test_the_statement_gates(text: str, may: list[bool], expected: list[tuple]) 
     matches hold (``perl`` alone is in ``properly``)."""
     head = notices._head(text)
     assert [notices._may_state(head, s[4]) for s in notices._STATEMENTS] == may
-    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
-    assert [(n.line, n.kind, n.expression) for n in found] == expected
+    assert _readings(text) == expected
 
 
 CLEAN_PIECES = [
@@ -511,8 +515,7 @@ def test_the_permission_gate(text: str, may: bool, expected: list[tuple]) -> Non
     """Permission paragraphs are looked for only where the raw head holds a word of their
     openings: not in an Apache-2.0 header (``permissions`` in its last sentence)."""
     assert notices._may_permit(notices._head(text)) is may
-    found = notices.scan_notices(SourceFile("src/x.c", text)).notices
-    assert [(n.line, n.kind, n.expression) for n in found] == expected
+    assert _readings(text) == expected
 
 
 @given(

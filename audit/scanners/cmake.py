@@ -82,6 +82,16 @@ class _Unbalanced(Exception):
     pass
 
 
+def _taken(run: re.Pattern[str], text: str, i: int, out: list[str]) -> int:
+    """Where the characters ``run`` takes as written from offset ``i`` end; they are added
+    to ``out``."""
+    m = run.match(text, i)
+    end = m.end() if m else i
+    if end > i:
+        out.append(text[i:end])
+    return end
+
+
 class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -119,11 +129,7 @@ class _Lexer:
         out: list[str] = []
         i = pos + 1
         while True:
-            run = _QUOTED_RUN.match(text, i)
-            end = run.end() if run else i
-            if end > i:
-                out.append(text[i:end])
-                i = end
+            i = _taken(_QUOTED_RUN, text, i, out)
             if i >= n:
                 raise _Unbalanced("unterminated quoted argument")
             if text[i] == '"':
@@ -143,13 +149,9 @@ class _Lexer:
         out: list[str] = []
         i = pos
         while i < n:
-            run = _UNQUOTED_RUN.match(text, i)
-            end = run.end() if run else i
-            if end > i:
-                out.append(text[i:end])
-                i = end
-                if i >= n:
-                    break
+            i = _taken(_UNQUOTED_RUN, text, i, out)
+            if i >= n:
+                break
             c = text[i]
             if c in " \t\r\n()#":
                 break
