@@ -123,3 +123,13 @@ def test_tables_are_used_only_when_every_entry_names_a_state_or_production() -> 
     assert not bashlex_tables.valid({**action, 0: {"WORD": 1.0}}, goto, 3)
     assert not bashlex_tables.valid([], goto, 3)
     assert not bashlex_tables.valid({}, {}, 3)
+
+
+def test_tables_in_a_folder_open_to_others_are_not_read(
+    tmp_path: Path, fresh: list[tuple[str, object]]
+) -> None:
+    bashlex_tables.load(tmp_path)
+    (tmp_path / "bashlex").chmod(0o755)
+    _unload()
+    bashlex_tables.load(tmp_path)
+    assert fresh[2] == ("read", False)

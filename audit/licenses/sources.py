@@ -262,17 +262,8 @@ class _Builder:
         self.direct: dict[str, list[_File]] = {}
         """The files directly in each directory."""
         known = self.files
-        direct = self.direct
-        for path in files:  # self._add(path) for each, inline: 100,000s of files
-            if path in known:
-                continue
-            added = known[path] = _File(path)
-            d = path.rpartition("/")[0]  # _dir(path)
-            siblings = direct.get(d)
-            if siblings is None:
-                direct[d] = [added]
-            else:
-                siblings.append(added)
+        self._add_all(files)
+        self._add_all(n.path for n in notices)  # files the list does not hold
         noticed: dict[str, _File] = {}
         referencing: set[str] = set()
         self.texts: dict[str, list[Notice]] = {}
@@ -281,7 +272,7 @@ class _Builder:
             path = n.path
             f = noticed.get(path)
             if f is None:
-                f = noticed[path] = known.get(path) or self._add(path)
+                f = noticed[path] = known[path]
             f.notices.append(n)
             kind = n.kind
             if kind == "reference":
@@ -305,15 +296,20 @@ class _Builder:
         for path in sorted(noticed):  # a file without notices has nothing to classify
             self._classify(noticed[path])
 
-    def _add(self, path: str) -> _File:
-        f = self.files[path] = _File(path)
-        d = path.rpartition("/")[0]  # _dir(path)
-        direct = self.direct.get(d)
-        if direct is None:
-            self.direct[d] = [f]
-        else:
-            direct.append(f)
-        return f
+    def _add_all(self, paths: Iterable[str]) -> None:
+        """Add each path not added yet, in order (100,000s of files: the loop is inline)."""
+        known = self.files
+        direct = self.direct
+        for path in paths:
+            if path in known:
+                continue
+            added = known[path] = _File(path)
+            d = path.rpartition("/")[0]  # _dir(path)
+            siblings = direct.get(d)
+            if siblings is None:
+                direct[d] = [added]
+            else:
+                siblings.append(added)
 
     def _resolve(self, name: str, directory: str) -> str | None:
         """:func:`_resolve` in this tree, once per name and directory (the files of a
