@@ -365,7 +365,9 @@ def test_a_scan_started_during_the_walk_finds_what_one_process_finds(
     root = _tree(tmp_path / "t", 150)
     plain = scan(discover(root, use_git=False))
     cache_dir = tmp_path / "cache" if cache else None
-    settings = ScanSettings(jobs=2, cache_dir=cache_dir, fork_min_files=10, chunk_files=8)
+    settings = ScanSettings(
+        jobs=2, ahead_min_files=0, cache_dir=cache_dir, fork_min_files=10, chunk_files=8
+    )
     told: list[tuple[int, int]] = []
     found, given = _ahead_scan(root, settings, told)
     assert found == plain
@@ -392,7 +394,7 @@ def test_a_copy_that_dies_during_the_walk_loses_nothing(
         return there(self, i, task)
 
     monkeypatch.setattr(Ahead, "_there", dying)
-    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8)
+    settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=10, chunk_files=8)
     assert _ahead_scan(root, settings)[0] == plain
 
 
@@ -404,7 +406,9 @@ def test_nothing_ahead_where_it_cannot_fork(
     plain = scan(discover(root, use_git=False))
     name = "a library that forbids forking"
     monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
-    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8, pool_min_files=10_000)
+    settings = ScanSettings(
+        jobs=2, ahead_min_files=0, fork_min_files=10, chunk_files=8, pool_min_files=10_000
+    )
     found, given = _ahead_scan(root, settings)
     assert (found, given) == (plain, 0)
 
@@ -413,7 +417,9 @@ def test_nothing_ahead_with_one_process_or_a_warm_cache(tmp_path: Path) -> None:
     root = _tree(tmp_path / "t", 12)
     with scan_ahead(root, ScanSettings(jobs=1)) as ahead:
         assert ahead is None
-    settings = ScanSettings(jobs=2, cache_dir=tmp_path / "cache", fork_min_files=10_000)
+    settings = ScanSettings(
+        jobs=2, ahead_min_files=0, cache_dir=tmp_path / "cache", fork_min_files=10_000
+    )
     with scan_ahead(root, settings) as ahead:
         assert ahead is not None  # cold: no cache of this root yet
     scan(discover(root, use_git=False), settings=settings)
@@ -433,7 +439,7 @@ def test_a_file_whose_path_fills_no_record_is_scanned_after_the_walk(
     (deep / "x.c").write_text("// SPDX-License-Identifier: Apache-2.0\n")
     plain = scan(discover(root, use_git=False))
     assert "Apache-2.0" in {n.expression for n in plain.result.notices}
-    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8)
+    settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=10, chunk_files=8)
     found, given = _ahead_scan(root, settings)
     assert (found, given) == (plain, 41)
 
@@ -455,7 +461,7 @@ def test_files_given_ahead_are_read_back_as_found() -> None:
 def test_a_task_holds_the_files_of_a_record() -> None:
     """Tasks grow with the files found (about a sixteenth of them per process, at least 8),
     up to ``chunk_files`` files, or fewer where their paths fill a record (4 KiB)."""
-    settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=200)
+    settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=1, chunk_files=200)
     ahead = Ahead(Path("/nowhere"), settings)
     given: list[bytes] = []
     ahead.feed = types.SimpleNamespace(ROOM=forked.Feed.ROOM, give=given.append)  # type: ignore[assignment]
@@ -482,7 +488,7 @@ def test_a_small_tree_is_cut_in_small_tasks(tmp_path: Path) -> None:
     """479 files (falco's count): tasks of 8 to 29 files, as a scan after the walk cuts
     them (so that both processes end together), never three tasks of 200."""
     root = _tree(tmp_path / "t", 478)
-    settings = ScanSettings(jobs=2)
+    settings = ScanSettings(jobs=2, ahead_min_files=0)
     with scan_ahead(root, settings) as ahead:
         assert ahead is not None
         out = scan(discover(root, use_git=False, found=ahead.add), settings=settings, ahead=ahead)
@@ -498,7 +504,7 @@ def test_an_error_during_the_walk_stops_the_copies(
 ) -> None:
     pids = _copies_started(monkeypatch)
     root = _tree(tmp_path / "t", 100)
-    settings = ScanSettings(jobs=2, fork_min_files=10, chunk_files=8)
+    settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=10, chunk_files=8)
     seen: list[Candidate] = []
 
     def found(cand: Candidate) -> None:
@@ -524,7 +530,7 @@ def test_no_pool_server_while_copies_scan_ahead(
     booted: list[bool] = []
     monkeypatch.setattr(scan_module._SERVER, "start", lambda licenses=True: booted.append(licenses))
     root = _tree(tmp_path / "t", 20)
-    settings = ScanSettings(jobs=2, fork_min_files=10, pool_min_files=10)
+    settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=10, pool_min_files=10)
     with scan_ahead(root, settings) as ahead:
         assert ahead is not None
         discover(root, use_git=False, found=ahead.add)
@@ -535,3 +541,16 @@ def test_no_pool_server_while_copies_scan_ahead(
         assert booted == []
     scan_module.prestart(20, settings, root)  # without copies: booted ahead
     assert booted == [True]
+
+
+def test_a_tree_smaller_than_ahead_min_files_is_scanned_after_the_walk(tmp_path: Path) -> None:
+    """By default nothing is scanned during the walk of a tree of 479 files (falco's
+    count): the copies are forked after it, as by a scan given the whole list."""
+    root = _tree(tmp_path / "t", 478)
+    settings = ScanSettings(jobs=2)
+    assert settings.ahead_min_files == 5000
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        out = scan(discover(root, use_git=False, found=ahead.add), settings=settings, ahead=ahead)
+    assert ahead.chunks == []
+    assert out.files_scanned == 479
