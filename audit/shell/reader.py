@@ -365,6 +365,8 @@ class _Reader:
         target = self.word()
         if self.i < self.n and text[self.i] in "<>":
             raise _Unsure  # `> 2>x`
+        if text[target.pos[0] : target.pos[1]] in ("{", "}"):
+            raise _Unsure  # `2> { if`: bashlex reads a reserved word after these as reserved
         return Node("redirect", (start, target.pos[1]), output=target)
 
     def heredoc(self, start: int) -> Node:
