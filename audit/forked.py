@@ -85,22 +85,10 @@ def run(
                 copies.append(_fork(queue, work, copies))
             except OSError:  # no more processes or memory for one: fewer copies
                 break
-        while (task := _claim(queue)) is not None:
-            i = task[0]
-            got.add(i, work(i))
-            for copy in copies:
-                got.take(copy, block=False)
-        for copy in copies:
-            while copy.fd >= 0:
-                got.take(copy, block=True)
-            _reap(copy.pid)
-        for i in range(tasks):  # those of a copy that died
-            if i not in got.values:
-                got.add(i, work(i))
+        return got.gather(queue, _NUMBER.size, work, copies, tasks)
     finally:
         _stop(copies)
         os.close(queue)
-    return [got.values[i] for i in range(tasks)]
 
 
 @dataclass
@@ -122,6 +110,25 @@ class _Results(Generic[T]):
         self.values[i] = value
         if self.done is not None:
             self.done(i)
+
+    def gather(
+        self, queue: int, size: int, here: Callable[[int], T], copies: list[_Copy], count: int
+    ) -> list[T]:
+        """The ``count`` results in task order: the tasks left in ``queue`` (records of
+        ``size`` bytes) done here meanwhile taking the copies' results, then every copy's
+        results until it ends (reaped), then here again the tasks of a copy that died."""
+        while (task := _claim(queue, size)) is not None:
+            self.add(task[0], here(task[0]))
+            for copy in copies:
+                self.take(copy, block=False)
+        for copy in copies:
+            while copy.fd >= 0:
+                self.take(copy, block=True)
+            _reap(copy.pid)
+        for i in range(count):  # those of a copy that died
+            if i not in self.values:
+                self.add(i, here(i))
+        return [self.values[i] for i in range(count)]
 
     def take(self, copy: _Copy, *, block: bool) -> None:
         """Read what ``copy`` sent (waiting for something when ``block``) and add each
@@ -236,20 +243,10 @@ class Feed(Generic[T]):
         """Every task's result, in task order, once the copies have ended."""
         os.close(self.writer)
         self.writer = -1
-        while (task := _claim(self.queue, self.RECORD)) is not None:
-            self.got.add(task[0], self.here(task[0]))
-            for copy in self.copies:
-                self.got.take(copy, block=False)
-        for copy in self.copies:
-            while copy.fd >= 0:
-                self.got.take(copy, block=True)
-            _reap(copy.pid)
-        self.copies = []
-        for i in range(self.given):  # those of a copy that died
-            if i not in self.got.values:
-                self.got.add(i, self.here(i))
-        self.close()
-        return [self.got.values[i] for i in range(self.given)]
+        try:
+            return self.got.gather(self.queue, self.RECORD, self.here, self.copies, self.given)
+        finally:
+            self.close()
 
     def close(self) -> None:
         """Stop and reap the copies still running, close the pipes (again: nothing)."""

@@ -583,11 +583,8 @@ def _forked(
     chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
     scanned = 0
 
-    def work(i: int) -> tuple[_Batch, dict[str, spdxcache.Reading]]:
-        """A chunk's outcomes and the expressions first read meanwhile: a copy's readings
-        are kept by this process (only it saves them at the end)."""
-        mark = readings.made()
-        return _scan_batch(root, chunks[i], want_hash), readings.made_since(mark)
+    def work(i: int) -> _Early:
+        return _scan_chunk(root, chunks[i], want_hash, readings)
 
     def done(i: int) -> None:
         nonlocal scanned
@@ -598,10 +595,27 @@ def _forked(
     results = forked.run(len(chunks), work, jobs, done)
     if results is None:
         return None
+    return _joined(_keep_readings(readings, results))
+
+
+def _scan_chunk(
+    root: Path,
+    chunk: Sequence[tuple[Candidate, str]],
+    want_hash: bool,
+    readings: spdxcache.Readings,
+) -> _Early:
+    """A chunk's outcomes and the expressions first read meanwhile (in a forked copy: only
+    this process saves readings, at the end; :func:`_keep_readings`)."""
+    mark = readings.made()
+    return _scan_batch(root, chunk, want_hash), readings.made_since(mark)
+
+
+def _keep_readings(readings: spdxcache.Readings, results: Sequence[_Early]) -> list[_Batch]:
+    """The chunks' outcomes, the expressions they read kept in ``readings``."""
     for _, fresh in results:
         for text, reading in fresh.items():
             readings.put(text, reading)
-    return _joined([batch for batch, _ in results])
+    return [batch for batch, _ in results]
 
 
 def _chunk_size(files: int, settings: ScanSettings) -> int:
@@ -786,10 +800,7 @@ class Ahead:
         return self._work(_files(task))
 
     def _work(self, files: list[Candidate]) -> _Early:
-        """A chunk's outcomes and the expressions first read meanwhile (see :func:`_forked`)."""
-        mark = self.readings.made()
-        batch = _scan_batch(self.root, [(c, "") for c in files], self.want_hash)
-        return batch, self.readings.made_since(mark)
+        return _scan_chunk(self.root, [(c, "") for c in files], self.want_hash, self.readings)
 
     def _done(self, i: int) -> None:
         self.scanned += len(self.chunks[i])
@@ -810,15 +821,13 @@ class Ahead:
         self.progress, self.total = progress, total
         if progress is not None and self.scanned:
             progress(self.scanned, total)
-        results = feed.finish()
+        batches = _keep_readings(self.readings, feed.finish())
         by_file: dict[int, _Outcome] = {}
         written: list[str] = []
-        for chunk, ((outcomes, members), fresh) in zip(self.chunks, results, strict=True):
+        for chunk, (outcomes, members) in zip(self.chunks, batches, strict=True):
             by_file.update(zip(map(id, chunk), outcomes, strict=True))
             if members:
                 written.append(members)
-            for text, reading in fresh.items():
-                self.readings.put(text, reading)
         return by_file, written
 
     def close(self) -> None:

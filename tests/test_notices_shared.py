@@ -1,7 +1,7 @@
 """What the notices scanner works out once per file and shares, and its anchored searches.
 
 - A regex whose every match starts with a known word is tried only where the word is
-  (:func:`notices._finditer_at`); case-insensitive ones only in ASCII text, where
+  (:func:`audit.scanners.base.finditer_at`); case-insensitive ones only in ASCII text, where
   ``lower()`` keeps offsets. Each such search must find exactly what the regex finds.
 - The license database reads a file's head once (:attr:`notices._Head.database`), however
   many finders ask for its reading.
@@ -18,7 +18,7 @@ from licensedb import licensedb_matcher
 from test_notices_gates import PIECES, TEXTS, _clean_reference
 
 from audit.scanners import notices
-from audit.scanners.base import SourceFile
+from audit.scanners.base import SourceFile, finditer_at
 
 CASED = [
     (notices._REF_BARE, notices._REF_NAMES),
@@ -85,7 +85,7 @@ def _spans(matches: object) -> list[tuple[int, int, dict[str, str | None]]]:
 @settings(max_examples=500, deadline=None)
 def test_anchored_searches_find_what_the_regex_finds(text: str) -> None:
     for pattern, words in CASED:
-        found = notices._finditer_at(pattern, text, notices._starts(text, words))
+        found = finditer_at(pattern, text, notices._starts(text, words))
         assert _spans(found) == _spans(pattern.finditer(text)), pattern.pattern
     for pattern, words in CASELESS:
         found = notices._finditer_ci(pattern, text, text.lower(), words)
@@ -110,7 +110,7 @@ def test_every_ascii_statement_match_holds_the_words_its_gate_needs(text: str) -
 def test_anchored_search_sees_what_comes_before_the_word() -> None:
     """Look-behinds and word boundaries look before the offset a search is given."""
     text = "see xLICENSE or the LICENSE file, /NOTICE, NOTICE"
-    found = notices._finditer_at(notices._REF_BARE, text, notices._starts(text, ("LICEN",)))
+    found = finditer_at(notices._REF_BARE, text, notices._starts(text, ("LICEN",)))
     assert [m["name"] for m in found] == ["LICENSE"]
     assert [m.start() for m in notices._REF_BARE.finditer(text)] == [20, 43]
     assert notices._starts(text, notices._REF_NAMES) == [5, 20, 35, 43]

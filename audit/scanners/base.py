@@ -6,6 +6,8 @@ input: a malformed file becomes a :class:`~audit.model.Problem` naming the path 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -80,4 +82,27 @@ class Scanner(Protocol):
     def scan(self, source: SourceFile) -> ScanResult: ...
 
 
-__all__ = ["Names", "ScanResult", "Scanner", "SourceFile"]
+def finditer_at(
+    pattern: re.Pattern[str], text: str, starts: Sequence[int], end: int | None = None
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, 0, end)`` for a pattern that matches only at one of
+    ``starts`` (sorted) and never matches nothing: it is tried there alone, rather than at
+    every offset of the text (the regex engine looks behind the offset it is given, as at
+    any other)."""
+    last = len(text) if end is None else end
+    after = 0
+    for i in starts:
+        if i >= after:
+            m = pattern.match(text, i, last)
+            if m is not None:
+                yield m
+                after = m.end()
+
+
+__all__ = [
+    "Names",
+    "ScanResult",
+    "Scanner",
+    "SourceFile",
+    "finditer_at",
+]

@@ -144,7 +144,11 @@ def is_c_family(path: str) -> bool:
 def is_source_file(path: str) -> bool:
     """Source and build files that may carry a header notice (not license texts)."""
     name = _basename(path)
-    return name.lower() in BUILD_NAMES or _ext(name) in _SOURCE_EXTENSIONS
+    return _source_name(name.lower(), _ext(name))
+
+
+def _source_name(lower: str, ext: str) -> bool:
+    return lower in BUILD_NAMES or ext in _SOURCE_EXTENSIONS
 
 
 def is_counted_source(path: str) -> bool:
@@ -153,9 +157,7 @@ def is_counted_source(path: str) -> bool:
     name = _basename(path)
     lower = name.lower()
     ext = _ext(name)
-    if lower not in BUILD_NAMES and ext not in _SOURCE_EXTENSIONS:
-        return False
-    return not _license_name(path, name, lower, ext)
+    return _source_name(lower, ext) and not _license_name(path, name, lower, ext)
 
 
 _BINARY_EXT = frozenset(

@@ -48,7 +48,7 @@ from audit import spdx
 from audit.licenses import kernel, texts
 from audit.licenses.matcher import Matcher, RuleMatch, Tokens
 from audit.model import Evidence, Notice, Problem, ScanResult
-from audit.scanners.base import SourceFile
+from audit.scanners.base import SourceFile, finditer_at
 from audit.scanners.notice_files import (
     LICENSE_PREFIXES,
     LICENSE_TXT_STEM,
@@ -490,19 +490,6 @@ def _starts(text: str, words: tuple[str, ...]) -> list[int]:
     return sorted(set(out)) if len(words) > 1 else out
 
 
-def _finditer_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)`` for a pattern that matches only at one of ``starts``
-    (sorted) and never matches nothing: it is tried there alone, rather than at every
-    offset (the regex engine looks behind the offset it is given, as at any other)."""
-    end = 0
-    for i in starts:
-        if i >= end:
-            m = pattern.match(text, i)
-            if m is not None:
-                yield m
-                end = m.end()
-
-
 def _finditer_ci(
     pattern: re.Pattern[str], text: str, lower: str, words: tuple[str, ...]
 ) -> Iterator[re.Match[str]]:
@@ -511,7 +498,7 @@ def _finditer_ci(
     match starts only where ``lower`` holds one of the words, at the same offset (other
     text can match letters that lower() does not fold, and lower() can change lengths)."""
     if text.isascii():
-        return _finditer_at(pattern, text, _starts(lower, words))
+        return finditer_at(pattern, text, _starts(lower, words))
     return pattern.finditer(text)
 
 
@@ -924,7 +911,7 @@ def _references(source: SourceFile, head: _Head) -> Iterator[Notice]:
     joined = _blank_urls(head.joined) if "://" in head.joined else head.joined
     hits = list(_file_names(joined))
     if _may_be_bare_name(joined):
-        for m in _finditer_at(_REF_BARE, joined, _starts(joined, _REF_NAMES)):
+        for m in finditer_at(_REF_BARE, joined, _starts(joined, _REF_NAMES)):
             name = m["name"].rstrip(".")
             before = joined[max(0, m.start() - 40) : m.start()]
             if _BARE_BEFORE.search(before) or _BARE_AFTER.match(joined[m.end() : m.end() + 10]):
@@ -1186,7 +1173,7 @@ def _combined(
 def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
     text = source.text
     if "MODULE_LICENSE" in text:
-        for m in _finditer_at(_MODULE_LICENSE, text, _starts(text, _MODULE_STARTS)):
+        for m in finditer_at(_MODULE_LICENSE, text, _starts(text, _MODULE_STARTS)):
             number, line = _line_at(text, m.start())
             if _commented(line) or line.lstrip().startswith("#define"):
                 continue
@@ -1202,7 +1189,7 @@ def _runtime(source: SourceFile) -> Iterator[Notice | Problem]:
             expr = kernel.expression_for(m["raw"])
             yield Notice(source.path, number, "module-license", expr, m["raw"], ev)
     if 'license")' in text:
-        for m in _finditer_at(_LICENSE_SECTION, text, _starts(text, _LICENSE_SECTION_STARTS)):
+        for m in finditer_at(_LICENSE_SECTION, text, _starts(text, _LICENSE_SECTION_STARTS)):
             number, line = _line_at(text, m.start())
             if _commented(line):
                 continue
@@ -1237,7 +1224,7 @@ def _may_call(text: str, word: str) -> bool:
 def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
     text = source.text
     if _may_call(text, "SEC") or _may_call(text, "section"):
-        for m in _finditer_at(_PROGRAM_SECTION, text, _starts(text, _SECTION_STARTS)):
+        for m in finditer_at(_PROGRAM_SECTION, text, _starts(text, _SECTION_STARTS)):
             name = m["name"]
             kind = name.split("/", 1)[0]
             if kind in PROGRAM_TYPES or kind.split(".", 1)[0] in PROGRAM_TYPES:

@@ -15,11 +15,10 @@ counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from audit.model import Component, ComponentKind, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import Names, SourceFile, finditer_at
 from audit.scanners.notice_files import C_EXTENSIONS
 
 NAME = "uapi-includes"
@@ -55,7 +54,7 @@ def includes(path: str, text: str) -> list[tuple[int, str]]:
         pattern, end = _C_INCLUDE, len(text)
     found: list[tuple[int, str]] = []
     line, last = 1, 0
-    for m in _at_include_lines(pattern, text, end):
+    for m in finditer_at(pattern, text, _include_lines(text, end), end):
         line += text.count("\n", last, m.start())
         last = m.start()
         found.append((line, m.group(1)))
@@ -64,20 +63,18 @@ def includes(path: str, text: str) -> list[tuple[int, str]]:
     return found
 
 
-def _at_include_lines(pattern: re.Pattern[str], text: str, end: int) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text, 0, end)``, tried only at the start of each line that holds
-    ``<linux/`` (a match is one line, from its start, and holds it) rather than at every
-    offset of the file."""
+def _include_lines(text: str, end: int) -> list[int]:
+    """The start of each line before ``end`` that holds ``<linux/`` (where an include of
+    a uapi header can match: a match is one line, from its start, and holds it)."""
+    starts: list[int] = []
     pos = text.find("<linux/", 0, end)
     while pos >= 0:
-        start = text.rfind("\n", 0, pos) + 1
-        m = pattern.match(text, start, end)
-        if m is not None:
-            yield m
+        starts.append(text.rfind("\n", 0, pos) + 1)
         stop = text.find("\n", pos, end)
         if stop < 0:
-            return
+            break
         pos = text.find("<linux/", stop, end)
+    return starts
 
 
 @dataclass(frozen=True)

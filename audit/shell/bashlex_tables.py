@@ -80,18 +80,13 @@ def _kept(builder: type, yacc: Any, cache_dir: Path) -> type:
                 super().__init__(grammar, log)
                 _write(path, key, (self.lr_action, self.lr_goto))
                 return
-            # What LRTable.__init__ sets, with the tables read instead of built: the
-            # parser reads the productions and the two tables; yacc() reads the conflicts
-            # (none are computed: yacc reports them only in debug mode).
+            # Of what LRTable.__init__ sets, what is read afterwards: the parser reads the
+            # productions and the two tables; yacc() the conflicts (only in debug mode,
+            # which bashlex does not use: none are computed here).
             self.grammar = grammar
             self.log = log
             self.lr_action, self.lr_goto = tables
             self.lr_productions = grammar.Productions
-            self.lr_goto_cache: dict[Any, Any] = {}
-            self.lr0_cidhash: dict[Any, Any] = {}
-            self._add_count = 0
-            self.sr_conflict = self.rr_conflict = 0
-            self.conflicts: list[Any] = []
             self.sr_conflicts: list[Any] = []
             self.rr_conflicts: list[Any] = []
 
