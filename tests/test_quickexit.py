@@ -72,3 +72,22 @@ def test_python_m_audit_writes_the_whole_report_to_stdout() -> None:
     report = json.loads(done.stdout)
     assert done.returncode == 1
     assert report["summary"]["components"] == 43
+
+
+def test_a_command_whose_reader_went_away_exits_with_its_own_code() -> None:
+    read, write = os.pipe()
+    os.close(read)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "audit", "license", "MIT", "--offline"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
+    finally:
+        os.close(write)
+    # a normal exit failed to flush stdout there: "Exception ignored ...", exit code 120
+    assert (done.returncode, done.stderr) == (0, "")
