@@ -334,7 +334,7 @@ class _Head:
                 max(map(low.rfind, _DB_GATES)),
             )
             return self._found
-        found = _HEAD_FINDER.find_matches_as_indexes(low, overlapping=True)
+        found = _HEAD_FINDER.find_matches_as_indexes(low.encode(), overlapping=True)
         if not found:
             self._found = (_NO_WORDS, -1)
             return self._found
@@ -499,11 +499,11 @@ def _marks(text: str) -> tuple[bool, bool]:
     (:data:`_CLOSERS`): in ASCII text, found in one pass (:data:`_MARK_FINDER`)."""
     if not text.isascii():
         return _has_any(text, _WORD_MARKERS), _has_any(text, _CLOSERS)
-    found = {i for i, _, _ in _MARK_FINDER.find_matches_as_indexes(text, overlapping=True)}
+    found = {i for i, _, _ in _MARK_FINDER.find_matches_as_indexes(text.encode(), overlapping=True)}
     return not found.isdisjoint(_WORD_MARKER_INDEXES), not found.issubset(_WORD_MARKER_INDEXES)
 
 
-_MARK_FINDER = ahocorasick_rs.AhoCorasick([*_WORD_MARKERS, *_CLOSERS])
+_MARK_FINDER = ahocorasick_rs.BytesAhoCorasick([m.encode() for m in (*_WORD_MARKERS, *_CLOSERS)])
 _WORD_MARKER_INDEXES = frozenset(range(len(_WORD_MARKERS)))
 
 
@@ -1027,10 +1027,11 @@ _HEAD_WORDS = tuple(
     )
 )  # fmt: skip
 """Every word the finders look for in the lower-case raw head (:meth:`_Head.has`)."""
-_HEAD_FINDER = ahocorasick_rs.AhoCorasick(list(_HEAD_WORDS))
+_HEAD_FINDER = ahocorasick_rs.BytesAhoCorasick([word.encode() for word in _HEAD_WORDS])
 """Finds every occurrence of each word of :data:`_HEAD_WORDS` in one pass (Aho-Corasick:
-one search over a head instead of one per word, a fifth of the time)."""
-_GATE_FINDER = ahocorasick_rs.AhoCorasick(list(_DB_GATES))
+one search over a head instead of one per word, a fifth of the time), in ASCII text as
+bytes (offsets are the same; a fifth faster than the text searched as a string)."""
+_GATE_FINDER = ahocorasick_rs.BytesAhoCorasick([word.encode() for word in _DB_GATES])
 """Finds the words of :data:`_DB_GATES` in one pass."""
 _DB_GATE_INDEXES = frozenset(_HEAD_WORDS.index(word) for word in _DB_GATES)
 _NO_WORDS: frozenset[str] = frozenset()
@@ -1108,7 +1109,7 @@ def _holds_gate(low: str) -> bool:
     """Whether ``low`` (lower case) holds a word of :data:`_DB_GATES`: in ASCII text, in
     one pass (:data:`_GATE_FINDER`)."""
     if low.isascii():
-        return bool(_GATE_FINDER.find_matches_as_indexes(low))
+        return bool(_GATE_FINDER.find_matches_as_indexes(low.encode()))
     return _has_any(low, _DB_GATES)
 
 
