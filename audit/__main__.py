@@ -10,6 +10,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from audit.cli import main
+from audit.cli import run
 
-raise SystemExit(main())
+run()

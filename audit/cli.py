@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from audit import __version__
 from audit.errors import InputError
@@ -960,5 +960,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def run() -> NoReturn:
+    """The ``depaudit`` command (and ``python -m audit``): :func:`main`, then the process
+    ends without tearing the interpreter down (:mod:`audit.quickexit`)."""
+    code = main()
+    from audit.quickexit import exit_now
+
+    exit_now(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    run()

@@ -256,8 +256,9 @@ def _scan_one(
         if not want_hash:
             return outcome, None
         return outcome, scancache.entry(read.key, read_ns, "", reason, _EMPTY)
-    if not want_hash:
-        return _Outcome(True, _run_scanners(cand.path, read.data, scanners), None, read.key), None
+    if not want_hash:  # no cache: the stat key is of no use
+        result = _run_scanners(cand.path, read.data, scanners)
+        return (_NOTHING_FOUND if result is _EMPTY else _Outcome(True, result)), None
     sha = hashlib.sha256(read.data).hexdigest()
     if sha == cached_sha:
         return _Outcome(True, key=read.key, same=True), None
@@ -420,22 +421,28 @@ def _scan_tree(
     files = discovery.files
     # per file, its outcome or its cache entry (decoded by _output)
     outcomes: list[_Outcome | list[Any] | None] = [None] * len(files)
-    todo: list[int] = []
+    todo: Sequence[int] = range(len(files))  # without the cache: every file
     cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
-    for i, cand in enumerate(files):
-        entry = cache.by_stat_entry(cand) if cache else False
-        if entry is None:
-            outcomes[i] = _UNWANTED
-        elif entry is not False:
-            outcomes[i] = entry
-        else:
-            todo.append(i)
+    if cache is not None:
+        todo = []
+        for i, cand in enumerate(files):
+            entry = cache.by_stat_entry(cand)
+            if entry is None:
+                outcomes[i] = _UNWANTED
+            elif entry is not False:
+                outcomes[i] = entry
+            else:
+                todo.append(i)
     if todo:
         want_hash = cache is not None
         early: dict[int, _Outcome] = {}
         written: list[str] = []
         if ahead is not None and selector is select and ahead.want_hash == want_hash:
             early, written = ahead.finish(progress, len(todo))
+        if cache is None and early and len(early) == len(files):
+            # Every file was scanned ahead (a cold run): their outcomes, in order.
+            outcomes[:] = map(early.get, map(id, files))
+            todo = ()
         taken = [early.get(id(files[i])) for i in todo] if early else [None] * len(todo)
         rest = [i for i, got in zip(todo, taken, strict=True) if got is None]
         batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in rest]

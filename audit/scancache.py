@@ -20,7 +20,6 @@ are kept.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import hashlib
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from audit import __version__, atomicfile
-from audit.cachedir import default_cache_dir
+from audit.cachedir import default_cache_dir, prune
 from audit.model import Merging, ScanResult
 
 log = logging.getLogger(__name__)
@@ -176,7 +175,7 @@ def save(path: Path, root: Path, files: dict[str, RawEntry], written: Sequence[s
     except OSError as exc:
         log.warning("scan cache %s not written (%s)", path, exc.strerror or exc)
         return
-    _prune(path.parent)
+    prune(path.parent, ".json", KEEP)
 
 
 def _body(files: dict[str, RawEntry], written: Sequence[str]) -> bytes:
@@ -187,18 +186,6 @@ def _body(files: dict[str, RawEntry], written: Sequence[str]) -> bytes:
     if parts:
         text = f"{text[:-1]}{',' if files else ''}{','.join(parts)}}}"
     return text.encode()
-
-
-def _prune(directory: Path) -> None:
-    """Keep the :data:`KEEP` most recently written cache files."""
-    try:
-        found = [(p.stat().st_mtime_ns, p) for p in directory.glob("*.json")]
-    except OSError:
-        return
-    found.sort(reverse=True)
-    for _, old in found[KEEP:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
 
 
 class PerText(Generic[T]):

@@ -269,7 +269,7 @@ def find_vendored(
         components.append(_folder_component(unit, folders[unit], members, matches, licensed, where))
     known_files = {f for lib in table for f in lib.files}
     for path in loose:
-        if path.rsplit("/", 1)[-1].lower() not in known_files:
+        if path[path.rfind("/") + 1 :].lower() not in known_files:
             continue
         m = _match(path, read, table)
         if m is None:
@@ -305,20 +305,26 @@ def _match(path: str, read: Reader, table: Sequence[KnownLibrary]) -> Match | No
 
 
 class _LicenseNotices:
-    """The notices that state a license, sorted by path and line once for the whole tree,
-    so that each unit finds its own by bisection (a unit's paths are contiguous)."""
+    """The notices that state a license, sorted by path and line once for the whole tree
+    (when a unit first asks: most trees vendor nothing), so that each unit finds its own by
+    bisection (a unit's paths are contiguous)."""
 
     def __init__(self, notices: Sequence[Notice]) -> None:
-        wanted = (n for n in notices if n.kind in _LICENSE_KINDS and n.expression)
-        self.notices = sorted(wanted, key=_PATH_LINE)
-        self.paths = [n.path for n in self.notices]
+        self.given = notices
+        self.notices: list[Notice] | None = None
+        self.paths: list[str] = []
 
     def under(self, unit: str) -> list[Notice]:
         """The notices of file ``unit`` and of the files under it, by path and line."""
+        notices = self.notices
+        if notices is None:
+            wanted = (n for n in self.given if n.kind in _LICENSE_KINDS and n.expression)
+            notices = self.notices = sorted(wanted, key=_PATH_LINE)
+            self.paths = [n.path for n in notices]
         paths = self.paths
-        exact = self.notices[bisect_left(paths, unit) : bisect_right(paths, unit)]
+        exact = notices[bisect_left(paths, unit) : bisect_right(paths, unit)]
         # "unit/" .. "unit0": every path with the prefix "unit/" ("0" follows "/")
-        below = self.notices[bisect_left(paths, unit + "/") : bisect_left(paths, unit + "0")]
+        below = notices[bisect_left(paths, unit + "/") : bisect_left(paths, unit + "0")]
         return exact + below
 
 

@@ -567,3 +567,63 @@ def test_a_tag_line_read_again_reads_the_same(
     tags = [(n.line, n.expression, n.raw) for n in again.notices if n.kind == "spdx-tag"]
     assert tags == expected
     assert len(again.problems) == sum(1 for _, expr, _ in expected if expr is None)
+
+
+@given(TEXTS)
+@settings(max_examples=400, deadline=None)
+def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
+    """The head's words (:data:`notices._HEAD_WORDS`, found by one Aho-Corasick pass in
+    ASCII heads) are the words its lower-case raw text holds, and the last gate word is
+    where the last one starts (the definitions: one substring search per word)."""
+    head = notices._head(text)
+    low = head.raw_lower
+    for word in notices._HEAD_WORDS:
+        assert head.has((word,)) == (word in low)
+    assert head.has_all(("same", "terms")) == ("same" in low and "terms" in low)
+    assert head.last_gate() == max(low.rfind(word) for word in notices._DB_GATES)
+    for cut in (0, 1, len(low) // 2, len(low)):
+        for region in (low, low + "\n", low + "s"):
+            expected = notices._has_any(region[cut:], notices._DB_GATES)
+            assert notices._gate_after(head, region, cut) == expected
+    assert notices._holds_gate(low) == notices._has_any(low, notices._DB_GATES)
+    assert notices._marks(text) == (
+        notices._has_any(text, notices._WORD_MARKERS),
+        notices._has_any(text, notices._CLOSERS),
+    )
+
+
+def test_the_words_of_a_head() -> None:
+    text = (
+        "// Copyright 2024 The Authors\n"
+        "// SPDX-License-Identifier: Apache-2.0\n"
+        "/* Dual licensed: permission is hereby granted */\n"
+        "int a;\n"
+    )
+    head = notices._head(text)
+    found = [w for w in notices._HEAD_WORDS if head.has((w,))]
+    assert found == ["dual", "permission", "hereby", "licens", "copyright", "apache", "spdx"]
+    assert head.last_gate() == 87  # "permission" on line 3
+    assert not head.has(("general", "gpl"))
+    # not ASCII: each word looked for ("licenſe" is no "licens")
+    other = notices._head("// Licen\u017fe \u00e9 GPL\n")
+    assert [w for w in notices._HEAD_WORDS if other.has((w,))] == ["gpl"]
+    assert other.last_gate() == 13
+    assert notices._marks("dnl x\nfoo */") == (True, True)
+    assert notices._marks("x -->") == (False, True)
+    assert notices._marks("a\nb") == (False, False)
+
+
+def test_every_word_a_finder_asks_the_head_about_is_looked_for() -> None:
+    """:meth:`_Head.has` knows only the words of :data:`notices._HEAD_WORDS`."""
+    asked = {
+        "dual",
+        "general",
+        "apache",
+        *notices._TEXT_KEYWORDS,
+        *notices._STATEMENT_WORDS,
+        *notices._PERMIT_WORDS,
+        *notices._ALTERNATIVE_WORDS,
+        *notices._DB_GATES,
+        *(word for *_, needs in notices._STATEMENTS for word in needs),
+    }
+    assert asked <= set(notices._HEAD_WORDS)

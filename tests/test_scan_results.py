@@ -65,3 +65,27 @@ def test_lone_surrogates_spelled_by_escapes_are_replaced() -> None:
     bad = ScanResult(notices=(_notice(1, "\ud800"),))
     got = scan._run_scanners("a.c", b'"\\ud800"\n', [_Fixed("a", bad)])
     assert [n.raw for n in got.notices] == ["\ufffd"]
+
+
+def test_without_the_cache_an_outcome_holds_no_stat_key(tmp_path) -> None:
+    """A scan without the cache keeps no stat key (only the cache reads it): a file where
+    nothing is found is the one shared outcome, the others hold their result alone."""
+    from audit.discover import Candidate
+
+    (tmp_path / "a.c").write_text("int x;\n")
+    (tmp_path / "b.c").write_text("x\n")
+    empty, entry = scan._scan_one(
+        tmp_path, Candidate("a.c", 7), [_Fixed("a", ScanResult())], want_hash=False
+    )
+    assert empty is scan._NOTHING_FOUND
+    assert entry is None
+    one = ScanResult(notices=(_notice(1, "MIT"),))
+    found, entry = scan._scan_one(
+        tmp_path, Candidate("b.c", 2), [_Fixed("a", one)], want_hash=False
+    )
+    assert found == scan._Outcome(True, one, None, None)
+    assert entry is None
+    kept, entry = scan._scan_one(tmp_path, Candidate("b.c", 2), [_Fixed("a", one)], want_hash=True)
+    st = (tmp_path / "b.c").stat()
+    assert kept.key == (2, st.st_mtime_ns, st.st_ino)
+    assert entry is not None

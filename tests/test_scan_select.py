@@ -22,6 +22,7 @@ from audit.scanners import (
     SourceFile,
     _Index,
     all_scanners,
+    named_in,
     select,
     select_in,
 )
@@ -103,6 +104,38 @@ def test_select_in_modules_answers() -> None:
     assert select_in("CMakeLists.txt", CI_MODULES) == ()
     with pytest.raises(ValueError, match=r"not scanner modules: audit\.shell"):
         select_in("x", ("audit.shell",))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_paths, max_size=6))
+def test_named_in_keeps_every_path_a_scanner_of_the_modules_may_want(paths: list[str]) -> None:
+    """:func:`named_in` tells by the base name alone: every path :func:`select_in` gives a
+    scanner for is kept, in order."""
+    kept = named_in(paths, CI_MODULES)
+    assert [p for p in kept if select_in(p, CI_MODULES)] == [
+        p for p in paths if select_in(p, CI_MODULES)
+    ]
+    assert kept == [p for p in paths if p in kept]
+
+
+def test_named_in_answers() -> None:
+    paths = [
+        ".github/workflows/ci.yml",
+        "docker/Dockerfile.builder",
+        "docker/builder",  # no dot: the Dockerfile scanner looks at such names in some folders
+        "src/main.c",
+        "CMakeLists.txt",
+        "Containerfile",
+        "README.md",
+    ]
+    assert named_in(paths, CI_MODULES) == [
+        ".github/workflows/ci.yml",
+        "docker/Dockerfile.builder",
+        "docker/builder",
+        "Containerfile",
+    ]
+    # the notices scanner is asked about every path
+    assert named_in(paths, MODULES) == paths
 
 
 def test_build_configs_loads_only_the_ci_scanners() -> None:

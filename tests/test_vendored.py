@@ -360,3 +360,19 @@ def test_go_module_license_from_its_own_root() -> None:
         "golang:github.com/o/none@v0.1.0": (None, ["vendor/modules.txt:3"]),
         # example.com/local => ./local: the project's own code, not a component
     }
+
+
+class _Unread(list[Notice]):
+    """Notices that fail the test when anything looks at them."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("the notices were read")
+
+
+def test_a_tree_that_vendors_nothing_never_sorts_its_notices() -> None:
+    """The license notices are sorted for the units that ask (by bisection); a tree without
+    any vendored unit leaves them alone (100,000s of notices on large trees)."""
+    seen = Notice("src/a.c", 1, "spdx-tag", "MIT", "MIT", Evidence("src/a.c", 1, "MIT", "n"))
+    facts = find_vendored(["README.md", "src/a.c"], lambda p: None, _Unread([seen]))
+    assert facts.components == ()
+    assert facts.findings == ()

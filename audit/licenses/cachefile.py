@@ -21,6 +21,8 @@ check them all, the matcher's automaton, is read only when it is the user's own:
 :func:`private`). Files are written atomically
 (:mod:`audit.atomicfile`: a new file replaces the old, which is never changed in place, so
 that a mapped file stays whole); a cache that cannot be written is logged, never an error.
+Writing a file removes the older files of its folder but the :data:`KEEP` most recently
+written (a process that has one mapped keeps reading it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from audit import atomicfile
+from audit.cachedir import prune
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,13 @@ _HEAD = struct.Struct("<8sIQI")
 """Magic, CRC-32 of the rest, length of the marshalled value, number of blobs; then the
 length of each blob (:data:`_SIZE`), the value and the blobs."""
 _SIZE = struct.Struct("<Q")
+
+KEEP = 4
+"""Files kept in each folder. Each is named by what it was made from (the license
+database's version and install time, the bundled texts, the interpreter, the grammar):
+an upgrade or a new install writes a new one, 12 MB for the license index, and the older
+ones are removed, the most recently written but this many kept (a machine may run more
+than one depaudit)."""
 
 
 class Loaded(NamedTuple):
@@ -146,11 +156,15 @@ def private_folder(folder: Path) -> bool:
 
 
 def write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically; a failure is logged, never raised."""
+    """Write ``data`` to ``path`` atomically, then remove the files of its kind (suffix) in
+    its folder but the :data:`KEEP` most recently written, with their build locks; a
+    failure is logged, never raised."""
     try:
         atomicfile.write(path, data)
     except OSError as exc:
         log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
+        return
+    prune(path.parent, path.suffix, KEEP, companions=(".lock",))
 
 
 __all__ = ["Loaded", "dump", "load", "private", "private_folder", "read", "write"]

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
 from types import MappingProxyType
+from typing import cast
 
 from audit import spdx
 from audit.licenses import kernel
@@ -215,12 +216,17 @@ _PATH = attrgetter("path")
 _PATH_LINE = attrgetter("path", "line")
 
 
+_NO_NOTICES = cast("list[Notice]", ())
+"""The notices of a file without any: shared, never added to."""
+
+
 @dataclass(slots=True)
 class _File:
     # One per scanned file (100,000s): slots, and fields left shared and empty until a
     # notice fills them.
     path: str
-    notices: list[Notice] = field(default_factory=list)
+    notices: list[Notice] = _NO_NOTICES
+    """The file's notices (a list of its own once it has one)."""
     header: str | None = None
     deciding: tuple[Notice, ...] = ()
     runtime: str | None = None
@@ -230,10 +236,6 @@ class _File:
     @property
     def license(self) -> str | None:
         return self.header or self.runtime
-
-    @property
-    def counted(self) -> bool:
-        return is_counted_source(self.path)
 
     @property
     def has_notice(self) -> bool:
@@ -273,7 +275,9 @@ class _Builder:
             f = noticed.get(path)
             if f is None:
                 f = noticed[path] = known[path]
-            f.notices.append(n)
+                f.notices = [n]
+            else:
+                f.notices.append(n)
             kind = n.kind
             if kind == "reference":
                 referencing.add(path)
@@ -537,8 +541,9 @@ class _Builder:
         runtime: list[Notice] = []
         text_notices: list[Notice] = []
         texts = self.texts
+        is_counted = is_counted_source
         for f in files:  # one pass: a component may hold tens of thousands of files
-            if f.counted:
+            if is_counted(f.path):
                 counted.append(f)
             header = f.header
             if header and spdx.equivalent(header, license_expr):

@@ -10,7 +10,7 @@ one line here.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from audit.scanners.base import Names, Scanner, SourceFile
@@ -78,6 +78,14 @@ def selector_in(modules: tuple[str, ...]) -> Callable[[str], tuple[Scanner, ...]
     return _index_of(modules).select
 
 
+def named_in(paths: Iterable[str], modules: tuple[str, ...]) -> list[str]:
+    """The paths, in order, whose base name lets a scanner of ``modules`` be asked about
+    them (what :func:`select_in` tells by the name alone, before any ``matches``: it
+    finds no scanner for the others), for a caller that asks about many paths and wants
+    few (the CI files of a tree)."""
+    return _index_of(modules).named(paths)
+
+
 @lru_cache(maxsize=8)
 def _index_of(modules: tuple[str, ...]) -> _Index:
     unknown = sorted(set(modules) - set(MODULES))
@@ -115,6 +123,28 @@ class _Index:
                 words = tuple(_checked(w, scanner, dotted=False) for w in names.undotted_in)
                 self.undotted.append((bit, words))
         self.groups: dict[int, tuple[Scanner, ...]] = {}
+
+    def named(self, paths: Iterable[str]) -> list[str]:
+        """The paths whose base name some scanner's names allow (see :meth:`select`; a
+        name without a dot is kept whenever a scanner looks at such names in some folders),
+        in one loop rather than one :meth:`select` per path."""
+        if self.always:
+            return list(paths)
+        exact, last, first = self.exact, self.last, self.first
+        undotted = bool(self.undotted)
+        out: list[str] = []
+        for path in paths:
+            lower = path[path.rfind("/") + 1 :].lower()
+            if lower in exact:
+                out.append(path)
+                continue
+            dot = lower.rfind(".")
+            if dot < 0:
+                if undotted:
+                    out.append(path)
+            elif lower[dot + 1 :] in last or lower[: lower.find(".")] in first:
+                out.append(path)
+        return out
 
     def select(self, path: str, among: frozenset[str] | None = None) -> tuple[Scanner, ...]:
         lower = path[path.rfind("/") + 1 :].lower()
@@ -157,6 +187,7 @@ __all__ = [
     "Scanner",
     "SourceFile",
     "all_scanners",
+    "named_in",
     "select",
     "select_in",
     "selector_in",

@@ -44,6 +44,8 @@ from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import cast
 
+import ahocorasick_rs
+
 from audit import spdx
 from audit.licenses import kernel, texts
 from audit.licenses.matcher import Matcher, RuleMatch, Tokens
@@ -315,6 +317,47 @@ class _Head:
         self.raw_lower = self.raw.lower()
         self.source = source
         """The file the head is of (``None``: a head of a text alone, for tests)."""
+        self._found: tuple[frozenset[str], int] | None = None
+        """What :meth:`_words` found, once asked (no cached_property: its lock costs as
+        much as a look-up)."""
+
+    def _words(self) -> tuple[frozenset[str], int]:
+        """The words of :data:`_HEAD_WORDS` the lower-case raw head holds, and where the
+        last word of :data:`_DB_GATES` in it starts (-1: none): in ASCII text (nearly every
+        head) found in one pass (:data:`_HEAD_FINDER`) instead of one search per word."""
+        if self._found is not None:
+            return self._found
+        low = self.raw_lower
+        if not low.isascii():  # rare: each word looked for (the finder needs UTF-8)
+            self._found = (
+                frozenset(filter(low.__contains__, _HEAD_WORDS)),
+                max(map(low.rfind, _DB_GATES)),
+            )
+            return self._found
+        found = _HEAD_FINDER.find_matches_as_indexes(low.encode(), overlapping=True)
+        if not found:
+            self._found = (_NO_WORDS, -1)
+            return self._found
+        words = _HEAD_WORDS
+        gates = _DB_GATE_INDEXES
+        self._found = (
+            frozenset([words[i] for i, _, _ in found]),
+            max([start for i, start, _ in found if i in gates], default=-1),
+        )
+        return self._found
+
+    def last_gate(self) -> int:
+        """Where the last word of :data:`_DB_GATES` in the lower-case raw head starts (-1:
+        none)."""
+        return self._words()[1]
+
+    def has(self, words: tuple[str, ...]) -> bool:
+        """Whether the lower-case raw head holds one of ``words`` (of :data:`_HEAD_WORDS`)."""
+        return not self._words()[0].isdisjoint(words)
+
+    def has_all(self, words: tuple[str, ...]) -> bool:
+        """Whether the lower-case raw head holds each of ``words`` (of :data:`_HEAD_WORDS`)."""
+        return self._words()[0].issuperset(words)
 
     @cached_property
     def database(self) -> list[Notice]:
@@ -430,7 +473,7 @@ def _clean_lines(lines: list[str]) -> list[str]:
     # marker, a closer or a character that is not printable somewhere.
     parts = list(map(str.lstrip, map(str.lstrip, map(str.strip, lines), repeat(_MARKER_CHARS))))
     text = "\n".join(parts)
-    words = _has_any(text, _WORD_MARKERS)
+    words, closers = _marks(text)
     printable = "".join(parts).isprintable()
     if words or not printable:
         more = [
@@ -438,7 +481,7 @@ def _clean_lines(lines: list[str]) -> list[str]:
             for i, part in enumerate(parts)
             if part.startswith(_WORD_MARKERS) or part.endswith(_CLOSERS) or not part.isprintable()
         ]
-    elif _has_any(text, _CLOSERS):
+    elif closers:
         more = [i for i, part in enumerate(parts) if part.endswith(_CLOSERS)]
     else:
         more = []
@@ -449,6 +492,19 @@ def _clean_lines(lines: list[str]) -> list[str]:
     # Printable lines hold no whitespace but the plain space: collapsing runs of it is
     # what _clean does to them (and no run spans a line end).
     return parts if "  " not in text else _SPACES.sub(" ", text).split("\n")
+
+
+def _marks(text: str) -> tuple[bool, bool]:
+    """Whether ``text`` holds a word marker (:data:`_WORD_MARKERS`), and a closer
+    (:data:`_CLOSERS`): in ASCII text, found in one pass (:data:`_MARK_FINDER`)."""
+    if not text.isascii():
+        return _has_any(text, _WORD_MARKERS), _has_any(text, _CLOSERS)
+    found = {i for i, _, _ in _MARK_FINDER.find_matches_as_indexes(text.encode(), overlapping=True)}
+    return not found.isdisjoint(_WORD_MARKER_INDEXES), not found.issubset(_WORD_MARKER_INDEXES)
+
+
+_MARK_FINDER = ahocorasick_rs.BytesAhoCorasick([m.encode() for m in (*_WORD_MARKERS, *_CLOSERS)])
+_WORD_MARKER_INDEXES = frozenset(range(len(_WORD_MARKERS)))
 
 
 def _clean(line: str) -> str:
@@ -510,9 +566,10 @@ def _search_ci(
 
 
 def _raw_has(head: _Head, words: tuple[str, ...]) -> bool:
-    """Whether the raw head holds one of ``words`` (lower case): every word without spaces
-    in the cleaned head is in the raw lines too, so the lines need no cleaning when not."""
-    return _has_any(head.raw_lower, words)
+    """Whether the raw head holds one of ``words`` (lower case, of :data:`_HEAD_WORDS`):
+    every word without spaces in the cleaned head is in the raw lines too, so the lines
+    need no cleaning when not."""
+    return head.has(words)
 
 
 def _may_name_file(text: str) -> bool:
@@ -534,6 +591,8 @@ def _may_be_apache_license(head: _Head) -> bool:
     """Whether the cleaned head may hold ``apache license``: a raw line holds ``apache``
     followed by whitespace, or at the end of the line but for comment closers (cleaning
     makes a space of either). Not so in ``SPDX-License-Identifier: Apache-2.0``."""
+    if not head.has(("apache",)):
+        return False
     low = head.raw_lower
     i = low.find("apache")
     while i >= 0:
@@ -566,15 +625,14 @@ def _may_permit(head: _Head) -> bool:
     """Whether :func:`_permission_texts` may find a paragraph: the raw head holds a word
     of MIT's opening or of another trigger (see :func:`_may_be_mit`, :func:`_may_trigger`),
     or is not ASCII. An Apache-2.0 header holds ``permissions`` but none of them."""
-    return _has_any(head.raw_lower, _PERMIT_WORDS) or not head.raw.isascii()
+    return head.has(_PERMIT_WORDS) or not head.raw.isascii()
 
 
 def _may_state(head: _Head, words: tuple[str, ...]) -> bool:
     """Whether a statement whose every match holds all of ``words`` (lower case, no spaces)
     may be in the head: the raw head holds each of them (see :func:`_raw_has`), or is not
     ASCII (other letters may match under IGNORECASE, see :func:`_may_be_mit`)."""
-    low = head.raw_lower
-    return all(map(low.__contains__, words)) or not head.raw.isascii()
+    return head.has_all(words) or not head.raw.isascii()
 
 
 def _line_at(text: str, offset: int) -> tuple[int, str]:
@@ -741,7 +799,7 @@ def _statements(source: SourceFile, head: _Head) -> tuple[list[Notice], frozense
     found: list[Notice] = []
     copies: set[str] = set()
     for keyword, pattern, expression, starts, needs in _STATEMENTS:
-        if keyword not in head.raw_lower or not _may_state(head, needs):
+        if not head.has((keyword,)) or not _may_state(head, needs):
             continue
         m = _search_ci(pattern, head.joined, head.lower, starts)
         if m is None:
@@ -861,7 +919,7 @@ def _alternatives(source: SourceFile, head: _Head, found: list[Notice | Problem]
         and not n.rule
         and " OR " not in n.expression
     ]
-    if not single or not _has_any(head.raw_lower, _ALTERNATIVE_WORDS):
+    if not single or not head.has(_ALTERNATIVE_WORDS):
         return
     db = head.database
     for i in single:
@@ -959,6 +1017,24 @@ _DB_GATES = (
 """Words (lower case, folded) of nearly every database rule: a head without any is not
 matched (a license file always is). The generated test set (tests/test_notices_db.py)
 measures what this leaves out."""
+_HEAD_WORDS = tuple(
+    dict.fromkeys(
+        [
+            "dual", "general", *_TEXT_KEYWORDS, *_PERMIT_WORDS, *_ALTERNATIVE_WORDS,
+            *(word for keyword, *_, needs in _STATEMENTS for word in (keyword, *needs)),
+            *_DB_GATES,
+        ]
+    )
+)  # fmt: skip
+"""Every word the finders look for in the lower-case raw head (:meth:`_Head.has`)."""
+_HEAD_FINDER = ahocorasick_rs.BytesAhoCorasick([word.encode() for word in _HEAD_WORDS])
+"""Finds every occurrence of each word of :data:`_HEAD_WORDS` in one pass (Aho-Corasick:
+one search over a head instead of one per word, a fifth of the time), in ASCII text as
+bytes (offsets are the same; a fifth faster than the text searched as a string)."""
+_GATE_FINDER = ahocorasick_rs.BytesAhoCorasick([word.encode() for word in _DB_GATES])
+"""Finds the words of :data:`_DB_GATES` in one pass."""
+_DB_GATE_INDEXES = frozenset(_HEAD_WORDS.index(word) for word in _DB_GATES)
+_NO_WORDS: frozenset[str] = frozenset()
 
 
 _NEGATIONS = frozenset({"not", "no", "never"})
@@ -995,14 +1071,14 @@ def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
         return _db_notices(m, source, head, region, whole=True)
     short, low = _short_region(source, head)
     found: list[Notice] = []
-    if _has_any(low, _DB_GATES):
+    if _gate_after(head, low, 0):
         # Fast path: the leading comments alone, when the code after them holds no gate
         # word (in source files nearly every notice is there, and the code is most of the
         # head). Exact matches only: where they name a license, matching the whole head
         # adds nothing (no match holds a word it does not have; approximate matching runs
         # only where nothing matched exactly).
         cut = _leading_comments(short)
-        if cut < len(short) and not _has_any(low[cut:], _DB_GATES):
+        if cut < len(short) and not _gate_after(head, low, cut):
             found = _db_notices(m, source, head, short[:cut], whole=False, approximate=False)
             if any(n.expression for n in found):
                 return found
@@ -1016,7 +1092,7 @@ def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
     if not _may_rest_hold_gate(text, rest):
         return found
     longer = _db_region(source, DB_HEAD_CHARS, DB_HEAD_LINES)
-    if len(longer) > len(short) and _has_any(longer[max(rest, 0) :].lower(), _DB_GATES):
+    if len(longer) > len(short) and _holds_gate(longer[max(rest, 0) :].lower()):
         return _db_notices(m, source, head, longer, whole=False) or found
     return found
 
@@ -1026,7 +1102,25 @@ def _may_rest_hold_gate(text: str, rest: int) -> bool:
     text before the longer head is cut out of it: that head is the text's start with lines
     cut off or emptied (:func:`_db_region`), so each of its characters is at the same
     offset of the text or later, and emptied lines join no words."""
-    return rest < 0 or _has_any(text[rest:DB_HEAD_CHARS].lower(), _DB_GATES)
+    return rest < 0 or _holds_gate(text[rest:DB_HEAD_CHARS].lower())
+
+
+def _holds_gate(low: str) -> bool:
+    """Whether ``low`` (lower case) holds a word of :data:`_DB_GATES`: in ASCII text, in
+    one pass (:data:`_GATE_FINDER`)."""
+    if low.isascii():
+        return bool(_GATE_FINDER.find_matches_as_indexes(low.encode()))
+    return _has_any(low, _DB_GATES)
+
+
+def _gate_after(head: _Head, low: str, cut: int) -> bool:
+    """Whether ``low[cut:]`` holds a word of :data:`_DB_GATES`; ``low``: the short region in
+    lower case (:func:`_short_region`), most often the head's own (perhaps with the text's
+    last line end), whose words are known (:meth:`_Head.has`)."""
+    own = head.raw_lower
+    if low is own or (len(low) == len(own) + 1 and low[-1] == "\n" and low.startswith(own)):
+        return head.last_gate() >= cut  # no word holds a line end
+    return _holds_gate(low[cut:])
 
 
 def _short_region(source: SourceFile, head: _Head) -> tuple[str, str]:
