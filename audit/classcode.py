@@ -215,6 +215,7 @@ def install(cache_dir: Path | None = None) -> None:
     # What reading the file needs is imported now, not by the first pattern compiled: that
     # may be compiled by a module half imported (logging's, in the scan's fork server).
     from audit.licenses import cachefile  # noqa: F401
+
     if cache_dir is None:
         from audit.cachedir import default_cache_dir
 
