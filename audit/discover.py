@@ -51,6 +51,9 @@ class Discovery:
     problems: tuple[Problem, ...]
     method: str
     """``git`` or ``walk``."""
+    found_order: tuple[int, ...] = ()
+    """When discovery told a ``found`` callback of each file: for each file of
+    :attr:`files`, its place in the order the callback was told of them (else empty)."""
 
 
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -94,6 +97,7 @@ def is_tree_path(rel: str) -> bool:
 
 
 _NAME = attrgetter("name")
+_PATH = attrgetter("path")
 
 
 def _walk(
@@ -248,7 +252,12 @@ def discover(
             found(cand)
         if progress is not None and len(files) % PROGRESS_STEP == 0:
             progress(len(files))
-    files.sort(key=lambda c: c.path)
+    found_order: tuple[int, ...] = ()
+    if found is not None:  # the files sorted, and where each was found
+        found_order = tuple(sorted(range(len(files)), key=[c.path for c in files].__getitem__))
+        files = [files[i] for i in found_order]
+    else:
+        files.sort(key=_PATH)
     skipped.sort(key=lambda s: s.path)
     problems.sort()
-    return Discovery(root, tuple(files), tuple(skipped), tuple(problems), method)
+    return Discovery(root, tuple(files), tuple(skipped), tuple(problems), method, found_order)

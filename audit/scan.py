@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from audit import scancache
 from audit.discover import Candidate, Discovery
@@ -136,8 +136,10 @@ def _open(root: Path, cand: Candidate) -> int:
     return os.open(path, _OPEN_FLAGS)
 
 
-@dataclass(frozen=True)
-class _Read:
+class _Read(NamedTuple):
+    """A file read (a named tuple: one is made for each file read, and a frozen data
+    class takes three times as long to make)."""
+
     data: bytes
     binary: bool
     key: tuple[int, int, int]
@@ -435,15 +437,18 @@ def _scan_tree(
                 todo.append(i)
     if todo:
         want_hash = cache is not None
-        early: dict[int, _Outcome] = {}
+        early = _Taken()
         written: list[str] = []
         if ahead is not None and selector is select and ahead.want_hash == want_hash:
             early, written = ahead.finish(progress, len(todo))
-        if cache is None and early and len(early) == len(files):
-            # Every file was scanned ahead (a cold run): their outcomes, in order.
-            outcomes[:] = map(early.get, map(id, files))
-            todo = ()
-        taken = [early.get(id(files[i])) for i in todo] if early else [None] * len(todo)
+        taken: list[_Outcome | None] = [None] * len(todo)
+        if len(early):
+            given = early.of(files, discovery.found_order)
+            if cache is None and len(early) == len(files):
+                outcomes[:] = given  # every file was scanned ahead (a cold run)
+                todo, taken = (), []
+            else:
+                taken = [given[i] for i in todo]
         rest = [i for i, got in zip(todo, taken, strict=True) if got is None]
         batch = [(files[i], cache.sha(files[i].path) if cache else "") for i in rest]
         told = _after(progress, len(todo) - len(rest), len(todo))
@@ -751,9 +756,12 @@ class Ahead:
         self.scanned = 0
         self.total = 0
         self.progress: Callable[[int, int], None] | None = None
+        self.found = 0
+        """Files discovery told of."""
 
     def add(self, cand: Candidate) -> None:
         """Take one file discovery found."""
+        self.found += 1
         if self.off:
             return
         if self.feed is None:
@@ -816,26 +824,22 @@ class Ahead:
 
     def finish(
         self, progress: Callable[[int, int], None] | None, total: int
-    ) -> tuple[dict[int, _Outcome], list[str]]:
-        """The outcome of each file given, by the ``id`` of its candidate (each is held by
-        :attr:`chunks`), and the cache entries written, once the copies have ended;
-        ``progress`` is told of them out of ``total`` files to scan."""
+    ) -> tuple[_Taken, list[str]]:
+        """The outcomes of the files given (:class:`_Taken`), and the cache entries
+        written, once the copies have ended; ``progress`` is told of them out of ``total``
+        files to scan."""
         self._give()
         feed, self.feed = self.feed, None
         self.off = True
         if feed is None:
-            return {}, []
+            return _Taken(), []
         self.progress, self.total = progress, total
         if progress is not None and self.scanned:
             progress(self.scanned, total)
         batches = _keep_readings(self.readings, feed.finish())
-        by_file: dict[int, _Outcome] = {}
-        written: list[str] = []
-        for chunk, (outcomes, members) in zip(self.chunks, batches, strict=True):
-            by_file.update(zip(map(id, chunk), outcomes, strict=True))
-            if members:
-                written.append(members)
-        return by_file, written
+        outcomes = [outcomes for outcomes, _ in batches]
+        taken = _Taken(self.chunks, outcomes, whole=self.given == self.found)
+        return taken, [members for _, members in batches if members]
 
     def close(self) -> None:
         """Stop the copies, if the scan did not take their outcomes (an exception)."""
@@ -843,6 +847,31 @@ class Ahead:
         if self.feed is not None:
             self.feed.close()
             self.feed = None
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """The outcomes of the files an early scan was given, task by task."""
+
+    chunks: list[list[Candidate]] = dataclasses.field(default_factory=list)
+    outcomes: list[list[_Outcome]] = dataclasses.field(default_factory=list)
+    whole: bool = False
+    """Whether the tasks hold every file discovery found, in the order found."""
+
+    def __len__(self) -> int:
+        return sum(map(len, self.chunks))
+
+    def of(self, files: Sequence[Candidate], found_order: Sequence[int]) -> list[_Outcome | None]:
+        """The outcome of each of ``files`` (None: not given); ``found_order`` tells where
+        each was found (:attr:`Discovery.found_order`): the outcomes are then taken by
+        place, else by the ``id`` of each candidate."""
+        if self.whole and len(found_order) == len(files):
+            in_order = [o for outcomes in self.outcomes for o in outcomes]
+            return list(map(in_order.__getitem__, found_order))
+        by_file: dict[int, _Outcome] = {}
+        for chunk, outcomes in zip(self.chunks, self.outcomes, strict=True):
+            by_file.update(zip(map(id, chunk), outcomes, strict=True))
+        return list(map(by_file.get, map(id, files)))
 
 
 class _Pooled:

@@ -132,3 +132,18 @@ def test_scan_lists_binary_and_undecodable_files(tmp_path: Path) -> None:
     ]
     ids = sorted(c.id for c in out.result.components)
     assert ids == ["pypi:avocado-framework@69.0", "pypi:flask@2.0"]
+
+
+def test_where_each_file_was_found(tmp_path: Path) -> None:
+    """The files come sorted by path; told to a ``found`` callback, they come in the walk's
+    order (a folder's files before its sub-folders), and ``found_order`` tells the place
+    of each sorted file in that order."""
+    for rel in ("a/b.c", "a/b/x.c", "a/c.c", "z.c"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    told: list[str] = []
+    found = discover(tmp_path, use_git=False, found=lambda c: told.append(c.path))
+    assert told == ["z.c", "a/b.c", "a/c.c", "a/b/x.c"]
+    assert [c.path for c in found.files] == ["a/b.c", "a/b/x.c", "a/c.c", "z.c"]
+    assert found.found_order == (1, 3, 2, 0)
+    assert discover(tmp_path, use_git=False).found_order == ()

@@ -554,3 +554,18 @@ def test_a_tree_smaller_than_ahead_min_files_is_scanned_after_the_walk(tmp_path:
         out = scan(discover(root, use_git=False, found=ahead.add), settings=settings, ahead=ahead)
     assert ahead.chunks == []
     assert out.files_scanned == 479
+
+
+def test_outcomes_taken_by_place_or_by_candidate() -> None:
+    """The outcomes of an early scan that was given every file found, in that order, are
+    matched to the sorted files by place (:attr:`Discovery.found_order`); otherwise (a
+    file was not given) by candidate."""
+    a, b, c = Candidate("a.c", 1), Candidate("b.c", 1), Candidate("c.c", 1)
+    one, two, three = (scan_module._Outcome(True, key=(k, 0, 0)) for k in (1, 2, 3))
+    # found in the order c, a, b; given in two tasks
+    whole = scan_module._Taken([[c, a], [b]], [[three, one], [two]], whole=True)
+    assert len(whole) == 3
+    assert whole.of([a, b, c], (1, 2, 0)) == [one, two, three]
+    assert whole.of([a, b, c], ()) == [one, two, three]  # not told where: by candidate
+    some = scan_module._Taken([[c]], [[three]])
+    assert some.of([a, b, c], (1, 2, 0)) == [None, None, three]

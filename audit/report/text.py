@@ -339,7 +339,7 @@ def _table(out: _Out, report: Report) -> None:
     least = list(natural)
     for cells, _style in table_rows:
         for i, cell in enumerate(cells):
-            width = _width(cell)
+            width = len(cell) if cell.isascii() else cell_len(cell)  # _width, inline
             if width > least[i]:  # else no word of the cell is wider than least[i] either
                 natural[i] = max(natural[i], width)
                 least[i] = max(least[i], *(_width(t) for t in _words(cell)))
@@ -362,7 +362,10 @@ def _laid_out(
     lines.append(out.style(header, "bold"))
     lines.append(_RULE * (sum(widths) + _COLUMN_GAP * (len(COLUMNS) - 1)))
     for cells, style in table_rows:
-        wrapped = [break_id(c, w) for c, w in zip(cells, widths, strict=True)]
+        wrapped = [
+            [c] if len(c) <= w and c.isascii() else break_id(c, w)  # most cells fit: inline
+            for c, w in zip(cells, widths, strict=True)
+        ]
         *fixed, verdict = wrapped
         for k in range(max(map(len, wrapped))):
             parts = [
