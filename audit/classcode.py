@@ -1,4 +1,5 @@
-"""The compiled methods of data classes, kept between runs.
+"""The compiled methods of data classes and the programs of regular expressions, kept
+between runs.
 
 Python writes the methods of each data class (``__init__``, ``__repr__``, ``__eq__``,
 ``__hash__``, a frozen class's ``__setattr__`` and ``__delattr__``) as source text when the
@@ -12,6 +13,14 @@ same code. So while :func:`install`-ed, the text :mod:`dataclasses` hands to ``e
 looked up in ``<cache dir>/classcode/<interpreter>.bin`` and its code, compiled in an
 earlier run, is run instead; a text not found is compiled as Python would and kept
 (:func:`save`). Nothing else changes: the same code runs with the same names.
+
+Regular expressions are the same case: :mod:`re` parses a pattern and compiles it to a
+program for its matching engine in pure Python (0.1–0.5 ms a pattern; a scan compiles some
+250, most as its modules are imported: a tenth of its start-up). The program depends only on
+the pattern, its flags and the interpreter, so while installed, a pattern :mod:`re` has not
+compiled in this process yet is looked up in the same file (its program: the arguments
+:mod:`re` hands to its engine, ``_sre.compile``), else compiled as :mod:`re` does and kept.
+The engine checks a program before it takes it; :mod:`re`'s own cache is untouched.
 
 The file is read only when it is whole and checks (:mod:`audit.licenses.cachefile`: magic,
 CRC-32, this format and this exact interpreter), when it is the user's own and no one else
@@ -27,7 +36,9 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import importlib
 import marshal
+import re
 import sys
 import threading
 from pathlib import Path
@@ -40,7 +51,17 @@ FORMAT = "depaudit/classcode/1"
 KEY = f"{sys.implementation.cache_tag} {sys.version}"
 """The interpreter the code was compiled by (marshal's format and the bytecode are its own)."""
 MAX_ENTRIES = 4_000
-"""Texts kept (depaudit's classes make about 1,200): past that, those of the last run."""
+"""Texts kept (depaudit's classes make about 1,200, its patterns about 600): past that,
+those of the last run."""
+
+_RE_COMPILER: Any = getattr(re, "_compiler", None) or importlib.import_module("sre_compile")
+_RE_PARSER: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
+""":mod:`re`'s compiler and parser (``re._compiler`` from Python 3.11, ``sre_compile``
+before)."""
+_RE_COMPILE = _RE_COMPILER.compile
+"""What :mod:`re` calls to compile a pattern it has not compiled yet in this process."""
+_PATTERN = "\0re\0"
+"""How a pattern's key starts (a data class's text never starts with a NUL)."""
 
 
 class _Store:
@@ -49,18 +70,30 @@ class _Store:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+        self.reading = False
         self.kept: Kept[bytes] | None = None
         self.hits = 0
+        self.pattern_hits = 0
 
-    def _kept(self) -> Kept[bytes]:
+    def _kept(self) -> Kept[bytes] | None:
+        """The texts kept; None while this thread reads them (what reading imports is
+        compiled as Python does)."""
         with self.lock:
             if self.kept is None:
-                self.kept = Kept(_read(self.path), MAX_ENTRIES)
+                if self.reading:
+                    return None
+                self.reading = True
+                try:
+                    self.kept = Kept(_read(self.path), MAX_ENTRIES)
+                finally:
+                    self.reading = False
             return self.kept
 
     def code(self, text: str) -> CodeType:
         kept = self._kept()
+        if kept is None:
+            return compile(text, "<string>", "exec", dont_inherit=True)
         found = kept.get(text)
         if found is not None:
             try:
@@ -77,8 +110,39 @@ class _Store:
         kept.put(text, marshal.dumps(code))
         return code
 
+    def pattern(self, pattern: str | bytes, flags: int) -> Any:
+        """``pattern`` compiled from its kept program, else compiled as :mod:`re` does."""
+        kept = self._kept()
+        if kept is None:
+            return _RE_COMPILE(pattern, flags)
+        key = _pattern_key(pattern, flags)
+        found = kept.get(key)
+        if found is not None:
+            try:
+                compiled = _RE_COMPILER._sre.compile(pattern, *marshal.loads(found))
+            except (ValueError, EOFError, TypeError, RuntimeError):  # not a (valid) program
+                compiled = None
+            if compiled is not None:
+                self.pattern_hits += 1
+                return compiled
+            kept.forget(key)
+        try:
+            program = _program(pattern, flags)
+        except Exception:  # an invalid pattern: re raises what it raises
+            return _RE_COMPILE(pattern, flags)
+        compiled = _RE_COMPILER._sre.compile(pattern, *program)
+        kept.put(key, marshal.dumps(program))
+        return compiled
+
     def compiled(self) -> int:
-        return len(self.kept.new) if self.kept is not None else 0
+        if self.kept is None:
+            return 0
+        return sum(1 for text in self.kept.new if not text.startswith(_PATTERN))
+
+    def patterns_compiled(self) -> int:
+        if self.kept is None:
+            return 0
+        return sum(1 for text in self.kept.new if text.startswith(_PATTERN))
 
     def save(self) -> None:
         from audit.licenses import cachefile
@@ -113,13 +177,45 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /, **kwargs: Any
     return builtins.exec(source, globals, locals, **kwargs)
 
 
+def _pattern_key(pattern: str | bytes, flags: int) -> str:
+    if isinstance(pattern, str):
+        return f"{_PATTERN}{flags}s\0{pattern}"
+    return f"{_PATTERN}{flags}b\0{pattern.decode('latin-1')}"
+
+
+def _program(pattern: str | bytes, flags: int) -> tuple[Any, ...]:
+    """The arguments after the pattern that :mod:`re` hands its engine for ``pattern``
+    (the body of ``re._compiler.compile``, Python 3.10 to 3.13)."""
+    parsed = _RE_PARSER.parse(pattern, flags)
+    code = list(map(int, _RE_COMPILER._code(parsed, flags)))  # its opcodes are int subclasses
+    state = parsed.state
+    groupindex = dict(state.groupdict)
+    indexgroup: list[str | None] = [None] * state.groups
+    for name, i in groupindex.items():
+        indexgroup[i] = name
+    return (flags | state.flags, code, state.groups - 1, groupindex, tuple(indexgroup))
+
+
+def _compile(pattern: Any, flags: int = 0) -> Any:
+    """``re._compiler.compile`` with the kept programs."""
+    store = _STORE
+    if store is None or type(pattern) not in (str, bytes) or flags & re.DEBUG:
+        return _RE_COMPILE(pattern, flags)
+    return store.pattern(pattern, int(flags))
+
+
 def install(cache_dir: Path | None = None) -> None:
-    """Use (and keep) the compiled code of data classes defined from now on in this process,
-    in ``cache_dir`` (default: :func:`audit.cachedir.default_cache_dir`; none where there is
-    no home directory). Installing again changes nothing."""
+    """Use (and keep) the compiled code of data classes defined and patterns compiled from
+    now on in this process, in ``cache_dir`` (default:
+    :func:`audit.cachedir.default_cache_dir`; none where there is no home directory).
+    Installing again changes nothing."""
     global _STORE
     if _STORE is not None:
         return
+    # What reading the file needs is imported now, not by the first pattern compiled: that
+    # may be compiled by a module half imported (logging's, in the scan's fork server).
+    from audit.licenses import cachefile  # noqa: F401
+
     if cache_dir is None:
         from audit.cachedir import default_cache_dir
 
@@ -131,14 +227,18 @@ def install(cache_dir: Path | None = None) -> None:
         cache_dir / "classcode" / f"{sys.implementation.cache_tag}.bin" if cache_dir else None
     )
     dataclasses.exec = _exec  # type: ignore[attr-defined]
+    _RE_COMPILER.compile = _compile
 
 
 def uninstall() -> None:
-    """Let :mod:`dataclasses` compile every text again (and forget what was read)."""
+    """Let :mod:`dataclasses` and :mod:`re` compile everything again (and forget what was
+    read)."""
     global _STORE
     _STORE = None
     if getattr(dataclasses, "exec", None) is _exec:
         del dataclasses.exec  # type: ignore[attr-defined]
+    if _RE_COMPILER.compile is _compile:
+        _RE_COMPILER.compile = _RE_COMPILE
 
 
 def save() -> None:
@@ -159,4 +259,26 @@ def compiled() -> int:
     return _STORE.compiled() if _STORE is not None else 0
 
 
-__all__ = ["FORMAT", "KEY", "MAX_ENTRIES", "compiled", "hits", "install", "save", "uninstall"]
+def pattern_hits() -> int:
+    """How many patterns were compiled from their kept programs since :func:`install`."""
+    return _STORE.pattern_hits if _STORE is not None else 0
+
+
+def patterns_compiled() -> int:
+    """How many patterns were compiled (and their programs kept) since :func:`install` (or
+    the last :func:`save`)."""
+    return _STORE.patterns_compiled() if _STORE is not None else 0
+
+
+__all__ = [
+    "FORMAT",
+    "KEY",
+    "MAX_ENTRIES",
+    "compiled",
+    "hits",
+    "install",
+    "pattern_hits",
+    "patterns_compiled",
+    "save",
+    "uninstall",
+]

@@ -1,11 +1,13 @@
-"""The compiled methods of data classes kept between runs (audit/classcode.py): the same
-classes from kept code, and a damaged, foreign or shared file never used."""
+"""The compiled methods of data classes and the programs of regular expressions kept
+between runs (audit/classcode.py): the same classes and patterns from kept code, and a
+damaged, foreign or shared file never used."""
 
 from __future__ import annotations
 
 import dataclasses
 import marshal
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from audit import classcode
+from audit import classcode, spdx
 from audit.licenses import cachefile
 
 TAG = sys.implementation.cache_tag
@@ -29,6 +31,7 @@ def store(tmp_path: Path) -> Iterator[Path]:
     if saved is not None:
         classcode._STORE = saved
         dataclasses.exec = classcode._exec  # type: ignore[attr-defined]
+        classcode._RE_COMPILER.compile = classcode._compile
 
 
 def _define() -> type:
@@ -157,6 +160,8 @@ def test_command_line_keeps_the_code_of_its_classes(tmp_path: Path) -> None:
     loaded = cachefile.read(classcode.FORMAT, classcode.KEY, path, mine=True)
     assert loaded is not None
     assert loaded.value
+    # the patterns of the modules it imported too (audit/spdx.py's license-id token)
+    assert f"{classcode._PATTERN}0s\0{spdx._TOKEN.pattern}" in loaded.value
     kept = path.stat().st_mtime_ns
     again = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
     assert again.stdout == done.stdout
@@ -174,3 +179,101 @@ def test_folder_others_may_enter_is_not_used(store: Path) -> None:
     classcode.install(store)
     _check(_define())
     assert (classcode.hits(), classcode.compiled()) == (0, compiled)
+
+
+PATTERNS: tuple[tuple[str | bytes, int], ...] = (
+    # audit/shell/makefile.py's variable assignment, named groups
+    (r"^(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op>[?:+!]?=)\s*(?P<value>.*)$", 0),
+    # PyYAML's reader: a large class of code points
+    ("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", 0),
+    (rb"\x00+(?P<pair>ab|cd)", 0),
+    ("spdx-license-identifier: (.+)  # a comment\n", re.IGNORECASE | re.VERBOSE),
+    ("stra\u00dfe", re.IGNORECASE),
+    (r"(a)(?:b)(?P<c>c)?$", re.MULTILINE),
+)
+"""Patterns of every kind: text and bytes, flags, groups by number and by name."""
+
+
+def _compile_all() -> list[re.Pattern[str] | re.Pattern[bytes]]:
+    re.purge()  # what re compiled before is asked again
+    return [re.compile(p, f) for p, f in PATTERNS]
+
+
+def _check_patterns(compiled: list[re.Pattern[str] | re.Pattern[bytes]]) -> None:
+    """What the patterns do, however they were compiled."""
+    name, bad, pair, ident, street, groups = compiled
+    m = name.match("CFLAGS += -O2")
+    assert m is not None and m.groupdict() == {"name": "CFLAGS", "op": "+=", "value": "-O2"}
+    assert bad.search("ok\x01") is not None and bad.search("ok\u00e9") is None
+    assert pair.search(b"x\x00\x00cd").group("pair") == b"cd"  # type: ignore[union-attr]
+    # verbose: the space of the pattern is no part of it
+    assert ident.search("// SPDX-License-Identifier: MIT").group(1) == " MIT"  # type: ignore[union-attr]
+    assert street.fullmatch("STRASSE") is None and street.fullmatch("STRA\u1e9eE") is not None
+    assert groups.search("x\nab").groups() == ("a", None)  # type: ignore[union-attr]
+    assert (groups.groups, dict(groups.groupindex)) == (2, {"c": 2})
+
+
+def test_patterns_are_kept_and_compile_as_re_does(store: Path) -> None:
+    plain = _compile_all()  # not installed: re's own compiler
+    _check_patterns(plain)
+    classcode.install(store)
+    first = _compile_all()
+    assert (classcode.pattern_hits(), classcode.patterns_compiled()) == (0, len(PATTERNS))
+    classcode.save()
+    classcode.uninstall()
+    classcode.install(store)
+    second = _compile_all()
+    assert (classcode.pattern_hits(), classcode.patterns_compiled()) == (len(PATTERNS), 0)
+    # equal patterns: the same text, flags and engine program
+    assert second == first == plain
+    assert [p.flags for p in second] == [p.flags for p in plain]
+    _check_patterns(second)
+
+
+def test_invalid_pattern_raises_as_re_does(store: Path) -> None:
+    classcode.install(store)
+    re.purge()
+    with pytest.raises(re.error) as caught:
+        re.compile("(unclosed [a-")
+    assert (caught.value.msg, caught.value.pos) == ("unterminated character set", 10)
+    assert classcode.patterns_compiled() == 0
+
+
+def test_debug_patterns_are_not_kept(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    classcode.install(store)
+    re.purge()
+    assert re.compile("ab+", re.DEBUG).fullmatch("abb") is not None
+    assert "LITERAL 97" in capsys.readouterr().out  # re printed its program, as it does
+    assert classcode.patterns_compiled() == 0
+
+
+def test_uninstall_gives_re_its_compiler_back(store: Path) -> None:
+    original = classcode._RE_COMPILER.compile
+    classcode.install(store)
+    assert classcode._RE_COMPILER.compile is classcode._compile
+    classcode.uninstall()
+    assert classcode._RE_COMPILER.compile is original is classcode._RE_COMPILE
+
+
+def test_program_that_does_not_load_is_compiled_again(store: Path) -> None:
+    classcode.install(store)
+    _compile_all()
+    classcode.save()
+    classcode.uninstall()
+    path = store / "classcode" / f"{TAG}.bin"
+    loaded = cachefile.read(classcode.FORMAT, classcode.KEY, path, mine=True)
+    assert loaded is not None
+    keys = [t for t in loaded.value if t.startswith(classcode._PATTERN)]
+    assert len(keys) == len(PATTERNS)
+    broken = [
+        b"\x00not marshal",
+        marshal.dumps(42),  # not the engine's arguments
+        marshal.dumps((0, [999_999], 0, {}, (None,))),  # a program the engine refuses
+        marshal.dumps((0, "code", 0, {}, (None,))),
+    ]
+    bad = {t: broken[i % len(broken)] for i, t in enumerate(keys)}
+    cachefile.write(path, cachefile.dump(classcode.FORMAT, classcode.KEY, bad))
+    classcode.install(store)
+    again = _compile_all()
+    assert (classcode.pattern_hits(), classcode.patterns_compiled()) == (0, len(PATTERNS))
+    _check_patterns(again)
