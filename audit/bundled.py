@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from audit import cmake_cli, cmake_graph, lockfiles, uapi, vendored
 from audit.config import Config
-from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
+from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, by_path, discover
 from audit.model import (
     ROOT_ORIGIN,
     Component,
@@ -479,7 +479,7 @@ def tree_files(root: Path, config: Config | None = None) -> TreeFiles:
         excludes=config.exclude if config else (),
         max_file_size=(config.max_file_size if config else None) or DEFAULT_MAX_FILE_SIZE,
     )
-    return TreeFiles(found.root, {c.path: c for c in found.files})
+    return TreeFiles(found.root, by_path(found.files))
 
 
 @dataclass(frozen=True)
@@ -844,7 +844,7 @@ class _Walk:
         label = self._label(comp, key)
         run = self.scan_tree(tree, Config(max_file_size=self.config.max_file_size))
         listed = getattr(run, "files", ())
-        files = TreeFiles(Path(real), {c.path: c for c in listed}) if listed else tree_files(tree)
+        files = TreeFiles(Path(real), by_path(listed)) if listed else tree_files(tree)
         self.trees[label] = files
         analyzed = analyze_tree(run.inventory, run.findings, files, label, settings, self.builds)
         inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
@@ -988,9 +988,7 @@ def follow_bundled(
     """The root tree's inventory with the cross-file analyses, and every mapped bundled tree
     (recursively) merged in. ``scan_tree`` discovers, scans and links one tree. ``files``
     are the root's discovered files when the caller has them (else discovered here)."""
-    listed = (
-        TreeFiles(root.resolve(), {c.path: c for c in files}) if files else tree_files(root, config)
-    )
+    listed = TreeFiles(root.resolve(), by_path(files)) if files else tree_files(root, config)
     builds = cmake_cli.build_configs(listed.files, listed.read)
     # The root's CMake files, read before by a run with the scan cache, are not parsed
     # again (bundled trees are often temporary directories: not kept).

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audit.cirun import RUN_KIND, RUN_NODE
-from audit.discover import Candidate
+from audit.discover import Candidate, by_path
 from audit.model import Evidence, Node, ScanResult
 from audit.scanners import github_actions
 from audit.scanners.base import Scanner, SourceFile
@@ -93,7 +93,7 @@ def follow(
     ``read(root, candidate, scanners)`` reads one file with the given scanners (the scan
     stage's reader); ``own_names()`` gives the repository's ``owner/name`` from outside the
     tree (its git remote), asked only when a job calls a remote workflow."""
-    by_path = {c.path: c for c in files}
+    known = by_path(files)
     named = _named_in_workflows(result.nodes)
     names: frozenset[str] | None = None
 
@@ -115,7 +115,7 @@ def follow(
             break
         frontier = []
         for call in calls:
-            cand = by_path.get(call.target)
+            cand = known.get(call.target)
             if cand is None:
                 continue
             called_files.add(call.target)
@@ -135,7 +135,7 @@ def follow(
     runs = [n for r in (result, *extra) for n in r.nodes if n.kind == RUN_NODE]
     if not extra and not dropped and not runs:
         return result
-    extra.extend(_follow_runs(root, by_path, runs, read))
+    extra.extend(_follow_runs(root, known, runs, read))
     base = _without_calls_to_self(result, dropped)
     quiet = _called_only(result.nodes, called_files)
     problems = tuple(p for p in base.problems if not (p.kind == "unresolved" and p.path in quiet))

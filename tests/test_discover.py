@@ -147,3 +147,12 @@ def test_where_each_file_was_found(tmp_path: Path) -> None:
     assert [c.path for c in found.files] == ["a/b.c", "a/b/x.c", "a/c.c", "z.c"]
     assert found.found_order == (1, 3, 2, 0)
     assert discover(tmp_path, use_git=False).found_order == ()
+
+
+def test_files_by_path() -> None:
+    from audit.discover import Candidate, by_path
+
+    a, b = Candidate("a.c", 1), Candidate("d/b.c", 2, True)
+    assert by_path([a, b]) == {"a.c": a, "d/b.c": b}
+    assert by_path(iter((b,))) == {"d/b.c": b}
+    assert by_path(()) == {}

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from audit.licenses import kernel
 from audit.model import Evidence, Notice, Problem
 from audit.scanners.base import SourceFile
-from audit.scanners.notice_files import is_counted_source, is_license_file, is_source_file
+from audit.scanners.notice_files import (
+    is_c_family,
+    is_counted_source,
+    is_license_file,
+    is_source_file,
+    kinds,
+    named,
+)
 from audit.scanners.notices import SCANNER, normalize_spdx, scan_notices
 
 FALCO_DUAL = """\
@@ -148,6 +155,14 @@ def test_counted_sources_are_source_files_that_are_no_license_file(
 def test_counted_source_is_its_definition(dirs: list[str], stem: str, ext: str) -> None:
     path = "/".join([*dirs, stem + ext])
     assert is_counted_source(path) is (is_source_file(path) and not is_license_file(path))
+    assert named(path) is (is_source_file(path) or is_license_file(path))
+    name = path.rsplit("/", 1)[-1]
+    assert kinds(path) == (
+        is_source_file(path) or is_license_file(path),
+        is_license_file(path),
+        is_c_family(path),
+        name.lower(),
+    )
 
 
 # -- SPDX ---------------------------------------------------------------------------------

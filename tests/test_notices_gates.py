@@ -586,6 +586,7 @@ def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
             expected = notices._has_any(region[cut:], notices._DB_GATES)
             assert notices._gate_after(head, region, cut) == expected
     assert notices._holds_gate(low) == notices._has_any(low, notices._DB_GATES)
+    assert notices._may_be_bare_name(text) == notices._has_any(text, notices._REF_NAMES)
     assert notices._marks(text) == (
         notices._has_any(text, notices._WORD_MARKERS),
         notices._has_any(text, notices._CLOSERS),

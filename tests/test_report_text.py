@@ -4,6 +4,8 @@ import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from report_fixtures import falco_report, small_report
 from rich.cells import cell_len
 
@@ -404,3 +406,20 @@ def test_table_layout_cuts_at_the_column_edge_and_styles_the_whole_verdict() -> 
     assert colored[4].endswith("   \x1b[32mallowed\x1b[0m")
     assert colored[5].endswith("   \x1b[32m(exc-1)\x1b[0m")
     assert colored[6] == "              MIT"
+
+
+def test_clean_writes_control_characters_as_escapes() -> None:
+    from audit.report.text import clean
+
+    assert clean("a\x1b[31mred") == "a\\x1b[31mred"
+    assert clean("two\nlines\x7f") == "two\\x0alines\\x7f"
+    assert clean("tab\there") == "tab\there"  # tabs are expanded later, not escaped
+    assert clean("no\u00a0break é") == "no\u00a0break é"
+    assert clean("plain") == "plain"
+
+
+@given(st.text(alphabet=st.sampled_from(["a", " ", "\t", "\n", "\x1b", "\x85", "\u00a0", "é"])))
+def test_clean_is_its_definition(value: str) -> None:
+    from audit.report.text import _CONTROL, clean
+
+    assert clean(value) == _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)

@@ -64,6 +64,8 @@ TAB_SIZE = 8
 def clean(value: str) -> str:
     """Control characters from scanned files (ESC, BEL, newlines) written as ``\\xNN``, so
     that a repository cannot send escape sequences to the terminal or break a line."""
+    if value.isprintable():  # no control character: most values, told at C speed
+        return value
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 

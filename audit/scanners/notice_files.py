@@ -227,20 +227,22 @@ def wanted(path: str) -> bool:
 
 def named(path: str) -> bool:
     """``is_source_file(path) or is_license_file(path)``, the name taken apart once."""
-    name = _basename(path)
+    name = path[path.rfind("/") + 1 :]  # _basename and _ext inline: asked of every path
     lower = name.lower()
     if lower in BUILD_NAMES:
         return True
-    ext = _ext(name)
+    dot = name.rfind(".")
+    ext = name[dot:].lower() if dot > 0 else ""
     return ext in _SOURCE_EXTENSIONS or _license_name(path, name, lower, ext)
 
 
 def kinds(path: str) -> tuple[bool, bool, bool, str]:
     """``(named(path), is_license_file(path), is_c_family(path), the file name in lower
     case)``: what :func:`scan_notices` asks of every path, the name taken apart once."""
-    name = _basename(path)
+    name = path[path.rfind("/") + 1 :]  # _basename and _ext inline
     lower = name.lower()
-    ext = _ext(name)
+    dot = name.rfind(".")
+    ext = name[dot:].lower() if dot > 0 else ""
     license_file = _license_name(path, name, lower, ext)
     by_name = license_file or lower in BUILD_NAMES or ext in _SOURCE_EXTENSIONS
     return by_name, license_file, ext in _C_FAMILY, lower
