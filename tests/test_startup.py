@@ -162,3 +162,42 @@ def test_warm_scan_loads_no_file_reader(tmp_path: Path, monkeypatch: pytest.Monk
     assert _top(cold, {"audit.forked"}) == _top(warm, {"audit.forked"}) == set()
     assert {"audit.scanners.notice_files", "audit.cirun", "audit.scan"} <= warm
     assert (tmp_path / "warm.txt").read_text() == (tmp_path / "cold.txt").read_text()
+
+
+NO_CACHE_NEVER = {"shutil", "bz2", "lzma", "hashlib", "_hashlib"}
+"""What a scan without the cache has no use for: :mod:`shutil` (and the compression
+modules it imports), which argparse and the text report's width would import only to ask
+the terminal's width (audit/cli.py ``_terminal_columns``), and OpenSSL's hashes, which
+only hashing file contents for the cache needs (audit/keyhash.py)."""
+
+
+def test_scan_without_the_cache_loads_no_shutil_or_openssl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    root = str(_tree_with_every_reader(tmp_path / "tree"))
+    out = tmp_path / "report.txt"
+    # the first run in a cache directory builds the license data's files (tempfile, shutil)
+    _imported("scan", root, "--offline", "--no-cache", "-o", str(out))
+    modules = _imported("scan", root, "--offline", "--no-cache", "-o", str(out))
+    assert _top(modules, NO_CACHE_NEVER) == set()
+    assert "components; 1 has an unknown license, 3 not required, 2 allowed" in out.read_text()
+    _imported("license", "MIT")  # keeps its readings: that writes files (tempfile, shutil)
+    assert _top(_imported("license", "MIT"), NO_CACHE_NEVER) == set()
+
+
+@pytest.mark.parametrize("columns", [None, "60", "200", "0", "-5", "abc", ""])
+def test_terminal_columns_as_shutil_tells_them(
+    columns: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from audit.cli import _terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("LINES", "40")  # shutil asks the terminal only for what is unset
+    assert _terminal_columns() == shutil.get_terminal_size().columns
+    assert _terminal_columns() == (int(columns) if columns in ("60", "200") else 80)
