@@ -196,6 +196,23 @@ def _program(pattern: str | bytes, flags: int) -> tuple[Any, ...]:
     return (flags | state.flags, code, state.groups - 1, groupindex, tuple(indexgroup))
 
 
+def _agrees() -> bool:
+    """Whether this interpreter's engine takes what :func:`_program` makes and compiles it
+    as :mod:`re` does (the body of re's compile is private: checked once, at install, with
+    groups, a name, a back reference and an inline flag)."""
+    probe = r"(?i)(?P<word>a+)b|(c)\2"
+    try:
+        mine = _RE_COMPILER._sre.compile(probe, *_program(probe, 0))
+        theirs = _RE_COMPILE(probe, 0)
+        return bool(
+            mine == theirs
+            and (mine.flags, mine.groups, mine.groupindex)
+            == (theirs.flags, theirs.groups, theirs.groupindex)
+        )
+    except Exception:
+        return False
+
+
 def _compile(pattern: Any, flags: int = 0) -> Any:
     """``re._compiler.compile`` with the kept programs."""
     store = _STORE
@@ -227,7 +244,8 @@ def install(cache_dir: Path | None = None) -> None:
         cache_dir / "classcode" / f"{sys.implementation.cache_tag}.bin" if cache_dir else None
     )
     dataclasses.exec = _exec  # type: ignore[attr-defined]
-    _RE_COMPILER.compile = _compile
+    if _agrees():
+        _RE_COMPILER.compile = _compile
 
 
 def uninstall() -> None:

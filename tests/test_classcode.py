@@ -230,6 +230,23 @@ def test_patterns_are_kept_and_compile_as_re_does(store: Path) -> None:
     _check_patterns(second)
 
 
+def test_an_engine_that_disagrees_keeps_re_its_compiler(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # another interpreter's re may hand its engine other arguments: its patterns are then
+    # compiled by re alone (data classes are still kept)
+    def other(pattern: str | bytes, flags: int) -> tuple[object, ...]:
+        return (flags, [], 0, {}, ())
+
+    monkeypatch.setattr(classcode, "_program", other)
+    classcode.install(store)
+    assert classcode._RE_COMPILER.compile is classcode._RE_COMPILE
+    assert dataclasses.exec is classcode._exec  # type: ignore[attr-defined]
+    first = _compile_all()
+    _check_patterns(first)
+    assert (classcode.pattern_hits(), classcode.patterns_compiled()) == (0, 0)
+
+
 def test_invalid_pattern_raises_as_re_does(store: Path) -> None:
     classcode.install(store)
     re.purge()
