@@ -26,13 +26,14 @@ The index is an accelerator: when it cannot be read or written, lookups take the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+
+from audit.keyhash import sha256
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ _UNPLAIN_VARY = frozenset({"*", "cookie", "authorization", "cache-control"})
 def signature(headers: Mapping[str, str]) -> str:
     """A short fingerprint of the headers a plain request sends."""
     text = "\n".join(sorted(f"{k.lower()}={v}" for k, v in headers.items()))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def varies_beyond_plain(vary: str | None) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
 import stat
@@ -261,7 +260,7 @@ def _scan_one(
     if not want_hash:  # no cache: the stat key is of no use
         result = _run_scanners(cand.path, read.data, scanners)
         return (_NOTHING_FOUND if result is _EMPTY else _Outcome(True, result)), None
-    sha = hashlib.sha256(read.data).hexdigest()
+    sha = (_SHA256 or content_sha256())(read.data).hexdigest()
     if sha == cached_sha:
         return _Outcome(True, key=read.key, same=True), None
     result = _run_scanners(cand.path, read.data, scanners)
@@ -541,6 +540,22 @@ def _missed(path: str, selector: Callable[[str], Sequence[Scanner]], cache: _Cac
     return missed
 
 
+_SHA256: Callable[[bytes], Any] | None = None
+
+
+def content_sha256() -> Callable[[bytes], Any]:
+    """:func:`hashlib.sha256`, OpenSSL's (several times faster than the interpreter's on
+    file contents), for the scans that write the cache: imported by the first one, not by
+    every process at start (loading OpenSSL takes 2.5 to 6.5 ms; audit/keyhash.py). A
+    scan that forks imports it first, for the copies to share."""
+    global _SHA256
+    if _SHA256 is None:
+        import hashlib
+
+        _SHA256 = hashlib.sha256
+    return _SHA256
+
+
 def _not_read(skipped: SkippedFile) -> Problem:
     reason = skipped.reason
     if reason == BINARY:
@@ -589,6 +604,8 @@ def _forked(
     if not forked.ready():
         return None
     readings = _inherited()
+    if want_hash:
+        content_sha256()
     jobs = settings.jobs
     size = _chunk_size(len(batch), settings)
     size = max(size, -(-len(batch) // forked.MAX_TASKS))
@@ -791,6 +808,8 @@ class Ahead:
             self.off = True
             return
         self.readings = _inherited()
+        if self.want_hash:
+            content_sha256()
         self.feed = forked.Feed.start(self._here, self._there, self.settings.jobs, self._done)
         if self.feed is None:
             self.off = True
@@ -991,7 +1010,7 @@ def _context(licenses: bool = True) -> BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    preload = ["audit.classcode_preloaded", "audit.scan", *MODULES, *INHERITED]
+    preload = ["audit.classcode_preloaded", "audit.scan", "hashlib", *MODULES, *INHERITED]
     ctx.set_forkserver_preload([*preload, PRELOAD] if licenses else preload)
     return ctx
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 import json
 import logging
 import operator
@@ -36,6 +35,7 @@ from typing import Any, Generic, TypeVar
 
 from audit import __version__, atomicfile
 from audit.cachedir import default_cache_dir, prune
+from audit.keyhash import sha256
 from audit.model import Merging, ScanResult
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def cache_file(cache_dir: Path, root: Path, section: str = "scan") -> Path:
     """The cache file of one scanned root: its scan results (``scan/``), the follow
     stage's readings (``follow/``, :class:`audit.scan.Remembered`), or the include graph's
     facts of its CMake files (``cmake/``, :class:`PerText`)."""
-    digest = hashlib.sha256(os.fsencode(str(root))).hexdigest()[:32]
+    digest = sha256(os.fsencode(str(root))).hexdigest()[:32]
     return cache_dir / section / f"{digest}.json"
 
 
@@ -85,7 +85,7 @@ def files_key(head: str, trees: Sequence[tuple[Path, str]]) -> str:
     ``(directory, suffix)`` of ``trees`` whose name ends with the suffix (as Python checks
     its ``.pyc`` files: installing, upgrading or editing depaudit changes a file's size or
     mtime; no file is read). A missing directory adds nothing."""
-    h = hashlib.sha256(head.encode())
+    h = sha256(head.encode())
     for number, (top, suffix) in enumerate(trees):
         for rel, size, mtime_ns in sorted(_stat_files(top, suffix)):
             h.update(f"\0{number}\0{rel}\0{size}\0{mtime_ns}".encode("utf-8", "surrogateescape"))
@@ -123,6 +123,8 @@ def _stat_files(top: Path, suffix: str) -> list[tuple[str, int, int]]:
 
 def load(path: Path, root: Path) -> dict[str, RawEntry]:
     """The entries of a cache file; ``{}`` when it is missing, stale or damaged."""
+    import hashlib  # OpenSSL's: the body is megabytes on large trees (audit/keyhash.py)
+
     try:
         with open(path, "rb") as fh:
             head = fh.readline()
@@ -163,6 +165,8 @@ def save(path: Path, root: Path, files: dict[str, RawEntry], written: Sequence[s
 
     ``written`` holds more entries already written as JSON object members
     (:func:`members`), for files that are not keys of ``files``."""
+    import hashlib  # OpenSSL's, as load() (audit/keyhash.py)
+
     body = _body(files, written)
     header = {
         "format": FORMAT,
@@ -217,7 +221,7 @@ class PerText(Generic[T]):
     def __call__(self, name: str, text: str) -> T:
         if self.path is None:
             return self.make(name, text)
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         entry = self.loaded.get(name)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
             try:

@@ -25,7 +25,6 @@ over them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
 import re
@@ -37,6 +36,7 @@ from itertools import chain
 from pathlib import Path
 from typing import overload
 
+from audit.keyhash import sha256
 from audit.licenses import cachefile
 
 FORMAT = "depaudit/license-index/3"
@@ -415,7 +415,7 @@ def data_digest() -> str | None:
     for sub in ("licenses", "rules"):
         st = os.stat(found.root / sub)
         parts += [str(st.st_mtime_ns), str(st.st_ino), str(st.st_size)]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def _front_matter(text: str) -> tuple[dict[str, object], str]:

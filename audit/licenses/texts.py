@@ -39,7 +39,6 @@ file notices that point at it decide the version clause.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
 from array import array
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from functools import cached_property, lru_cache
 from itertools import compress, repeat
 from pathlib import Path
 
+from audit.keyhash import sha256
 from audit.licenses import cachefile
 from audit.resources import data_dir
 
@@ -237,7 +237,7 @@ def cached_references(directory: Path, cache_dir: Path) -> References:
 
 def _texts_digest(directory: Path) -> str:
     """Hash of :data:`FORMAT` and of the name and bytes of every text in ``directory``."""
-    h = hashlib.sha256(FORMAT.encode())
+    h = sha256(FORMAT.encode())
     for path in sorted(directory.glob("*.txt")):
         data = path.read_bytes()
         h.update(f"\0{path.name}\0{len(data)}\0".encode())

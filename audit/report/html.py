@@ -13,7 +13,6 @@ Without history the page is deterministic: the same report gives the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from audit import __version__
+from audit.keyhash import sha256
 from audit.model import (
     STATUS_SEVERITY,
     Action,
@@ -84,7 +84,7 @@ _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def anchor(component_id: str) -> str:
     """A stable HTML id for a component's table row: readable part plus a short hash."""
-    digest = hashlib.sha256(component_id.encode("utf-8")).hexdigest()[:8]
+    digest = sha256(component_id.encode("utf-8")).hexdigest()[:8]
     slug = _SLUG.sub("-", component_id).strip("-")[:60]
     return f"c-{slug}-{digest}"
 

@@ -8,7 +8,6 @@ every format lists things alike.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections import defaultdict
@@ -244,6 +243,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def content_digest(report: Report) -> str:
     """SHA-256 (hex) of the JSON report: the seed of the SBOMs' serial number and namespace."""
+    import hashlib  # OpenSSL's, for a report of megabytes (audit/keyhash.py)
+
     return hashlib.sha256(render(report).encode("utf-8")).hexdigest()
 
 

@@ -25,7 +25,6 @@ execution notifications, one per cause with its count and a few examples.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from audit import __version__
+from audit.keyhash import sha256
 from audit.model import ActionKind, Evidence, Report, Severity
 from audit.report import jsontext
 from audit.report.json_report import HOMEPAGE, TOOL_NAME, ordered_actions
@@ -166,7 +166,7 @@ def _sentence(value: str) -> str:
 
 
 def _fingerprint(rule: str, subject: str, extra: str = "") -> str:
-    return hashlib.sha256(f"{rule}\0{subject}\0{extra}".encode()).hexdigest()[:32]
+    return sha256(f"{rule}\0{subject}\0{extra}".encode()).hexdigest()[:32]
 
 
 def _result(

@@ -18,7 +18,6 @@ imported as it is.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import logging
@@ -26,6 +25,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from audit.keyhash import sha256
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def grammar_key(grammar: Any, version: str) -> str:
         repr(sorted(getattr(grammar, "Precedence", {}).items())),
         *(str(p) for p in grammar.Productions),
     ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _read(path: Path, key: str, productions: int) -> Tables | None:
