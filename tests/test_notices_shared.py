@@ -219,3 +219,26 @@ def test_cleaned_lines_are_looked_up_while_they_repeat() -> None:
     assert memo.looked == 4140
     notices.forget()
     assert (memo.known, memo.looked, memo.pays()) == ({}, 0, True)
+
+
+def test_a_value_computed_once_is_kept_in_the_instance() -> None:
+    """:class:`audit.scanners.base.once`: computed at the first look, then read from the
+    instance (the head's cleaned text, a file's lines)."""
+    from audit.scanners.base import SourceFile, once
+
+    calls: list[int] = []
+
+    class Thing:
+        @once
+        def value(self) -> int:
+            calls.append(1)
+            return 42
+
+    thing = Thing()
+    assert (thing.value, thing.value) == (42, 42)
+    assert calls == [1]
+    assert thing.__dict__ == {"value": 42}
+    assert isinstance(Thing.value, once)
+    source = SourceFile("a.c", "one\ntwo\n")
+    assert source.lines == ("one", "two")
+    assert source.line(2) == "two"

@@ -186,6 +186,8 @@ def test_what_bashlex_cannot_read_is_known_without_it(script: str) -> None:
         "cat <<-EOF\n\tx\n\tEOF",
         "pip { if",  # bashlex takes `if` after `{` for a reserved word
         "2> {  if ",  # also after a redirection to `{` (found by the token soup below)
+        "((n++))#c ",  # a `#` right after `)`, `;` or `&` (found by the token soup below):
+        "a;#c",  # bash reads a comment, bashlex a command `c`
         "while a && b\ndo c; done",
         "cat <<'EOF'\nx\n'EOF'\n",  # bashlex ends it at a line `'EOF'`, quotes included
         "if true; then cat <<EOF\nx\nEOF\nfi",

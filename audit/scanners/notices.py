@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import repeat
 from typing import cast
 
@@ -50,7 +50,7 @@ from audit import spdx
 from audit.licenses import kernel, texts
 from audit.licenses.matcher import Matcher, RuleMatch, Tokens
 from audit.model import Evidence, Notice, Problem, ScanResult
-from audit.scanners.base import SourceFile, finditer_at
+from audit.scanners.base import SourceFile, finditer_at, once
 from audit.scanners.notice_files import (
     LICENSE_PREFIXES,
     LICENSE_TXT_STEM,
@@ -318,8 +318,7 @@ class _Head:
         self.source = source
         """The file the head is of (``None``: a head of a text alone, for tests)."""
         self._found: tuple[frozenset[str], int] | None = None
-        """What :meth:`_words` found, once asked (no cached_property: its lock costs as
-        much as a look-up)."""
+        """What :meth:`_words` found, once asked."""
 
     def _words(self) -> tuple[frozenset[str], int]:
         """The words of :data:`_HEAD_WORDS` the lower-case raw head holds, and where the
@@ -359,7 +358,7 @@ class _Head:
         """Whether the lower-case raw head holds each of ``words`` (of :data:`_HEAD_WORDS`)."""
         return self._words()[0].issuperset(words)
 
-    @cached_property
+    @once
     def database(self) -> list[Notice]:
         """What the license database matches in the file's head (:func:`_database`), worked
         out once for every finder that needs it."""
@@ -375,7 +374,7 @@ class _Head:
         assert self.source is not None
         return self.source.line(number)
 
-    @cached_property
+    @once
     def cleaned(self) -> str:
         """The lines without comment markers (see :func:`_clean`), joined by newlines."""
         # Cleaning is line by line, and license headers repeat from file to file: lines
@@ -412,12 +411,12 @@ class _Head:
                 )
         return "\n".join(cast("list[str]", parts))
 
-    @cached_property
+    @once
     def joined(self) -> str:
         """The cleaned lines joined by one space."""
         return self.cleaned.replace("\n", " ")
 
-    @cached_property
+    @once
     def lower(self) -> str:
         """``joined`` in lower case, for cheap keyword tests before any regex runs."""
         return self.joined.lower()

@@ -132,6 +132,8 @@ class _Reader:
                     raise _Unsure  # bashlex raises on a continuation at the end, bash does not
                 i += 2
             elif c == "#":
+                if i and text[i - 1] not in _BLANK and text[i - 1] != "\n":
+                    raise _Unsure  # `(a)#c`, `a;#c`: bashlex reads no comment there
                 k = text.find("\n", i, n)
                 i = n if k < 0 else k
             else:
