@@ -119,7 +119,9 @@ def _tree_rss(pid: int) -> tuple[int, int]:
     return total, pss
 
 
-def _run_once(argv: list[str], env: dict[str, str], sample: bool = False) -> Run:
+def _run_once(
+    argv: list[str], env: dict[str, str], sample: bool = False, cwd: Path | None = None
+) -> Run:
     """Run ``argv`` once.
 
     Its CPU time counts the process and every process it started, also those that outlive
@@ -131,7 +133,9 @@ def _run_once(argv: list[str], env: dict[str, str], sample: bool = False) -> Run
     sampled run's times are not those of the command alone: timed runs are not sampled,
     and one sampled run per command gives the memory figures."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
     peak = peak_pss = 0
     done = threading.Event()
 
@@ -218,6 +222,7 @@ def count_files(root: Path) -> int:
 
 
 def bench_tree(root: Path, args: argparse.Namespace) -> dict[str, list[Run]]:
+    root = root.resolve()  # the before scans run from another folder
     files = count_files(root)
     cache = Path(tempfile.mkdtemp(prefix="depaudit-bench-cache-"))
     env = {**os.environ, "DEPAUDIT_CACHE_DIR": str(cache)}
@@ -246,27 +251,35 @@ def bench_tree(root: Path, args: argparse.Namespace) -> dict[str, list[Run]]:
     if reuse:
         commands["reuse lint"] = [reuse, "--root", str(root), "lint"]
     envs = {label: env for label in commands}
-    if args.before is not None:
+    cwds: dict[str, Path | None] = {label: None for label in commands}
+    before_src = args.before.resolve() if args.before is not None else None
+    if before_src is not None:
         # the same scans by another checkout's audit package, in the same rounds
         before = {
             **env,
-            "PYTHONPATH": str(args.before),
+            "PYTHONPATH": str(before_src),
             "DEPAUDIT_CACHE_DIR": str(cache / "b"),
         }
         # ``python -m audit``: the console script names this checkout's entry point, which
-        # another checkout may not have (as fast to start: 34 ms for ``--version`` either way)
+        # another checkout may not have (as fast to start: 34 ms for ``--version`` either way).
+        # Run from the other checkout's folder: ``-m`` puts the working folder first on the
+        # path, so from this checkout's folder it would import this checkout's package.
         then = [sys.executable, "-m", "audit", *scan[len(dep) :]]
         for label in ("scan cold", "scan warm"):
             commands[f"{label} (before)"] = [*then, *commands[label][len(scan) :]]
             envs[f"{label} (before)"] = before
-        _run_once(then, before)
+            cwds[f"{label} (before)"] = before_src
+        _run_once(then, before, cwd=before_src)
     _run_once(scan, env)  # fill the scan cache
     runs: dict[str, list[Run]] = {label: [] for label in commands}
     for _ in range(args.repeat):
         for label, argv in commands.items():
-            runs[label].append(_run_once(argv, envs[label]))
+            runs[label].append(_run_once(argv, envs[label], cwd=cwds[label]))
     # memory: one more run of each command, sampled (its times are not counted)
-    memory = {label: _run_once(argv, envs[label], sample=True) for label, argv in commands.items()}
+    memory = {
+        label: _run_once(argv, envs[label], sample=True, cwd=cwds[label])
+        for label, argv in commands.items()
+    }
     scancode = _tool("scancode")
     if scancode and files <= args.scancode_max:
         out = cache / "scancode.json"
