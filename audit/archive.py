@@ -77,6 +77,8 @@ class Extracted:
 
 @dataclass(frozen=True)
 class _Member:
+    """One member of an archive, as its listing gives it."""
+
     name: str
     """Normalized relative path."""
     kind: str

@@ -729,6 +729,8 @@ def _extract(data: bytes, work: Path, label: str) -> Path:
 
 @dataclass
 class _Walk:
+    """The state of one descent into bundled source trees."""
+
     specs: tuple[SourceSpec, ...]
     scan_tree: ScanTree
     config: Config

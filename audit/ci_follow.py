@@ -73,6 +73,8 @@ class _Reader:
 
 @dataclass(frozen=True)
 class _Call:
+    """A job that calls a reusable workflow of the same repository."""
+
     job: Node
     target: str
     """Root-relative path of the called workflow."""

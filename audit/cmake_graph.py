@@ -132,6 +132,8 @@ class SubBuild:
 
 @dataclass(frozen=True)
 class FileFacts:
+    """What one CMake file says: its calls, options, downloads and module paths."""
+
     path: str
     lines: tuple[str, ...]
     calls: tuple[Call, ...]
@@ -173,6 +175,8 @@ def _negate(text: str) -> str:
 
 @dataclass
 class _Branch:
+    """The if()/elseif()/else() branch a command sits in."""
+
     prior: list[str]
     """Conditions of the earlier if()/elseif() branches (all false here)."""
     current: str | None
@@ -554,6 +558,8 @@ class Reach:
 
 @dataclass(frozen=True)
 class Link:
+    """One CMake file reaching another (include, add_subdirectory...)."""
+
     src: str
     dst: str
     call: Call
@@ -563,6 +569,8 @@ class Link:
 
 @dataclass(frozen=True)
 class Analysis:
+    """Which CMake files and downloads a build reaches, under which options."""
+
     files: Mapping[str, FileFacts]
     reach: Mapping[str, Reach]
     links: tuple[Link, ...]
@@ -833,6 +841,8 @@ def option_text(analysis: Analysis, names: Sequence[str], where: Where) -> str:
 
 @dataclass(frozen=True)
 class _Decl:
+    """A download or dependency edge with whether, and under what, a build uses it."""
+
     edge: Edge
     active: bool
     reason: str

@@ -24,6 +24,9 @@ CONFIG_NAME = ".depaudit.toml"
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of a tree's ``.depaudit.toml`` (or ``[tool.depaudit]``), defaults where
+    unset."""
+
     path: str | None = None
     """The file the configuration came from (None: defaults)."""
     project: str | None = None

@@ -37,6 +37,9 @@ _TEST_WORD = re.compile(r"(^|[/:_.\-])(tests?|testing|e2e|integration|spec)([/_.
 
 @dataclass(frozen=True)
 class Classification:
+    """A component's execution context (userspace, build, test...) and distribution, with
+    the reasons."""
+
     context: str
     distribution: str
     reasons: tuple[str, ...]
@@ -216,6 +219,8 @@ def _follow(index: GraphIndex, stack: list[tuple[str, str]], ships: dict[str, st
 
 @dataclass(frozen=True)
 class Classifier:
+    """Tells each component's context from the graph and what the repository ships."""
+
     index: GraphIndex
     ships: dict[str, str]
 

@@ -39,6 +39,8 @@ class NodeRef:
 
 @dataclass(frozen=True)
 class VerdictChange:
+    """A component whose status or license differs between two runs."""
+
     id: str
     before: str | None
     after: str | None
@@ -48,6 +50,8 @@ class VerdictChange:
 
 @dataclass(frozen=True)
 class ActionRef:
+    """A decision of a recorded run, keyed to compare runs."""
+
     key: str
     """``kind:target``, e.g. ``remove:pypi:avocado-framework@69.0``."""
     kind: str

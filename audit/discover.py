@@ -32,6 +32,8 @@ PROGRESS_STEP = 1000
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """One file discovery found to scan, with what the scan cache keys on."""
+
     path: str
     """Root-relative, forward slashes."""
     size: int
@@ -45,6 +47,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Discovery:
+    """What discovery found under a root: the files to scan, those left out and why."""
+
     root: Path
     files: tuple[Candidate, ...]
     skipped: tuple[SkippedFile, ...]

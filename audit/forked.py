@@ -93,6 +93,8 @@ def run(
 
 @dataclass
 class _Copy:
+    """One forked copy: its process id and the pipe its results come back on."""
+
     pid: int
     fd: int
     """The read end of its result pipe; -1 once at its end (and closed)."""
@@ -101,6 +103,8 @@ class _Copy:
 
 @dataclass
 class _Results(Generic[T]):
+    """The results received so far, by task."""
+
     done: Callable[[int], None] | None
     values: dict[int, T] = field(default_factory=dict)
 

@@ -246,6 +246,8 @@ def _is_job_order(e: Edge) -> bool:
 
 @dataclass(frozen=True)
 class RemovableItem:
+    """Something that goes with a removed component, and why."""
+
     id: str
     reason: str
     evidence: tuple[Evidence, ...] = ()

@@ -268,6 +268,8 @@ class Merging:
 
 @dataclass(frozen=True)
 class SkippedFile:
+    """A file discovery or the scan left out, and why (a symlink out of the root, too large...)."""
+
     path: str
     reason: str
 
@@ -338,6 +340,8 @@ STATUS_SEVERITY: dict[Status, int] = {
 
 @dataclass(frozen=True)
 class Verdict:
+    """The policy's answer for one license in its context: a status and what decided it."""
+
     status: Status
     rule: str = ""
     """The policy rule that decided (e.g. ``allowlist:MIT``, ``deny:SSPL-1.0``)."""
@@ -386,6 +390,9 @@ SEVERITY_RANK: dict[Severity, int] = {
 
 @dataclass(frozen=True)
 class Action:
+    """One decision a maintainer must take (remove, replace, request an exception...), on one
+    target."""
+
     kind: ActionKind
     target: str
     """Component id (or path for file-level decisions)."""
@@ -472,6 +479,8 @@ class RepoInfo:
 
 @dataclass(frozen=True)
 class PolicyInfo:
+    """The policy an audit ran under, as the report names it."""
+
     name: str
     source_url: str = ""
     read_on: str = ""

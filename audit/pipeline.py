@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class InventoryRun:
+    """The inventory stage's result: the graph, the findings made on the way and the files."""
+
     inventory: Inventory
     findings: tuple[Finding, ...]
     """First-party license findings made while grouping source files (conflicts...)."""

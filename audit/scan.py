@@ -114,6 +114,8 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class ScanOutput:
+    """What scanning a tree gave: the merged results, the files skipped and how many were read."""
+
     result: ScanResult
     skipped: tuple[SkippedFile, ...]
     files_scanned: int
@@ -171,6 +173,8 @@ def _read(root: Path, cand: Candidate) -> _Read:
 
 @dataclass(frozen=True)
 class Decoded:
+    """A file's bytes decoded to text, with the first bad byte's line where they were not clean."""
+
     text: str
     problem: str | None = None
     """Set when the bytes were not clean text."""

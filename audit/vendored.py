@@ -175,6 +175,8 @@ def _folder_index(parts: Sequence[str]) -> int | None:
 
 @dataclass(frozen=True)
 class VendoredFacts:
+    """The vendored components found in a tree, their findings and the files they hold."""
+
     components: tuple[Component, ...]
     """Sorted by id."""
     findings: tuple[Finding, ...]

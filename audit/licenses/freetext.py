@@ -41,6 +41,8 @@ class Mapped:
 
 @dataclass(frozen=True)
 class AliasTable:
+    """Free-text license names and classifiers mapped to SPDX ids (the ambiguous ones apart)."""
+
     aliases: dict[str, str]
     ambiguous: dict[str, str]
     classifiers: dict[str, str]

@@ -222,6 +222,8 @@ _NO_NOTICES = cast("list[Notice]", ())
 
 @dataclass(slots=True)
 class _File:
+    """What the grouping of source files knows of one scanned file."""
+
     # One per scanned file (100,000s): slots, and fields left shared and empty until a
     # notice fills them.
     path: str

@@ -142,6 +142,8 @@ class References:
 
 @dataclass(frozen=True)
 class _Tokens:
+    """A text's words, with the line of each."""
+
     words: tuple[str, ...]
     lines: tuple[int, ...]
     """1-based line of each word."""

@@ -86,6 +86,8 @@ class Usage:
 
 @dataclass(frozen=True)
 class Recurring:
+    """A third-party component used by more than one repository."""
+
     kind: str
     name: str
     usages: tuple[Usage, ...]
@@ -145,6 +147,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class OrgReport:
+    """The organisation report: each repository's status and what recurs across them."""
+
     org_run: int
     recorded_at: str
     as_of: str | None

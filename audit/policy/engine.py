@@ -49,6 +49,8 @@ class _Probe:
 
 @dataclass(frozen=True)
 class _Inputs:
+    """What the evaluation of one expression depends on."""
+
     context: str
     distribution: str
     project: str | None
@@ -62,6 +64,8 @@ class _Inputs:
 
 @dataclass(frozen=True)
 class _Outcome:
+    """The evaluation of one node of an expression."""
+
     status: Status
     text: str
     """The node as written (normalized)."""
@@ -75,6 +79,8 @@ class _Outcome:
 
 @dataclass(frozen=True)
 class _Cover:
+    """The exceptions and waivers that cover one license, and the notes on those that did not."""
+
     granted: tuple[str, ...] = ()
     denied: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()

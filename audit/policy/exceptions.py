@@ -166,6 +166,8 @@ class ExceptionRegistry:
 
 @dataclass(frozen=True)
 class ExceptionMatch:
+    """The exception records that grant (or deny) one license, and why others did not count."""
+
     granted: tuple[ExceptionRecord, ...] = ()
     denied: tuple[ExceptionRecord, ...] = ()
     notes: tuple[str, ...] = ()

@@ -79,6 +79,9 @@ class KernelRule:
 
 @dataclass(frozen=True)
 class Policy:
+    """A license policy file: what it allows, denies and asks exceptions for, and where it
+    applies."""
+
     name: str
     title: str
     source: str

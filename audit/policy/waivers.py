@@ -48,6 +48,8 @@ from audit.policy.policy import CONTEXTS
 
 @dataclass(frozen=True)
 class Waiver:
+    """A waiver: a license of a component accepted by a named person until a date."""
+
     id: str
     reason: str
     approved_by: str
@@ -99,6 +101,8 @@ class Waiver:
 
 @dataclass(frozen=True)
 class WaiverMatch:
+    """The waivers that allow one license of one component, and why others did not count."""
+
     granted: tuple[Waiver, ...] = ()
     notes: tuple[str, ...] = ()
 

@@ -109,6 +109,8 @@ def commit_url(repo: RepoInfo) -> str | None:
 
 @dataclass(frozen=True)
 class EvidenceView:
+    """One line of evidence as the HTML report shows it."""
+
     location: str
     url: str | None
     text: str
@@ -116,6 +118,8 @@ class EvidenceView:
 
 @dataclass(frozen=True)
 class ActionView:
+    """One decision as the HTML report shows it."""
+
     kind: str
     title: str
     """What to do, in words: ``remove``, ``request an exception for``..."""
@@ -134,6 +138,8 @@ class ActionView:
 
 @dataclass(frozen=True)
 class Card:
+    """One summary card of the HTML report."""
+
     label: str
     value: str
     note: str
@@ -142,6 +148,8 @@ class Card:
 
 @dataclass(frozen=True)
 class Row:
+    """One component row of the HTML report's table."""
+
     id: str
     anchor: str
     kind: str
@@ -309,6 +317,8 @@ KIND_COLUMN_LABEL: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Box:
+    """A node of the HTML report's graph drawing."""
+
     id: str
     label: str
     kind: str
@@ -326,6 +336,8 @@ class Box:
 
 @dataclass(frozen=True)
 class Line:
+    """An edge of the HTML report's graph drawing."""
+
     src: str
     dst: str
     relation: str
@@ -334,6 +346,8 @@ class Line:
 
 @dataclass(frozen=True)
 class GraphView:
+    """The HTML report's graph drawing: columns, boxes and lines."""
+
     width: float
     height: float
     columns: tuple[tuple[float, str], ...]
@@ -545,6 +559,8 @@ BAR_GAP = 18
 
 @dataclass(frozen=True)
 class Segment:
+    """One status's part of a history chart's bar."""
+
     status: str
     label: str
     count: int
@@ -554,6 +570,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Bar:
+    """One recorded run in the HTML history chart."""
+
     run: int
     label: str
     """The run's date (YYYY-MM-DD)."""
@@ -565,6 +583,8 @@ class Bar:
 
 @dataclass(frozen=True)
 class ChartView:
+    """The HTML history chart: its size, grid, bars and legend."""
+
     width: float
     height: float
     plot_bottom: float

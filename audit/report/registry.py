@@ -22,6 +22,8 @@ Renderer = Callable[["Report"], str]
 
 @dataclass(frozen=True)
 class Format:
+    """One report format: its name, the module that renders it, and how it is written."""
+
     name: str
     module: str
     """Module under ``audit.report`` that defines ``render(report) -> str``."""

@@ -48,6 +48,8 @@ HELP_URI = f"{HOMEPAGE}/blob/main/docs/report-format.md#sarif"
 
 @dataclass(frozen=True)
 class Rule:
+    """One SARIF rule: a kind of finding and its texts."""
+
     id: str
     name: str
     level: str

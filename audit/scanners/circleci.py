@@ -26,6 +26,8 @@ _NON_POSIX_SHELLS = ("powershell", "pwsh", "cmd", "python")
 
 @dataclass(frozen=True)
 class CircleCIScanner:
+    """CircleCI configurations (``.circleci/config.yml``)."""
+
     name: str = NAME
 
     names = Names(suffixes=(".yml", ".yaml"))
@@ -187,6 +189,8 @@ def _workflows(
 
 @dataclass(frozen=True)
 class _WfJob:
+    """A job as a workflow runs it."""
+
     local: str
     target: str
     line: int

@@ -73,6 +73,8 @@ class Command:
 
 @dataclass(frozen=True)
 class Parsed:
+    """A CMake file's commands, and its syntax errors."""
+
     commands: tuple[Command, ...]
     errors: tuple[tuple[int, str], ...]
     """``(line, message)`` of each syntax error; lexing resumes after each one."""
@@ -417,6 +419,8 @@ def _keyword_values(args: Sequence[Arg], keywords: Iterable[str]) -> dict[str, A
 
 @dataclass
 class _Out:
+    """What the CMake scanner found in one file so far."""
+
     node: str
     source: SourceFile
     components: list[Component] = field(default_factory=list)

@@ -27,6 +27,8 @@ from audit.scanners.base import SourceFile
 
 @dataclass
 class Collector:
+    """What a scanner found in one file so far, merged into one result at the end."""
+
     source: SourceFile
     scanner: str
     components: dict[str, Component] = field(default_factory=dict)

@@ -85,6 +85,8 @@ otherwise copy O(stages²) values. Past it, such a stage starts without inherite
 
 @dataclass
 class _Stage:
+    """One ``FROM`` stage of a Dockerfile."""
+
     index: int
     name: str | None
     line: int
@@ -110,6 +112,8 @@ class _Stage:
 
 @dataclass
 class _Builder:
+    """What the Dockerfile scanner found in one file so far."""
+
     source: SourceFile
     node: str
     components: list[Component] = field(default_factory=list)

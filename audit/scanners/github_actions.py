@@ -60,6 +60,8 @@ def substitute(text: str, values: Values) -> str:
 
 @dataclass(frozen=True)
 class GitHubActionsScanner:
+    """GitHub Actions workflows and actions."""
+
     name: str = NAME
 
     names = Names(suffixes=(".yml", ".yaml"))

@@ -53,6 +53,8 @@ _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 @dataclass(frozen=True)
 class GitLabScanner:
+    """GitLab CI configurations (``*.gitlab-ci.yml``, and YAML files under ``.gitlab/ci/``)."""
+
     name: str = NAME
 
     names = Names(suffixes=(".yml", ".yaml"))
@@ -83,6 +85,8 @@ def _collector(source: SourceFile) -> Collector:
 
 @dataclass(frozen=True)
 class _Globals:
+    """What every job of a GitLab configuration inherits."""
+
     doc: MarkedMap
     defaults: dict[str, Marked]
     variables: dict[str, str]

@@ -110,6 +110,8 @@ def parse_gomod(text: str) -> tuple[tuple[Directive, ...], tuple[tuple[int, str]
 
 @dataclass(frozen=True)
 class Replace:
+    """A ``replace`` directive of a go.mod."""
+
     old: str
     old_version: str | None
     new: str

@@ -144,6 +144,8 @@ def _pnpm_lock(source: SourceFile, out: Locked) -> None:
 
 @dataclass(frozen=True)
 class NpmLockScanner:
+    """npm, Yarn and pnpm lockfiles."""
+
     name: str = NAME
     names = Names(exact=frozenset({*PACKAGE_LOCKS, YARN_LOCK, PNPM_LOCK}))
 

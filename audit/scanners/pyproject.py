@@ -279,6 +279,8 @@ def _get(data: Mapping[str, Any], path: Key) -> Any:
 
 @dataclass(frozen=True)
 class _Ctx:
+    """The pyproject.toml being read."""
+
     source: SourceFile
     toml: TomlLines
     project: str

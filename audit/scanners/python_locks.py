@@ -91,6 +91,8 @@ def _pipfile_lock(source: SourceFile, out: Locked) -> None:
 
 @dataclass(frozen=True)
 class PythonLockScanner:
+    """Python lockfiles (poetry.lock, uv.lock, pdm.lock, Pipfile.lock)."""
+
     name: str = NAME
     names = Names(exact=frozenset({*TOML_LOCKS, PIPFILE_LOCK.lower()}))
 

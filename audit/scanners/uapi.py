@@ -79,6 +79,8 @@ def _include_lines(text: str, end: int) -> list[int]:
 
 @dataclass(frozen=True)
 class UapiScanner:
+    """Linux UAPI headers included by C and Go sources."""
+
     name: str = NAME
     names = Names(suffixes=(*sorted(C_EXTENSIONS), ".go"))
 

@@ -42,6 +42,8 @@ _AUTOMATIC = "@<^?*+%|"
 
 @dataclass(frozen=True)
 class Rule:
+    """One Makefile rule: its prerequisites and recipe."""
+
     prerequisites: tuple[str, ...]
     recipe: tuple[tuple[int, str], ...]
     """``(first line, text)`` of each recipe line (continuations joined by newlines)."""
@@ -49,6 +51,8 @@ class Rule:
 
 @dataclass
 class Makefile:
+    """What depaudit reads of a Makefile: its variables and rules."""
+
     variables: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Name -> (operator, value as written)."""
     unknown: set[str] = field(default_factory=set)
