@@ -19,7 +19,7 @@ from audit.errors import ConfigError
 from audit.gitindex import pin_submodules
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
-from audit.licenses.sources import group_sources
+from audit.licenses.sources import FileLayout, group_sources
 from audit.model import (
     ComponentResult,
     Finding,
@@ -105,13 +105,15 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
             progress=partial(prestart, root=root, ahead=ahead),
             found=ahead.add if ahead is not None else None,
         )
+        # what needs the file list alone, worked out while the copies still scan
+        layout = FileLayout.of([c.path for c in found.files])
         out = scan(found, ahead=ahead)
     from audit.ci_follow import follow
 
     readings = Remembered.open(found.root)
     result = follow(found.root, found.files, out.result, readings.read, lambda: _own_names(root))
     readings.save()
-    facts = group_sources(result.notices, [c.path for c in found.files])
+    facts = group_sources(result.notices, layout)
     inventory = link(
         display_root or str(root),
         pin_submodules(found.root, result),
