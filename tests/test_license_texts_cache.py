@@ -5,6 +5,7 @@ makes another cache file, and a cache that cannot be written is no error."""
 from __future__ import annotations
 
 import marshal
+import os
 from array import array
 from pathlib import Path
 
@@ -149,3 +150,28 @@ def test_loaded_references_make_their_shingle_sets_when_asked(tmp_path: Path) ->
     assert loaded.items[1].shingles == built.items[1].shingles
     assert loaded.items[1]._made is not None and loaded.items[0]._made is None
     assert loaded.items == built.items
+
+
+def test_a_text_changed_in_place_with_its_times_put_back_is_shingled_again(
+    tmp_path: Path,
+) -> None:
+    """The cache file is named by each text's name, size and times, not its bytes: a text
+    changed in place, to the same size and with its modification time put back, still
+    names another file (its change time moved), and no text is read to name it."""
+    directory = _texts(tmp_path / "texts")
+    cache = tmp_path / "cache"
+    before = texts._texts_digest(directory)
+    assert cached_references(directory, cache).items[1].size == 3
+    short = directory / "Short.txt"
+    st = short.stat()
+    short.write_text(_TEXTS["Short.txt"].replace("want", "wish"))
+    os.utime(short, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (short.stat().st_size, short.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    assert texts._texts_digest(directory) != before
+    changed = cached_references(directory, cache)
+    assert sorted(changed.items[1].shingles) == [
+        "do what you wish",
+        "what you wish with",
+        "you wish with it",
+    ]
+    assert len(list((cache / "license-texts").glob("*.bin"))) == 2

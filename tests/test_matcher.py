@@ -95,6 +95,8 @@ def test_spelling_follows_the_tokens_in_order() -> None:
     for n in (0, 1, spell.base, len(chars) // 2, len(chars) - 1):
         assert spell.encode(chars[n]) == spelled(n, spell.base)
     assert spell.encode(UNKNOWN) == spelled(len(chars), spell.base)
+    assert isinstance(spell._table, list)  # by code point: no hashing in str.translate
+    assert spell.encode("\n".join(chars[:2])) == "\n".join(spelled(n, spell.base) for n in (0, 1))
     other = _Spelling({"b": "\u0150", "a": "\u0200", "c": "\u0100"})
-    assert other.base == 2
+    assert other.base == 2 and isinstance(other._table, dict)
     assert other.encode("\u0100\u0150\u0200\uffff") == "".join(spelled(n, 2) for n in range(4))

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from audit.scanners import MODULES
+
 _PROBE = """
 import json, sys
 from audit.cli import main
@@ -244,11 +246,13 @@ def test_the_parser_of_one_command_adds_no_other_command_options() -> None:
     assert {n for n, count in options.items() if count > 1} == {"scan"}  # only --help else
 
 
-def test_a_forking_scan_loads_no_pure_python_pickler(
+def test_a_forking_scan_loads_no_pure_python_pickler_and_only_its_scanners(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The forked copies send their results with the C pickler (``_pickle``): ``pickle``'s
-    own module (its pure-Python classes, 1.3 ms to import) is not loaded."""
+    own module (its pure-Python classes, 1.3 ms to import) is not loaded; and only the
+    scanners of the formats the tree has are imported (no go.mod, package.json, lockfile,
+    pyproject.toml... here)."""
     monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "cache"))
     root = _tree_with_every_reader(tmp_path / "tree")
     for n in range(200):  # enough files for the scan to fork (ScanSettings.fork_min_files)
@@ -259,5 +263,16 @@ def test_a_forking_scan_loads_no_pure_python_pickler(
     modules = _imported(*argv)
     assert {"audit.forked", "_pickle"} <= modules
     assert "pickle" not in modules
+    # the scanners of the formats the tree has (audit.scanners.preload), not the others
+    assert {m for m in modules if m.startswith("audit.scanners.")} & set(MODULES) == {
+        "audit.scanners.circleci",
+        "audit.scanners.github_actions",
+        "audit.scanners.gitlab",
+        "audit.scanners.dockerfile",
+        "audit.scanners.requirements",  # asked about CMakeLists.txt (names: *.txt)
+        "audit.scanners.cmake",
+        "audit.scanners.notices",
+        "audit.scanners.uapi",
+    }
     summary = " ".join(out.read_text().split())
     assert "6 components; 1 has an unknown license, 3 not required, 2 allowed" in summary

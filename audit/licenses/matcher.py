@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any, overload
 
@@ -365,14 +365,22 @@ class _Spelling:
         # tokens: UNKNOWN's comes last).
         spelled = [p + c for p in pairs for c in third]
         low, high = token_codes(len(vocabulary))
-        codes: Iterable[int] = chain(low, high)
-        if vocabulary and next(reversed(vocabulary.values())) != chr((high or low)[-1]):
-            codes = sorted(map(ord, vocabulary.values()))  # not made by ruledb: in order
-        table = dict(zip(codes, spelled, strict=False))
+        table: list[str | None] | dict[int, str]
+        if not vocabulary or next(reversed(vocabulary.values())) == chr((high or low)[-1]):
+            # By code point, as ruledb gives the tokens their characters (in order, from
+            # U+0100): one list, filled by slices, read by str.translate without hashing.
+            table = [None] * max(0x10000, high.stop)
+            table[low.start : low.stop] = spelled[: len(low)]
+            table[high.start : high.stop] = spelled[len(low) : len(low) + len(high)]
+            table[ord("\n")] = "\n"
+        else:  # not made by ruledb: its characters in order
+            table = dict(zip(sorted(map(ord, vocabulary.values())), spelled, strict=False))
         table[ord(UNKNOWN)] = spelled[size - 1]
         self._table = table
 
     def encode(self, chars: str) -> str:
+        """A token string (its lines, ``\n``-separated) spelled: each token as three
+        characters (any other character is dropped: a token string holds none)."""
         return chars.translate(self._table)
 
 

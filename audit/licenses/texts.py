@@ -24,8 +24,10 @@ The method is meant to be fast and explainable:
 
 The bundled references are shingled once and cached in the depaudit cache directory
 (``license-texts/``, :mod:`audit.licenses.cachefile`: every distinct shingle once and arrays
-of indexes, named by the hash of :data:`FORMAT` and of every text's bytes, checked by a
-CRC-32): a run loads them instead of shingling every text again; a file that does not
+of indexes, named by the hash of :data:`FORMAT` and of every text's name, size,
+modification and change times, checked by a CRC-32): a run loads them instead of shingling
+every text again, without reading the texts (any change made to a text through the file
+system sets its change time: a changed text names another file); a file that does not
 check or hold together is rebuilt.
 
 Nothing below the threshold is reported: a file that matches nothing well yields no match
@@ -39,6 +41,7 @@ file notices that point at it decide the version clause.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from array import array
 from collections.abc import Sequence
@@ -263,8 +266,8 @@ def bundled_references() -> References:
 
 def cached_references(directory: Path, cache_dir: Path) -> References:
     """:func:`load_references` of ``directory``, cached under ``cache_dir`` by the hash
-    of the texts' bytes (:mod:`audit.licenses.cachefile`): loaded when a cached file of
-    that hash checks, else built and written."""
+    of the texts' names and times (:func:`_texts_digest`, :mod:`audit.licenses.cachefile`):
+    loaded when a cached file of that hash checks, else built and written."""
     digest = _texts_digest(directory)
     path = cache_dir / "license-texts" / f"{digest}.bin"
     refs = _load_references(cachefile.read(FORMAT, digest, path))
@@ -275,12 +278,16 @@ def cached_references(directory: Path, cache_dir: Path) -> References:
 
 
 def _texts_digest(directory: Path) -> str:
-    """Hash of :data:`FORMAT` and of the name and bytes of every text in ``directory``."""
+    """Hash of :data:`FORMAT` and of the name, size, modification and change times of every
+    text in ``directory``: no text is read (hashing their 250 KB took about a millisecond
+    of every run), and any change made to one through the file system sets its change
+    time, which only the system clock sets."""
     h = sha256(FORMAT.encode())
-    for path in sorted(directory.glob("*.txt")):
-        data = path.read_bytes()
-        h.update(f"\0{path.name}\0{len(data)}\0".encode())
-        h.update(data)
+    with os.scandir(directory) as found:
+        texts = sorted((e for e in found if e.name.endswith(".txt")), key=lambda e: e.name)
+    for entry in texts:
+        st = entry.stat()
+        h.update(f"\0{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}".encode())
     return h.hexdigest()[:32]
 
 
