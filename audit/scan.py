@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from audit import scancache
 from audit.discover import Candidate, Discovery
-from audit.model import Problem, ScanResult, SkippedFile, pickled_by_fields
+from audit.model import Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select
 from audit.scanners.base import SourceFile
 
@@ -236,6 +236,29 @@ class _Outcome:
 _UNWANTED = _Outcome(False)
 _NOTHING_FOUND = _Outcome(True)
 
+_Found = tuple[Notice, ...]
+"""The outcome of a file read in which notices alone were found, as an early scan's copy
+sends it back: the notices (most files of a large tree; two objects fewer per file to send
+and to load than the :class:`_Outcome` and its result). :func:`_output` takes it as such."""
+_Got = _Outcome | _Found
+
+
+def _light(outcomes: list[_Outcome]) -> list[_Got]:
+    """``outcomes`` with those of the files where notices alone were found (and no stat
+    key: a scan without the cache) as :data:`_Found`."""
+    return [o.result.notices if _notices_alone(o) else o for o in outcomes]
+
+
+def _notices_alone(o: _Outcome) -> bool:
+    r = o.result
+    return (
+        r is not _EMPTY
+        and o.skipped is None
+        and o.key is None
+        and not o.same
+        and not (r.components or r.nodes or r.edges or r.problems)
+    )
+
 
 def _scan_one(
     root: Path,
@@ -352,6 +375,7 @@ def _crash(path: str, scanner: str, message: str) -> ScanResult:
     return ScanResult(problems=(Problem(path, 0, "parse-error", message, scanner),))
 
 
+_B = TypeVar("_B")
 _Batch = tuple[list[_Outcome], str]
 """Outcomes of files in order, and the cache entries of those scanned as JSON object
 members (:func:`audit.scancache.members`; empty without the cache)."""
@@ -425,7 +449,7 @@ def _scan_tree(
     root = discovery.root
     files = discovery.files
     # per file, its outcome or its cache entry (decoded by _output)
-    outcomes: list[_Outcome | list[Any] | None] = [None] * len(files)
+    outcomes: list[_Got | list[Any] | None] = [None] * len(files)
     todo: Sequence[int] = range(len(files))  # without the cache: every file
     cache = _Cache.open(settings.cache_dir, root) if settings.cache_dir else None
     if cache is not None:
@@ -444,7 +468,7 @@ def _scan_tree(
         written: list[str] = []
         if ahead is not None and selector is select and ahead.want_hash == want_hash:
             early, written = ahead.finish(progress, len(todo))
-        taken: list[_Outcome | None] = [None] * len(todo)
+        taken: list[_Got | None] = [None] * len(todo)
         if len(early):
             given = early.of(files, discovery.found_order)
             if cache is None and len(early) == len(files):
@@ -467,6 +491,8 @@ def _scan_tree(
         for i, got in zip(todo, taken, strict=True):
             outcome = got if got is not None else next(scanned_here)
             if cache is not None:
+                # a copy sends notices alone only without the cache (Ahead._there)
+                assert isinstance(outcome, _Outcome)
                 if outcome.same:
                     outcome = cache.refresh(files[i], outcome)
                 else:
@@ -482,7 +508,7 @@ def _scan_tree(
 
 def _output(
     discovery: Discovery,
-    outcomes: Sequence[_Outcome | list[Any] | None],
+    outcomes: Sequence[_Got | list[Any] | None],
     selector: Callable[[str], Sequence[Scanner]],
     cache: _Cache | None = None,
 ) -> ScanOutput:
@@ -497,7 +523,12 @@ def _output(
     merged = scancache.Merged()
     skipped: list[SkippedFile] = list(discovery.skipped)
     scanned = 0
+    notices = merged.notices
     for cand, outcome in zip(discovery.files, outcomes, strict=True):
+        if type(outcome) is tuple:  # notices alone (_Found)
+            scanned += 1
+            notices.extend(outcome)
+            continue
         if type(outcome) is list:  # a cache entry whose stat key is unchanged
             assert cache is not None
             try:
@@ -643,7 +674,9 @@ def _scan_chunk(
     return _scan_batch(root, chunk, want_hash), readings.made_since(mark)
 
 
-def _keep_readings(readings: spdxcache.Readings, results: Sequence[_Early]) -> list[_Batch]:
+def _keep_readings(
+    readings: spdxcache.Readings, results: Sequence[tuple[_B, dict[str, spdxcache.Reading]]]
+) -> list[_B]:
     """The chunks' outcomes, the expressions they read kept in ``readings``."""
     for _, fresh in results:
         for text, reading in fresh.items():
@@ -723,6 +756,9 @@ def _files(task: bytes) -> list[Candidate]:
 
 
 _Early = tuple[_Batch, dict[str, "spdxcache.Reading"]]
+_AheadBatch = tuple[list[_Got], str]
+"""An early scan's :data:`_Batch`: a copy's outcomes may be :data:`_Found`."""
+_AheadEarly = tuple[_AheadBatch, dict[str, "spdxcache.Reading"]]
 
 
 @contextlib.contextmanager
@@ -774,7 +810,7 @@ class Ahead:
         """The most files in the next task: more as more files are found."""
         self.start = max(settings.fork_min_files, settings.ahead_min_files)
         """How many files found start the copies."""
-        self.feed: forked.Feed[_Early] | None = None
+        self.feed: forked.Feed[_AheadEarly] | None = None
         self.off = False
         """Set once nothing more is done ahead (could not fork; or finished)."""
         self.scanned = 0
@@ -834,11 +870,15 @@ class Ahead:
             self.pending, self.used = [], _COUNT.size
             self.feed.give(task)
 
-    def _here(self, i: int) -> _Early:
-        return self._work(self.chunks[i])
+    def _here(self, i: int) -> _AheadEarly:
+        (outcomes, members), fresh = self._work(self.chunks[i])
+        return (cast("list[_Got]", outcomes), members), fresh
 
-    def _there(self, i: int, task: bytes) -> _Early:
-        return self._work(_files(task))
+    def _there(self, i: int, task: bytes) -> _AheadEarly:
+        """Task ``i`` in a copy: what it sends back (lighter without the cache)."""
+        (outcomes, members), fresh = self._work(_files(task))
+        sent = cast("list[_Got]", outcomes) if self.want_hash else _light(outcomes)
+        return (sent, members), fresh
 
     def _work(self, files: list[Candidate]) -> _Early:
         return _scan_chunk(self.root, [(c, "") for c in files], self.want_hash, self.readings)
@@ -880,21 +920,21 @@ class _Taken:
     """The outcomes of the files an early scan was given, task by task."""
 
     chunks: list[list[Candidate]] = dataclasses.field(default_factory=list)
-    outcomes: list[list[_Outcome]] = dataclasses.field(default_factory=list)
+    outcomes: list[list[_Got]] = dataclasses.field(default_factory=list)
     whole: bool = False
     """Whether the tasks hold every file discovery found, in the order found."""
 
     def __len__(self) -> int:
         return sum(map(len, self.chunks))
 
-    def of(self, files: Sequence[Candidate], found_order: Sequence[int]) -> list[_Outcome | None]:
+    def of(self, files: Sequence[Candidate], found_order: Sequence[int]) -> list[_Got | None]:
         """The outcome of each of ``files`` (None: not given); ``found_order`` tells where
         each was found (:attr:`Discovery.found_order`): the outcomes are then taken by
         place, else by the ``id`` of each candidate."""
         if self.whole and len(found_order) == len(files):
             in_order = [o for outcomes in self.outcomes for o in outcomes]
             return list(map(in_order.__getitem__, found_order))
-        by_file: dict[int, _Outcome] = {}
+        by_file: dict[int, _Got] = {}
         for chunk, outcomes in zip(self.chunks, self.outcomes, strict=True):
             by_file.update(zip(map(id, chunk), outcomes, strict=True))
         return list(map(by_file.get, map(id, files)))

@@ -89,3 +89,29 @@ def test_without_the_cache_an_outcome_holds_no_stat_key(tmp_path) -> None:
     st = (tmp_path / "b.c").stat()
     assert kept.key == (2, st.st_mtime_ns, st.st_ino)
     assert entry is not None
+
+
+def test_a_copy_sends_the_notices_alone_of_a_file_where_only_notices_were_found(
+    tmp_path,
+) -> None:
+    """An early scan's copy sends back the notices alone for a file where nothing else was
+    found (without the cache); the scan's output takes them as it takes the outcome."""
+    from audit.discover import Candidate, Discovery
+    from audit.model import SkippedFile
+
+    notices = (_notice(1, "MIT"), _notice(3, "Apache-2.0"))
+    only = scan._Outcome(True, ScanResult(notices=notices))
+    problem = Problem("c.c", 0, "unreadable", "cannot read")
+    other = scan._Outcome(True, ScanResult(notices=notices[:1], problems=(problem,)))
+    keyed = scan._Outcome(True, ScanResult(notices=notices), key=(1, 2, 3))
+    binary = scan._Outcome(True, skipped=SkippedFile("e.c", scan.BINARY), key=(1, 2, 3))
+    outcomes = [only, scan._NOTHING_FOUND, other, scan._UNWANTED, keyed, binary]
+    light = scan._light(outcomes)
+    assert light == [notices, scan._NOTHING_FOUND, other, scan._UNWANTED, keyed, binary]
+    assert light[0] is notices
+    files = tuple(Candidate(p, 1) for p in ("a.c", "b.c", "c.c", "d.png", "d2.c", "e.c"))
+    found = Discovery(tmp_path, files, (), (), "walk")
+    whole = scan._output(found, outcomes, scan.select)
+    assert scan._output(found, light, scan.select) == whole
+    assert whole.files_scanned == 5
+    assert whole.result.notices == (*notices, notices[0], *notices)
