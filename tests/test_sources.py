@@ -524,6 +524,13 @@ def test_grouping_takes_the_paths_or_their_layout_alike() -> None:
     assert facts.component_of("lib/m/f.c") == "source:lib/m"
     (finding,) = [f for f in facts.findings if f.subject == "source:lib"]
     assert [e.path for e in finding.evidence] == ["lib/b.c", "lib/sub/c.c"]
+    assert dict(facts.owners) == {
+        "lib/a.c": "source:lib",
+        "lib/b.c": "source:lib",
+        "lib/sub/c.c": "source:lib",
+        "lib/m/e.c": "source:lib/m",
+        "lib/m/f.c": "source:lib/m",
+    }
 
 
 def test_notices_of_a_file_the_list_lacks_are_grouped() -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import filterfalse
@@ -77,6 +77,33 @@ class SourceFacts:
     def component_of(self, path: str) -> str | None:
         """The id of the source component a path belongs to, if any."""
         return self.owners.get(path)
+
+
+class _Owners(Mapping[str, str]):
+    """The component id of each counted file, by path, made when first asked (most runs
+    never ask; a tree holds 100,000s of files)."""
+
+    def __init__(self, members: list[tuple[str, list[_File], list[str]]]) -> None:
+        self._members = members
+        self._made: dict[str, str] | None = None
+
+    def _owners(self) -> dict[str, str]:
+        if self._made is None:
+            made: dict[str, str] = {}
+            for cid, files, paths in self._members:
+                made.update(dict.fromkeys(map(_PATH, files), cid))
+                made.update(dict.fromkeys(paths, cid))
+            self._made = made
+        return self._made
+
+    def __getitem__(self, path: str) -> str:
+        return self._owners()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owners())
+
+    def __len__(self) -> int:
+        return len(self._owners())
 
 
 def source_context(component: Component) -> tuple[str, str] | None:
@@ -280,6 +307,7 @@ _PATH = attrgetter("path")
 _PATH_LINE = attrgetter("path", "line")
 _KIND_RAW = attrgetter("kind", "raw")
 _VALUE = itemgetter(1)
+_EVIDENCE_ORDER = attrgetter("path", "line", "text", "scanner")
 
 
 @dataclass(slots=True)
@@ -323,19 +351,26 @@ def _resolve(name: str, directory: str, existing: frozenset[str]) -> str | None:
 
 class _Builder:
     def __init__(self, notices: Sequence[Notice], layout: FileLayout) -> None:
-        layout = layout.including(n.path for n in notices)  # files the list does not hold
-        self.layout = layout
         self.files: dict[str, _File] = {}
         """The files with a notice."""
+        self.direct: dict[str, list[_File]] = {}
+        """The files with a notice directly in each directory."""
         noticed = self.files
+        direct = self.direct
         referencing: set[str] = set()
         self.texts: dict[str, list[Notice]] = {}
         """The identified license texts of each file, in the order of its notices."""
-        for n in notices:
+        for n in notices:  # 100,000s of notices: the loop is inline
             path = n.path
             f = noticed.get(path)
             if f is None:
-                noticed[path] = _File(path, [n])
+                f = noticed[path] = _File(path, [n])
+                d = path.rpartition("/")[0]  # _dir(path)
+                siblings = direct.get(d)
+                if siblings is None:
+                    direct[d] = [f]
+                else:
+                    siblings.append(f)
             else:
                 f.notices.append(n)
             kind = n.kind
@@ -343,22 +378,11 @@ class _Builder:
                 referencing.add(path)
             elif kind == "license-text" and n.expression:
                 self.texts.setdefault(path, []).append(n)
-        self.direct: dict[str, list[_File]] = {}
-        """The files with a notice directly in each directory."""
-        for path, f in noticed.items():
-            d = path.rpartition("/")[0]  # _dir(path)
-            siblings = self.direct.get(d)
-            if siblings is None:
-                self.direct[d] = [f]
-            else:
-                siblings.append(f)
+        self.layout = layout = layout.including(noticed)  # files the list does not hold
         self.referencing = sorted(referencing)
         """The files with a "see LICENSE" reference, sorted."""
         self.existing = layout.paths
         self.targets: dict[tuple[str, str], str | None] = {}
-        for f in noticed.values():
-            if len(f.notices) > 1:
-                f.notices.sort(key=_NOTICE_ORDER)
         for found in self.texts.values():
             if len(found) > 1:  # stable: the order they have among the file's sorted notices
                 found.sort(key=_NOTICE_ORDER)
@@ -367,8 +391,17 @@ class _Builder:
         """Findings about one file: their subject is its component, known after grouping;
         each file's in order (the findings are sorted by kind, subject and message: a
         file's path is in each message)."""
-        self.owner: dict[str, str] = {}
+        self.members: list[tuple[str, list[_File], list[str]]] = []
+        """Each component's id and counted files (those with a notice, the others)."""
         for f in noticed.values():  # a file without notices has nothing to classify
+            if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
+                only = f.notices[0]
+                if only.expression and only.kind in HEADER_KINDS:
+                    f.header = only.expression
+                    f.deciding = (only,)
+                    continue
+            else:
+                f.notices.sort(key=_NOTICE_ORDER)
             self._classify(f)
 
     def _bare(self, d: str) -> list[str]:
@@ -386,12 +419,8 @@ class _Builder:
     # -- files ----------------------------------------------------------------------------
 
     def _classify(self, f: _File) -> None:
-        if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
-            only = f.notices[0]
-            if only.expression and only.kind in HEADER_KINDS:
-                f.header = only.expression
-                f.deciding = (only,)
-                return
+        """What one file's notices (sorted by line) say; see the module's text (the one
+        header notice of most files is taken before)."""
         spdx: list[Notice] = []
         prose: list[Notice] = []
         runtime: list[Notice] = []
@@ -492,13 +521,14 @@ class _Builder:
         self._aggregate("")
         self.components: list[Component] = []
         self._visit("")
+        self.owner = _Owners(self.members)
         self._references()
         for kind, path, message, evidence in self.file_findings:
             self.findings.append(Finding(kind, self.owner.get(path, path), message, evidence))
         return SourceFacts(
             tuple(sorted(self.components, key=lambda c: c.id)),
             tuple(sorted(self.findings, key=lambda x: (x.kind, x.subject, x.message))),
-            MappingProxyType(self.owner),
+            self.owner,
         )
 
     def _aggregate(self, d: str) -> None:
@@ -639,18 +669,19 @@ class _Builder:
         reason = self._reason(directory, ctx, decided, files)
 
         first_header = _first_of_each(deciding)
-        evidence = sorted(
-            {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
-        )
+        cited = [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]
+        if len(cited) == 1:  # most components: one header
+            evidence = [cited[0].evidence]
+        else:  # each once, in Evidence's order (its fields')
+            unique = {_EVIDENCE_ORDER(n.evidence): n.evidence for n in cited}
+            evidence = [unique[k] for k in sorted(unique)]
         # A file with a header or run-time license has a notice. Only source code is
         # expected to carry a notice (see needs_notice): asked of the files without one.
         bare_noticed = [f.path for f in counted if not (f.header or f.runtime or f.has_notice)]
         if bare_noticed and counted_bare:
             bare_noticed = sorted([*bare_noticed, *counted_bare])
         uncovered = list(filter(needs_notice, bare_noticed or counted_bare))
-        owner = self.owner
-        owner.update(dict.fromkeys([f.path for f in counted], cid))
-        owner.update(dict.fromkeys(counted_bare, cid))
+        self.members.append((cid, counted, counted_bare))
 
         # in key order (the properties are sorted by key), those with a value
         properties = (
