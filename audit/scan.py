@@ -1275,7 +1275,7 @@ class Remembered:
         if self.cache is None or not keys or any(k is None for k in keys):
             return scan_file(root, cand, scanners)[0]
         key = "\n".join([cand.path, *(k() for k in keys if k is not None)])
-        keyed = dataclasses.replace(cand, path=key)
+        keyed = cand._replace(path=key)
         self.used.add(key)
         hit = self.cache.by_stat(keyed)
         if hit is not None and hit.wanted:
