@@ -113,7 +113,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
     from audit.ci_follow import follow
 
     readings = Remembered.open(found.root)
-    result = follow(found.root, found.files, out.result, readings.read, lambda: _own_names(root))
+    result = follow(found.root, listed.files, out.result, readings.read, lambda: _own_names(root))
     readings.save()
     facts = group_sources(result.notices, layout)
     inventory = link(
