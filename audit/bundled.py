@@ -448,10 +448,22 @@ def merge_inventories(
 
 @dataclass(frozen=True)
 class TreeFiles:
-    """The discovered files of one tree, readable without leaving it."""
+    """The discovered files of one tree, readable without leaving it, and those of them the
+    analyses after the scan look for by their paths (:meth:`of`)."""
 
     root: Path
     files: Mapping[str, Candidate]
+    ci: Sequence[str] = ()
+    """The CI configurations and Dockerfiles (:func:`audit.cmake_cli.ci_files`)."""
+    vendored: Sequence[str] = ()
+    """The paths vendored code may be in, sorted (:func:`audit.vendored.candidates`)."""
+
+    @classmethod
+    def of(cls, root: Path, files: Sequence[Candidate]) -> TreeFiles:
+        """The files of ``root`` (sorted by path, as discovered); all that depends on the
+        file list alone, so that it can be worked out while the scan runs."""
+        paths = by_path(files)
+        return cls(root, paths, cmake_cli.ci_files(paths), vendored.candidates(sorted(paths)))
 
     def read(self, path: str, limit: int = _READ_LIMIT) -> str | None:
         """The head of a discovered text file (None: not discovered, unreadable, binary)."""
@@ -479,7 +491,7 @@ def tree_files(root: Path, config: Config | None = None) -> TreeFiles:
         excludes=config.exclude if config else (),
         max_file_size=(config.max_file_size if config else None) or DEFAULT_MAX_FILE_SIZE,
     )
-    return TreeFiles(found.root, by_path(found.files))
+    return TreeFiles.of(found.root, found.files)
 
 
 @dataclass(frozen=True)
@@ -531,7 +543,7 @@ def analyze_tree(
     if label:
         inventory = _kernel_build_off(inventory, analysis, where)
     found = vendored.find_vendored(
-        sorted(files.files),
+        files.vendored,
         lambda p: files.read(p, vendored.read_limit(p)),
         inventory.notices,
         where=where,
@@ -845,8 +857,8 @@ class _Walk:
             return
         label = self._label(comp, key)
         run = self.scan_tree(tree, Config(max_file_size=self.config.max_file_size))
-        listed = getattr(run, "files", ())
-        files = TreeFiles(Path(real), by_path(listed)) if listed else tree_files(tree)
+        listed = getattr(run, "files", None)
+        files = listed if isinstance(listed, TreeFiles) else tree_files(tree)
         self.trees[label] = files
         analyzed = analyze_tree(run.inventory, run.findings, files, label, settings, self.builds)
         inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
@@ -985,13 +997,13 @@ def follow_bundled(
     client: HttpClient | None = None,
     depth: int = DEFAULT_DEPTH,
     cwd: Path | None = None,
-    files: Sequence[Candidate] = (),
+    files: TreeFiles | None = None,
 ) -> tuple[Inventory, tuple[Finding, ...]]:
     """The root tree's inventory with the cross-file analyses, and every mapped bundled tree
     (recursively) merged in. ``scan_tree`` discovers, scans and links one tree. ``files``
     are the root's discovered files when the caller has them (else discovered here)."""
-    listed = TreeFiles(root.resolve(), by_path(files)) if files else tree_files(root, config)
-    builds = cmake_cli.build_configs(listed.files, listed.read)
+    listed = files if files is not None else tree_files(root, config)
+    builds = cmake_cli.build_configs(listed.ci, listed.read)
     # The root's CMake files, read before by a run with the scan cache, are not parsed
     # again (bundled trees are often temporary directories: not kept).
     parse = PerText(

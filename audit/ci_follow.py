@@ -85,17 +85,18 @@ class _Call:
 
 def follow(
     root: Path,
-    files: Sequence[Candidate],
+    files: Sequence[Candidate] | Mapping[str, Candidate],
     result: ScanResult,
     read: ReadFile,
     own_names: Callable[[], frozenset[str]] = frozenset,
 ) -> ScanResult:
     """``result`` with the readings of called workflows added (see the module docstring).
 
-    ``read(root, candidate, scanners)`` reads one file with the given scanners (the scan
-    stage's reader); ``own_names()`` gives the repository's ``owner/name`` from outside the
-    tree (its git remote), asked only when a job calls a remote workflow."""
-    known = by_path(files)
+    ``files`` are the tree's files, or the map of them by path. ``read(root, candidate,
+    scanners)`` reads one file with the given scanners (the scan stage's reader);
+    ``own_names()`` gives the repository's ``owner/name`` from outside the tree (its git
+    remote), asked only when a job calls a remote workflow."""
+    known = files if isinstance(files, Mapping) else by_path(files)
     named = _named_in_workflows(result.nodes)
     names: frozenset[str] | None = None
 

@@ -162,7 +162,11 @@ def _source(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. ``command``: the command the line names
+    (:func:`command_of`): every command is listed (``--help``, its choices) but only that
+    one gets its options (argparse takes about 3 ms to add every command's, on every run);
+    ``None``: every command gets them."""
     parser = _Parser(
         prog="depaudit",
         description="Dependency and license audit: inventory, policy, actions.",
@@ -171,8 +175,24 @@ def build_parser() -> argparse.ArgumentParser:
     _debug_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    for name, (help_text, options) in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if command is None or command == name:
+            options(p)
+    from audit.org.command import add_parsers as add_org_parsers
 
-    scan = sub.add_parser("scan", help="the full audit (exit 0 clean, 1 findings, 2 error)")
+    add_org_parsers(sub, options=command is None or command == "org")
+    return parser
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first word that is no option (the top level's
+    options take no value), when it is one of the commands; else None."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in _COMMANDS or word == "org" else None
+
+
+def _scan_options(scan: argparse.ArgumentParser) -> None:
     _path_arg(scan)
     _common(scan, report_formats(), "text")
     _audit_options(scan)
@@ -216,12 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.set_defaults(func=_cmd_scan)
 
-    inv = sub.add_parser("inventory", help="components and their graph (no network)")
+
+def _inventory_options(inv: argparse.ArgumentParser) -> None:
     _path_arg(inv)
     _common(inv, INVENTORY_FORMATS, "json")
     inv.set_defaults(func=_cmd_inventory)
 
-    lic = sub.add_parser("license", help="evaluate one license expression")
+
+def _license_options(lic: argparse.ArgumentParser) -> None:
     lic.add_argument("expression", help="an SPDX license expression, e.g. 'GPL-2.0-only OR MIT'")
     lic.add_argument(
         "--context",
@@ -251,14 +273,16 @@ def build_parser() -> argparse.ArgumentParser:
     _format_options(lic, ("text", "json"), "text")
     lic.set_defaults(func=_cmd_license)
 
-    exp = sub.add_parser("explain", help="the evidence and reasons behind one verdict")
+
+def _explain_options(exp: argparse.ArgumentParser) -> None:
     exp.add_argument("id", help="a component id or name (e.g. avocado-framework)")
     _path_arg(exp)
     _common(exp, ("text", "json"), "text")
     _audit_options(exp)
     exp.set_defaults(func=_cmd_explain)
 
-    req = sub.add_parser("request", help="license exception request bodies (Markdown/JSON)")
+
+def _request_options(req: argparse.ArgumentParser) -> None:
     _path_arg(req)
     _common(req, ("markdown", "json"), "markdown")
     _audit_options(req)
@@ -283,19 +307,20 @@ def build_parser() -> argparse.ArgumentParser:
         "shipped CNCF form)",
     )
     req.set_defaults(func=_cmd_request)
-    _history_parsers(sub)
-    from audit.org.command import add_parsers as add_org_parsers
-
-    add_org_parsers(sub)
-    return parser
 
 
-def _history_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
-    db_help = "the history database (default: .depaudit/history.sqlite)"
-    hist = sub.add_parser("history", help="the recorded runs of scheduled audits")
-    hist.add_argument("--db", type=Path, metavar="DB", help=db_help)
+_DB_HELP = "the history database (default: .depaudit/history.sqlite)"
+
+
+def _history_options(hist: argparse.ArgumentParser) -> None:
+    hist.add_argument("--db", type=Path, metavar="DB", help=_DB_HELP)
     hist.add_argument("--limit", type=int, metavar="N", help="only the newest N runs")
-    dif = sub.add_parser("diff", help="what changed between two recorded runs")
+    from audit.report.registry import HISTORY_FORMATS
+
+    _runs_options(hist, _cmd_history, HISTORY_FORMATS)
+
+
+def _diff_options(dif: argparse.ArgumentParser) -> None:
     dif.add_argument(
         "run_a",
         nargs="?",
@@ -303,18 +328,33 @@ def _history_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="a run id, or -N back from the newest (default: the run before the newest)",
     )
     dif.add_argument("run_b", nargs="?", metavar="RUN_B", help="(default: the newest run)")
-    dif.add_argument("--db", type=Path, metavar="DB", help=db_help)
-    from audit.report.registry import DIFF_FORMATS, HISTORY_FORMATS
+    dif.add_argument("--db", type=Path, metavar="DB", help=_DB_HELP)
+    from audit.report.registry import DIFF_FORMATS
 
-    for p, func, formats in (
-        (hist, _cmd_history, HISTORY_FORMATS),
-        (dif, _cmd_diff, DIFF_FORMATS),
-    ):
-        p.add_argument(
-            "--repository", metavar="NAME", help="only the runs `depaudit org` recorded for NAME"
-        )
-        _format_options(p, formats, "text")
-        p.set_defaults(func=func)
+    _runs_options(dif, _cmd_diff, DIFF_FORMATS)
+
+
+def _runs_options(
+    p: argparse.ArgumentParser, func: Callable[[argparse.Namespace], int], formats: Sequence[str]
+) -> None:
+    p.add_argument(
+        "--repository", metavar="NAME", help="only the runs `depaudit org` recorded for NAME"
+    )
+    _format_options(p, formats, "text")
+    p.set_defaults(func=func)
+
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "scan": ("the full audit (exit 0 clean, 1 findings, 2 error)", _scan_options),
+    "inventory": ("components and their graph (no network)", _inventory_options),
+    "license": ("evaluate one license expression", _license_options),
+    "explain": ("the evidence and reasons behind one verdict", _explain_options),
+    "request": ("license exception request bodies (Markdown/JSON)", _request_options),
+    "history": ("the recorded runs of scheduled audits", _history_options),
+    "diff": ("what changed between two recorded runs", _diff_options),
+}
+"""Each command (but ``org``, :mod:`audit.org.command`) in the order ``--help`` lists them:
+its help and what adds its options."""
 
 
 FAIL_ON = ("unknown", "needs-exception", "denied", "never")
@@ -954,7 +994,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from audit import classcode
 
         classcode.install()  # before the parser and the command define any data class
-        parser = build_parser()
+        parser = build_parser(command_of(args_list))
         args = parser.parse_args(args_list)
         if not getattr(args, "scans", False):
             code = int(args.func(args))

@@ -116,16 +116,21 @@ def command_lines(path: str, text: str) -> list[BuildConfig]:
     return out
 
 
+def ci_files(paths: Iterable[str]) -> list[str]:
+    """The CI configurations and Dockerfiles among ``paths``, sorted: all that
+    :func:`build_configs` reads of a tree's paths (so that it can be given these alone)."""
+    wanted = selector_in(CI_MODULES)
+    # the few paths worth asking about, by name
+    return [path for path in named_in(sorted(paths), CI_MODULES) if wanted(path)]
+
+
 def build_configs(
     paths: Iterable[str], read: Callable[[str], str | None]
 ) -> tuple[BuildConfig, ...]:
     """Every cmake configure command line of the tree's CI configurations and Dockerfiles,
     by path and line (at most :data:`MAX_BUILDS`)."""
     out: list[BuildConfig] = []
-    wanted = selector_in(CI_MODULES)
-    for path in named_in(sorted(paths), CI_MODULES):  # the few paths worth asking about
-        if not wanted(path):
-            continue
+    for path in ci_files(paths):
         text = read(path)
         if text and "cmake" in text:
             out.extend(command_lines(path, text))
@@ -141,5 +146,6 @@ __all__ = [
     "NO_CONFIGURE",
     "BuildConfig",
     "build_configs",
+    "ci_files",
     "command_lines",
 ]

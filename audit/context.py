@@ -293,20 +293,22 @@ class Classifier:
     def _source(self, component: Component) -> Classification:
         if is_build_script(component.name):
             return self._build_script(component)
-        context = component.prop("context") or "userspace"
+        props = dict(reversed(component.properties))  # several asked (the first of a key wins)
+        context = props.get("context") or "userspace"
         reasons = []
-        if component.prop("context_reason"):
-            reasons.append(f"context {context}: {component.prop('context_reason')}")
-        vendored = component.prop("vendored") == "true"
+        if props.get("context_reason"):
+            reasons.append(f"context {context}: {props['context_reason']}")
+        vendored = props.get("vendored") == "true"
         what = "vendored third-party code" if vendored else "first-party source"
-        if component.prop("system_headers"):
+        if props.get("system_headers"):
             what = "system headers compiled into the project's code"
-        if _is_test(component.name) or context == "test":
-            where = "under a test directory" if _is_test(component.name) else "used by tests only"
+        test = _is_test(component.name)
+        if test or context == "test":
+            where = "under a test directory" if test else "used by tests only"
             reasons.append(f"{what} {where}: not shipped")
             return Classification("test", "internal-tooling", tuple(reasons))
         if vendored:
-            placement = component.prop("placement") or "unknown placement"
+            placement = props.get("placement") or "unknown placement"
             reasons.append(f"{what} ({placement}): ships with the project")
         else:
             reasons.append(f"{what}: ships with the project")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import pickle
 import signal
 import struct
 import sys
@@ -36,6 +35,11 @@ if sys.platform != "win32":  # PIPE_BUF: what one write puts in a pipe at once
 else:  # pragma: no cover - never forks there
     PIPE_BUF = 512
 
+try:  # the pickler itself: pickle.py's own (pure Python) classes are not needed here
+    from _pickle import dumps, loads
+except ImportError:  # pragma: no cover - an interpreter without the C pickler
+    from pickle import dumps, loads
+
 T = TypeVar("T")
 
 FORK_UNSAFE = ("dockerfile",)
@@ -46,6 +50,8 @@ MAX_TASKS = 8192
 unless the user's pipe allowance is spent: then :func:`run` declines)."""
 
 _NUMBER = struct.Struct("<I")
+_PROTOCOL = 5
+"""The pickle protocol of the results (the highest of Python 3.8 on)."""
 _PIPE_BYTES = 1 << 20
 """Room asked for a copy's result pipe (Linux allows 1 MiB unprivileged by default): a copy
 rarely waits for this process to take its results."""
@@ -288,7 +294,7 @@ def _frames(pending: bytearray) -> Iterator[tuple[int, object]]:
         end = start + _NUMBER.size + size
         if end > len(pending):
             break
-        yield pickle.loads(pending[start + _NUMBER.size : end])
+        yield loads(pending[start + _NUMBER.size : end])
         start = end
     del pending[:start]
 
@@ -376,7 +382,7 @@ def _copy(
     try:
         while os.getppid() == original and (task := _claim(queue, size)) is not None:
             i, record = task
-            data = pickle.dumps((i, work(i, record)), protocol=pickle.HIGHEST_PROTOCOL)
+            data = dumps((i, work(i, record)), protocol=_PROTOCOL)
             frame = memoryview(_NUMBER.pack(len(data)) + data)
             while frame:
                 frame = frame[os.write(out, frame) :]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,7 +45,7 @@ from urllib.parse import urlsplit
 
 from audit import __version__
 from audit.httpguard import DEFAULT_DEADLINE, DEFAULT_MAX_BYTES, Guard, endpoint_hosts
-from audit.httpindex import MISS, UrlIndex, signature
+from audit.httpindex import MISS, UrlIndex, signature, sqlite_errors
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +332,7 @@ class HttpClient:
             return None
         try:
             return UrlIndex(session.cache, signature(session.headers))
-        except (sqlite3.Error, AttributeError) as exc:
+        except sqlite_errors("Error", also=(AttributeError,)) as exc:
             log.debug("HTTP cache index unusable (%s): lookups take the session", exc)
             return None
 
@@ -345,7 +344,7 @@ class HttpClient:
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             return self._cached_session()
-        except sqlite3.DatabaseError as exc:
+        except sqlite_errors("DatabaseError") as exc:
             log.warning("HTTP cache %s is corrupted (%s): rebuilding it", self.cache_path, exc)
             self._remove_cache_files()
         except OSError as exc:
@@ -353,7 +352,7 @@ class HttpClient:
             return self._cached_session(memory=True)
         try:
             return self._cached_session()
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except sqlite_errors("DatabaseError", also=(OSError,)) as exc:
             log.warning(
                 "HTTP cache %s still unusable (%s): caching in memory", self.cache_path, exc
             )
@@ -446,7 +445,7 @@ class HttpClient:
         for rebuild in (True, False):
             try:
                 return self._get_json(url, headers or {}, cache)
-            except sqlite3.DatabaseError as exc:
+            except sqlite_errors("DatabaseError") as exc:
                 if not rebuild:
                     return Fetched(url, ok=False, error=f"cache error: {exc}")
                 self._rebuild(exc)
@@ -462,7 +461,7 @@ class HttpClient:
             try:
                 got = self._get_json(url, {}, True, raw=True, max_bytes=max_bytes)
                 break
-            except sqlite3.DatabaseError as exc:
+            except sqlite_errors("DatabaseError") as exc:
                 if not rebuild:
                     return Fetched(url, ok=False, error=f"cache error: {exc}")
                 self._rebuild(exc)
@@ -548,7 +547,7 @@ class HttpClient:
                 if index is not None:
                     index.record(url, response, plain)
                 result = self._answer(url, response, tries, raw)
-            except sqlite3.DatabaseError:
+            except sqlite_errors("DatabaseError"):
                 raise
             except Refused as refused:
                 return Fetched(url, ok=False, error=refused.reason, tries=tries)

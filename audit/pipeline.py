@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.config import Config
-from audit.discover import DEFAULT_MAX_FILE_SIZE, Candidate, discover
+from audit.discover import DEFAULT_MAX_FILE_SIZE, discover
 from audit.errors import ConfigError
 from audit.gitindex import pin_submodules
 from audit.graph import link
 from audit.http import Endpoints, HttpClient
-from audit.licenses.sources import group_sources
+from audit.licenses.sources import FileLayout, group_sources
 from audit.model import (
     ComponentResult,
     Finding,
@@ -32,6 +32,7 @@ from audit.model import (
 from audit.scan import Remembered, prestart, scan, scan_ahead
 
 if TYPE_CHECKING:
+    from audit.bundled import TreeFiles
     from audit.policy import Policy
 
 
@@ -42,10 +43,8 @@ class InventoryRun:
     inventory: Inventory
     findings: tuple[Finding, ...]
     """First-party license findings made while grouping source files (conflicts...)."""
-    files: tuple[Candidate, ...] = ()
+    files: TreeFiles | None = None
     """The discovered files, so that later per-tree analyses need not discover again."""
-    root: Path | None = None
-    """The resolved root the files are relative to."""
 
 
 def build_inventory(
@@ -105,13 +104,18 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
             progress=partial(prestart, root=root, ahead=ahead),
             found=ahead.add if ahead is not None else None,
         )
+        # what needs the file list alone, worked out while the copies still scan
+        from audit.bundled import TreeFiles
+
+        layout = FileLayout.of([c.path for c in found.files])
+        listed = TreeFiles.of(found.root, found.files)
         out = scan(found, ahead=ahead)
     from audit.ci_follow import follow
 
     readings = Remembered.open(found.root)
-    result = follow(found.root, found.files, out.result, readings.read, lambda: _own_names(root))
+    result = follow(found.root, listed.files, out.result, readings.read, lambda: _own_names(root))
     readings.save()
-    facts = group_sources(result.notices, [c.path for c in found.files])
+    facts = group_sources(result.notices, layout)
     inventory = link(
         display_root or str(root),
         pin_submodules(found.root, result),
@@ -119,7 +123,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         files_scanned=out.files_scanned,
         extra_components=tuple(facts.components),
     )
-    return InventoryRun(inventory, tuple(facts.findings), found.files, found.root)
+    return InventoryRun(inventory, tuple(facts.findings), listed)
 
 
 def _own_names(root: Path) -> frozenset[str]:

@@ -607,7 +607,7 @@ def _forked(
 
     if not forked.ready():
         return None
-    readings = _inherited()
+    readings = _inherited([c.path for c, _ in batch])
     if want_hash:
         content_sha256()
     jobs = settings.jobs
@@ -658,17 +658,20 @@ def _chunk_size(files: int, settings: ScanSettings) -> int:
     return max(8, min(settings.chunk_files, files // (settings.jobs * 8)))
 
 
-def _inherited() -> spdxcache.Readings:
-    """Load what every forked copy would otherwise load on its own: the scanners and the
-    libraries they load on first use, the license data, the license expressions read in
-    earlier runs (returned: a copy's new readings are sent back to be kept here)."""
+def _inherited(paths: Sequence[str] | None) -> spdxcache.Readings:
+    """Load what every forked copy would otherwise load on its own: the scanners of
+    ``paths`` (``None``: every scanner) and the libraries they load on first use, the
+    license data, the license expressions read in earlier runs (returned: a copy's new
+    readings are sent back to be kept here)."""
     import importlib
 
-    from audit import spdxcache
+    from audit import scanners, spdxcache
     from audit.licenses import preload
-    from audit.scanners import all_scanners
 
-    all_scanners()
+    if paths is None:
+        scanners.all_scanners()
+    else:
+        scanners.preload(paths)
     for name in INHERITED:
         importlib.import_module(name)
     preload.load()
@@ -811,7 +814,7 @@ class Ahead:
         if not forked.ready():
             self.off = True
             return
-        self.readings = _inherited()
+        self.readings = _inherited(None)  # the tree is still walked: every scanner
         if self.want_hash:
             content_sha256()
         self.feed = forked.Feed.start(self._here, self._there, self.settings.jobs, self._done)
@@ -1272,7 +1275,7 @@ class Remembered:
         if self.cache is None or not keys or any(k is None for k in keys):
             return scan_file(root, cand, scanners)[0]
         key = "\n".join([cand.path, *(k() for k in keys if k is not None)])
-        keyed = dataclasses.replace(cand, path=key)
+        keyed = cand._replace(path=key)
         self.used.add(key)
         hit = self.cache.by_stat(keyed)
         if hit is not None and hit.wanted:

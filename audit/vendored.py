@@ -25,7 +25,7 @@ import json
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
@@ -213,6 +213,25 @@ class VendoredFacts:
 
 def _same(path: str) -> str:
     return path
+
+
+def candidates(files: Iterable[str], known: Sequence[KnownLibrary] | None = None) -> list[str]:
+    """The paths among ``files`` that :func:`find_vendored` looks at, in order: those in a
+    third-party folder and those named like a file of a known library. Given these alone
+    (with the same ``known`` table, or a part of it), it finds what it finds in all."""
+    table = tuple(known) if known is not None else load_known()
+    names = {f for lib in table for f in lib.files}
+    inside: dict[str, bool] = {}
+    """Per directory: whether it lies in a third-party folder."""
+    out: list[str] = []
+    for path in files:
+        directory = path.rpartition("/")[0]
+        held = inside.get(directory)
+        if held is None:
+            held = inside[directory] = _folder_index(path.split("/")) is not None
+        if held or path[path.rfind("/") + 1 :].lower() in names:
+            out.append(path)
+    return out
 
 
 def find_vendored(
@@ -586,6 +605,7 @@ __all__ = [
     "KnownLibrary",
     "Match",
     "VendoredFacts",
+    "candidates",
     "find_vendored",
     "load_known",
     "match_file",

@@ -1184,3 +1184,19 @@ def test_the_including_build_s_cache_settings_turn_kernel_code_off(tmp_path: Pat
     inventory = build_inventory(root, Config(), sources=(("libs", str(libs)),)).inventory
     driver = next(c for c in inventory.components if c.id == "source:libs@0.11.3/driver")
     assert driver.prop("context") == "kernel-module"
+
+
+def test_tree_files_of_a_discovered_tree(tmp_path: Path) -> None:
+    """The paths the analyses after the scan look for are picked once, from the file list:
+    the CI files and Dockerfiles (cmake command lines), the paths vendored code may be in."""
+    from audit.bundled import TreeFiles
+
+    names = (".github/workflows/ci.yml", "docker/Dockerfile", "README.md", "src/main.c")
+    write(tmp_path, dict.fromkeys([*names, "src/uthash.h", "third_party/zlib/zlib.h"], "x\n"))
+    found = discover(tmp_path, use_git=False)
+    files = TreeFiles.of(found.root, found.files)
+    assert files.root == tmp_path.resolve()
+    assert sorted(files.files) == [c.path for c in found.files]
+    assert files.ci == [".github/workflows/ci.yml", "docker/Dockerfile"]
+    assert files.vendored == ["src/uthash.h", "third_party/zlib/zlib.h"]
+    assert files.read("src/main.c") == "x\n"

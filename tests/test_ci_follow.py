@@ -269,3 +269,18 @@ def test_a_file_not_in_the_tree_is_not_followed(runs: Inventory) -> None:
     build/Makefile, a test binary) are not the repository's to read."""
     assert runs.problems == ()
     assert not [n for n in runs.nodes if n.kind == "ci-run"]
+
+
+def test_the_files_or_their_map_by_path_alike(tmp_path: Path) -> None:
+    """follow takes the tree's files, or the map of them by path the pipeline has made."""
+    from audit.ci_follow import follow
+    from audit.discover import by_path, discover
+    from audit.scan import Remembered, scan
+
+    _files(tmp_path, {".github/workflows/release.yml": STEPS, "Makefile": MAKEFILE})
+    found = discover(tmp_path)
+    out = scan(found)
+    read = Remembered(found.root, None).read
+    followed = follow(found.root, found.files, out.result, read)
+    assert follow(found.root, by_path(found.files), out.result, read) == followed
+    assert len(followed.components) > len(out.result.components)  # the Makefile was read

@@ -279,3 +279,21 @@ def test_rows_are_written_after_a_batch_not_per_answer(tmp_path: Path) -> None:
     assert rows(tmp_path) == []  # recorded, served to this process, not yet written
     client.fetch_many(urls[1:])  # a batch ends: everything is written
     assert rows(tmp_path) == [(u, True) for u in urls]
+
+
+def test_sqlite_errors_are_caught_once_sqlite3_is_loaded() -> None:
+    """``except sqlite_errors(...)`` catches sqlite3's classes; before sqlite3 is imported
+    (no sqlite3 call can have raised) it names only the others, and imports nothing."""
+    import subprocess
+    import sys
+
+    from audit.httpindex import sqlite_errors
+
+    assert sqlite_errors("Error") == (sqlite3.Error,)
+    assert sqlite_errors("DatabaseError", also=(OSError,)) == (sqlite3.DatabaseError, OSError)
+    probe = (
+        "import sys; from audit.httpindex import sqlite_errors; "
+        "print(sqlite_errors('Error', also=(OSError,)), 'sqlite3' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.split() == ["(<class", "'OSError'>,)", "False"]

@@ -77,3 +77,26 @@ def test_lone_plus_examples() -> None:
     from audit.licenses.matcher import _LONE_PLUS
 
     assert _LONE_PLUS.sub("_", "+a gpl-2.0+ ++ a\u2028+b c++") == "_a gpl-2.0+ __ a\u2028_b c+_"
+
+
+def test_spelling_follows_the_tokens_in_order() -> None:
+    """Token ``n`` (in the vocabulary's order, which ruledb gives the characters in) is
+    spelled as ``n`` in base ``base``, UNKNOWN as the number after the last token; a
+    vocabulary ruledb did not make is spelled by its characters' order."""
+    from audit.licenses.matcher import _DIGITS, _Spelling
+
+    def spelled(n: int, base: int) -> str:
+        digits = (n // base**2, n // base % base, n % base)
+        return "".join(chr(d + s) for d, s in zip(digits, _DIGITS, strict=True))
+
+    m = licensedb_matcher()
+    spell = m._spell
+    chars = list(m.index.vocabulary.values())
+    for n in (0, 1, spell.base, len(chars) // 2, len(chars) - 1):
+        assert spell.encode(chars[n]) == spelled(n, spell.base)
+    assert spell.encode(UNKNOWN) == spelled(len(chars), spell.base)
+    assert isinstance(spell._table, list)  # by code point: no hashing in str.translate
+    assert spell.encode("\n".join(chars[:2])) == "\n".join(spelled(n, spell.base) for n in (0, 1))
+    other = _Spelling({"b": "\u0150", "a": "\u0200", "c": "\u0100"})
+    assert other.base == 2 and isinstance(other._table, dict)
+    assert other.encode("\u0100\u0150\u0200\uffff") == "".join(spelled(n, 2) for n in range(4))

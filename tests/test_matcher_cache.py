@@ -83,6 +83,15 @@ def _set(blobs: list[bytes], i: int, blob: bytes) -> list[bytes]:
     return [*blobs[:i], blob, *blobs[i + 1 :]]
 
 
+def _any_store(value: object) -> object:
+    """The file's value with the automaton's store made STORE_ANY (values as objects)."""
+    import ahocorasick
+
+    fields, chunks = value  # type: ignore[misc]
+    assert fields[1] == ahocorasick.STORE_INTS
+    return ([fields[0], ahocorasick.STORE_ANY, *fields[2:]], chunks)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -92,8 +101,9 @@ def _set(blobs: list[bytes], i: int, blob: bytes) -> list[bytes]:
         "another database",
         "another format",
         "values out of range",
-        "an opening beyond the last",
+        "openings that end past their rules",
         "a rule beyond the index",
+        "an automaton of Python objects",
         "no nodes",
         "nodes cut short",
         "no count of nodes",
@@ -109,7 +119,7 @@ def test_a_damaged_or_foreign_file_is_compiled_again(
     (path,) = (cache / "license-matcher").iterdir()
     data = path.read_bytes()
     value, blobs = _parts(path)
-    sizes, numbers, ids = blobs[0], blobs[1], blobs[2]
+    sizes, ids, ends = blobs[0], blobs[1], blobs[2]
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0x10
     bad = {
@@ -119,13 +129,14 @@ def test_a_damaged_or_foreign_file_is_compiled_again(
         "another database": _refile(path, value, blobs, matcher._key("e" * 32)),
         "another format": cachefile.dump(FORMAT + "x", matcher._key(DIGEST), value, blobs),
         "values out of range": _refile(path, value, _set(blobs, 0, bytes([9]) + sizes[1:])),
-        "an opening beyond the last": _refile(
-            path, value, _set(blobs, 1, b"\x07\0\0\0" + numbers[4:])
+        "openings that end past their rules": _refile(
+            path, value, _set(blobs, 2, ends[:-4] + b"\xff" * 4)
         ),
-        "a rule beyond the index": _refile(path, value, _set(blobs, 2, b"\xff" * 4 + ids[4:])),
-        "no nodes": _refile(path, value, blobs[:4]),
-        "nodes cut short": _refile(path, value, [*blobs[:4], blobs[4][:8] + blobs[4][8:][:40]]),
-        "no count of nodes": _refile(path, value, [*blobs[:4], blobs[4][:5]]),
+        "a rule beyond the index": _refile(path, value, _set(blobs, 1, b"\xff" * 4 + ids[4:])),
+        "an automaton of Python objects": _refile(path, _any_store(value), blobs),
+        "no nodes": _refile(path, value, blobs[:3]),
+        "nodes cut short": _refile(path, value, [*blobs[:3], blobs[3][:8] + blobs[3][8:][:40]]),
+        "no count of nodes": _refile(path, value, [*blobs[:3], blobs[3][:5]]),
         "writable by others": data,
     }[damage]
     path.write_bytes(bad)
@@ -157,3 +168,31 @@ def test_an_unwritable_cache_is_no_error(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.write_text("a file where the directory should be")
     assert _found(Matcher(index, compiled(index, cache, DIGEST))) == _found(Matcher(index))
+
+
+def test_the_automaton_holds_each_opening_by_its_number(tmp_path: Path) -> None:
+    """The automaton's values are the openings' numbers (no Python object per opening); the
+    tokens in each opening are a byte each."""
+    index = _index(tmp_path)
+    found = Compiled.of(index, matcher._Spelling(index.vocabulary))
+    assert sorted(found.automaton.values()) == [0, 1, 2, 3]
+    assert found.sizes == bytes(
+        len(index.rules.openings(matcher.ANCHOR)[ids[0]]) for ids in found.openings
+    )
+    assert min(found.sizes) >= 1 and max(found.sizes) <= matcher.ANCHOR
+
+
+def test_an_opening_number_past_the_last_stops_the_match(tmp_path: Path) -> None:
+    """The opening numbers are in the automaton's nodes, which only a file that checks and is
+    the user's own may hold; a number past the last opening raises, it never names another
+    opening's rules."""
+    import ahocorasick
+
+    index = _index(tmp_path)
+    good = Compiled.of(index, matcher._Spelling(index.vocabulary))
+    bad = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for word, b in good.automaton.items():
+        bad.add_word(word, b + len(good.openings))
+    bad.make_automaton()
+    with pytest.raises(IndexError):
+        Matcher(index, Compiled(bad, good.sizes, good.openings)).match(TEXT)

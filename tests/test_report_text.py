@@ -423,3 +423,46 @@ def test_clean_is_its_definition(value: str) -> None:
     from audit.report.text import _CONTROL, clean
 
     assert clean(value) == _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+_CELL = st.text(alphabet=st.sampled_from(["a", "b", "-", "/", ":", " ", "0", "f", "é", "日"]))
+
+
+@given(_CELL)
+def test_widest_word_is_its_definition(value: str) -> None:
+    from audit.report.text import _widest_word, _width, _words
+
+    assert _widest_word(value) == max(_width(t) for t in _words(value))
+    assert _widest_word("a/" + "0f" * 15 + "/b") == 20  # a hash is broken every 20 cells
+
+
+def _laid_out_by_cell(rows: list[tuple[list[str], str]], widths: list[int]) -> list[str]:
+    """_laid_out's rows without its shortcuts: each cell broken (break_id), then cut or
+    padded to its column (_fitted), the verdict's lines right-stripped."""
+    from audit.report.text import _GAP, _fitted
+
+    lines: list[str] = []
+    for cells, _style in rows:
+        wrapped = [break_id(c, w) for c, w in zip(cells, widths, strict=True)]
+        for k in range(max(map(len, wrapped))):
+            parts = [
+                _fitted(cell[k] if k < len(cell) else "", w)
+                for cell, w in zip(wrapped[:-1], widths[:-1], strict=True)
+            ]
+            verdict = wrapped[-1]
+            parts.append(_fitted(verdict[k], widths[-1]).rstrip() if k < len(verdict) else "")
+            lines.append(_GAP.join(parts).rstrip())
+    return lines
+
+
+@given(
+    st.lists(st.lists(_CELL, min_size=5, max_size=5), min_size=1, max_size=4),
+    st.lists(st.integers(1, 12), min_size=5, max_size=5),
+)
+def test_table_rows_are_laid_out_cell_by_cell(cells: list[list[str]], widths: list[int]) -> None:
+    """The one-line and ASCII shortcuts of _laid_out give what breaking and fitting each
+    cell gives."""
+    from audit.report.text import _laid_out, _Out
+
+    rows = [(row, "") for row in cells]
+    assert _laid_out(_Out(False, 100), rows, widths)[2:] == _laid_out_by_cell(rows, widths)

@@ -6,6 +6,7 @@ exactly that of asking every scanner, in registry order."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -155,7 +156,13 @@ def test_build_configs_loads_only_the_ci_scanners() -> None:
     ).stdout.splitlines()
     assert out[0] == "(('USE_BUNDLED_DEPS', 'ON'),)"
     loaded = set(out[1].split(","))
-    assert loaded & set(MODULES) == set(CI_MODULES)
+    # the CI scanners asked about a workflow: not the Dockerfile's (no path its names allow)
+    assert loaded & set(MODULES) == {
+        "audit.scanners.circleci",
+        "audit.scanners.github_actions",
+        "audit.scanners.gitlab",
+    }
+    assert "audit.scanners.dockerfile" in CI_MODULES
 
 
 @settings(max_examples=1000, deadline=None)
@@ -200,7 +207,6 @@ def test_known_paths(path: str, names: tuple[str, ...]) -> None:
 @dataclass(frozen=True)
 class _Fake:
     name: str
-    names: Names
 
     def matches(self, path: str) -> bool:
         return True
@@ -215,4 +221,38 @@ class _Fake:
 )
 def test_names_must_be_lowercase_and_dotted(names: Names) -> None:
     with pytest.raises(ValueError, match="scanner fake: names: "):
-        _Index((_Fake("fake", names),))
+        _Index(((_Fake("fake"), names),))
+
+
+def test_preload_imports_the_scanners_the_paths_ask_for() -> None:
+    """A scan imports, before its copies fork, the scanners some of its paths are asked
+    about (and the notices scanner, asked about every path), never the others."""
+    code = (
+        "import sys\n"
+        "from audit.scanners import preload\n"
+        "preload(['src/a.c', 'CMakeLists.txt', 'deploy/Dockerfile', 'go.mod', 'README'])\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('audit.scanners.'))))\n"
+    )
+    out = (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .split(",")
+    )
+    assert set(out) & set(MODULES) == {
+        "audit.scanners.uapi",  # src/a.c
+        "audit.scanners.requirements",  # CMakeLists.txt: names *.txt
+        "audit.scanners.cmake",
+        "audit.scanners.dockerfile",
+        "audit.scanners.gomod",
+        "audit.scanners.notices",
+    }
+
+
+def test_the_registry_names_each_module_once_in_order() -> None:
+    from audit.scanners import REGISTRY
+
+    assert tuple(m for m, _ in REGISTRY) == MODULES
+    assert len(set(MODULES)) == len(MODULES)
+    assert [s.name for s in all_scanners()] == [
+        importlib.import_module(m).SCANNER.name for m in MODULES
+    ]

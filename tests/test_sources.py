@@ -470,3 +470,91 @@ def test_common_dir_of_sorted_paths_is_that_of_the_first_and_last(paths: list[st
     """_emit takes the directory of a component's sorted files from its first and last."""
     paths.sort()
     assert sources._common_dir((paths[0], paths[-1])) == sources._common_dir(paths)
+
+
+# -- the file layout (built from the paths alone, while the scan runs) --------------------
+
+
+def test_file_layout_of_paths() -> None:
+    layout = sources.FileLayout.of(
+        ["Makefile", "README.md", "lib/LICENSE", "lib/a.c", "lib/x/b.go", "lib/x/b.o"]
+    )
+    assert dict(layout.direct) == {
+        "": ("Makefile", "README.md"),
+        "lib": ("lib/LICENSE", "lib/a.c"),
+        "lib/x": ("lib/x/b.go", "lib/x/b.o"),
+    }
+    assert layout.paths == {
+        "Makefile", "README.md", "lib/LICENSE", "lib/a.c", "lib/x/b.go", "lib/x/b.o"
+    }  # fmt: skip
+    assert layout.counted == {"Makefile", "lib/a.c", "lib/x/b.go"}
+
+
+def test_file_layout_including_paths_it_lacks() -> None:
+    layout = sources.FileLayout.of(["lib/a.c", "lib/b.c"])
+    assert layout.including(["lib/a.c"]) is layout
+    wider = layout.including(["lib/c.c", "lib/a.c", "lib/c.c", "top.go"])
+    assert dict(wider.direct) == {"lib": ("lib/a.c", "lib/b.c", "lib/c.c"), "": ("top.go",)}
+    assert wider.counted == {"lib/a.c", "lib/b.c", "lib/c.c", "top.go"}
+
+
+def test_grouping_takes_the_paths_or_their_layout_alike() -> None:
+    files = {
+        "lib/a.c": APACHE,
+        "lib/b.c": "int b;\n",
+        "lib/sub/c.c": "int c;\n",
+        "lib/sub/d.o": "",
+        "lib/m/e.c": "// SPDX-License-Identifier: MIT\n",
+        "lib/m/f.c": "int f;\n",
+    }
+    notices = [
+        n
+        for path, text in sorted(files.items())
+        for n in SCANNER.scan(SourceFile(path, text)).notices
+    ]
+    facts = group_sources(notices, sources.FileLayout.of(sorted(files)))
+    assert facts == group_sources(notices, sorted(files))
+    assert [(c.id, c.prop("files"), c.prop("files_without_notice")) for c in facts.components] == [
+        ("source:lib", "3", "2"),
+        ("source:lib/m", "2", "1"),
+    ]
+    # the files without a notice of a sub-directory without licensed files go with lib
+    assert facts.component_of("lib/sub/c.c") == "source:lib"
+    assert facts.component_of("lib/sub/d.o") is None  # not counted: an object file
+    assert facts.component_of("lib/m/f.c") == "source:lib/m"
+    (finding,) = [f for f in facts.findings if f.subject == "source:lib"]
+    assert [e.path for e in finding.evidence] == ["lib/b.c", "lib/sub/c.c"]
+    assert dict(facts.owners) == {
+        "lib/a.c": "source:lib",
+        "lib/b.c": "source:lib",
+        "lib/sub/c.c": "source:lib",
+        "lib/m/e.c": "source:lib/m",
+        "lib/m/f.c": "source:lib/m",
+    }
+
+
+def test_notices_of_a_file_the_list_lacks_are_grouped() -> None:
+    notices = SCANNER.scan(SourceFile("lib/a.c", APACHE)).notices
+    facts = group_sources(notices, ["lib/b.c"])
+    assert [(c.id, c.prop("files"), c.prop("files_without_notice")) for c in facts.components] == [
+        ("source:lib", "2", "1")
+    ]
+    assert facts.component_of("lib/a.c") == "source:lib"
+
+
+def _tag(path: str, line: int, raw: str, kind: str = "spdx-tag") -> Notice:
+    return Notice(path, line, kind, raw, raw, Evidence(path, line, raw, "notices"))
+
+
+def test_first_notice_of_each_kind_and_text() -> None:
+    a2, a1, b1 = _tag("b.c", 2, "MIT"), _tag("b.c", 1, "MIT"), _tag("a.c", 9, "MIT")
+    assert sources._first_of_each([a2, a1, b1]) == {("spdx-tag", "MIT"): b1}
+    # among equals, the first given
+    twin = _tag("a.c", 9, "MIT")
+    assert sources._first_of_each([twin, b1])[("spdx-tag", "MIT")] is twin
+    # several: each one's first, ordered by path and line
+    p = _tag("a.c", 3, "Apache-2.0", kind="prose")
+    first = sources._first_of_each([a1, p, b1, _tag("a.c", 1, "Apache-2.0", kind="prose")])
+    assert list(first) == [("prose", "Apache-2.0"), ("spdx-tag", "MIT")]
+    assert first[("prose", "Apache-2.0")].line == 1
+    assert first[("spdx-tag", "MIT")] is b1

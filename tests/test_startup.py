@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from audit.scanners import MODULES
+
 _PROBE = """
 import json, sys
 from audit.cli import main
@@ -164,11 +166,12 @@ def test_warm_scan_loads_no_file_reader(tmp_path: Path, monkeypatch: pytest.Monk
     assert (tmp_path / "warm.txt").read_text() == (tmp_path / "cold.txt").read_text()
 
 
-NO_CACHE_NEVER = {"shutil", "bz2", "lzma", "hashlib", "_hashlib"}
+NO_CACHE_NEVER = {"shutil", "bz2", "lzma", "hashlib", "_hashlib", "sqlite3", "_sqlite3"}
 """What a scan without the cache has no use for: :mod:`shutil` (and the compression
 modules it imports), which argparse and the text report's width would import only to ask
-the terminal's width (audit/cli.py ``_terminal_columns``), and OpenSSL's hashes, which
-only hashing file contents for the cache needs (audit/keyhash.py)."""
+the terminal's width (audit/cli.py ``_terminal_columns``), OpenSSL's hashes, which
+only hashing file contents for the cache needs (audit/keyhash.py), and, offline with no
+HTTP cache file, SQLite (audit/httpindex.py ``sqlite_errors``)."""
 
 
 def test_scan_without_the_cache_loads_no_shutil_or_openssl(
@@ -202,3 +205,74 @@ def test_terminal_columns_as_shutil_tells_them(
     monkeypatch.setenv("LINES", "40")  # shutil asks the terminal only for what is unset
     assert _terminal_columns() == shutil.get_terminal_size().columns
     assert _terminal_columns() == (int(columns) if columns in ("60", "200") else 80)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", "."],
+        ["--debug", "scan", "tree", "--offline", "--no-cache", "-o", "out.json", "-j", "2"],
+        ["inventory", "tree", "-f", "cyclonedx"],
+        ["license", "MIT", "--context", "kernel-module"],
+        ["explain", "zlib", "tree", "--as-of", "2024-01-02"],
+        ["request", "tree", "--component", "x"],
+        ["history", "--limit", "3"],
+        ["diff", "-2", "--repository", "r"],
+        ["org", "repos", "--scan", "--offline"],
+    ],
+)
+def test_the_parser_of_one_command_parses_as_the_whole_parser(argv: list[str]) -> None:
+    """The command line adds only the options of the command it runs (argparse takes about
+    3 ms to add every command's): the same arguments come out."""
+    from audit.cli import build_parser, command_of
+
+    assert command_of(argv) == next(a for a in argv if not a.startswith("-"))
+    whole = vars(build_parser().parse_args(argv))
+    one = vars(build_parser(command_of(argv)).parse_args(argv))
+    assert one == whole
+
+
+def test_the_parser_of_one_command_adds_no_other_command_options() -> None:
+    from audit.cli import build_parser, command_of
+
+    assert command_of(["--debug", "--help"]) is None
+    assert command_of(["sacn", "."]) is None
+    sub = build_parser("scan")._subparsers._group_actions[0]  # type: ignore[union-attr]
+    options = {name: len(p._actions) for name, p in sub.choices.items()}
+    assert list(options) == [
+        "scan", "inventory", "license", "explain", "request", "history", "diff", "org"
+    ]  # fmt: skip
+    assert options["scan"] > 20
+    assert {n for n, count in options.items() if count > 1} == {"scan"}  # only --help else
+
+
+def test_a_forking_scan_loads_no_pure_python_pickler_and_only_its_scanners(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forked copies send their results with the C pickler (``_pickle``): ``pickle``'s
+    own module (its pure-Python classes, 1.3 ms to import) is not loaded; and only the
+    scanners of the formats the tree has are imported (no go.mod, package.json, lockfile,
+    pyproject.toml... here)."""
+    monkeypatch.setenv("DEPAUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    root = _tree_with_every_reader(tmp_path / "tree")
+    for n in range(200):  # enough files for the scan to fork (ScanSettings.fork_min_files)
+        (root / "src" / f"f{n}.c").write_text(f"int f{n};\n")
+    out = tmp_path / "report.txt"
+    argv = ("scan", str(root), "--offline", "--no-cache", "-j", "2", "-o", str(out))
+    _imported(*argv)  # the first run in a cache directory builds the license data's files
+    modules = _imported(*argv)
+    assert {"audit.forked", "_pickle"} <= modules
+    assert "pickle" not in modules
+    # the scanners of the formats the tree has (audit.scanners.preload), not the others
+    assert {m for m in modules if m.startswith("audit.scanners.")} & set(MODULES) == {
+        "audit.scanners.circleci",
+        "audit.scanners.github_actions",
+        "audit.scanners.gitlab",
+        "audit.scanners.dockerfile",
+        "audit.scanners.requirements",  # asked about CMakeLists.txt (names: *.txt)
+        "audit.scanners.cmake",
+        "audit.scanners.notices",
+        "audit.scanners.uapi",
+    }
+    summary = " ".join(out.read_text().split())
+    assert "6 components; 1 has an unknown license, 3 not required, 2 allowed" in summary

@@ -376,3 +376,37 @@ def test_a_tree_that_vendors_nothing_never_sorts_its_notices() -> None:
     facts = find_vendored(["README.md", "src/a.c"], lambda p: None, _Unread([seen]))
     assert facts.components == ()
     assert facts.findings == ()
+
+
+def test_candidates_are_the_paths_find_vendored_looks_at() -> None:
+    from audit.vendored import candidates
+
+    files = [
+        *sorted(TREE),
+        "go/vendor/modules.txt",
+        "go/vendor/github.com/x/y/y.go",
+        "web/node_modules/left-pad/package.json",
+        "src/main.c",
+        "src/sqlite3.c",
+    ]
+    assert candidates(files) == [
+        "userspace/libscap/uthash.h",
+        "userspace/libsinsp/third-party/jsoncpp/LICENSE",
+        "userspace/libsinsp/third-party/jsoncpp/json.cpp",
+        "userspace/libsinsp/third-party/tinydir.h",
+        "userspace/libsinsp/uthash.h",
+        "go/vendor/modules.txt",
+        "go/vendor/github.com/x/y/y.go",
+        "web/node_modules/left-pad/package.json",
+        "src/sqlite3.c",
+    ]
+    read, _ = reader({**TREE, "src/sqlite3.c": SQLITE})
+    notices = [notice("userspace/libsinsp/third-party/jsoncpp/LICENSE", 1, "MIT", "license-text")]
+    whole = find_vendored(sorted(files), read, notices, project="falco")
+    assert [c.id for c in whole.components] == [
+        "source:src/sqlite3.c",
+        "source:userspace/libscap/uthash.h",
+        "source:userspace/libsinsp/third-party/jsoncpp",
+        "source:userspace/libsinsp/third-party/tinydir.h",
+    ]
+    assert find_vendored(sorted(candidates(files)), read, notices, project="falco") == whole

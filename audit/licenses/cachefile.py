@@ -15,8 +15,18 @@ are compiled once and kept in files of this layout:
 A file is used only when it is whole (lengths), checks (CRC-32), is of the format asked
 for and was made from the data asked for (``key``, e.g. the hash of the license database
 it was compiled from); otherwise the caller compiles its data again and writes the file
-anew. The caller still checks the shape of what it loaded (a file of the right format can
-only be damaged past its CRC, or planted; a file whose parts go to a library that cannot
+anew. The CRC-32 reads the whole file (18 MB of license data: about 4 ms of every run), so
+it is computed once per file: once a file checks, :func:`read` records its identity beside
+it (``<name>.checked``: device, inode, size, modification and change times) and a later
+read of the very same file takes it as checked. Any change made to a file through the file
+system changes its identity: a write, a truncation or a mode change sets its change time,
+which only the system clock sets (``os.utime`` can put back the modification time, never
+the change time), and a file put in its place is another inode; what the record does not
+see is damage below the file system (the disk's own, which its error checks catch). A file
+of a different identity is checked again.
+
+The caller still checks the shape of what it loaded (a file of the right format can only be
+damaged past its CRC, or planted; a file whose parts go to a library that cannot
 check them all, the matcher's automaton, is read only when it is the user's own:
 :func:`private`). Files are written atomically
 (:mod:`audit.atomicfile`: a new file replaces the old, which is never changed in place, so
@@ -33,6 +43,7 @@ import mmap
 import os
 import struct
 import sys
+import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,9 +83,10 @@ def dump(fmt: str, key: str, value: Any, blobs: Sequence[bytes] = ()) -> bytes:
     return _HEAD.pack(_MAGIC, zlib.crc32(rest), len(meta), len(blobs)) + rest
 
 
-def load(fmt: str, key: str, data: bytes | mmap.mmap) -> Loaded | None:
+def load(fmt: str, key: str, data: bytes | mmap.mmap, check: bool = True) -> Loaded | None:
     """What a file's bytes hold, or ``None`` when they are not a whole file of format
-    ``fmt`` made from ``key``, or do not check. The blobs are slices of ``data``."""
+    ``fmt`` made from ``key``, or do not check (``check=False``: the CRC-32 is not computed,
+    the bytes are known to check). The blobs are slices of ``data``."""
     view = memoryview(data)
     try:
         magic, crc, meta_size, count = _HEAD.unpack_from(view)
@@ -84,7 +96,9 @@ def load(fmt: str, key: str, data: bytes | mmap.mmap) -> Loaded | None:
     if magic != _MAGIC or start > len(view):
         return None
     sizes = [n for (n,) in _SIZE.iter_unpack(view[_HEAD.size : start])]
-    if start + meta_size + sum(sizes) != len(view) or zlib.crc32(view[_HEAD.size :]) != crc:
+    if start + meta_size + sum(sizes) != len(view) or (
+        check and zlib.crc32(view[_HEAD.size :]) != crc
+    ):
         return None
     try:
         found, found_key, order, value = marshal.loads(view[start : start + meta_size])
@@ -105,9 +119,10 @@ def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
 
     The file is mapped into memory rather than read (read where it cannot be mapped): only
     the CRC-32 reads it whole, from the page cache, and the blobs are slices of the mapping
-    (shared by every process that maps it, the scan's workers too). ``mine``: only a file
-    this user owns and no one else may write, in a folder of the user's that is closed to
-    others (:func:`private`, :func:`private_folder`)."""
+    (shared by every process that maps it, the scan's workers too); the CRC-32 is computed
+    only when the file is not the one recorded as checked (see the module's text).
+    ``mine``: only a file this user owns and no one else may write, in a folder of the
+    user's that is closed to others (:func:`private`, :func:`private_folder`)."""
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
@@ -122,7 +137,45 @@ def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
                 data = fh.read()
     except OSError:
         return None
-    return load(fmt, key, data)
+    identity = _identity(st)
+    checked = _checked(path) == identity
+    found = load(fmt, key, data, check=not checked)
+    if found is not None and not checked and time.time_ns() - st.st_ctime_ns > SETTLED:
+        _record(path, identity)
+    return found
+
+
+CHECKED = ".checked"
+"""The suffix of the record of a file that checked (see the module's text)."""
+SETTLED = 2_000_000_000
+"""A file changed less than this long ago (nanoseconds) is not recorded as checked: file
+systems keep times in ticks (a few milliseconds, up to 2 s on some), and a change made in
+the tick the file was last changed in would leave its identity as it was."""
+
+
+def _identity(st: os.stat_result) -> bytes:
+    """What tells a file from any other file or any other state of it (the change time:
+    any change made through the file system sets it)."""
+    parts = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return " ".join(map(str, parts)).encode()
+
+
+def _checked(path: Path) -> bytes | None:
+    """The identity recorded as checked for the file at ``path`` (``None``: none)."""
+    try:
+        with open(path.with_suffix(CHECKED), "rb") as fh:
+            return fh.read(200)
+    except OSError:
+        return None
+
+
+def _record(path: Path, identity: bytes) -> None:
+    """Record ``identity`` as checked for the file at ``path`` (not where the cache cannot
+    be written: the file is checked on every read there)."""
+    try:
+        atomicfile.write(path.with_suffix(CHECKED), identity)
+    except OSError as exc:
+        log.debug("cannot record %s as checked: %s", path, exc)
 
 
 def _map(fd: int) -> mmap.mmap:
@@ -157,14 +210,14 @@ def private_folder(folder: Path) -> bool:
 
 def write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, then remove the files of its kind (suffix) in
-    its folder but the :data:`KEEP` most recently written, with their build locks; a
-    failure is logged, never raised."""
+    its folder but the :data:`KEEP` most recently written, with their build locks and
+    records (:data:`CHECKED`); a failure is logged, never raised."""
     try:
         atomicfile.write(path, data)
     except OSError as exc:
         log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
         return
-    prune(path.parent, path.suffix, KEEP, companions=(".lock",))
+    prune(path.parent, path.suffix, KEEP, companions=(".lock", CHECKED))
 
 
 __all__ = ["Loaded", "dump", "load", "private", "private_folder", "read", "write"]

@@ -43,6 +43,7 @@ from audit.licenses.ruledb import (
     data_digest,
     fold,
     license_index,
+    token_codes,
 )
 
 ANCHOR = 6
@@ -133,6 +134,8 @@ class Matcher:
         self.automaton = compiled.automaton
         self._anchored = compiled.openings
         """The rules (indices) of each opening, in the automaton's order."""
+        self._sizes = compiled.sizes
+        """The tokens of each opening."""
         self._buckets: list[_Bucket | None] = [None] * len(self._anchored)
         """Each opening's bucket, made the first time the opening is found (most never are)."""
         self.unknown = UNKNOWN
@@ -202,8 +205,9 @@ class Matcher:
         openings: list[tuple[int, _Bucket, tuple[int, ...]]] = []
         covered = -1  # the end of the long exact matches so far: openings inside are skipped
         width = self._spell.width
-        for end, (size, b) in self.automaton.iter(self._spell.encode(hay)):
-            start = end // width - size + 1
+        sizes = self._sizes
+        for end, b in self.automaton.iter(self._spell.encode(hay)):
+            start = end // width - sizes[b] + 1
             if start < covered:
                 continue
             bucket = buckets[b] or self.bucket(b)
@@ -360,11 +364,23 @@ class _Spelling:
         # The spellings of 0, 1, 2... in order (base**3 of them, at least one more than the
         # tokens: UNKNOWN's comes last).
         spelled = [p + c for p in pairs for c in third]
-        table = dict(zip(sorted(map(ord, vocabulary.values())), spelled, strict=False))
+        low, high = token_codes(len(vocabulary))
+        table: list[str | None] | dict[int, str]
+        if not vocabulary or next(reversed(vocabulary.values())) == chr((high or low)[-1]):
+            # By code point, as ruledb gives the tokens their characters (in order, from
+            # U+0100): one list, filled by slices, read by str.translate without hashing.
+            table = [None] * max(0x10000, high.stop)
+            table[low.start : low.stop] = spelled[: len(low)]
+            table[high.start : high.stop] = spelled[len(low) : len(low) + len(high)]
+            table[ord("\n")] = "\n"
+        else:  # not made by ruledb: its characters in order
+            table = dict(zip(sorted(map(ord, vocabulary.values())), spelled, strict=False))
         table[ord(UNKNOWN)] = spelled[size - 1]
         self._table = table
 
     def encode(self, chars: str) -> str:
+        """A token string (its lines, ``\n``-separated) spelled: each token as three
+        characters (any other character is dropped: a token string holds none)."""
         return chars.translate(self._table)
 
 
@@ -419,12 +435,15 @@ class _Openings(Sequence[Sequence[int]]):
 @dataclass(frozen=True)
 class Compiled:
     """What a :class:`Matcher` compiles from an index: the automaton of the openings,
-    each valued ``(tokens in the opening, opening number)``, and the rules of each
-    opening; cached in the depaudit cache directory beside the index
-    (``license-matcher/``, :mod:`audit.licenses.cachefile`), loaded in a few milliseconds
-    instead of compiled in a tenth of a second."""
+    each valued by its number (pyahocorasick's ``STORE_INTS``: kept in the nodes, no Python
+    object per opening), the tokens in each opening and the rules of each opening; cached
+    in the depaudit cache directory beside the index (``license-matcher/``,
+    :mod:`audit.licenses.cachefile`), loaded in a few milliseconds instead of compiled in a
+    tenth of a second."""
 
     automaton: Any
+    sizes: bytes
+    """The tokens in each opening (1 to :data:`ANCHOR`), by opening number."""
     openings: _Openings
 
     @classmethod
@@ -437,23 +456,22 @@ class Compiled:
         for i, row in enumerate(rules.rows):
             if row[5] >= MIN_RELEVANCE or row[4]:  # relevance, false positive
                 anchors.setdefault(openings[i], []).append(i)
-        automaton: Any = ahocorasick.Automaton()
+        automaton: Any = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         # All openings spelled at once ("\n" is no token character and spells as itself).
         spelled = spell.encode("\n".join(anchors)).split("\n")
-        for b, (anchor, word) in enumerate(zip(anchors, spelled, strict=True)):
-            automaton.add_word(word, (len(anchor), b))
+        for b, word in enumerate(spelled):
+            automaton.add_word(word, b)
         automaton.make_automaton()
-        return cls(automaton, _Openings.of(anchors.values()))
+        sizes = bytes(map(len, anchors))
+        return cls(automaton, sizes, _Openings.of(anchors.values()))
 
     def dump(self, key: str) -> bytes:
         """The bytes of a cache file: the automaton's nodes as it pickles them, but kept
-        as plain bytes, and its values as two arrays (never :mod:`pickle`)."""
-        nodes, *fields, values = self.automaton.__reduce__()[1]
-        sizes = array("B", [size for size, _ in values])
-        numbers = array("I", [b for _, b in values])
+        as plain bytes (its values are in them), and the openings as arrays (never
+        :mod:`pickle`)."""
+        nodes, *fields, _ = self.automaton.__reduce__()[1]
         openings = self.openings
-        arrays = [sizes, numbers, openings._ids, openings._ends]
-        blobs = [*(a.tobytes() for a in arrays), *nodes]
+        blobs = [self.sizes, openings._ids.tobytes(), openings._ends.tobytes(), *nodes]
         return cachefile.dump(FORMAT, key, (fields, len(nodes)), blobs)
 
     @classmethod
@@ -462,50 +480,52 @@ class Compiled:
         index of ``rules`` rules).
 
         The automaton's nodes go to pyahocorasick's own loader, which checks that they
-        are whole and link to one another but not every invariant: the file is read only
-        when it is the user's own (:func:`audit.licenses.cachefile.private`), checks
-        (CRC-32) and was made from this database by this very pyahocorasick (:func:`_key`).
+        are whole and link to one another but not every invariant, nor the opening numbers
+        they hold: the file is read only when it is the user's own
+        (:func:`audit.licenses.cachefile.private`), checks (CRC-32) and was made from this
+        database by this very pyahocorasick (:func:`_key`); a number past the last
+        opening would stop a match (an :class:`IndexError`), never name another rule.
         """
         if loaded is None:
             return None
         import ahocorasick
 
-        sizes, numbers, ids, ends = array("B"), array("I"), array("I"), array("I")
+        ids, ends = array("I"), array("I")
         try:
             fields, chunks = loaded.value
-            for a, blob in zip((sizes, numbers, ids, ends), loaded.blobs, strict=False):
+            sizes = bytes(loaded.blobs[0])
+            for a, blob in zip((ids, ends), loaded.blobs[1:3], strict=True):
                 a.frombytes(blob)
-            nodes = [bytes(b) for b in loaded.blobs[4:]]
+            nodes = [bytes(b) for b in loaded.blobs[3:]]
             openings = _Openings(ids, ends)
             count = len(openings)
             if (
                 not count
                 or len(fields) != 5
+                or fields[1] != ahocorasick.STORE_INTS
                 or len(nodes) != chunks
                 or not nodes
                 or any(len(n) < _CHUNK for n in nodes)
                 or max(ids) >= rules
                 or len(sizes) != count
-                or len(numbers) != count
-                or min(sizes) < 1
-                or max(sizes) > ANCHOR
-                or max(numbers) >= count
+                or sizes.translate(None, _SIZES)  # a size not from 1 to ANCHOR
             ):
                 return None
-            values = list(zip(sizes, numbers, strict=True))
-            automaton = ahocorasick.Automaton(nodes, *fields, values)
+            automaton = ahocorasick.Automaton(nodes, *fields, None)
             if automaton.kind != ahocorasick.AHOCORASICK or len(automaton) != count:
                 return None
         except (ValueError, TypeError):
             return None
-        return cls(automaton, openings)
+        return cls(automaton, sizes, openings)
 
 
+_SIZES = bytes(range(1, ANCHOR + 1))
+"""The sizes an opening may have."""
 _CHUNK = 8
 """Bytes of the node count that starts each chunk of pyahocorasick's nodes."""
 
 
-FORMAT = f"depaudit/license-matcher/1/{ANCHOR}/{MIN_RELEVANCE}"
+FORMAT = f"depaudit/license-matcher/2/{ANCHOR}/{MIN_RELEVANCE}"
 """Format of the cached :class:`Compiled` (with the constants it depends on)."""
 
 

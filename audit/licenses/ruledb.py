@@ -307,7 +307,7 @@ class LicenseIndex:
 
     data_version: str
     vocabulary: dict[str, str]
-    """Token -> its character."""
+    """Token -> its character (:func:`token_codes`, in the tokens' order)."""
     rules: RuleTable
     exceptions: frozenset[str] = frozenset()
     """SPDX ids (or LicenseRefs) of the database's license exceptions."""
@@ -537,10 +537,15 @@ def build(root: Path, data_version: str = "") -> LicenseIndex:
 
 def _vocabulary(words: list[str]) -> dict[str, str]:
     """Token -> character: U+0100 up to the surrogates, then from U+10000 on (most strings
-    then take two bytes a character)."""
-    low = min(len(words), 0xD800 - TOKEN_BASE)
-    codes = chain(range(TOKEN_BASE, TOKEN_BASE + low), range(0x10000, 0x10000 + len(words) - low))
-    return dict(zip(words, map(chr, codes), strict=False))
+    then take two bytes a character): the :func:`token_codes` in the words' order."""
+    return dict(zip(words, map(chr, chain(*token_codes(len(words)))), strict=False))
+
+
+def token_codes(count: int) -> tuple[range, range]:
+    """The code points of the characters of ``count`` tokens, in order (ascending): those
+    below the surrogates, then those from U+10000 on."""
+    low = min(count, 0xD800 - TOKEN_BASE)
+    return range(TOKEN_BASE, TOKEN_BASE + low), range(0x10000, 0x10000 + count - low)
 
 
 # -- the cache ----------------------------------------------------------------------------

@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
+from itertools import filterfalse
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import cast
 
 from audit import spdx
 from audit.licenses import kernel
@@ -77,6 +77,33 @@ class SourceFacts:
     def component_of(self, path: str) -> str | None:
         """The id of the source component a path belongs to, if any."""
         return self.owners.get(path)
+
+
+class _Owners(Mapping[str, str]):
+    """The component id of each counted file, by path, made when first asked (most runs
+    never ask; a tree holds 100,000s of files)."""
+
+    def __init__(self, members: list[tuple[str, list[_File], list[str]]]) -> None:
+        self._members = members
+        self._made: dict[str, str] | None = None
+
+    def _owners(self) -> dict[str, str]:
+        if self._made is None:
+            made: dict[str, str] = {}
+            for cid, files, paths in self._members:
+                made.update(dict.fromkeys(map(_PATH, files), cid))
+                made.update(dict.fromkeys(paths, cid))
+            self._made = made
+        return self._made
+
+    def __getitem__(self, path: str) -> str:
+        return self._owners()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owners())
+
+    def __len__(self) -> int:
+        return len(self._owners())
 
 
 def source_context(component: Component) -> tuple[str, str] | None:
@@ -115,6 +142,15 @@ def _common_dir(paths: Iterable[str]) -> str:
             break
         common.append(parts[0])
     return "/".join(common)
+
+
+def _span(a: Sequence[str], b: Sequence[str]) -> tuple[str, str]:
+    """The first and the last of two sorted lists of paths, not both empty."""
+    if not a:
+        return b[0], b[-1]
+    if not b:
+        return a[0], a[-1]
+    return min(a[0], b[0]), max(a[-1], b[-1])
 
 
 def _is_code(path: str) -> bool:
@@ -202,8 +238,63 @@ def _decide(markers: Iterable[tuple[str, bool]]) -> frozenset[str]:
     return strong or frozenset(c for c, s in items if not s)
 
 
+def _first_of_each(notices: list[Notice]) -> dict[tuple[str, str], Notice]:
+    """The first notice by path and line of each kind and text, in that order (the order
+    given among equals)."""
+    if len(set(map(_KIND_RAW, notices))) == 1:  # the common case: one tag for all
+        first = min(notices, key=_PATH_LINE)
+        return {(first.kind, first.raw): first}
+    out: dict[tuple[str, str], Notice] = {}
+    for n in sorted(notices, key=_PATH_LINE):
+        out.setdefault((n.kind, n.raw), n)
+    return out
+
+
 def _slug(expression: str) -> str:
     return expression.replace(" ", "+")
+
+
+# -- the files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What grouping needs of the scanned paths alone: the files of each directory and
+    which of them a source component counts.
+
+    It does not depend on what the scan finds, so that the pipeline builds it while the
+    scan still runs (100,000s of files)."""
+
+    direct: Mapping[str, tuple[str, ...]]
+    """The paths directly in each directory (``""``: the root), in the order given."""
+    paths: frozenset[str]
+    counted: frozenset[str]
+    """The paths a source component counts (:func:`is_counted_source`)."""
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> FileLayout:
+        direct: dict[str, list[str]] = {}
+        for path in paths:  # 100,000s of files: the loop is inline
+            d = path.rpartition("/")[0]  # _dir(path)
+            siblings = direct.get(d)
+            if siblings is None:
+                direct[d] = [path]
+            else:
+                siblings.append(path)
+        every = [p for group in direct.values() for p in group]
+        return cls(
+            MappingProxyType({d: tuple(group) for d, group in direct.items()}),
+            frozenset(every),
+            frozenset(filter(is_counted_source, every)),
+        )
+
+    def including(self, paths: Iterable[str]) -> FileLayout:
+        """This layout with the ``paths`` it does not hold yet added after the others."""
+        paths = list(paths)
+        if self.paths.issuperset(paths):
+            return self
+        extra = [p for p in dict.fromkeys(paths) if p not in self.paths]
+        return FileLayout.of([*(p for group in self.direct.values() for p in group), *extra])
 
 
 # -- per file -----------------------------------------------------------------------------
@@ -214,21 +305,19 @@ _MARKER_KINDS = frozenset({"module-license", "ebpf-section", "ebpf-program", "ke
 _NOTICE_ORDER = attrgetter("line", "kind", "raw")
 _PATH = attrgetter("path")
 _PATH_LINE = attrgetter("path", "line")
-
-
-_NO_NOTICES = cast("list[Notice]", ())
-"""The notices of a file without any: shared, never added to."""
+_KIND_RAW = attrgetter("kind", "raw")
+_VALUE = itemgetter(1)
+_EVIDENCE_ORDER = attrgetter("path", "line", "text", "scanner")
 
 
 @dataclass(slots=True)
 class _File:
-    """What the grouping of source files knows of one scanned file."""
+    """What the grouping of source files knows of one scanned file that holds a notice (a
+    file without any is only its path: see :class:`FileLayout`)."""
 
-    # One per scanned file (100,000s): slots, and fields left shared and empty until a
-    # notice fills them.
     path: str
-    notices: list[Notice] = _NO_NOTICES
-    """The file's notices (a list of its own once it has one)."""
+    notices: list[Notice]
+    """The file's notices, by line."""
     header: str | None = None
     deciding: tuple[Notice, ...] = ()
     runtime: str | None = None
@@ -261,23 +350,27 @@ def _resolve(name: str, directory: str, existing: frozenset[str]) -> str | None:
 
 
 class _Builder:
-    def __init__(self, notices: Sequence[Notice], files: Sequence[str]) -> None:
+    def __init__(self, notices: Sequence[Notice], layout: FileLayout) -> None:
         self.files: dict[str, _File] = {}
+        """The files with a notice."""
         self.direct: dict[str, list[_File]] = {}
-        """The files directly in each directory."""
-        known = self.files
-        self._add_all(files)
-        self._add_all(n.path for n in notices)  # files the list does not hold
-        noticed: dict[str, _File] = {}
+        """The files with a notice directly in each directory."""
+        noticed = self.files
+        direct = self.direct
         referencing: set[str] = set()
         self.texts: dict[str, list[Notice]] = {}
         """The identified license texts of each file, in the order of its notices."""
-        for n in notices:
+        for n in notices:  # 100,000s of notices: the loop is inline
             path = n.path
             f = noticed.get(path)
             if f is None:
-                f = noticed[path] = known[path]
-                f.notices = [n]
+                f = noticed[path] = _File(path, [n])
+                d = path.rpartition("/")[0]  # _dir(path)
+                siblings = direct.get(d)
+                if siblings is None:
+                    direct[d] = [f]
+                else:
+                    siblings.append(f)
             else:
                 f.notices.append(n)
             kind = n.kind
@@ -285,37 +378,35 @@ class _Builder:
                 referencing.add(path)
             elif kind == "license-text" and n.expression:
                 self.texts.setdefault(path, []).append(n)
+        self.layout = layout = layout.including(noticed)  # files the list does not hold
         self.referencing = sorted(referencing)
         """The files with a "see LICENSE" reference, sorted."""
-        self.existing = frozenset(known)
+        self.existing = layout.paths
         self.targets: dict[tuple[str, str], str | None] = {}
-        for f in noticed.values():
-            if len(f.notices) > 1:
-                f.notices.sort(key=_NOTICE_ORDER)
         for found in self.texts.values():
             if len(found) > 1:  # stable: the order they have among the file's sorted notices
                 found.sort(key=_NOTICE_ORDER)
         self.findings: list[Finding] = []
         self.file_findings: list[tuple[str, str, str, tuple[Evidence, ...]]] = []
-        """Findings about one file: their subject is its component, known after grouping."""
-        self.owner: dict[str, str] = {}
-        for path in sorted(noticed):  # a file without notices has nothing to classify
-            self._classify(noticed[path])
-
-    def _add_all(self, paths: Iterable[str]) -> None:
-        """Add each path not added yet, in order (100,000s of files: the loop is inline)."""
-        known = self.files
-        direct = self.direct
-        for path in paths:
-            if path in known:
-                continue
-            added = known[path] = _File(path)
-            d = path.rpartition("/")[0]  # _dir(path)
-            siblings = direct.get(d)
-            if siblings is None:
-                direct[d] = [added]
+        """Findings about one file: their subject is its component, known after grouping;
+        each file's in order (the findings are sorted by kind, subject and message: a
+        file's path is in each message)."""
+        self.members: list[tuple[str, list[_File], list[str]]] = []
+        """Each component's id and counted files (those with a notice, the others)."""
+        for f in noticed.values():  # a file without notices has nothing to classify
+            if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
+                only = f.notices[0]
+                if only.expression and only.kind in HEADER_KINDS:
+                    f.header = only.expression
+                    f.deciding = (only,)
+                    continue
             else:
-                siblings.append(added)
+                f.notices.sort(key=_NOTICE_ORDER)
+            self._classify(f)
+
+    def _bare(self, d: str) -> list[str]:
+        """The files without a notice directly in ``d``."""
+        return list(filterfalse(self.files.__contains__, self.layout.direct.get(d, ())))
 
     def _resolve(self, name: str, directory: str) -> str | None:
         """:func:`_resolve` in this tree, once per name and directory (the files of a
@@ -328,12 +419,8 @@ class _Builder:
     # -- files ----------------------------------------------------------------------------
 
     def _classify(self, f: _File) -> None:
-        if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
-            only = f.notices[0]
-            if only.expression and only.kind in HEADER_KINDS:
-                f.header = only.expression
-                f.deciding = (only,)
-                return
+        """What one file's notices (sorted by line) say; see the module's text (the one
+        header notice of most files is taken before)."""
         spdx: list[Notice] = []
         prose: list[Notice] = []
         runtime: list[Notice] = []
@@ -418,7 +505,7 @@ class _Builder:
 
     def build(self) -> SourceFacts:
         self.children: dict[str, set[str]] = {}
-        for d in self.direct:
+        for d in self.layout.direct:
             if d in self.children:
                 continue
             chain = _ancestors(d)
@@ -434,13 +521,14 @@ class _Builder:
         self._aggregate("")
         self.components: list[Component] = []
         self._visit("")
+        self.owner = _Owners(self.members)
         self._references()
         for kind, path, message, evidence in self.file_findings:
             self.findings.append(Finding(kind, self.owner.get(path, path), message, evidence))
         return SourceFacts(
             tuple(sorted(self.components, key=lambda c: c.id)),
             tuple(sorted(self.findings, key=lambda x: (x.kind, x.subject, x.message))),
-            MappingProxyType(self.owner),
+            self.owner,
         )
 
     def _aggregate(self, d: str) -> None:
@@ -493,19 +581,23 @@ class _Builder:
             return False
         return all(self._compatible(c, ctx) for c in self.children.get(d, ()))
 
-    def _subtree(self, d: str) -> list[_File]:
-        out = list(self.direct.get(d, []))
+    def _subtree(self, d: str, files: list[_File], bare: list[str]) -> None:
+        """Add the files below ``d`` with a notice to ``files``, the others to ``bare``."""
+        files.extend(self.direct.get(d, ()))
+        bare.extend(self._bare(d))
         for c in self.children.get(d, ()):
-            out.extend(self._subtree(c))
-        return out
+            self._subtree(c, files, bare)
 
     def _visit(self, d: str) -> None:
         if not self._lics(d):
             return
+        residue = list(self.direct.get(d, ()))
+        bare = self._bare(d)
         if self._uniform(d):
-            self._emit("", self._subtree(d))
+            for c in self.children.get(d, ()):
+                self._subtree(c, residue, bare)
+            self._emit("", residue, bare)
             return
-        residue = list(self.direct.get(d, []))
         use_header = any(f.header for f in residue)
         own = {(f.header if use_header else f.runtime) for f in residue} - {None}
         for c in sorted(self.children.get(d, ())):
@@ -513,7 +605,7 @@ class _Builder:
             # A sub-directory without licensed files, or with only headers and build files
             # under licenses the directory already has and no markers, goes with it.
             if not lics or (not self.code[c] and not _decide(self.markers[c]) and lics <= own):
-                residue.extend(self._subtree(c))
+                self._subtree(c, residue, bare)
             else:
                 self._visit(c)
         use_header = any(f.header for f in residue)
@@ -525,81 +617,101 @@ class _Builder:
                 groups.setdefault(key, []).append(f)
             else:
                 loose.append(f)
-        if len(groups) == 1:
+        if len(groups) == 1:  # the files without a license go with the only one
             next(iter(groups.values())).extend(loose)
+            (key,) = groups
+            self._emit("", groups[key], bare)
+            return
         for key in sorted(groups):
-            self._emit(key if len(groups) > 1 else "", groups[key])
+            self._emit(key, groups[key], [])
 
     # -- components -----------------------------------------------------------------------
 
-    def _emit(self, key: str, files: list[_File]) -> None:
+    def _emit(self, key: str, files: list[_File], bare: list[str]) -> None:
+        """A component of ``files`` (with a notice) and ``bare`` (the paths of files
+        without one)."""
         files.sort(key=_PATH)
+        bare.sort()
         use_header = any(f.header for f in files)
         licenses = sorted({(f.header if use_header else f.runtime) or "" for f in files} - {""})
         license_expr = licenses[0]
+        layout = self.layout
+        counted_paths = layout.counted
         counted: list[_File] = []
         markers: set[tuple[str, bool]] = set()
         deciding: list[Notice] = []
         runtime: list[Notice] = []
         text_notices: list[Notice] = []
         texts = self.texts
-        is_counted = is_counted_source
         for f in files:  # one pass: a component may hold tens of thousands of files
-            if is_counted(f.path):
+            path = f.path
+            if path in counted_paths:
                 counted.append(f)
             header = f.header
-            if header and spdx.equivalent(header, license_expr):
+            if header and (header == license_expr or spdx.equivalent(header, license_expr)):
                 deciding.extend(f.deciding)
-            if f.notices:
-                if f.path in texts:
-                    text_notices.extend(texts[f.path])
-                if f.markers:  # run-time strings are markers too
-                    runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
-                    markers |= f.markers
+            if path in texts:
+                text_notices.extend(texts[path])
+            if f.markers:  # run-time strings are markers too
+                runtime.extend(n for n in f.notices if n.kind in RUNTIME_KINDS)
+                markers |= f.markers
+        counted_bare = list(filter(counted_paths.__contains__, bare))
         # sorted paths: those between the first and the last share the directories these two
         # share
-        ends = counted or files
-        directory = _common_dir((ends[0].path, ends[-1].path)) or "."
+        if counted or counted_bare:
+            first, last = _span([f.path for f in counted[:1] + counted[-1:]], counted_bare)
+        else:
+            first, last = _span([files[0].path, files[-1].path], bare)
+        directory = _common_dir((first, last)) or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
         decided = _decide(markers)
         ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
         reason = self._reason(directory, ctx, decided, files)
 
-        first_header: dict[tuple[str, str], Notice] = {}
-        for n in sorted(deciding, key=_PATH_LINE):
-            first_header.setdefault((n.kind, n.raw), n)
-        evidence = sorted(
-            {n.evidence for n in [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]}
-        )
+        first_header = _first_of_each(deciding)
+        cited = [*first_header.values(), *runtime[:_MAX_EVIDENCE], *text_notices]
+        if len(cited) == 1:  # most components: one header
+            evidence = [cited[0].evidence]
+        else:  # each once, in Evidence's order (its fields')
+            unique = {_EVIDENCE_ORDER(n.evidence): n.evidence for n in cited}
+            evidence = [unique[k] for k in sorted(unique)]
         # A file with a header or run-time license has a notice. Only source code is
         # expected to carry a notice (see needs_notice): asked of the files without one.
-        bare = [f for f in counted if not (f.header or f.runtime or f.has_notice)]
-        uncovered = [f for f in bare if needs_notice(f.path)]
-        self.owner.update(dict.fromkeys([f.path for f in counted], cid))
+        bare_noticed = [f.path for f in counted if not (f.header or f.runtime or f.has_notice)]
+        if bare_noticed and counted_bare:
+            bare_noticed = sorted([*bare_noticed, *counted_bare])
+        uncovered = list(filter(needs_notice, bare_noticed or counted_bare))
+        self.members.append((cid, counted, counted_bare))
 
-        props: dict[str, str] = {
-            "license": license_expr,
-            "license_from": "file notices" if use_header else "run-time license strings",
-            "context": ctx,
-            "context_reason": reason,
-            "directory": directory,
-            "files": str(len(counted)),
-            "files_without_notice": str(len(uncovered)),
-            "raw": " | ".join(
-                dict.fromkeys([n.raw for n in first_header.values()] + [n.raw for n in runtime])
+        # in key order (the properties are sorted by key), those with a value
+        properties = (
+            ("context", ctx),
+            ("context_reason", reason),
+            ("directory", directory),
+            ("files", str(len(counted) + len(counted_bare))),
+            ("files_without_notice", str(len(uncovered))),
+            ("license", license_expr),
+            (
+                "license_files",
+                ", ".join(f"{n.path}={n.expression}" for n in sorted(text_notices, key=_PATH)),
             ),
-            "module_license": " | ".join(
-                dict.fromkeys(n.raw for n in runtime if n.kind == "module-license")
+            ("license_from", "file notices" if use_header else "run-time license strings"),
+            (
+                "license_section",
+                " | ".join(dict.fromkeys(n.raw for n in runtime if n.kind == "ebpf-section")),
             ),
-            "license_section": " | ".join(
-                dict.fromkeys(n.raw for n in runtime if n.kind == "ebpf-section")
+            ("licenses_seen", " | ".join(licenses) if len(licenses) > 1 else ""),
+            (
+                "module_license",
+                " | ".join(dict.fromkeys(n.raw for n in runtime if n.kind == "module-license")),
             ),
-            "license_files": ", ".join(
-                f"{n.path}={n.expression}" for n in sorted(text_notices, key=lambda n: n.path)
+            (
+                "raw",
+                " | ".join(
+                    dict.fromkeys([n.raw for n in first_header.values()] + [n.raw for n in runtime])
+                ),
             ),
-        }
-        if len(licenses) > 1:
-            props["licenses_seen"] = " | ".join(licenses)
+        )
         self.components.append(
             Component(
                 id=cid,
@@ -608,13 +720,15 @@ class _Builder:
                 ecosystem=None,
                 purl=None,
                 evidence=tuple(evidence),
-                properties=tuple(sorted((k, v) for k, v in props.items() if v)),
+                properties=tuple(filter(_VALUE, properties)),
             )
         )
         if runtime:  # no run-time string, no conflict with one
             self._runtime_conflicts(cid, files, license_expr, first_header)
         if uncovered:
-            code = sum(1 for f in counted if needs_notice(f.path))
+            code = sum(1 for f in counted if needs_notice(f.path)) + sum(
+                map(needs_notice, counted_bare)
+            )
             self.findings.append(
                 Finding(
                     "uncovered-files",
@@ -622,8 +736,8 @@ class _Builder:
                     f"{len(uncovered)} of {code} source files in {directory} carry no "
                     f"license notice; they inherit {license_expr} from the directory",
                     tuple(
-                        Evidence(f.path, 0, "no license notice", NOTICES)
-                        for f in uncovered[:_MAX_EVIDENCE]
+                        Evidence(path, 0, "no license notice", NOTICES)
+                        for path in uncovered[:_MAX_EVIDENCE]
                     ),
                 )
             )
@@ -701,11 +815,11 @@ class _Builder:
             where = sorted({_dir(n.path) or "." for n in refs})
             nearby: list[str] = []
             for d in _ancestors(_dir(refs[0].path)):
-                for f in sorted(self.direct.get(d, []), key=lambda f: f.path):
-                    if is_license_file(f.path):
-                        found = self.texts.get(f.path, [])
+                for path in sorted(self.layout.direct.get(d, ())):
+                    if is_license_file(path):
+                        found = self.texts.get(path, [])
                         label = ", ".join(n.expression or "" for n in found) or "not identified"
-                        nearby.append(f"{f.path} ({label})")
+                        nearby.append(f"{path} ({label})")
             message = (
                 f"{len(refs)} file(s) point to {name!r}, which does not exist in "
                 f"{', '.join(where)} or a parent directory"
@@ -802,15 +916,18 @@ def _file_license_order(n: Notice) -> tuple[str, int, int, str, str, str, str]:
     return (n.path, n.line, n.end_line, n.kind, n.expression or "", n.rule, n.raw)
 
 
-def group_sources(notices: Sequence[Notice], files: Sequence[str]) -> SourceFacts:
-    """Group notices into ``source`` components (see the module docstring)."""
-    return _Builder(notices, files).build()
+def group_sources(notices: Sequence[Notice], files: Sequence[str] | FileLayout) -> SourceFacts:
+    """Group notices into ``source`` components (see the module docstring); ``files`` are
+    the scanned paths, or their :class:`FileLayout`."""
+    layout = files if isinstance(files, FileLayout) else FileLayout.of(files)
+    return _Builder(notices, layout).build()
 
 
 __all__ = [
     "EBPF",
     "KERNEL_MODULE",
     "USERSPACE",
+    "FileLayout",
     "FileLicenses",
     "SourceFacts",
     "file_licenses",

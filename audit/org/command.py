@@ -23,8 +23,9 @@ REFUSED_SCAN_OPTIONS = (
 """Scan options ``depaudit org`` decides itself (per repository, or for the whole run)."""
 
 
-def add_parsers(sub: Any) -> None:
-    """Add ``org`` to the command line's subcommands."""
+def add_parsers(sub: Any, options: bool = True) -> None:
+    """Add ``org`` to the command line's subcommands (``options=False``: listed only, its
+    options not added: another command runs, :func:`audit.cli.build_parser`)."""
     from audit import cli
     from audit.org import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
@@ -36,6 +37,8 @@ def add_parsers(sub: Any) -> None:
         "[SCAN OPTIONS]` would, and record the runs in the history database; or, with "
         "`depaudit org report`, render the cross-project report from it.",
     )
+    if not options:
+        return
     org.add_argument(
         "target",
         metavar="PATH|report",

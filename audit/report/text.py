@@ -138,6 +138,15 @@ def _words(value: str) -> list[str]:
     return out
 
 
+def _widest_word(value: str) -> int:
+    """The width of the widest of :func:`_words`."""
+    if value.isascii():
+        widest = max(map(len, _BREAK_AFTER.split(value)))
+        if widest <= HASH_PIECE:  # no hash to break: the pieces are the words
+            return widest
+    return max(map(_width, _words(value)))
+
+
 def summary_line(report: Report) -> str:
     """``examples/falco-2023: 7 components; 3 need an exception, 2 not required, 2 allowed``."""
     n = len(component_ids(report))
@@ -211,6 +220,15 @@ def break_id(value: str, width: int) -> list[str]:
         return [value]
     lines: list[str] = []
     current = ""
+    if value.isascii():  # what follows, a width being a length
+        for token in _words(value):
+            if current and len(current) + len(token) > width:
+                lines.append(current.rstrip())
+                current = ""
+            current += token
+        if current:
+            lines.append(current.rstrip())
+        return lines
     for token in _words(value):
         if current and _width(current + token) > width:
             lines.append(current.rstrip())
@@ -332,19 +350,21 @@ def _table(out: _Out, report: Report) -> None:
             table_rows.append(([clean(cid), "-", "-", "-", "-"], ""))
             continue
         v = result.verdict
-        verdict = v.status.value + (f" ({clean(v.exception)})" if v.exception else "")
         cells = [cid, _license_cell(result), result.context, result.distribution]
-        table_rows.append(
-            ([expand_tabs(c) for c in [*map(clean, cells), verdict]], STATUS_STYLE[v.status])
-        )
-    natural = [_width(h) for h in COLUMNS]
-    least = list(natural)
-    for cells, _style in table_rows:
-        for i, cell in enumerate(cells):
-            width = len(cell) if cell.isascii() else cell_len(cell)  # _width, inline
-            if width > least[i]:  # else no word of the cell is wider than least[i] either
-                natural[i] = max(natural[i], width)
-                least[i] = max(least[i], *(_width(t) for t in _words(cell)))
+        verdict = v.status.value + (f" ({v.exception})" if v.exception else "")
+        if not "".join([*cells, verdict]).isprintable():  # no control character, no tab
+            verdict = v.status.value + (f" ({clean(v.exception)})" if v.exception else "")
+            cells = [expand_tabs(c) for c in map(clean, cells)]
+            verdict = expand_tabs(verdict)
+        table_rows.append(([*cells, verdict], STATUS_STYLE[v.status]))
+    # a column is as wide as its widest cell (natural) and at least as its widest word
+    columns = list(zip(*(cells for cells, _style in table_rows), strict=True))
+    natural = [max(_width(h), *map(_width, set(c))) for h, c in zip(COLUMNS, columns, strict=True)]
+    least = [_width(h) for h in COLUMNS]
+    for i, column in enumerate(columns):
+        for cell in set(column):
+            if _width(cell) > least[i]:  # else no word of the cell is wider than least[i]
+                least[i] = max(least[i], _widest_word(cell))
     widths = _fit(natural, least, out.width - _COLUMN_GAP * (len(COLUMNS) - 1))
     out.lines.extend(_laid_out(out, table_rows, widths))
 
@@ -363,7 +383,28 @@ def _laid_out(
     header = _GAP.join(_fitted(h, w) for h, w in zip(COLUMNS, widths, strict=True)).rstrip()
     lines.append(out.style(header, "bold"))
     lines.append(_RULE * (sum(widths) + _COLUMN_GAP * (len(COLUMNS) - 1)))
+    w0, w1, w2, w3, w4 = widths
     for cells, style in table_rows:
+        c0, c1, c2, c3, c4 = cells
+        if (c0 + c1 + c2 + c3 + c4).isascii():  # most rows: what follows, inline
+            fits = len(c0) <= w0 and len(c1) <= w1 and len(c2) <= w2 and len(c3) <= w3
+            if fits and len(c4) <= w4:  # one line
+                last = out.style(c4.rstrip(), style)
+                row = [c0.ljust(w0), c1.ljust(w1), c2.ljust(w2), c3.ljust(w3), last]
+                lines.append(_GAP.join(row).rstrip())
+                continue
+            wrapped = [
+                [c] if len(c) <= w else break_id(c, w) for c, w in zip(cells, widths, strict=True)
+            ]
+            *fixed, verdict = wrapped
+            for k in range(max(map(len, wrapped))):
+                row = [
+                    (cell[k] if k < len(cell) else "")[:w].ljust(w)
+                    for cell, w in zip(fixed, (w0, w1, w2, w3), strict=True)
+                ]
+                row.append(out.style(verdict[k][:w4].rstrip(), style) if k < len(verdict) else "")
+                lines.append(_GAP.join(row).rstrip())
+            continue
         wrapped = [
             [c] if len(c) <= w and c.isascii() else break_id(c, w)  # most cells fit: inline
             for c, w in zip(cells, widths, strict=True)

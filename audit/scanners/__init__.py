@@ -1,54 +1,72 @@
 """The scanner registry: one module per file format, chosen by path before any read.
 
 Each module exposes ``SCANNER``, an object with ``name``, ``matches(path)`` and
-``scan(SourceFile)``, and optionally ``names`` (:class:`~audit.scanners.base.Names`: the base
-names it can want, so that it is not asked about the others). Modules import heavy libraries
-inside ``scan`` so that choosing scanners stays cheap. Adding a format is one new module and
-one line here.
+``scan(SourceFile)``. The registry names each module with the base names its scanner can
+want (:class:`~audit.scanners.base.Names`; none: asked about every path), so that a scanner
+is not asked about the others, and so that a module is imported only once a path its names
+allow is asked about: a scan imports the scanners of the formats its tree has
+(:func:`preload`), not the others. Modules import heavy libraries inside ``scan`` so that
+choosing scanners stays cheap. Adding a format is one new module and one line here.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from audit.scanners.base import Names, Scanner, SourceFile
+from audit.scanners.notice_files import C_EXTENSIONS
 
-MODULES: tuple[str, ...] = (
-    "audit.scanners.circleci",
-    "audit.scanners.github_actions",
-    "audit.scanners.gitlab",
-    "audit.scanners.dockerfile",
-    "audit.scanners.requirements",
-    "audit.scanners.pyproject",
-    "audit.scanners.setup_py",
-    "audit.scanners.setup_cfg",
-    "audit.scanners.pipfile",
-    "audit.scanners.cmake",
-    "audit.scanners.gitmodules",
-    "audit.scanners.gomod",
-    "audit.scanners.npm",
-    "audit.scanners.python_locks",
-    "audit.scanners.npm_locks",
-    "audit.scanners.notices",
-    "audit.scanners.uapi",
+_YAML = Names(suffixes=(".yml", ".yaml"))
+
+REGISTRY: tuple[tuple[str, Names | None], ...] = (
+    ("audit.scanners.circleci", _YAML),
+    ("audit.scanners.github_actions", _YAML),
+    ("audit.scanners.gitlab", _YAML),
+    (
+        "audit.scanners.dockerfile",
+        Names(
+            exact=frozenset({"dockerfile", "containerfile"}),
+            suffixes=(".dockerfile", ".containerfile"),
+            prefixes=("dockerfile.", "containerfile."),
+            undotted_in=("docker", "container"),
+        ),
+    ),
+    ("audit.scanners.requirements", Names(suffixes=(".txt", ".in"))),
+    ("audit.scanners.pyproject", Names(exact=frozenset({"pyproject.toml"}))),
+    ("audit.scanners.setup_py", Names(exact=frozenset({"setup.py"}))),
+    ("audit.scanners.setup_cfg", Names(exact=frozenset({"setup.cfg"}))),
+    ("audit.scanners.pipfile", Names(exact=frozenset({"pipfile"}))),
+    ("audit.scanners.cmake", Names(exact=frozenset({"cmakelists.txt"}), suffixes=(".cmake",))),
+    ("audit.scanners.gitmodules", Names(exact=frozenset({".gitmodules"}))),
+    ("audit.scanners.gomod", Names(exact=frozenset({"go.mod"}))),
+    ("audit.scanners.npm", Names(exact=frozenset({"package.json"}))),
+    (
+        "audit.scanners.python_locks",
+        Names(exact=frozenset({"poetry.lock", "uv.lock", "pdm.lock", "pipfile.lock"})),
+    ),
+    (
+        "audit.scanners.npm_locks",
+        Names(
+            exact=frozenset(
+                {"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"}
+            )
+        ),
+    ),
+    ("audit.scanners.notices", None),
+    ("audit.scanners.uapi", Names(suffixes=(*sorted(C_EXTENSIONS), ".go"))),
 )
+"""Every scanner module, in registry order, with the base names its scanner can want
+(a necessary condition of its ``matches``, see :class:`Names`; ``None``: every path)."""
+
+MODULES: tuple[str, ...] = tuple(module for module, _ in REGISTRY)
 
 
 @lru_cache(maxsize=1)
 def all_scanners() -> tuple[Scanner, ...]:
-    """Every registered scanner, in registry order (modules not yet written are skipped)."""
-    found: list[Scanner] = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        found.append(module.SCANNER)
-    return tuple(found)
+    """Every registered scanner, in registry order (every module imported)."""
+    return _index().scanners_of((1 << len(REGISTRY)) - 1)
 
 
 def select(path: str, among: frozenset[str] | None = None) -> tuple[Scanner, ...]:
@@ -62,7 +80,24 @@ def select(path: str, among: frozenset[str] | None = None) -> tuple[Scanner, ...
 
 @lru_cache(maxsize=1)
 def _index() -> _Index:
-    return _Index(all_scanners())
+    return _Index(REGISTRY)
+
+
+def preload(paths: Sequence[str]) -> None:
+    """Import the scanners that will be asked about some of ``paths`` (those whose names
+    allow one of them, and those asked about every path), for the scan's forked copies to
+    inherit, but not the others: the scanners of formats the tree does not have are never
+    imported (about 4 ms on a tree of C sources). Past :data:`PRELOAD_PATHS` paths every
+    scanner is imported, without looking at the names."""
+    index = _index()
+    wanted = index.wanted(paths) if len(paths) <= PRELOAD_PATHS else (1 << len(REGISTRY)) - 1
+    index.scanners_of(wanted)
+
+
+PRELOAD_PATHS = 20_000
+"""Up to this many paths, :func:`preload` looks at their names (about a third of a
+microsecond each); the few milliseconds the other scanners take to import are nothing
+to a larger tree."""
 
 
 def select_in(path: str, modules: tuple[str, ...]) -> tuple[Scanner, ...]:
@@ -91,15 +126,21 @@ def _index_of(modules: tuple[str, ...]) -> _Index:
     unknown = sorted(set(modules) - set(MODULES))
     if unknown:
         raise ValueError(f"not scanner modules: {', '.join(unknown)}")
-    return _Index(tuple(importlib.import_module(m).SCANNER for m in MODULES if m in modules))
+    return _Index(tuple((m, names) for m, names in REGISTRY if m in modules))
 
 
 class _Index:
     """The scanners to ask about a path, found from its base name with three dictionary
-    lookups (exact name, last and first dotted parts) instead of asking every scanner."""
+    lookups (exact name, last and first dotted parts) instead of asking every scanner;
+    each scanner's module (or a scanner itself) is imported the first time a path its names
+    allow is asked about."""
 
-    def __init__(self, scanners: tuple[Scanner, ...]) -> None:
-        self.scanners = scanners
+    def __init__(self, entries: Sequence[tuple[str | Scanner, Names | None]]) -> None:
+        self.entries = entries
+        """``(module, names)`` of each scanner (or ``(scanner, names)``), by position."""
+        self.loaded: list[Scanner | None] = [
+            None if isinstance(found, str) else found for found, _ in entries
+        ]
         self.always = 0
         """Scanners (as bits, by registry position) asked about every path."""
         self.exact: dict[str, int] = {}
@@ -107,22 +148,60 @@ class _Index:
         self.first: dict[str, int] = {}
         self.undotted: list[tuple[int, tuple[str, ...]]] = []
         """(bit, folder words) of scanners asked about undotted names in such folders."""
-        for position, scanner in enumerate(scanners):
+        for position, (found, names) in enumerate(entries):
             bit = 1 << position
-            names: Names | None = getattr(scanner, "names", None)
+            owner = found if isinstance(found, str) else found.name
             if names is None:
                 self.always |= bit
                 continue
             for name in names.exact:
-                _add(self.exact, _checked(name, scanner, dotted=False), bit)
+                _add(self.exact, _checked(name, owner, dotted=False), bit)
             for suffix in names.suffixes:
-                _add(self.last, _checked(suffix, scanner).rpartition(".")[2], bit)
+                _add(self.last, _checked(suffix, owner).rpartition(".")[2], bit)
             for prefix in names.prefixes:
-                _add(self.first, _checked(prefix, scanner).partition(".")[0], bit)
+                _add(self.first, _checked(prefix, owner).partition(".")[0], bit)
             if names.undotted_in:
-                words = tuple(_checked(w, scanner, dotted=False) for w in names.undotted_in)
+                words = tuple(_checked(w, owner, dotted=False) for w in names.undotted_in)
                 self.undotted.append((bit, words))
         self.groups: dict[int, tuple[Scanner, ...]] = {}
+
+    def scanners_of(self, mask: int) -> tuple[Scanner, ...]:
+        """The scanners of the positions ``mask``'s bits set, in order (their modules
+        imported now if they are not yet)."""
+        out: list[Scanner] = []
+        for position, (found, _) in enumerate(self.entries):
+            if mask >> position & 1:
+                scanner = self.loaded[position]
+                if scanner is None:
+                    assert isinstance(found, str)
+                    scanner = self.loaded[position] = importlib.import_module(found).SCANNER
+                out.append(scanner)
+        return tuple(out)
+
+    def mask(self, path: str) -> int:
+        """The scanners (as bits) whose names allow ``path``: those :meth:`select` asks."""
+        lower = path[path.rfind("/") + 1 :].lower()
+        mask = self.always | self.exact.get(lower, 0)
+        dot = lower.rfind(".")
+        if dot >= 0:
+            mask |= self.last.get(lower[dot + 1 :], 0) | self.first.get(lower[: lower.find(".")], 0)
+        elif self.undotted:
+            folder = path[: path.rfind("/") + 1].lower().rstrip("/").rpartition("/")[2]
+            for bit, words in self.undotted:
+                if any(w in folder for w in words):
+                    mask |= bit
+        return mask
+
+    def wanted(self, paths: Iterable[str]) -> int:
+        """The scanners (as bits) asked about at least one of ``paths``."""
+        every = (1 << len(self.entries)) - 1
+        wanted = self.always
+        mask = self.mask
+        for path in paths:
+            wanted |= mask(path)
+            if wanted == every:
+                break
+        return wanted
 
     def named(self, paths: Iterable[str]) -> list[str]:
         """The paths whose base name some scanner's names allow (see :meth:`select`; a
@@ -147,23 +226,12 @@ class _Index:
         return out
 
     def select(self, path: str, among: frozenset[str] | None = None) -> tuple[Scanner, ...]:
-        lower = path[path.rfind("/") + 1 :].lower()
-        mask = self.always | self.exact.get(lower, 0)
-        dot = lower.rfind(".")
-        if dot >= 0:
-            mask |= self.last.get(lower[dot + 1 :], 0) | self.first.get(lower[: lower.find(".")], 0)
-        elif self.undotted:
-            folder = path[: path.rfind("/") + 1].lower().rstrip("/").rpartition("/")[2]
-            for bit, words in self.undotted:
-                if any(w in folder for w in words):
-                    mask |= bit
+        mask = self.mask(path)
         if not mask:  # no scanner's names allow the path
             return ()
         group = self.groups.get(mask)
         if group is None:
-            group = self.groups[mask] = tuple(
-                s for i, s in enumerate(self.scanners) if mask >> i & 1
-            )
+            group = self.groups[mask] = self.scanners_of(mask)
         if among is not None:
             return tuple([s for s in group if s.name in among and s.matches(path)])
         if len(group) == 1:  # most paths: only the scanners asked about every path
@@ -175,19 +243,22 @@ def _add(index: dict[str, int], key: str, bit: int) -> None:
     index[key] = index.get(key, 0) | bit
 
 
-def _checked(part: str, scanner: Scanner, *, dotted: bool = True) -> str:
+def _checked(part: str, owner: str, *, dotted: bool = True) -> str:
     if part != part.lower() or (dotted and "." not in part):
         need = "lowercase with a dot" if dotted else "lowercase"
-        raise ValueError(f"scanner {scanner.name}: names: {part!r} must be {need}")
+        raise ValueError(f"scanner {owner}: names: {part!r} must be {need}")
     return part
 
 
 __all__ = [
+    "MODULES",
+    "REGISTRY",
     "Names",
     "Scanner",
     "SourceFile",
     "all_scanners",
     "named_in",
+    "preload",
     "select",
     "select_in",
     "selector_in",

@@ -77,14 +77,15 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Names:
-    """The base names a scanner can want, declared as its ``names`` attribute so that
-    :func:`audit.scanners.select` asks it only about those.
+    """The base names a scanner can want, declared beside its module in the registry
+    (:data:`audit.scanners.REGISTRY`) so that :func:`audit.scanners.select` asks it only about
+    those, and imports its module only once it is asked.
 
     A necessary condition, lowercase: ``matches(path)`` is never true when the path's base
     name, lowercased, is not one of ``exact``, does not end with one of ``suffixes`` and does
     not start with one of ``prefixes`` (``matches`` then decides). Each suffix and prefix
     holds a dot: names are looked up by their last and first dotted parts. A scanner
-    without ``names`` is asked about every path.
+    registered without names is asked about every path.
     """
 
     exact: frozenset[str] = frozenset()
@@ -97,8 +98,8 @@ class Names:
 
 
 class Scanner(Protocol):
-    """One scanner per file format. ``matches`` looks at the path only (no reading); a
-    scanner may declare :class:`Names` as ``names`` to be asked about fewer paths."""
+    """One scanner per file format. ``matches`` looks at the path only (no reading); the
+    registry's :class:`Names` for it say which paths it is asked about."""
 
     name: str
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from audit.components import image_component, job_id, manifest_id, orb_component, parse_image_ref
 from audit.model import Node, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load, scalar_text
 
@@ -29,9 +29,6 @@ class CircleCIScanner:
     """CircleCI configurations (``.circleci/config.yml``)."""
 
     name: str = NAME
-
-    names = Names(suffixes=(".yml", ".yaml"))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         parts = path.split("/")

@@ -20,7 +20,7 @@ from itertools import accumulate
 from audit import memo
 from audit.components import build_file_id, download_component, git_component, github_release
 from audit.model import Component, Edge, Node, Problem, ProblemKind, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 
 NAME = "cmake"
 
@@ -637,9 +637,6 @@ class CMakeScanner:
     """CMake build files."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"cmakelists.txt"}), suffixes=(".cmake",))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

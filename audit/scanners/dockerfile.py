@@ -29,7 +29,7 @@ from audit.components import (
     parse_image_ref,
 )
 from audit.model import Component, Edge, Evidence, Node, Problem, ProblemKind, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.shell import expand_text
 
 NAME = "dockerfile"
@@ -184,14 +184,6 @@ class DockerfileScanner:
     ``ARG`` (or that start with ``# syntax=``): those are read to decide."""
 
     name = NAME
-
-    names = Names(
-        exact=frozenset({"dockerfile", "containerfile"}),
-        suffixes=(".dockerfile", ".containerfile"),
-        prefixes=("dockerfile.", "containerfile."),
-        undotted_in=_FOLDER_WORDS,
-    )
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return _named_like(path) or _undotted_in_docker_folder(path)

@@ -28,7 +28,7 @@ from audit.components import (
     partial_image_ref,
 )
 from audit.model import Component, Node, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load, scalar_text
 
@@ -63,9 +63,6 @@ class GitHubActionsScanner:
     """GitHub Actions workflows and actions."""
 
     name: str = NAME
-
-    names = Names(suffixes=(".yml", ".yaml"))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         parts = path.split("/")

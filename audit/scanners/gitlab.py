@@ -22,7 +22,7 @@ from audit.components import (
     parse_image_ref,
 )
 from audit.model import Node, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.collect import Collector
 from audit.yamlsafe import Marked, MarkedMap, load_all, scalar_text
 
@@ -56,9 +56,6 @@ class GitLabScanner:
     """GitLab CI configurations (``*.gitlab-ci.yml``, and YAML files under ``.gitlab/ci/``)."""
 
     name: str = NAME
-
-    names = Names(suffixes=(".yml", ".yaml"))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from audit.components import git_component, manifest_id
 from audit.model import Component, ComponentKind, Edge, Node, Problem, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 
 NAME = "gitmodules"
 
@@ -136,9 +136,6 @@ class GitmodulesScanner:
     """``.gitmodules`` submodule declarations."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({".gitmodules"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == ".gitmodules"

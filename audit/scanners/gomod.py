@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from audit.components import manifest_id, package_component
 from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 
 NAME = "go.mod"
 
@@ -167,9 +167,6 @@ class GoModScanner:
     """Go modules ``go.mod``."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"go.mod"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == "go.mod"

@@ -16,7 +16,7 @@ from typing import Any
 
 from audit.components import download_component, git_component, manifest_id, package_component
 from audit.model import Component, Edge, Node, Problem, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 
 NAME = "npm"
 
@@ -143,9 +143,6 @@ class NpmScanner:
     """npm ``package.json``."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"package.json"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == "package.json" and "/node_modules/" not in f"/{path}"

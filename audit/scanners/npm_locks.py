@@ -25,7 +25,7 @@ from typing import Any
 
 from audit import yamlsafe
 from audit.model import ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.lockbase import Locked
 from audit.scanners.npm import key_lines
 
@@ -147,7 +147,6 @@ class NpmLockScanner:
     """npm, Yarn and pnpm lockfiles."""
 
     name: str = NAME
-    names = Names(exact=frozenset({*PACKAGE_LOCKS, YARN_LOCK, PNPM_LOCK}))
 
     def matches(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.components import manifest_id
 from audit.model import Node, Problem, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.pyproject import TomlLines, load_toml, poetry_spec_component
 from audit.scanners.requirements import Collector
 
@@ -60,9 +60,6 @@ class PipfileScanner:
     """pipenv's ``Pipfile``."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"pipfile"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == "Pipfile"

@@ -15,7 +15,7 @@ from typing import Any
 
 from audit.components import git_component, manifest_id, normalize_pypi_name, package_component
 from audit.model import Component, Node, Problem, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.requirements import (
     Collector,
     include_edge,
@@ -505,9 +505,6 @@ class PyprojectScanner:
     """``pyproject.toml`` dependency declarations."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"pyproject.toml"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == "pyproject.toml"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.model import ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.lockbase import Locked
 from audit.scanners.npm import key_lines
 from audit.scanners.pyproject import TomlLines, load_toml
@@ -94,7 +94,6 @@ class PythonLockScanner:
     """Python lockfiles (poetry.lock, uv.lock, pdm.lock, Pipfile.lock)."""
 
     name: str = NAME
-    names = Names(exact=frozenset({*TOML_LOCKS, PIPFILE_LOCK.lower()}))
 
     def matches(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

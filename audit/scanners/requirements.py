@@ -25,7 +25,7 @@ from audit.components import (
     package_component,
 )
 from audit.model import Component, Edge, Node, Problem, ProblemKind, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 
 NAME = "requirements"
 
@@ -357,9 +357,6 @@ class RequirementsScanner:
     """pip requirements and constraints files."""
 
     name: str = NAME
-
-    names = Names(suffixes=(".txt", ".in"))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         parts = path.lower().rsplit("/", 2)

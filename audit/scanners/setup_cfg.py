@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from audit.components import manifest_id
 from audit.model import Node, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.requirements import Collector, include_edge, requirement_component
 
 NAME = "setup.cfg"
@@ -139,9 +139,6 @@ class SetupCfgScanner:
     """``setup.cfg`` requirement options."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"setup.cfg"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == "setup.cfg"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from audit.components import manifest_id
 from audit.model import Node, Relation, ScanResult
-from audit.scanners.base import Names, SourceFile
+from audit.scanners.base import SourceFile
 from audit.scanners.requirements import Collector, requirement_component
 
 NAME = "setup.py"
@@ -188,9 +188,6 @@ class SetupPyScanner:
     """``setup.py`` requirement keywords (static reading only)."""
 
     name: str = NAME
-
-    names = Names(exact=frozenset({"setup.py"}))
-    """The base names :meth:`matches` can accept (see :class:`Names`)."""
 
     def matches(self, path: str) -> bool:
         return path.rsplit("/", 1)[-1] == "setup.py"

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from audit.model import Component, ComponentKind, ScanResult
-from audit.scanners.base import Names, SourceFile, finditer_at
+from audit.scanners.base import SourceFile, finditer_at
 from audit.scanners.notice_files import C_EXTENSIONS
 
 NAME = "uapi-includes"
@@ -82,7 +82,6 @@ class UapiScanner:
     """Linux UAPI headers included by C and Go sources."""
 
     name: str = NAME
-    names = Names(suffixes=(*sorted(C_EXTENSIONS), ".go"))
 
     def matches(self, path: str) -> bool:
         ext = _ext(path)
