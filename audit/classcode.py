@@ -243,6 +243,9 @@ def install(cache_dir: Path | None = None) -> None:
     _STORE = _Store(
         cache_dir / "classcode" / f"{sys.implementation.cache_tag}.bin" if cache_dir else None
     )
+    # Read now, before the modules imported next compile their patterns (logging's: it is
+    # imported by what logs, after this), so that those are kept too.
+    _STORE._kept()
     dataclasses.exec = _exec  # type: ignore[attr-defined]
     if _agrees():
         _RE_COMPILER.compile = _compile

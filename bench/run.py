@@ -29,7 +29,10 @@ in one extra run of each command, after the timed rounds: the sampling reads /pr
 takes a tenth of a CPU or more, which would slow a command that uses every CPU (a forked
 scan) and not one that uses one (the floor, ``reuse lint``). Synthetic trees
 are built once under ``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` builds a
-tree of N copies of the corpus tree NAME there.
+tree of N copies of the corpus tree NAME there. With two sizes or more (``--copies
+libs-0.13.1:5,20``) the cost per file of each size follows, cold and warm, with the change
+from the smallest to the largest and the straight line through them: a fixed cost per run
+plus a cost per file.
 """
 
 from __future__ import annotations
@@ -354,6 +357,30 @@ def _print_tree(
     )
 
 
+def _per_file(name: str, series: list[tuple[int, int, dict[str, list[Run]]]]) -> None:
+    """The per-file cost of a tree of copies of ``name`` at each size (copies, files, runs),
+    and a straight line through the first and last: a cost per file that stays the same
+    as the tree grows means no step above linear; a cost per file that falls means a fixed
+    cost per run (start-up) spread over more files."""
+    series = sorted(series)
+    print(f"\n{name}: cost per file as the tree grows (median wall ÷ files)")
+    for label in ("scan cold", "scan warm"):
+        points = [
+            (files, statistics.median(r.wall for r in runs[label]))
+            for _, files, runs in series
+            if runs.get(label)
+        ]
+        if len(points) < 2:
+            continue
+        each = " → ".join(f"{1000 * wall / files:.3f}" for files, wall in points)
+        (n0, t0), (n1, t1) = points[0], points[-1]
+        change = (t1 / n1) / (t0 / n0) - 1
+        slope = (t1 - t0) / (n1 - n0)
+        fixed = t0 - slope * n0
+        print(f"  {label:10} {each} ms per file ({change:+.1%});"
+              f" line: {fixed:.3f} s per run + {1000 * slope:.3f} ms per file")  # fmt: skip
+
+
 def _corpus_dir(given: Path | None) -> Path | None:
     if given is not None and str(given) != "auto":
         return given
@@ -446,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     print(machine())
     print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     trees: list[Path] = []
+    copies: dict[Path, tuple[str, int]] = {}
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         root = args.work / f"synthetic-{size}"
         if not root.exists():
@@ -464,9 +492,17 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--copies needs the corpus (see --corpus)")
         for n in [int(c) for c in counts.split(",") if c.strip()]:
             trees.append(_copies(corpus / name, n, args.work))
+            copies[trees[-1]] = (name, n)
     trees += [t.resolve() for t in args.trees]
+    series: dict[str, list[tuple[int, int, dict[str, list[Run]]]]] = {}
     for root in trees:
-        bench_tree(root, args)
+        runs = bench_tree(root, args)
+        if root in copies:
+            name, n = copies[root]
+            series.setdefault(name, []).append((n, count_files(root), runs))
+    for name, points in sorted(series.items()):
+        if len(points) > 1:
+            _per_file(name, points)
     return 0
 
 

@@ -160,8 +160,13 @@ def test_command_line_keeps_the_code_of_its_classes(tmp_path: Path) -> None:
     loaded = cachefile.read(classcode.FORMAT, classcode.KEY, path, mine=True)
     assert loaded is not None
     assert loaded.value
-    # the patterns of the modules it imported too (audit/spdx.py's license-id token)
+    # the patterns of the modules it imported too (audit/spdx.py's license-id token), and
+    # logging's: it is imported after the kept file is read (by what logs, not to read it)
     assert f"{classcode._PATTERN}0s\0{spdx._TOKEN.pattern}" in loaded.value
+    import logging
+
+    percent = logging.PercentStyle.validation_pattern.pattern  # compiled with re.I
+    assert f"{classcode._PATTERN}{int(re.IGNORECASE)}s\0{percent}" in loaded.value
     kept = path.stat().st_mtime_ns
     again = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
     assert again.stdout == done.stdout

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from audit.licenses import cachefile, ruledb
-from audit.licenses.ruledb import FORMAT, Rule, RuleTable, _dump, _load, build
+from audit.licenses.ruledb import FORMAT, KINDS, Rule, RuleTable, _dump, _load, build
 
 _FILES = {
     "licenses/mit.LICENSE": "---\nkey: mit\nspdx_license_key: MIT\n---\n"
@@ -87,6 +87,7 @@ def test_a_damaged_or_foreign_file_is_not_loaded(tmp_path: Path) -> None:
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0x01
     short_kinds = [*blobs[:3], blobs[3][:-1], *blobs[4:]]  # one rule's kind missing
+    no_kind = [*blobs[:3], blobs[3][:-1] + bytes([len(KINDS)]), *blobs[4:]]  # a kind past the last
     old_format = marshal.dumps(("depaudit/license-index/2", 0, marshal.dumps(("32.1.0",))))
     for bad, digest in (
         (b"", "d" * 32),
@@ -97,6 +98,7 @@ def test_a_damaged_or_foreign_file_is_not_loaded(tmp_path: Path) -> None:
         (cachefile.dump("depaudit/license-index/9", "d" * 32, value, blobs), "d" * 32),
         (cachefile.dump(FORMAT, "d" * 32, ("x",), []), "d" * 32),  # checks, holds no index
         (cachefile.dump(FORMAT, "d" * 32, value, short_kinds), "d" * 32),  # does not agree
+        (cachefile.dump(FORMAT, "d" * 32, value, no_kind), "d" * 32),
         (old_format, "d" * 32),
         (b"\x00" * 64, "d" * 32),
     ):

@@ -37,7 +37,6 @@ written (a process that has one mapped keeps reading it).
 
 from __future__ import annotations
 
-import logging
 import marshal
 import mmap
 import os
@@ -47,12 +46,14 @@ import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from audit import atomicfile
 from audit.cachedir import prune
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
 
 _MAGIC = b"depaudit"
 _HEAD = struct.Struct("<8sIQI")
@@ -175,7 +176,7 @@ def _record(path: Path, identity: bytes) -> None:
     try:
         atomicfile.write(path.with_suffix(CHECKED), identity)
     except OSError as exc:
-        log.debug("cannot record %s as checked: %s", path, exc)
+        _log().debug("cannot record %s as checked: %s", path, exc)
 
 
 def _map(fd: int) -> mmap.mmap:
@@ -208,6 +209,14 @@ def private_folder(folder: Path) -> bool:
     return getuid is not None and st.st_uid == getuid() and not st.st_mode & 0o077
 
 
+def _log() -> logging.Logger:
+    """This module's logger; :mod:`logging` is imported only to log (reading the kept
+    classes and patterns, :mod:`audit.classcode`, comes before it: its patterns are kept)."""
+    import logging
+
+    return logging.getLogger(__name__)
+
+
 def write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, then remove the files of its kind (suffix) in
     its folder but the :data:`KEEP` most recently written, with their build locks and
@@ -215,7 +224,7 @@ def write(path: Path, data: bytes) -> None:
     try:
         atomicfile.write(path, data)
     except OSError as exc:
-        log.warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
+        _log().warning("cannot cache %s in %s: %s", path.name, path.parent, exc)
         return
     prune(path.parent, path.suffix, KEEP, companions=(".lock", CHECKED))
 

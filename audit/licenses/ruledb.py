@@ -69,6 +69,8 @@ _EQUIVALENT = (("licenc", "licens"), ("acknowledgement", "acknowledgment"), ("ht
 
 KINDS = ("text", "notice", "reference", "tag")
 """Rule kinds, from the rule's ``is_license_<kind>`` flag; full license texts are ``text``."""
+_KIND_IDS = bytes(range(len(KINDS)))
+"""The kinds' numbers in the cache file (a byte each): any other byte is no kind."""
 
 _SKIP_KEYS = frozenset(
     {
@@ -135,7 +137,7 @@ class _Columns(Sequence[_Row]):
         columns = (kinds, coverage, false_positive, relevance)
         if any(len(c) != size for c in columns) or not all(isinstance(e, str) for e in expressions):
             raise ValueError("rule columns do not agree")
-        if size and (max(expression_ids) >= len(expressions) or max(kinds) >= len(KINDS)):
+        if size and (max(expression_ids) >= len(expressions) or kinds.translate(None, _KIND_IDS)):
             raise ValueError("rule columns do not agree")
         self._names_utf8 = names
         self._names: list[str] | None = None
