@@ -344,3 +344,28 @@ def test_near_miss_notes() -> None:
         "exception c (GPL-2.0-only OR MIT) not counted: it has no approval date, and the as-of "
         "date is 2024-01-01",
     )
+
+
+@pytest.mark.parametrize(
+    ("package", "expected"),
+    [
+        ("Falco kernel module", True),
+        ("In-kernel\teBPF programs", True),
+        ("  keycloak  ", False),
+        ("github.com/hashicorp/raft", False),
+    ],
+)
+def test_a_package_with_a_space_inside_describes_code(package: str, expected: bool) -> None:
+    assert _record(package).descriptive is expected
+
+
+def test_the_names_a_component_is_matched_by() -> None:
+    from audit.policy.exceptions import _component_names
+
+    assert _component_names(GO_MEMDB) == (
+        ("github-com", "hashicorp", "go-memdb"),
+        ("github-com", "hashicorp", "go-memdb"),
+    )
+    assert _component_names(PARAMIKO) == (("paramiko",), ("paramiko",))
+    # its name, its package URL's, its repository's
+    assert _component_names(CHECKOUT) == (("actions", "checkout"),) * 3

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ class ExceptionRecord:
     def descriptive(self) -> bool:
         """True when ``package`` describes code ("In-kernel eBPF programs") rather than names
         a package: such records are matched by project, license and scope alone."""
-        return not self.package or any(ch.isspace() for ch in self.package.strip())
+        return not self.package or len(self.package.split()) > 1  # a space inside
 
     @property
     def projects_text(self) -> str:
@@ -280,29 +281,42 @@ def _project_key(name: str) -> str:
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
 
+@lru_cache(maxsize=8192)
 def _segments(name: str) -> tuple[str, ...]:
+    """The path segments of a package name or URL, compared alike (asked for each record
+    that may cover a component: the same names again and again)."""
     text = _SCHEME.sub("", name.strip().casefold())
     if text.endswith(".git"):
         text = text[:-4]
     return tuple(re.sub(r"[-_.]+", "-", seg) for seg in text.split("/") if seg)
 
 
-def _component_names(component: Component) -> list[tuple[str, ...]]:
-    names = [component.name]
-    if component.purl:
+def _component_names(component: Component) -> tuple[tuple[str, ...], ...]:
+    return _names_of(
+        component.name, component.purl, component.prop("repository"), component.prop("url")
+    )
+
+
+@lru_cache(maxsize=4096)
+def _names_of(
+    name: str, purl_text: str | None, repository: str | None, url: str | None
+) -> tuple[tuple[str, ...], ...]:
+    """The segments of each name of a component (:func:`_component_names`), once per
+    component: asked for each record that may cover it."""
+    names = [name]
+    if purl_text:
         from packageurl import PackageURL
 
         try:
-            purl = PackageURL.from_string(component.purl)
+            purl = PackageURL.from_string(purl_text)
         except ValueError:
             purl = None
         if purl is not None:
             names.append(f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name)
-    for key in ("repository", "url"):
-        value = component.prop(key)
+    for value in (repository, url):
         if value:
             names.append(value)
-    return [s for s in (_segments(n) for n in names) if s]
+    return tuple(s for s in (_segments(n) for n in names) if s)
 
 
 def package_matches(record: ExceptionRecord, component: Component) -> bool:
