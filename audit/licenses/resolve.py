@@ -188,10 +188,10 @@ def with_dockerfile_labels(
             built.setdefault(edge.src, []).append(nodes[edge.dst])
     out: list[Component] = []
     for component in components:
-        sources = sorted(built.get(component.id, ()), key=lambda n: n.id)
-        if component.kind != ComponentKind.IMAGE or not sources:
+        if component.kind != ComponentKind.IMAGE or component.id not in built:
             out.append(component)
             continue
+        sources = sorted(built[component.id], key=lambda n: n.id)
         props = dict(component.properties)
         props.setdefault("dockerfile", sources[0].id.removeprefix("dockerfile:"))
         labels = {n.prop(oci.PROPERTY) for n in sources} - {None}
