@@ -220,17 +220,9 @@ def break_id(value: str, width: int) -> list[str]:
         return [value]
     lines: list[str] = []
     current = ""
-    if value.isascii():  # what follows, a width being a length
-        for token in _words(value):
-            if current and len(current) + len(token) > width:
-                lines.append(current.rstrip())
-                current = ""
-            current += token
-        if current:
-            lines.append(current.rstrip())
-        return lines
+    ascii = value.isascii()  # then a width is a length: no string made to measure it
     for token in _words(value):
-        if current and _width(current + token) > width:
+        if current and (len(current) + len(token) if ascii else _width(current + token)) > width:
             lines.append(current.rstrip())
             current = ""
         current += token
