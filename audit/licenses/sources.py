@@ -43,6 +43,7 @@ from functools import lru_cache
 from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
+from typing import TypeVar
 
 from audit import spdx
 from audit.licenses import kernel
@@ -53,6 +54,8 @@ from audit.scanners.notice_files import is_counted_source, is_license_file
 KERNEL_MODULE = Context.KERNEL_MODULE.value
 EBPF = Context.EBPF.value
 USERSPACE = Context.USERSPACE.value
+
+_T = TypeVar("_T")
 
 HEADER_KINDS = frozenset({"spdx-tag", "prose"})
 RUNTIME_KINDS = frozenset({"module-license", "ebpf-section"})
@@ -257,6 +260,20 @@ def _slug(expression: str) -> str:
 # -- the files ----------------------------------------------------------------------------
 
 
+def _by_directory(paths: Iterable[str], items: Iterable[_T]) -> dict[str, list[_T]]:
+    """Each of ``items`` under the directory of the path beside it in ``paths``, in
+    order (100,000s of files: the loop is inline)."""
+    out: dict[str, list[_T]] = {}
+    for path, item in zip(paths, items, strict=True):
+        d = path.rpartition("/")[0]  # _dir(path)
+        siblings = out.get(d)
+        if siblings is None:
+            out[d] = [item]
+        else:
+            siblings.append(item)
+    return out
+
+
 @dataclass(frozen=True)
 class FileLayout:
     """What grouping needs of the scanned paths alone: the files of each directory and
@@ -272,15 +289,8 @@ class FileLayout:
     """The paths a source component counts (:func:`is_counted_source`)."""
 
     @classmethod
-    def of(cls, paths: Iterable[str]) -> FileLayout:
-        direct: dict[str, list[str]] = {}
-        for path in paths:  # 100,000s of files: the loop is inline
-            d = path.rpartition("/")[0]  # _dir(path)
-            siblings = direct.get(d)
-            if siblings is None:
-                direct[d] = [path]
-            else:
-                siblings.append(path)
+    def of(cls, paths: Sequence[str]) -> FileLayout:
+        direct = _by_directory(paths, paths)
         every = [p for group in direct.values() for p in group]
         return cls(
             MappingProxyType({d: tuple(group) for d, group in direct.items()}),
@@ -353,10 +363,7 @@ class _Builder:
     def __init__(self, notices: Sequence[Notice], layout: FileLayout) -> None:
         self.files: dict[str, _File] = {}
         """The files with a notice."""
-        self.direct: dict[str, list[_File]] = {}
-        """The files with a notice directly in each directory."""
         noticed = self.files
-        direct = self.direct
         referencing: set[str] = set()
         self.texts: dict[str, list[Notice]] = {}
         """The identified license texts of each file, in the order of its notices."""
@@ -364,13 +371,7 @@ class _Builder:
             path = n.path
             f = noticed.get(path)
             if f is None:
-                f = noticed[path] = _File(path, [n])
-                d = path.rpartition("/")[0]  # _dir(path)
-                siblings = direct.get(d)
-                if siblings is None:
-                    direct[d] = [f]
-                else:
-                    siblings.append(f)
+                noticed[path] = _File(path, [n])
             else:
                 f.notices.append(n)
             kind = n.kind
@@ -378,6 +379,8 @@ class _Builder:
                 referencing.add(path)
             elif kind == "license-text" and n.expression:
                 self.texts.setdefault(path, []).append(n)
+        self.direct = _by_directory(noticed, noticed.values())
+        """The files with a notice directly in each directory."""
         self.layout = layout = layout.including(noticed)  # files the list does not hold
         self.referencing = sorted(referencing)
         """The files with a "see LICENSE" reference, sorted."""
