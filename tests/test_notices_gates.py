@@ -574,9 +574,38 @@ def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
             assert notices._gate_after(head, region, cut) == expected
     assert notices._holds_gate(low) == notices._has_any(low, notices._DB_GATES)
     assert notices._may_be_bare_name(text) == notices._has_any(text, notices._REF_NAMES)
+    assert notices._may_name_file(text) == (
+        notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
+    )
     assert notices._marks(text) == (
         notices._has_any(text, notices._WORD_MARKERS),
         notices._has_any(text, notices._CLOSERS),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("", False),
+        ("see the file", False),
+        ("LICENSE", True),
+        ("LICENOTICE", True),  # NOTICE hidden by LICEN: a name either way
+        ("GPL.txt", True),
+        ("GPL.txtx", False),  # an extension, but no match of _REF_EXT
+        ("x.txtx and y.md", True),
+        ("readme.MD", False),
+        ("é COPYING", True),
+        ("é a.rst", True),
+        ("é a.rstx", False),
+        ("notice.txt" * 300 + ".md", True),
+    ],
+)
+def test_a_head_that_may_name_a_license_file(text: str, may: bool) -> None:
+    """Names and extensions found in one leftmost-first pass, then _REF_EXT where only an
+    extension is: what the definition (a name, or a match of _REF_EXT) says."""
+    assert notices._may_name_file(text) is may
+    assert may == (
+        notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
     )
 
 
