@@ -399,8 +399,11 @@ def _decoder(tp: Any) -> Decoder:
         return _decode_result
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        fields = [f for f in dataclasses.fields(tp) if f.init]
+        every = dataclasses.fields(tp)
+        fields = [f for f in every if f.init]
         parts = [_decoder(hints[f.name]) for f in fields]
+        if "__slots__" in tp.__dict__ and fields and len(fields) == len(every):
+            return _slotted_decoder(tp, [f.name for f in fields], parts)
         if all(p is _identity for p in parts):
             return lambda raw: tp(*raw)
         return _fields_decoder(tp, parts)
@@ -430,6 +433,32 @@ def _decoder(tp: Any) -> Decoder:
         items = [_decoder(a) for a in args]
         return lambda raw: tuple(p(v) for p, v in zip(items, raw, strict=True))
     raise TypeError(f"no cache decoder for {tp!r}")
+
+
+def _slotted_decoder(tp: type, names: list[str], parts: list[Decoder]) -> Decoder:
+    """A decoder of the slotted data class ``tp`` (fields ``names``, decoded with
+    ``parts``) that makes what ``tp(*values)`` makes, its fields set in order then its
+    ``__post_init__`` run, without ``__init__``: a frozen class's ``__init__`` sets each
+    field through ``object.__setattr__``, a slot's own setter takes half the time (the
+    62,000 notices of a warm 100,000-file run: 136 → 87 ms). As :mod:`dataclasses` writes
+    ``__init__``, the function is written for the class's fields; the wrong number of
+    values raises ValueError."""
+    values = "".join(f"v{i}, " for i in range(len(names)))
+    env: dict[str, Any] = {"new": object.__new__, "tp": tp}
+    lines = ["def decode(raw):", f"    {values}= raw", "    o = new(tp)"]
+    for i, (name, part) in enumerate(zip(names, parts, strict=True)):
+        env[f"set{i}"] = tp.__dict__[name].__set__
+        if part is _identity:
+            lines.append(f"    set{i}(o, v{i})")
+        else:
+            env[f"part{i}"] = part
+            lines.append(f"    set{i}(o, part{i}(v{i}))")
+    if hasattr(tp, "__post_init__"):
+        lines.append("    o.__post_init__()")
+    lines.append("    return o")
+    exec("\n".join(lines), env)  # a text of field numbers only, as dataclasses writes
+    decode: Decoder = env["decode"]
+    return decode
 
 
 def _fields_decoder(tp: type, parts: list[Decoder]) -> Decoder:
