@@ -49,7 +49,7 @@ from audit import spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notice_files import NAME as NOTICES
-from audit.scanners.notice_files import is_counted_source, is_license_file
+from audit.scanners.notice_files import counted_sources, is_license_file
 
 KERNEL_MODULE = Context.KERNEL_MODULE.value
 EBPF = Context.EBPF.value
@@ -286,7 +286,7 @@ class FileLayout:
     """The paths directly in each directory (``""``: the root), in the order given."""
     paths: frozenset[str]
     counted: frozenset[str]
-    """The paths a source component counts (:func:`is_counted_source`)."""
+    """The paths a source component counts (:func:`counted_sources`)."""
 
     @classmethod
     def of(cls, paths: Sequence[str]) -> FileLayout:
@@ -295,7 +295,7 @@ class FileLayout:
         return cls(
             MappingProxyType({d: tuple(group) for d, group in direct.items()}),
             frozenset(every),
-            frozenset(filter(is_counted_source, every)),
+            frozenset(counted_sources(every)),
         )
 
     def including(self, paths: Iterable[str]) -> FileLayout:
