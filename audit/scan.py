@@ -357,18 +357,34 @@ def scrub(value: Any) -> Any:
             return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
         return value
     if isinstance(value, tuple):
-        items = tuple(scrub(v) for v in value)
+        items = tuple([scrub(v) for v in value])
         changed = any(a is not b for a, b in zip(items, value, strict=True))
         return items if changed else value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
-            new = scrub(old)
-            if new is not old:
-                changes[f.name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+    if isinstance(value, type):
+        return value
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind, ())
+    if names == ():
+        names = _FIELD_NAMES[kind] = (
+            tuple(f.name for f in dataclasses.fields(value))
+            if dataclasses.is_dataclass(value)
+            else None
+        )
+    if not names:
+        return value
+    changes = {}
+    for name in names:
+        old = getattr(value, name)
+        new = scrub(old)
+        if new is not old:
+            changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+"""The field names of each data class :func:`scrub` met (``None``: not a data class): a
+file whose text spells an escape has every value of its results walked (a CI workflow's
+thousand), and ``dataclasses.fields`` costs more than the walk."""
 
 
 def _crash(path: str, scanner: str, message: str) -> ScanResult:
