@@ -518,27 +518,14 @@ def test_the_permission_gate(text: str, may: bool, expected: list[tuple]) -> Non
     assert _readings(text) == expected
 
 
-@given(
-    st.lists(
-        st.sampled_from(
-            ["SEC", "SEC(", 'SEC("', "SEC (", "section", 'section("', "N", " ", "(", '"']
-        ),
-        max_size=80,
-    ).map("".join),
-    st.sampled_from(["SEC", "section"]),
-)
-@settings(max_examples=1000, deadline=None)
-def test_a_call_is_found_where_the_text_holds_the_word_and_an_opening(text: str, word: str) -> None:
-    """:func:`_may_call` looks at the word's first occurrences one by one, then searches
-    the rest: what testing the text for each spelling of the call says."""
-    assert notices._may_call(text, word) is (f'{word}("' in text or f"{word} (" in text)
-
-
 def test_a_call_after_many_occurrences_of_the_word() -> None:
+    """eBPF program sections are looked for where the text holds a call of ``SEC`` or
+    ``section`` (:attr:`SourceFile.marks`, tests/test_textmarks.py), however many times it
+    holds the word alone before."""
     many = "x = NSEC_PER_SEC;\n" * 40
-    assert notices._may_call(many + 'SEC("tp/x")\n', "SEC")
-    assert notices._may_call(many + "SEC (", "SEC")
-    assert not notices._may_call(many, "SEC")
+    assert not notices._CALL_MARKS.isdisjoint(SourceFile("a.c", many + 'SEC("tp/x")\n').marks)
+    assert not notices._CALL_MARKS.isdisjoint(SourceFile("a.c", many + "SEC (").marks)
+    assert notices._CALL_MARKS.isdisjoint(SourceFile("a.c", many).marks)
     found = notices.scan_notices(SourceFile("a.c", many + 'SEC("tp_btf/sys_enter")\nint f() {}\n'))
     assert [(n.line, n.kind, n.raw) for n in found.notices] == [
         (41, "ebpf-program", "tp_btf/sys_enter")
@@ -587,9 +574,38 @@ def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
             assert notices._gate_after(head, region, cut) == expected
     assert notices._holds_gate(low) == notices._has_any(low, notices._DB_GATES)
     assert notices._may_be_bare_name(text) == notices._has_any(text, notices._REF_NAMES)
+    assert notices._may_name_file(text) == (
+        notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
+    )
     assert notices._marks(text) == (
         notices._has_any(text, notices._WORD_MARKERS),
         notices._has_any(text, notices._CLOSERS),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("", False),
+        ("see the file", False),
+        ("LICENSE", True),
+        ("LICENOTICE", True),  # NOTICE hidden by LICEN: a name either way
+        ("GPL.txt", True),
+        ("GPL.txtx", False),  # an extension, but no match of _REF_EXT
+        ("x.txtx and y.md", True),
+        ("readme.MD", False),
+        ("é COPYING", True),
+        ("é a.rst", True),
+        ("é a.rstx", False),
+        ("notice.txt" * 300 + ".md", True),
+    ],
+)
+def test_a_head_that_may_name_a_license_file(text: str, may: bool) -> None:
+    """Names and extensions found in one leftmost-first pass, then _REF_EXT where only an
+    extension is: what the definition (a name, or a match of _REF_EXT) says."""
+    assert notices._may_name_file(text) is may
+    assert may == (
+        notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
     )
 
 

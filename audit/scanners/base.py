@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from audit.model import Evidence, Problem, ProblemKind, ScanResult
+from audit.scanners import textmarks
 
 _T = TypeVar("_T")
 
@@ -52,6 +53,12 @@ class SourceFile:
     def lines(self) -> tuple[str, ...]:
         """The file's lines, computed on first use (most files never need them)."""
         return tuple(self.text.splitlines())
+
+    @once
+    def marks(self) -> frozenset[str]:
+        """The strings of :data:`audit.scanners.textmarks.MARKS` the text holds, found in one
+        pass on first use (the scanners of C and Go files test for them)."""
+        return textmarks.find(self.text)
 
     def line(self, number: int) -> str:
         """The text of a 1-based line ('' when out of range)."""

@@ -91,6 +91,8 @@ class UapiScanner:
         return True
 
     def scan(self, source: SourceFile) -> ScanResult:
+        if "<linux/" not in source.marks:  # one pass with the notices scanner's marks
+            return ScanResult()
         found = includes(source.path, source.text)
         if not found:
             return ScanResult()
