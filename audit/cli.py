@@ -576,8 +576,13 @@ def _config(args: argparse.Namespace, root: Path) -> Config:
     return config
 
 
-def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, Report]:
-    """Audit PATH, or ``tree`` (the base of ``--base``) with PATH's configuration."""
+def _audit(
+    args: argparse.Namespace,
+    tree: Path | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> tuple[Config, Report]:
+    """Audit PATH, or ``tree`` (the base of ``--base``) with PATH's configuration;
+    ``meanwhile`` as :func:`audit.pipeline.run_audit`'s."""
     from audit.pipeline import AuditOptions, run_audit
 
     root = _root(args.path)
@@ -608,7 +613,12 @@ def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, 
     # a bar on stderr for long scans, when it is a terminal
     with scan_progress(enabled=not getattr(args, "no_progress", False)):
         report = run_audit(
-            tree or root, config, options, display_root=str(args.path), client=client
+            tree or root,
+            config,
+            options,
+            display_root=str(args.path),
+            client=client,
+            meanwhile=meanwhile,
         )
     return config, report
 
@@ -616,15 +626,25 @@ def _audit(args: argparse.Namespace, tree: Path | None = None) -> tuple[Config, 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from audit.actions import undecided
-    from audit.baseline import action_key, compare, gate, load_baseline, mark_new
-    from audit.report.registry import FORMATS, render
+    from audit.report.registry import FORMATS, render, renderer
 
     default = "text"
     pairs = _outputs(args, default, tuple(FORMATS))
     if args.base is not None and args.baseline is not None:
         raise InputError("--base and --baseline both say what is known: give one")
-    config, report = _audit(args)
+
+    def meanwhile() -> None:
+        """What renders the report, imported while the scan's copies scan."""
+        import importlib
+
+        importlib.import_module("audit.baseline")
+        for fmt, _ in pairs:
+            renderer(fmt)
+
+    config, report = _audit(args, meanwhile=meanwhile)
+    from audit.actions import undecided
+    from audit.baseline import action_key, compare, gate, load_baseline, mark_new
+
     history = _record_history(args, report)
     new_keys: set[str] | None = None
     known: frozenset[str] | None = None

@@ -15,6 +15,13 @@ tasks it did not send back are done again here, so a run is never worse than one
 
 :func:`run` spreads tasks all known at the start; a :class:`Feed` takes tasks while the copies
 already work on the first ones (a scan that starts while the tree is still walked).
+
+Both can run a ``meanwhile`` job here once the copies work, before this process takes
+tasks: work of the caller's own that does not need the tasks' results (what the stages
+after the scan need of the file list alone, modules they import). The copies take more
+tasks meanwhile, so a job of ``J`` seconds costs a run about ``J / 2`` instead of ``J`` on
+two processes (:class:`audit.later.Later` holds such a job, so that a run that does not
+fork does the same work in order).
 """
 
 from __future__ import annotations
@@ -72,11 +79,14 @@ def run(
     work: Callable[[int], T],
     jobs: int,
     done: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[T] | None:
     """``[work(0), ..., work(tasks - 1)]``, computed by this process and up to ``jobs - 1``
     forked copies; ``done(i)`` is called here once task ``i``'s result is here. None when
-    this process cannot fork now (:func:`ready`, or no pipe room): nothing was done then.
-    An exception of ``work`` in this process stops the copies and is raised.
+    this process cannot fork now (:func:`ready`, or no pipe room): nothing was done then
+    (``meanwhile`` not called either). ``meanwhile()`` is called here once, as soon as the
+    copies are started, before this process takes tasks (see the module's text). An
+    exception of ``work`` or ``meanwhile`` in this process stops the copies and is raised.
     """
     if jobs < 2 or tasks < 2 or tasks > MAX_TASKS or not ready():
         return None
@@ -91,6 +101,8 @@ def run(
                 copies.append(_fork(queue, work, copies))
             except OSError:  # no more processes or memory for one: fewer copies
                 break
+        if meanwhile is not None:
+            meanwhile()
         return got.gather(queue, _NUMBER.size, work, copies, tasks)
     finally:
         _stop(copies)
@@ -249,11 +261,15 @@ class Feed(Generic[T]):
             self.got.take(copy, block=False)
         return i
 
-    def finish(self) -> list[T]:
-        """Every task's result, in task order, once the copies have ended."""
+    def finish(self, meanwhile: Callable[[], object] | None = None) -> list[T]:
+        """Every task's result, in task order, once the copies have ended. ``meanwhile()``
+        is called here first, while the copies work on the tasks given (see the module's
+        text); an exception of it stops the copies and is raised."""
         os.close(self.writer)
         self.writer = -1
         try:
+            if meanwhile is not None:
+                meanwhile()
             return self.got.gather(self.queue, self.RECORD, self.here, self.copies, self.given)
         finally:
             self.close()

@@ -2,11 +2,18 @@
 
 Each function here only calls stage functions in order and passes their values on; no
 stage logic lives here. The CLI calls these.
+
+What the stages after the scan need that does not depend on its results (what the file
+list alone gives, the modules they import) is made while the scan's forked copies of this
+process scan (:mod:`audit.later`), else right after the scan: the same work either way.
+The modules of those stages are therefore not imported before the scan (:data:`AFTER_SCAN`).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -16,10 +23,8 @@ from typing import TYPE_CHECKING
 from audit.config import Config
 from audit.discover import DEFAULT_MAX_FILE_SIZE, discover
 from audit.errors import ConfigError
-from audit.gitindex import pin_submodules
-from audit.graph import link
 from audit.http import Endpoints, HttpClient
-from audit.licenses.sources import FileLayout, group_sources
+from audit.later import Later
 from audit.model import (
     ComponentResult,
     Finding,
@@ -33,7 +38,23 @@ from audit.scan import Remembered, prestart, scan, scan_ahead
 
 if TYPE_CHECKING:
     from audit.bundled import TreeFiles
+    from audit.discover import Discovery
+    from audit.licenses.sources import FileLayout
     from audit.policy import Policy
+
+AFTER_SCAN = (
+    "audit.ci_follow",
+    "audit.licenses.sources",
+    "audit.gitindex",
+    "audit.graph",
+    "audit.bundled",
+    "audit.licenses.resolve",
+    "audit.context",
+    "audit.actions",
+    "audit.repo",
+)
+"""The modules of the stages after the scan: imported while the scan's copies scan (see
+the module's text), not before the scan (the copies have no use for them)."""
 
 
 @dataclass(frozen=True)
@@ -54,15 +75,18 @@ def build_inventory(
     display_root: str | None = None,
     sources: tuple[tuple[str, str], ...] = (),
     client: HttpClient | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> InventoryRun:
     """Discover, scan and link one tree, then the bundled trees it pulls in that a source
     mapping (``sources`` from --source, else the config's) names (see audit.bundled).
 
-    No network unless ``client`` is given and a mapping says ``@fetch``.
+    No network unless ``client`` is given and a mapping says ``@fetch``. ``meanwhile()``:
+    the caller's own work that does not need the scan's results, called once, while the
+    root's scan forks, else after that scan (see the module's text).
     """
+    run = _build_tree(root, config, display_root=display_root, meanwhile=meanwhile)
     from audit.bundled import follow_bundled
 
-    run = _build_tree(root, config, display_root=display_root)
     inventory, findings = follow_bundled(
         run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
         client=client, files=run.files,
@@ -93,8 +117,38 @@ def inventory_report(
     )
 
 
-def _build_tree(root: Path, config: Config, *, display_root: str | None = None) -> InventoryRun:
-    """Discover, scan and link one tree (no network)."""
+@dataclass(frozen=True)
+class _Listed:
+    """What the stages after a tree's scan need of its file list alone."""
+
+    layout: FileLayout
+    files: TreeFiles
+
+
+def _listed(found: Discovery, meanwhile: Callable[[], object] | None) -> _Listed:
+    """The file list's :class:`_Listed`, the modules of :data:`AFTER_SCAN` imported and
+    ``meanwhile()`` called: the work done while a tree's scan forks (else after it)."""
+    for name in AFTER_SCAN:
+        importlib.import_module(name)
+    from audit.bundled import TreeFiles
+    from audit.licenses.sources import FileLayout
+
+    listed = _Listed(
+        FileLayout.of([c.path for c in found.files]), TreeFiles.of(found.root, found.files)
+    )
+    if meanwhile is not None:
+        meanwhile()
+    return listed
+
+
+def _build_tree(
+    root: Path,
+    config: Config,
+    *,
+    display_root: str | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> InventoryRun:
+    """Discover, scan and link one tree (no network); ``meanwhile`` as :func:`build_inventory`'s."""
     with scan_ahead(root) as ahead:  # a cold scan starts while the tree is walked
         found = discover(
             root,
@@ -105,17 +159,20 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
             found=ahead.add if ahead is not None else None,
         )
         # what needs the file list alone, worked out while the copies still scan
-        from audit.bundled import TreeFiles
-
-        layout = FileLayout.of([c.path for c in found.files])
-        listed = TreeFiles.of(found.root, found.files)
-        out = scan(found, ahead=ahead)
+        later = Later(partial(_listed, found, meanwhile))
+        out = scan(found, ahead=ahead, meanwhile=later.run)
+    listed = later.value()
     from audit.ci_follow import follow
+    from audit.gitindex import pin_submodules
+    from audit.graph import link
+    from audit.licenses.sources import group_sources
 
     readings = Remembered.open(found.root)
-    result = follow(found.root, listed.files, out.result, readings.read, lambda: _own_names(root))
+    result = follow(
+        found.root, listed.files.files, out.result, readings.read, lambda: _own_names(root)
+    )
     readings.save()
-    facts = group_sources(result.notices, layout)
+    facts = group_sources(result.notices, listed.layout)
     inventory = link(
         display_root or str(root),
         pin_submodules(found.root, result),
@@ -123,7 +180,7 @@ def _build_tree(root: Path, config: Config, *, display_root: str | None = None) 
         files_scanned=out.files_scanned,
         extra_components=tuple(facts.components),
     )
-    return InventoryRun(inventory, tuple(facts.findings), listed)
+    return InventoryRun(inventory, tuple(facts.findings), listed.files)
 
 
 def _own_names(root: Path) -> frozenset[str]:
@@ -191,15 +248,22 @@ def run_audit(
     *,
     display_root: str | None = None,
     client: HttpClient | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Report:
-    """The full audit of one tree: inventory, licenses, classification, verdicts, actions."""
+    """The full audit of one tree: inventory, licenses, classification, verdicts, actions.
+    ``meanwhile`` as :func:`build_inventory`'s (the caller's own work, such as importing
+    what renders the report)."""
     if client is not None:
-        report = _audit(root, config, options, display_root=display_root, http=client)
+        report = _audit(
+            root, config, options, display_root=display_root, http=client, meanwhile=meanwhile
+        )
     else:
         with HttpClient(
             options.cache_path, offline=options.offline, endpoints=options.endpoints
         ) as http:
-            report = _audit(root, config, options, display_root=display_root, http=http)
+            report = _audit(
+                root, config, options, display_root=display_root, http=http, meanwhile=meanwhile
+            )
     return report
 
 
@@ -210,12 +274,9 @@ def _audit(
     *,
     display_root: str | None,
     http: HttpClient,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Report:
-    from audit.actions import plan, waive_findings
-    from audit.context import Classifier
-    from audit.graph import GraphIndex
     from audit.licenses.curations import Curations, find_curations, load_curations
-    from audit.licenses.resolve import resolve
     from audit.policy import (
         Evaluator,
         expired_waivers,
@@ -223,7 +284,6 @@ def _audit(
         load_waivers,
         unused_waivers,
     )
-    from audit.repo import created_time, default_project_name, repo_info
 
     policy = _policy(options, config, root)
     as_of = options.as_of or date.today()
@@ -245,8 +305,19 @@ def _audit(
         curations = load_curations(found, root) if found else Curations()
 
     run = build_inventory(
-        root, config, display_root=display_root, sources=options.sources, client=http
+        root,
+        config,
+        display_root=display_root,
+        sources=options.sources,
+        client=http,
+        meanwhile=meanwhile,
     )
+    from audit.actions import plan, waive_findings
+    from audit.context import Classifier
+    from audit.graph import GraphIndex
+    from audit.licenses.resolve import resolve
+    from audit.repo import created_time, default_project_name, repo_info
+
     inventory = run.inventory
     index = GraphIndex.build(inventory)
     resolved = resolve(

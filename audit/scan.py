@@ -450,6 +450,7 @@ def scan(
     settings: ScanSettings | None = None,
     progress: Callable[[int, int], None] | None = None,
     ahead: Ahead | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ScanOutput:
     """Run the scanners over every discovered file; results are merged in path order.
 
@@ -458,6 +459,9 @@ def scan(
     defaults to :func:`audit.progress.current` (the command line's progress bar).
     ``ahead`` is the scan of the tree's files started while ``discovery`` walked it
     (:func:`scan_ahead`): what it found is taken, the rest is scanned here.
+    ``meanwhile()`` is called once while forked copies of this process scan, when they do
+    (``meanwhile`` of :func:`audit.forked.run`), else not at all: the caller's own work
+    that does not need the scan's results (an :class:`audit.later.Later`'s ``run``).
     """
     settings = settings or _SETTINGS.get(ScanSettings())
     if progress is None:
@@ -467,7 +471,7 @@ def scan(
     # Results are acyclic: collecting while they pile up (here, or while a pool's results
     # are unpickled) would walk every one of them again and again for nothing; the command
     # line pauses the collector around the pipeline (audit.gcpause.tuned).
-    return _scan_tree(discovery, selector, settings, progress, ahead)
+    return _scan_tree(discovery, selector, settings, progress, ahead, meanwhile)
 
 
 def _scan_tree(
@@ -476,6 +480,7 @@ def _scan_tree(
     settings: ScanSettings,
     progress: Callable[[int, int], None] | None,
     ahead: Ahead | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ScanOutput:
     root = discovery.root
     files = discovery.files
@@ -498,7 +503,8 @@ def _scan_tree(
         early = _Taken()
         written: list[str] = []
         if ahead is not None and selector is select and ahead.want_hash == want_hash:
-            early, written = ahead.finish(progress, len(todo))
+            meanwhile = _once(meanwhile)  # while an early scan's copies scan, or after
+            early, written = ahead.finish(progress, len(todo), meanwhile)
         taken: list[_Got | None] = [None] * len(todo)
         if len(early):
             given = early.of(files, discovery.found_order)
@@ -513,7 +519,7 @@ def _scan_tree(
         if not batch:
             done: list[_Outcome] = []
         elif selector is select:
-            done, more = _run(root, batch, want_hash, settings, told)
+            done, more = _run(root, batch, want_hash, settings, told, meanwhile)
             written.extend(more)
         else:  # a custom selector stays in this process
             done, members = _scan_batch(root, batch, want_hash, selector=selector)
@@ -535,6 +541,19 @@ def _scan_tree(
     if cache is not None:
         cache.save({*(c.path for c in files), *(s.path for s in discovery.skipped)})
     return out
+
+
+def _once(job: Callable[[], object] | None) -> Callable[[], object] | None:
+    """``job``, called at most once however often the result is called."""
+    if job is None:
+        return None
+    pending = [job]
+
+    def once() -> None:
+        if pending:
+            pending.pop()()
+
+    return once
 
 
 def _output(
@@ -635,12 +654,13 @@ def _run(
     want_hash: bool,
     settings: ScanSettings,
     progress: Callable[[int, int], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[list[_Outcome], list[str]]:
-    """Scan ``batch`` here, or in forked copies of this process, or on a process pool, as
-    it is large enough to pay: the outcomes in order, and the cache entries written (see
-    :data:`_Batch`)."""
+    """Scan ``batch`` here, or in forked copies of this process (calling ``meanwhile``
+    while they scan), or on a process pool, as it is large enough to pay: the outcomes in
+    order, and the cache entries written (see :data:`_Batch`)."""
     if settings.jobs > 1 and len(batch) >= settings.fork_min_files:
-        spread = _forked(root, batch, want_hash, settings, progress)
+        spread = _forked(root, batch, want_hash, settings, progress, meanwhile)
         if spread is not None:
             return spread
     if settings.jobs <= 1 or len(batch) < settings.pool_min_files:
@@ -662,9 +682,11 @@ def _forked(
     want_hash: bool,
     settings: ScanSettings,
     progress: Callable[[int, int], None] | None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[list[_Outcome], list[str]] | None:
     """Scan ``batch`` in this process and forked copies of it (:mod:`audit.forked`), in
-    small chunks so that they end together; None when it cannot fork now."""
+    small chunks so that they end together, calling ``meanwhile`` here once the copies
+    scan; None when it cannot fork now (``meanwhile`` not called)."""
     from audit import forked  # not imported by runs that read few files (warm ones)
 
     if not forked.ready():
@@ -687,7 +709,7 @@ def _forked(
         if progress is not None:
             progress(scanned, len(batch))
 
-    results = forked.run(len(chunks), work, jobs, done)
+    results = forked.run(len(chunks), work, jobs, done, meanwhile)
     if results is None:
         return None
     return _joined(_keep_readings(readings, results))
@@ -920,11 +942,15 @@ class Ahead:
             self.progress(self.scanned, self.total)
 
     def finish(
-        self, progress: Callable[[int, int], None] | None, total: int
+        self,
+        progress: Callable[[int, int], None] | None,
+        total: int,
+        meanwhile: Callable[[], object] | None = None,
     ) -> tuple[_Taken, list[str]]:
         """The outcomes of the files given (:class:`_Taken`), and the cache entries
         written, once the copies have ended; ``progress`` is told of them out of ``total``
-        files to scan."""
+        files to scan. ``meanwhile()`` is called while the copies scan the files given,
+        when they do (:meth:`audit.forked.Feed.finish`), else not at all."""
         self._give()
         feed, self.feed = self.feed, None
         self.off = True
@@ -933,7 +959,7 @@ class Ahead:
         self.progress, self.total = progress, total
         if progress is not None and self.scanned:
             progress(self.scanned, total)
-        batches = _keep_readings(self.readings, feed.finish())
+        batches = _keep_readings(self.readings, feed.finish(meanwhile))
         outcomes = [outcomes for outcomes, _ in batches]
         taken = _Taken(self.chunks, outcomes, whole=self.given == self.found)
         return taken, [members for _, members in batches if members]

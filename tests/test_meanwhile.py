@@ -1,0 +1,268 @@
+"""Work done here while forked copies scan (``meanwhile`` of audit.forked, audit.later).
+
+A forked run calls its ``meanwhile`` job once, in this process, once the copies work and
+before this process takes tasks; a run that does not fork does not call it. A
+:class:`~audit.later.Later` is made once, early or when its value is asked, and raises a
+failure where the value is asked. The pipeline makes what the stages after the scan need
+of the file list alone that way: a run that forks and one that does not give the same
+inventory, the job is done once either way, and the modules of the later stages are not
+imported before the scan forks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from audit import forked
+from audit.config import Config
+from audit.discover import discover
+from audit.later import Later
+from audit.pipeline import AFTER_SCAN, build_inventory
+from audit.scan import ScanSettings, scan, scan_ahead, scan_settings
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+
+
+@pytest.fixture(autouse=True)
+def _forkable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process may fork here, whatever other tests loaded (no tree below holds a
+    Dockerfile)."""
+    monkeypatch.setattr(forked, "FORK_UNSAFE", ("a library that forbids forking",))
+    assert forked.ready(), "another thread is running"
+
+
+def _wait_for(path: Path) -> bool:
+    for _ in range(3_000):  # a bounded wait, 30 s at most
+        if path.exists():
+            return True
+        threading.Event().wait(0.01)
+    return path.exists()
+
+
+# forked.run and Feed.finish --------------------------------------------------------------
+
+
+def test_run_calls_meanwhile_here_once_while_a_copy_takes_tasks(tmp_path: Path) -> None:
+    """The job waits for a copy to have done a task: the copy works meanwhile, and this
+    process takes the tasks left after the job."""
+    here = os.getpid()
+    calls: list[int] = []
+
+    def work(i: int) -> tuple[int, int]:
+        if os.getpid() != here:
+            (tmp_path / "copy worked").touch()
+        return i, os.getpid()
+
+    def meanwhile() -> None:
+        calls.append(os.getpid())
+        assert _wait_for(tmp_path / "copy worked")
+
+    results = forked.run(200, work, 2, meanwhile=meanwhile)
+    assert results is not None
+    assert [i for i, _ in results] == list(range(200))
+    assert calls == [here]
+    assert {pid for _, pid in results} - {here}  # a copy did tasks
+
+
+def test_run_that_cannot_fork_does_not_call_meanwhile() -> None:
+    calls: list[str] = []
+    assert forked.run(10, lambda i: i, 1, meanwhile=lambda: calls.append("x")) is None
+    assert calls == []
+
+
+def test_an_error_of_meanwhile_is_raised_and_the_copies_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pids: list[int] = []
+    start = forked._start
+
+    def recorded(*args: object) -> forked._Copy:
+        copy = start(*args)  # type: ignore[arg-type]
+        pids.append(copy.pid)
+        return copy
+
+    monkeypatch.setattr(forked, "_start", recorded)
+
+    def failing() -> None:
+        raise ValueError("meanwhile failed")
+
+    with pytest.raises(ValueError, match="meanwhile failed"):
+        forked.run(100, lambda i: i, 2, meanwhile=failing)
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(pids[0], os.WNOHANG)
+
+
+def test_feed_finish_calls_meanwhile_here_once_before_the_results() -> None:
+    feed = forked.Feed.start(lambda i: (i, b"here"), lambda i, task: (i, task), 2)
+    assert feed is not None
+    for i in range(50):
+        feed.give(f"task {i}".encode())
+    calls: list[int] = []
+    results = feed.finish(lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+    assert [i for i, _ in results] == list(range(50))
+
+
+# audit.later.Later --------------------------------------------------------------------------
+
+
+def test_later_is_made_once_early_or_when_asked() -> None:
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(1)
+        return 42
+
+    early = Later(make)
+    early.run()
+    early.run()
+    assert (early.value(), early.value(), made) == (42, 42, [1])
+    asked = Later(make)
+    assert (asked.value(), made) == (42, [1, 1])
+
+
+def test_later_raises_its_failure_where_the_value_is_asked() -> None:
+    def make() -> int:
+        raise ValueError("cannot make it")
+
+    later = Later(make)
+    later.run()  # kept, not raised here
+    with pytest.raises(ValueError, match="cannot make it"):
+        later.value()
+    with pytest.raises(ValueError, match="cannot make it"):
+        Later(make).value()
+
+
+def test_later_raises_an_interruption_at_once() -> None:
+    def make() -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Later(make).run()
+
+
+# The scan --------------------------------------------------------------------------------
+
+
+def _tree(root: Path, count: int) -> Path:
+    for i in range(count):
+        sub = root / f"d{i % 5}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"f{i}.c").write_text(f"// SPDX-License-Identifier: MIT\nint f{i};\n")
+    return root
+
+
+def test_a_forked_scan_calls_meanwhile_once_one_process_not_at_all(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "t", 60)
+    plain_calls: list[int] = []
+    plain = scan(discover(root, use_git=False), meanwhile=lambda: plain_calls.append(1))
+    calls: list[int] = []
+    settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=8)
+    found = scan(
+        discover(root, use_git=False), settings=settings, meanwhile=lambda: calls.append(1)
+    )
+    assert found == plain
+    assert (calls, plain_calls) == ([1], [])
+
+
+def test_a_scan_started_during_the_walk_calls_meanwhile_once(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "t", 60)
+    plain = scan(discover(root, use_git=False))
+    settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=10, chunk_files=8)
+    calls: list[int] = []
+    with scan_ahead(root, settings) as ahead:
+        assert ahead is not None
+        found = discover(root, use_git=False, found=ahead.add)
+        out = scan(found, settings=settings, ahead=ahead, meanwhile=lambda: calls.append(1))
+    assert out == plain
+    assert calls == [1]
+
+
+# The pipeline --------------------------------------------------------------------------
+
+
+def _project(root: Path) -> Path:
+    _tree(root, 250)
+    (root / "LICENSE").write_text("MIT License\n\nCopyright (c) 2024 Example\n")
+    (root / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.12)\nproject(x C)\nadd_subdirectory(d1)\n"
+    )
+    (root / "d1" / "CMakeLists.txt").write_text("add_library(one f1.c)\n")
+    return root
+
+
+def _inventory(root: Path, jobs: int, meanwhile: object = None):  # type: ignore[no-untyped-def]
+    settings = ScanSettings(jobs=jobs, fork_min_files=10, chunk_files=16)
+    with scan_settings(settings):
+        return build_inventory(root, Config(), meanwhile=meanwhile)  # type: ignore[arg-type]
+
+
+def test_build_inventory_forked_or_not_gives_the_same_and_calls_meanwhile_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "p")
+    runs: list[bool] = []
+    run = forked.run
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        results = run(*args, **kwargs)
+        runs.append(results is not None)
+        return results
+
+    monkeypatch.setattr(forked, "run", recorded)
+    one: list[int] = []
+    two: list[int] = []
+    alone = _inventory(root, 1, lambda: one.append(os.getpid()))
+    assert runs == []
+    forked_run = _inventory(root, 2, lambda: two.append(os.getpid()))
+    assert runs == [True]  # the root's scan forked
+    assert forked_run == alone
+    assert one == two == [os.getpid()]
+    assert alone.inventory.files_scanned == 253
+    assert [c.id for c in alone.inventory.components] == ["source:."]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_build_inventory_raises_what_meanwhile_raised(tmp_path: Path, jobs: int) -> None:
+    root = _project(tmp_path / "p")
+
+    def failing() -> None:
+        raise ValueError("the caller's job failed")
+
+    with pytest.raises(ValueError, match="the caller's job failed"):
+        _inventory(root, jobs, failing)
+
+
+_PROBE = """
+import json, sys
+from audit import forked
+seen = []
+run = forked.run
+def recorded(*args, **kwargs):
+    seen.append(sorted(sys.modules))
+    return run(*args, **kwargs)
+forked.run = recorded
+from audit.cli import main
+main(sys.argv[1:])
+print(json.dumps(seen))
+"""
+
+
+def test_the_later_stages_are_not_imported_before_the_scan_forks(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    env = {**os.environ, "DEPAUDIT_CACHE_DIR": str(tmp_path / "cache")}
+    argv = ["scan", str(root), "--offline", "--no-cache", "--jobs", "2", "-o", os.devnull]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, env=env
+    )
+    (at_fork,) = json.loads(done.stdout.splitlines()[-1])
+    assert set(AFTER_SCAN) & set(at_fork) == set()
+    assert "audit.scan" in at_fork
