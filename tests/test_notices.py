@@ -11,6 +11,7 @@ from audit.licenses import kernel
 from audit.model import Evidence, Notice, Problem
 from audit.scanners.base import SourceFile
 from audit.scanners.notice_files import (
+    counted_sources,
     is_c_family,
     is_counted_source,
     is_license_file,
@@ -145,6 +146,13 @@ def test_counted_sources_are_source_files_that_are_no_license_file(
 ) -> None:
     assert is_counted_source(path) is counted
     assert counted is (is_source_file(path) and not is_license_file(path))
+    assert counted_sources([path]) == ([path] if counted else [])
+
+
+def test_counted_sources_keeps_the_counted_paths_in_order() -> None:
+    paths = ["src/a.c", "README.md", "Makefile.in", "LICENSES/b.sh", "x/dkms.CONF", "y/.bashrc"]
+    assert counted_sources(paths) == ["src/a.c", "Makefile.in", "x/dkms.CONF"]
+    assert counted_sources(iter(paths)) == list(filter(is_counted_source, paths))
 
 
 @given(
@@ -155,6 +163,7 @@ def test_counted_sources_are_source_files_that_are_no_license_file(
 def test_counted_source_is_its_definition(dirs: list[str], stem: str, ext: str) -> None:
     path = "/".join([*dirs, stem + ext])
     assert is_counted_source(path) is (is_source_file(path) and not is_license_file(path))
+    assert counted_sources([path]) == ([path] if is_counted_source(path) else [])
     assert named(path) is (is_source_file(path) or is_license_file(path))
     name = path.rsplit("/", 1)[-1]
     assert kinds(path) == (

@@ -139,6 +139,21 @@ def test_named_in_answers() -> None:
     assert named_in(paths, MODULES) == paths
 
 
+def test_named_in_tells_by_the_last_and_first_dotted_parts() -> None:
+    paths = ["a/ci.YML", "a/ci.yml.bak", "b/x.Dockerfile", "b/Dockerfile.x.y", "c/dockerfile"]
+    paths += ["c/.dockerfile", "d/docker.file", "docker/run", "src/run", ".yml"]
+    assert named_in(paths, CI_MODULES) == [
+        "a/ci.YML",
+        "b/x.Dockerfile",
+        "b/Dockerfile.x.y",
+        "c/dockerfile",
+        "c/.dockerfile",
+        "docker/run",
+        "src/run",
+        ".yml",
+    ]
+
+
 def test_build_configs_loads_only_the_ci_scanners() -> None:
     """A warm scan takes every scanner's results from the cache: the include graph's look
     for cmake command lines must not import the other scanners (0.025 s)."""

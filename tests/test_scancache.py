@@ -537,3 +537,54 @@ def test_merging_lists_follow_the_result_fields() -> None:
     merging = Merging()
     names = [f.name for f in dataclasses.fields(ScanResult)]
     assert [id(x) for x in merging.lists] == [id(getattr(merging, n)) for n in names]
+
+
+def test_frozen_classes_decode_as_their_constructor_makes_them() -> None:
+    """Notices, evidence, problems and components are made without ``__init__`` (their
+    fields set one by one): the same values, ``__post_init__`` run (evidence text
+    trimmed), the same errors for the wrong number of fields."""
+    decode = scancache._decoder(Notice)
+    raw = ["a/x.c", 3, "prose", "MIT", "MIT", ["a/x.c", 3, "  MIT  ", "notices"], 0.5, "r", 4]
+    made = Notice(
+        "a/x.c", 3, "prose", "MIT", "MIT", Evidence("a/x.c", 3, "MIT", "notices"), 0.5, "r", 4
+    )
+    notice = decode(raw)
+    assert notice == made
+    assert hash(notice) == hash(made)
+    assert notice.evidence.text == "MIT"
+    assert (type(notice), type(notice.evidence)) == (Notice, Evidence)
+    problem = scancache._decoder(Problem)(["a", 1, "skipped", "m", "s"])
+    assert problem == Problem("a", 1, "skipped", "m", "s")
+    for bad in (["a", 1, "skipped", "m"], ["a", 1, "skipped", "m", "s", "t"]):
+        with pytest.raises(ValueError):
+            scancache._decoder(Problem)(bad)
+    with pytest.raises(TypeError):
+        scancache._decoder(Problem)(7)
+    component = scancache._decoder(Component)(
+        [
+            "pypi:x@1",
+            "package",
+            "x",
+            "1",
+            "pypi",
+            None,
+            [["r.txt", 2, "x==1 ", "pip"]],
+            [["k", "v"]],
+        ]
+    )
+    made = Component(
+        "pypi:x@1",
+        ComponentKind.PACKAGE,
+        "x",
+        "1",
+        "pypi",
+        None,
+        (Evidence("r.txt", 2, "x==1", "pip"),),
+        (("k", "v"),),
+    )
+    assert component == made
+    assert vars(component) == vars(made)
+    assert type(component.kind) is ComponentKind
+    for pair in (["k"], ["k", "v", "w"]):
+        with pytest.raises(ValueError):
+            scancache._decoder(Component)(["i", "package", "x", None, None, None, [], [pair]])

@@ -49,7 +49,7 @@ from audit import spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notice_files import NAME as NOTICES
-from audit.scanners.notice_files import is_counted_source, is_license_file
+from audit.scanners.notice_files import counted_sources, is_license_file
 
 KERNEL_MODULE = Context.KERNEL_MODULE.value
 EBPF = Context.EBPF.value
@@ -244,6 +244,8 @@ def _decide(markers: Iterable[tuple[str, bool]]) -> frozenset[str]:
 def _first_of_each(notices: list[Notice]) -> dict[tuple[str, str], Notice]:
     """The first notice by path and line of each kind and text, in that order (the order
     given among equals)."""
+    if len(notices) == 1:
+        return {(notices[0].kind, notices[0].raw): notices[0]}
     if len(set(map(_KIND_RAW, notices))) == 1:  # the common case: one tag for all
         first = min(notices, key=_PATH_LINE)
         return {(first.kind, first.raw): first}
@@ -286,7 +288,7 @@ class FileLayout:
     """The paths directly in each directory (``""``: the root), in the order given."""
     paths: frozenset[str]
     counted: frozenset[str]
-    """The paths a source component counts (:func:`is_counted_source`)."""
+    """The paths a source component counts (:func:`counted_sources`)."""
 
     @classmethod
     def of(cls, paths: Sequence[str]) -> FileLayout:
@@ -295,7 +297,7 @@ class FileLayout:
         return cls(
             MappingProxyType({d: tuple(group) for d, group in direct.items()}),
             frozenset(every),
-            frozenset(filter(is_counted_source, every)),
+            frozenset(counted_sources(every)),
         )
 
     def including(self, paths: Iterable[str]) -> FileLayout:
@@ -314,6 +316,10 @@ _NO_MARKERS: frozenset[tuple[str, bool]] = frozenset()
 _MARKER_KINDS = frozenset({"module-license", "ebpf-section", "ebpf-program", "kernel-build"})
 _NOTICE_ORDER = attrgetter("line", "kind", "raw")
 _PATH = attrgetter("path")
+_HEADER = attrgetter("header")
+_RUNTIME = attrgetter("runtime")
+_NO_LICENSE = frozenset({None, ""})
+_NOWHERE: frozenset[str] = frozenset()
 _PATH_LINE = attrgetter("path", "line")
 _KIND_RAW = attrgetter("kind", "raw")
 _VALUE = itemgetter(1)
@@ -635,8 +641,8 @@ class _Builder:
         without one)."""
         files.sort(key=_PATH)
         bare.sort()
-        use_header = any(f.header for f in files)
-        licenses = sorted({(f.header if use_header else f.runtime) or "" for f in files} - {""})
+        use_header = any(map(_HEADER, files))
+        licenses = sorted(set(map(_HEADER if use_header else _RUNTIME, files)) - _NO_LICENSE)
         license_expr = licenses[0]
         layout = self.layout
         counted_paths = layout.counted
@@ -645,12 +651,17 @@ class _Builder:
         deciding: list[Notice] = []
         runtime: list[Notice] = []
         text_notices: list[Notice] = []
+        bare_noticed: list[str] = []
+        """Counted files with a notice that gives no license."""
         texts = self.texts
         for f in files:  # one pass: a component may hold tens of thousands of files
             path = f.path
+            header = f.header
             if path in counted_paths:
                 counted.append(f)
-            header = f.header
+                # A file with a header or run-time license has a notice (see below).
+                if not (header or f.runtime or f.has_notice):
+                    bare_noticed.append(path)
             if header and (header == license_expr or spdx.equivalent(header, license_expr)):
                 deciding.extend(f.deciding)
             if path in texts:
@@ -667,8 +678,12 @@ class _Builder:
             first, last = _span([files[0].path, files[-1].path], bare)
         directory = _common_dir((first, last)) or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
-        decided = _decide(markers)
-        ctx = next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
+        decided = _decide(markers) if markers else _NOWHERE
+        ctx = (
+            next((c for c in _CONTEXT_PRIORITY if c in decided), USERSPACE)
+            if decided
+            else USERSPACE
+        )
         reason = self._reason(directory, ctx, decided, files)
 
         first_header = _first_of_each(deciding)
@@ -678,15 +693,25 @@ class _Builder:
         else:  # each once, in Evidence's order (its fields')
             unique = {_EVIDENCE_ORDER(n.evidence): n.evidence for n in cited}
             evidence = [unique[k] for k in sorted(unique)]
-        # A file with a header or run-time license has a notice. Only source code is
-        # expected to carry a notice (see needs_notice): asked of the files without one.
-        bare_noticed = [f.path for f in counted if not (f.header or f.runtime or f.has_notice)]
+        # Only source code is expected to carry a notice (see needs_notice): asked of the
+        # files without one.
         if bare_noticed and counted_bare:
             bare_noticed = sorted([*bare_noticed, *counted_bare])
         uncovered = list(filter(needs_notice, bare_noticed or counted_bare))
         self.members.append((cid, counted, counted_bare))
 
-        # in key order (the properties are sorted by key), those with a value
+        # in key order (the properties are sorted by key), those with a value; most
+        # components have no license file, no run-time string and one header
+        if runtime:
+            section = " | ".join(dict.fromkeys(n.raw for n in runtime if n.kind == "ebpf-section"))
+            module = " | ".join(dict.fromkeys(n.raw for n in runtime if n.kind == "module-license"))
+        else:
+            section = module = ""
+        if runtime or len(first_header) != 1:
+            raws = [n.raw for n in first_header.values()] + [n.raw for n in runtime]
+            raw = " | ".join(dict.fromkeys(raws))
+        else:
+            raw = next(iter(first_header.values())).raw
         properties = (
             ("context", ctx),
             ("context_reason", reason),
@@ -696,24 +721,15 @@ class _Builder:
             ("license", license_expr),
             (
                 "license_files",
-                ", ".join(f"{n.path}={n.expression}" for n in sorted(text_notices, key=_PATH)),
+                ", ".join(f"{n.path}={n.expression}" for n in sorted(text_notices, key=_PATH))
+                if text_notices
+                else "",
             ),
             ("license_from", "file notices" if use_header else "run-time license strings"),
-            (
-                "license_section",
-                " | ".join(dict.fromkeys(n.raw for n in runtime if n.kind == "ebpf-section")),
-            ),
+            ("license_section", section),
             ("licenses_seen", " | ".join(licenses) if len(licenses) > 1 else ""),
-            (
-                "module_license",
-                " | ".join(dict.fromkeys(n.raw for n in runtime if n.kind == "module-license")),
-            ),
-            (
-                "raw",
-                " | ".join(
-                    dict.fromkeys([n.raw for n in first_header.values()] + [n.raw for n in runtime])
-                ),
-            ),
+            ("module_license", module),
+            ("raw", raw),
         )
         self.components.append(
             Component(

@@ -209,19 +209,22 @@ class _Index:
         in one loop rather than one :meth:`select` per path."""
         if self.always:
             return list(paths)
-        exact, last, first = self.exact, self.last, self.first
+        exact = self.exact
+        # a name's last dotted part is a key of ``last`` when it ends with "." and the key
+        # (keys hold no dot), its first part one of ``first`` when it starts with the key
+        # and "."; an undotted name matches neither
+        ends = tuple(f".{key}" for key in self.last)
+        starts = tuple(f"{key}." for key in self.first)
         undotted = bool(self.undotted)
         out: list[str] = []
         for path in paths:
             lower = path[path.rfind("/") + 1 :].lower()
-            if lower in exact:
-                out.append(path)
-                continue
-            dot = lower.rfind(".")
-            if dot < 0:
-                if undotted:
-                    out.append(path)
-            elif lower[dot + 1 :] in last or lower[: lower.find(".")] in first:
+            if (
+                lower in exact
+                or lower.endswith(ends)
+                or lower.startswith(starts)
+                or (undotted and "." not in lower)
+            ):
                 out.append(path)
         return out
 

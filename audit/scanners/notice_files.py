@@ -15,6 +15,7 @@ needs.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 NAME = "notices"
 """The notices scanner's name (its findings' ``scanner``)."""
@@ -163,6 +164,29 @@ def is_counted_source(path: str) -> bool:
     return not _license_name(path, name, lower, ext)
 
 
+_BUILD_NAME_EXTENSIONS = frozenset(map(_ext, BUILD_NAMES))
+"""The extensions of the build files' names (``""``, ``.in``...): a name with another
+extension that is no source extension is no build file either."""
+
+
+def counted_sources(paths: Iterable[str]) -> list[str]:
+    """The paths :func:`is_counted_source` accepts, in order, in one loop: the name is
+    lowered only when its extension leaves a doubt (asked of every file of a tree)."""
+    out: list[str] = []
+    for path in paths:
+        name = path[path.rfind("/") + 1 :]
+        dot = name.rfind(".")
+        ext = name[dot:].lower() if dot > 0 else ""
+        if ext in _SOURCE_EXTENSIONS:
+            if ext in _NOT_LICENSE_EXT or not _license_name(path, name, name.lower(), ext):
+                out.append(path)
+        elif ext in _BUILD_NAME_EXTENSIONS:
+            lower = name.lower()
+            if lower in BUILD_NAMES and not _license_name(path, name, lower, ext):
+                out.append(path)
+    return out
+
+
 _BINARY_EXT = frozenset(
     {
         ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".pdf", ".gz", ".tgz",
@@ -257,6 +281,7 @@ __all__ = [
     "NAME",
     "SCRIPT_EXTENSIONS",
     "anything_named",
+    "counted_sources",
     "is_c_family",
     "is_counted_source",
     "is_license_file",
