@@ -198,6 +198,10 @@ def decode(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8", "replace"), "not valid UTF-8", line)
 
 
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+"""The byte order marks :func:`decode` reads."""
+
+
 def is_binary(data: bytes) -> bool:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
@@ -307,12 +311,23 @@ def _text_only(scanners: Sequence[Scanner], path: str) -> bool:
 
 
 def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanResult:
-    decoded = decode(data)
-    source = SourceFile(path, decoded.text)
     results: list[ScanResult] = []
-    if decoded.problem:
-        message = f"{decoded.problem}; decoded with replacement characters"
-        results.append(ScanResult(problems=(Problem(path, decoded.line, "unreadable", message),)))
+    text: str | None = None
+    if not data.startswith(_BOMS):
+        # Most files: clean UTF-8 without a BOM, decoded as decode() would (a try, not
+        # contextlib.suppress: its context manager costs more than the decoding of most files).
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        decoded = decode(data)
+        text = decoded.text
+        if decoded.problem:
+            message = f"{decoded.problem}; decoded with replacement characters"
+            problem = Problem(path, decoded.line, "unreadable", message)
+            results.append(ScanResult(problems=(problem,)))
+    source = SourceFile(path, text)
     for scanner in scanners:
         try:
             result = scanner.scan(source)

@@ -577,10 +577,8 @@ def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
     assert notices._may_name_file(text) == (
         notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
     )
-    assert notices._marks(text) == (
-        notices._has_any(text, notices._WORD_MARKERS),
-        notices._has_any(text, notices._CLOSERS),
-    )
+    joined = "\n".join(text.splitlines())
+    assert notices._marks(joined) == _marks_by_definition(joined)
 
 
 @pytest.mark.parametrize(
@@ -625,9 +623,44 @@ def test_the_words_of_a_head() -> None:
     other = notices._head("// Licen\u017fe \u00e9 GPL\n")
     assert [w for w in notices._HEAD_WORDS if other.has((w,))] == ["gpl"]
     assert other.last_gate() == 13
-    assert notices._marks("dnl x\nfoo */") == (True, True)
-    assert notices._marks("x -->") == (False, True)
-    assert notices._marks("a\nb") == (False, False)
+    assert notices._marks("dnl x\nfoo */") == (True, True, False, False)
+    assert notices._marks("x -->") == (False, True, False, False)
+    assert notices._marks("a\nb") == (False, False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", (False, False, False, False)),
+        ("a  b", (False, False, False, True)),
+        ("a\n\nb", (False, False, False, False)),  # empty lines: no two spaces
+        ("a \n b", (False, False, False, False)),
+        # two spaces that start inside a word marker's match: looked for
+        ("dnl  x", (True, False, False, True)),
+        ("@rem  x", (True, False, False, True)),
+        ("x rem ", (True, False, False, False)),
+        ("x \"\"\" y ''''", (False, True, False, False)),
+        ("-->  ", (False, True, False, True)),
+        ("a\tb", (False, False, True, False)),
+        ("a\x7fb\x1f", (False, False, True, False)),
+        ("a\rb", (False, False, True, False)),
+        ("é  dnl \u2028", (True, False, True, True)),
+        ("é x", (False, False, False, False)),
+    ],
+)
+def test_the_marks_of_joined_lines(text: str, expected: tuple[bool, bool, bool, bool]) -> None:
+    """What one leftmost-first pass and a byte table tell of head lines joined by line
+    ends: what their definitions (a search per mark, each character's class) say."""
+    assert notices._marks(text) == expected == _marks_by_definition(text)
+
+
+def _marks_by_definition(text: str) -> tuple[bool, bool, bool, bool]:
+    return (
+        notices._has_any(text, notices._WORD_MARKERS),
+        notices._has_any(text, notices._CLOSERS),
+        not "".join(text.split("\n")).isprintable(),
+        "  " in text,
+    )
 
 
 def test_every_word_a_finder_asks_the_head_about_is_looked_for() -> None:

@@ -319,46 +319,41 @@ class _Head:
         self.raw_lower = self.raw.lower()
         self.source = source
         """The file the head is of (``None``: a head of a text alone, for tests)."""
-        self._found: tuple[frozenset[str], int] | None = None
-        """What :meth:`_words` found, once asked."""
 
-    def _words(self) -> tuple[frozenset[str], int]:
+    @once
+    def _found(self) -> tuple[frozenset[str], int]:
         """The words of :data:`_HEAD_WORDS` the lower-case raw head holds, and where the
         last word of :data:`_DB_GATES` in it starts (-1: none): in ASCII text (nearly every
-        head) found in one pass (:data:`_HEAD_FINDER`) instead of one search per word."""
-        if self._found is not None:
-            return self._found
+        head) found in one pass (:data:`_HEAD_FINDER`) instead of one search per word;
+        worked out on first use (a file of another kind asks for no word)."""
         low = self.raw_lower
         if not low.isascii():  # rare: each word looked for (the finder needs UTF-8)
-            self._found = (
+            return (
                 frozenset(filter(low.__contains__, _HEAD_WORDS)),
                 max(map(low.rfind, _DB_GATES)),
             )
-            return self._found
         found = _HEAD_FINDER.find_matches_as_indexes(low.encode(), overlapping=True)
         if not found:
-            self._found = (_NO_WORDS, -1)
-            return self._found
+            return (_NO_WORDS, -1)
         words = _HEAD_WORDS
         gates = _DB_GATE_INDEXES
-        self._found = (
+        return (
             frozenset([words[i] for i, _, _ in found]),
             max([start for i, start, _ in found if i in gates], default=-1),
         )
-        return self._found
 
     def last_gate(self) -> int:
         """Where the last word of :data:`_DB_GATES` in the lower-case raw head starts (-1:
         none)."""
-        return self._words()[1]
+        return self._found[1]
 
     def has(self, words: tuple[str, ...]) -> bool:
         """Whether the lower-case raw head holds one of ``words`` (of :data:`_HEAD_WORDS`)."""
-        return not self._words()[0].isdisjoint(words)
+        return not self._found[0].isdisjoint(words)
 
     def has_all(self, words: tuple[str, ...]) -> bool:
         """Whether the lower-case raw head holds each of ``words`` (of :data:`_HEAD_WORDS`)."""
-        return self._words()[0].issuperset(words)
+        return self._found[0].issuperset(words)
 
     @once
     def database(self) -> list[Notice]:
@@ -474,9 +469,8 @@ def _clean_lines(lines: list[str]) -> list[str]:
     # marker, a closer or a character that is not printable somewhere.
     parts = list(map(str.lstrip, map(str.lstrip, map(str.strip, lines), repeat(_MARKER_CHARS))))
     text = "\n".join(parts)
-    words, closers = _marks(text)
-    printable = "".join(parts).isprintable()
-    if words or not printable:
+    words, closers, other, spaces = _marks(text)
+    if words or other:
         more = [
             i
             for i, part in enumerate(parts)
@@ -490,22 +484,50 @@ def _clean_lines(lines: list[str]) -> list[str]:
         for i in more:
             parts[i] = _clean(lines[i])
         text = "\n".join(parts)
+        spaces = "  " in text
     # Printable lines hold no whitespace but the plain space: collapsing runs of it is
     # what _clean does to them (and no run spans a line end).
-    return parts if "  " not in text else _SPACES.sub(" ", text).split("\n")
+    return parts if not spaces else _SPACES.sub(" ", text).split("\n")
 
 
-def _marks(text: str) -> tuple[bool, bool]:
-    """Whether ``text`` holds a word marker (:data:`_WORD_MARKERS`), and a closer
-    (:data:`_CLOSERS`): in ASCII text, found in one pass (:data:`_MARK_FINDER`)."""
+def _marks(text: str) -> tuple[bool, bool, bool, bool]:
+    """Whether ``text`` (lines joined by ``"\n"``, each without one) holds a word marker
+    (:data:`_WORD_MARKERS`), a closer (:data:`_CLOSERS`), a character that is not printable
+    but its line ends, and two spaces running. In ASCII text the marks are found in one
+    pass (:data:`_MARK_FINDER`) and the characters that are not printable through a byte
+    table, instead of a search per mark and a test of each character's class."""
     if not text.isascii():
-        return _has_any(text, _WORD_MARKERS), _has_any(text, _CLOSERS)
-    found = {i for i, _, _ in _MARK_FINDER.find_matches_as_indexes(text.encode(), overlapping=True)}
-    return not found.isdisjoint(_WORD_MARKER_INDEXES), not found.issubset(_WORD_MARKER_INDEXES)
+        return (
+            _has_any(text, _WORD_MARKERS),
+            _has_any(text, _CLOSERS),
+            not text.replace("\n", "").isprintable(),
+            "  " in text,
+        )
+    data = text.encode()
+    found = {i for i, _, _ in _MARK_FINDER.find_matches_as_indexes(data)}
+    words = not found.isdisjoint(_WORD_MARKER_INDEXES)
+    return (
+        words,
+        not found.isdisjoint(_CLOSER_INDEXES),
+        bool(data.translate(None, _PRINTABLE_OR_LINE_END)),
+        _TWO_SPACES in found or (words and "  " in text),
+    )
 
 
-_MARK_FINDER = ahocorasick_rs.BytesAhoCorasick([m.encode() for m in (*_WORD_MARKERS, *_CLOSERS)])
+_MARK_FINDER = ahocorasick_rs.BytesAhoCorasick(
+    [m.encode() for m in (*_WORD_MARKERS, *_CLOSERS, "  ")],
+    matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
+)
+"""Finds the word markers, the closers and two spaces, leftmost first (the automaton's
+prefilter skips to them: a tenth of the time of reporting every overlapping match). A mark
+is missed only where it starts inside a reported one: a word marker inside ``@rem `` or two
+spaces after a word marker's own (``:func:`_marks` then looks for them); no closer starts
+inside another kind of mark, nor a word marker inside a closer or two spaces."""
 _WORD_MARKER_INDEXES = frozenset(range(len(_WORD_MARKERS)))
+_CLOSER_INDEXES = frozenset(range(len(_WORD_MARKERS), len(_WORD_MARKERS) + len(_CLOSERS)))
+_TWO_SPACES = len(_WORD_MARKERS) + len(_CLOSERS)
+_PRINTABLE_OR_LINE_END = bytes(range(0x20, 0x7F)) + b"\n"
+"""The ASCII characters that are printable (:meth:`str.isprintable`), and the line end."""
 
 
 def _clean(line: str) -> str:
@@ -704,8 +726,11 @@ def _gnu_id(kind: str | None, version: str, later: bool) -> str | None:
 # -- finders ------------------------------------------------------------------------------
 
 
+_SPDX_TAG = "SPDX-License-Identifier"
+
+
 def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
-    for number, line, idx in _tag_lines(head, "SPDX-License-Identifier"):
+    for number, line, idx in _tag_lines(head, _SPDX_TAG):
         raw = _tag_text(line, idx)
         if raw is None:
             continue
@@ -1402,9 +1427,10 @@ def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
     by_name, license_file, c_family, name = kinds(path)
-    head = _head(source.text, source)
+    head = _Head(source.text, source)
     found: list[Notice | Problem] = []
-    found.extend(_spdx_tags(source, head))
+    if _SPDX_TAG in head.raw:
+        found.extend(_spdx_tags(source, head))
     if not by_name:
         # Other text files: their SPDX tags, else what the license database matches, shown
         # per file without deciding a component (MATCHED).
