@@ -28,7 +28,7 @@ import operator
 import os
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -247,12 +247,19 @@ class PerText(Generic[T]):
         self.written[name] = members({name: [digest, value]})
         return value
 
-    def save(self) -> None:
+    def save(self, names: Container[str] | None = None) -> None:
+        """Write the entries of the files asked for (only those of ``names`` when given:
+        a caller that asked ahead about files it then did not use)."""
         if self.path is None:
             return
-        kept = {k: v for k, v in self.kept.items() if k not in self.written}
-        if self.written or len(kept) != len(self.loaded):
-            save(self.path, self.root, kept, list(self.written.values()))
+        kept = {
+            k: v
+            for k, v in self.kept.items()
+            if k not in self.written and (names is None or k in names)
+        }
+        written = [v for k, v in self.written.items() if names is None or k in names]
+        if written or len(kept) != len(self.loaded):
+            save(self.path, self.root, kept, written)
 
 
 # Encoding -------------------------------------------------------------------------------
