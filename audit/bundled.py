@@ -485,6 +485,59 @@ class TreeFiles:
         return None if is_binary(data) else decode(data).text
 
 
+@dataclass(frozen=True)
+class CMakeReading:
+    """What the CMake analysis of a tree reads of its files, found by its file list alone
+    (:func:`read_cmake`), so that it can be read while the tree's scan still runs (see
+    :mod:`audit.pipeline`)."""
+
+    builds: tuple[cmake_cli.BuildConfig, ...]
+    """The cmake command lines of its CI configurations and Dockerfiles
+    (:func:`audit.cmake_cli.build_configs`)."""
+    texts: Mapping[str, str]
+    """The text of each CMake file (each file the CMake scanner wants), by path."""
+    facts: Mapping[str, cmake_graph.FileFacts]
+    """What ``parse`` made of each of ``texts``."""
+    parse: PerText[cmake_graph.FileFacts]
+    """The facts of CMake files, kept between runs next to the scan cache."""
+
+
+def read_cmake(files: TreeFiles) -> CMakeReading:
+    """Read the command lines of ``files``' CI configurations and Dockerfiles and the texts
+    of its CMake files, and parse each of these (:func:`audit.cmake_graph.parsed_facts`,
+    answered by the cache of the enclosing :func:`audit.scan.scan_settings` block when it
+    holds the text)."""
+    from audit.scanners import selector_in
+
+    builds = cmake_cli.build_configs(files.ci, files.read)
+    parse = PerText(
+        cmake_graph.parsed_facts, cmake_graph.FileFacts, current_cache_dir(), files.root, "cmake"
+    )
+    wanted = selector_in(("audit.scanners.cmake",))
+    texts: dict[str, str] = {}
+    facts: dict[str, cmake_graph.FileFacts] = {}
+    for path in files.files:
+        if path.endswith("CMakeLists.txt") or path[-6:].lower() == ".cmake":
+            text = files.read(path) if wanted(path) else None
+            if text is not None:
+                texts[path] = text
+                facts[path] = parse(path, text)
+    return CMakeReading(builds, texts, facts, parse)
+
+
+def _made(
+    read: CMakeReading,
+    path: str,
+    text: str,
+    parse: Callable[[str, str], cmake_graph.FileFacts],
+) -> cmake_graph.FileFacts:
+    """The facts ``read`` made of ``path`` when it read ``text`` there, else ``parse``'s."""
+    made = read.facts.get(path)
+    if made is not None and read.texts[path] == text:
+        return made
+    return parse(path, text)
+
+
 def tree_files(root: Path, config: Config | None = None) -> TreeFiles:
     found = discover(
         root,
@@ -511,6 +564,7 @@ def analyze_tree(
     settings: Mapping[str, cmake_graph.OptionDef] | None = None,
     builds: Sequence[cmake_cli.BuildConfig] = (),
     parse: Callable[[str, str], cmake_graph.FileFacts] = cmake_graph.parsed_facts,
+    texts: Mapping[str, str] | None = None,
 ) -> TreeAnalysis:
     """The per-tree analyses that need several files: CMake reach, the kernel's UAPI
     headers userspace code includes (:func:`audit.uapi.linux_uapi_headers`), lockfiles
@@ -525,18 +579,22 @@ def analyze_tree(
     :func:`audit.cmake_graph.cache_settings`). In a bundled tree, kernel code whose own
     ``CMakeLists.txt`` the build does not reach is counted as userspace code
     (:func:`_kernel_build_off`). ``parse`` reads one CMake file (see
-    :func:`audit.cmake_graph.analyze`)."""
+    :func:`audit.cmake_graph.analyze`); ``texts``: the CMake files' texts, by path, read
+    already (:attr:`CMakeReading.texts`; the others are read here)."""
 
     def where(path: str) -> str:
         return f"{label}:{path}" if label else path
 
-    texts: dict[str, str] = {}
+    read = texts or {}
+    cmake: dict[str, str] = {}
     for node in inventory.nodes:
         if node.kind == "build-file" and node.prop("format") == "cmake":
-            text = files.read(node.name)
+            text = read.get(node.name)
+            if text is None:
+                text = files.read(node.name)
             if text is not None:
-                texts[node.name] = text
-    analysis = cmake_graph.analyze(texts, settings, builds, parse)
+                cmake[node.name] = text
+    analysis = cmake_graph.analyze(cmake, settings, builds, parse)
     inventory, cmake_findings = cmake_graph.apply(inventory, analysis, where)
     inventory = uapi.linux_uapi_headers(inventory, files.files)
     inventory = lockfiles.apply_locks(inventory)
@@ -860,7 +918,17 @@ class _Walk:
         listed = getattr(run, "files", None)
         files = listed if isinstance(listed, TreeFiles) else tree_files(tree)
         self.trees[label] = files
-        analyzed = analyze_tree(run.inventory, run.findings, files, label, settings, self.builds)
+        read = getattr(run, "cmake", None)  # its CMake files, read while it was scanned
+        if isinstance(read, CMakeReading):
+            analyzed = analyze_tree(
+                run.inventory, run.findings, files, label, settings, self.builds,
+                lambda path, text: _made(read, path, text, cmake_graph.parsed_facts),
+                read.texts,
+            )  # fmt: skip
+        else:
+            analyzed = analyze_tree(
+                run.inventory, run.findings, files, label, settings, self.builds
+            )
         inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
         parent_chain = self.chains.get(comp.id) or (
             comp.evidence[0].location if comp.evidence else comp.id
@@ -998,19 +1066,27 @@ def follow_bundled(
     depth: int = DEFAULT_DEPTH,
     cwd: Path | None = None,
     files: TreeFiles | None = None,
+    cmake: CMakeReading | None = None,
 ) -> tuple[Inventory, tuple[Finding, ...]]:
     """The root tree's inventory with the cross-file analyses, and every mapped bundled tree
     (recursively) merged in. ``scan_tree`` discovers, scans and links one tree. ``files``
-    are the root's discovered files when the caller has them (else discovered here)."""
+    are the root's discovered files when the caller has them (else discovered here), and
+    ``cmake`` what :func:`read_cmake` read of them (else read here)."""
     listed = files if files is not None else tree_files(root, config)
-    builds = cmake_cli.build_configs(listed.ci, listed.read)
     # The root's CMake files, read before by a run with the scan cache, are not parsed
     # again (bundled trees are often temporary directories: not kept).
-    parse = PerText(
-        cmake_graph.parsed_facts, cmake_graph.FileFacts, current_cache_dir(), listed.root, "cmake"
+    read = cmake if cmake is not None else read_cmake(listed)
+    asked: set[str] = set()
+
+    def parse(path: str, text: str) -> cmake_graph.FileFacts:
+        asked.add(path)
+        return _made(read, path, text, read.parse)
+
+    analyzed = analyze_tree(
+        inventory, findings, listed, builds=read.builds, parse=parse, texts=read.texts
     )
-    analyzed = analyze_tree(inventory, findings, listed, builds=builds, parse=parse)
-    parse.save()
+    read.parse.save(asked)  # the files the analysis asked about, as it kept them before
+    builds = read.builds
     inventory, findings = analyzed.inventory, analyzed.findings
     specs = source_specs(config.sources, sources, root=root, cwd=cwd, config_path=config.path)
     if not specs:
@@ -1050,6 +1126,7 @@ __all__ = [
     "AUTO",
     "DEFAULT_DEPTH",
     "FETCH",
+    "CMakeReading",
     "SourceError",
     "SourceSpec",
     "TreeAnalysis",
@@ -1065,6 +1142,7 @@ __all__ = [
     "parse_source_arg",
     "pinned_keys",
     "prefix_tree",
+    "read_cmake",
     "short_version",
     "source_specs",
     "tree_files",

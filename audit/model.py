@@ -101,7 +101,8 @@ class Evidence:
         text = self.text.strip()
         if len(text) > 300:
             text = text[:297] + "..."
-        object.__setattr__(self, "text", text)
+        if text is not self.text:  # most texts come trimmed (strip() gives them back)
+            object.__setattr__(self, "text", text)
 
     @property
     def location(self) -> str:

@@ -37,7 +37,7 @@ from audit.model import (
 from audit.scan import Remembered, prestart, scan, scan_ahead
 
 if TYPE_CHECKING:
-    from audit.bundled import TreeFiles
+    from audit.bundled import CMakeReading, TreeFiles
     from audit.discover import Discovery
     from audit.licenses.sources import FileLayout
     from audit.policy import Policy
@@ -66,6 +66,8 @@ class InventoryRun:
     """First-party license findings made while grouping source files (conflicts...)."""
     files: TreeFiles | None = None
     """The discovered files, so that later per-tree analyses need not discover again."""
+    cmake: CMakeReading | None = None
+    """What the CMake analysis reads of ``files`` (read while the scan ran)."""
 
 
 def build_inventory(
@@ -89,7 +91,7 @@ def build_inventory(
 
     inventory, findings = follow_bundled(
         run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
-        client=client, files=run.files,
+        client=client, files=run.files, cmake=run.cmake,
     )  # fmt: skip
     return InventoryRun(inventory, findings)
 
@@ -123,19 +125,20 @@ class _Listed:
 
     layout: FileLayout
     files: TreeFiles
+    cmake: CMakeReading
 
 
 def _listed(found: Discovery, meanwhile: Callable[[], object] | None) -> _Listed:
-    """The file list's :class:`_Listed`, the modules of :data:`AFTER_SCAN` imported and
-    ``meanwhile()`` called: the work done while a tree's scan forks (else after it)."""
+    """The file list's :class:`_Listed` (the CMake files read and parsed), the modules of
+    :data:`AFTER_SCAN` imported and ``meanwhile()`` called: the work done while a tree's
+    scan forks (else after it)."""
     for name in AFTER_SCAN:
         importlib.import_module(name)
-    from audit.bundled import TreeFiles
+    from audit.bundled import TreeFiles, read_cmake
     from audit.licenses.sources import FileLayout
 
-    listed = _Listed(
-        FileLayout.of([c.path for c in found.files]), TreeFiles.of(found.root, found.files)
-    )
+    files = TreeFiles.of(found.root, found.files)
+    listed = _Listed(FileLayout.of([c.path for c in found.files]), files, read_cmake(files))
     if meanwhile is not None:
         meanwhile()
     return listed
@@ -180,7 +183,7 @@ def _build_tree(
         files_scanned=out.files_scanned,
         extra_components=tuple(facts.components),
     )
-    return InventoryRun(inventory, tuple(facts.findings), listed.files)
+    return InventoryRun(inventory, tuple(facts.findings), listed.files, listed.cmake)
 
 
 def _own_names(root: Path) -> frozenset[str]:

@@ -12,10 +12,10 @@ The cache is data only (JSON, never pickle): a cache restored from elsewhere can
 depaudit run anything. The file starts with a header line holding the format, a
 fingerprint of depaudit's version, of the size and mtime of each of its code and data
 files and of the license database (any change to a scanner empties the cache),
-the root and the SHA-256 of the body; a file that fails any check is ignored and
-rewritten. Writes go to a temporary file renamed over the old one, so concurrent runs each
-leave a whole file (the last one wins). Only the :data:`KEEP` most recently written roots
-are kept.
+the root and the SHA-256 of the body (computed once per file, :func:`load`); a file that
+fails any check is ignored and rewritten. Writes go to a temporary file renamed over the
+old one, so concurrent runs each leave a whole file (the last one wins). Only the
+:data:`KEEP` most recently written roots are kept.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import operator
 import os
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -36,6 +36,7 @@ from typing import Any, Generic, TypeVar
 from audit import __version__, atomicfile
 from audit.cachedir import default_cache_dir, prune
 from audit.keyhash import sha256
+from audit.licenses import cachefile
 from audit.model import Merging, ScanResult
 
 log = logging.getLogger(__name__)
@@ -122,11 +123,16 @@ def _stat_files(top: Path, suffix: str) -> list[tuple[str, int, int]]:
 
 
 def load(path: Path, root: Path) -> dict[str, RawEntry]:
-    """The entries of a cache file; ``{}`` when it is missing, stale or damaged."""
-    import hashlib  # OpenSSL's: the body is megabytes on large trees (audit/keyhash.py)
+    """The entries of a cache file; ``{}`` when it is missing, stale or damaged.
 
+    The SHA-256 of the body (tens of MB on large trees: 25 ms on 100,000 files) is
+    computed once per file: a file whose body checked is recorded as checked, and while it
+    stays that very file its body is not hashed again (as the license data's files,
+    :mod:`audit.licenses.cachefile`: any change made through the file system changes the
+    file's recorded identity)."""
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
             head = fh.readline()
             body = fh.read()
     except FileNotFoundError:
@@ -145,8 +151,12 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
             raise ValueError("unknown format")
         if header.get("fingerprint") != fingerprint() or header.get("root") != str(root):
             return {}  # written by another depaudit, or for another root: just stale
-        if header.get("sha256") != hashlib.sha256(body).hexdigest():
-            raise ValueError("checksum mismatch")
+        checked = cachefile.is_checked(path, st)
+        if not checked:
+            import hashlib  # OpenSSL's: the body is megabytes on large trees (keyhash.py)
+
+            if header.get("sha256") != hashlib.sha256(body).hexdigest():
+                raise ValueError("checksum mismatch")
         # The body's text alone while it is parsed: a large tree's cache is tens of MB,
         # held once (not as the file's bytes, the body's and the text JSON decodes).
         text = body.decode()
@@ -157,6 +167,8 @@ def load(path: Path, root: Path) -> dict[str, RawEntry]:
     except (ValueError, UnicodeDecodeError) as exc:
         log.warning("scan cache %s is damaged (%s): rebuilding it", path, exc)
         return {}
+    if not checked:
+        cachefile.record_checked(path, st)
     return files
 
 
@@ -179,7 +191,7 @@ def save(path: Path, root: Path, files: dict[str, RawEntry], written: Sequence[s
     except OSError as exc:
         log.warning("scan cache %s not written (%s)", path, exc.strerror or exc)
         return
-    prune(path.parent, ".json", KEEP)
+    prune(path.parent, ".json", KEEP, companions=(cachefile.CHECKED,))
 
 
 def _body(files: dict[str, RawEntry], written: Sequence[str]) -> bytes:
@@ -235,12 +247,19 @@ class PerText(Generic[T]):
         self.written[name] = members({name: [digest, value]})
         return value
 
-    def save(self) -> None:
+    def save(self, names: Container[str] | None = None) -> None:
+        """Write the entries of the files asked for (only those of ``names`` when given:
+        a caller that asked ahead about files it then did not use)."""
         if self.path is None:
             return
-        kept = {k: v for k, v in self.kept.items() if k not in self.written}
-        if self.written or len(kept) != len(self.loaded):
-            save(self.path, self.root, kept, list(self.written.values()))
+        kept = {
+            k: v
+            for k, v in self.kept.items()
+            if k not in self.written and (names is None or k in names)
+        }
+        written = [v for k, v in self.written.items() if names is None or k in names]
+        if written or len(kept) != len(self.loaded):
+            save(self.path, self.root, kept, written)
 
 
 # Encoding -------------------------------------------------------------------------------

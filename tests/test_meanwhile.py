@@ -6,13 +6,14 @@ before this process takes tasks; a run that does not fork does not call it. A
 failure where the value is asked. The pipeline makes what the stages after the scan need
 of the file list alone that way: a run that forks and one that does not give the same
 inventory, the job is done once either way, and the modules of the later stages are not
-imported before the scan forks.
+imported before the scan forks; the tree's CMake files are read and parsed then, once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from audit import forked
+from audit import cmake_cli, cmake_graph, forked, scancache
+from audit.bundled import CMakeReading, follow_bundled, read_cmake, tree_files
 from audit.config import Config
 from audit.discover import discover
 from audit.later import Later
-from audit.pipeline import AFTER_SCAN, build_inventory
+from audit.model import Finding, Inventory
+from audit.pipeline import AFTER_SCAN, _build_tree, build_inventory
 from audit.scan import ScanSettings, scan, scan_ahead, scan_settings
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -266,3 +269,121 @@ def test_the_later_stages_are_not_imported_before_the_scan_forks(tmp_path: Path)
     (at_fork,) = json.loads(done.stdout.splitlines()[-1])
     assert set(AFTER_SCAN) & set(at_fork) == set()
     assert "audit.scan" in at_fork
+
+
+# The CMake files read while the scan runs (audit.bundled.read_cmake) ------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "falco-2023"
+CMAKE_FILES = [
+    "CMakeLists.txt",
+    "cmake/modules/falcosecurity-libs.cmake",
+    "cmake/modules/njson.cmake",
+    "driver/modern_bpf/CMakeLists.txt",
+]
+
+
+def test_read_cmake_reads_and_parses_the_cmake_files_and_command_lines() -> None:
+    files = tree_files(EXAMPLE)
+    read = read_cmake(files)
+    assert sorted(read.texts) == sorted(read.facts) == CMAKE_FILES
+    for path, text in read.texts.items():
+        assert text == files.read(path)
+        assert read.facts[path] == cmake_graph.parsed_facts(path, text)
+    assert read.builds == cmake_cli.build_configs(files.ci, files.read)
+    assert [(b.path, b.line, b.defines) for b in read.builds] == [
+        (".github/workflows/ci.yaml", 19, (("MINIMAL_BUILD", "On"),))
+    ]
+
+
+def test_follow_bundled_gives_the_same_with_the_cmake_files_read_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read ahead, each file is parsed once (by read_cmake), not again by the analysis."""
+    root = tmp_path / "tree"
+    shutil.copytree(EXAMPLE, root)
+    run = build_inventory(root, Config())  # the analysis made in order (read_cmake within)
+    with scan_settings(ScanSettings(jobs=1)):
+        tree = _build_tree(root, Config())
+    assert tree.files is not None
+    parsed: list[str] = []
+    real = cmake_graph.parsed_facts
+    monkeypatch.setattr(
+        cmake_graph, "parsed_facts", lambda path, text: parsed.append(path) or real(path, text)
+    )
+
+    def follow(cmake: CMakeReading | None) -> tuple[Inventory, tuple[Finding, ...]]:
+        return follow_bundled(
+            tree.inventory, tree.findings, root, Config(), scan_tree=_build_tree,
+            files=tree.files, cmake=cmake,
+        )  # fmt: skip
+
+    ahead = read_cmake(tree.files)
+    assert sorted(parsed) == CMAKE_FILES
+    parsed.clear()
+    assert follow(ahead) == (run.inventory, run.findings)
+    assert parsed == []
+    assert follow(None) == (run.inventory, run.findings)
+    assert sorted(parsed) == CMAKE_FILES
+
+
+def test_per_text_keeps_only_the_files_the_analysis_asked_about(tmp_path: Path) -> None:
+    """A file read ahead that no analysis asked about leaves no entry (it would never be
+    asked about again)."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    parse = scancache.PerText(cmake_graph.parsed_facts, cmake_graph.FileFacts, tmp_path, root, "x")
+    parse("a.cmake", "set(A 1)\n")
+    parse("b.cmake", "set(B 1)\n")
+    parse.save({"a.cmake"})
+    kept = scancache.load(scancache.cache_file(tmp_path, root, "x"), root)
+    assert sorted(kept) == ["a.cmake"]
+    again = scancache.PerText(cmake_graph.parsed_facts, cmake_graph.FileFacts, tmp_path, root, "x")
+    assert again("a.cmake", "set(A 1)\n") == cmake_graph.parsed_facts("a.cmake", "set(A 1)\n")
+    assert again.written == {}  # decoded, not parsed
+    again.save()
+    assert sorted(scancache.load(scancache.cache_file(tmp_path, root, "x"), root)) == ["a.cmake"]
+
+
+def test_a_bundled_trees_cmake_files_are_parsed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundled tree's CMake files, read while it is scanned, are not parsed again by its
+    analysis; the inventory is the one the analysis gives parsing them itself."""
+    root, libs = tmp_path / "falco", tmp_path / "libs"
+    for base, files in (
+        (root, {
+            "CMakeLists.txt": "project(falco)\ninclude(falcosecurity-libs)\n",
+            "cmake/modules/falcosecurity-libs.cmake": (
+                "ExternalProject_Add(falcosecurity-libs\n  URL"
+                ' "https://github.com/falcosecurity/libs/archive/0.13.1.tar.gz")\n'
+            ),
+        }),
+        (libs, {
+            "CMakeLists.txt": "project(libs)\ninclude(curl)\n",
+            "cmake/modules/curl.cmake": (
+                "ExternalProject_Add(curl\n  URL"
+                ' "https://github.com/curl/curl/releases/download/curl-8_1_0/curl-8.1.0.tar.bz2")\n'
+            ),
+        }),
+    ):  # fmt: skip
+        for name, text in files.items():
+            (base / name).parent.mkdir(parents=True, exist_ok=True)
+            (base / name).write_text(text)
+    parsed: list[str] = []
+    real = cmake_graph.parse_cmake
+    monkeypatch.setattr(
+        cmake_graph, "parse_cmake", lambda text: parsed.append(text.split()[0]) or real(text)
+    )
+    sources = (("libs", str(libs)),)
+    run = build_inventory(root, Config(), sources=sources)
+    assert sorted(parsed) == [  # the first word of each file, once each
+        "ExternalProject_Add(curl",
+        "ExternalProject_Add(falcosecurity-libs",
+        "project(falco)",
+        "project(libs)",
+    ]
+    (curl,) = [c for c in run.inventory.components if c.name == "curl"]
+    assert (curl.id, curl.prop("origin")) == (
+        "download:github.com/curl/curl@curl-8_1_0",
+        "libs@0.13.1",
+    )

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from audit import scan as scan_module
 from audit import scancache
 from audit.cli import main
 from audit.discover import discover
+from audit.licenses import cachefile
 from audit.model import (
     Component,
     ComponentKind,
@@ -588,3 +590,35 @@ def test_frozen_classes_decode_as_their_constructor_makes_them() -> None:
     for pair in (["k"], ["k", "v", "w"]):
         with pytest.raises(ValueError):
             scancache._decoder(Component)(["i", "package", "x", None, None, None, [], [pair]])
+
+
+def test_a_cache_file_that_checked_is_not_hashed_again(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The body's SHA-256 is computed once per cache file: a file that checked is recorded
+    (audit.licenses.cachefile), a read of the very same file hashes nothing; a file changed
+    in place is hashed again, and not used when it does not check."""
+    monkeypatch.setattr(cachefile, "SETTLED", 20_000_000)
+    cache = tmp_path / "cache"
+    plain = _scan(tree, cache)
+    path = scancache.cache_file(cache, tree)
+    while time.time_ns() - path.stat().st_ctime_ns <= 40_000_000:
+        time.sleep(0.01)
+    hashed: list[int] = []
+    real = hashlib.sha256
+
+    def counting(data: bytes) -> Any:
+        hashed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(hashlib, "sha256", counting)
+    assert _scan(tree, cache) == plain
+    assert len(hashed) == 1  # checked, then recorded
+    assert path.with_suffix(".checked").exists()
+    assert _scan(tree, cache) == plain
+    assert len(hashed) == 1
+    path.write_bytes(path.read_bytes().replace(b"avocado", b"avocadx"))
+    with caplog.at_level("WARNING", logger="audit.scancache"):
+        assert _scan(tree, cache) == plain
+    assert f"scan cache {path} is damaged (checksum mismatch)" in caplog.text
+    assert len(hashed) == 3  # hashed, found damaged; the rebuilt file hashed as it is written

@@ -138,12 +138,25 @@ def read(fmt: str, key: str, path: Path, mine: bool = False) -> Loaded | None:
                 data = fh.read()
     except OSError:
         return None
-    identity = _identity(st)
-    checked = _checked(path) == identity
+    checked = is_checked(path, st)
     found = load(fmt, key, data, check=not checked)
-    if found is not None and not checked and time.time_ns() - st.st_ctime_ns > SETTLED:
-        _record(path, identity)
+    if found is not None and not checked:
+        record_checked(path, st)
     return found
+
+
+def is_checked(path: Path, st: os.stat_result) -> bool:
+    """Whether the file at ``path``, of status ``st``, is the very file recorded as checked
+    (see the module's text)."""
+    return _checked(path) == _identity(st)
+
+
+def record_checked(path: Path, st: os.stat_result) -> None:
+    """Record the file at ``path``, of status ``st``, as checked (not when it changed less
+    than :data:`SETTLED` ago); for a file of another layout too (the scan cache's JSON,
+    :mod:`audit.scancache`): its companion :data:`CHECKED` file is removed with it."""
+    if time.time_ns() - st.st_ctime_ns > SETTLED:
+        _record(path, _identity(st))
 
 
 CHECKED = ".checked"
@@ -229,4 +242,15 @@ def write(path: Path, data: bytes) -> None:
     prune(path.parent, path.suffix, KEEP, companions=(".lock", CHECKED))
 
 
-__all__ = ["Loaded", "dump", "load", "private", "private_folder", "read", "write"]
+__all__ = [
+    "CHECKED",
+    "Loaded",
+    "dump",
+    "is_checked",
+    "load",
+    "private",
+    "private_folder",
+    "read",
+    "record_checked",
+    "write",
+]
