@@ -525,6 +525,19 @@ def read_cmake(files: TreeFiles) -> CMakeReading:
     return CMakeReading(builds, texts, facts, parse)
 
 
+def _made(
+    read: CMakeReading,
+    path: str,
+    text: str,
+    parse: Callable[[str, str], cmake_graph.FileFacts],
+) -> cmake_graph.FileFacts:
+    """The facts ``read`` made of ``path`` when it read ``text`` there, else ``parse``'s."""
+    made = read.facts.get(path)
+    if made is not None and read.texts[path] == text:
+        return made
+    return parse(path, text)
+
+
 def tree_files(root: Path, config: Config | None = None) -> TreeFiles:
     found = discover(
         root,
@@ -905,7 +918,17 @@ class _Walk:
         listed = getattr(run, "files", None)
         files = listed if isinstance(listed, TreeFiles) else tree_files(tree)
         self.trees[label] = files
-        analyzed = analyze_tree(run.inventory, run.findings, files, label, settings, self.builds)
+        read = getattr(run, "cmake", None)  # its CMake files, read while it was scanned
+        if isinstance(read, CMakeReading):
+            analyzed = analyze_tree(
+                run.inventory, run.findings, files, label, settings, self.builds,
+                lambda path, text: _made(read, path, text, cmake_graph.parsed_facts),
+                read.texts,
+            )  # fmt: skip
+        else:
+            analyzed = analyze_tree(
+                run.inventory, run.findings, files, label, settings, self.builds
+            )
         inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
         parent_chain = self.chains.get(comp.id) or (
             comp.evidence[0].location if comp.evidence else comp.id
@@ -1057,10 +1080,7 @@ def follow_bundled(
 
     def parse(path: str, text: str) -> cmake_graph.FileFacts:
         asked.add(path)
-        made = read.facts.get(path)
-        if made is not None and read.texts[path] == text:
-            return made
-        return read.parse(path, text)
+        return _made(read, path, text, read.parse)
 
     analyzed = analyze_tree(
         inventory, findings, listed, builds=read.builds, parse=parse, texts=read.texts

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 from audit import scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
-from audit.scanners import Scanner, select
+from audit.scanners import Scanner, select, textmarks
 from audit.scanners.base import SourceFile
 
 if TYPE_CHECKING:
@@ -343,7 +343,7 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
     if not results:
         return _EMPTY
     merged = results[0] if len(results) == 1 else ScanResult.merge(results)
-    if "\\" in source.text and ("\\u" in source.text or "\\U" in source.text):
+    if textmarks.holds_escape(source.text):
         # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
         merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:

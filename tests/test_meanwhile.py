@@ -342,3 +342,48 @@ def test_per_text_keeps_only_the_files_the_analysis_asked_about(tmp_path: Path) 
     assert again.written == {}  # decoded, not parsed
     again.save()
     assert sorted(scancache.load(scancache.cache_file(tmp_path, root, "x"), root)) == ["a.cmake"]
+
+
+def test_a_bundled_trees_cmake_files_are_parsed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundled tree's CMake files, read while it is scanned, are not parsed again by its
+    analysis; the inventory is the one the analysis gives parsing them itself."""
+    root, libs = tmp_path / "falco", tmp_path / "libs"
+    for base, files in (
+        (root, {
+            "CMakeLists.txt": "project(falco)\ninclude(falcosecurity-libs)\n",
+            "cmake/modules/falcosecurity-libs.cmake": (
+                "ExternalProject_Add(falcosecurity-libs\n  URL"
+                ' "https://github.com/falcosecurity/libs/archive/0.13.1.tar.gz")\n'
+            ),
+        }),
+        (libs, {
+            "CMakeLists.txt": "project(libs)\ninclude(curl)\n",
+            "cmake/modules/curl.cmake": (
+                "ExternalProject_Add(curl\n  URL"
+                ' "https://github.com/curl/curl/releases/download/curl-8_1_0/curl-8.1.0.tar.bz2")\n'
+            ),
+        }),
+    ):  # fmt: skip
+        for name, text in files.items():
+            (base / name).parent.mkdir(parents=True, exist_ok=True)
+            (base / name).write_text(text)
+    parsed: list[str] = []
+    real = cmake_graph.parse_cmake
+    monkeypatch.setattr(
+        cmake_graph, "parse_cmake", lambda text: parsed.append(text.split()[0]) or real(text)
+    )
+    sources = (("libs", str(libs)),)
+    run = build_inventory(root, Config(), sources=sources)
+    assert sorted(parsed) == [  # the first word of each file, once each
+        "ExternalProject_Add(curl",
+        "ExternalProject_Add(falcosecurity-libs",
+        "project(falco)",
+        "project(libs)",
+    ]
+    (curl,) = [c for c in run.inventory.components if c.name == "curl"]
+    assert (curl.id, curl.prop("origin")) == (
+        "download:github.com/curl/curl@curl-8_1_0",
+        "libs@0.13.1",
+    )

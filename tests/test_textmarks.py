@@ -92,6 +92,35 @@ def test_marks_are_what_in_says(text: str) -> None:
     assert textmarks.find(text) == _by_in(text)
 
 
+@given(
+    st.lists(
+        st.sampled_from(["\\", "u", "U", "\\u", "\\U", "x", "\n", "é", "\\\\", "\U0001f600"]),
+        max_size=30,
+    ).map("".join)
+)
+@settings(max_examples=1000, deadline=None)
+def test_escapes_are_what_in_says(text: str) -> None:
+    assert textmarks.holds_escape(text) is ("\\u" in text or "\\U" in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        ("", False),
+        ("\\", False),
+        ("u\\", False),
+        ("\\u", True),
+        ("x\\\\U", True),
+        ("\\n\\t" * 10000 + "\\ud800", True),
+        ("\\n\\t" * 10000, False),
+        ("é\\u", True),
+        ("é\\x", False),
+    ],
+)
+def test_escapes(text: str, holds: bool) -> None:
+    assert textmarks.holds_escape(text) is holds
+
+
 def test_a_long_text_with_a_mark_at_its_end() -> None:
     many = "x = NSEC_PER_SEC; /* section */ #include <linuxx/y.h>\n" * 5000
     assert textmarks.find(many) == frozenset()
