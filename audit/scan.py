@@ -31,9 +31,10 @@ import struct
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
@@ -58,6 +59,7 @@ BINARY = "binary file"
 """The reason a file a scanner wanted is skipped when it holds a NUL byte in its head."""
 MAX_PROBLEMS_PER_FILE = 100
 """Problems kept per file; the rest are summed up in one ``skipped`` problem."""
+_PATH = attrgetter("path")
 
 
 @dataclass(frozen=True)
@@ -539,7 +541,7 @@ def _scan_tree(
             cache.written.extend(written)
     out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
-        cache.save({*(c.path for c in files), *(s.path for s in discovery.skipped)})
+        cache.save([*map(_PATH, files), *map(_PATH, discovery.skipped)])
     return out
 
 
@@ -1371,12 +1373,19 @@ class _Cache:
         elif self.files.pop(cand.path, None) is not None:
             self.changed = True
 
-    def save(self, present: set[str]) -> None:
-        gone = [p for p in self.files if p not in present]
-        for p in gone:
-            del self.files[p]
+    def save(self, present: Collection[str]) -> None:
+        """Write the entries again if something changed, less those of files no longer
+        ``present`` (this run's paths, each once)."""
+        files = self.files
+        gone: list[str] = []
+        # every entry's file present (most runs): no set of 100,000s of paths to make
+        if sum(map(files.__contains__, present)) != len(files):
+            kept = set(present)
+            gone = [p for p in files if p not in kept]
+            for p in gone:
+                del files[p]
         if self.changed or gone or self.written:
-            scancache.save(self.path, self.root, self.files, self.written)
+            scancache.save(self.path, self.root, files, self.written)
 
 
 class Remembered:
