@@ -31,9 +31,10 @@ import struct
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
@@ -58,6 +59,7 @@ BINARY = "binary file"
 """The reason a file a scanner wanted is skipped when it holds a NUL byte in its head."""
 MAX_PROBLEMS_PER_FILE = 100
 """Problems kept per file; the rest are summed up in one ``skipped`` problem."""
+_PATH = attrgetter("path")
 
 
 @dataclass(frozen=True)
@@ -539,7 +541,7 @@ def _scan_tree(
             cache.written.extend(written)
     out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
-        cache.save({*(c.path for c in files), *(s.path for s in discovery.skipped)})
+        cache.save([*map(_PATH, files), *map(_PATH, discovery.skipped)])
     return out
 
 
@@ -686,7 +688,9 @@ def _forked(
 ) -> tuple[list[_Outcome], list[str]] | None:
     """Scan ``batch`` in this process and forked copies of it (:mod:`audit.forked`), in
     small chunks so that they end together, calling ``meanwhile`` here once the copies
-    scan; None when it cannot fork now (``meanwhile`` not called)."""
+    scan; None when it cannot fork now (``meanwhile`` not called). The files of the
+    scanners of :data:`ONE_TASK` are the first task, taken by a copy while this process
+    runs ``meanwhile``."""
     from audit import forked  # not imported by runs that read few files (warm ones)
 
     if not forked.ready():
@@ -695,9 +699,12 @@ def _forked(
     if want_hash:
         content_sha256()
     jobs = settings.jobs
+    first, order = _one_task_first(batch)
+    ordered = [batch[i] for i in order] if first else batch
     size = _chunk_size(len(batch), settings)
-    size = max(size, -(-len(batch) // forked.MAX_TASKS))
-    chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+    size = max(size, -(-len(batch) // (forked.MAX_TASKS - 1)))
+    chunks = [ordered[:first]] if first else []
+    chunks += [ordered[i : i + size] for i in range(first, len(ordered), size)]
     scanned = 0
 
     def work(i: int) -> _Early:
@@ -712,7 +719,38 @@ def _forked(
     results = forked.run(len(chunks), work, jobs, done, meanwhile)
     if results is None:
         return None
-    return _joined(_keep_readings(readings, results))
+    outcomes, written = _joined(_keep_readings(readings, results))
+    if first:  # back in the batch's order
+        placed: list[_Outcome | None] = [None] * len(batch)
+        for at, outcome in zip(order, outcomes, strict=True):
+            placed[at] = outcome
+        outcomes = cast("list[_Outcome]", placed)
+    return outcomes, written
+
+
+ONE_TASK = ("audit.scanners.dockerfile",)
+"""The scanner modules whose files a forked scan puts in one task, its first. The
+Dockerfile scanner loads BuildKit's parser, a Go library: about 10 ms (its import and its
+runtime's start) in each process that parses a Dockerfile, after which that process may no
+longer fork (:data:`audit.forked.FORK_UNSAFE`). In one task, taken by a copy while this
+process runs the ``meanwhile`` job, only that copy loads it: one process pays, and this one
+may fork again (the bundled trees scanned after the root)."""
+
+
+def _one_task_first(batch: Sequence[tuple[Candidate, str]]) -> tuple[int, list[int]]:
+    """How many of ``batch``'s files the scanners of :data:`ONE_TASK` are asked about, and
+    the positions of the files in ``batch``: theirs, then the others', each in order;
+    ``(0, [])`` when there are none or all are such files (nothing to move)."""
+    from audit.scanners import named_in, selector_in
+
+    paths = [c.path for c, _ in batch]
+    wanted = selector_in(ONE_TASK)
+    named = {p for p in named_in(paths, ONE_TASK) if wanted(p)}
+    if not named or len(named) == len(paths):
+        return 0, []
+    first = [i for i, p in enumerate(paths) if p in named]
+    chosen = set(first)
+    return len(first), [*first, *(i for i in range(len(paths)) if i not in chosen)]
 
 
 def _scan_chunk(
@@ -1335,12 +1373,19 @@ class _Cache:
         elif self.files.pop(cand.path, None) is not None:
             self.changed = True
 
-    def save(self, present: set[str]) -> None:
-        gone = [p for p in self.files if p not in present]
-        for p in gone:
-            del self.files[p]
+    def save(self, present: Collection[str]) -> None:
+        """Write the entries again if something changed, less those of files no longer
+        ``present`` (this run's paths, each once)."""
+        files = self.files
+        gone: list[str] = []
+        # every entry's file present (most runs): no set of 100,000s of paths to make
+        if sum(map(files.__contains__, present)) != len(files):
+            kept = set(present)
+            gone = [p for p in files if p not in kept]
+            for p in gone:
+                del files[p]
         if self.changed or gone or self.written:
-            scancache.save(self.path, self.root, self.files, self.written)
+            scancache.save(self.path, self.root, files, self.written)
 
 
 class Remembered:

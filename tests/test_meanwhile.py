@@ -24,11 +24,13 @@ import pytest
 from audit import cmake_cli, cmake_graph, forked, scancache
 from audit.bundled import CMakeReading, follow_bundled, read_cmake, tree_files
 from audit.config import Config
-from audit.discover import discover
+from audit.discover import Candidate, discover
 from audit.later import Later
-from audit.model import Finding, Inventory
+from audit.model import Finding, Inventory, ScanResult
 from audit.pipeline import AFTER_SCAN, _build_tree, build_inventory
-from audit.scan import ScanSettings, scan, scan_ahead, scan_settings
+from audit.scan import ScanSettings, _one_task_first, scan, scan_ahead, scan_settings
+from audit.scanners.base import SourceFile
+from audit.scanners.dockerfile import DockerfileScanner
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -387,3 +389,60 @@ def test_a_bundled_trees_cmake_files_are_parsed_once(
         "download:github.com/curl/curl@curl-8_1_0",
         "libs@0.13.1",
     )
+
+
+# The Dockerfiles of a forked scan in one task --------------------------------------------
+
+
+def _candidates(paths: list[str]) -> list[tuple[Candidate, str]]:
+    return [(Candidate(p, 10), "") for p in paths]
+
+
+def test_the_dockerfiles_go_first_in_order_the_others_after() -> None:
+    batch = _candidates(
+        ["a.c", "docker/builder/Dockerfile", "b.c", "test/x.Dockerfile", "z.c", "notes.md"]
+    )
+    assert _one_task_first(batch) == (2, [1, 3, 0, 2, 4, 5])
+    assert _one_task_first(_candidates(["a.c", "b.c"])) == (0, [])
+    assert _one_task_first(_candidates(["Dockerfile", "x/Dockerfile"])) == (0, [])
+
+
+def test_a_copy_parses_every_dockerfile_while_this_process_runs_its_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dockerfiles, far apart in path order, are one task, which a copy takes while
+    this process runs its job: one process (not this one) parses them all, and the outcomes
+    are those of a scan in one process, in order."""
+    root = _tree(tmp_path / "t", 120)
+    for folder in ("a", "m", "z"):
+        (root / folder).mkdir()
+        (root / folder / "Dockerfile").write_text(f"FROM alpine:3.{len(folder)}\n")
+    plain = scan(discover(root, use_git=False))
+    marks = tmp_path / "scanned"
+    marks.mkdir()
+    real = DockerfileScanner.scan
+
+    def marked(self: DockerfileScanner, source: SourceFile) -> ScanResult:
+        (marks / f"{os.getpid()}-{source.path.replace('/', '_')}").touch()
+        return real(self, source)
+
+    monkeypatch.setattr(DockerfileScanner, "scan", marked)
+
+    def meanwhile() -> None:  # the copy has taken the first task and parsed them
+        for _ in range(3_000):  # a bounded wait, 30 s at most
+            if len(list(marks.iterdir())) == 3:
+                break
+            threading.Event().wait(0.01)
+
+    settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=8)
+    found = scan(discover(root, use_git=False), settings=settings, meanwhile=meanwhile)
+    assert found == plain
+    assert len(plain.result.components) == 3
+    pids = {m.name.split("-")[0] for m in marks.iterdir()}
+    assert len(pids) == 1
+    assert pids != {str(os.getpid())}
+    assert sorted(m.name.split("-", 1)[1] for m in marks.iterdir()) == [
+        "a_Dockerfile",
+        "m_Dockerfile",
+        "z_Dockerfile",
+    ]

@@ -622,3 +622,24 @@ def test_a_cache_file_that_checked_is_not_hashed_again(
         assert _scan(tree, cache) == plain
     assert f"scan cache {path} is damaged (checksum mismatch)" in caplog.text
     assert len(hashed) == 3  # hashed, found damaged; the rebuilt file hashed as it is written
+
+
+def test_entries_of_files_gone_are_dropped_and_an_unchanged_run_writes_nothing(
+    tree: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    plain = _scan(tree, cache)
+    path = scancache.cache_file(cache, tree)
+    written = path.stat()
+    assert _scan(tree, cache) == plain
+    again = path.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    assert "test/requirements.txt" in scancache.load(path, tree)
+    (tree / "test" / "requirements.txt").unlink()
+    _scan(tree, cache)
+    entries = scancache.load(path, tree)
+    assert "test/requirements.txt" not in entries
+    found = discover(tree, use_git=False)
+    assert sorted(entries) == sorted(
+        [*(c.path for c in found.files), *(s.path for s in found.skipped)]
+    )
