@@ -19,7 +19,8 @@ class Later(Generic[T]):
     """``make()``, made once: by :meth:`run` (a forked run's ``meanwhile`` job) or when
     :meth:`value` first asks for it. An exception of ``make`` is kept and raised by
     :meth:`value`, where the value is needed, as if ``make`` were called there: a run that
-    forks and one that does not fail alike (an interruption is raised at once)."""
+    forks and one that does not fail alike (an interruption is raised at once, and the
+    value is made again when asked: never ``None`` for a value that was not made)."""
 
     def __init__(self, make: Callable[[], T]) -> None:
         self.make: Callable[[], T] | None = make
@@ -35,6 +36,9 @@ class Later(Generic[T]):
             self.made = make()
         except Exception as exc:
             self.error = exc
+        except BaseException:  # interrupted: not made, made again when asked
+            self.make = make
+            raise
 
     def value(self) -> T:
         """The value made (made now if not yet); raises what making it raised."""

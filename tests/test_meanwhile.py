@@ -146,12 +146,19 @@ def test_later_raises_its_failure_where_the_value_is_asked() -> None:
         Later(make).value()
 
 
-def test_later_raises_an_interruption_at_once() -> None:
-    def make() -> int:
-        raise KeyboardInterrupt
+def test_later_raises_an_interruption_at_once_and_makes_the_value_when_asked() -> None:
+    calls: list[int] = []
 
+    def make() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return 7
+
+    later = Later(make)
     with pytest.raises(KeyboardInterrupt):
-        Later(make).run()
+        later.run()
+    assert (later.value(), calls) == (7, [1, 1])
 
 
 # The scan --------------------------------------------------------------------------------
