@@ -46,3 +46,21 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def copies_started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The process ids of the forked copies (audit/forked.py) started during the test:
+    every copy is started by ``forked._start``."""
+    from audit import forked
+
+    pids: list[int] = []
+    start = forked._start
+
+    def recorded(*args: Any) -> forked._Copy:
+        copy = start(*args)
+        pids.append(copy.pid)
+        return copy
+
+    monkeypatch.setattr(forked, "_start", recorded)
+    return pids

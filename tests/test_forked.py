@@ -39,20 +39,6 @@ def _square(i: int) -> tuple[int, int]:
     return i, i * i
 
 
-def _copies_started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The pids of the copies started from now on (every copy is started by ``_start``)."""
-    pids: list[int] = []
-    start = forked._start
-
-    def recorded(*args: object) -> forked._Copy:
-        copy = start(*args)  # type: ignore[arg-type]
-        pids.append(copy.pid)
-        return copy
-
-    monkeypatch.setattr(forked, "_start", recorded)
-    return pids
-
-
 def test_results_in_task_order_each_told_once() -> None:
     told: list[int] = []
     results = forked.run(50, _square, 2, told.append)
@@ -90,10 +76,10 @@ def test_a_copy_that_dies_loses_nothing() -> None:
 
 
 def test_an_error_here_is_raised_and_the_copies_stopped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, copies_started: list[int]
 ) -> None:
     here = os.getpid()
-    pids = _copies_started(monkeypatch)
+    pids = copies_started
     mark = tmp_path / "raised"
 
     def work(i: int) -> int:
@@ -317,8 +303,8 @@ def test_a_feed_copy_that_dies_loses_nothing() -> None:
     assert feed.finish() == [(i, f"task {i}".encode()) for i in range(40)]
 
 
-def test_a_feed_closed_stops_its_copies(monkeypatch: pytest.MonkeyPatch) -> None:
-    pids = _copies_started(monkeypatch)
+def test_a_feed_closed_stops_its_copies(copies_started: list[int]) -> None:
+    pids = copies_started
     feed = forked.Feed.start(lambda i: i, lambda i, task: i, 3)
     assert feed is not None
     feed.give(b"t")
@@ -500,9 +486,9 @@ def test_a_small_tree_is_cut_in_small_tasks(tmp_path: Path) -> None:
 
 
 def test_an_error_during_the_walk_stops_the_copies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, copies_started: list[int]
 ) -> None:
-    pids = _copies_started(monkeypatch)
+    pids = copies_started
     root = _tree(tmp_path / "t", 100)
     settings = ScanSettings(jobs=2, ahead_min_files=0, fork_min_files=10, chunk_files=8)
     seen: list[Candidate] = []

@@ -83,17 +83,9 @@ def test_run_that_cannot_fork_does_not_call_meanwhile() -> None:
 
 
 def test_an_error_of_meanwhile_is_raised_and_the_copies_stopped(
-    monkeypatch: pytest.MonkeyPatch,
+    copies_started: list[int],
 ) -> None:
-    pids: list[int] = []
-    start = forked._start
-
-    def recorded(*args: object) -> forked._Copy:
-        copy = start(*args)  # type: ignore[arg-type]
-        pids.append(copy.pid)
-        return copy
-
-    monkeypatch.setattr(forked, "_start", recorded)
+    pids = copies_started
 
     def failing() -> None:
         raise ValueError("meanwhile failed")
