@@ -48,6 +48,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -919,16 +920,13 @@ class _Walk:
         files = listed if isinstance(listed, TreeFiles) else tree_files(tree)
         self.trees[label] = files
         read = getattr(run, "cmake", None)  # its CMake files, read while it was scanned
-        if isinstance(read, CMakeReading):
-            analyzed = analyze_tree(
-                run.inventory, run.findings, files, label, settings, self.builds,
-                lambda path, text: _made(read, path, text, cmake_graph.parsed_facts),
-                read.texts,
-            )  # fmt: skip
-        else:
-            analyzed = analyze_tree(
-                run.inventory, run.findings, files, label, settings, self.builds
-            )
+        ahead = read if isinstance(read, CMakeReading) else None
+        parse = cmake_graph.parsed_facts
+        analyzed = analyze_tree(
+            run.inventory, run.findings, files, label, settings, self.builds,
+            parse if ahead is None else partial(_made, ahead, parse=parse),
+            None if ahead is None else ahead.texts,
+        )  # fmt: skip
         inventory, findings = prefix_tree(analyzed.inventory, analyzed.findings, label)
         parent_chain = self.chains.get(comp.id) or (
             comp.evidence[0].location if comp.evidence else comp.id

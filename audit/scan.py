@@ -749,8 +749,7 @@ def _one_task_first(batch: Sequence[tuple[Candidate, str]]) -> tuple[int, list[i
     if not named or len(named) == len(paths):
         return 0, []
     first = [i for i, p in enumerate(paths) if p in named]
-    chosen = set(first)
-    return len(first), [*first, *(i for i in range(len(paths)) if i not in chosen)]
+    return len(first), [*first, *(i for i, p in enumerate(paths) if p not in named)]
 
 
 def _scan_chunk(

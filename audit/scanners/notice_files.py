@@ -153,15 +153,9 @@ def _source_name(lower: str, ext: str) -> bool:
 
 
 def is_counted_source(path: str) -> bool:
-    """``is_source_file(path) and not is_license_file(path)``, the name taken apart once:
-    the files a source component counts (audit/licenses/sources.py asks it of every file)."""
-    name = path[path.rfind("/") + 1 :]  # _basename and _ext inline: asked of 100,000s
-    lower = name.lower()
-    dot = name.rfind(".")
-    ext = name[dot:].lower() if dot > 0 else ""
-    if lower not in BUILD_NAMES and ext not in _SOURCE_EXTENSIONS:  # not _source_name
-        return False
-    return not _license_name(path, name, lower, ext)
+    """``is_source_file(path) and not is_license_file(path)``: whether a source component
+    counts the file (:func:`counted_sources` of the one path)."""
+    return bool(counted_sources((path,)))
 
 
 _BUILD_NAME_EXTENSIONS = frozenset(map(_ext, BUILD_NAMES))
@@ -170,8 +164,9 @@ extension that is no source extension is no build file either."""
 
 
 def counted_sources(paths: Iterable[str]) -> list[str]:
-    """The paths :func:`is_counted_source` accepts, in order, in one loop: the name is
-    lowered only when its extension leaves a doubt (asked of every file of a tree)."""
+    """The paths that are source files and no license file (the files a source component
+    counts), in order, in one loop: the name is lowered only when its extension leaves a
+    doubt (asked of every file of a tree)."""
     out: list[str] = []
     for path in paths:
         name = path[path.rfind("/") + 1 :]
