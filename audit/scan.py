@@ -38,7 +38,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
-from audit import scancache
+from audit import quickexit, scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select, textmarks
@@ -542,6 +542,7 @@ def _scan_tree(
     out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
         cache.save([*map(_PATH, files), *map(_PATH, discovery.skipped)])
+    quickexit.keep(outcomes)  # a file's each: freed at exit, if at all
     return out
 
 
