@@ -322,14 +322,16 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-    if text is None:
+    if text is not None:
+        source = SourceFile.decoded(path, text, data)  # data: the text's UTF-8, no copy made
+    else:
         decoded = decode(data)
         text = decoded.text
         if decoded.problem:
             message = f"{decoded.problem}; decoded with replacement characters"
             problem = Problem(path, decoded.line, "unreadable", message)
             results.append(ScanResult(problems=(problem,)))
-    source = SourceFile(path, text)
+        source = SourceFile(path, text)
     for scanner in scanners:
         try:
             result = scanner.scan(source)
@@ -343,7 +345,7 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
     if not results:
         return _EMPTY
     merged = results[0] if len(results) == 1 else ScanResult.merge(results)
-    if textmarks.holds_escape(source.text):
+    if textmarks.holds_escape(source.text, source.known_utf8()):
         # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
         merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:
