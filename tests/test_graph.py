@@ -278,3 +278,11 @@ def test_a_component_with_evidence_out_of_order_gets_it_sorted() -> None:
     comp = Component("pypi:x@1", ComponentKind.PACKAGE, "x", "1", "pypi", None, (b, a, b))
     (merged,) = link("r", ScanResult(components=(comp,))).components
     assert merged.evidence == (a, b)
+
+
+def test_edges_sort_by_their_relation_as_written() -> None:
+    ev = Evidence("a", 1, "x", "s")
+    built = Edge("image:a", "dockerfile:a", Relation.BUILT_FROM, ev)
+    runs = Edge("image:a", "job:b", Relation.RUNS_IN, ev)
+    keys = sorted([graph._edge_key(runs), graph._edge_key(built)])
+    assert [k[1] for k in keys] == sorted([Relation.BUILT_FROM.value, Relation.RUNS_IN.value])

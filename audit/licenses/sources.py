@@ -44,7 +44,7 @@ from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TypeVar
 
-from audit import spdx
+from audit import quickexit, spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notice_files import NAME as NOTICES
@@ -405,6 +405,8 @@ class _Builder:
         file's path is in each message)."""
         self.members: list[tuple[str, list[_File], list[str]]] = []
         """Each component's id and counted files (those with a notice, the others)."""
+        self.runtimes = self.marked = False
+        """Whether a file has a run-time license, and markers (most trees: none)."""
         for f in noticed.values():  # a file without notices has nothing to classify
             if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
                 only = f.notices[0]
@@ -487,7 +489,9 @@ class _Builder:
             distinct = {n.expression for n in runtime}
             if len(distinct) == 1:
                 f.runtime = distinct.pop()
+                self.runtimes = True
         if marked:
+            self.marked = True
             markers = [(m, n) for n in f.notices if (m := _marker(n))]
             f.markers = frozenset(m for m, _ in markers)
             f.marker_notices = tuple(n for _, n in markers)
@@ -547,11 +551,12 @@ class _Builder:
     def _aggregate(self, d: str) -> None:
         direct = self.direct.get(d, [])
         h = {f.header for f in direct if f.header}
-        r = {f.runtime for f in direct if f.runtime}
+        r = {f.runtime for f in direct if f.runtime} if self.runtimes else set()
         m: set[tuple[str, bool]] = set()
-        for f in direct:
-            if f.markers:
-                m |= f.markers
+        if self.marked:
+            for f in direct:
+                if f.markers:
+                    m |= f.markers
         code = any(_is_code(f.path) for f in direct if f.header or f.runtime)
         for c in self.children.get(d, ()):
             self._aggregate(c)
@@ -951,7 +956,10 @@ def group_sources(notices: Sequence[Notice], files: Sequence[str] | FileLayout) 
     """Group notices into ``source`` components (see the module docstring); ``files`` are
     the scanned paths, or their :class:`FileLayout`."""
     layout = files if isinstance(files, FileLayout) else FileLayout.of(files)
-    return _Builder(notices, layout).build()
+    builder = _Builder(notices, layout)
+    facts = builder.build()
+    quickexit.keep(builder)  # its tables by file and directory: freed at exit, if at all
+    return facts
 
 
 __all__ = [
