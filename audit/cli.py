@@ -1050,11 +1050,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``depaudit`` command (and ``python -m audit``): :func:`main`, then the process
-    ends without tearing the interpreter down (:mod:`audit.quickexit`)."""
-    code = main()
-    from audit.quickexit import exit_now
+    ends without tearing the interpreter down, nor freeing the data the stages were done
+    with (:mod:`audit.quickexit`)."""
+    from audit.quickexit import exit_now, keep_until_exit
 
-    exit_now(code)
+    keep_until_exit()
+    exit_now(main())
 
 
 if __name__ == "__main__":  # pragma: no cover

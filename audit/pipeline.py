@@ -34,6 +34,7 @@ from audit.model import (
     Status,
     Verdict,
 )
+from audit.quickexit import keep
 from audit.scan import Remembered, prestart, scan, scan_ahead
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def build_inventory(
         run.inventory, run.findings, root, config, scan_tree=_build_tree, sources=sources,
         client=client, files=run.files, cmake=run.cmake,
     )  # fmt: skip
+    keep(run)
     return InventoryRun(inventory, findings)
 
 
@@ -183,6 +185,7 @@ def _build_tree(
         files_scanned=out.files_scanned,
         extra_components=tuple(facts.components),
     )
+    keep(found, out, result, facts, listed)  # 100,000s of objects: freed at exit, if at all
     return InventoryRun(inventory, tuple(facts.findings), listed.files, listed.cmake)
 
 

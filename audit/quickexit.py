@@ -11,6 +11,15 @@ Only the command-line entry points call it (``depaudit`` and ``python -m audit``
 :func:`audit.cli.main` returns its exit code to a caller that embeds it, whose process is
 left alone. Where another thread is still running, the exit is the normal one, which waits
 for it.
+
+The same holds for the large data a stage is done with before the process ends (the
+scan's per-file outcomes, the discovered files, the grouping's per-file records: 100,000s
+of objects on a large tree): freed one by one where the stage returns, about 50 ms of a
+100,000-file audit, all of it after the scan, where nothing else runs. In a process that
+:func:`exit_now` ends, the pipeline gives them to :func:`keep` instead (once
+:func:`keep_until_exit` was called, as the command-line entry points do), and the
+operating system frees them with the rest. Elsewhere :func:`keep` does nothing: a caller
+that embeds depaudit frees them as before.
 """
 
 from __future__ import annotations
@@ -19,6 +28,25 @@ import atexit
 import os
 import sys
 from typing import NoReturn
+
+_kept: list[object] | None = None
+"""What :func:`keep` holds, once :func:`keep_until_exit` was called."""
+
+
+def keep_until_exit() -> None:
+    """From now on, hold what :func:`keep` is given until the process ends: only for a
+    process that :func:`exit_now` ends (it never frees what it holds)."""
+    global _kept
+    if _kept is None:
+        _kept = []
+
+
+def keep(*objects: object) -> None:
+    """Objects the caller is done with: held until the process ends (the operating system
+    frees them at :func:`exit_now`) once :func:`keep_until_exit` was called, else left to
+    be freed as usual."""
+    if _kept is not None:
+        _kept.append(objects)
 
 
 def exit_now(code: int) -> NoReturn:
@@ -39,4 +67,4 @@ def exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-__all__ = ["exit_now"]
+__all__ = ["exit_now", "keep", "keep_until_exit"]

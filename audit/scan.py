@@ -38,7 +38,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from audit import scancache
+from audit import quickexit, scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select, selector, textmarks
@@ -592,6 +592,7 @@ def _scan_tree(
     out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
         cache.save([*map(_PATH, files), *map(_PATH, discovery.skipped)])
+    quickexit.keep(outcomes)  # a file's each: freed at exit, if at all
     return out
 
 

@@ -91,3 +91,31 @@ def test_a_command_whose_reader_went_away_exits_with_its_own_code() -> None:
         os.close(write)
     # a normal exit failed to flush stdout there: "Exception ignored ...", exit code 120
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_keep_holds_nothing_unless_the_process_keeps_until_its_exit() -> None:
+    done = _python(
+        "import weakref\n"
+        "from audit import quickexit\n"
+        "class Data: pass\n"
+        "first = Data(); gone = weakref.ref(first)\n"
+        "quickexit.keep(first)\n"
+        "del first\n"
+        "quickexit.keep_until_exit()\n"
+        "quickexit.keep_until_exit()  # once is enough: a second call changes nothing\n"
+        "second, third = Data(), Data()\n"
+        "held = [weakref.ref(second), weakref.ref(third)]\n"
+        "quickexit.keep(second, third)\n"
+        "del second, third\n"
+        "print(gone() is None, [r() is not None for r in held], len(quickexit._kept))\n"
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True [True, True] 1\n", "")
+
+
+def test_the_command_line_keeps_what_the_stages_are_done_with_until_its_exit() -> None:
+    done = _python(
+        "from audit import cli, quickexit\n"
+        "cli.main = lambda: print(quickexit._kept) or 6\n"
+        "cli.run()\n"
+    )
+    assert (done.returncode, done.stdout) == (6, "[]\n")

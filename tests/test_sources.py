@@ -558,3 +558,14 @@ def test_first_notice_of_each_kind_and_text() -> None:
     assert list(first) == [("prose", "Apache-2.0"), ("spdx-tag", "MIT")]
     assert first[("prose", "Apache-2.0")].line == 1
     assert first[("spdx-tag", "MIT")] is b1
+
+
+def test_the_files_without_a_notice_of_directories_are_listed_directory_by_directory() -> None:
+    notices = [
+        Notice("a/x.c", 1, "spdx-tag", "MIT", "MIT", Evidence("a/x.c", 1, "MIT", "notices")),
+        Notice("a/b/y.c", 1, "spdx-tag", "MIT", "MIT", Evidence("a/b/y.c", 1, "MIT", "notices")),
+    ]
+    paths = ["a/x.c", "a/w.c", "a/v.h", "a/b/y.c", "a/b/z.c", "c/u.c"]
+    builder = sources._Builder(notices, sources.FileLayout.of(paths))
+    assert builder._bare(["a/b", "a", "none"]) == ["a/b/z.c", "a/w.c", "a/v.h"]
+    assert builder._bare([]) == []

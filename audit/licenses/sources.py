@@ -40,7 +40,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TypeVar
@@ -413,9 +412,10 @@ class _Builder:
                 f.notices.sort(key=_NOTICE_ORDER)
             self._classify(f)
 
-    def _bare(self, d: str) -> list[str]:
-        """The files without a notice directly in ``d``."""
-        return list(filterfalse(self.files.__contains__, self.layout.direct.get(d, ())))
+    def _bare(self, dirs: Iterable[str]) -> list[str]:
+        """The files without a notice directly in ``dirs``, directory by directory."""
+        direct, noticed = self.layout.direct, self.files
+        return [p for d in dirs for p in direct.get(d, ()) if p not in noticed]
 
     def _resolve(self, name: str, directory: str) -> str | None:
         """:func:`_resolve` in this tree, once per name and directory (the files of a
@@ -590,22 +590,26 @@ class _Builder:
             return False
         return all(self._compatible(c, ctx) for c in self.children.get(d, ()))
 
-    def _subtree(self, d: str, files: list[_File], bare: list[str]) -> None:
-        """Add the files below ``d`` with a notice to ``files``, the others to ``bare``."""
+    def _subtree(self, d: str, files: list[_File], dirs: list[str]) -> None:
+        """Add the files below ``d`` with a notice to ``files``, ``d`` and the directories
+        below it to ``dirs``."""
         files.extend(self.direct.get(d, ()))
-        bare.extend(self._bare(d))
+        dirs.append(d)
         for c in self.children.get(d, ()):
-            self._subtree(c, files, bare)
+            self._subtree(c, files, dirs)
 
     def _visit(self, d: str) -> None:
         if not self._lics(d):
             return
         residue = list(self.direct.get(d, ()))
-        bare = self._bare(d)
+        # the directories whose files without a notice go with the residue's component,
+        # when it makes one: their files are listed then (a directory of several
+        # components leaves them out)
+        dirs = [d]
         if self._uniform(d):
             for c in self.children.get(d, ()):
-                self._subtree(c, residue, bare)
-            self._emit("", residue, bare)
+                self._subtree(c, residue, dirs)
+            self._emit("", residue, self._bare(dirs))
             return
         use_header = any(f.header for f in residue)
         own = {(f.header if use_header else f.runtime) for f in residue} - {None}
@@ -614,7 +618,7 @@ class _Builder:
             # A sub-directory without licensed files, or with only headers and build files
             # under licenses the directory already has and no markers, goes with it.
             if not lics or (not self.code[c] and not _decide(self.markers[c]) and lics <= own):
-                self._subtree(c, residue, bare)
+                self._subtree(c, residue, dirs)
             else:
                 self._visit(c)
         use_header = any(f.header for f in residue)
@@ -629,7 +633,7 @@ class _Builder:
         if len(groups) == 1:  # the files without a license go with the only one
             next(iter(groups.values())).extend(loose)
             (key,) = groups
-            self._emit("", groups[key], bare)
+            self._emit("", groups[key], self._bare(dirs))
             return
         for key in sorted(groups):
             self._emit(key, groups[key], [])
