@@ -21,6 +21,7 @@ from audit.scanners import notices
 from audit.scanners.base import SourceFile
 
 GATES = (
+    "_may_hold_prose",
     "_raw_has",
     "_may_name_file",
     "_may_be_bare_name",
@@ -567,7 +568,10 @@ def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
     for word in notices._HEAD_WORDS:
         assert head.has((word,)) == (word in low)
     assert head.has_all(("same", "terms")) == ("same" in low and "terms" in low)
-    assert head.last_gate() == max(low.rfind(word) for word in notices._DB_GATES)
+    assert head.words == frozenset(w for w in notices._HEAD_WORDS if w in low)
+    assert notices._may_hold_prose(head) == notices._has_any(low, notices._PROSE_WORDS)
+    for cut in range(len(low) + 1):
+        assert head.gate_after(cut) == any(low.find(word, cut) >= 0 for word in notices._DB_GATES)
     for cut in (0, 1, len(low) // 2, len(low)):
         for region in (low, low + "\n", low + "s"):
             expected = notices._has_any(region[cut:], notices._DB_GATES)
@@ -615,14 +619,16 @@ def test_the_words_of_a_head() -> None:
         "int a;\n"
     )
     head = notices._head(text)
+    assert notices._may_hold_prose(head)
     found = [w for w in notices._HEAD_WORDS if head.has((w,))]
-    assert found == ["dual", "permission", "hereby", "licens", "copyright", "apache", "spdx"]
-    assert head.last_gate() == 87  # "permission" on line 3
-    assert not head.has(("general", "gpl"))
+    assert found == ["dual", "apache", "permission", "hereby"]
+    assert not head.has(("general",))
+    # the last gate word: "permission" on line 3
+    assert [head.gate_after(cut) for cut in (0, 87, 88)] == [True, True, False]
     # not ASCII: each word looked for ("licenſe" is no "licens")
     other = notices._head("// Licen\u017fe \u00e9 GPL\n")
-    assert [w for w in notices._HEAD_WORDS if other.has((w,))] == ["gpl"]
-    assert other.last_gate() == 13
+    assert not notices._may_hold_prose(other)
+    assert [other.gate_after(cut) for cut in (0, 13, 14)] == [True, True, False]
     assert notices._marks("dnl x\nfoo */") == (True, True, False, False)
     assert notices._marks("x -->") == (False, True, False, False)
     assert notices._marks("a\nb") == (False, False, False, False)
@@ -673,7 +679,124 @@ def test_every_word_a_finder_asks_the_head_about_is_looked_for() -> None:
         *notices._STATEMENT_WORDS,
         *notices._PERMIT_WORDS,
         *notices._ALTERNATIVE_WORDS,
-        *notices._DB_GATES,
-        *(word for *_, needs in notices._STATEMENTS for word in needs),
     }
     assert asked <= set(notices._HEAD_WORDS)
+    # a head without any first word of a finder asks for none (_may_hold_prose)
+    firsts = {"dual", "apache", "general", *notices._TEXT_KEYWORDS, *notices._STATEMENT_WORDS}
+    assert set(notices._PROSE_WORDS) == firsts
+
+
+def _overlapped(words: tuple[str, ...]) -> list[str]:
+    """Texts where one of ``words`` starts inside another (``gplicens``, ``mozillapache``,
+    ``unencumberedual``)."""
+    return [
+        a + b[k:]
+        for a in words
+        for b in words
+        for k in range(1, min(len(a), len(b)))
+        if a != b and a.endswith(b[:k])
+    ]
+
+
+def _gates_overlapping() -> list[str]:
+    return _overlapped(notices._DB_GATES)
+
+
+WORD_TEXTS = st.lists(
+    st.sampled_from(
+        [
+            *notices._HEAD_WORDS,
+            *_overlapped(notices._HEAD_WORDS),
+            "'",
+            "x",
+            " ",
+            "\n",
+            "\xe9",
+            "Dual",
+            "AS-IS",
+            "alternatively",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(WORD_TEXTS)
+@settings(max_examples=400, deadline=None)
+def test_the_words_of_a_head_hidden_inside_another_are_found(text: str) -> None:
+    """Words reported leftmost first, and those that start inside a reported one
+    (``dual`` at the end of ``unencumbered``, ``as-is`` in ``'as-is'``): every word the
+    lower-case head holds, as one search per word finds them."""
+    assert {"unencumberedual", "generalternativ", "apachereby"} <= set(
+        _overlapped(notices._HEAD_WORDS)
+    )
+    head = notices._head(text)
+    low = head.raw_lower
+    assert head.words == frozenset(w for w in notices._HEAD_WORDS if w in low)
+    assert notices._may_hold_prose(head) == notices._has_any(low, notices._PROSE_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("unencumbered", {"unencumbered"}),
+        ("unencumberedual", {"unencumbered", "dual"}),
+        ("unencumberedistribution", {"unencumbered", "redistribution"}),
+        ("'as-is'", {"'as-is'", "as-is"}),
+        ("apachereby", {"apache", "hereby"}),
+        ("Dual-Licensed: GENERALternative", {"dual", "general", "alternativ"}),
+        ("caf\xe9 at your option", {"at your option"}),
+    ],
+)
+def test_words_hidden_inside_another(text: str, words: set[str]) -> None:
+    assert notices._head(text).words == words
+
+
+GATE_TEXTS = st.lists(
+    st.sampled_from(
+        [*notices._DB_GATES, *_gates_overlapping(), "x", " ", "\n", "\xe9", "LICENSE", "Gpl"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(GATE_TEXTS)
+@settings(max_examples=400, deadline=None)
+def test_a_gate_word_after_each_offset_of_the_head(text: str) -> None:
+    """Whether a gate word starts at or after an offset of the head, told from the words
+    reported leftmost first (a word hidden inside a reported one, like ``licens`` in
+    ``gplicens``, is looked for): what one search per word says."""
+    assert "gplicens" in _gates_overlapping()
+    head = notices._head(text)
+    low = head.raw_lower
+    for cut in range(len(low) + 1):
+        expected = any(low.find(word, cut) >= 0 for word in notices._DB_GATES)
+        assert head.gate_after(cut) == expected
+        assert notices._gate_after(head, low, cut) == expected
+
+
+def test_a_gate_word_hidden_inside_the_last_reported_one() -> None:
+    head = notices._head("x gplicense")
+    assert [head.gate_after(cut) for cut in (2, 3, 4, 5)] == [True, True, True, False]
+    assert head._gates == [(notices._DB_GATES.index("gpl"), 2, 5)]  # "licens" at 4 hidden
+
+
+C_PATHS = st.sampled_from(["src/x.c", "src/x.bpf.c", "x.h", "Makefile", "Kbuild", "dkms.conf"])
+
+
+@given(TEXTS, C_PATHS)
+@settings(max_examples=300, deadline=None)
+def test_hints_are_asked_only_where_they_may_find_something(text: str, path: str) -> None:
+    """scan_notices asks for run-time strings only where the text has a mark, for program
+    sections only where it has a call's mark or the name ends in ``.bpf.c``, for kernel
+    build hints only for the names they read: elsewhere each finds nothing."""
+    source = SourceFile(path, text + '\nSEC("kprobe/x") int f(void) { return 0; }\nobj-m := x.o\n')
+    name = path.rsplit("/", 1)[-1].lower()
+    if not source.marks:
+        assert list(notices._runtime(source)) == []
+    if notices._CALL_MARKS.isdisjoint(source.marks) and not path.endswith(".bpf.c"):
+        assert list(notices._ebpf_hint(source)) == []
+    for other in ("x.c", "makefile.am", "dkms", "kbuild.inc"):
+        assert other not in notices._KERNEL_BUILD_NAMES
+        assert list(notices._kernel_build_hint(source, other)) == []
+    assert (name in notices._KERNEL_BUILD_NAMES) == (name in ("makefile", "kbuild", "dkms.conf"))

@@ -50,8 +50,10 @@ import ahocorasick_rs
 
 from audit import spdx
 from audit.licenses import kernel, texts
+from audit.licenses import matcher as _db
 from audit.licenses.matcher import Matcher, RuleMatch, Tokens
 from audit.model import Evidence, Notice, Problem, ScanResult
+from audit.scanners import textmarks
 from audit.scanners.base import SourceFile, finditer_at, once
 from audit.scanners.notice_files import (
     LICENSE_PREFIXES,
@@ -322,39 +324,65 @@ class _Head:
         """The file the head is of (``None``: a head of a text alone, for tests)."""
 
     @once
-    def _found(self) -> tuple[frozenset[str], int]:
-        """The words of :data:`_HEAD_WORDS` the lower-case raw head holds, and where the
-        last word of :data:`_DB_GATES` in it starts (-1: none): in ASCII text (nearly every
-        head) found in one pass (:data:`_HEAD_FINDER`) instead of one search per word;
-        worked out on first use (a file of another kind asks for no word)."""
+    def words(self) -> frozenset[str]:
+        """The words of :data:`_HEAD_WORDS` the lower-case raw head holds. In ASCII text
+        (nearly every head) found in one leftmost-first pass (:data:`_HEAD_FINDER`, whose
+        prefilter skips to the words' openings: a tenth of the time of reporting every
+        occurrence), then the words that can start inside a reported one
+        (:data:`_HEAD_OVERLAPS`) looked for inside it; worked out on first use."""
         low = self.raw_lower
         if not low.isascii():  # rare: each word looked for (the finder needs UTF-8)
-            return (
-                frozenset(filter(low.__contains__, _HEAD_WORDS)),
-                max(map(low.rfind, _DB_GATES)),
-            )
-        found = _HEAD_FINDER.find_matches_as_indexes(low.encode(), overlapping=True)
+            return frozenset(filter(low.__contains__, _HEAD_WORDS))
+        found = _HEAD_FINDER.find_matches_as_indexes(low.encode())
         if not found:
-            return (_NO_WORDS, -1)
+            return _NO_WORDS
         words = _HEAD_WORDS
-        gates = _DB_GATE_INDEXES
-        return (
-            frozenset([words[i] for i, _, _ in found]),
-            max([start for i, start, _ in found if i in gates], default=-1),
-        )
+        reported = frozenset([words[i] for i, _, _ in found])
+        overlaps = _HEAD_OVERLAPS
+        # A word not reported is there only if it starts inside a reported one: looked for
+        # there alone (from its start to its end), not in the whole head.
+        hidden = [
+            other
+            for i, start, end in found
+            for other in overlaps[i]
+            if other not in reported and low.find(other, start, end + len(other) - 1) >= 0
+        ]
+        return reported.union(hidden) if hidden else reported
 
-    def last_gate(self) -> int:
-        """Where the last word of :data:`_DB_GATES` in the lower-case raw head starts (-1:
-        none)."""
-        return self._found[1]
+    @once
+    def _gates(self) -> list[tuple[int, int, int]] | None:
+        """The words of :data:`_DB_GATES` in the lower-case raw head, as
+        :data:`_GATE_FINDER` reports them (leftmost first, none inside another reported
+        one); ``None`` when the head is not ASCII."""
+        low = self.raw_lower
+        if not low.isascii():
+            return None
+        return _GATE_FINDER.find_matches_as_indexes(low.encode())
+
+    def gate_after(self, cut: int) -> bool:
+        """Whether a word of :data:`_DB_GATES` starts at ``cut`` or after it in the
+        lower-case raw head. Told from the words reported leftmost first: a word there is
+        reported, or starts inside the last reported one that starts before ``cut``
+        (an occurrence hidden by a reported one starts inside it): only when that one ends
+        after ``cut`` is the rest searched."""
+        found = self._gates
+        if found is None:
+            return _has_any(self.raw_lower[cut:], _DB_GATES)
+        if not found:
+            return False
+        _, start, end = found[-1]
+        if start >= cut:
+            return True
+        return end > cut and _holds_gate(self.raw_lower[cut:])
 
     def has(self, words: tuple[str, ...]) -> bool:
         """Whether the lower-case raw head holds one of ``words`` (of :data:`_HEAD_WORDS`)."""
-        return not self._found[0].isdisjoint(words)
+        return not self.words.isdisjoint(words)
 
     def has_all(self, words: tuple[str, ...]) -> bool:
-        """Whether the lower-case raw head holds each of ``words`` (of :data:`_HEAD_WORDS`)."""
-        return self._found[0].issuperset(words)
+        """Whether the lower-case raw head holds each of ``words`` (any words: asked only of
+        heads that hold a statement's first word, each word looked for)."""
+        return all(map(self.raw_lower.__contains__, words))
 
     @once
     def database(self) -> list[Notice]:
@@ -595,6 +623,14 @@ def _search_ci(
 ) -> re.Match[str] | None:
     """``pattern.search(text)`` as :func:`_finditer_ci` finds it."""
     return next(_finditer_ci(pattern, text, lower, words), None)
+
+
+def _may_hold_prose(head: _Head) -> bool:
+    """Whether a finder of prose, statements or permission texts may find anything in the
+    head: it holds a word of :data:`_PROSE_WORDS` (the first word each one's gate asks
+    for). Only those finders add what :func:`_alternatives` reads again (prose without a
+    rule), so it is asked only then."""
+    return not head.words.isdisjoint(_PROSE_WORDS)
 
 
 def _raw_has(head: _Head, words: tuple[str, ...]) -> bool:
@@ -1075,27 +1111,34 @@ _DB_GATES = (
 """Words (lower case, folded) of nearly every database rule: a head without any is not
 matched (a license file always is). The generated test set (tests/test_notices_db.py)
 measures what this leaves out."""
-_HEAD_WORDS = tuple(
-    dict.fromkeys(
-        [
-            "dual", "general", *_TEXT_KEYWORDS, *_PERMIT_WORDS, *_ALTERNATIVE_WORDS,
-            *(word for keyword, *_, needs in _STATEMENTS for word in (keyword, *needs)),
-            *_DB_GATES,
-        ]
-    )
-)  # fmt: skip
-"""Every word the finders look for in the lower-case raw head (:meth:`_Head.has`)."""
-_HEAD_FINDER = ahocorasick_rs.BytesAhoCorasick([word.encode() for word in _HEAD_WORDS])
-"""Finds every occurrence of each word of :data:`_HEAD_WORDS` in one pass (Aho-Corasick:
-one search over a head instead of one per word, a fifth of the time), in ASCII text as
-bytes (offsets are the same; a fifth faster than the text searched as a string)."""
+_PROSE_WORDS = ("dual", "apache", "general", *_TEXT_KEYWORDS, *_STATEMENT_WORDS)
+"""A word each finder of prose, statements and permission texts needs in the lower-case raw
+head before it reads anything (the first word its gate asks for): a head without any (most
+heads: code under an SPDX tag, or under none) asks no finder (:func:`_may_hold_prose`)."""
+_HEAD_WORDS = tuple(dict.fromkeys([*_PROSE_WORDS, *_PERMIT_WORDS, *_ALTERNATIVE_WORDS]))
+"""Every word the finders ask the lower-case raw head about (:meth:`_Head.has`); the words
+of the short statements are looked for one by one, in heads that hold a statement's first
+word (:meth:`_Head.has_all`)."""
+_HEAD_FINDER = ahocorasick_rs.BytesAhoCorasick(
+    [word.encode() for word in _HEAD_WORDS], matchkind=ahocorasick_rs.MatchKind.LeftmostFirst
+)
+"""Finds the words of :data:`_HEAD_WORDS` in one pass over an ASCII head's bytes (offsets are
+the same), leftmost first: an occurrence is missed only where it starts inside a reported
+one (see :data:`_HEAD_OVERLAPS`)."""
+_HEAD_OVERLAPS = tuple(
+    tuple(other for other in _HEAD_WORDS if textmarks.overlapping(word, other))
+    for word in _HEAD_WORDS
+)
+"""For each word of :data:`_HEAD_WORDS` (by index), the words an occurrence of which can
+start inside an occurrence of it (``dual`` at the end of ``unencumbered``, ``as-is`` in
+``'as-is'``, ``alternativ`` after ``general``), as :data:`audit.scanners.textmarks.OVERLAPS`
+has them for the marks."""
 _GATE_FINDER = ahocorasick_rs.BytesAhoCorasick(
     [word.encode() for word in _DB_GATES], matchkind=ahocorasick_rs.MatchKind.LeftmostFirst
 )
 """Finds the words of :data:`_DB_GATES` in one pass: whether any is there (leftmost first:
 some word is reported whenever the text holds one, and the automaton's prefilter skips to
 them, five times as fast as reporting every match)."""
-_DB_GATE_INDEXES = frozenset(_HEAD_WORDS.index(word) for word in _DB_GATES)
 _NO_WORDS: frozenset[str] = frozenset()
 
 
@@ -1123,9 +1166,7 @@ def _database(source: SourceFile, whole: bool, head: _Head) -> list[Notice]:
     license file; else over the short head first (where nearly every notice is), then
     over the longer one when that names no license and its rest holds a gate word.
     ``head``: the file's head (:attr:`_Head.database` calls this once per file)."""
-    from audit.licenses import matcher as db
-
-    m = db.default_matcher()
+    m = _db.default_matcher()  # the module imported with this one's (no import per call)
     if m is None:
         return []
     if whole:
@@ -1178,7 +1219,7 @@ def _gate_after(head: _Head, low: str, cut: int) -> bool:
     last line end), whose words are known (:meth:`_Head.has`)."""
     own = head.raw_lower
     if low is own or (len(low) == len(own) + 1 and low[-1] == "\n" and low.startswith(own)):
-        return head.last_gate() >= cut  # no word holds a line end
+        return head.gate_after(cut)  # no word holds a line end
     return _holds_gate(low[cut:])
 
 
@@ -1377,6 +1418,11 @@ def _ebpf_hint(source: SourceFile) -> Iterator[Notice]:
         yield Notice(source.path, 0, "ebpf-program", None, "*.bpf.c", ev)
 
 
+_DKMS_NAMES = ("dkms.conf", "dkms.conf.in")
+_KERNEL_BUILD_NAMES = _MAKEFILES | frozenset(_DKMS_NAMES)
+"""The names (lower case) :func:`_kernel_build_hint` reads."""
+
+
 def _kernel_build_hint(source: SourceFile, lower: str) -> Iterator[Notice]:
     """``lower``: the file name in lower case."""
     if lower in _MAKEFILES and "obj-m" in source.text:
@@ -1385,7 +1431,7 @@ def _kernel_build_hint(source: SourceFile, lower: str) -> Iterator[Notice]:
             number, line = _line_at(source.text, m.start())
             ev = Evidence(source.path, number, line, NAME)
             yield Notice(source.path, number, "kernel-build", None, line.strip(), ev)
-    elif lower in ("dkms.conf", "dkms.conf.in"):
+    elif lower in _DKMS_NAMES:
         m = _DKMS_KEY.search(source.text)
         number, line = _line_at(source.text, m.start()) if m else (1, source.line(1))
         ev = Evidence(source.path, number, line, NAME)
@@ -1419,9 +1465,13 @@ def _license_texts(source: SourceFile, head: _Head, from_db: list[Notice]) -> li
 def _db_decided(found: list[Notice | Problem]) -> bool:
     """Whether the finders above decided the file: an SPDX tag (a file's own tag wins),
     a prose header or an identified license text."""
-    return any(
-        isinstance(n, Notice) and n.kind in ("spdx-tag", "prose", "license-text") for n in found
-    )
+    for n in found:  # noqa: SIM110 (no generator: asked of every source file)
+        if isinstance(n, Notice) and n.kind in _DECIDING:
+            return True
+    return False
+
+
+_DECIDING = frozenset({"spdx-tag", "prose", "license-text"})
 
 
 def scan_notices(source: SourceFile) -> ScanResult:
@@ -1444,28 +1494,35 @@ def scan_notices(source: SourceFile) -> ScanResult:
     if not license_texts:
         # Each finder only where its first gate lets it find something (most heads hold
         # none of their words).
-        if _raw_has(head, ("dual",)):
-            found.extend(_dual(source, head))
-        if _may_be_apache_license(head):
-            found.extend(_apache(source, head))
-        if _raw_has(head, ("general",)):
-            found.extend(_gnu(source, head))
-        if _raw_has(head, _TEXT_KEYWORDS) and _may_permit(head):
-            found.extend(_permission_texts(source, head))
         copies: frozenset[str] = frozenset()
-        if _raw_has(head, _STATEMENT_WORDS):
-            stated, copies = _statements(source, head)
-            found.extend(stated)
-        if found:
-            _alternatives(source, head, found)
+        if _may_hold_prose(head):
+            if _raw_has(head, ("dual",)):
+                found.extend(_dual(source, head))
+            if _may_be_apache_license(head):
+                found.extend(_apache(source, head))
+            if _raw_has(head, ("general",)):
+                found.extend(_gnu(source, head))
+            if _raw_has(head, _TEXT_KEYWORDS) and _may_permit(head):
+                found.extend(_permission_texts(source, head))
+            if _raw_has(head, _STATEMENT_WORDS):
+                stated, copies = _statements(source, head)
+                found.extend(stated)
+            if found:
+                _alternatives(source, head, found)
         if _may_name_file(head.raw):
             found.extend(r for r in _references(source, head) if r.raw not in copies)
         if not _db_decided(found) and (license_file or anything_named(name)):
             found.extend(from_db if from_db is not None else head.database)
     if c_family:
-        found.extend(_runtime(source))
-        found.extend(_ebpf_hint(source))
-    found.extend(_kernel_build_hint(source, name))
+        # Each finder only where it may find something (no generator made for nothing):
+        # run-time strings and program sections where the text's marks say so.
+        marks = source.marks
+        if marks:
+            found.extend(_runtime(source))
+        if not _CALL_MARKS.isdisjoint(marks) or path.endswith(".bpf.c"):
+            found.extend(_ebpf_hint(source))
+    if name in _KERNEL_BUILD_NAMES:
+        found.extend(_kernel_build_hint(source, name))
     return _result(found)
 
 
@@ -1493,12 +1550,10 @@ def forget() -> None:
     """Drop what this process remembers of texts read before (the license database's
     matches, identified license texts): for benchmarks, so that each run counts as a
     first one."""
-    from audit.licenses import matcher as db
-
     texts.forget()
     _CLEANED.clear()
     _TAG_TEXTS.clear()
-    m = db.default_matcher()
+    m = _db.default_matcher()
     if m is not None:
         m.forget()
 

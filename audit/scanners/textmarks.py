@@ -35,7 +35,7 @@ MARKS = (
 """Every mark (case-sensitive, ASCII)."""
 
 
-def _overlapping(mark: str, other: str) -> bool:
+def overlapping(mark: str, other: str) -> bool:
     """Whether an occurrence of ``other`` can start inside one of ``mark`` (after its first
     character, or at it when ``mark`` is a proper prefix of it): ``mark`` holds ``other``
     past its start, or a suffix of ``mark`` is a prefix of ``other``."""
@@ -47,7 +47,7 @@ def _overlapping(mark: str, other: str) -> bool:
 
 
 OVERLAPS: dict[str, tuple[str, ...]] = {
-    mark: tuple(other for other in MARKS if _overlapping(mark, other)) for mark in MARKS
+    mark: tuple(other for other in MARKS if overlapping(mark, other)) for mark in MARKS
 }
 """For each mark, the marks an occurrence of which can start inside an occurrence of it."""
 
@@ -105,4 +105,4 @@ def holds_escape(text: str) -> bool:
     return bool(_ESCAPES.find_matches_as_indexes(text.encode()))
 
 
-__all__ = ["MARKS", "OVERLAPS", "find", "holds_escape"]
+__all__ = ["MARKS", "OVERLAPS", "find", "holds_escape", "overlapping"]
