@@ -245,7 +245,9 @@ def _first_of_each(notices: list[Notice]) -> dict[tuple[str, str], Notice]:
     given among equals)."""
     if len(notices) == 1:
         return {(notices[0].kind, notices[0].raw): notices[0]}
-    if len(set(map(_KIND_RAW, notices))) == 1:  # the common case: one tag for all
+    # the common case, one tag for all: every kind and every text the same (told without
+    # a tuple per notice)
+    if len(set(map(_KIND, notices))) == 1 and len(set(map(_RAW, notices))) == 1:
         first = min(notices, key=_PATH_LINE)
         return {(first.kind, first.raw): first}
     out: dict[tuple[str, str], Notice] = {}
@@ -320,7 +322,9 @@ _RUNTIME = attrgetter("runtime")
 _NO_LICENSE = frozenset({None, ""})
 _NOWHERE: frozenset[str] = frozenset()
 _PATH_LINE = attrgetter("path", "line")
-_KIND_RAW = attrgetter("kind", "raw")
+_KIND = attrgetter("kind")
+_RAW = attrgetter("raw")
+_SOURCE = ComponentKind.SOURCE
 _VALUE = itemgetter(1)
 _EVIDENCE_ORDER = attrgetter("path", "line", "text", "scanner")
 
@@ -648,8 +652,7 @@ class _Builder:
         use_header = any(map(_HEADER, files))
         licenses = sorted(set(map(_HEADER if use_header else _RUNTIME, files)) - _NO_LICENSE)
         license_expr = licenses[0]
-        layout = self.layout
-        counted_paths = layout.counted
+        counted_paths = self.layout.counted
         counted: list[_File] = []
         markers: set[tuple[str, bool]] = set()
         deciding: list[Notice] = []
@@ -676,11 +679,16 @@ class _Builder:
         counted_bare = list(filter(counted_paths.__contains__, bare))
         # sorted paths: those between the first and the last share the directories these two
         # share
-        if counted or counted_bare:
+        if counted and not counted_bare:
+            first, last = counted[0].path, counted[-1].path
+        elif counted or counted_bare:
             first, last = _span([f.path for f in counted[:1] + counted[-1:]], counted_bare)
         else:
             first, last = _span([files[0].path, files[-1].path], bare)
-        directory = _common_dir((first, last)) or "."
+        directory = first.rpartition("/")[0]
+        if directory != last.rpartition("/")[0]:  # files in several directories
+            directory = _common_dir((first, last))
+        directory = directory or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
         decided = _decide(markers) if markers else _NOWHERE
         ctx = (
@@ -738,7 +746,7 @@ class _Builder:
         self.components.append(
             Component(
                 id=cid,
-                kind=ComponentKind.SOURCE,
+                kind=_SOURCE,
                 name=directory,
                 ecosystem=None,
                 purl=None,
