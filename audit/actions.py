@@ -392,10 +392,12 @@ def _item_key(item: NoteItem) -> tuple[object, ...]:
 
 
 def _evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
-    """Sorted, one per location (``path:line``): the lines to open or delete."""
+    """Sorted, one per location (``path:line``): the lines to open or delete. (Each once,
+    told by its fields: thousands, for a request that covers thousands of components.)"""
+    unique = {(e.path, e.line, e.text, e.scanner): e for g in groups for e in g}
     by_location: dict[tuple[str, int], Evidence] = {}
-    for e in sorted({e for g in groups for e in g}):
-        by_location.setdefault((e.path, e.line), e)
+    for key in sorted(unique):
+        by_location.setdefault(key[:2], unique[key])
     return tuple(by_location.values())
 
 

@@ -1083,7 +1083,9 @@ def _with_reach(node: Node, analysis: Analysis) -> Node:
 
 def _edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
     ev = e.evidence
-    return (e.src, e.relation.value, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
+    # a Relation is a str: it sorts as its value does (its value is read by an enum
+    # property, for each of 1,000s of edges)
+    return (e.src, e.relation, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
 
 
 __all__ = [

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from audit.components import in_build_stage, parse_image_ref
 from audit.graph import GraphIndex
@@ -49,7 +50,10 @@ class Classification:
     bundled source tree that was descended into (``--source``)."""
 
 
+@lru_cache(maxsize=8192)
 def _is_test(name: str) -> bool:
+    """(Asked of each component's name and of its consumers' ids: the same directories
+    and jobs again and again.)"""
     return bool(_TEST_WORD.search(name))
 
 

@@ -257,6 +257,8 @@ class HttpClient:
         self._session_obj: Any = None
         self._index_obj: UrlIndex | None = None
         self._shared: HttpClient | None = None
+        self._no_cache_file = False
+        """Offline, no cache file was found: none is looked for again (see _nothing_cached)."""
         self._local = threading.local()
         """Per thread: whether the current :meth:`map` item went to the network."""
 
@@ -321,11 +323,20 @@ class HttpClient:
 
     def _nothing_cached(self) -> bool:
         """No cache, or nothing ever cached (no session open and no cache file): offline,
-        every lookup is then a miss, without loading requests or creating the file."""
+        every lookup is then a miss, without loading requests or creating the file. An
+        offline client that found no cache file does not look for it again (it makes none
+        itself; a few thousand lookups of a large tree each asked the file system): one
+        that another process makes meanwhile is read by the next run."""
         owner = self._shared or self
         if not self.use_cache:
             return True
-        return owner._session_obj is None and not owner.cache_path.exists()
+        if owner._session_obj is not None:
+            return False
+        if owner._no_cache_file:
+            return True
+        missing = not owner.cache_path.exists()
+        owner._no_cache_file = missing and owner.offline
+        return missing
 
     def _make_index(self, session: Any) -> UrlIndex | None:
         if not self.use_cache:

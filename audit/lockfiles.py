@@ -47,14 +47,10 @@ def apply_locks(inventory: Inventory) -> Inventory:
 
     locked: dict[tuple[str, str, str], list[Component]] = defaultdict(list)
     for c in inventory.components:
+        if c.kind != ComponentKind.PACKAGE:  # most: source, images... (no property asked)
+            continue
         lockfile = c.prop("lockfile")
-        if (
-            c.kind == ComponentKind.PACKAGE
-            and c.version
-            and lockfile
-            and c.ecosystem
-            and not c.prop("nested_in")
-        ):
+        if c.version and lockfile and c.ecosystem and not c.prop("nested_in"):
             ecosystem, name = _key(c.ecosystem, c.name)
             locked[(posixpath.dirname(lockfile), ecosystem, name)].append(c)
     if not locked:

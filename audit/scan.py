@@ -26,23 +26,23 @@ import contextlib
 import dataclasses
 import logging
 import os
-import stat
 import struct
 import threading
 import time
 from array import array
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
+from stat import S_ISREG
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from audit import quickexit, scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
-from audit.scanners import Scanner, select, textmarks
-from audit.scanners.base import SourceFile
+from audit.scanners import Scanner, select, selector, textmarks
+from audit.scanners.base import SourceFile, source_file
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -129,39 +129,38 @@ class ScanOutput:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def _open(root: Path, cand: Candidate) -> int:
-    path = f"{root}/{cand.path}"
-    if cand.link:
-        real = os.path.realpath(path)
-        if not real.startswith(str(root) + os.sep):
-            raise PermissionError(13, "symlink now points outside the scanned root")
-        path = real
-    return os.open(path, _OPEN_FLAGS)
+def _inside(root: str, path: str) -> str:
+    """The target of the link ``path``, which must still be inside ``root``."""
+    real = os.path.realpath(path)
+    if not real.startswith(root + os.sep):
+        raise PermissionError(13, "symlink now points outside the scanned root")
+    return real
 
 
-class _Read(NamedTuple):
-    """A file read (a named tuple: one is made for each file read, and a frozen data
-    class takes three times as long to make)."""
-
-    data: bytes
-    binary: bool
-    key: tuple[int, int, int]
-    """(size, mtime_ns, inode) of the file read, from the open file."""
+_Read = tuple[bytes, bool, os.stat_result]
+"""A file read: its bytes (its head only when binary), whether it is binary, and the
+status of the open file (the scan cache's stat key is taken from it)."""
 
 
-def _read(root: Path, cand: Candidate) -> _Read:
-    """The file's bytes (its head only when binary); raises ``OSError``."""
-    fd = _open(root, cand)
+def _read(root: str, path: str, size: int, link: int) -> _Read:
+    """The file ``path`` (root-relative, ``size`` bytes when discovery saw it, a link whose
+    target discovery checked when ``link`` is true) of the tree at ``root``; raises
+    ``OSError``.
+
+    Opened without following a final symlink and without blocking (a FIFO put in its
+    place); read only if the open file is a regular file, up to ``size`` + 1 bytes. A
+    plain tuple, not a named one: this runs for every file read."""
+    full = f"{root}/{path}"
+    fd = os.open(_inside(root, full) if link else full, _OPEN_FLAGS)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not S_ISREG(st.st_mode):
             raise OSError(0, "no longer a regular file")
-        key = (st.st_size, st.st_mtime_ns, st.st_ino)
-        limit = cand.size + 1
+        limit = size + 1
         # Most files in one read; a large one has its head probed first.
         head = os.read(fd, limit if limit <= _WHOLE_READ else _BINARY_PROBE)
-        if is_binary(head):
-            return _Read(head, True, key)
+        if head.find(b"\0", 0, _BINARY_PROBE) >= 0 and not head.startswith(_UTF16_BOMS):
+            return head, True, st  # is_binary(head)
         chunks = [head]
         got = len(head)
         # Up to the size of the open file: no read just to see the end of a whole file.
@@ -170,7 +169,12 @@ def _read(root: Path, cand: Candidate) -> _Read:
             got += len(chunks[-1])
     finally:
         os.close(fd)
-    return _Read(head if got == len(head) else b"".join(chunks), False, key)
+    return head if got == len(head) else b"".join(chunks), False, st
+
+
+def _key(st: os.stat_result) -> tuple[int, int, int]:
+    """(size, mtime_ns, inode) of a file read: the scan cache's stat key."""
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 @dataclass(frozen=True)
@@ -204,8 +208,11 @@ _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 """The byte order marks :func:`decode` reads."""
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def is_binary(data: bytes) -> bool:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith(_UTF16_BOMS):
         return False
     return data.find(b"\0", 0, _BINARY_PROBE) >= 0
 
@@ -278,28 +285,71 @@ def _scan_one(
     not hash to ``cached_sha`` (else None)."""
     read_ns = time.time_ns() if want_hash else 0
     try:
-        read = _read(root, cand)
+        data, binary, st = _read(str(root), cand.path, cand.size, cand.link)
     except OSError as exc:
-        return _failed(cand.path, f"cannot read: {exc.strerror or type(exc).__name__}"), None
-    if read.binary:
-        if _text_only(scanners, cand.path):  # nothing lost: no scanner expected text here
-            outcome, reason = _Outcome(True, key=read.key), None
-        else:
-            outcome = _Outcome(True, skipped=SkippedFile(cand.path, BINARY), key=read.key)
-            reason = BINARY
+        return _unread(cand.path, exc), None
+    key = _key(st)
+    if binary:
+        outcome, reason = _binary(cand.path, scanners, key)
         if not want_hash:
             return outcome, None
-        return outcome, scancache.entry(read.key, read_ns, "", reason, _EMPTY)
+        return outcome, scancache.entry(key, read_ns, "", reason, _EMPTY)
     if not want_hash:  # no cache: the stat key is of no use
-        result = _run_scanners(cand.path, read.data, scanners)
+        result = _run_scanners(cand.path, data, scanners)
         return (_NOTHING_FOUND if result is _EMPTY else _Outcome(True, result)), None
-    sha = (_SHA256 or content_sha256())(read.data).hexdigest()
+    sha = (_SHA256 or content_sha256())(data).hexdigest()
     if sha == cached_sha:
-        return _Outcome(True, key=read.key, same=True), None
-    result = _run_scanners(cand.path, read.data, scanners)
-    return _Outcome(True, result, None, read.key), scancache.entry(
-        read.key, read_ns, sha, None, result
-    )
+        return _Outcome(True, key=key, same=True), None
+    result = _run_scanners(cand.path, data, scanners)
+    return _Outcome(True, result, None, key), scancache.entry(key, read_ns, sha, None, result)
+
+
+def _unread(path: str, exc: OSError) -> _Outcome:
+    return _failed(path, f"cannot read: {exc.strerror or type(exc).__name__}")
+
+
+def _binary(
+    path: str, scanners: Sequence[Scanner], key: tuple[int, int, int]
+) -> tuple[_Outcome, str | None]:
+    """The outcome of a binary file, and the reason it is skipped (None: nothing lost)."""
+    if _text_only(scanners, path):  # nothing lost: no scanner expected text here
+        return _Outcome(True, key=key), None
+    return _Outcome(True, skipped=SkippedFile(path, BINARY), key=key), BINARY
+
+
+def _scan_light(
+    root: str, paths: Iterable[str], sizes: Iterable[int], links: Iterable[int]
+) -> list[_Got]:
+    """The outcomes of a scan without the cache, of the files ``paths`` (with the sizes
+    and link flags discovery saw), as :func:`_light` makes them of :func:`_scan_one`'s:
+    the same outcomes, with the notices alone of a file where nothing else was found.
+    :func:`_scan_batch` in one loop, for 100,000s of files: no stat key, no cache
+    entry, no outcome object made only to be taken apart."""
+    out: list[_Got] = []
+    add = out.append
+    choose = selector()
+    run = _run_scanners
+    for path, size, link in zip(paths, sizes, links, strict=True):
+        scanners = choose(path)
+        if not scanners:
+            add(_UNWANTED)
+            continue
+        try:
+            data, binary, st = _read(root, path, size, link)
+        except OSError as exc:
+            add(_unread(path, exc))
+            continue
+        if binary:
+            add(_binary(path, scanners, _key(st))[0])
+            continue
+        r = run(path, data, scanners)
+        if r is _EMPTY:
+            add(_NOTHING_FOUND)
+        elif r.components or r.nodes or r.edges or r.problems:  # see _notices_alone
+            add(_Outcome(True, r))
+        else:
+            add(r.notices)
+    return out
 
 
 def _text_only(scanners: Sequence[Scanner], path: str) -> bool:
@@ -331,7 +381,7 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
             message = f"{decoded.problem}; decoded with replacement characters"
             problem = Problem(path, decoded.line, "unreadable", message)
             results.append(ScanResult(problems=(problem,)))
-        source = SourceFile(path, text)
+        source = source_file(path, text)
     for scanner in scanners:
         try:
             result = scanner.scan(source)
@@ -836,16 +886,22 @@ def _task(files: Sequence[Candidate]) -> bytes:
 
 def _files(task: bytes) -> list[Candidate]:
     """The files of a task made by :func:`_task` (their sizes, link flags and paths)."""
+    paths, sizes, links = _task_parts(task)
+    return [
+        Candidate(path, size, link == 1)
+        for path, size, link in zip(paths, sizes, links, strict=True)
+    ]
+
+
+def _task_parts(task: bytes) -> tuple[list[str], array[int], bytes]:
+    """The paths, sizes and link flags (one byte each, 1 for a link) of the files of a
+    task made by :func:`_task`."""
     (count,) = _COUNT.unpack_from(task)
     sizes = array(_SIZE)
     at = _COUNT.size + count * sizes.itemsize
     sizes.frombytes(task[_COUNT.size : at])
     paths = task[at + count :].decode("utf-8", "surrogateescape").split("\0")
-    links = task[at : at + count]
-    return [
-        Candidate(path, size, link == 1)
-        for path, size, link in zip(paths, sizes, links, strict=True)
-    ]
+    return paths, sizes, task[at : at + count]
 
 
 _Early = tuple[_Batch, dict[str, "spdxcache.Reading"]]
@@ -887,6 +943,7 @@ class Ahead:
 
     def __init__(self, root: Path, settings: ScanSettings) -> None:
         self.root = root
+        self.base = str(root)
         self.settings = settings
         self.want_hash = settings.cache_dir is not None
         """Whether the copies write cache entries (a scan with the cache takes them)."""
@@ -964,17 +1021,29 @@ class Ahead:
             self.feed.give(task)
 
     def _here(self, i: int) -> _AheadEarly:
-        (outcomes, members), fresh = self._work(self.chunks[i])
+        chunk = self.chunks[i]
+        if not self.want_hash:
+            paths, sizes = [c.path for c in chunk], [c.size for c in chunk]
+            return self._light(paths, sizes, [c.link for c in chunk])
+        (outcomes, members), fresh = self._work(chunk)
         return (cast("list[_Got]", outcomes), members), fresh
 
     def _there(self, i: int, task: bytes) -> _AheadEarly:
         """Task ``i`` in a copy: what it sends back (lighter without the cache)."""
+        if not self.want_hash:
+            return self._light(*_task_parts(task))
         (outcomes, members), fresh = self._work(_files(task))
-        sent = cast("list[_Got]", outcomes) if self.want_hash else _light(outcomes)
-        return (sent, members), fresh
+        return (cast("list[_Got]", outcomes), members), fresh
 
     def _work(self, files: list[Candidate]) -> _Early:
         return _scan_chunk(self.root, [(c, "") for c in files], self.want_hash, self.readings)
+
+    def _light(self, paths: list[str], sizes: Sequence[int], links: Iterable[int]) -> _AheadEarly:
+        """The outcomes of files scanned without the cache (:func:`_scan_light`), and the
+        expressions first read meanwhile (see :func:`_scan_chunk`)."""
+        mark = self.readings.made()
+        outcomes = _scan_light(self.base, paths, sizes, links)
+        return (outcomes, ""), self.readings.made_since(mark)
 
     def _done(self, i: int) -> None:
         self.scanned += len(self.chunks[i])

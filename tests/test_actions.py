@@ -623,3 +623,12 @@ def test_note_items_that_differ_only_in_their_line_come_in_line_order() -> None:
         (f"{message} (unresolved)", [663]),
         (f"{message} (unresolved)", [944]),
     ]
+
+
+def test_evidence_is_sorted_one_per_location() -> None:
+    from audit.actions import _evidence
+
+    a1, a1b = Evidence("a", 1, "x", "s"), Evidence("a", 1, "y", "s")
+    a2, b1 = Evidence("a", 2, "x", "s"), Evidence("b", 1, "x", "s")
+    assert _evidence((b1, a2), (a1b, a1), (a1, b1)) == (a1, a2, b1)
+    assert _evidence() == ()

@@ -284,3 +284,26 @@ def test_the_files_or_their_map_by_path_alike(tmp_path: Path) -> None:
     followed = follow(found.root, found.files, out.result, read)
     assert follow(found.root, by_path(found.files), out.result, read) == followed
     assert len(followed.components) > len(out.result.components)  # the Makefile was read
+
+
+def test_joined_takes_a_list_one_result_alone_has_as_it_is() -> None:
+    from audit.ci_follow import _joined
+    from audit.model import Evidence, Node, Notice, Problem, ScanResult
+
+    ev = Evidence("a.c", 1, "x", "notices")
+    notices = (
+        Notice("a.c", 1, "spdx-tag", "MIT", "MIT", ev),
+        Notice("b.c", 1, "prose", "MIT", "MIT", ev),
+    )
+    one, two = Node("job:a", "ci-job", "a"), Node("job:b", "ci-job", "b")
+    base = ScanResult(
+        nodes=(one,), notices=notices, problems=(Problem("a.c", 1, "parse-error", "y"),)
+    )
+    extra = ScanResult(nodes=(two,))
+    joined = _joined([base, extra])
+    assert joined == ScanResult.merge([base, extra])
+    assert joined.notices is notices
+    assert joined == ScanResult(
+        (), (one, two), (), notices, (Problem("a.c", 1, "parse-error", "y"),)
+    )
+    assert _joined([ScanResult(), ScanResult()]) == ScanResult()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from audit import graph
 from audit.components import (
     dockerfile_id,
     image_component,
@@ -9,7 +10,16 @@ from audit.components import (
     parse_image_ref,
 )
 from audit.graph import GraphIndex, link, removable
-from audit.model import Edge, Evidence, Node, Relation, ScanResult
+from audit.model import (
+    Component,
+    ComponentKind,
+    Edge,
+    Evidence,
+    Node,
+    Notice,
+    Relation,
+    ScanResult,
+)
 
 
 def ev(path: str, line: int, text: str = "x") -> Evidence:
@@ -235,3 +245,44 @@ def test_paths_named_from_scripts_resolve_to_scanned_nodes() -> None:
         ("ci-job:github/ci.yml/t", "manifest:test/requirements.txt"),
         ("image:x:latest", "dockerfile:docker/x/Dockerfile"),
     ]
+
+
+def _notice(path: str, line: int, kind: str = "spdx-tag", raw: str = "MIT") -> Notice:
+    return Notice(path, line, kind, raw, raw, Evidence(path, line, raw, "notices"))
+
+
+def test_notices_one_a_file_in_path_order_are_taken_as_they_are() -> None:
+    given = (_notice("a.c", 3), _notice("b/a.c", 1), _notice("b/c.c", 9))
+    assert graph._by_place(given) == given
+    assert graph._by_place(()) == ()
+
+
+def test_notices_out_of_place_or_several_in_a_file_are_sorted() -> None:
+    late, early = _notice("b.c", 1), _notice("a.c", 7)
+    assert graph._by_place([late, early]) == (early, late)
+    second, first = _notice("a.c", 2, raw="GPL"), _notice("a.c", 1)
+    assert graph._by_place([second, first, late]) == (first, second, late)
+    tag, prose = _notice("a.c", 1, "spdx-tag"), _notice("a.c", 1, "prose")
+    assert graph._by_place([tag, prose]) == (prose, tag)
+
+
+def test_evidence_in_order_each_once_is_told_without_merging() -> None:
+    a, b, c = (Evidence("a", 1, "x", "s"), Evidence("a", 2, "x", "s"), Evidence("b", 1, "x", "s"))
+    assert [graph._in_order(e) for e in [(), (b,), (a, b, c), (a, c, b), (a, a), (b, a)]] == [
+        True, True, True, False, False, False
+    ]  # fmt: skip
+
+
+def test_a_component_with_evidence_out_of_order_gets_it_sorted() -> None:
+    a, b = Evidence("a", 1, "x", "s"), Evidence("b", 1, "x", "s")
+    comp = Component("pypi:x@1", ComponentKind.PACKAGE, "x", "1", "pypi", None, (b, a, b))
+    (merged,) = link("r", ScanResult(components=(comp,))).components
+    assert merged.evidence == (a, b)
+
+
+def test_edges_sort_by_their_relation_as_written() -> None:
+    ev = Evidence("a", 1, "x", "s")
+    built = Edge("image:a", "dockerfile:a", Relation.BUILT_FROM, ev)
+    runs = Edge("image:a", "job:b", Relation.RUNS_IN, ev)
+    keys = sorted([graph._edge_key(runs), graph._edge_key(built)])
+    assert [k[1] for k in keys] == sorted([Relation.BUILT_FROM.value, Relation.RUNS_IN.value])

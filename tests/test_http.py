@@ -192,6 +192,36 @@ def test_as_offline_shares_the_cache(tmp_path: Path) -> None:
     assert len(responses.calls) == 1
 
 
+def test_offline_without_a_cache_file_looks_for_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = make(tmp_path, offline=True)
+    looked: list[Path] = []
+    exists = Path.exists
+
+    def counted(path: Path) -> bool:
+        looked.append(path)
+        return exists(path)
+
+    monkeypatch.setattr(Path, "exists", counted)
+    misses = [client.get_json(URL).error, client.get_json(GH).error, client.get_json(URL).error]
+    assert misses == [OFFLINE_MISS, OFFLINE_MISS, OFFLINE_MISS]
+    assert looked == [client.cache_path]
+    assert not client.cache_path.exists()
+
+
+@responses.activate
+def test_an_online_client_looks_for_its_cache_file_again(tmp_path: Path) -> None:
+    responses.get(URL, json={"x": 1})
+    client, _ = make(tmp_path)
+    view = client.as_offline()
+    assert view.get_json(URL).error == OFFLINE_MISS  # no cache file yet
+    assert client.get_json(URL).ok  # the client makes it
+    client.close()
+    assert view.get_json(URL).data == {"x": 1}
+    assert len(responses.calls) == 1
+
+
 @responses.activate
 def test_uncached_requests_are_offline_misses(tmp_path: Path) -> None:
     client, _ = make(tmp_path, offline=True)

@@ -24,6 +24,7 @@ from audit.baseline import action_key, baseline_keys
 from audit.model import ActionKind, Component, ComponentKind, Evidence, Outcome
 from audit.report.json_report import (
     as_of_datetime,
+    component_ids,
     content_digest,
     dependency_map,
     document_uuid,
@@ -412,3 +413,25 @@ def test_dependency_map_owned_nodes_do_not_reach_the_project() -> None:
     deps, top = dependency_map(replace(inv, edges=edges))
     assert deps[TESTER_IMAGE] == [PLUGIN, AVOCADO]
     assert top == [LIBS, TESTER_IMAGE, UBI, DRIVER, BPF, USERSPACE]
+
+
+def test_component_ids_of_a_result_for_each_component_in_order() -> None:
+    report = small_report()  # the inventory and the results in one order, by id
+    assert component_ids(report) == (
+        "download:example.org/tools/blob.tar.gz",
+        "pypi:mongo-proxy@1.0",
+    )
+
+
+def test_component_ids_of_results_out_of_order_or_missing_are_sorted_once_each() -> None:
+    report = small_report()
+    mystery, sspl = report.inventory.components
+    swapped = replace(report, results=report.results[::-1])
+    assert component_ids(swapped) == (mystery.id, sspl.id)
+    unsorted = replace(report, inventory=replace(report.inventory, components=(sspl, mystery)))
+    assert component_ids(unsorted) == (mystery.id, sspl.id)
+    extra = replace(
+        report, results=(*report.results, replace(report.results[0], component_id="a:x"))
+    )
+    assert component_ids(extra) == ("a:x", mystery.id, sspl.id)
+    assert component_ids(replace(report, results=())) == (mystery.id, sspl.id)

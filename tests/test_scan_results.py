@@ -115,3 +115,85 @@ def test_a_copy_sends_the_notices_alone_of_a_file_where_only_notices_were_found(
     assert scan._output(found, light, scan.select) == whole
     assert whole.files_scanned == 5
     assert whole.result.notices == (*notices, notices[0], *notices)
+
+
+def test_source_file_is_the_data_class_made_faster() -> None:
+    """:func:`audit.scanners.base.source_file` writes the fields as the class keeps them:
+    it must stay the class's two fields, with no ``__post_init__`` to run."""
+    import dataclasses
+
+    from audit.scanners.base import source_file
+
+    made = source_file("a/b.c", "x\ny\n")
+    assert made == SourceFile("a/b.c", "x\ny\n")
+    assert type(made) is SourceFile
+    assert [f.name for f in dataclasses.fields(SourceFile)] == ["path", "text"]
+    assert not hasattr(SourceFile, "__post_init__")
+    assert made.lines == ("x", "y")
+    assert made.line(2) == "y"
+    try:
+        made.path = "c"  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("not frozen")
+
+
+def test_the_light_scan_is_the_scan_of_each_file_made_light(tmp_path) -> None:
+    """An early scan without the cache scans a task's files in one loop
+    (:func:`audit.scan._scan_light`): the outcomes :func:`audit.scan._light` makes of
+    :func:`audit.scan._scan_batch`'s, file by file (notices alone, nothing found, not
+    wanted, binary, unreadable, a problem besides notices, a link, a file shorter than
+    discovery saw)."""
+    import os
+
+    from audit.discover import discover
+    from audit.model import SkippedFile
+
+    files = {
+        "a.c": "// SPDX-License-Identifier: MIT\nint x;\n",
+        "b.c": "int y;\n",
+        "c.png": "\x89PNG\0\0",
+        "d.c": "int\0z;\n",
+        "e.py": "# SPDX-License-Identifier: Apache-2.0\n",
+        "requirements.txt": "requests==2.31.0\nflask\n",
+        "sub/g.go": "// SPDX-License-Identifier: BSD-3-Clause\npackage g\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(text.encode("latin-1"))
+    (tmp_path / "f.c").write_bytes(b"// SPDX-License-Identifier: MIT\n\xff\n")
+    os.symlink("a.c", tmp_path / "link.c")
+    found = discover(tmp_path, use_git=False)
+    cands = [*found.files, found.files[0]._replace(path="gone.c")]
+    (tmp_path / "b.c").write_text("")  # shorter than discovery saw
+    batch, _ = scan._scan_batch(found.root, [(c, "") for c in cands], False)
+    light = scan._scan_light(
+        str(found.root), [c.path for c in cands], [c.size for c in cands], [c.link for c in cands]
+    )
+    assert light == scan._light(batch)
+    assert [type(o).__name__ for o in light] == [
+        "tuple",  # a.c
+        "_Outcome",  # b.c: nothing found
+        "_Outcome",  # c.png: not wanted
+        "_Outcome",  # d.c: binary
+        "tuple",  # e.py
+        "_Outcome",  # f.c: not UTF-8, a problem besides its notice
+        "tuple",  # link.c
+        "_Outcome",  # requirements.txt
+        "tuple",  # sub/g.go
+        "_Outcome",  # gone.c
+    ]
+    assert light[1] is scan._NOTHING_FOUND and light[2] is scan._UNWANTED
+    assert [n.expression for n in light[0]] == ["MIT"]
+    st = (tmp_path / "d.c").stat()
+    # a binary C file: a source the notices scanner expected as text
+    assert light[3] == scan._Outcome(
+        True, skipped=SkippedFile("d.c", scan.BINARY), key=(st.st_size, st.st_mtime_ns, st.st_ino)
+    )
+    assert light[9] == scan._Outcome(
+        True,
+        ScanResult(
+            problems=(Problem("gone.c", 0, "unreadable", "cannot read: No such file or directory"),)
+        ),
+    )

@@ -19,6 +19,7 @@ from audit.cmake_cli import CI_MODULES
 from audit.model import ScanResult
 from audit.scanners import (
     MODULES,
+    REGISTRY,
     Names,
     SourceFile,
     _Index,
@@ -27,6 +28,8 @@ from audit.scanners import (
     select,
     select_in,
 )
+from audit.scanners.notice_files import _NEVER_WANTED_EXT as NEVER_WANTED_EXT
+from audit.scanners.notice_files import _SOURCE_EXTENSIONS as SOURCE_EXTENSIONS
 
 
 def _every(path: str) -> tuple[str, ...]:
@@ -271,3 +274,103 @@ def test_the_registry_names_each_module_once_in_order() -> None:
     assert [s.name for s in all_scanners()] == [
         importlib.import_module(m).SCANNER.name for m in MODULES
     ]
+
+
+# Extensions, lowercase with their dot: those a scanner decides by and others.
+_EXTS = sorted(
+    {
+        *SOURCE_EXTENSIONS, *NEVER_WANTED_EXT, ".md", ".ts", ".txt", ".in", ".yml", ".yaml",
+        ".mod", ".cmake", ".dockerfile", ".lock", ".cfg", ".conf", ".am", ".html", ".rst",
+        ".x", ".c++", ".tar", ".json5",
+    }
+)  # fmt: skip
+# The rest of a base name before its extension, in the cases and with the words that
+# decide elsewhere (build names, license names, documentation, manifests, dotfiles).
+_STEMS = [
+    "main", "Main", "x.y", "LICENSE", "license", "COPYING", "GPL2", "mit", "readme",
+    "README", "changelog", "requirements", "constraints", "setup", "Setup", "pyproject",
+    "package", "go", "CMakeLists", "Makefile", "makefile", "dkms", "dkms.conf", "Kbuild",
+    "Dockerfile", "dockerfile", "containerfile", "pnpm-lock", "poetry", ".hidden", ".", "_",
+]  # fmt: skip
+_FOLDERS = [
+    "",
+    "src/",
+    "LICENSES/",
+    "a/LICENSES/",
+    "requirements/",
+    "docker/",
+    ".github/workflows/",
+]
+
+
+def _cases_of(ext: str) -> list[str]:
+    cases = {f"{stem}{e}" for stem in _STEMS for e in (ext, ext.upper())}
+    return [f"{folder}{name}" for name in sorted(cases) for folder in _FOLDERS]
+
+
+@pytest.mark.parametrize("ext", _EXTS)
+def test_scanners_chosen_by_extension_are_those_every_scanner_chooses(ext: str) -> None:
+    """The index keeps, per extension, the scanners every name with it gets (when each
+    scanner asked decides by the extension alone): the same answer, whichever path asked
+    first (a fresh index, paths asked in both orders)."""
+    cases = _cases_of(ext)
+    for order in (cases, cases[::-1]):
+        index = _Index(REGISTRY)
+        for path in order:
+            assert tuple(s.name for s in index.select(path)) == _every(path), path
+
+
+@pytest.mark.parametrize("ext", _EXTS)
+def test_matches_ext_is_what_matches_says_of_every_name(ext: str) -> None:
+    """A scanner's ``matches_ext`` answers True or False only where its ``matches`` gives
+    that answer for every path whose name has the extension."""
+    for scanner in all_scanners():
+        by_ext = getattr(scanner, "matches_ext", None)
+        told = None if by_ext is None else by_ext(ext)
+        if told is not None:
+            for path in _cases_of(ext):
+                if path.rpartition("/")[2].rfind(".") > 0:  # the extension is the name's
+                    assert scanner.matches(path) is told, (scanner.name, path)
+
+
+def test_the_extensions_decided() -> None:
+    """What the index keeps for a tree of sources (and what it does not: documentation,
+    where the notices scanner needs the name; YAML, where the CI scanners need the
+    folders)."""
+    index = _Index(REGISTRY)
+    paths = ["a/b.c", "a/B.H", "x.go", "y.py", "i.png", "d.json", "r.md", "w.yml", "t.ts"]
+    paths += ["p.toml", "pyproject.toml", "Dockerfile.c", "CMakeLists.txt", "setup.py", "x.ü.c"]
+    chosen = [tuple(s.name for s in index.select(p)) for p in paths]
+    assert chosen == [
+        ("notices", "uapi-includes"),
+        ("notices", "uapi-includes"),
+        ("notices", "uapi-includes"),
+        ("notices",),
+        (),
+        (),
+        (),
+        ("notices",),
+        ("notices",),
+        (),
+        ("pyproject",),
+        ("dockerfile", "notices", "uapi-includes"),
+        ("cmake", "notices"),
+        ("setup.py", "notices"),
+        ("notices", "uapi-includes"),
+    ]
+    kept = {
+        ext: None if got is None else tuple(s.name for s in got)
+        for ext, got in index.by_ext.items()
+    }
+    assert kept == {
+        ".c": ("notices", "uapi-includes"),
+        ".h": ("notices", "uapi-includes"),
+        ".go": ("notices", "uapi-includes"),
+        ".py": ("notices",),
+        ".png": (),
+        ".json": (),
+        ".md": None,
+        ".yml": None,
+        ".ts": None,
+        ".toml": (),
+    }

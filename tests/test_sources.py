@@ -569,3 +569,39 @@ def test_the_files_without_a_notice_of_directories_are_listed_directory_by_direc
     builder = sources._Builder(notices, sources.FileLayout.of(paths))
     assert builder._bare(["a/b", "a", "none"]) == ["a/b/z.c", "a/w.c", "a/v.h"]
     assert builder._bare([]) == []
+
+
+def test_grouping_leaves_its_tables_to_a_process_that_keeps_until_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from audit import quickexit
+
+    notices = [Notice("a/x.c", 1, "spdx-tag", "MIT", "MIT", Evidence("a/x.c", 1, "MIT", "n"))]
+    monkeypatch.setattr(quickexit, "_kept", [])
+    facts = group_sources(notices, ["a/x.c"])
+    ((builder,),) = quickexit._kept
+    assert (type(builder), builder.runtimes, builder.marked) == (sources._Builder, False, False)
+    assert [c.id for c in facts.components] == ["source:a"]
+    monkeypatch.setattr(quickexit, "_kept", None)
+    group_sources(notices, ["a/x.c"])
+    assert quickexit._kept is None
+
+
+def test_a_builder_knows_whether_any_file_has_a_run_time_license_or_markers() -> None:
+    builder = sources._Builder(
+        [
+            Notice(
+                "m/a.c",
+                1,
+                "spdx-tag",
+                "GPL-2.0-only",
+                "GPL-2.0-only",
+                Evidence("m/a.c", 1, "x", "n"),
+            ),
+            Notice(
+                "m/a.c", 9, "module-license", "GPL-2.0-only", "GPL", Evidence("m/a.c", 9, "y", "n")
+            ),
+        ],
+        sources.FileLayout.of(["m/a.c"]),
+    )
+    assert (builder.runtimes, builder.marked) == (True, True)

@@ -44,7 +44,7 @@ from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TypeVar
 
-from audit import spdx
+from audit import quickexit, spdx
 from audit.licenses import kernel
 from audit.model import Component, ComponentKind, Context, Evidence, Finding, Notice
 from audit.scanners.notice_files import NAME as NOTICES
@@ -245,7 +245,9 @@ def _first_of_each(notices: list[Notice]) -> dict[tuple[str, str], Notice]:
     given among equals)."""
     if len(notices) == 1:
         return {(notices[0].kind, notices[0].raw): notices[0]}
-    if len(set(map(_KIND_RAW, notices))) == 1:  # the common case: one tag for all
+    # the common case, one tag for all: every kind and every text the same (told without
+    # a tuple per notice)
+    if len(set(map(_KIND, notices))) == 1 and len(set(map(_RAW, notices))) == 1:
         first = min(notices, key=_PATH_LINE)
         return {(first.kind, first.raw): first}
     out: dict[tuple[str, str], Notice] = {}
@@ -320,7 +322,9 @@ _RUNTIME = attrgetter("runtime")
 _NO_LICENSE = frozenset({None, ""})
 _NOWHERE: frozenset[str] = frozenset()
 _PATH_LINE = attrgetter("path", "line")
-_KIND_RAW = attrgetter("kind", "raw")
+_KIND = attrgetter("kind")
+_RAW = attrgetter("raw")
+_SOURCE = ComponentKind.SOURCE
 _VALUE = itemgetter(1)
 _EVIDENCE_ORDER = attrgetter("path", "line", "text", "scanner")
 
@@ -401,6 +405,8 @@ class _Builder:
         file's path is in each message)."""
         self.members: list[tuple[str, list[_File], list[str]]] = []
         """Each component's id and counted files (those with a notice, the others)."""
+        self.runtimes = self.marked = False
+        """Whether a file has a run-time license, and markers (most trees: none)."""
         for f in noticed.values():  # a file without notices has nothing to classify
             if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
                 only = f.notices[0]
@@ -483,7 +489,9 @@ class _Builder:
             distinct = {n.expression for n in runtime}
             if len(distinct) == 1:
                 f.runtime = distinct.pop()
+                self.runtimes = True
         if marked:
+            self.marked = True
             markers = [(m, n) for n in f.notices if (m := _marker(n))]
             f.markers = frozenset(m for m, _ in markers)
             f.marker_notices = tuple(n for _, n in markers)
@@ -543,11 +551,12 @@ class _Builder:
     def _aggregate(self, d: str) -> None:
         direct = self.direct.get(d, [])
         h = {f.header for f in direct if f.header}
-        r = {f.runtime for f in direct if f.runtime}
+        r = {f.runtime for f in direct if f.runtime} if self.runtimes else set()
         m: set[tuple[str, bool]] = set()
-        for f in direct:
-            if f.markers:
-                m |= f.markers
+        if self.marked:
+            for f in direct:
+                if f.markers:
+                    m |= f.markers
         code = any(_is_code(f.path) for f in direct if f.header or f.runtime)
         for c in self.children.get(d, ()):
             self._aggregate(c)
@@ -648,8 +657,7 @@ class _Builder:
         use_header = any(map(_HEADER, files))
         licenses = sorted(set(map(_HEADER if use_header else _RUNTIME, files)) - _NO_LICENSE)
         license_expr = licenses[0]
-        layout = self.layout
-        counted_paths = layout.counted
+        counted_paths = self.layout.counted
         counted: list[_File] = []
         markers: set[tuple[str, bool]] = set()
         deciding: list[Notice] = []
@@ -676,11 +684,16 @@ class _Builder:
         counted_bare = list(filter(counted_paths.__contains__, bare))
         # sorted paths: those between the first and the last share the directories these two
         # share
-        if counted or counted_bare:
+        if counted and not counted_bare:
+            first, last = counted[0].path, counted[-1].path
+        elif counted or counted_bare:
             first, last = _span([f.path for f in counted[:1] + counted[-1:]], counted_bare)
         else:
             first, last = _span([files[0].path, files[-1].path], bare)
-        directory = _common_dir((first, last)) or "."
+        directory = first.rpartition("/")[0]
+        if directory != last.rpartition("/")[0]:  # files in several directories
+            directory = _common_dir((first, last))
+        directory = directory or "."
         cid = f"source:{directory}" + (f"#{_slug(key)}" if key else "")
         decided = _decide(markers) if markers else _NOWHERE
         ctx = (
@@ -738,7 +751,7 @@ class _Builder:
         self.components.append(
             Component(
                 id=cid,
-                kind=ComponentKind.SOURCE,
+                kind=_SOURCE,
                 name=directory,
                 ecosystem=None,
                 purl=None,
@@ -943,7 +956,10 @@ def group_sources(notices: Sequence[Notice], files: Sequence[str] | FileLayout) 
     """Group notices into ``source`` components (see the module docstring); ``files`` are
     the scanned paths, or their :class:`FileLayout`."""
     layout = files if isinstance(files, FileLayout) else FileLayout.of(files)
-    return _Builder(notices, layout).build()
+    builder = _Builder(notices, layout)
+    facts = builder.build()
+    quickexit.keep(builder)  # its tables by file and directory: freed at exit, if at all
+    return facts
 
 
 __all__ = [

@@ -255,6 +255,26 @@ def named(path: str) -> bool:
     return ext in _SOURCE_EXTENSIONS or _license_name(path, name, lower, ext)
 
 
+def wanted_by_ext(ext: str) -> bool | None:
+    """:func:`wanted` of every path whose base name has the extension ``ext`` (lowercase,
+    with its dot), when the extension alone tells: True for a source extension, False for
+    one no license file, build name or other candidate has (binary, documentation and
+    data that are never license files); else None (the name or a ``LICENSES/`` folder
+    decides). See ``matches_ext`` of :class:`audit.scanners.base.Scanner`."""
+    if ext in _SOURCE_EXTENSIONS:
+        return True
+    if ext in _NEVER_WANTED_EXT:
+        return False
+    return None
+
+
+_NEVER_WANTED_EXT = (_NOT_LICENSE_EXT & (_BINARY_EXT | _DOC_EXT)) - {
+    n[n.rfind(".") :] for n in BUILD_NAMES if "." in n
+}
+"""Extensions of names :func:`wanted` never wants: never a license file's, never a
+build name's, and binary or documentation (never another candidate)."""
+
+
 def kinds(path: str) -> tuple[bool, bool, bool, str]:
     """``(named(path), is_license_file(path), is_c_family(path), the file name in lower
     case)``: what :func:`scan_notices` asks of every path, the name taken apart once."""
@@ -284,4 +304,5 @@ __all__ = [
     "kinds",
     "named",
     "wanted",
+    "wanted_by_ext",
 ]

@@ -63,6 +63,7 @@ from audit.scanners.notice_files import (
     kinds,
     named,
     wanted,
+    wanted_by_ext,
 )
 
 HEAD_CHARS = 4096
@@ -1589,6 +1590,9 @@ class NoticesScanner:
 
     def matches(self, path: str) -> bool:
         return wanted(path)
+
+    def matches_ext(self, ext: str) -> bool | None:
+        return wanted_by_ext(ext)
 
     def text_only(self, path: str) -> bool:
         """A binary file here is no gap: only source, build and license files are

@@ -87,6 +87,9 @@ class UapiScanner:
         ext = _ext(path)
         return ext in C_EXTENSIONS or ext == ".go"
 
+    def matches_ext(self, ext: str) -> bool:
+        return ext in C_EXTENSIONS or ext == ".go"
+
     def text_only(self, path: str) -> bool:
         return True
 
