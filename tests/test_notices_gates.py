@@ -415,10 +415,17 @@ def test_head_lines_are_the_first_lines_of_the_text(text: str) -> None:
         ("a\x0cb", ("a", "b")),
         ("x\n" * 61, ("x",) * 60),
         ("x\n" * 60 + "y", ("x",) * 60),
+        # other line ends and other characters after the sixtieth line: the same lines
+        ("x\n" * 60 + "\r\x0c\u2028y", ("x",) * 60),
+        ("x\n" * 60 + "\xe9", ("x",) * 60),
+        ("x\n" * 59 + "y\rz\n", ("x",) * 59 + ("y",)),
+        ("x\n" * 59 + "\xe9\x85z\n", ("x",) * 59 + ("\xe9",)),
     ],
 )
 def test_head_lines(text: str, lines: tuple[str, ...]) -> None:
-    assert notices._head(text).lines == lines
+    head = notices._head(text)
+    assert head.lines == lines == tuple(text.splitlines()[:60])
+    assert head.raw == "\n".join(lines)
 
 
 def test_lines_that_need_more_cleaning_are_cleaned_alone() -> None:

@@ -307,14 +307,17 @@ class _Head:
 
     def __init__(self, text: str, source: SourceFile | None = None) -> None:
         chunk = text[:HEAD_CHARS]
-        if chunk.isascii() and not _has_any(chunk, _OTHER_LINE_ENDS):
-            # Lines ended by "\n" alone: split up to the head's last line only.
-            parts = chunk.split("\n", HEAD_LINES)
-            if len(parts) > HEAD_LINES or not parts[-1]:
-                # The text after the head's lines, or after the last line end.
-                chunk = chunk[: len(chunk) - len(parts.pop()) - 1]
+        # Split at "\n" up to the head's last line only; where those lines hold no other
+        # line end (nearly every file), they are the head's lines: what comes after them
+        # cannot change them (split or not, the first lines are the same).
+        parts = chunk.split("\n", HEAD_LINES)
+        raw = chunk
+        if len(parts) > HEAD_LINES or not parts[-1]:
+            # The text after the head's lines, or after the last line end.
+            raw = chunk[: len(chunk) - len(parts.pop()) - 1]
+        if raw.isascii() and not _has_any(raw, _OTHER_LINE_ENDS):
             self.lines: tuple[str, ...] = tuple(parts)
-            self.raw = chunk
+            self.raw = raw
             """The lines joined by newlines."""
         else:
             self.lines = tuple(chunk.splitlines()[:HEAD_LINES])
