@@ -42,7 +42,7 @@ from audit import quickexit, scancache
 from audit.discover import Candidate, Discovery
 from audit.model import Evidence, Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select, selector, textmarks
-from audit.scanners.base import source_file
+from audit.scanners.base import SourceFile, source_file
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -415,14 +415,16 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-    if text is None:
+    if text is not None:
+        source = SourceFile.decoded(path, text, data)  # data: the text's UTF-8, no copy made
+    else:
         decoded = decode(data)
         text = decoded.text
         if decoded.problem:
             message = f"{decoded.problem}; decoded with replacement characters"
             problem = Problem(path, decoded.line, "unreadable", message)
             results.append(ScanResult(problems=(problem,)))
-    source = source_file(path, text)
+        source = source_file(path, text)
     for scanner in scanners:
         try:
             result = scanner.scan(source)
@@ -436,7 +438,7 @@ def _run_scanners(path: str, data: bytes, scanners: Sequence[Scanner]) -> ScanRe
     if not results:
         return _EMPTY
     merged = results[0] if len(results) == 1 else ScanResult.merge(results)
-    if textmarks.holds_escape(source.text):
+    if textmarks.holds_escape(source.text, source.known_utf8()):
         # JSON, YAML and Python escapes can spell lone surrogates, which no report can encode.
         merged = scrub(merged)
     if len(merged.problems) <= MAX_PROBLEMS_PER_FILE:

@@ -578,9 +578,7 @@ def test_the_words_a_head_holds_are_found_in_one_pass(text: str) -> None:
             assert notices._gate_after(head, region, cut) == expected
     assert notices._holds_gate(low) == notices._has_any(low, notices._DB_GATES)
     assert notices._may_be_bare_name(text) == notices._has_any(text, notices._REF_NAMES)
-    assert notices._may_name_file(text) == (
-        notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
-    )
+    _assert_name_gate(text)
     joined = "\n".join(text.splitlines())
     assert notices._marks(joined) == _marks_by_definition(joined)
 
@@ -609,6 +607,109 @@ def test_a_head_that_may_name_a_license_file(text: str, may: bool) -> None:
     assert may == (
         notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
     )
+
+
+def _may_name_by_definition(text: str) -> bool:
+    return notices._has_any(text, notices._REF_NAMES) or notices._REF_EXT.search(text) is not None
+
+
+def _assert_name_gate(text: str) -> None:
+    """The name gate of a raw head: yes where the text with its URLs blanked names a file
+    (the definition), no where the text names none; a name or extension after a URL's
+    ``://`` does not count; and where it says no, the reference finder finds nothing."""
+    may = notices._may_name_file(text)
+    if _may_name_by_definition(notices._blank_urls(text)):
+        assert may
+    if may:
+        assert _may_name_by_definition(text)
+    else:
+        head = notices._head(text)
+        if not notices._may_name_file(head.raw):
+            assert list(notices._references(SourceFile("a.c", text), head)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("http://www.apache.org/licenses/LICENSE-2.0", False),
+        (" *     http://www.apache.org/licenses/LICENSE-2.0\n * See the LICENSE file", True),
+        ("see https://x.org/GPL.txt", False),
+        ("see https://x.org/ GPL.txt", True),
+        ("see https://x.org/GPL.txt*/", False),
+        ("LICENSEhttp://x.org/", True),  # before the "://": looked for in the cleaned head
+        ("http://a/LICENSE http://b/NOTICE", False),
+        ("http://a/\tLICENSE", True),
+        ('http://a/"LICENSE', True),
+        ("http://a/x://b/COPYING.md", False),
+        ("caf\xe9 http://a/LICENSE", True),  # not ASCII: each name looked for
+    ],
+)
+def test_names_in_urls_name_no_file(text: str, may: bool) -> None:
+    """A license file name or extension after the ``://`` of a URL (the Apache-2.0
+    header's ``http://www.apache.org/licenses/LICENSE-2.0``) is no reference: such a head is
+    not cleaned and searched for names."""
+    assert notices._may_name_file(text) is may
+    _assert_name_gate(text)
+    if not may:
+        found = notices.scan_notices(SourceFile("a.c", text)).notices
+        assert [n for n in found if n.kind == "reference"] == []
+
+
+URL_TEXTS = st.lists(
+    st.sampled_from(
+        [
+            "://",
+            "http",
+            "http://x/",
+            "LICENSE",
+            "COPYING",
+            "LICENOTICE",
+            ".txt",
+            "GPL.txt",
+            "MIT.md",
+            "a.rst",
+            "see the ",
+            "found in the ",
+            " file",
+            " ",
+            "\t",
+            "\xa0",
+            "\x1c",
+            "\n",
+            "\r\n",
+            "\n * ",
+            "\n// ",
+            "\n# ",
+            "*/",
+            "-->",
+            '"""',
+            "'",
+            '"',
+            "<",
+            ">",
+            "-",
+            ".",
+            "+",
+            "dnl ",
+            "rem ",
+        ]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@given(URL_TEXTS)
+@settings(max_examples=1000, deadline=None)
+def test_names_in_urls_of_the_raw_head_are_in_urls_of_the_cleaned_head(text: str) -> None:
+    """Where the name gate says no, the reference finder (URLs blanked in the cleaned
+    head) finds nothing: for texts built of URLs, names, comment markers, closers and
+    whitespace of every kind."""
+    _assert_name_gate(text)
+    source = SourceFile("src/x.c", text)
+    fast = notices.scan_notices(source)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(notices, "_may_name_file", lambda *args: True)
+        assert notices.scan_notices(source) == fast
 
 
 def test_the_words_of_a_head() -> None:

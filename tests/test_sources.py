@@ -605,3 +605,16 @@ def test_a_builder_knows_whether_any_file_has_a_run_time_license_or_markers() ->
         sources.FileLayout.of(["m/a.c"]),
     )
     assert (builder.runtimes, builder.marked) == (True, True)
+
+
+def test_a_file_whose_first_notice_is_a_header_is_decided_by_all_of_them() -> None:
+    def n(path: str, line: int, kind: str, expr: str) -> Notice:
+        return Notice(path, line, kind, expr, expr, Evidence(path, line, expr, "notices"))
+
+    prose, tag = n("a/x.c", 3, "prose", "MIT"), n("a/x.c", 1, "spdx-tag", "Apache-2.0")
+    only = n("a/y.c", 1, "spdx-tag", "Apache-2.0")
+    builder = sources._Builder([prose, only, tag], sources.FileLayout.of(["a/x.c", "a/y.c"]))
+    x, y = builder.files["a/x.c"], builder.files["a/y.c"]
+    assert (x.notices, x.header, x.deciding) == ([tag, prose], "Apache-2.0", (tag,))
+    assert (y.notices, y.header, y.deciding) == ([only], "Apache-2.0", (only,))
+    assert [(k, p) for k, p, _m, _e in builder.file_findings] == [("license-conflict", "a/x.c")]

@@ -56,6 +56,24 @@ def test_the_marks_that_can_start_inside_another() -> None:
 def test_marks(text: str, expected: set[str]) -> None:
     assert textmarks.find(text) == expected == _by_in(text)
     assert SourceFile("a.c", text).marks == expected
+    utf8 = text.encode("utf-8", "surrogatepass")
+    assert textmarks.find(text, utf8) == expected
+    assert SourceFile("a.c", text).utf8 == utf8
+
+
+def test_a_file_decoded_by_the_scan_keeps_its_bytes() -> None:
+    """The scan's clean UTF-8 files keep the bytes they were decoded from as their UTF-8
+    (no copy made for the marks and escapes passes); others make it on first use."""
+    data = 'é SEC("tp/x") \\u00e9\n'.encode()
+    source = SourceFile.decoded("a.c", data.decode("utf-8"), data)
+    assert source.known_utf8() is data
+    assert source.utf8 is data
+    assert source.marks == {'SEC("'}
+    assert source == SourceFile("a.c", data.decode("utf-8"))
+    other = SourceFile("a.c", "x")
+    assert other.known_utf8() is None
+    assert other.utf8 == b"x"
+    assert other.known_utf8() == b"x"
 
 
 @given(
@@ -90,6 +108,7 @@ def test_marks(text: str, expected: set[str]) -> None:
 @settings(max_examples=2000, deadline=None)
 def test_marks_are_what_in_says(text: str) -> None:
     assert textmarks.find(text) == _by_in(text)
+    assert textmarks.find(text, text.encode("utf-8", "surrogatepass")) == _by_in(text)
 
 
 @given(
@@ -100,7 +119,9 @@ def test_marks_are_what_in_says(text: str) -> None:
 )
 @settings(max_examples=1000, deadline=None)
 def test_escapes_are_what_in_says(text: str) -> None:
-    assert textmarks.holds_escape(text) is ("\\u" in text or "\\U" in text)
+    holds = "\\u" in text or "\\U" in text
+    assert textmarks.holds_escape(text) is holds
+    assert textmarks.holds_escape(text, text.encode("utf-8", "surrogatepass")) is holds
 
 
 @pytest.mark.parametrize(
@@ -119,6 +140,7 @@ def test_escapes_are_what_in_says(text: str) -> None:
 )
 def test_escapes(text: str, holds: bool) -> None:
     assert textmarks.holds_escape(text) is holds
+    assert textmarks.holds_escape(text, text.encode()) is holds
 
 
 def test_a_long_text_with_a_mark_at_its_end() -> None:

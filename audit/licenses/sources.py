@@ -376,14 +376,21 @@ class _Builder:
         referencing: set[str] = set()
         self.texts: dict[str, list[Notice]] = {}
         """The identified license texts of each file, in the order of its notices."""
+        several: dict[str, _File] = {}
+        """The files to classify (:meth:`_classify`): those of several notices, or of one
+        that is not a header; a file of one header notice (most) is made classified."""
         for n in notices:  # 100,000s of notices: the loop is inline
             path = n.path
             f = noticed.get(path)
+            kind = n.kind
             if f is None:
-                noticed[path] = _File(path, [n])
+                if n.expression and kind in HEADER_KINDS:  # one SPDX tag or prose header
+                    noticed[path] = _File(path, [n], n.expression, (n,))
+                else:
+                    noticed[path] = several[path] = _File(path, [n])
             else:
                 f.notices.append(n)
-            kind = n.kind
+                several[path] = f
             if kind == "reference":
                 referencing.add(path)
             elif kind == "license-text" and n.expression:
@@ -407,15 +414,10 @@ class _Builder:
         """Each component's id and counted files (those with a notice, the others)."""
         self.runtimes = self.marked = False
         """Whether a file has a run-time license, and markers (most trees: none)."""
-        for f in noticed.values():  # a file without notices has nothing to classify
-            if len(f.notices) == 1:  # the common case: one SPDX tag or one prose header
-                only = f.notices[0]
-                if only.expression and only.kind in HEADER_KINDS:
-                    f.header = only.expression
-                    f.deciding = (only,)
-                    continue
-            else:
+        for f in several.values():  # (the order of the files does not matter here)
+            if len(f.notices) > 1:
                 f.notices.sort(key=_NOTICE_ORDER)
+                f.header, f.deciding = None, ()  # its first notice's, if a header: not decided
             self._classify(f)
 
     def _bare(self, dirs: Iterable[str]) -> list[str]:

@@ -58,7 +58,27 @@ class SourceFile:
     def marks(self) -> frozenset[str]:
         """The strings of :data:`audit.scanners.textmarks.MARKS` the text holds, found in one
         pass on first use (the scanners of C and Go files test for them)."""
-        return textmarks.find(self.text)
+        return textmarks.find(self.text, self.utf8)
+
+    @once
+    def utf8(self) -> bytes:
+        """The text in UTF-8 (a lone surrogate as its three bytes), made on first use: the
+        bytes :mod:`audit.scanners.textmarks` searches. A file the scan decoded from clean
+        UTF-8 has its own bytes here (:meth:`decoded`), not a copy of a 20 KB C file."""
+        return self.text.encode("utf-8", "surrogatepass")
+
+    @classmethod
+    def decoded(cls, path: str, text: str, data: bytes) -> SourceFile:
+        """The file at ``path`` whose ``text`` is ``data`` decoded as UTF-8 (strict, no BOM):
+        ``data`` is then what :attr:`utf8` would make."""
+        source = source_file(path, text)
+        source.__dict__["utf8"] = data  # as once keeps a value
+        return source
+
+    def known_utf8(self) -> bytes | None:
+        """:attr:`utf8` when it is made or given already (``None``: not yet)."""
+        utf8: bytes | None = self.__dict__.get("utf8")
+        return utf8
 
     def line(self, number: int) -> str:
         """The text of a 1-based line ('' when out of range)."""

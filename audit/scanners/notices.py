@@ -644,14 +644,39 @@ def _may_name_file(text: str) -> bool:
     """Whether ``text`` may name a license file (:data:`_REF_EXT`, :data:`_REF_BARE`): it
     holds one of :data:`_REF_NAMES` (:func:`_may_be_bare_name`), or a match of
     :data:`_REF_EXT`, looked for only where it holds one of :data:`_REF_EXTS`; in ASCII text
-    the names and extensions are found in one pass (:data:`_NAME_FINDER`)."""
+    the names and extensions are found in one pass (:data:`_NAME_FINDER`), and those in
+    URLs do not count (:func:`_outside_urls`)."""
     if not text.isascii():
         return _has_any(text, _REF_NAMES) or _REF_EXT.search(text) is not None
     found = _NAME_FINDER.find_matches_as_indexes(text.encode())
     if not found:
         return False
+    if "://" in text:
+        found = _outside_urls(text, found)
+        if not found:
+            return False
     names = len(_REF_NAMES)
     return any(i < names for i, _, _ in found) or _REF_EXT.search(text) is not None
+
+
+def _outside_urls(text: str, found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The names and extensions of ``found`` (:data:`_NAME_FINDER`'s matches in the raw
+    head ``text``) that do not start after the ``://`` of a URL of ``text`` (where
+    :func:`_blank_urls` finds them): :func:`_references` blanks the URLs of the cleaned
+    head, and one found after a raw URL's ``://`` is in a cleaned URL too. Cleaning keeps
+    each line's characters from its ``://`` on but for whitespace, which ends a URL, and
+    the closer at its end (a name or an extension holds none of a URL's ends); lines are
+    joined by a space, which ends a URL as the line end does. A name starting inside a
+    reported one (``LICENOTICE``) is in the same URL. Apache-2.0 headers name
+    ``LICENSE-2.0`` in their URL alone: their cleaned heads are not searched for names."""
+    urls: list[tuple[int, int]] = []
+    pos = text.find("://")
+    while pos >= 0:
+        stop = _URL_END.search(text, pos + 3)
+        end = stop.start() if stop else len(text)
+        urls.append((pos + 3, end))
+        pos = text.find("://", end)
+    return [m for m in found if not any(start <= m[1] < end for start, end in urls)]
 
 
 def _may_be_bare_name(text: str) -> bool:

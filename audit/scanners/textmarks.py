@@ -66,11 +66,14 @@ def _finder() -> ahocorasick_rs.BytesAhoCorasick:
     return _FINDER
 
 
-def find(text: str) -> frozenset[str]:
+def find(text: str, data: bytes | None = None) -> frozenset[str]:
     """The marks ``text`` holds: ``frozenset(m for m in MARKS if m in text)``, in one pass
     over its UTF-8 bytes (each mark is ASCII: a mark is in the text exactly where its bytes
-    are in the encoding, whose multi-byte sequences hold no ASCII byte)."""
-    data = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
+    are in the encoding, whose multi-byte sequences hold no ASCII byte); ``data``: those
+    bytes when known (:attr:`SourceFile.utf8 <audit.scanners.base.SourceFile.utf8>`: no
+    copy made)."""
+    if data is None:
+        data = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
     found = (_FINDER or _finder()).find_matches_as_indexes(data)
     if not found:
         return _NONE
@@ -86,23 +89,26 @@ _NONE: frozenset[str] = frozenset()
 _ESCAPES: ahocorasick_rs.BytesAhoCorasick | None = None
 
 
-def holds_escape(text: str) -> bool:
+def holds_escape(text: str, data: bytes | None = None) -> bool:
     """Whether ``text`` holds ``\\u`` or ``\\U`` (the escapes that can spell a lone
-    surrogate): in ASCII text, one pass that skips from backslash to backslash (a C file
+    surrogate): in ASCII text, or where its UTF-8 bytes ``data`` are known (the escapes are
+    ASCII, see :func:`find`), one pass that skips from backslash to backslash (a C file
     holds many ``u`` and a search for ``\\u`` stops at each: 1.8 ns per character of
     libs-0.13.1's sources, five times the pass)."""
     global _ESCAPES
     if "\\" not in text:
         return False
-    if not text.isascii():
-        return "\\u" in text or "\\U" in text
+    if data is None:
+        if not text.isascii():
+            return "\\u" in text or "\\U" in text
+        data = text.encode()
     if _ESCAPES is None:
         import ahocorasick_rs
 
         _ESCAPES = ahocorasick_rs.BytesAhoCorasick(
             [b"\\u", b"\\U"], matchkind=ahocorasick_rs.MatchKind.LeftmostFirst
         )
-    return bool(_ESCAPES.find_matches_as_indexes(text.encode()))
+    return bool(_ESCAPES.find_matches_as_indexes(data))
 
 
 __all__ = ["MARKS", "OVERLAPS", "find", "holds_escape", "overlapping"]
