@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from audit import quickexit, scancache
 from audit.discover import Candidate, Discovery
-from audit.model import Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
+from audit.model import Evidence, Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select, selector, textmarks
 from audit.scanners.base import SourceFile, source_file
 
@@ -315,6 +315,49 @@ def _binary(
     if _text_only(scanners, path):  # nothing lost: no scanner expected text here
         return _Outcome(True, key=key), None
     return _Outcome(True, skipped=SkippedFile(path, BINARY), key=key), BINARY
+
+
+class _Sent(list[_Got]):
+    """The outcomes an early scan's copy sends back without the cache. Pickled as
+    :func:`_flat` makes them (each :data:`_Found` as plain lists of its notices' fields,
+    as the scan cache writes them) and made again here as they are loaded
+    (:func:`_received`, through the scan cache's decoder): pickling calls a Python method
+    of each notice and of its evidence, and loading their ``__init__``. Synthetic-100000:
+    2.0 -> 1.3 us per file to send, 2.0 -> 1.75 us to load."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Callable[[list[Any]], list[_Got]], tuple[list[Any]]]:
+        return _received, (_flat(self),)
+
+
+def _flat(outcomes: Iterable[_Got]) -> list[Any]:
+    """``outcomes``, each :data:`_Found` as a list of its notices' fields (see :class:`_Sent`)."""
+    out: list[Any] = []
+    add = out.append
+    for o in outcomes:
+        if type(o) is tuple:
+            notices = []
+            for n in o:
+                fields = list(_NOTICE_FIELDS(n))
+                fields[_EVIDENCE_AT] = _EVIDENCE_FIELDS(fields[_EVIDENCE_AT])
+                notices.append(fields)
+            add(notices)
+        else:
+            add(o)
+    return out
+
+
+def _received(flat: list[Any]) -> list[_Got]:
+    """The outcomes :func:`_flat` gave ``flat`` of."""
+    decode = scancache.notice_decoder()
+    return [tuple(map(decode, o)) if type(o) is list else o for o in flat]
+
+
+_NOTICE_NAMES = [f.name for f in dataclasses.fields(Notice)]
+_NOTICE_FIELDS = attrgetter(*_NOTICE_NAMES)
+_EVIDENCE_AT = _NOTICE_NAMES.index("evidence")
+_EVIDENCE_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(Evidence)))
 
 
 def _scan_light(
@@ -1031,7 +1074,8 @@ class Ahead:
     def _there(self, i: int, task: bytes) -> _AheadEarly:
         """Task ``i`` in a copy: what it sends back (lighter without the cache)."""
         if not self.want_hash:
-            return self._light(*_task_parts(task))
+            (light, members), fresh = self._light(*_task_parts(task))
+            return (_Sent(light), members), fresh
         (outcomes, members), fresh = self._work(_files(task))
         return (cast("list[_Got]", outcomes), members), fresh
 

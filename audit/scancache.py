@@ -365,6 +365,13 @@ _RESULT_FIELDS = len(dataclasses.fields(ScanResult))
 _NOTICES = [f.name for f in dataclasses.fields(ScanResult)].index("notices")
 
 
+def notice_decoder() -> Decoder:
+    """The decoder of one notice as :func:`members` writes it: a list of its fields, its
+    evidence a list of its own (a tuple does as well); raises on bad data. For the scan's
+    copies, which send notices in that form (:class:`audit.scan._Sent`)."""
+    return _items()[_NOTICES]
+
+
 def _decode_result(raw: Any) -> ScanResult:
     if raw == []:  # most files: nothing found
         return _NOTHING
@@ -528,6 +535,7 @@ __all__ = [
     "fingerprint",
     "load",
     "members",
+    "notice_decoder",
     "save",
     "settled",
 ]

@@ -197,3 +197,36 @@ def test_the_light_scan_is_the_scan_of_each_file_made_light(tmp_path) -> None:
             problems=(Problem("gone.c", 0, "unreadable", "cannot read: No such file or directory"),)
         ),
     )
+
+
+def test_a_copy_sends_notices_as_their_fields_and_they_load_equal() -> None:
+    """An early scan's copy sends each file's notices as lists of their fields (as the
+    scan cache writes them), made again as they are loaded: equal outcomes, in order."""
+    import pickle
+
+    plain = _notice(1, "MIT")
+    other = Notice(
+        "b/c.h", 7, "prose", None, "GPL v2 or later", Evidence("b/c.h", 7, "x  y", "notices"),
+        0.75, "gpl-2.0-plus_3", 9,
+    )  # fmt: skip
+    problem = ScanResult(problems=(Problem("d.c", 0, "unreadable", "cannot read"),))
+    outcomes = [(plain, other), scan._NOTHING_FOUND, scan._Outcome(True, problem), (other,)]
+    assert scan._flat(outcomes) == [
+        [
+            ["a.c", 1, "spdx-tag", "MIT", "MIT", ("a.c", 1, "MIT", "t"), 1.0, "", 0],
+            ["b/c.h", 7, "prose", None, "GPL v2 or later", ("b/c.h", 7, "x  y", "notices"),
+             0.75, "gpl-2.0-plus_3", 9],
+        ],
+        scan._NOTHING_FOUND,
+        scan._Outcome(True, problem),
+        [
+            ["b/c.h", 7, "prose", None, "GPL v2 or later", ("b/c.h", 7, "x  y", "notices"),
+             0.75, "gpl-2.0-plus_3", 9],
+        ],
+    ]  # fmt: skip
+    loaded = pickle.loads(pickle.dumps(scan._Sent(outcomes), protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(loaded) is list
+    assert loaded == outcomes
+    assert [type(o).__name__ for o in loaded] == ["tuple", "_Outcome", "_Outcome", "tuple"]
+    assert [type(n) for n in loaded[0]] == [Notice, Notice]
+    assert type(loaded[0][1].evidence) is Evidence
