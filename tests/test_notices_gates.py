@@ -908,3 +908,15 @@ def test_hints_are_asked_only_where_they_may_find_something(text: str, path: str
         assert other not in notices._KERNEL_BUILD_NAMES
         assert list(notices._kernel_build_hint(source, other)) == []
     assert (name in notices._KERNEL_BUILD_NAMES) == (name in ("makefile", "kbuild", "dkms.conf"))
+
+
+@given(TEXTS, st.integers(min_value=0, max_value=400))
+@settings(max_examples=300, deadline=None)
+def test_run_time_lines_of_a_start_of_a_text_told_by_its_marks(text: str, cut: int) -> None:
+    """The lines of run-time strings are looked for in a start of a file only where the
+    file's marks hold one (a mark the file lacks is in none of its starts)."""
+    full = text + '\nMODULE_LICENSE("GPL");\n' if cut % 2 else text
+    start = full[:cut]
+    marks = SourceFile("a.c", full).marks
+    expected = notices._without_runtime_lines(start)
+    assert notices._without_runtime_lines(start, marks) == expected

@@ -456,7 +456,8 @@ class _Head:
 
     def evidence(self, path: str, line: int) -> Evidence:
         text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
-        return Evidence(path, line, text, NAME)
+        # Trimmed here as Evidence trims it: its __post_init__ then sets nothing again.
+        return Evidence(path, line, text.strip(), NAME)
 
 
 _OTHER_LINE_ENDS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
@@ -1125,8 +1126,12 @@ def _db_region(source: SourceFile, chars: int, lines: int) -> str:
     return _without_runtime_lines(text)
 
 
-def _without_runtime_lines(text: str) -> str:
-    """``text`` without the lines of run-time license strings (a code string is no notice)."""
+def _without_runtime_lines(text: str, marks: frozenset[str] | None = None) -> str:
+    """``text`` without the lines of run-time license strings (a code string is no notice);
+    ``marks``: those of a file ``text`` is the start of (:attr:`SourceFile.marks`), when
+    known: a mark the file lacks is in none of its parts, which are not searched for it."""
+    if marks is not None and "MODULE_LICENSE" not in marks and 'license")' not in marks:
+        return text
     if "MODULE_LICENSE" in text or 'license")' in text:
         return _RUNTIME_LINE.sub("", text)
     return text
@@ -1271,7 +1276,7 @@ def _short_region(source: SourceFile, head: _Head) -> tuple[str, str]:
     if region is None:
         region = _db_region(source, HEAD_CHARS, HEAD_LINES)
         return region, region.lower()
-    stripped = _without_runtime_lines(region)
+    stripped = _without_runtime_lines(region, source.__dict__.get("marks"))
     if stripped is not region:
         return stripped, stripped.lower()
     return region, low
@@ -1506,6 +1511,8 @@ def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
     by_name, license_file, c_family, name = kinds(path)
+    # A C file's marks, found first: the license database's region asks them too.
+    marks = source.marks if c_family else None
     head = _Head(source.text, source)
     found: list[Notice | Problem] = []
     if _SPDX_TAG in head.raw:
@@ -1541,10 +1548,9 @@ def scan_notices(source: SourceFile) -> ScanResult:
             found.extend(r for r in _references(source, head) if r.raw not in copies)
         if not _db_decided(found) and (license_file or anything_named(name)):
             found.extend(from_db if from_db is not None else head.database)
-    if c_family:
+    if marks is not None:
         # Each finder only where it may find something (no generator made for nothing):
         # run-time strings and program sections where the text's marks say so.
-        marks = source.marks
         if marks:
             found.extend(_runtime(source))
         if not _CALL_MARKS.isdisjoint(marks) or path.endswith(".bpf.c"):
