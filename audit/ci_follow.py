@@ -23,7 +23,6 @@ the root, no symlink out of it, size-bounded).
 
 from __future__ import annotations
 
-import itertools
 import json
 import posixpath
 import re
@@ -143,22 +142,8 @@ def follow(
     base = _without_calls_to_self(result, dropped)
     quiet = _called_only(result.nodes, called_files)
     problems = tuple(p for p in base.problems if not (p.kind == "unresolved" and p.path in quiet))
-    merged = _joined([replace(base, problems=problems), *extra])
+    merged = ScanResult.merge([replace(base, problems=problems), *extra])
     return replace(merged, nodes=tuple(n for n in merged.nodes if n.kind != RUN_NODE))
-
-
-_FIELDS = ("components", "nodes", "edges", "notices", "problems")
-
-
-def _joined(results: Sequence[ScanResult]) -> ScanResult:
-    """:meth:`ScanResult.merge` of the whole tree's result and what following added to
-    it: a list that one result alone has (the tree's notices: what CI runs is read for
-    components and nodes) is taken as it is, not copied item by item (100,000s)."""
-    fields: list[tuple[object, ...]] = []
-    for name in _FIELDS:
-        parts = [got for r in results if (got := getattr(r, name))]
-        fields.append(parts[0] if len(parts) == 1 else tuple(itertools.chain.from_iterable(parts)))
-    return ScanResult(*fields)  # type: ignore[arg-type]
 
 
 def _follow_runs(

@@ -286,8 +286,9 @@ def test_the_files_or_their_map_by_path_alike(tmp_path: Path) -> None:
     assert len(followed.components) > len(out.result.components)  # the Makefile was read
 
 
-def test_joined_takes_a_list_one_result_alone_has_as_it_is() -> None:
-    from audit.ci_follow import _joined
+def test_merge_takes_a_list_one_result_alone_has_as_it_is() -> None:
+    """Following CI joins the tree's result with what it added: the tree's notices, which
+    nothing else adds to, are taken as they are (:meth:`ScanResult.merge`)."""
     from audit.model import Evidence, Node, Notice, Problem, ScanResult
 
     ev = Evidence("a.c", 1, "x", "notices")
@@ -300,10 +301,9 @@ def test_joined_takes_a_list_one_result_alone_has_as_it_is() -> None:
         nodes=(one,), notices=notices, problems=(Problem("a.c", 1, "parse-error", "y"),)
     )
     extra = ScanResult(nodes=(two,))
-    joined = _joined([base, extra])
-    assert joined == ScanResult.merge([base, extra])
+    joined = ScanResult.merge([base, extra])
     assert joined.notices is notices
     assert joined == ScanResult(
         (), (one, two), (), notices, (Problem("a.c", 1, "parse-error", "y"),)
     )
-    assert _joined([ScanResult(), ScanResult()]) == ScanResult()
+    assert ScanResult.merge([ScanResult(), ScanResult()]) == ScanResult()

@@ -84,8 +84,7 @@ class UapiScanner:
     name: str = NAME
 
     def matches(self, path: str) -> bool:
-        ext = _ext(path)
-        return ext in C_EXTENSIONS or ext == ".go"
+        return self.matches_ext(_ext(path))
 
     def matches_ext(self, ext: str) -> bool:
         return ext in C_EXTENSIONS or ext == ".go"
