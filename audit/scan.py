@@ -3,16 +3,17 @@
 Scanners are chosen by path before the file is opened; a file no scanner wants is never
 read. A file is opened without following a final symlink and without blocking (a FIFO put
 in a file's place cannot hang the scan), and read up to the size discovery saw plus one
-byte (a large file's head is read first; when discovery left the size to the scan, the
-open file's, and a file over the size limit is not read: see :mod:`audit.discover`). Binary files (a NUL byte in the first 8 KiB) are
-skipped and listed. Text is decoded as UTF-8 (with or without BOM) or UTF-16 with a BOM;
-other bytes are decoded with replacement characters and reported, so that license notices
-can still be found. A scanner that fails on a file becomes a ``parse-error`` problem for
-that file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone
-surrogates (spelled by JSON, YAML or Python escapes) are replaced so that every report can
-be encoded. A file a scanner wants that was not read, because discovery skipped it (too
-large, a link out of the root) or because it is binary, is a ``skipped`` problem: the audit
-is incomplete without it. A binary file no scanner wants (an image) is never read.
+byte (a large file's head is read first; when discovery left the size to the scan, the open
+file's, and a file over the size limit is not read: see :mod:`audit.discover`). Binary
+files (a NUL byte in the first 8 KiB) are skipped and listed. Text is decoded as UTF-8
+(with or without BOM) or UTF-16 with a BOM; other bytes are decoded with replacement
+characters and reported, so that license notices can still be found. A scanner that fails
+on a file becomes a ``parse-error`` problem for that file; at most
+:data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone surrogates (spelled by JSON,
+YAML or Python escapes) are replaced so that every report can be encoded. A file a scanner
+wants that was not read, because discovery skipped it (too large, a link out of the root)
+or because it is binary, is a ``skipped`` problem: the audit is incomplete without it. A
+binary file no scanner wants (an image) is never read.
 
 Speed (see ``docs/performance.md``): with :class:`ScanSettings` a run can use a per-file
 result cache (:mod:`audit.scancache`) and a process pool for large trees; the pool's
