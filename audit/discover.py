@@ -5,18 +5,30 @@ work tree, otherwise a directory walk. ``.git`` and configured excludes are skip
 over the size limit are skipped by their size alone (never opened); symlinks are followed
 only when their target stays inside the root. Binary detection happens when a file is
 read, in :mod:`audit.scan`, so that each file is opened once.
+
+A walk for a scan without the cache may leave the size of regular files to the scan
+(``sized=False``): the directory listing tells a regular file by its entry, and the scan
+learns the size from the file it opens (its status, taken anyway to check that it is still
+a regular file) instead of from a status of its own taken here (an ``lstat`` per file:
+about 2 µs of the walk's 4, on 100,000 files). Such a file over the size limit is then
+opened, never read. The scan asks :func:`listed_as` about each such file it does not want
+or cannot read, and :func:`relisted` makes the discovery again when one was not what its
+entry said (too large, gone, no longer a regular file): the files, skipped files and
+problems are those of a walk that took each file's status.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from audit.model import Problem, SkippedFile
 from audit.safegit import has_dotgit, run_git
@@ -40,6 +52,8 @@ class Candidate(NamedTuple):
     path: str
     """Root-relative, forward slashes."""
     size: int
+    """Its size; negative when discovery left it to the scan (``sized=False``): ``~size``
+    (:func:`unsized`) is then the size limit, which the file's size must not pass."""
     link: bool = False
     """True for a symlink whose target was checked to stay inside the root."""
     mtime_ns: int = 0
@@ -61,6 +75,16 @@ class Discovery:
     found_order: tuple[int, ...] = ()
     """When discovery told a ``found`` callback of each file: for each file of
     :attr:`files`, its place in the order the callback was told of them (else empty)."""
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    sized: bool = True
+    """False when some regular files were listed by their directory entry alone, their
+    sizes left to the scan (see the module's text)."""
+
+
+def unsized(max_file_size: int) -> int:
+    """The :attr:`Candidate.size` of a file whose size discovery left to the scan, with
+    the size limit it must keep to (``~max_file_size``, negative)."""
+    return ~max_file_size
 
 
 def by_path(files: Iterable[Candidate]) -> dict[str, Candidate]:
@@ -179,6 +203,71 @@ def _is_real_dir(path: str) -> bool:
         return False
 
 
+def _unstatable(rel: str, exc: OSError) -> Problem:
+    return Problem(rel, 0, "unreadable", f"cannot stat: {exc.strerror}")
+
+
+def _of_status(
+    rel: str, full: str, st: os.stat_result, real_root: str, max_file_size: int
+) -> Candidate | SkippedFile:
+    """The file ``rel`` (at ``full``) of status ``st`` (not followed): to scan, or skipped."""
+    is_link = False
+    if not S_ISREG(st.st_mode):
+        if not S_ISLNK(st.st_mode):
+            return SkippedFile(rel, "not a regular file (FIFO, socket or device)")
+        is_link = True
+        try:
+            target = os.path.realpath(full)
+        except OSError:
+            return SkippedFile(rel, "broken symlink")
+        if not (target == real_root or target.startswith(real_root + os.sep)):
+            return SkippedFile(rel, "symlink points outside the scanned root")
+        try:
+            st = os.stat(target)
+        except OSError:
+            return SkippedFile(rel, "broken symlink")
+        if not S_ISREG(st.st_mode):
+            return SkippedFile(rel, "symlink to a directory or special file")
+    if st.st_size > max_file_size:
+        reason = f"larger than the size limit ({st.st_size} > {max_file_size} bytes)"
+        return SkippedFile(rel, reason)
+    return _new(Candidate, (rel, st.st_size, is_link, st.st_mtime_ns, st.st_ino))
+
+
+def listed_as(root: str, rel: str, max_file_size: int) -> Candidate | SkippedFile | Problem | None:
+    """What a walk of the tree at ``root`` (resolved) that took the status of ``rel`` would
+    make of it now: a file to scan, a file skipped, a problem, or nothing (gone). For a
+    scan of files whose size discovery left to it (``sized=False``): about a file it does
+    not want, or could not read."""
+    full = os.path.join(root, rel)
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return _unstatable(rel, exc)
+    return _of_status(rel, full, st, root, max_file_size)
+
+
+def relisted(found: Discovery, dropped: Mapping[int, SkippedFile | Problem | None]) -> Discovery:
+    """``found`` without its files at the places of ``dropped`` (in :attr:`Discovery.files`),
+    each skipped, a problem or gone as :func:`listed_as` told: the discovery a walk that
+    took each file's status would have made."""
+    files = [c for i, c in enumerate(found.files) if i not in dropped]
+    skipped = [*found.skipped, *(d for d in dropped.values() if type(d) is SkippedFile)]
+    problems = [*found.problems, *(d for d in dropped.values() if type(d) is Problem)]
+    order = found.found_order
+    if order:  # each file's place among those found, without the places of those dropped
+        gone = sorted(order[i] for i in dropped)
+        order = tuple(at - bisect_left(gone, at) for i, at in enumerate(order) if i not in dropped)
+    skipped.sort(key=lambda s: s.path)
+    problems.sort()
+    return dataclasses.replace(
+        found, files=tuple(files), skipped=tuple(skipped), problems=tuple(problems),
+        found_order=order,
+    )  # fmt: skip
+
+
 def discover(
     root: Path,
     *,
@@ -187,6 +276,7 @@ def discover(
     use_git: bool = True,
     progress: Callable[[int], None] | None = None,
     found: Callable[[Candidate], None] | None = None,
+    sized: bool = True,
 ) -> Discovery:
     """List the files to scan under ``root``; never reads file contents.
 
@@ -194,7 +284,8 @@ def discover(
     more are found (so that a caller can prepare the scan while the tree is walked).
     ``found`` is told each candidate as it is found, in the walk's order (the list returned
     is sorted by path): so that a scan can start while the tree is walked
-    (:class:`audit.scan.Ahead`)."""
+    (:class:`audit.scan.Ahead`). ``sized=False``: a walk leaves the size of regular files
+    to the scan, which must be one without the cache (see the module's text)."""
     root = root.resolve()
     real_root = str(root)
     listed = _git_files(root) if use_git else None
@@ -206,6 +297,7 @@ def discover(
         ((rel, None) for rel in listed) if listed is not None else _walk(root, excludes, problems)
     )
     parents = _Parents(real_root)
+    later = unsized(max_file_size)
     for rel, entry in entries:
         if not rel.isascii() and not _is_utf8(rel):
             # Paths end up in reports that must be valid UTF-8: such a file is listed, escaped.
@@ -227,6 +319,15 @@ def discover(
                 continue
         elif excludes and _excluded(rel, excludes):
             continue
+        elif not sized and entry.is_file(follow_symlinks=False):
+            # a regular file by its entry: its size is the scan's to learn (listed_as)
+            cand = _new(Candidate, (rel, later, False, 0, 0))
+            files.append(cand)
+            if found is not None:
+                found(cand)
+            if progress is not None and len(files) % PROGRESS_STEP == 0:
+                progress(len(files))
+            continue
         try:
             st = (
                 entry.stat(follow_symlinks=False)
@@ -236,37 +337,18 @@ def discover(
         except FileNotFoundError:
             continue  # tracked but deleted in the work tree, or gone since listed
         except OSError as exc:
-            problems.append(Problem(rel, 0, "unreadable", f"cannot stat: {exc.strerror}"))
+            problems.append(_unstatable(rel, exc))
             continue
-        is_link = False
-        if not S_ISREG(st.st_mode):  # most files are: one test
-            if not S_ISLNK(st.st_mode):
-                skipped.append(SkippedFile(rel, "not a regular file (FIFO, socket or device)"))
-                continue
-            is_link = True
+        if S_ISREG(st.st_mode) and st.st_size <= max_file_size:  # most files: two tests
+            # Candidate(...) without its __new__, a Python function (a third of the time)
+            cand = _new(Candidate, (rel, st.st_size, False, st.st_mtime_ns, st.st_ino))
+        else:
             full = entry.path if entry is not None else os.path.join(real_root, rel)
-            try:
-                target = os.path.realpath(full)
-            except OSError:
-                skipped.append(SkippedFile(rel, "broken symlink"))
+            got = _of_status(rel, full, st, real_root, max_file_size)
+            if type(got) is SkippedFile:
+                skipped.append(got)
                 continue
-            if not (target == real_root or target.startswith(real_root + os.sep)):
-                skipped.append(SkippedFile(rel, "symlink points outside the scanned root"))
-                continue
-            try:
-                st = os.stat(target)
-            except OSError:
-                skipped.append(SkippedFile(rel, "broken symlink"))
-                continue
-            if not S_ISREG(st.st_mode):
-                skipped.append(SkippedFile(rel, "symlink to a directory or special file"))
-                continue
-        if st.st_size > max_file_size:
-            reason = f"larger than the size limit ({st.st_size} > {max_file_size} bytes)"
-            skipped.append(SkippedFile(rel, reason))
-            continue
-        # Candidate(...) without its __new__, a Python function (a third of the time)
-        cand = _new(Candidate, (rel, st.st_size, is_link, st.st_mtime_ns, st.st_ino))
+            cand = cast(Candidate, got)
         files.append(cand)
         if found is not None:
             found(cand)
@@ -280,4 +362,7 @@ def discover(
         files.sort(key=_PATH)
     skipped.sort(key=lambda s: s.path)
     problems.sort()
-    return Discovery(root, tuple(files), tuple(skipped), tuple(problems), method, found_order)
+    return Discovery(
+        root, tuple(files), tuple(skipped), tuple(problems), method, found_order,
+        max_file_size, sized or method != "walk",
+    )  # fmt: skip

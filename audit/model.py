@@ -154,7 +154,9 @@ class Evidence:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-@dataclass(frozen=True)
+@set_by_slots
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
 class Component:
     """A third-party thing the repository depends on, or first-party licensed source."""
 
@@ -357,7 +359,8 @@ class Inventory:
         return out
 
 
-@dataclass(frozen=True)
+@set_by_slots
+@dataclass(frozen=True, slots=True)
 class LicenseInfo:
     """The concluded license of a component and where that conclusion came from."""
 

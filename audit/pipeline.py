@@ -140,7 +140,7 @@ def _listed(found: Discovery, meanwhile: Callable[[], object] | None) -> _Listed
     from audit.licenses.sources import FileLayout
 
     files = TreeFiles.of(found.root, found.files)
-    listed = _Listed(FileLayout.of([c.path for c in found.files]), files, read_cmake(files))
+    listed = _Listed(FileLayout.of(list(files.files)), files, read_cmake(files))
     if meanwhile is not None:
         meanwhile()
     return listed
@@ -162,10 +162,15 @@ def _build_tree(
             # large trees: the scan's worker pool boots during the walk
             progress=partial(prestart, root=root, ahead=ahead),
             found=ahead.add if ahead is not None else None,
+            # a scan without the cache learns the sizes as it opens the files
+            sized=ahead is None or ahead.want_hash,
         )
         # what needs the file list alone, worked out while the copies still scan
         later = Later(partial(_listed, found, meanwhile))
         out = scan(found, ahead=ahead, meanwhile=later.run)
+    if out.discovery is not None:  # files that were not what their entries said: rare
+        found = out.discovery
+        later = Later(partial(_listed, found, meanwhile if later.make is not None else None))
     listed = later.value()
     from audit.ci_follow import follow
     from audit.gitindex import pin_submodules

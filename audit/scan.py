@@ -3,15 +3,17 @@
 Scanners are chosen by path before the file is opened; a file no scanner wants is never
 read. A file is opened without following a final symlink and without blocking (a FIFO put
 in a file's place cannot hang the scan), and read up to the size discovery saw plus one
-byte (a large file's head is read first). Binary files (a NUL byte in the first 8 KiB) are
-skipped and listed. Text is decoded as UTF-8 (with or without BOM) or UTF-16 with a BOM;
-other bytes are decoded with replacement characters and reported, so that license notices
-can still be found. A scanner that fails on a file becomes a ``parse-error`` problem for
-that file; at most :data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone
-surrogates (spelled by JSON, YAML or Python escapes) are replaced so that every report can
-be encoded. A file a scanner wants that was not read, because discovery skipped it (too
-large, a link out of the root) or because it is binary, is a ``skipped`` problem: the audit
-is incomplete without it. A binary file no scanner wants (an image) is never read.
+byte (a large file's head is read first; when discovery left the size to the scan, the open
+file's, and a file over the size limit is not read: see :mod:`audit.discover`). Binary
+files (a NUL byte in the first 8 KiB) are skipped and listed. Text is decoded as UTF-8
+(with or without BOM) or UTF-16 with a BOM; other bytes are decoded with replacement
+characters and reported, so that license notices can still be found. A scanner that fails
+on a file becomes a ``parse-error`` problem for that file; at most
+:data:`MAX_PROBLEMS_PER_FILE` problems are kept per file; lone surrogates (spelled by JSON,
+YAML or Python escapes) are replaced so that every report can be encoded. A file a scanner
+wants that was not read, because discovery skipped it (too large, a link out of the root)
+or because it is binary, is a ``skipped`` problem: the audit is incomplete without it. A
+binary file no scanner wants (an image) is never read.
 
 Speed (see ``docs/performance.md``): with :class:`ScanSettings` a run can use a per-file
 result cache (:mod:`audit.scancache`) and a process pool for large trees; the pool's
@@ -39,7 +41,7 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from audit import quickexit, scancache
-from audit.discover import Candidate, Discovery
+from audit.discover import Candidate, Discovery, listed_as, relisted
 from audit.model import Evidence, Notice, Problem, ScanResult, SkippedFile, pickled_by_fields
 from audit.scanners import Scanner, select, selector, textmarks
 from audit.scanners.base import SourceFile, source_file
@@ -121,6 +123,9 @@ class ScanOutput:
     result: ScanResult
     skipped: tuple[SkippedFile, ...]
     files_scanned: int
+    discovery: Discovery | None = None
+    """The discovery made again, when files whose size discovery left to the scan were not
+    what their directory entries said (:func:`audit.discover.relisted`); else None."""
 
 
 # Reading --------------------------------------------------------------------------------
@@ -149,6 +154,8 @@ def _read(root: str, path: str, size: int, link: int) -> _Read:
 
     Opened without following a final symlink and without blocking (a FIFO put in its
     place); read only if the open file is a regular file, up to ``size`` + 1 bytes. A
+    negative ``size`` is one discovery left to the scan (:attr:`Candidate.size`): the open
+    file's is taken, and the file is not read when it passes the limit ``~size``. A
     plain tuple, not a named one: this runs for every file read."""
     full = f"{root}/{path}"
     fd = os.open(_inside(root, full) if link else full, _OPEN_FLAGS)
@@ -156,6 +163,10 @@ def _read(root: str, path: str, size: int, link: int) -> _Read:
         st = os.fstat(fd)
         if not S_ISREG(st.st_mode):
             raise OSError(0, "no longer a regular file")
+        if size < 0:
+            most, size = ~size, st.st_size
+            if size > most:
+                raise OSError(0, "larger than the size limit")
         limit = size + 1
         # Most files in one read; a large one has its head probed first.
         head = os.read(fd, limit if limit <= _WHOLE_READ else _BINARY_PROBE)
@@ -249,6 +260,42 @@ class _Outcome:
 _UNWANTED = _Outcome(False)
 _NOTHING_FOUND = _Outcome(True)
 
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class _Unlisted(_Outcome):
+    """A file whose size discovery left to the scan, which a walk that took its status
+    would not have listed: what it would have made of it instead
+    (:func:`audit.discover.listed_as`: skipped, a problem, or nothing when gone).
+    :func:`_scan_tree` makes the discovery again without it (:func:`_relisted`)."""
+
+    listed: SkippedFile | Problem | None = None
+
+
+def _unwanted(root: str, path: str, size: int) -> _Outcome:
+    """The outcome of a file no scanner wants: ``_UNWANTED``, unless discovery left its
+    size to the scan (``size`` negative) and would not have listed it."""
+    if size >= 0:
+        return _UNWANTED
+    try:  # most such files: still a regular file within the limit
+        st = os.lstat(f"{root}/{path}")
+        if S_ISREG(st.st_mode) and st.st_size <= ~size:
+            return _UNWANTED
+    except OSError:
+        pass
+    got = listed_as(root, path, ~size)
+    return _UNWANTED if isinstance(got, Candidate) else _Unlisted(False, listed=got)
+
+
+def _unreadable(path: str, exc: OSError, root: str, size: int) -> _Outcome:
+    """The outcome of a file that could not be read (:func:`_unread`), unless discovery
+    left its size to the scan (``size`` negative) and would not have listed it."""
+    if size >= 0:
+        return _unread(path, exc)
+    got = listed_as(root, path, ~size)
+    return _unread(path, exc) if isinstance(got, Candidate) else _Unlisted(False, listed=got)
+
+
 _Found = tuple[Notice, ...]
 """The outcome of a file read in which notices alone were found, as an early scan's copy
 sends it back: the notices (most files of a large tree; two objects fewer per file to send
@@ -280,13 +327,17 @@ def _scan_one(
     *,
     want_hash: bool,
     cached_sha: str = "",
+    relist: bool = False,
 ) -> tuple[_Outcome, scancache.RawEntry]:
     """The outcome and, when ``want_hash``, the cache entry of a file read whose bytes do
-    not hash to ``cached_sha`` (else None)."""
+    not hash to ``cached_sha`` (else None). ``relist``: a file that cannot be read and
+    that discovery would not have listed is an :class:`_Unlisted`."""
     read_ns = time.time_ns() if want_hash else 0
     try:
         data, binary, st = _read(str(root), cand.path, cand.size, cand.link)
     except OSError as exc:
+        if relist:
+            return _unreadable(cand.path, exc, str(root), cand.size), None
         return _unread(cand.path, exc), None
     key = _key(st)
     if binary:
@@ -375,12 +426,12 @@ def _scan_light(
     for path, size, link in zip(paths, sizes, links, strict=True):
         scanners = choose(path)
         if not scanners:
-            add(_UNWANTED)
+            add(_UNWANTED if size >= 0 else _unwanted(root, path, size))
             continue
         try:
             data, binary, st = _read(root, path, size, link)
         except OSError as exc:
-            add(_unread(path, exc))
+            add(_unreadable(path, exc, root, size))
             continue
         if binary:
             add(_binary(path, scanners, _key(st))[0])
@@ -524,10 +575,10 @@ def _scan_batch(
     for cand, cached_sha in batch:
         scanners = selector(cand.path)
         if not scanners:
-            out.append(_UNWANTED)
+            out.append(_UNWANTED if cand.size >= 0 else _unwanted(str(root), cand.path, cand.size))
         else:
             outcome, entry = _scan_one(
-                root, cand, scanners, want_hash=want_hash, cached_sha=cached_sha
+                root, cand, scanners, want_hash=want_hash, cached_sha=cached_sha, relist=True
             )
             out.append(outcome)
             if entry is not None:
@@ -634,11 +685,26 @@ def _scan_tree(
             outcomes[i] = outcome
         if cache is not None:
             cache.written.extend(written)
+    found = discovery
+    if not discovery.sized:  # sizes left to the scan: files not what their entries said
+        discovery, outcomes = _relisted(discovery, outcomes)
     out = _output(discovery, outcomes, selector, cache)
     if cache is not None:
         cache.save([*map(_PATH, files), *map(_PATH, discovery.skipped)])
     quickexit.keep(outcomes)  # a file's each: freed at exit, if at all
-    return out
+    return out if discovery is found else dataclasses.replace(out, discovery=discovery)
+
+
+def _relisted(
+    discovery: Discovery, outcomes: list[_Got | list[Any] | None]
+) -> tuple[Discovery, list[_Got | list[Any] | None]]:
+    """``discovery`` and ``outcomes`` without the files a walk that took each file's
+    status would not have listed (:class:`_Unlisted`): the discovery made again
+    (:func:`audit.discover.relisted`), or the same when there are none."""
+    if _Unlisted not in set(map(type, outcomes)):  # most trees
+        return discovery, outcomes
+    dropped = {i: o.listed for i, o in enumerate(outcomes) if type(o) is _Unlisted}
+    return relisted(discovery, dropped), [o for o in outcomes if type(o) is not _Unlisted]
 
 
 def _once(job: Callable[[], object] | None) -> Callable[[], object] | None:
@@ -670,21 +736,30 @@ def _output(
     ]
     merged = scancache.Merged()
     skipped: list[SkippedFile] = list(discovery.skipped)
-    scanned = 0
-    notices = merged.notices
-    for cand, outcome in zip(discovery.files, outcomes, strict=True):
+    files = discovery.files
+    if len(files) != len(outcomes):
+        raise ValueError(f"{len(outcomes)} outcomes for {len(files)} files")
+    # One pass over 100,000s of outcomes (serial, after the scan): the file is looked up
+    # only where it is needed, and the files scanned are those not left unread.
+    unwanted = 0
+    extend = merged.notices.extend
+    at = -1
+    for outcome in outcomes:
+        at += 1
         if type(outcome) is tuple:  # notices alone (_Found)
-            scanned += 1
-            notices.extend(outcome)
+            extend(outcome)
+            continue
+        if outcome is _UNWANTED:
+            unwanted += 1
             continue
         if type(outcome) is list:  # a cache entry whose stat key is unchanged
             assert cache is not None
+            cand = files[at]
             try:
                 merged.add_cached(outcome[5])
             except scancache.BAD_DATA:  # damaged: scanned again
                 outcome = cache.rescan(cand, selector(cand.path))
             else:
-                scanned += 1
                 if isinstance(outcome[4], str):  # a binary file a scanner wanted
                     skip = SkippedFile(cand.path, outcome[4])
                     skipped.append(skip)
@@ -692,8 +767,8 @@ def _output(
                 continue
         assert isinstance(outcome, _Outcome)
         if not outcome.wanted:
+            unwanted += 1
             continue
-        scanned += 1
         if outcome.skipped is not None:
             skipped.append(outcome.skipped)
             unread.append(_not_read(outcome.skipped))
@@ -701,7 +776,9 @@ def _output(
             merged.add(outcome.result)
     skipped.sort(key=lambda s: s.path)
     return ScanOutput(
-        merged.result((*discovery.problems, *sorted(unread))), tuple(skipped), scanned
+        merged.result((*discovery.problems, *sorted(unread))),
+        tuple(skipped),
+        len(files) - unwanted,
     )
 
 
@@ -907,7 +984,7 @@ def _after(
 
 
 _COUNT = struct.Struct("<H")
-_SIZE = "Q"
+_SIZE = "q"
 """A task of an early scan: the number of files, their sizes (:data:`_SIZE`, the machine's
 order: the copies run on it), one byte per file telling whether it is a link, then their
 paths separated by NUL bytes (which no path holds), UTF-8. What scanning a file needs; the

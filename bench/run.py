@@ -4,8 +4,8 @@ Run by hand, never in CI::
 
     python bench/run.py                       # the 10k and 100k synthetic trees
     python bench/run.py --sizes 10000 ~/src/falcosecurity-libs   # plus a real tree
-    python bench/run.py --sizes '' --corpus --copies libs-0.13.1:5,20 --repeat 5 --markdown
-                                              # the corpus trees, libs x5 and x20
+    python bench/run.py --sizes '' --corpus --copies libs-0.13.1:5,10,20 --repeat 5 --markdown
+                                              # the corpus trees, libs x5, x10 and x20
 
 For each tree it runs, as separate processes and *paired*: round after round, the floor,
 ``depaudit scan`` cold, warm (and ``inventory``) and ``reuse lint`` one after the other, so
@@ -32,12 +32,16 @@ are built once under ``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` bu
 tree of N copies of the corpus tree NAME there. With two sizes or more (``--copies
 libs-0.13.1:5,20``) the cost per file of each size follows, cold and warm, with the change
 from the smallest to the largest and the straight line through them: a fixed cost per run
-plus a cost per file.
+plus a cost per file. With three sizes or more (``libs-0.13.1:5,10,20``) the cost of each
+added file follows too, step by step (the growth of the wall time from one size to the
+next over the files added): the fixed cost of a run cancels out of it, so that a step
+above linear shows as a cost per added file that rises from the first step to the last.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import shutil
@@ -379,6 +383,15 @@ def _per_file(name: str, series: list[tuple[int, int, dict[str, list[Run]]]]) ->
         fixed = t0 - slope * n0
         print(f"  {label:10} {each} ms per file ({change:+.1%});"
               f" line: {fixed:.3f} s per run + {1000 * slope:.3f} ms per file")  # fmt: skip
+        if len(points) >= 3:
+            steps = [
+                (1000 * (t - s) / (n - m), f"{m:,}→{n:,}")
+                for (m, s), (n, t) in itertools.pairwise(points)
+            ]
+            growth = steps[-1][0] / steps[0][0] - 1
+            each_step = ", ".join(f"{cost:.3f} ({span})" for cost, span in steps)
+            print(f"  {'':10} each added file: {each_step} ms;"
+                  f" last step vs first {growth:+.1%}")  # fmt: skip
 
 
 def _corpus_dir(given: Path | None) -> Path | None:

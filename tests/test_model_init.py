@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.model import Evidence, Notice, Problem, ScanResult, set_by_slots
+from audit.model import (
+    Component,
+    ComponentKind,
+    Evidence,
+    LicenseInfo,
+    Notice,
+    Problem,
+    ScanResult,
+    set_by_slots,
+)
 
 
 def _shape() -> type:
@@ -102,3 +111,34 @@ def test_problems_and_scan_results() -> None:
     assert _values(result) == ((), (), (), (), (problem,))
     assert result == ScanResult((), (), (), (), (problem,))
     assert ScanResult() == ScanResult((), (), (), (), ())
+
+
+def test_components_and_license_conclusions() -> None:
+    """Made after the scan for each component (7,932 on synthetic-100000): slotted, the
+    same parameters, defaults and values."""
+    ev = Evidence("a/x.c", 1, "SPDX-License-Identifier: MIT", "notices")
+    c = Component("source:a", ComponentKind.SOURCE, "a", evidence=(ev,), properties=(("k", "v"),))
+    assert _values(c) == (
+        "source:a",
+        ComponentKind.SOURCE,
+        "a",
+        None,
+        None,
+        None,
+        (ev,),
+        (("k", "v"),),
+    )
+    assert not hasattr(c, "__dict__")
+    assert c.prop("k") == "v"
+    assert hash(c) == hash(
+        Component("source:a", ComponentKind.SOURCE, "a", None, None, None, (ev,), (("k", "v"),))
+    )
+    assert str(inspect.signature(LicenseInfo)) == (
+        "(expression, source, evidence=(), confidence=1.0, raw='', url='', reason='')"
+    )
+    info = LicenseInfo("MIT", "in-repo", evidence=(ev,), raw="MIT", reason="stated")
+    assert _values(info) == ("MIT", "in-repo", (ev,), 1.0, "MIT", "", "stated")
+    assert not hasattr(info, "__dict__")
+    assert dataclasses.replace(info, url="u").url == "u"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        info.raw = "x"  # type: ignore[misc]

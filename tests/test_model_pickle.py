@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pickle
 
-from audit.model import Evidence, Notice, Problem, ScanResult
+from audit.model import Component, ComponentKind, Evidence, Notice, Problem, ScanResult
 from audit.scan import _Outcome
 
 
@@ -39,3 +39,9 @@ def test_results_are_pickled_as_their_constructor_and_fields() -> None:
     empty = ScanResult()
     assert empty.__reduce__() == (ScanResult, ((), (), (), (), ()))
     assert _Outcome(False).__reduce__() == (_Outcome, (False, ScanResult(), None, None, False))
+    component = Component("pypi:x@1", ComponentKind.PACKAGE, "x", "1", "pypi", None, (ev,))
+    assert component.__reduce__() == (
+        Component,
+        ("pypi:x@1", ComponentKind.PACKAGE, "x", "1", "pypi", None, (ev,), ()),
+    )
+    assert pickle.loads(pickle.dumps(component)) == component

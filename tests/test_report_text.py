@@ -178,10 +178,45 @@ def test_component_table() -> None:
             ["git:github.com/x/y@", "4d4e1f3f2c8646d14982", "fbd1d7ea598ccbe4264a"],
         ),
         ("averyveryverylongword", 5, ["averyveryverylongword"]),
+        (
+            "source:buffer15/container31#GPL-2.0-or-later",
+            30,
+            ["source:buffer15/", "container31#GPL-2.0-or-later"],
+        ),
+        ("source:a/b/c", 4, ["source:", "a/b/", "c"]),
+        ("a  b", 2, ["a", " b"]),
     ],
 )
 def test_break_id_never_cuts_a_word(value: str, width: int, lines: list[str]) -> None:
     assert break_id(value, width) == lines
+
+
+def _break_word_by_word(value: str, width: int) -> list[str]:
+    """break_id's definition: the words (_words) taken in order while they fit, a word
+    wider than a line alone on its own, each line right-stripped."""
+    from audit.report.text import _width, _words
+
+    if _width(value) <= width:
+        return [value]
+    lines: list[str] = []
+    current = ""
+    for word in _words(value):
+        if current and _width(current + word) > width:
+            lines.append(current.rstrip())
+            current = ""
+        current += word
+    return [*lines, current.rstrip()] if current else lines
+
+
+_ASCII_ID = st.text(alphabet=st.sampled_from([*"ab-/:@_ .#0f", "\t"]))
+
+
+@given(_ASCII_ID, st.integers(1, 14))
+def test_break_id_of_an_ascii_value_in_one_pass_is_word_by_word(value: str, width: int) -> None:
+    """An ASCII value without a hash is broken by one pattern's matches (_lines): the
+    same lines as word by word."""
+    assert break_id(value, width) == _break_word_by_word(value, width)
+    assert break_id("x/" + "0f" * 12, 8) == _break_word_by_word("x/" + "0f" * 12, 8)  # a hash
 
 
 NOTES = "Notes ({}): not decisions; by cause, with 3 examples each (--format json lists every item)"

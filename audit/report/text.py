@@ -212,12 +212,29 @@ def _license_cell(result: ComponentResult | None) -> str:
     return result.license.expression or "unknown"
 
 
+_LINES: dict[int, re.Pattern[str]] = {}
+
+
+def _lines(width: int) -> re.Pattern[str]:
+    """The lines :func:`break_id` makes of an ASCII value without a hash, ``width`` cells
+    wide, as one pattern's matches: the longest run of words that fits (it ends after a
+    break character, or at the end), else one word alone (wider than a line)."""
+    pattern = _LINES.get(width)
+    if pattern is None:
+        pattern = _LINES[width] = re.compile(
+            rf".{{1,{width}}}(?:(?<=[/:@ _-])|\Z)|[^/:@ _-]+[/:@ _-]?|[/:@ _-]", re.DOTALL
+        )
+    return pattern
+
+
 def break_id(value: str, width: int) -> list[str]:
     """``value`` in lines of at most ``width`` cells, broken only after ``/``, ``:``, ``@``,
     ``-``, ``_`` or a space, and inside a commit hash: an id or a license is never cut
     inside a word (a longer word stays whole)."""
     if _width(value) <= width:
         return [value]
+    if width > 0 and value.isascii() and not _HASH.search(value):  # most ids: one pass in C
+        return [line.rstrip() for line in _lines(width).findall(value)]
     lines: list[str] = []
     current = ""
     ascii = value.isascii()  # then a width is a length: no string made to measure it
@@ -384,6 +401,16 @@ def _laid_out(
                 last = out.style(c4.rstrip(), style)
                 row = [c0.ljust(w0), c1.ljust(w1), c2.ljust(w2), c3.ljust(w3), last]
                 lines.append(_GAP.join(row).rstrip())
+                continue
+            if len(c1) <= w1 and len(c2) <= w2 and len(c3) <= w3 and len(c4) <= w4:
+                # only the id is broken (most rows that do not fit): its first piece beside
+                # the other cells, then each further piece alone on its line (the cells
+                # beside it are empty: blank, and the line's end is stripped)
+                first, *more = break_id(c0, w0)
+                last = out.style(c4.rstrip(), style)
+                row = [first[:w0].ljust(w0), c1.ljust(w1), c2.ljust(w2), c3.ljust(w3), last]
+                lines.append(_GAP.join(row).rstrip())
+                lines.extend([piece[:w0].rstrip() for piece in more])
                 continue
             wrapped = [
                 [c] if len(c) <= w else break_id(c, w) for c, w in zip(cells, widths, strict=True)

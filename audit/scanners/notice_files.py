@@ -169,13 +169,20 @@ def counted_sources(paths: Iterable[str]) -> list[str]:
     doubt (asked of every file of a tree)."""
     out: list[str] = []
     for path in paths:
-        name = path[path.rfind("/") + 1 :]
-        dot = name.rfind(".")
-        ext = name[dot:].lower() if dot > 0 else ""
+        slash = path.rfind("/")
+        dot = path.rfind(".")
+        # the name's extension (none when its only dot starts it), the name cut only
+        # where it is needed
+        ext = path[dot:].lower() if dot > slash + 1 else ""
         if ext in _SOURCE_EXTENSIONS:
-            if ext in _NOT_LICENSE_EXT or not _license_name(path, name, name.lower(), ext):
+            if ext in _NOT_LICENSE_EXT:
                 out.append(path)
+            else:
+                name = path[slash + 1 :]
+                if not _license_name(path, name, name.lower(), ext):
+                    out.append(path)
         elif ext in _BUILD_NAME_EXTENSIONS:
+            name = path[slash + 1 :]
             lower = name.lower()
             if lower in BUILD_NAMES and not _license_name(path, name, lower, ext):
                 out.append(path)
