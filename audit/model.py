@@ -496,7 +496,8 @@ class Note:
     items: tuple[NoteItem, ...]
 
 
-@dataclass(frozen=True)
+@set_by_slots
+@dataclass(frozen=True, slots=True)
 class ComponentResult:
     """Everything the later stages concluded about one component."""
 
