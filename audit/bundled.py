@@ -464,7 +464,8 @@ class TreeFiles:
         """The files of ``root`` (sorted by path, as discovered); all that depends on the
         file list alone, so that it can be worked out while the scan runs."""
         paths = by_path(files)
-        return cls(root, paths, cmake_cli.ci_files(paths), vendored.candidates(sorted(paths)))
+        # both filter the paths one by one: the few they keep are sorted, not every path
+        return cls(root, paths, cmake_cli.ci_files(paths), sorted(vendored.candidates(paths)))
 
     def read(self, path: str, limit: int = _READ_LIMIT) -> str | None:
         """The head of a discovered text file (None: not discovered, unreadable, binary)."""

@@ -140,7 +140,7 @@ def _listed(found: Discovery, meanwhile: Callable[[], object] | None) -> _Listed
     from audit.licenses.sources import FileLayout
 
     files = TreeFiles.of(found.root, found.files)
-    listed = _Listed(FileLayout.of([c.path for c in found.files]), files, read_cmake(files))
+    listed = _Listed(FileLayout.of(list(files.files)), files, read_cmake(files))
     if meanwhile is not None:
         meanwhile()
     return listed

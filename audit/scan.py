@@ -736,21 +736,30 @@ def _output(
     ]
     merged = scancache.Merged()
     skipped: list[SkippedFile] = list(discovery.skipped)
-    scanned = 0
-    notices = merged.notices
-    for cand, outcome in zip(discovery.files, outcomes, strict=True):
+    files = discovery.files
+    if len(files) != len(outcomes):
+        raise ValueError(f"{len(outcomes)} outcomes for {len(files)} files")
+    # One pass over 100,000s of outcomes (serial, after the scan): the file is looked up
+    # only where it is needed, and the files scanned are those not left unread.
+    unwanted = 0
+    extend = merged.notices.extend
+    at = -1
+    for outcome in outcomes:
+        at += 1
         if type(outcome) is tuple:  # notices alone (_Found)
-            scanned += 1
-            notices.extend(outcome)
+            extend(outcome)
+            continue
+        if outcome is _UNWANTED:
+            unwanted += 1
             continue
         if type(outcome) is list:  # a cache entry whose stat key is unchanged
             assert cache is not None
+            cand = files[at]
             try:
                 merged.add_cached(outcome[5])
             except scancache.BAD_DATA:  # damaged: scanned again
                 outcome = cache.rescan(cand, selector(cand.path))
             else:
-                scanned += 1
                 if isinstance(outcome[4], str):  # a binary file a scanner wanted
                     skip = SkippedFile(cand.path, outcome[4])
                     skipped.append(skip)
@@ -758,8 +767,8 @@ def _output(
                 continue
         assert isinstance(outcome, _Outcome)
         if not outcome.wanted:
+            unwanted += 1
             continue
-        scanned += 1
         if outcome.skipped is not None:
             skipped.append(outcome.skipped)
             unread.append(_not_read(outcome.skipped))
@@ -767,7 +776,9 @@ def _output(
             merged.add(outcome.result)
     skipped.sort(key=lambda s: s.path)
     return ScanOutput(
-        merged.result((*discovery.problems, *sorted(unread))), tuple(skipped), scanned
+        merged.result((*discovery.problems, *sorted(unread))),
+        tuple(skipped),
+        len(files) - unwanted,
     )
 
 

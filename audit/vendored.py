@@ -225,11 +225,11 @@ def candidates(files: Iterable[str], known: Sequence[KnownLibrary] | None = None
     """Per directory: whether it lies in a third-party folder."""
     out: list[str] = []
     for path in files:
-        directory = path.rpartition("/")[0]
+        directory, _, name = path.rpartition("/")
         held = inside.get(directory)
         if held is None:
             held = inside[directory] = _folder_index(path.split("/")) is not None
-        if held or path[path.rfind("/") + 1 :].lower() in names:
+        if held or name.lower() in names:
             out.append(path)
     return out
 

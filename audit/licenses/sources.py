@@ -303,11 +303,10 @@ class FileLayout:
     @classmethod
     def of(cls, paths: Sequence[str]) -> FileLayout:
         direct = _by_directory(paths, paths)
-        every = [p for group in direct.values() for p in group]
         return cls(
             MappingProxyType({d: tuple(group) for d, group in direct.items()}),
-            frozenset(every),
-            frozenset(counted_sources(every)),
+            frozenset(paths),  # sets: the order of the paths (or of their groups) is moot
+            frozenset(counted_sources(paths)),
         )
 
     def including(self, paths: Iterable[str]) -> FileLayout:
