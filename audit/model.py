@@ -45,29 +45,46 @@ def pickled_by_fields(cls: _C) -> _C:
 
 
 def set_by_slots(cls: _C) -> _C:
-    """Give the slotted frozen data class ``cls`` an ``__init__`` that sets each field
-    through its slot's own setter, then runs ``__post_init__`` as before. The ``__init__``
+    """Make the slotted frozen data class ``cls`` by setting its fields as an ordinary class
+    sets its slots, then running ``__post_init__`` as before. The ``__init__``
     :mod:`dataclasses` writes for a frozen class calls ``object.__setattr__`` for each field
-    (an attribute lookup through the class and an argument tuple each time): a notice with
-    its evidence took about 23,000 instructions to make (callgrind), now about 14,600, a scan
-    result 9,500, now 6,100; scanners make them for most files, and loading what a forked
-    copy sent makes each again (:func:`pickled_by_fields`). Same parameters, defaults and
-    values: only for fields with a plain default (no factory, no keyword-only field)."""
+    (an attribute lookup through the class and an argument tuple each time: a notice with
+    its evidence took about 23,000 instructions to make, callgrind); setting each field
+    through its slot's own setter took 14,600. Here ``__new__`` makes an object of a twin
+    class that has the same slots and nothing else (so the same layout), whose slots are
+    set as attributes (the interpreter's own store to a slot, no call), and then makes it
+    an object of ``cls`` (``__class__`` assignment, which Python allows between classes of
+    the same layout): about half that again. ``__init__`` is then
+    ``object.__init__``. Scanners make these objects for most files, and loading what a
+    forked copy sent makes each again (:func:`pickled_by_fields`). Same parameters,
+    defaults and values (tests/test_model_init.py): only for fields with a plain default
+    (no factory, no keyword-only field)."""
     fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
     if any(f.default_factory is not dataclasses.MISSING or not f.init or f.kw_only for f in fields):
         raise TypeError(f"{cls.__name__}: a field set_by_slots cannot make")
-    env: dict[str, Any] = {f"set{i}": cls.__dict__[f.name].__set__ for i, f in enumerate(fields)}
-    lines = [f"def __init__(self, {', '.join(f.name for f in fields)}):"]
-    lines += [f"    set{i}(self, {f.name})" for i, f in enumerate(fields)]
+    if cls.__dict__.get("__slots__") != names or set(names) & _LOCALS or cls.__bases__ != (object,):
+        raise TypeError(f"{cls.__name__}: set_by_slots needs the slots of its fields alone")
+    twin = type(f"_{cls.__name__}Fields", (), {"__slots__": names, "__module__": cls.__module__})
+    env: dict[str, Any] = {"_new_": object.__new__, "_twin_": twin}
+    lines = [f"def __new__(_cls_, {', '.join(names)}):", "    _o_ = _new_(_twin_)"]
+    lines += [f"    _o_.{name} = {name}" for name in names]
+    lines.append("    _o_.__class__ = _cls_")  # the same slots: the same layout
     if hasattr(cls, "__post_init__"):
-        lines.append("    self.__post_init__()")
+        lines.append("    _o_.__post_init__()")
+    lines.append("    return _o_")
     exec("\n".join(lines), env)  # a text of the field names, as dataclasses writes __init__
-    init = env["__init__"]
-    init.__defaults__ = tuple(f.default for f in fields if f.default is not dataclasses.MISSING)
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    cls.__init__ = init  # type: ignore[misc]
+    make = env["__new__"]
+    make.__defaults__ = tuple(f.default for f in fields if f.default is not dataclasses.MISSING)
+    make.__qualname__ = f"{cls.__qualname__}.__new__"
+    make.__module__ = cls.__module__
+    cls.__new__ = staticmethod(make)  # type: ignore[method-assign]
+    delattr(cls, "__init__")  # object.__init__: its arguments went to __new__
     return cls
+
+
+_LOCALS = frozenset({"_cls_", "_o_", "_new_", "_twin_"})
+"""The names :func:`set_by_slots` gives its own variables (no field may be named so)."""
 
 
 def lookup(properties: tuple[tuple[str, str], ...], key: str) -> str | None:
@@ -496,7 +513,8 @@ class Note:
     items: tuple[NoteItem, ...]
 
 
-@dataclass(frozen=True)
+@set_by_slots
+@dataclass(frozen=True, slots=True)
 class ComponentResult:
     """Everything the later stages concluded about one component."""
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from audit.licenses import kernel
 from audit.model import Evidence, Notice, Problem
+from audit.scanners import notices
 from audit.scanners.base import SourceFile
 from audit.scanners.notice_files import (
     counted_sources,
@@ -18,6 +19,7 @@ from audit.scanners.notice_files import (
     is_source_file,
     kinds,
     named,
+    plain_source,
 )
 from audit.scanners.notices import SCANNER, normalize_spdx, scan_notices
 
@@ -147,6 +149,28 @@ def test_counted_sources_are_source_files_that_are_no_license_file(
     assert is_counted_source(path) is counted
     assert counted is (is_source_file(path) and not is_license_file(path))
     assert counted_sources([path]) == ([path] if counted else [])
+
+
+@given(
+    st.lists(st.sampled_from(["src", "LICENSES", "licenses", "a.b", "x.c", ""]), max_size=3),
+    st.sampled_from(["license", "COPYING", "main", "Makefile", "kbuild", "", ".", "a.", "chart"]),
+    st.sampled_from(["", ".c", ".C", ".h", ".S", ".s", ".py", ".yaml", ".go", ".in", ".c/x"]),
+)
+def test_plain_source_is_what_kinds_says(dirs: list[str], stem: str, ext: str) -> None:
+    # The notices scanner's first test of a path: where it answers, kinds() agrees, and the
+    # name it then leaves unread is no kernel build file's.
+    path = "/".join([*dirs, stem + ext])
+    c_family = plain_source(path)
+    if c_family is not None:
+        by_name, license_file, c_kinds, name = kinds(path)
+        assert (by_name, license_file, c_kinds) == (True, False, c_family)
+        assert name not in notices._KERNEL_BUILD_NAMES
+    assert plain_source("src/main.c") is True
+    assert plain_source("src/main.py") is False
+    assert plain_source("src/LICENSE.c") is True  # a .c file is no license file
+    assert plain_source("src/main.C") is None  # kinds() lowers it
+    assert plain_source("src/.c") is None
+    assert plain_source("a.c/Makefile") is None
 
 
 def test_counted_sources_keeps_the_counted_paths_in_order() -> None:

@@ -282,6 +282,22 @@ _NEVER_WANTED_EXT = (_NOT_LICENSE_EXT & (_BINARY_EXT | _DOC_EXT)) - {
 build name's, and binary or documentation (never another candidate)."""
 
 
+_PLAIN_SOURCES = {ext: ext in _C_FAMILY for ext in _SOURCE_EXTENSIONS & _NOT_LICENSE_EXT}
+"""The source extensions (lower case) no license file has, and whether each is C-family's."""
+
+
+def plain_source(path: str) -> bool | None:
+    """``kinds(path)[2]`` (whether the file is C-family's) when ``kinds(path)[:2]`` is
+    ``(True, False)`` by the extension alone: a source extension no license file has
+    (:data:`_PLAIN_SOURCES`), written in lower case; else ``None`` (:func:`kinds` tells).
+    Asked by the notices scanner of every path before :func:`kinds` (most are such
+    sources: two searches and a lookup instead of the name taken apart)."""
+    dot = path.rfind(".")
+    if dot > path.rfind("/") + 1:  # a dot in the base name, not its first character
+        return _PLAIN_SOURCES.get(path[dot:])
+    return None
+
+
 def kinds(path: str) -> tuple[bool, bool, bool, str]:
     """``(named(path), is_license_file(path), is_c_family(path), the file name in lower
     case)``: what :func:`scan_notices` asks of every path, the name taken apart once."""
@@ -310,6 +326,7 @@ __all__ = [
     "is_source_file",
     "kinds",
     "named",
+    "plain_source",
     "wanted",
     "wanted_by_ext",
 ]

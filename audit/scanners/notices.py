@@ -62,6 +62,7 @@ from audit.scanners.notice_files import (
     anything_named,
     kinds,
     named,
+    plain_source,
     wanted,
     wanted_by_ext,
 )
@@ -1510,7 +1511,11 @@ _DECIDING = frozenset({"spdx-tag", "prose", "license-text"})
 def scan_notices(source: SourceFile) -> ScanResult:
     """All license notices and context hints of one file."""
     path = source.path
-    by_name, license_file, c_family, name = kinds(path)
+    c_family = plain_source(path)
+    if c_family is None:
+        by_name, license_file, c_family, name = kinds(path)
+    else:  # most paths: a source file by its extension alone, no license file
+        by_name, license_file, name = True, False, ""  # "": not worked out (see below)
     # A C file's marks, found first: the license database's region asks them too.
     marks = source.marks if c_family else None
     head = _Head(source.text, source)
@@ -1546,7 +1551,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
                 _alternatives(source, head, found)
         if _may_name_file(head.raw):
             found.extend(r for r in _references(source, head) if r.raw not in copies)
-        if not _db_decided(found) and (license_file or anything_named(name)):
+        if not _db_decided(found) and (license_file or anything_named(name or _lower_name(path))):
             found.extend(from_db if from_db is not None else head.database)
     if marks is not None:
         # Each finder only where it may find something (no generator made for nothing):
@@ -1558,6 +1563,11 @@ def scan_notices(source: SourceFile) -> ScanResult:
     if name in _KERNEL_BUILD_NAMES:
         found.extend(_kernel_build_hint(source, name))
     return _result(found)
+
+
+def _lower_name(path: str) -> str:
+    """The base name of ``path`` in lower case, as :func:`kinds` has it."""
+    return path[path.rfind("/") + 1 :].lower()
 
 
 def _order(n: Notice) -> tuple[int, str, str]:
