@@ -100,6 +100,7 @@ _HASHES = {
     "SHA3_512": "sha3_512",
 }
 _READ_LIMIT = 1024 * 1024
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
 
 class TreeRun(Protocol):
@@ -472,16 +473,24 @@ class TreeFiles:
         cand = self.files.get(path)
         if cand is None:
             return None
-        full = self.root / cand.path
+        base = str(self.root)
+        full = f"{base}/{cand.path}"
         try:
             if cand.link:
-                real = os.path.realpath(full)
-                if not real.startswith(str(self.root) + os.sep):
+                full = os.path.realpath(full)
+                if not full.startswith(base + os.sep):
                     return None
-                full = Path(real)
-            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(fd, "rb") as fh:
-                data = fh.read(limit)
+            fd = os.open(full, _OPEN_FLAGS)
+            try:  # up to ``limit`` bytes, as a buffered read; without a file object
+                data = os.read(fd, limit)
+                if data and len(data) < limit:
+                    chunks, got = [data], len(data)
+                    while got < limit and (chunk := os.read(fd, limit - got)):
+                        chunks.append(chunk)
+                        got += len(chunk)
+                    data = b"".join(chunks)
+            finally:
+                os.close(fd)
         except OSError:
             return None
         return None if is_binary(data) else decode(data).text

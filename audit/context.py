@@ -31,12 +31,13 @@ from functools import lru_cache
 
 from audit.components import in_build_stage, parse_image_ref
 from audit.graph import GraphIndex
-from audit.model import ROOT_ORIGIN, Component, ComponentKind, Node, Relation
+from audit.model import ROOT_ORIGIN, Component, ComponentKind, Node, Relation, set_by_slots
 
 _TEST_WORD = re.compile(r"(^|[/:_.\-])(tests?|testing|e2e|integration|spec)([/_.\-]|$)", re.I)
 
 
-@dataclass(frozen=True)
+@set_by_slots
+@dataclass(frozen=True, slots=True)
 class Classification:
     """A component's execution context (userspace, build, test...) and distribution, with
     the reasons."""

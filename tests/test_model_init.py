@@ -11,14 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.context import Classification
 from audit.model import (
     Component,
     ComponentKind,
+    ComponentResult,
     Evidence,
     LicenseInfo,
     Notice,
     Problem,
     ScanResult,
+    Status,
+    Verdict,
     set_by_slots,
 )
 
@@ -142,3 +146,16 @@ def test_components_and_license_conclusions() -> None:
     assert dataclasses.replace(info, url="u").url == "u"
     with pytest.raises(dataclasses.FrozenInstanceError):
         info.raw = "x"  # type: ignore[misc]
+
+
+def test_component_results_and_classifications() -> None:
+    """Made for each component after the scan too: slotted, the same values."""
+    cls = Classification("userspace", "distributed", ("first-party source",))
+    assert _values(cls) == ("userspace", "distributed", ("first-party source",), "")
+    assert not hasattr(cls, "__dict__")
+    info = LicenseInfo("MIT", "in-repo")
+    verdict = Verdict(Status.ALLOWED)
+    result = ComponentResult("source:a", info, "userspace", "distributed", ("r",), verdict)
+    assert _values(result) == ("source:a", info, "userspace", "distributed", ("r",), verdict)
+    assert not hasattr(result, "__dict__")
+    assert result == ComponentResult("source:a", info, "userspace", "distributed", ("r",), verdict)

@@ -560,6 +560,30 @@ def test_first_notice_of_each_kind_and_text() -> None:
     assert first[("spdx-tag", "MIT")] is b1
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.c", "b.c", "a/b.c", "a.c.c"]),
+            st.integers(1, 3),
+            st.sampled_from(["MIT", "BSD-2-Clause"]),
+            st.sampled_from(["spdx-tag", "prose"]),
+        ),
+        max_size=8,
+    )
+)
+def test_first_notice_of_each_is_its_definition(items: list[tuple[str, int, str, str]]) -> None:
+    """The loop of the common case (one kind and text for all) and the sorted pass give
+    what sorting by path and line and taking each kind and text's first gives: the same
+    notice objects (the first given among equals), in that order."""
+    notices = [_tag(path, line, raw, kind) for path, line, raw, kind in items]
+    expected: dict[tuple[str, str], Notice] = {}
+    for n in sorted(notices, key=lambda n: (n.path, n.line)):
+        expected.setdefault((n.kind, n.raw), n)
+    got = sources._first_of_each(notices)
+    assert list(got) == list(expected)
+    assert all(got[key] is expected[key] for key in expected)
+
+
 def test_the_files_without_a_notice_of_directories_are_listed_directory_by_directory() -> None:
     notices = [
         Notice("a/x.c", 1, "spdx-tag", "MIT", "MIT", Evidence("a/x.c", 1, "MIT", "notices")),

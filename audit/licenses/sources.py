@@ -243,13 +243,22 @@ def _decide(markers: Iterable[tuple[str, bool]]) -> frozenset[str]:
 def _first_of_each(notices: list[Notice]) -> dict[tuple[str, str], Notice]:
     """The first notice by path and line of each kind and text, in that order (the order
     given among equals)."""
+    if not notices:
+        return {}
+    first = notices[0]
+    kind, raw = first.kind, first.raw
     if len(notices) == 1:
-        return {(notices[0].kind, notices[0].raw): notices[0]}
-    # the common case, one tag for all: every kind and every text the same (told without
-    # a tuple per notice)
-    if len(set(map(_KIND, notices))) == 1 and len(set(map(_RAW, notices))) == 1:
-        first = min(notices, key=_PATH_LINE)
-        return {(first.kind, first.raw): first}
+        return {(kind, raw): first}
+    # the common case, one tag for all: every kind and every text the same, the first by
+    # path and line taken in one loop (no key, no tuple per notice)
+    path, line = first.path, first.line
+    for n in notices:
+        if n.kind != kind or n.raw != raw:
+            break
+        if n.path < path or (n.line < line and n.path == path):
+            first, path, line = n, n.path, n.line
+    else:
+        return {(kind, raw): first}
     out: dict[tuple[str, str], Notice] = {}
     for n in sorted(notices, key=_PATH_LINE):
         out.setdefault((n.kind, n.raw), n)
@@ -317,12 +326,8 @@ _MARKER_KINDS = frozenset({"module-license", "ebpf-section", "ebpf-program", "ke
 _NOTICE_ORDER = attrgetter("line", "kind", "raw")
 _PATH = attrgetter("path")
 _HEADER = attrgetter("header")
-_RUNTIME = attrgetter("runtime")
-_NO_LICENSE = frozenset({None, ""})
 _NOWHERE: frozenset[str] = frozenset()
 _PATH_LINE = attrgetter("path", "line")
-_KIND = attrgetter("kind")
-_RAW = attrgetter("raw")
 _SOURCE = ComponentKind.SOURCE
 _VALUE = itemgetter(1)
 _EVIDENCE_ORDER = attrgetter("path", "line", "text", "scanner")
@@ -621,9 +626,11 @@ class _Builder:
                 self._subtree(c, residue, dirs)
             self._emit("", residue, self._bare(dirs))
             return
-        use_header = any(f.header for f in residue)
-        own = {(f.header if use_header else f.runtime) for f in residue} - {None}
-        for c in sorted(self.children.get(d, ())):
+        children = self.children.get(d)
+        if children:  # (most directories have none: their licenses are not asked)
+            use_header = any(f.header for f in residue)
+            own = {(f.header if use_header else f.runtime) for f in residue} - {None}
+        for c in sorted(children or ()):
             lics = self._lics(c)
             # A sub-directory without licensed files, or with only headers and build files
             # under licenses the directory already has and no markers, goes with it.
@@ -631,13 +638,17 @@ class _Builder:
                 self._subtree(c, residue, dirs)
             else:
                 self._visit(c)
-        use_header = any(f.header for f in residue)
         groups: dict[str, list[_File]] = {}
         loose: list[_File] = []
-        for f in residue:
+        use_header = any(f.header for f in residue)
+        for f in residue:  # 100,000s of files in all: no list made for nothing
             key = f.header if use_header else f.runtime
             if key:
-                groups.setdefault(key, []).append(f)
+                group = groups.get(key)
+                if group is None:
+                    groups[key] = [f]
+                else:
+                    group.append(f)
             else:
                 loose.append(f)
         if len(groups) == 1:  # the files without a license go with the only one
@@ -656,7 +667,8 @@ class _Builder:
         files.sort(key=_PATH)
         bare.sort()
         use_header = any(map(_HEADER, files))
-        licenses = sorted(set(map(_HEADER if use_header else _RUNTIME, files)) - _NO_LICENSE)
+        seen = {f.header for f in files} if use_header else {f.runtime for f in files}
+        licenses = sorted(lic for lic in seen if lic)
         license_expr = licenses[0]
         counted_paths = self.layout.counted
         counted: list[_File] = []

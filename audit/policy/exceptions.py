@@ -279,6 +279,7 @@ def _project_key(name: str) -> str:
 
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 @lru_cache(maxsize=8192)
@@ -288,7 +289,7 @@ def _segments(name: str) -> tuple[str, ...]:
     text = _SCHEME.sub("", name.strip().casefold())
     if text.endswith(".git"):
         text = text[:-4]
-    return tuple(re.sub(r"[-_.]+", "-", seg) for seg in text.split("/") if seg)
+    return tuple(_SEPARATORS.sub("-", seg) for seg in text.split("/") if seg)
 
 
 def _component_names(component: Component) -> tuple[tuple[str, ...], ...]:
