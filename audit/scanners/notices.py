@@ -827,18 +827,23 @@ def _gnu_id(kind: str | None, version: str, later: bool) -> str | None:
 _SPDX_TAG = "SPDX-License-Identifier"
 
 
-def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
+def _spdx_tags(source: SourceFile, head: _Head) -> list[Notice | Problem]:
+    """The head's SPDX tags (a list, not a generator: asked of most files)."""
+    found: list[Notice | Problem] = []
     for number, line, idx in _tag_lines(head, _SPDX_TAG):
         raw = _tag_text(line, idx)
         if raw is None:
             continue
         expr = normalize_spdx(raw)
         ev = head.evidence(source.path, number, line)
-        yield Notice(source.path, number, "spdx-tag", expr, raw, ev)
+        found.append(Notice(source.path, number, "spdx-tag", expr, raw, ev))
         if expr is None:
-            yield source.problem(
-                number, "parse-error", f"not a valid SPDX license expression: {raw!r}", NAME
+            found.append(
+                source.problem(
+                    number, "parse-error", f"not a valid SPDX license expression: {raw!r}", NAME
+                )
             )
+    return found
 
 
 def _tag_text(line: str, idx: int) -> str | None:
@@ -866,22 +871,24 @@ read (:func:`_tag_text`); forgotten all at once at :data:`_TAG_LINES` lines."""
 _TAG_LINES = 4096
 
 
-def _tag_lines(head: _Head, tag: str) -> Iterator[tuple[int, str, int]]:
+def _tag_lines(head: _Head, tag: str) -> list[tuple[int, str, int]]:
     """``(line number, line, offset of the first tag in it)`` for each head line holding
     ``tag``, found in the raw text rather than line by line (the line is cut from ``raw``,
     the head's lines joined by ``"\n"``: the head's lines need not be cut)."""
     raw = head.raw
+    found: list[tuple[int, str, int]] = []
     idx = raw.find(tag)
     number, counted = 1, 0
     while idx >= 0:
         number += raw.count("\n", counted, idx)
         start = raw.rfind("\n", 0, idx) + 1
         end = raw.find("\n", idx)
-        yield number, raw[start:end] if end >= 0 else raw[start:], idx - start
+        found.append((number, raw[start:end] if end >= 0 else raw[start:], idx - start))
         if end < 0:
-            return
+            break
         idx = raw.find(tag, end)
         counted = end
+    return found
 
 
 def _dual(source: SourceFile, head: _Head) -> Iterator[Notice]:
@@ -1555,7 +1562,7 @@ def scan_notices(source: SourceFile) -> ScanResult:
     head = _Head(source.text, source)
     found: list[Notice | Problem] = []
     if _SPDX_TAG in head.raw:
-        found.extend(_spdx_tags(source, head))
+        found = _spdx_tags(source, head)
     if not by_name:
         # Other text files: their SPDX tags, else what the license database matches, shown
         # per file without deciding a component (MATCHED).
@@ -1617,7 +1624,7 @@ def _result(found: list[Notice | Problem]) -> ScanResult:
     if len(found) == 1:
         one = found[0]
         if isinstance(one, Notice):
-            return ScanResult(notices=(one,))
+            return ScanResult((), (), (), (one,), ())  # by position: no keywords to sort out
         return ScanResult(problems=(one,))
     notices = sorted((n for n in found if isinstance(n, Notice)), key=_order)
     problems = sorted(p for p in found if isinstance(p, Problem))
