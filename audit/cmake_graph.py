@@ -30,7 +30,16 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from audit.cmake_cli import DEFINE, NO_CONFIGURE, BuildConfig
-from audit.model import Component, Edge, Evidence, Finding, Inventory, Node, Relation
+from audit.model import (
+    Component,
+    Edge,
+    Evidence,
+    Finding,
+    Inventory,
+    Node,
+    Relation,
+    unique_edges,
+)
 from audit.scanners.cmake import Arg, Command, expand, parse_cmake, unresolved_names
 
 NAME = "cmake-graph"
@@ -972,7 +981,7 @@ def apply(
             inventory,
             components=components,
             nodes=tuple(nodes),
-            edges=tuple(sorted(set(edges), key=_edge_key)),
+            edges=tuple(sorted(unique_edges(edges), key=_edge_key)),
         ),
         tuple(findings),
     )
@@ -1045,7 +1054,7 @@ def superbuilds(inventory: Inventory, analysis: Analysis) -> Inventory:
     return replace(
         inventory,
         components=tuple(comps[k] for k in sorted(comps)),
-        edges=tuple(sorted(set(edges), key=_edge_key)),
+        edges=tuple(sorted(unique_edges(edges), key=_edge_key)),
         problems=tuple(sorted(set(problems))),
     )
 

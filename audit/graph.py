@@ -33,6 +33,7 @@ from audit.model import (
     Relation,
     ScanResult,
     SkippedFile,
+    unique_edges,
 )
 
 T = TypeVar("T", Component, Node)
@@ -43,13 +44,14 @@ _NOTICE_ORDER = attrgetter("path", "line", "kind", "raw")
 _PATH = attrgetter("path")
 
 
-def _evidence_key(e: Evidence) -> tuple[str, int, str, str]:
-    # The order Evidence's own comparison gives, at the cost of one tuple per item.
-    return (e.path, e.line, e.text, e.scanner)
+_evidence_key = attrgetter("path", "line", "text", "scanner")
+"""The order Evidence's own comparison gives, at the cost of one tuple per item."""
 
 
 def _merge_evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
-    return tuple(sorted({e for g in groups for e in g}, key=_evidence_key))
+    # each once, told by its fields (as a set would, without Evidence's Python __hash__)
+    unique = {_evidence_key(e): e for g in groups for e in g}
+    return tuple(unique[key] for key in sorted(unique))
 
 
 def _in_order(evidence: Sequence[Evidence]) -> bool:
@@ -140,12 +142,12 @@ def link(
     nodes = _merge_by_id(result.nodes)
     known = set(nodes)
 
-    edges: set[Edge] = set()
+    edges: list[Edge] = []  # (each once: unique_edges)
     for e in result.edges:
         src_path = e.evidence.path if e.evidence else None
         src = _resolve_path_id(e.src, known, src_path) if e.src not in comps else e.src
         dst = _resolve_path_id(e.dst, known, src_path) if e.dst not in comps else e.dst
-        edges.add(e if src == e.src and dst == e.dst else replace(e, src=src, dst=dst))
+        edges.append(e if src == e.src and dst == e.dst else replace(e, src=src, dst=dst))
 
     # Join images to the in-repo Dockerfiles that build them.
     dockerfiles = [n for n in nodes.values() if n.kind == "dockerfile"]
@@ -175,7 +177,7 @@ def link(
                 matched, how = weak, "directory name (weak)"
         for n in matched:
             ev = next(iter(n.evidence), None)
-            edges.add(Edge(c.id, n.id, Relation.BUILT_FROM, ev, how))
+            edges.append(Edge(c.id, n.id, Relation.BUILT_FROM, ev, how))
 
     # Nodes referenced by edges but never scanned (e.g. a -r file that does not exist) stay
     # as dangling ids: the report shows them; no placeholder nodes are invented.
@@ -183,7 +185,7 @@ def link(
         root=root,
         components=tuple(sorted(comps.values(), key=lambda c: c.id)),
         nodes=tuple(sorted(nodes.values(), key=lambda n: n.id)),
-        edges=tuple(sorted(edges, key=_edge_key)),
+        edges=tuple(sorted(unique_edges(edges), key=_edge_key)),
         notices=_by_place(result.notices),
         problems=tuple(sorted(set(result.problems))),
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),

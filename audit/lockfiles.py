@@ -31,7 +31,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from audit.components import normalize_pypi_name
-from audit.model import Component, ComponentKind, Edge, Inventory, Relation
+from audit.model import Component, ComponentKind, Edge, Inventory, Relation, unique_edges
 
 _ECOSYSTEMS = frozenset({"pypi", "npm"})
 
@@ -93,7 +93,7 @@ def apply_locks(inventory: Inventory) -> Inventory:
     return replace(
         inventory,
         components=tuple(sorted(out, key=lambda c: c.id)),
-        edges=tuple(sorted(set(edges), key=edge_key)),
+        edges=tuple(sorted(unique_edges(edges), key=edge_key)),
     )
 
 

@@ -204,6 +204,19 @@ class Edge:
     """How the link was made, when it is inferred (e.g. ``label name``, ``docker build -t``)."""
 
 
+def unique_edges(edges: Iterable[Edge]) -> list[Edge]:
+    """``edges`` each once, as a set of them holds them (equal fields), in the order first
+    seen; told by their fields, not by hashing each edge and its evidence (the data
+    classes' ``__hash__`` is a Python function, asked of thousands of edges on a large
+    tree)."""
+    unique: dict[tuple[object, ...], Edge] = {}
+    for e in edges:
+        ev = e.evidence
+        fields = None if ev is None else (ev.path, ev.line, ev.text, ev.scanner)
+        unique[(e.src, e.dst, e.relation, fields, e.how)] = e
+    return list(unique.values())
+
+
 ProblemKind = Literal[
     "skipped", "parse-error", "unreadable", "unresolved", "network", "config", "timeout"
 ]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from audit import graph
 from audit.components import (
     dockerfile_id,
@@ -19,6 +22,7 @@ from audit.model import (
     Notice,
     Relation,
     ScanResult,
+    unique_edges,
 )
 
 
@@ -286,3 +290,43 @@ def test_edges_sort_by_their_relation_as_written() -> None:
     runs = Edge("image:a", "job:b", Relation.RUNS_IN, ev)
     keys = sorted([graph._edge_key(runs), graph._edge_key(built)])
     assert [k[1] for k in keys] == sorted([Relation.BUILT_FROM.value, Relation.RUNS_IN.value])
+
+
+def test_edges_are_each_once_as_a_set_holds_them() -> None:
+    """unique_edges: equal edges (their fields, the evidence's too) once, in the order first
+    seen; what a set of them holds."""
+    a, b = Evidence("a", 1, "x", "s"), Evidence("a", 1, "y", "s")
+    e1 = Edge("job:x", "pypi:y@1", Relation.INSTALLS, a)
+    e2 = Edge("job:x", "pypi:y@1", Relation.INSTALLS, b)
+    e3 = Edge("job:x", "pypi:y@1", Relation.INSTALLS)
+    e4 = Edge("job:x", "pypi:y@1", Relation.INSTALLS, a, "how")
+    copies = [Edge("job:x", "pypi:y@1", Relation.INSTALLS, Evidence("a", 1, "x", "s")), e3]
+    assert unique_edges([e1, e2, *copies, e3, e4, e1]) == [e1, e2, e3, e4]
+    assert unique_edges([]) == []
+
+
+@given(
+    st.lists(
+        st.builds(
+            Edge,
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["c", "d"]),
+            st.sampled_from([Relation.INSTALLS, Relation.REQUIRES]),
+            st.none()
+            | st.builds(
+                Evidence, st.just("p"), st.integers(0, 2), st.sampled_from(["x", "y"]), st.just("s")
+            ),
+            st.sampled_from(["", "h"]),
+        ),
+        max_size=12,
+    )
+)
+def test_unique_edges_is_a_set_of_them_in_first_order(edges: list[Edge]) -> None:
+    got = unique_edges(edges)
+    assert got == list(dict.fromkeys(edges))  # a set's members, in the order first seen
+
+
+def test_merged_evidence_is_sorted_each_once() -> None:
+    a, b, c = Evidence("a", 1, "x", "s"), Evidence("a", 2, "x", "s"), Evidence("b", 1, "x", "s")
+    assert graph._merge_evidence((c, a), (b, Evidence("a", 1, "x", "s"), c)) == (a, b, c)
+    assert graph._merge_evidence() == ()

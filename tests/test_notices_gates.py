@@ -400,8 +400,29 @@ def test_head_lines_are_the_first_lines_of_the_text(text: str) -> None:
     """Split at ``"\\n"`` alone where nothing else ends a line: the lines
     :meth:`str.splitlines` makes."""
     head = notices._head(text)
-    assert head.lines == tuple(text[: notices.HEAD_CHARS].splitlines()[: notices.HEAD_LINES])
-    assert head.raw == "\n".join(head.lines)
+    raw = head.raw  # made first: a short text's head is cut into lines when they are asked for
+    assert head.lines == text[: notices.HEAD_CHARS].splitlines()[: notices.HEAD_LINES]
+    assert raw == "\n".join(head.lines)
+
+
+@given(st.lists(st.sampled_from([*LINE_PIECES, "SPDX-License-Identifier: MIT"]), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_tag_lines_are_the_head_lines(pieces: list[str]) -> None:
+    """An SPDX tag's line, cut from the raw head, is the head's line of that number."""
+    head = notices._head("".join(pieces))
+    for number, line, idx in notices._tag_lines(head, notices._SPDX_TAG):
+        assert line == head.lines[number - 1]
+        assert line[idx:].startswith(notices._SPDX_TAG)
+
+
+def test_a_short_texts_lines_are_cut_when_asked_for() -> None:
+    # Fewer line ends than the head's lines, shorter than the head: raw is the text but
+    # for its last line end, its lines cut on first use as the head's lines of any text.
+    for text in ["", "\n", "a", "a\n", "a\n\n", "x\n" * 59, "x\n" * 59 + "y", "x\n" * 60]:
+        head = notices._head(text)
+        assert head.raw == "\n".join(text.splitlines()[: notices.HEAD_LINES])
+        assert ("lines" in vars(head)) is (text.count("\n") >= notices.HEAD_LINES)
+        assert head.lines == text.splitlines()[: notices.HEAD_LINES]
 
 
 @pytest.mark.parametrize(
@@ -424,7 +445,7 @@ def test_head_lines_are_the_first_lines_of_the_text(text: str) -> None:
 )
 def test_head_lines(text: str, lines: tuple[str, ...]) -> None:
     head = notices._head(text)
-    assert head.lines == lines == tuple(text.splitlines()[:60])
+    assert tuple(head.lines) == lines == tuple(text.splitlines()[:60])
     assert head.raw == "\n".join(lines)
 
 

@@ -308,24 +308,52 @@ class _Head:
 
     def __init__(self, text: str, source: SourceFile | None = None) -> None:
         chunk = text[:HEAD_CHARS]
+        self.source = source
+        """The file the head is of (``None``: a head of a text alone, for tests)."""
         # Split at "\n" up to the head's last line only; where those lines hold no other
         # line end (nearly every file), they are the head's lines: what comes after them
-        # cannot change them (split or not, the first lines are the same).
-        parts = chunk.split("\n", HEAD_LINES)
-        raw = chunk
-        if len(parts) > HEAD_LINES or not parts[-1]:
-            # The text after the head's lines, or after the last line end.
-            raw = chunk[: len(chunk) - len(parts.pop()) - 1]
-        if raw.isascii() and not _has_any(raw, _OTHER_LINE_ENDS):
-            self.lines: tuple[str, ...] = tuple(parts)
+        # cannot change them (split or not, the first lines are the same). A text shorter
+        # than the head with fewer line ends than its lines (most source files) is its
+        # own head but for its last line end: counting them costs a third of cutting the
+        # lines, which are cut only if a finder asks for them (:attr:`lines`; most files
+        # ask none: an SPDX tag's line is taken from ``raw``).
+        parts: list[str] | None = None
+        if len(chunk) < HEAD_CHARS and chunk.count("\n") < HEAD_LINES:
+            raw = chunk[:-1] if chunk.endswith("\n") else chunk  # as the cut below makes it
+            self._chunk = chunk
+        else:
+            parts = chunk.split("\n", HEAD_LINES)
+            raw = chunk
+            if len(parts) > HEAD_LINES or not parts[-1]:
+                # The text after the head's lines, or after the last line end.
+                raw = chunk[: len(chunk) - len(parts.pop()) - 1]
+        # (Each line end tested in place: a call per test cost more than the tests.)
+        if raw.isascii() and not (
+            "\r" in raw
+            or "\x0b" in raw
+            or "\x0c" in raw
+            or "\x1c" in raw
+            or "\x1d" in raw
+            or "\x1e" in raw
+        ):
+            if parts is not None:
+                self.__dict__["lines"] = parts  # as once keeps a value
             self.raw = raw
             """The lines joined by newlines."""
         else:
-            self.lines = tuple(chunk.splitlines()[:HEAD_LINES])
-            self.raw = "\n".join(self.lines)
+            lines = chunk.splitlines()[:HEAD_LINES]
+            self.__dict__["lines"] = lines
+            self.raw = "\n".join(lines)
         self.raw_lower = self.raw.lower()
-        self.source = source
-        """The file the head is of (``None``: a head of a text alone, for tests)."""
+
+    @once
+    def lines(self) -> list[str]:
+        """The head's lines (:data:`HEAD_LINES` at most), cut from a short text's head on
+        first use as the head of any other text is cut when it is made."""
+        parts = self._chunk.split("\n", HEAD_LINES)
+        if len(parts) > HEAD_LINES or not parts[-1]:
+            parts.pop()
+        return parts
 
     @once
     def words(self) -> frozenset[str]:
@@ -455,14 +483,17 @@ class _Head:
         """The 1-based line holding ``offset`` of ``joined``."""
         return self.cleaned.count("\n", 0, offset) + 1
 
-    def evidence(self, path: str, line: int) -> Evidence:
-        text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+    def evidence(self, path: str, line: int, text: str | None = None) -> Evidence:
+        """Evidence of head line ``line``; ``text``: that line, when known already."""
+        if text is None:
+            text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
         # Trimmed here as Evidence trims it: its __post_init__ then sets nothing again.
         return Evidence(path, line, text.strip(), NAME)
 
 
 _OTHER_LINE_ENDS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
-"""What ends a line of ASCII text for :meth:`str.splitlines` besides ``"\n"``."""
+"""What ends a line of ASCII text for :meth:`str.splitlines` besides ``"\n"`` (tested one
+by one in :class:`_Head`)."""
 
 
 class _Remembered:
@@ -802,7 +833,7 @@ def _spdx_tags(source: SourceFile, head: _Head) -> Iterator[Notice | Problem]:
         if raw is None:
             continue
         expr = normalize_spdx(raw)
-        ev = head.evidence(source.path, number)
+        ev = head.evidence(source.path, number, line)
         yield Notice(source.path, number, "spdx-tag", expr, raw, ev)
         if expr is None:
             yield source.problem(
@@ -837,15 +868,16 @@ _TAG_LINES = 4096
 
 def _tag_lines(head: _Head, tag: str) -> Iterator[tuple[int, str, int]]:
     """``(line number, line, offset of the first tag in it)`` for each head line holding
-    ``tag``, found in the raw text rather than line by line."""
+    ``tag``, found in the raw text rather than line by line (the line is cut from ``raw``,
+    the head's lines joined by ``"\n"``: the head's lines need not be cut)."""
     raw = head.raw
     idx = raw.find(tag)
     number, counted = 1, 0
     while idx >= 0:
         number += raw.count("\n", counted, idx)
         start = raw.rfind("\n", 0, idx) + 1
-        yield number, head.lines[number - 1], idx - start
         end = raw.find("\n", idx)
+        yield number, raw[start:end] if end >= 0 else raw[start:], idx - start
         if end < 0:
             return
         idx = raw.find(tag, end)
@@ -954,7 +986,7 @@ def _permission_texts(source: SourceFile, head: _Head) -> list[Notice]:
     mit = _MIT_PERMISSION.search(head.joined) if _may_be_mit(head) else None
     if not mit and not (_may_trigger(head) and _TEXT_TRIGGERS.search(head.joined)):
         return []
-    found = texts.identify("\n".join(head.lines))
+    found = texts.identify(head.raw)  # the head's lines joined by "\n"
     notices = [
         Notice(
             source.path,
@@ -1270,10 +1302,12 @@ def _short_region(source: SourceFile, head: _Head) -> tuple[str, str]:
         if size == end:
             region, low = raw, head.raw_lower  # at most HEAD_LINES - 1 line ends
         elif text[size] == "\n":
-            if len(head.lines) == HEAD_LINES and text.find("\n", size + 1, HEAD_CHARS) >= 0:
-                region, low = raw, head.raw_lower  # the region is cut after HEAD_LINES lines
-            elif size + 1 == end:
+            # (The text's last line end first: no line end can follow it in the region,
+            # and a short text's head need not be cut into lines for the other test.)
+            if size + 1 == end:
                 region, low = text[:end], head.raw_lower + "\n"  # the text's last line end
+            elif len(head.lines) == HEAD_LINES and text.find("\n", size + 1, HEAD_CHARS) >= 0:
+                region, low = raw, head.raw_lower  # the region is cut after HEAD_LINES lines
     if region is None:
         region = _db_region(source, HEAD_CHARS, HEAD_LINES)
         return region, region.lower()
