@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -303,6 +305,20 @@ def test_edges_are_each_once_as_a_set_holds_them() -> None:
     copies = [Edge("job:x", "pypi:y@1", Relation.INSTALLS, Evidence("a", 1, "x", "s")), e3]
     assert unique_edges([e1, e2, *copies, e3, e4, e1]) == [e1, e2, e3, e4]
     assert unique_edges([]) == []
+
+
+def test_unique_edges_tells_edges_by_every_field() -> None:
+    """unique_edges and _merge_evidence tell edges and evidence by the fields they name:
+    a field added to Edge or Evidence must be added to them too (else two edges differing
+    only in it would be taken for one)."""
+    assert [f.name for f in dataclasses.fields(Edge)] == [
+        "src",
+        "dst",
+        "relation",
+        "evidence",
+        "how",
+    ]
+    assert [f.name for f in dataclasses.fields(Evidence)] == ["path", "line", "text", "scanner"]
 
 
 @given(

@@ -327,7 +327,8 @@ class _Head:
             if len(parts) > HEAD_LINES or not parts[-1]:
                 # The text after the head's lines, or after the last line end.
                 raw = chunk[: len(chunk) - len(parts.pop()) - 1]
-        # (Each line end tested in place: a call per test cost more than the tests.)
+        # What ends a line of ASCII text for str.splitlines besides "\n", each tested in
+        # place (a call per test cost more than the tests).
         if raw.isascii() and not (
             "\r" in raw
             or "\x0b" in raw
@@ -489,11 +490,6 @@ class _Head:
             text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
         # Trimmed here as Evidence trims it: its __post_init__ then sets nothing again.
         return Evidence(path, line, text.strip(), NAME)
-
-
-_OTHER_LINE_ENDS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
-"""What ends a line of ASCII text for :meth:`str.splitlines` besides ``"\n"`` (tested one
-by one in :class:`_Head`)."""
 
 
 class _Remembered:
