@@ -4,7 +4,8 @@ The CMake scanner reads one file at a time. This module looks at all the CMake f
 tree together:
 
 - from the top-level ``CMakeLists.txt`` it follows ``include()`` (a module name is looked up
-  as ``<name>.cmake`` anywhere in the tree, preferring ``CMAKE_MODULE_PATH`` directories;
+  as ``<name>.cmake`` anywhere in the tree, preferring ``CMAKE_MODULE_PATH`` directories,
+  then those nearest the including file: a project's own module before another's;
   a path is taken relative to the including file, then to the root), ``add_subdirectory()``
   and ``find_package()`` (``Find<Name>.cmake``). A module nothing reaches is *unused*: what
   it downloads is not built, so it is not counted as shipped;
@@ -695,13 +696,13 @@ class _Resolver:
         if call.command == "find_package":
             names = [f"find{target}.cmake".lower(), f"{target}config.cmake".lower()]
             names.append(f"{target}-config.cmake".lower())
-            return [p for n in names for p in self.by_base.get(n, [])], False
+            return _nearest([p for n in names for p in self.by_base.get(n, [])], here), False
         if any(target.startswith("${" + v + "}") for v in _BINARY_VARS):
             return [], False  # the build directory: downloaded or generated, not this tree
         if unresolved_names(target):
             base = posixpath.basename(target)
             if call.command == "include" and base.endswith(".cmake") and "$" not in base:
-                return list(self.by_base.get(base.lower(), [])), False
+                return _nearest(list(self.by_base.get(base.lower(), [])), here), False
             return [], True
         if call.command in ("add_subdirectory", "execute_process"):
             for cand in (posixpath.join(here, target), target):
@@ -717,7 +718,28 @@ class _Resolver:
             return [], False
         found = self.by_base.get(f"{target}.cmake".lower(), [])
         preferred = [p for p in found if posixpath.dirname(p) in self.module_dirs]
-        return (preferred or found), False
+        return _nearest(preferred or found, here), False
+
+
+def _nearest(paths: list[str], here: str) -> list[str]:
+    """Those of ``paths`` that share the most leading directories with ``here`` (the
+    including file's directory): a module of the including project before a same-named
+    module of another project in the tree (several CMake projects side by side)."""
+    if len(paths) < 2:
+        return paths
+    mine = here.split("/") if here else []
+
+    def shared(path: str) -> int:
+        n = 0
+        for a, b in zip(mine, path.split("/")[:-1], strict=False):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    depth = [shared(p) for p in paths]
+    most = max(depth)
+    return [p for p, d in zip(paths, depth, strict=True) if d == most]
 
 
 def analyze(

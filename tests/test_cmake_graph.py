@@ -247,6 +247,45 @@ def test_module_path_directories_are_preferred() -> None:
     assert got.reach["test/z.cmake"].status == "unused"
 
 
+def test_a_module_name_is_found_in_the_including_project_first() -> None:
+    """Two CMake projects side by side with modules of the same names: each project's
+    include() and find_package() reach its own modules, not the other's (before, each
+    reached both: a wrong include graph, and N projects made N x N links)."""
+    project = (
+        'list(APPEND CMAKE_MODULE_PATH "${{CMAKE_SOURCE_DIR}}/{0}/cmake")\n'
+        "include(dep)\nfind_package(Foo)\n"
+    )
+    files = {
+        "CMakeLists.txt": "add_subdirectory(a)\nadd_subdirectory(b)\n",
+        "a/CMakeLists.txt": project.format("a"),
+        "a/cmake/dep.cmake": "",
+        "a/cmake/FindFoo.cmake": "",
+        "b/CMakeLists.txt": project.format("b"),
+        "b/cmake/dep.cmake": "",
+        "b/cmake/FindFoo.cmake": "",
+    }
+    got = analyze(files)
+    links = sorted((k.src, k.dst, k.call.line) for k in got.links)
+    assert links == [
+        ("CMakeLists.txt", "a/CMakeLists.txt", 1),
+        ("CMakeLists.txt", "b/CMakeLists.txt", 2),
+        ("a/CMakeLists.txt", "a/cmake/FindFoo.cmake", 3),
+        ("a/CMakeLists.txt", "a/cmake/dep.cmake", 2),
+        ("b/CMakeLists.txt", "b/cmake/FindFoo.cmake", 3),
+        ("b/CMakeLists.txt", "b/cmake/dep.cmake", 2),
+    ]
+    assert got.reach["b/cmake/dep.cmake"] == Reach("included", "b/CMakeLists.txt:2")
+
+
+def test_nearest_keeps_the_paths_sharing_most_directories() -> None:
+    paths = ["a/cmake/x.cmake", "a/b/cmake/x.cmake", "c/x.cmake"]
+    assert cmake_graph._nearest(paths, "a/b/src") == ["a/b/cmake/x.cmake"]
+    assert cmake_graph._nearest(paths, "a") == ["a/cmake/x.cmake", "a/b/cmake/x.cmake"]
+    assert cmake_graph._nearest(paths, "") == paths  # the root's: all equally near
+    assert cmake_graph._nearest(paths, "d") == paths
+    assert cmake_graph._nearest(["c/x.cmake"], "a") == ["c/x.cmake"]
+
+
 def scanned(files: dict[str, str]) -> Inventory:
     results = [cmake.SCANNER.scan(SourceFile(p, t)) for p, t in sorted(files.items())]
     return link(".", ScanResult.merge(results))
