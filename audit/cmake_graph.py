@@ -727,19 +727,14 @@ def _nearest(paths: list[str], here: str) -> list[str]:
     module of another project in the tree (several CMake projects side by side)."""
     if len(paths) < 2:
         return paths
-    mine = here.split("/") if here else []
-
-    def shared(path: str) -> int:
-        n = 0
-        for a, b in zip(mine, path.split("/")[:-1], strict=False):
-            if a != b:
-                break
-            n += 1
-        return n
-
-    depth = [shared(p) for p in paths]
+    depth = [_depth(posixpath.commonpath((here, posixpath.dirname(p)))) for p in paths]
     most = max(depth)
     return [p for p, d in zip(paths, depth, strict=True) if d == most]
+
+
+def _depth(directory: str) -> int:
+    """The number of directories in ``directory`` (root-relative; "" is the root's: 0)."""
+    return directory.count("/") + 1 if directory else 0
 
 
 def analyze(
