@@ -26,19 +26,17 @@ from audit.bundled import CMakeReading, follow_bundled, read_cmake, tree_files
 from audit.config import Config
 from audit.discover import Candidate, discover
 from audit.later import Later
-from audit.model import Finding, Inventory, ScanResult
+from audit.model import Finding, Inventory
 from audit.pipeline import AFTER_SCAN, _build_tree, build_inventory
 from audit.scan import ScanSettings, _one_task_first, scan, scan_ahead, scan_settings
-from audit.scanners.base import SourceFile
-from audit.scanners.dockerfile import DockerfileScanner
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 
 @pytest.fixture(autouse=True)
 def _forkable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process may fork here, whatever other tests loaded (no tree below holds a
-    Dockerfile)."""
+    """This process may fork here, whatever other tests loaded (no tree below that this
+    process scans holds a Dockerfile: a copy that runs the Go parser can hang)."""
     monkeypatch.setattr(forked, "FORK_UNSAFE", ("a library that forbids forking",))
     assert forked.ready(), "another thread is running"
 
@@ -406,41 +404,60 @@ def test_the_dockerfiles_go_first_in_order_the_others_after() -> None:
     assert _one_task_first(_candidates(["Dockerfile", "x/Dockerfile"])) == (0, [])
 
 
-def test_a_copy_parses_every_dockerfile_while_this_process_runs_its_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+_DOCKERFILES_IN_A_COPY = """
+import json, os, sys, threading
+from pathlib import Path
+from audit.discover import discover
+from audit.scan import ScanSettings, scan
+from audit.scanners.dockerfile import DockerfileScanner
+root, marks = Path(sys.argv[1]), Path(sys.argv[2])
+real = DockerfileScanner.scan
+def marked(self, source):
+    (marks / f"{os.getpid()}-{source.path.replace('/', '_')}").touch()
+    return real(self, source)
+DockerfileScanner.scan = marked
+def meanwhile():  # the copy has taken the first task and parsed them
+    for _ in range(3_000):  # a bounded wait, 30 s at most
+        if len(list(marks.iterdir())) == 3:
+            break
+        threading.Event().wait(0.01)
+unsafe = "dockerfile" in sys.modules
+settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=8)
+found = scan(discover(root, use_git=False), settings=settings, meanwhile=meanwhile)
+names = sorted(m.name for m in marks.iterdir())
+plain = scan(discover(root, use_git=False), settings=ScanSettings(jobs=1))
+print(json.dumps({"unsafe": unsafe, "pid": os.getpid(), "names": names,
+                  "same": found == plain, "components": len(plain.result.components)}))
+"""
+
+
+def test_a_copy_parses_every_dockerfile_while_this_process_runs_its_job(tmp_path: Path) -> None:
     """The Dockerfiles, far apart in path order, are one task, which a copy takes while
-    this process runs its job: one process (not this one) parses them all, and the outcomes
-    are those of a scan in one process, in order."""
+    the scanning process runs its job: one process (not that one) parses them all, and the
+    outcomes are those of a scan in one process, in order. In a fresh interpreter: the
+    parser is a Go library whose runtime does not survive a fork, and this test process may
+    have loaded it already (a copy that runs it then can hang)."""
     root = _tree(tmp_path / "t", 120)
     for folder in ("a", "m", "z"):
         (root / folder).mkdir()
         (root / folder / "Dockerfile").write_text(f"FROM alpine:3.{len(folder)}\n")
-    plain = scan(discover(root, use_git=False))
     marks = tmp_path / "scanned"
     marks.mkdir()
-    real = DockerfileScanner.scan
-
-    def marked(self: DockerfileScanner, source: SourceFile) -> ScanResult:
-        (marks / f"{os.getpid()}-{source.path.replace('/', '_')}").touch()
-        return real(self, source)
-
-    monkeypatch.setattr(DockerfileScanner, "scan", marked)
-
-    def meanwhile() -> None:  # the copy has taken the first task and parsed them
-        for _ in range(3_000):  # a bounded wait, 30 s at most
-            if len(list(marks.iterdir())) == 3:
-                break
-            threading.Event().wait(0.01)
-
-    settings = ScanSettings(jobs=2, fork_min_files=1, chunk_files=8)
-    found = scan(discover(root, use_git=False), settings=settings, meanwhile=meanwhile)
-    assert found == plain
-    assert len(plain.result.components) == 3
-    pids = {m.name.split("-")[0] for m in marks.iterdir()}
+    done = subprocess.run(
+        [sys.executable, "-c", _DOCKERFILES_IN_A_COPY, str(root), str(marks)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    got = json.loads(done.stdout.splitlines()[-1])
+    assert got["unsafe"] is False  # the parser not loaded before the scan forks
+    assert got["same"] is True
+    assert got["components"] == 3
+    pids = {name.split("-")[0] for name in got["names"]}
     assert len(pids) == 1
-    assert pids != {str(os.getpid())}
-    assert sorted(m.name.split("-", 1)[1] for m in marks.iterdir()) == [
+    assert pids != {str(got["pid"])}
+    assert [name.split("-", 1)[1] for name in got["names"]] == [
         "a_Dockerfile",
         "m_Dockerfile",
         "z_Dockerfile",
