@@ -684,6 +684,21 @@ class _Resolver:
                 if not unresolved_names(d):
                     dirs.add(posixpath.normpath(d.lstrip("/")) if d.strip("/") else "")
         self.module_dirs = dirs
+        self._near: dict[tuple[tuple[str, ...], bool], dict[str, list[str]]] = {}
+
+    def nearest(self, names: tuple[str, ...], here: str, modules_first: bool = False) -> list[str]:
+        """The tree files named one of ``names`` (lower-case base names) nearest ``here``
+        (see :func:`_nearest`); ``modules_first``: those in a ``CMAKE_MODULE_PATH``
+        directory, if any, before the others. The index of each name set is built once, so
+        that a tree of many projects with same-named modules costs a walk up ``here`` per
+        call, not a pass over every project's modules."""
+        index = self._near.get((names, modules_first))
+        if index is None:
+            found = [p for n in names for p in self.by_base.get(n, [])]
+            if modules_first:
+                found = [p for p in found if posixpath.dirname(p) in self.module_dirs] or found
+            index = self._near[names, modules_first] = _by_ancestor(found)
+        return _nearest_in(index, here)
 
     def _clean(self, path: str) -> str | None:
         path = posixpath.normpath(path.lstrip("/"))
@@ -694,15 +709,15 @@ class _Resolver:
         here = posixpath.dirname(src)
         target = call.target
         if call.command == "find_package":
-            names = [f"find{target}.cmake".lower(), f"{target}config.cmake".lower()]
-            names.append(f"{target}-config.cmake".lower())
-            return _nearest([p for n in names for p in self.by_base.get(n, [])], here), False
+            name = target.lower()
+            names = (f"find{name}.cmake", f"{name}config.cmake", f"{name}-config.cmake")
+            return self.nearest(names, here), False
         if any(target.startswith("${" + v + "}") for v in _BINARY_VARS):
             return [], False  # the build directory: downloaded or generated, not this tree
         if unresolved_names(target):
             base = posixpath.basename(target)
             if call.command == "include" and base.endswith(".cmake") and "$" not in base:
-                return _nearest(list(self.by_base.get(base.lower(), [])), here), False
+                return self.nearest((base.lower(),), here), False
             return [], True
         if call.command in ("add_subdirectory", "execute_process"):
             for cand in (posixpath.join(here, target), target):
@@ -716,25 +731,42 @@ class _Resolver:
                 if clean and clean in self.files:
                     return [clean], False
             return [], False
-        found = self.by_base.get(f"{target}.cmake".lower(), [])
-        preferred = [p for p in found if posixpath.dirname(p) in self.module_dirs]
-        return _nearest(preferred or found, here), False
+        return self.nearest((f"{target}.cmake".lower(),), here, modules_first=True), False
 
 
 def _nearest(paths: list[str], here: str) -> list[str]:
     """Those of ``paths`` that share the most leading directories with ``here`` (the
-    including file's directory): a module of the including project before a same-named
-    module of another project in the tree (several CMake projects side by side)."""
-    if len(paths) < 2:
-        return paths
-    depth = [_depth(posixpath.commonpath((here, posixpath.dirname(p)))) for p in paths]
-    most = max(depth)
-    return [p for p, d in zip(paths, depth, strict=True) if d == most]
+    including file's directory), in their order: a module of the including project before
+    a same-named module of another project in the tree (several CMake projects side by
+    side)."""
+    return _nearest_in(_by_ancestor(paths), here)
 
 
-def _depth(directory: str) -> int:
-    """The number of directories in ``directory`` (root-relative; "" is the root's: 0)."""
-    return directory.count("/") + 1 if directory else 0
+def _by_ancestor(paths: list[str]) -> dict[str, list[str]]:
+    """Each directory holding one of ``paths``, at any depth ("" the root: all of them),
+    to those paths, in their order."""
+    index: dict[str, list[str]] = {}
+    for p in paths:
+        directory = posixpath.dirname(p)
+        while True:
+            index.setdefault(directory, []).append(p)
+            if not directory:
+                break
+            directory = posixpath.dirname(directory)
+    return index
+
+
+def _nearest_in(index: dict[str, list[str]], here: str) -> list[str]:
+    """The paths of the deepest directory of ``here`` (itself, then its parents) that holds
+    any (:func:`_by_ancestor`): those sharing the most leading directories with ``here``."""
+    directory = here
+    while True:
+        found = index.get(directory)
+        if found is not None:
+            return list(found)
+        if not directory:
+            return []
+        directory = posixpath.dirname(directory)
 
 
 def analyze(

@@ -100,7 +100,30 @@ def _merge_by_id(items: Iterable[T]) -> dict[str, T]:
     return out
 
 
-def _resolve_path_id(target: str, known: set[str], src_path: str | None) -> str:
+class _NodeIds:
+    """The scanned nodes' ids, with an index by last path component built on first need
+    (the suffix match of :func:`_resolve_path_id`; no pass over every id per target)."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids = set(ids)
+        self._by_last: dict[str, list[str]] | None = None
+
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self.ids
+
+    def ending(self, prefix: str, suffix: str) -> list[str]:
+        """The ids of kind ``prefix`` (``manifest``, ``dockerfile``) whose path ends with
+        ``suffix`` (which starts with "/"), sorted."""
+        if self._by_last is None:
+            self._by_last = defaultdict(list)
+            for i in self.ids:
+                if "/" in i:
+                    self._by_last[i.rsplit("/", 1)[1]].append(i)
+        near = self._by_last.get(suffix.rsplit("/", 1)[1], ())
+        return sorted(i for i in near if i.startswith(prefix + ":") and i.endswith(suffix))
+
+
+def _resolve_path_id(target: str, known: _NodeIds, src_path: str | None) -> str:
     """Map ``manifest:x`` / ``dockerfile:x`` named from a script to a scanned node id.
 
     Tries the path as given (root-relative), then relative to the directory of the file
@@ -118,8 +141,7 @@ def _resolve_path_id(target: str, known: set[str], src_path: str | None) -> str:
     for cand in candidates:
         if cand in known:
             return cand
-    suffix = "/" + clean.lstrip("./")
-    matches = sorted(k for k in known if k.startswith(prefix + ":") and k.endswith(suffix))
+    matches = known.ending(prefix, "/" + clean.lstrip("./"))
     if len(matches) == 1:
         return matches[0]
     return target
@@ -140,7 +162,7 @@ def link(
     """Join every scan result into one sorted Inventory."""
     comps = _merge_by_id([*result.components, *extra_components])
     nodes = _merge_by_id(result.nodes)
-    known = set(nodes)
+    known = _NodeIds(nodes)
 
     edges: list[Edge] = []  # (each once: unique_edges)
     for e in result.edges:

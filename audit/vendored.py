@@ -27,7 +27,7 @@ import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from pathlib import Path
 
@@ -185,6 +185,10 @@ class VendoredFacts:
     folders: frozenset[str] = frozenset()
     """The designated third-party folders found."""
 
+    @cached_property
+    def _ids(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.components)
+
     def supersedes(self, component: Component) -> bool:
         """Whether a first-party ``source`` unit (from the notice grouping) is vendored code
         already reported here: it lies inside a third-party folder, or its notices are all in
@@ -194,7 +198,7 @@ class VendoredFacts:
             return False
         if component.prop("system_headers"):
             return False  # headers of the build machine, not code of this tree
-        if any(c.id == component.id for c in self.components):
+        if component.id in self._ids:
             return False
         directory = component.prop("directory") or ""
         if any(directory == f or directory.startswith(f + "/") for f in self.folders):

@@ -253,6 +253,25 @@ def test_paths_named_from_scripts_resolve_to_scanned_nodes() -> None:
     ]
 
 
+def test_a_path_named_from_a_script_matches_by_suffix_only_when_unique() -> None:
+    paths = ["a/docker/x/Dockerfile", "b/docker/x/Dockerfile", "c/y/Dockerfile"]
+    res = ScanResult(
+        nodes=(
+            *(Node(dockerfile_id(p), "dockerfile", p) for p in paths),
+            Node(manifest_id("d/y/Dockerfile"), "manifest", "d/y/Dockerfile"),
+        ),
+        edges=(
+            Edge("image:x", "dockerfile:x/Dockerfile", Relation.BUILT_FROM, ev("build.sh", 1)),
+            Edge("image:y", "dockerfile:y/Dockerfile", Relation.BUILT_FROM, ev("build.sh", 2)),
+        ),
+    )
+    inv = link("r", res)
+    assert [(e.src, e.dst) for e in inv.edges] == [
+        ("image:x", "dockerfile:x/Dockerfile"),  # two scanned files end so: left as named
+        ("image:y", "dockerfile:c/y/Dockerfile"),  # the manifest of that name is another kind
+    ]
+
+
 def _notice(path: str, line: int, kind: str = "spdx-tag", raw: str = "MIT") -> Notice:
     return Notice(path, line, kind, raw, raw, Evidence(path, line, raw, "notices"))
 
