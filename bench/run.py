@@ -30,12 +30,13 @@ takes a tenth of a CPU or more, which would slow a command that uses every CPU (
 scan) and not one that uses one (the floor, ``reuse lint``). Synthetic trees
 are built once under ``--work`` (see ``bench/synth.py``); ``--copies NAME:N`` builds a
 tree of N copies of the corpus tree NAME there. With two sizes or more (``--copies
-libs-0.13.1:5,20``) the cost per file of each size follows, cold and warm, with the change
-from the smallest to the largest and the straight line through them: a fixed cost per run
-plus a cost per file. With three sizes or more (``libs-0.13.1:5,10,20``) the cost of each
-added file follows too, step by step (the growth of the wall time from one size to the
-next over the files added): the fixed cost of a run cancels out of it, so that a step
-above linear shows as a cost per added file that rises from the first step to the last.
+libs-0.13.1:5,20``) the cost per file of each size follows, cold and warm, in wall and in
+CPU seconds, with the change from the smallest to the largest and the straight line
+through them: a fixed cost per run plus a cost per file. With three sizes or more
+(``libs-0.13.1:5,10,20``) the cost of each added file follows too, step by step (the
+growth of the time from one size to the next over the files added): the fixed cost of a
+run cancels out of it, so that a step above linear shows as a cost per added file that
+rises from the first step to the last.
 """
 
 from __future__ import annotations
@@ -363,35 +364,42 @@ def _print_tree(
 
 def _per_file(name: str, series: list[tuple[int, int, dict[str, list[Run]]]]) -> None:
     """The per-file cost of a tree of copies of ``name`` at each size (copies, files, runs),
-    and a straight line through the first and last: a cost per file that stays the same
-    as the tree grows means no step above linear; a cost per file that falls means a fixed
-    cost per run (start-up) spread over more files."""
+    in wall and in CPU seconds, and a straight line through the first and last: a cost per
+    file that stays the same as the tree grows means no step above linear; a cost per file
+    that falls means a fixed cost per run (start-up) spread over more files. CPU seconds are
+    shown too because a shared machine's busy moment inflates them far less than wall time."""
     series = sorted(series)
-    print(f"\n{name}: cost per file as the tree grows (median wall ÷ files)")
-    for label in ("scan cold", "scan warm"):
-        points = [
-            (files, statistics.median(r.wall for r in runs[label]))
-            for _, files, runs in series
-            if runs.get(label)
-        ]
-        if len(points) < 2:
-            continue
-        each = " → ".join(f"{1000 * wall / files:.3f}" for files, wall in points)
-        (n0, t0), (n1, t1) = points[0], points[-1]
-        change = (t1 / n1) / (t0 / n0) - 1
-        slope = (t1 - t0) / (n1 - n0)
-        fixed = t0 - slope * n0
-        print(f"  {label:10} {each} ms per file ({change:+.1%});"
-              f" line: {fixed:.3f} s per run + {1000 * slope:.3f} ms per file")  # fmt: skip
-        if len(points) >= 3:
-            steps = [
-                (1000 * (t - s) / (n - m), f"{m:,}→{n:,}")
-                for (m, s), (n, t) in itertools.pairwise(points)
+    for measure in ("wall", "cpu"):
+        print(f"\n{name}: cost per file as the tree grows (median {measure} ÷ files)")
+        for label in ("scan cold", "scan warm"):
+            points = [
+                (files, statistics.median(getattr(r, measure) for r in runs[label]))
+                for _, files, runs in series
+                if runs.get(label)
             ]
-            growth = steps[-1][0] / steps[0][0] - 1
-            each_step = ", ".join(f"{cost:.3f} ({span})" for cost, span in steps)
-            print(f"  {'':10} each added file: {each_step} ms;"
-                  f" last step vs first {growth:+.1%}")  # fmt: skip
+            if len(points) < 2:
+                continue
+            _cost_line(label, points)
+
+
+def _cost_line(label: str, points: list[tuple[int, float]]) -> None:
+    """One command's cost per file at each size, its line, and the cost of each added file."""
+    each = " → ".join(f"{1000 * seconds / files:.3f}" for files, seconds in points)
+    (n0, t0), (n1, t1) = points[0], points[-1]
+    change = (t1 / n1) / (t0 / n0) - 1
+    slope = (t1 - t0) / (n1 - n0)
+    fixed = t0 - slope * n0
+    print(f"  {label:10} {each} ms per file ({change:+.1%});"
+          f" line: {fixed:.3f} s per run + {1000 * slope:.3f} ms per file")  # fmt: skip
+    if len(points) >= 3:
+        steps = [
+            (1000 * (t - s) / (n - m), f"{m:,}→{n:,}")
+            for (m, s), (n, t) in itertools.pairwise(points)
+        ]
+        growth = steps[-1][0] / steps[0][0] - 1
+        each_step = ", ".join(f"{cost:.3f} ({span})" for cost, span in steps)
+        print(f"  {'':10} each added file: {each_step} ms;"
+              f" last step vs first {growth:+.1%}")  # fmt: skip
 
 
 def _corpus_dir(given: Path | None) -> Path | None:
