@@ -111,16 +111,22 @@ class _NodeIds:
     def __contains__(self, node_id: str) -> bool:
         return node_id in self.ids
 
-    def ending(self, prefix: str, suffix: str) -> list[str]:
-        """The ids of kind ``prefix`` (``manifest``, ``dockerfile``) whose path ends with
-        ``suffix`` (which starts with "/"), sorted."""
+    def ending(self, prefix: str, suffix: str) -> str | None:
+        """The one id of kind ``prefix`` (``manifest``, ``dockerfile``) whose path ends with
+        ``suffix`` (which starts with "/"); None when none or several do."""
         if self._by_last is None:
             self._by_last = defaultdict(list)
-            for i in self.ids:
+            for i in self.ids:  # (the answer does not depend on the order)
                 if "/" in i:
                     self._by_last[i.rsplit("/", 1)[1]].append(i)
-        near = self._by_last.get(suffix.rsplit("/", 1)[1], ())
-        return sorted(i for i in near if i.startswith(prefix + ":") and i.endswith(suffix))
+        kind = prefix + ":"
+        found = None
+        for i in self._by_last.get(suffix.rsplit("/", 1)[1], ()):
+            if i.startswith(kind) and i.endswith(suffix):
+                if found is not None:
+                    return None
+                found = i
+        return found
 
 
 def _resolve_path_id(target: str, known: _NodeIds, src_path: str | None) -> str:
@@ -141,10 +147,7 @@ def _resolve_path_id(target: str, known: _NodeIds, src_path: str | None) -> str:
     for cand in candidates:
         if cand in known:
             return cand
-    matches = known.ending(prefix, "/" + clean.lstrip("./"))
-    if len(matches) == 1:
-        return matches[0]
-    return target
+    return known.ending(prefix, "/" + clean.lstrip("./")) or target
 
 
 def _dockerfile_dir(node: Node) -> str:
