@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -747,26 +747,30 @@ def _by_ancestor(paths: list[str]) -> dict[str, list[str]]:
     to those paths, in their order."""
     index: dict[str, list[str]] = {}
     for p in paths:
-        directory = posixpath.dirname(p)
-        while True:
+        for directory in _upwards(posixpath.dirname(p)):
             index.setdefault(directory, []).append(p)
-            if not directory:
-                break
-            directory = posixpath.dirname(directory)
     return index
 
 
 def _nearest_in(index: dict[str, list[str]], here: str) -> list[str]:
     """The paths of the deepest directory of ``here`` (itself, then its parents) that holds
     any (:func:`_by_ancestor`): those sharing the most leading directories with ``here``."""
-    directory = here
-    while True:
+    for directory in _upwards(here):
         found = index.get(directory)
         if found is not None:
             return list(found)
-        if not directory:
-            return []
-        directory = posixpath.dirname(directory)
+    return []
+
+
+def _upwards(directory: str) -> Iterator[str]:
+    """``directory`` and each directory above it, the root ("") last (for a root-relative
+    path; an absolute one ends at "/")."""
+    while True:
+        yield directory
+        parent = posixpath.dirname(directory)
+        if parent == directory:
+            return
+        directory = parent
 
 
 def analyze(

@@ -284,6 +284,28 @@ def test_nearest_keeps_the_paths_sharing_most_directories() -> None:
     assert cmake_graph._nearest(paths, "") == paths  # the root's: all equally near
     assert cmake_graph._nearest(paths, "d") == paths
     assert cmake_graph._nearest(["c/x.cmake"], "a") == ["c/x.cmake"]
+    assert cmake_graph._nearest([], "a") == []
+    # not a tree path, but no endless walk up either ("/" is its own parent)
+    assert cmake_graph._nearest(["/x/m.cmake", "a/m.cmake"], "/x/q") == ["/x/m.cmake"]
+    assert cmake_graph._nearest(["a/m.cmake"], "/x/q") == []
+
+
+def test_a_name_in_many_projects_side_by_side_links_each_to_its_own() -> None:
+    files = {"CMakeLists.txt": "".join(f"add_subdirectory(p{i})\n" for i in range(30))}
+    for i in range(30):
+        files[f"p{i}/CMakeLists.txt"] = "include(common)\nfind_package(Dep)\n"
+        files[f"p{i}/cmake/common.cmake"] = ""
+        files[f"p{i}/cmake/FindDep.cmake"] = ""
+    got = analyze(files)
+    pairs = sorted((link.src, link.dst) for link in got.links if link.src != "CMakeLists.txt")
+    assert pairs == sorted(
+        pair
+        for i in range(30)
+        for pair in (
+            (f"p{i}/CMakeLists.txt", f"p{i}/cmake/FindDep.cmake"),
+            (f"p{i}/CMakeLists.txt", f"p{i}/cmake/common.cmake"),
+        )
+    )
 
 
 def scanned(files: dict[str, str]) -> Inventory:
