@@ -77,6 +77,7 @@ from audit.model import (
     Relation,
     Severity,
     Status,
+    evidence_key,
 )
 from audit.policy.waivers import Waiver
 
@@ -331,7 +332,7 @@ def priority(action: Action) -> tuple[object, ...]:
 
 
 def _evidence_key(evidence: Iterable[Evidence]) -> tuple[tuple[str, int, str, str], ...]:
-    return tuple((e.path, e.line, e.text, e.scanner) for e in evidence)
+    return tuple(map(evidence_key, evidence))
 
 
 def lookup_not_made(info: LicenseInfo) -> bool:

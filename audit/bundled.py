@@ -69,6 +69,7 @@ from audit.model import (
     ProblemKind,
     Relation,
     SkippedFile,
+    edge_key,
 )
 from audit.scan import current_cache_dir, decode, is_binary
 from audit.scancache import PerText
@@ -393,11 +394,6 @@ def _merge_props(a: Props, b: Props, *, origins: bool = False) -> Props:
     for k, v in other.items():
         merged.setdefault(k, v)
     return tuple(sorted(merged.items()))
-
-
-def edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
-    ev = e.evidence
-    return (e.src, e.relation.value, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
 
 
 def merge_inventories(

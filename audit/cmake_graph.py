@@ -39,6 +39,7 @@ from audit.model import (
     Inventory,
     Node,
     Relation,
+    edge_key,
     unique_edges,
 )
 from audit.scanners.cmake import Arg, Command, expand, parse_cmake, unresolved_names
@@ -1034,7 +1035,7 @@ def apply(
             inventory,
             components=components,
             nodes=tuple(nodes),
-            edges=tuple(sorted(unique_edges(edges), key=_edge_key)),
+            edges=tuple(sorted(unique_edges(edges), key=edge_key)),
         ),
         tuple(findings),
     )
@@ -1107,7 +1108,7 @@ def superbuilds(inventory: Inventory, analysis: Analysis) -> Inventory:
     return replace(
         inventory,
         components=tuple(comps[k] for k in sorted(comps)),
-        edges=tuple(sorted(unique_edges(edges), key=_edge_key)),
+        edges=tuple(sorted(unique_edges(edges), key=edge_key)),
         problems=tuple(sorted(set(problems))),
     )
 
@@ -1141,13 +1142,6 @@ def _with_reach(node: Node, analysis: Analysis) -> Node:
     if reach.status == GATED:
         props["cmake_condition"] = reach.via
     return replace(node, properties=tuple(sorted(props.items())))
-
-
-def _edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
-    ev = e.evidence
-    # a Relation is a str: it sorts as its value does (its value is read by an enum
-    # property, for each of 1,000s of edges)
-    return (e.src, e.relation, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
 
 
 __all__ = [

@@ -33,6 +33,8 @@ from audit.model import (
     Relation,
     ScanResult,
     SkippedFile,
+    edge_key,
+    evidence_key,
     unique_edges,
 )
 
@@ -44,13 +46,9 @@ _NOTICE_ORDER = attrgetter("path", "line", "kind", "raw")
 _PATH = attrgetter("path")
 
 
-_evidence_key = attrgetter("path", "line", "text", "scanner")
-"""The order Evidence's own comparison gives, at the cost of one tuple per item."""
-
-
 def _merge_evidence(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
     # each once, told by its fields (as a set would, without Evidence's Python __hash__)
-    unique = {_evidence_key(e): e for g in groups for e in g}
+    unique = {evidence_key(e): e for g in groups for e in g}
     return tuple(unique[key] for key in sorted(unique))
 
 
@@ -59,7 +57,7 @@ def _in_order(evidence: Sequence[Evidence]) -> bool:
     it is (told without hashing each)."""
     if len(evidence) < 2:
         return True
-    keys = list(map(_evidence_key, evidence))
+    keys = list(map(evidence_key, evidence))
     return all(map(operator.lt, keys, keys[1:]))
 
 
@@ -210,7 +208,7 @@ def link(
         root=root,
         components=tuple(sorted(comps.values(), key=lambda c: c.id)),
         nodes=tuple(sorted(nodes.values(), key=lambda n: n.id)),
-        edges=tuple(sorted(unique_edges(edges), key=_edge_key)),
+        edges=tuple(sorted(unique_edges(edges), key=edge_key)),
         notices=_by_place(result.notices),
         problems=tuple(sorted(set(result.problems))),
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
@@ -225,13 +223,6 @@ def _by_place(notices: Sequence[Notice]) -> tuple[Notice, ...]:
     if all(itertools.starmap(operator.lt, itertools.pairwise(map(_PATH, notices)))):
         return tuple(notices)
     return tuple(sorted(notices, key=_NOTICE_ORDER))
-
-
-def _edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
-    ev = e.evidence
-    # a Relation is a str: it sorts as its value does (its value is read by an enum
-    # property, for each of 1,000s of edges)
-    return (e.src, e.relation, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
 
 
 # Questions asked of the graph -----------------------------------------------------------
@@ -284,7 +275,7 @@ class GraphIndex:
                 if path:
                     chains.append(list(reversed(path)))
                 return
-            for e in sorted(ups, key=_edge_key):
+            for e in sorted(ups, key=edge_key):
                 walk(e.src, [*path, e], seen | {e.src})
 
         walk(gid, [], frozenset({gid}))

@@ -31,7 +31,15 @@ from collections import defaultdict
 from dataclasses import replace
 
 from audit.components import normalize_pypi_name
-from audit.model import Component, ComponentKind, Edge, Inventory, Relation, unique_edges
+from audit.model import (
+    Component,
+    ComponentKind,
+    Edge,
+    Inventory,
+    Relation,
+    edge_key,
+    unique_edges,
+)
 
 _ECOSYSTEMS = frozenset({"pypi", "npm"})
 
@@ -43,8 +51,6 @@ def _key(ecosystem: str, name: str) -> tuple[str, str]:
 def apply_locks(inventory: Inventory) -> Inventory:
     """``inventory`` with unpinned manifest lines joined to their locked packages (see the
     module docstring)."""
-    from audit.bundled import edge_key
-
     locked: dict[tuple[str, str, str], list[Component]] = defaultdict(list)
     for c in inventory.components:
         if c.kind != ComponentKind.PACKAGE:  # most: source, images... (no property asked)

@@ -204,6 +204,21 @@ class Edge:
     """How the link was made, when it is inferred (e.g. ``label name``, ``docker build -t``)."""
 
 
+evidence_key: Callable[[Evidence], tuple[str, int, str, str]] = operator.attrgetter(
+    "path", "line", "text", "scanner"
+)
+"""Evidence's fields in its own order: what tells two pieces apart and sorts them as
+Evidence's comparison does, without its Python ``__hash__`` and ``__lt__``."""
+
+
+def edge_key(e: Edge) -> tuple[str, str, str, str, int, str]:
+    """The order of an inventory's edges: source, relation, destination, evidence place."""
+    ev = e.evidence
+    # a Relation is a str: it sorts as its value does (its value is read by an enum
+    # property, for each of 1,000s of edges)
+    return (e.src, e.relation, e.dst, ev.path if ev else "", ev.line if ev else 0, e.how)
+
+
 def unique_edges(edges: Iterable[Edge]) -> list[Edge]:
     """``edges`` each once, as a set of them holds them (equal fields), in the order first
     seen; told by their fields, not by hashing each edge and its evidence (the data
@@ -212,7 +227,7 @@ def unique_edges(edges: Iterable[Edge]) -> list[Edge]:
     unique: dict[tuple[object, ...], Edge] = {}
     for e in edges:
         ev = e.evidence
-        fields = None if ev is None else (ev.path, ev.line, ev.text, ev.scanner)
+        fields = None if ev is None else evidence_key(ev)
         unique[(e.src, e.dst, e.relation, fields, e.how)] = e
     return list(unique.values())
 

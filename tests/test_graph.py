@@ -24,6 +24,7 @@ from audit.model import (
     Notice,
     Relation,
     ScanResult,
+    edge_key,
     unique_edges,
 )
 
@@ -309,7 +310,7 @@ def test_edges_sort_by_their_relation_as_written() -> None:
     ev = Evidence("a", 1, "x", "s")
     built = Edge("image:a", "dockerfile:a", Relation.BUILT_FROM, ev)
     runs = Edge("image:a", "job:b", Relation.RUNS_IN, ev)
-    keys = sorted([graph._edge_key(runs), graph._edge_key(built)])
+    keys = sorted([edge_key(runs), edge_key(built)])
     assert [k[1] for k in keys] == sorted([Relation.BUILT_FROM.value, Relation.RUNS_IN.value])
 
 
